@@ -1,0 +1,6 @@
+//! Server functions, one file per area. Each one is thin: authorize, call a service, map the
+//! error (`respond` turns a refusal into its HTTP status).
+
+pub mod admin;
+pub mod audit;
+pub mod session;

@@ -1,0 +1,87 @@
+//! Page header, loading, empty and error states, and the inline error of a form.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[component]
+pub fn PageHeader(
+    title: &'static str,
+    #[prop(optional)] subtitle: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <div class="page-header">
+            <div>
+                <h1>{title}</h1>
+                {(!subtitle.is_empty()).then(|| view! { <p class="subtitle">{subtitle}</p> })}
+            </div>
+            <div class="page-actions">{children.map(|c| c())}</div>
+        </div>
+    }
+}
+
+#[component]
+pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl IntoView {
+    view! {
+        <div class="loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            <span>{label}</span>
+        </div>
+    }
+}
+
+#[component]
+pub fn EmptyState(title: &'static str, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <svg class="empty-icon" viewBox="0 0 48 48" aria-hidden="true">
+                <rect x="6" y="10" width="36" height="28" rx="4" fill="none" stroke="currentColor" stroke-width="2.5" />
+                <path d="M6 20h36" stroke="currentColor" stroke-width="2.5" />
+            </svg>
+            <h2>{title}</h2>
+            {children.map(|c| view! { <div class="empty-body">{c()}</div> })}
+        </div>
+    }
+}
+
+/// A refusal or failure, with the way forward where there is one.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    let status = error.status_code();
+    let title = error.title();
+    let message = error.to_string();
+    let action = match error {
+        AppError::Unauthorized => Some(view! { <a class="button primary" href="/auth/signin">"Sign in"</a> }.into_any()),
+        AppError::Forbidden(_) => Some(
+            view! {
+                <p class="hint">"Ask an administrator for the role, or go back to "<a href="/">"your home page"</a>"."</p>
+            }
+            .into_any(),
+        ),
+        _ => None,
+    };
+    view! {
+        <section class="error-panel" role="alert" data-status=status>
+            <div class="error-code">{status}</div>
+            <div>
+                <h2>{title}</h2>
+                <p>{message}</p>
+                {action}
+            </div>
+        </section>
+    }
+}
+
+/// The error of the last submission of a form, if any, next to the form.
+#[component]
+pub fn FormError<T: Clone + Send + Sync + 'static>(
+    result: Signal<Option<Result<T, AppError>>>,
+) -> impl IntoView {
+    move || match result.get() {
+        Some(Err(error)) => {
+            let text = error.to_string();
+            Some(view! { <p class="form-error" role="alert">{text}</p> })
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,131 @@
+//! The frame around every page: brand, main navigation, user menu, and the current user shared
+//! with pages through context.
+
+use crate::api::session::{get_current_user, CurrentUser};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+pub type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
+
+/// The signed-in user (or none), fetched once per page load and shared with every page.
+#[derive(Clone, Copy)]
+pub struct UserContext(pub UserResource);
+
+pub fn use_user() -> UserResource {
+    expect_context::<UserContext>().0
+}
+
+#[component]
+pub fn Shell(children: Children) -> impl IntoView {
+    let user = Resource::new(|| (), |_| get_current_user());
+    provide_context(UserContext(user));
+    // Set once the wasm bundle has taken over the page; journeys wait for it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="topbar">
+                <a class="brand" href="/">
+                    <Logo />
+                    <span>"Slipway"</span>
+                </a>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(current)) => view! {
+                                <MainNav user=current.clone() />
+                                <UserMenu user=current />
+                            }
+                            .into_any(),
+                            _ => view! {
+                                <div class="nav-spacer"></div>
+                                <a class="button primary" href="/auth/signin">"Sign in"</a>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Transition>
+            </header>
+            <main id="main" class="content">{children()}</main>
+            <footer class="footer">
+                <span>"Slipway — infrastructure workspaces and releases"</span>
+            </footer>
+        </div>
+    }
+}
+
+#[component]
+fn Logo() -> impl IntoView {
+    view! {
+        <svg class="logo" viewBox="0 0 32 32" aria-hidden="true">
+            <rect width="32" height="32" rx="8" fill="currentColor" />
+            <path d="M7 21 L16 9 L25 21" fill="none" stroke="white" stroke-width="3" stroke-linecap="round" stroke-linejoin="round" />
+            <path d="M6 25 H26" stroke="white" stroke-width="3" stroke-linecap="round" />
+        </svg>
+    }
+}
+
+#[component]
+fn MainNav(user: CurrentUser) -> impl IntoView {
+    view! {
+        <nav class="main-nav" aria-label="Main">
+            <A href="/workspaces">"Workspaces"</A>
+            <A href="/catalog">"Catalog"</A>
+            <A href="/repositories">"Repositories"</A>
+            <A href="/releases">"Releases"</A>
+            {user.can_audit.then(|| view! { <A href="/audit">"Audit"</A> })}
+            {user.can_admin.then(|| view! { <A href="/admin">"Admin"</A> })}
+        </nav>
+    }
+}
+
+#[component]
+fn UserMenu(user: CurrentUser) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let initials = user.initials();
+    let groups = if user.groups.is_empty() {
+        "no groups".to_string()
+    } else {
+        user.groups.join(", ")
+    };
+    view! {
+        <div
+            class="user-menu"
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    open.set(false);
+                }
+            }
+        >
+            <button
+                class="user-button"
+                type="button"
+                aria-haspopup="true"
+                aria-controls="user-menu-panel"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <span class="avatar" aria-hidden="true">{initials}</span>
+                <span class="user-name">{user.name.clone()}</span>
+                <span class="caret" aria-hidden="true">"▾"</span>
+            </button>
+            <div id="user-menu-panel" class="user-panel" class:open=move || open.get() hidden=move || !open.get()>
+                <div class="user-panel-head">
+                    <strong>{user.name.clone()}</strong>
+                    <span class="muted">"@"{user.login.clone()}</span>
+                    {user.email.clone().map(|e| view! { <span class="muted">{e}</span> })}
+                </div>
+                <div class="user-panel-groups">
+                    <span class="label">"Groups"</span>
+                    <span>{groups}</span>
+                </div>
+                <a href="/" class="menu-item">"Your access"</a>
+                <form method="post" action="/auth/logout">
+                    <button type="submit" class="menu-item danger">"Sign out"</button>
+                </form>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure rules of Slipway: no I/O, no async, no `cfg`. Compiled into both the server and the
+//! browser bundle, and where most unit tests live.
+
+pub mod audit;
+pub mod names;
+pub mod rbac;

@@ -1,0 +1,60 @@
+//! Names users type that Slipway keeps: group names, logins. Validated here so that nothing a
+//! user types becomes a path, ref or identifier it should not.
+
+/// A group or other short identifier: 1–63 characters of lowercase letters, digits and single
+/// hyphens, starting with a letter.
+pub fn validate_slug(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.len() > 63 {
+        return Err("must be at most 63 characters".into());
+    }
+    if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("must start with a lowercase letter".into());
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!("may only hold a–z, 0–9 and '-', not {bad:?}"));
+    }
+    if value.ends_with('-') || value.contains("--") {
+        return Err("must not end with '-' or hold '--'".into());
+    }
+    Ok(())
+}
+
+/// Free text such as a display name or description: trimmed, bounded, no control characters.
+pub fn validate_text(value: &str, max: usize) -> Result<(), String> {
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err("must not hold control characters".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_accept_plain_names_and_refuse_escapes() {
+        for good in ["qa", "sre", "incident-commanders", "team-42"] {
+            assert_eq!(validate_slug(good), Ok(()), "{good}");
+        }
+        for bad in ["", "QA", "../etc", "a/b", "-x", "x-", "a--b", "9lives", "a b", "refs/heads/x"] {
+            assert!(validate_slug(bad).is_err(), "{bad}");
+        }
+        assert!(validate_slug(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn text_refuses_control_characters_and_overlong_values() {
+        assert!(validate_text("Platform team", 80).is_ok());
+        assert!(validate_text("line\nbreak", 80).is_err());
+        assert!(validate_text(&"x".repeat(81), 80).is_err());
+    }
+}

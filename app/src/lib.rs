@@ -1,0 +1,64 @@
+//! The Slipway portal: the HTML shell, the `App` component and its routes. Shared by the server
+//! (feature `ssr`) and the browser bundle (feature `hydrate`).
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use components::shell::Shell;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use pages::*;
+
+/// The document around every page, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/slipway.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Slipway".to_string() } else { format!("{page} · Slipway") } />
+        <Router>
+            <Shell>
+                <Routes fallback=|| view! { <NotFoundPage /> }>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/auth/signin") view=SignInPage />
+                    <Route path=path!("/auth/demo") view=DemoSignInPage />
+                    <Route path=path!("/workspaces") view=WorkspacesPage />
+                    <Route path=path!("/catalog") view=CatalogPage />
+                    <Route path=path!("/repositories") view=RepositoriesPage />
+                    <Route path=path!("/releases") view=ReleasesPage />
+                    <Route path=path!("/audit") view=AuditPage />
+                    <Route path=path!("/admin") view=AdminUsersPage />
+                    <Route path=path!("/admin/groups") view=AdminGroupsPage />
+                    <Route path=path!("/admin/groups/:name") view=AdminGroupPage />
+                    <Route path=path!("/admin/access") view=AdminAccessPage />
+                </Routes>
+            </Shell>
+        </Router>
+    }
+}

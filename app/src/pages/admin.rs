@@ -1,0 +1,303 @@
+//! Administration: users, groups and their members, and role bindings. The server checks every
+//! read and change; these pages only show what it answers.
+
+use crate::api::admin::*;
+use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::domain::rbac::{EntityType, Role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+fn AdminTabs() -> impl IntoView {
+    view! {
+        <nav class="tabs" aria-label="Administration">
+            <A href="/admin" exact=true>"Users"</A>
+            <A href="/admin/groups">"Groups"</A>
+            <A href="/admin/access">"Role bindings"</A>
+        </nav>
+    }
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let users = Resource::new(|| (), |_| list_users());
+    view! {
+        <Title text="Users" />
+        <PageHeader title="Administration" subtitle="Who can sign in, how, and what they belong to." />
+        <AdminTabs />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(users) if users.is_empty() => view! { <EmptyState title="Nobody has signed in yet" /> }.into_any(),
+                    Ok(users) => view! {
+                        <div class="table-wrap">
+                            <table class="table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"User"</th>
+                                        <th scope="col">"Email"</th>
+                                        <th scope="col">"Signs in with"</th>
+                                        <th scope="col">"Groups"</th>
+                                        <th scope="col">"Last sign-in"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {users.into_iter().map(|u| view! {
+                                        <tr>
+                                            <td><strong>{u.name}</strong><br /><span class="muted">"@"{u.login}</span></td>
+                                            <td>{u.email.unwrap_or_else(|| "—".into())}</td>
+                                            <td>{u.providers.into_iter().map(|p| view! { <span class="badge">{p}</span> }).collect_view()}</td>
+                                            <td>{u.groups.into_iter().map(|g| {
+                                                let href = format!("/admin/groups/{g}");
+                                                view! { <a class="badge link" href=href>{g}</a> }
+                                            }).collect_view()}</td>
+                                            <td class="nowrap">{u.last_sign_in_at.unwrap_or_else(|| "never".into())}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }
+                    .into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn AdminGroupsPage() -> impl IntoView {
+    let create = ServerAction::<CreateGroup>::new();
+    let groups = Resource::new(move || create.version().get(), |_| list_groups());
+    view! {
+        <Title text="Groups" />
+        <PageHeader title="Administration" subtitle="Groups gather people; role bindings on a group apply to all of its members." />
+        <AdminTabs />
+        <section class="card">
+            <h2>"New group"</h2>
+            <ActionForm action=create attr:class="inline-form">
+                <label>
+                    <span>"Name"</span>
+                    <input type="text" name="name" required pattern="[a-z][a-z0-9-]*" placeholder="platform-team" />
+                </label>
+                <label class="grow">
+                    <span>"Description"</span>
+                    <input type="text" name="description" placeholder="What the group is for" />
+                </label>
+                <button type="submit" class="button primary">"Create group"</button>
+            </ActionForm>
+            <FormError result=create.value().into() />
+        </section>
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match groups.await {
+                    Ok(groups) if groups.is_empty() => view! { <EmptyState title="No groups yet" /> }.into_any(),
+                    Ok(groups) => view! {
+                        <div class="table-wrap">
+                            <table class="table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Group"</th>
+                                        <th scope="col">"Description"</th>
+                                        <th scope="col">"Members"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {groups.into_iter().map(|g| {
+                                        let href = format!("/admin/groups/{}", g.name);
+                                        view! {
+                                            <tr>
+                                                <td><a href=href><strong>{g.name}</strong></a></td>
+                                                <td>{g.description}</td>
+                                                <td>{g.member_count}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }
+                    .into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn AdminGroupPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let add = ServerAction::<AddGroupMember>::new();
+    let remove = ServerAction::<RemoveGroupMember>::new();
+    let detail = Resource::new(
+        move || (name(), add.version().get(), remove.version().get()),
+        |(name, _, _)| get_group_detail(name),
+    );
+    view! {
+        <Title text="Group" />
+        <PageHeader title="Administration" />
+        <AdminTabs />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => {
+                        let group_name = detail.group.name.clone();
+                        view! {
+                            <section class="card">
+                                <h2>{detail.group.name.clone()}</h2>
+                                <p class="muted">{detail.group.description.clone()}</p>
+                                <h3>"Members"</h3>
+                                {if detail.members.is_empty() {
+                                    view! { <p class="muted">"No members yet."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="member-list">
+                                            {detail.members.into_iter().map(|m| {
+                                                let group_name = group_name.clone();
+                                                view! {
+                                                    <li>
+                                                        <span><strong>{m.name}</strong>" "<span class="muted">"@"{m.login.clone()}</span></span>
+                                                        <ActionForm action=remove>
+                                                            <input type="hidden" name="group" value=group_name />
+                                                            <input type="hidden" name="user" value=m.login.clone() />
+                                                            <button type="submit" class="button small ghost" aria-label=format!("Remove {}", m.login)>"Remove"</button>
+                                                        </ActionForm>
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                                <ActionForm action=add attr:class="inline-form">
+                                    <input type="hidden" name="group" value=group_name.clone() />
+                                    <label class="grow">
+                                        <span>"Add a member"</span>
+                                        <input type="text" name="user" required placeholder="login or email" />
+                                    </label>
+                                    <button type="submit" class="button primary">"Add"</button>
+                                </ActionForm>
+                                <FormError result=add.value().into() />
+                                <FormError result=remove.value().into() />
+                                <h3>"Roles of this group"</h3>
+                                <BindingTable bindings=detail.bindings />
+                            </section>
+                        }
+                        .into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn BindingTable(bindings: Vec<BindingRow>, #[prop(optional)] delete: Option<ServerAction<DeleteRoleBinding>>) -> impl IntoView {
+    if bindings.is_empty() {
+        return view! { <p class="muted">"No role bindings."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Who"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"On"</th>
+                        {delete.is_some().then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {bindings.into_iter().map(|b| view! {
+                        <tr>
+                            <td><span class="badge">{b.subject_kind.clone()}</span>" "{b.subject.clone()}</td>
+                            <td><span class=format!("role role-{}", b.role)>{b.role.clone()}</span></td>
+                            <td>{b.scope.clone()}</td>
+                            {delete.map(|action| view! {
+                                <td class="actions">
+                                    <ActionForm action>
+                                        <input type="hidden" name="id" value=b.id />
+                                        <button type="submit" class="button small ghost danger" aria-label=format!("Remove {} from {}", b.role, b.subject)>"Remove"</button>
+                                    </ActionForm>
+                                </td>
+                            })}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn AdminAccessPage() -> impl IntoView {
+    let create = ServerAction::<CreateRoleBinding>::new();
+    let delete = ServerAction::<DeleteRoleBinding>::new();
+    let bindings = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_role_bindings(),
+    );
+    view! {
+        <Title text="Role bindings" />
+        <PageHeader title="Administration" subtitle="A role binding gives a user or a group a role, everywhere, on one kind of thing, or on one thing." />
+        <AdminTabs />
+        <section class="card">
+            <h2>"Grant a role"</h2>
+            <ActionForm action=create attr:class="binding-form">
+                <label>
+                    <span>"Subject"</span>
+                    <select name="binding[subject_kind]">
+                        <option value="user">"User"</option>
+                        <option value="group">"Group"</option>
+                    </select>
+                </label>
+                <label class="grow">
+                    <span>"Login, email or group name"</span>
+                    <input type="text" name="binding[subject]" required />
+                </label>
+                <label>
+                    <span>"Role"</span>
+                    <select name="binding[role]">
+                        {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>"Scope"</span>
+                    <select name="binding[scope_kind]">
+                        <option value="global">"Everything"</option>
+                        <option value="entity_type">"One kind of thing"</option>
+                        <option value="entity">"One thing"</option>
+                    </select>
+                </label>
+                <label>
+                    <span>"Kind"</span>
+                    <select name="binding[entity_type]">
+                        <option value="">"—"</option>
+                        {EntityType::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{t.as_str()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>"Id or name"</span>
+                    <input type="text" name="binding[entity_id]" />
+                </label>
+                <button type="submit" class="button primary">"Grant"</button>
+            </ActionForm>
+            <FormError result=create.value().into() />
+            <FormError result=delete.value().into() />
+        </section>
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match bindings.await {
+                    Ok(bindings) => view! { <BindingTable bindings delete /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

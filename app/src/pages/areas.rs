@@ -1,0 +1,79 @@
+//! The four work areas' front pages. Their content arrives area by area; until an area holds
+//! anything, its page says what will live there and how it gets there.
+
+use crate::components::common::{EmptyState, ErrorPanel, Loading, PageHeader};
+use crate::components::shell::use_user;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn AreaPage(title: &'static str, subtitle: &'static str, empty: &'static str, how: &'static str) -> impl IntoView {
+    let user = use_user();
+    view! {
+        <Title text=title />
+        <PageHeader title subtitle />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(_)) => view! {
+                        <EmptyState title=empty>
+                            <p>{how}</p>
+                        </EmptyState>
+                    }
+                    .into_any(),
+                    Ok(None) => view! { <ErrorPanel error=AppError::Unauthorized /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn WorkspacesPage() -> impl IntoView {
+    view! {
+        <AreaPage
+            title="Workspaces"
+            subtitle="Git repositories that hold the generated code of your resources."
+            empty="No workspaces yet"
+            how="A workspace is a Git repository on the local forge, GitHub, Bitbucket or Azure DevOps. Every change to it arrives as a pull request that a person approves or rejects."
+        />
+    }
+}
+
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    view! {
+        <AreaPage
+            title="Catalog"
+            subtitle="Templates backed by OpenTofu and Terraform modules at pinned versions."
+            empty="The catalog is empty"
+            how="Templates are added by platform teams from source code repositories; each version pins a module at a tag or branch."
+        />
+    }
+}
+
+#[component]
+pub fn RepositoriesPage() -> impl IntoView {
+    view! {
+        <AreaPage
+            title="Repositories"
+            subtitle="Repositories governed by a branching strategy."
+            empty="No repositories are governed yet"
+            how="A repository manifest names its strategy — GitHub Flow, Git Flow or Trunk-Based — which Slipway compiles into branch rules, CODEOWNERS and CI workflows."
+        />
+    }
+}
+
+#[component]
+pub fn ReleasesPage() -> impl IntoView {
+    view! {
+        <AreaPage
+            title="Releases"
+            subtitle="Version-locked bundles promoted through environments with sign-off."
+            empty="No releases yet"
+            how="A release bundles the applications of an application set at exact image digests and promotes them stage by stage, each gate signed off by its stakeholder groups."
+        />
+    }
+}

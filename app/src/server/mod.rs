@@ -1,0 +1,53 @@
+//! Server-only half of the app: the context every request sees, the entities, and the services
+//! that server functions and routes call. Compiled only with the `ssr` feature.
+
+pub mod access;
+pub mod audit;
+pub mod directory;
+pub mod entities;
+pub mod request;
+
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// Everything a request handler needs, cloned cheaply into each request.
+#[derive(Clone)]
+pub struct AppCtx {
+    pub db: DatabaseConnection,
+    pub portal: Arc<PortalSettings>,
+}
+
+/// Settings the portal's pages and server functions read; built by the server from its config.
+#[derive(Clone, Debug, Default)]
+pub struct PortalSettings {
+    /// `--demo`: seeded users and the one-click demo sign-in.
+    pub demo: bool,
+    /// The sign-in methods configured, in the order the sign-in page shows them.
+    pub sign_in_methods: Vec<crate::api::session::SignInMethod>,
+    /// Logins or emails made global admin the first time they sign in.
+    pub admins: Vec<String>,
+}
+
+/// Who performed a change, as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub label: String,
+}
+
+impl Actor {
+    pub fn user(user_id: i64, login: &str) -> Actor {
+        Actor {
+            user_id: Some(user_id),
+            label: login.to_string(),
+        }
+    }
+
+    /// Changes made by Slipway itself or by an operator on the command line.
+    pub fn system(label: &str) -> Actor {
+        Actor {
+            user_id: None,
+            label: label.to_string(),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Database migrations for Slipway. One code path for SQLite and PostgreSQL; named
+//! `mYYYYMMDD_HHMMSS_what` so they sort in the order they run.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_identity_and_access;
+mod m20261123_000002_audit;
+mod m20261123_000003_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_identity_and_access::Migration),
+            Box::new(m20261123_000002_audit::Migration),
+            Box::new(m20261123_000003_sessions::Migration),
+        ]
+    }
+}

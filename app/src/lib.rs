@@ -13,7 +13,7 @@ use components::shell::Shell;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 use pages::*;
 
 /// The document around every page, rendered on the server.
@@ -45,18 +45,18 @@ pub fn App() -> impl IntoView {
         <Router>
             <Shell>
                 <Routes fallback=|| view! { <NotFoundPage /> }>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/auth/signin") view=SignInPage />
-                    <Route path=path!("/auth/demo") view=DemoSignInPage />
-                    <Route path=path!("/workspaces") view=WorkspacesPage />
-                    <Route path=path!("/catalog") view=CatalogPage />
-                    <Route path=path!("/repositories") view=RepositoriesPage />
-                    <Route path=path!("/releases") view=ReleasesPage />
-                    <Route path=path!("/audit") view=AuditPage />
-                    <Route path=path!("/admin") view=AdminUsersPage />
-                    <Route path=path!("/admin/groups") view=AdminGroupsPage />
-                    <Route path=path!("/admin/groups/:name") view=AdminGroupPage />
-                    <Route path=path!("/admin/access") view=AdminAccessPage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/signin") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/demo") view=DemoSignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/workspaces") view=WorkspacesPage ssr=SsrMode::Async />
+                    <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("/repositories") view=RepositoriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/releases") view=ReleasesPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/groups") view=AdminGroupsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/groups/:name") view=AdminGroupPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/access") view=AdminAccessPage ssr=SsrMode::Async />
                 </Routes>
             </Shell>
         </Router>

@@ -1,0 +1,11 @@
+//! The `slipway` server: CLI, configuration, database, axum router, sessions, sign-in routes
+//! and the adapters that implement the app's ports (OAuth/OIDC providers).
+
+pub mod adapters;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod router;
+pub mod routes;
+pub mod session_store;

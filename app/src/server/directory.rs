@@ -710,3 +710,73 @@ pub async fn demo_users(db: &DatabaseConnection) -> AppResult<Vec<crate::api::se
     }
     Ok(result)
 }
+
+/// A sign-in that Slipway refused (bad state, bad token): audited with no actor.
+pub async fn record_refused_sign_in(db: &DatabaseConnection, provider: &str, reason: &str) -> AppResult<()> {
+    let txn = db.begin().await?;
+    audit::record(
+        &txn,
+        &Actor::system("anonymous"),
+        Change::new("session.sign_in_refused", "sign_in", provider)
+            .after(&serde_json::json!({ "provider": provider, "reason": reason })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn record_sign_out(db: &DatabaseConnection, user_id: i64) -> AppResult<()> {
+    let txn = db.begin().await?;
+    if let Some(user) = users::Entity::find_by_id(user_id).one(&txn).await? {
+        audit::record(
+            &txn,
+            &Actor::user(user.id, &user.login),
+            Change::new("session.sign_out", "user", user.id),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A seeded demo user by login; only users holding a demo identity qualify.
+pub async fn find_demo_user(db: &DatabaseConnection, login: &str) -> AppResult<Option<users::Model>> {
+    let Some(identity) = identities::Entity::find()
+        .filter(identities::Column::Provider.eq(DEMO_PROVIDER))
+        .filter(identities::Column::Subject.eq(login))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(users::Entity::find_by_id(identity.user_id).one(db).await?)
+}
+
+/// Creates a user with one identity without signing them in (demo seeding, provisioning).
+pub async fn create_demo_identity(db: &DatabaseConnection, claims: &VerifiedSignIn) -> AppResult<users::Model> {
+    let txn = db.begin().await?;
+    let email = claims.email.as_ref().map(|e| e.trim().to_lowercase());
+    let user = create_user(&txn, claims, email.clone(), &[]).await?;
+    let identity = identities::ActiveModel {
+        user_id: Set(user.id),
+        provider: Set(claims.provider.clone()),
+        subject: Set(claims.subject.clone()),
+        email: Set(email),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        &Actor::system("demo-seed"),
+        Change::new("identity.link", "identity", identity.id).after(&IdentityAudit {
+            user_id: user.id,
+            provider: &identity.provider,
+            subject: &identity.subject,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}

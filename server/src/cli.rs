@@ -1,0 +1,216 @@
+//! The `slipway` command line: serve, migrate, admin grant, audit verify.
+
+use crate::config::{Config, Sources};
+use crate::{db, demo, router};
+use app::domain::rbac::Role;
+use app::server::Actor;
+use clap::{Parser, Subcommand, ValueEnum};
+use leptos::prelude::LeptosOptions;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "slipway", version, about = "Slipway: infrastructure workspaces and releases, in one portal.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (applies pending migrations first unless told not to).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "SLIPWAY_ADDR", default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Seed demo users (one per role) and enable one-click demo sign-in at /auth/demo.
+        #[arg(long)]
+        demo: bool,
+        /// Do not apply migrations at start-up (for replicas, after `slipway migrate`).
+        #[arg(long)]
+        skip_migrations: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administer users and roles.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Give a user a global role (the user must have signed in once).
+    Grant {
+        /// The user's login or email.
+        login_or_email: String,
+        /// The role to grant.
+        role: RoleArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chain; names the first event changed, inserted or removed.
+    Verify,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Viewer,
+    Member,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::Viewer => Role::Viewer,
+            RoleArg::Member => Role::Member,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tower_sessions=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match Sources::load().and_then(|sources| Config::from_sources(&sources)) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    let db = db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot connect: {e}"))?;
+    match command {
+        Command::Migrate => {
+            let pending = db::pending_migrations(&db).await?;
+            db::migrate(&db).await?;
+            if pending.is_empty() {
+                println!("The database is up to date.");
+            } else {
+                println!("Applied {} migrations: {}", pending.len(), pending.join(", "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            command: AdminCommand::Grant { login_or_email, role },
+        } => {
+            let role: Role = role.into();
+            let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+            let actor = Actor::system(&format!("cli:{operator}"));
+            match app::server::directory::grant_global_role(&db, &actor, &login_or_email, role).await {
+                Ok((user, true)) => println!("Granted {role} on everything to {} ({}).", user.login, user.name),
+                Ok((user, false)) => println!("{} already holds {role} on everything; nothing changed.", user.login),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => match app::server::audit::verify(&db).await? {
+            Ok(count) => {
+                println!("The audit log is intact: {count} events verified.");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(found) => {
+                println!("The audit log has been tampered with: {found}.");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Command::Serve {
+            addr,
+            demo,
+            skip_migrations,
+        } => {
+            if !skip_migrations {
+                db::migrate(&db).await?;
+            }
+            if demo {
+                demo::seed(&db).await.map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
+            }
+            let leptos = LeptosOptions::builder()
+                .output_name("slipway")
+                .site_root(config.site_root.display().to_string())
+                .site_pkg_dir("pkg")
+                .site_addr(addr)
+                .build();
+            let state = router::state(&config, db.clone(), demo, leptos)?;
+            let app = router::router(state);
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("--addr {addr}: cannot listen: {e}"))?;
+            spawn_session_cleanup(db);
+            println!("Slipway is serving on http://{addr}");
+            if demo {
+                println!("Demo sign-in: http://{addr}/auth/demo — users:");
+                for user in &demo::DEMO_USERS {
+                    println!("  {:<6} {:<16} {:<26} group {}", user.login, user.name, user.role, user.group);
+                }
+            }
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn spawn_session_cleanup(db: sea_orm::DatabaseConnection) {
+    let store = crate::session_store::DbSessionStore::new(db);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(error) = store.delete_expired().await {
+                tracing::warn!("expired sessions were not removed: {error}");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,411 @@
+//! Configuration from the environment and an optional `slipway.toml` whose keys are the
+//! environment variables' names (the environment wins). Every problem is one line naming the
+//! setting.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub public_url: Url,
+    pub secret_key: SecretKey,
+    pub admins: Vec<String>,
+    pub site_root: PathBuf,
+    pub github: Option<GitHubSettings>,
+    pub microsoft: Option<OidcSettings>,
+    pub oidc: Option<OidcSettings>,
+}
+
+/// The server's secret, from which keys for encryption at rest are derived. Never printed.
+#[derive(Clone)]
+pub struct SecretKey(String);
+
+impl SecretKey {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GitHubSettings {
+    pub client_id: String,
+    pub client_secret: SecretKey,
+    /// `https://github.com`, or a GitHub Enterprise Server's address.
+    pub web_url: Url,
+    /// `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server.
+    pub api_url: Url,
+}
+
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    /// `microsoft` or `oidc`.
+    pub id: &'static str,
+    pub label: String,
+    pub issuer: Url,
+    /// For Entra ID's multi-tenant endpoints (`common`, `organizations`): the issuer holds
+    /// `{tenantid}`, replaced by the token's `tid` claim before comparing.
+    pub issuer_is_template: bool,
+    pub client_id: String,
+    pub client_secret: Option<SecretKey>,
+    pub scopes: Vec<String>,
+}
+
+/// A configuration problem: the one line start-up prints before it stops.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {message}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub message: String,
+}
+
+fn problem(setting: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Where settings come from: the environment over the file.
+pub struct Sources {
+    values: BTreeMap<String, String>,
+}
+
+impl Sources {
+    /// Reads `SLIPWAY_CONFIG` (default `./slipway.toml`, optional) and the environment.
+    pub fn load() -> Result<Sources, ConfigError> {
+        let explicit = std::env::var("SLIPWAY_CONFIG").ok();
+        let path = PathBuf::from(explicit.clone().unwrap_or_else(|| "slipway.toml".into()));
+        let mut values = BTreeMap::new();
+        if path.exists() {
+            values = read_toml(&path)?;
+        } else if explicit.is_some() {
+            return Err(problem("SLIPWAY_CONFIG", format!("{} does not exist", path.display())));
+        }
+        for (key, value) in std::env::vars() {
+            if key == "DATABASE_URL" || key.starts_with("SLIPWAY_") {
+                values.insert(key, value);
+            }
+        }
+        Ok(Sources { values })
+    }
+
+    pub fn from_map(values: BTreeMap<String, String>) -> Sources {
+        Sources { values }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+}
+
+fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let setting = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| problem(&setting, e.to_string()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let message = e.message().to_string();
+        let position = e
+            .span()
+            .map(|span| {
+                let line = text[..span.start].matches('\n').count() + 1;
+                let column = span.start - text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+                format!(":{line}:{column}")
+            })
+            .unwrap_or_default();
+        problem(&format!("{setting}{position}"), message)
+    })?;
+    let mut values = BTreeMap::new();
+    for (key, value) in table {
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|item| item.as_str().map(str::to_string).unwrap_or_else(|| item.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => return Err(problem(&format!("{setting}: {key}"), "must be a string, number, boolean or list")),
+        };
+        if key != "DATABASE_URL" && !key.starts_with("SLIPWAY_") {
+            return Err(problem(&format!("{setting}: {key}"), "unknown setting (keys are the environment variables' names, e.g. SLIPWAY_PUBLIC_URL)"));
+        }
+        values.insert(key, text);
+    }
+    Ok(values)
+}
+
+fn parse_url(setting: &str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| problem(setting, format!("{value:?} is not a URL ({e})")))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(problem(setting, format!("{value:?} must start with http:// or https://")));
+    }
+    Ok(url)
+}
+
+impl Config {
+    pub fn from_sources(sources: &Sources) -> Result<Config, ConfigError> {
+        let data_dir = PathBuf::from(sources.get("SLIPWAY_DATA_DIR").unwrap_or("./data"));
+        let database_url = match sources.get("DATABASE_URL") {
+            Some(url) => {
+                if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(problem("DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+                }
+                url.to_string()
+            }
+            None => format!("sqlite://{}", data_dir.join("slipway.db").display()),
+        };
+        let public_url = parse_url(
+            "SLIPWAY_PUBLIC_URL",
+            sources.get("SLIPWAY_PUBLIC_URL").unwrap_or("http://127.0.0.1:3000"),
+        )?;
+        let https = public_url.scheme() == "https";
+        let secret_key = match sources.get("SLIPWAY_SECRET_KEY") {
+            Some(key) if key.len() < 32 => {
+                return Err(problem("SLIPWAY_SECRET_KEY", "must be at least 32 characters (e.g. `openssl rand -base64 32`)"))
+            }
+            Some(key) => SecretKey(key.to_string()),
+            None if https => {
+                return Err(problem("SLIPWAY_SECRET_KEY", "is required when SLIPWAY_PUBLIC_URL is https"))
+            }
+            None => embedded_secret_key(&data_dir)?,
+        };
+        let admins = sources
+            .get("SLIPWAY_ADMINS")
+            .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        let site_root = PathBuf::from(
+            sources
+                .get("SLIPWAY_SITE_ROOT")
+                .or(sources.get("LEPTOS_SITE_ROOT"))
+                .map(str::to_string)
+                .or_else(|| std::env::var("LEPTOS_SITE_ROOT").ok())
+                .unwrap_or_else(|| "target/site".into()),
+        );
+        Ok(Config {
+            github: github_settings(sources)?,
+            microsoft: microsoft_settings(sources)?,
+            oidc: oidc_settings(sources)?,
+            database_url,
+            data_dir,
+            public_url,
+            secret_key,
+            admins,
+            site_root,
+        })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The address a provider sends the browser back to.
+    pub fn callback_url(&self, provider: &str) -> Url {
+        let mut url = self.public_url.clone();
+        url.set_path(&format!("/auth/{provider}/callback"));
+        url.set_query(None);
+        url
+    }
+}
+
+/// Both or neither: a client id without its secret (or the reverse) is a mistake worth naming.
+fn client_pair(sources: &Sources, id_key: &str, secret_key: &str) -> Result<Option<(String, Option<SecretKey>)>, ConfigError> {
+    match (sources.get(id_key), sources.get(secret_key)) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(problem(id_key, format!("is missing while {secret_key} is set"))),
+        (Some(id), secret) => Ok(Some((id.to_string(), secret.map(|s| SecretKey(s.to_string()))))),
+    }
+}
+
+fn github_settings(sources: &Sources) -> Result<Option<GitHubSettings>, ConfigError> {
+    let Some((client_id, secret)) = client_pair(sources, "SLIPWAY_GITHUB_CLIENT_ID", "SLIPWAY_GITHUB_CLIENT_SECRET")? else {
+        return Ok(None);
+    };
+    let client_secret = secret.ok_or_else(|| problem("SLIPWAY_GITHUB_CLIENT_SECRET", "is missing while SLIPWAY_GITHUB_CLIENT_ID is set"))?;
+    let web_url = parse_url("SLIPWAY_GITHUB_URL", sources.get("SLIPWAY_GITHUB_URL").unwrap_or("https://github.com"))?;
+    let default_api = if web_url.host_str() == Some("github.com") {
+        "https://api.github.com".to_string()
+    } else {
+        format!("{}/api/v3", web_url.as_str().trim_end_matches('/'))
+    };
+    let api_url = parse_url("SLIPWAY_GITHUB_API_URL", sources.get("SLIPWAY_GITHUB_API_URL").unwrap_or(&default_api))?;
+    Ok(Some(GitHubSettings {
+        client_id,
+        client_secret,
+        web_url,
+        api_url,
+    }))
+}
+
+fn microsoft_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigError> {
+    let Some((client_id, client_secret)) = client_pair(sources, "SLIPWAY_MICROSOFT_CLIENT_ID", "SLIPWAY_MICROSOFT_CLIENT_SECRET")? else {
+        return Ok(None);
+    };
+    let tenant = sources.get("SLIPWAY_MICROSOFT_TENANT").unwrap_or("organizations");
+    if !tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+        return Err(problem("SLIPWAY_MICROSOFT_TENANT", "must be a tenant id, a domain, common or organizations"));
+    }
+    let multi_tenant = matches!(tenant, "common" | "organizations" | "consumers");
+    // SLIPWAY_MICROSOFT_ISSUER points at another Entra-compatible issuer (sovereign clouds, tests).
+    let issuer = match sources.get("SLIPWAY_MICROSOFT_ISSUER") {
+        Some(issuer) => parse_url("SLIPWAY_MICROSOFT_ISSUER", issuer)?,
+        None => parse_url("SLIPWAY_MICROSOFT_TENANT", &format!("https://login.microsoftonline.com/{tenant}/v2.0"))?,
+    };
+    Ok(Some(OidcSettings {
+        id: "microsoft",
+        label: "Microsoft".into(),
+        issuer,
+        issuer_is_template: multi_tenant && sources.get("SLIPWAY_MICROSOFT_ISSUER").is_none(),
+        client_id,
+        client_secret,
+        scopes: vec!["openid".into(), "profile".into(), "email".into()],
+    }))
+}
+
+fn oidc_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigError> {
+    let Some((client_id, client_secret)) = client_pair(sources, "SLIPWAY_OIDC_CLIENT_ID", "SLIPWAY_OIDC_CLIENT_SECRET")? else {
+        return Ok(None);
+    };
+    let issuer = sources
+        .get("SLIPWAY_OIDC_ISSUER")
+        .ok_or_else(|| problem("SLIPWAY_OIDC_ISSUER", "is missing while SLIPWAY_OIDC_CLIENT_ID is set"))?;
+    let issuer = parse_url("SLIPWAY_OIDC_ISSUER", issuer.trim_end_matches("/.well-known/openid-configuration"))?;
+    let label = sources.get("SLIPWAY_OIDC_LABEL").unwrap_or("single sign-on").to_string();
+    let scopes = sources
+        .get("SLIPWAY_OIDC_SCOPES")
+        .unwrap_or("openid profile email")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    if !scopes.iter().any(|s| s == "openid") {
+        return Err(problem("SLIPWAY_OIDC_SCOPES", "must include openid"));
+    }
+    Ok(Some(OidcSettings {
+        id: "oidc",
+        label,
+        issuer,
+        issuer_is_template: false,
+        client_id,
+        client_secret,
+        scopes,
+    }))
+}
+
+/// In embedded mode the key is generated once and kept in the data directory (mode 0600).
+fn embedded_secret_key(data_dir: &Path) -> Result<SecretKey, ConfigError> {
+    use base64::Engine;
+    use rand::RngCore;
+    let path = data_dir.join("secret_key");
+    let setting = "SLIPWAY_SECRET_KEY";
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let key = existing.trim().to_string();
+        if key.len() >= 32 {
+            return Ok(SecretKey(key));
+        }
+        return Err(problem(setting, format!("{} holds a key shorter than 32 characters", path.display())));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| problem("SLIPWAY_DATA_DIR", format!("cannot create {}: {e}", data_dir.display())))?;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    write_private(&path, &key).map_err(|e| problem(setting, format!("cannot write {}: {e}", path.display())))?;
+    Ok(SecretKey(key))
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("slipway-config-{}", rand::random::<u64>()));
+        let mut values: BTreeMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        values.entry("SLIPWAY_DATA_DIR".into()).or_insert(dir.display().to_string());
+        Config::from_sources(&Sources::from_map(values))
+    }
+
+    #[test]
+    fn embedded_defaults_generate_a_key_once() {
+        let dir = std::env::temp_dir().join(format!("slipway-config-{}", rand::random::<u64>()));
+        let dir_text = dir.display().to_string();
+        let first = config(&[("SLIPWAY_DATA_DIR", &dir_text)]).unwrap();
+        let second = config(&[("SLIPWAY_DATA_DIR", &dir_text)]).unwrap();
+        assert_eq!(first.secret_key.expose(), second.secret_key.expose());
+        assert_eq!(first.database_url, format!("sqlite://{}/slipway.db", dir_text));
+        assert!(first.github.is_none() && first.microsoft.is_none() && first.oidc.is_none());
+        assert_eq!(format!("{:?}", first.secret_key), "SecretKey(…)");
+    }
+
+    #[test]
+    fn each_bad_setting_is_named_in_one_line() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("SLIPWAY_PUBLIC_URL", "https://slipway.example.com")], "SLIPWAY_SECRET_KEY: is required when SLIPWAY_PUBLIC_URL is https"),
+            (&[("SLIPWAY_PUBLIC_URL", "ftp://x")], "SLIPWAY_PUBLIC_URL: \"ftp://x\" must start with http:// or https://"),
+            (&[("SLIPWAY_SECRET_KEY", "short")], "SLIPWAY_SECRET_KEY: must be at least 32 characters (e.g. `openssl rand -base64 32`)"),
+            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL: must start with sqlite:, postgres:// or postgresql://"),
+            (&[("SLIPWAY_GITHUB_CLIENT_ID", "abc")], "SLIPWAY_GITHUB_CLIENT_SECRET: is missing while SLIPWAY_GITHUB_CLIENT_ID is set"),
+            (&[("SLIPWAY_OIDC_CLIENT_SECRET", "abc")], "SLIPWAY_OIDC_CLIENT_ID: is missing while SLIPWAY_OIDC_CLIENT_SECRET is set"),
+            (&[("SLIPWAY_OIDC_CLIENT_ID", "abc")], "SLIPWAY_OIDC_ISSUER: is missing while SLIPWAY_OIDC_CLIENT_ID is set"),
+            (&[("SLIPWAY_MICROSOFT_CLIENT_ID", "abc"), ("SLIPWAY_MICROSOFT_TENANT", "../x")], "SLIPWAY_MICROSOFT_TENANT: must be a tenant id, a domain, common or organizations"),
+        ];
+        for (pairs, expected) in cases {
+            let error = config(pairs).unwrap_err().to_string();
+            assert_eq!(&error, expected);
+            assert!(!error.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn github_enterprise_gets_its_api_under_api_v3_and_entra_multi_tenant_issuers_are_templates() {
+        let c = config(&[
+            ("SLIPWAY_GITHUB_CLIENT_ID", "id"),
+            ("SLIPWAY_GITHUB_CLIENT_SECRET", "secret"),
+            ("SLIPWAY_GITHUB_URL", "https://ghe.example.com"),
+            ("SLIPWAY_MICROSOFT_CLIENT_ID", "ms"),
+            ("SLIPWAY_MICROSOFT_TENANT", "common"),
+        ])
+        .unwrap();
+        assert_eq!(c.github.unwrap().api_url.as_str(), "https://ghe.example.com/api/v3");
+        let ms = c.microsoft.unwrap();
+        assert_eq!(ms.issuer.as_str(), "https://login.microsoftonline.com/common/v2.0");
+        assert!(ms.issuer_is_template);
+    }
+
+    #[test]
+    fn toml_errors_name_file_line_and_column_and_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("slipway-toml-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "DATABASE_URL = \"sqlite://x\"\nSLIPWAY_ADMINS = [\n").unwrap();
+        let error = read_toml(&bad).unwrap_err().to_string();
+        assert!(error.starts_with(&format!("{}:", bad.display())), "{error}");
+        assert!(error.contains(":3:1:") || error.contains(":2:"), "{error}");
+        let unknown = dir.join("unknown.toml");
+        std::fs::write(&unknown, "PUBLIC_URL = \"x\"\n").unwrap();
+        assert!(read_toml(&unknown).unwrap_err().to_string().contains("PUBLIC_URL: unknown setting"));
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "SLIPWAY_ADMINS = [\"ada\", \"bo@example.com\"]\n").unwrap();
+        assert_eq!(read_toml(&good).unwrap()["SLIPWAY_ADMINS"], "ada,bo@example.com");
+    }
+}

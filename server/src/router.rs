@@ -1,0 +1,131 @@
+//! The axum router: Leptos pages and server functions, sign-in routes, static files, the
+//! session layer and response headers. Routes are declared here, in one place.
+
+use crate::adapters::github::GitHubProvider;
+use crate::adapters::oidc::OidcProvider;
+use crate::config::Config;
+use crate::routes::auth::{self, CallbackParams, Providers};
+use crate::routes::healthz;
+use crate::session_store::DbSessionStore;
+use app::api::session::SignInMethod;
+use app::server::{AppCtx, PortalSettings};
+use app::{shell, App};
+use axum::extract::{FromRef, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+/// The cookie that carries the session id.
+pub const SESSION_COOKIE: &str = "slipway_session";
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub leptos: LeptosOptions,
+    pub ctx: AppCtx,
+    pub providers: Arc<Providers>,
+    pub https: bool,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// The sign-in providers the configuration names, in the order the sign-in page shows them.
+pub fn providers(config: &Config) -> anyhow::Result<Providers> {
+    let mut providers: Providers = Providers::new();
+    if let Some(github) = &config.github {
+        let provider = GitHubProvider::new(github, config.callback_url("github"))?;
+        providers.insert("github", Arc::new(provider));
+    }
+    for settings in [&config.microsoft, &config.oidc].into_iter().flatten() {
+        let provider = OidcProvider::new(settings.clone(), config.callback_url(settings.id));
+        providers.insert(settings.id, Arc::new(provider));
+    }
+    Ok(providers)
+}
+
+pub fn state(config: &Config, db: DatabaseConnection, demo: bool, leptos: LeptosOptions) -> anyhow::Result<ServerState> {
+    let providers = providers(config)?;
+    let order = ["github", "microsoft", "oidc"];
+    let sign_in_methods = order
+        .iter()
+        .filter_map(|id| providers.get(id))
+        .map(|p| SignInMethod {
+            id: p.id().to_string(),
+            label: p.label().to_string(),
+            href: format!("/auth/{}", p.id()),
+        })
+        .collect();
+    Ok(ServerState {
+        leptos,
+        ctx: AppCtx {
+            db,
+            portal: Arc::new(PortalSettings {
+                demo,
+                sign_in_methods,
+                admins: config.admins.clone(),
+            }),
+        },
+        providers: Arc::new(providers),
+        https: config.is_https(),
+    })
+}
+
+pub fn router(state: ServerState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx = state.ctx.clone();
+    let page_context = move || provide_context(ctx.clone());
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.ctx.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.https)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/auth/demo/{login}", post(auth::demo_sign_in))
+        .route("/auth/logout", post(auth::sign_out));
+    for id in state.providers.keys().copied() {
+        router = router
+            .route(
+                &format!("/auth/{id}"),
+                get(move |State(state): State<ServerState>, session: Session| auth::start(state, id, session)),
+            )
+            .route(
+                &format!("/auth/{id}/callback"),
+                get(
+                    move |State(state): State<ServerState>, session: Session, Query(params): Query<CallbackParams>| {
+                        auth::callback(state, id, session, params)
+                    },
+                ),
+            );
+    }
+    let leptos = state.leptos.clone();
+    router
+        .leptos_routes_with_context(&state, routes, page_context.clone(), move || shell(leptos.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(page_context, shell))
+        .layer(sessions)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(state)
+}

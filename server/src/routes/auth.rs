@@ -1,0 +1,169 @@
+//! Sign-in and sign-out routes. A flow's state lives in the session and is consumed by the
+//! callback, so a wrong or replayed `state` never yields a session: it gets a 400 page and an
+//! audit event. The session id is rotated at sign-in and destroyed at sign-out.
+
+use super::plain_page;
+use crate::adapters::identity::{IdentityProvider, PendingFlow};
+use crate::router::ServerState;
+use app::error::AppError;
+use app::server::directory::{self, VerifiedSignIn, DEMO_PROVIDER};
+use app::server::request::SESSION_USER_KEY;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+use tower_sessions::Session;
+
+const FLOW_KEY: &str = "sign_in_flow";
+
+pub async fn start(state: ServerState, provider: &'static str, session: Session) -> Response {
+    let Some(provider) = state.providers.get(provider).cloned() else {
+        return plain_page(StatusCode::NOT_FOUND, "Not found", "This sign-in method is not configured.");
+    };
+    let flow = PendingFlow::start(provider.id());
+    match provider.authorization_url(&flow).await {
+        Ok(url) => {
+            if let Err(error) = session.insert(FLOW_KEY, &flow).await {
+                tracing::error!("cannot store the sign-in flow: {error}");
+                return plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "The session could not be stored.");
+            }
+            Redirect::to(url.as_str()).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(provider = provider.id(), "sign-in could not start: {error}");
+            Redirect::to("/auth/signin?error=unavailable").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn callback(
+    state: ServerState,
+    provider: &'static str,
+    session: Session,
+    params: CallbackParams,
+) -> Response {
+    let Some(provider) = state.providers.get(provider).cloned() else {
+        return plain_page(StatusCode::NOT_FOUND, "Not found", "This sign-in method is not configured.");
+    };
+    // Taken out whatever happens next: each state is good for exactly one callback.
+    let pending: Option<PendingFlow> = session.remove(FLOW_KEY).await.ok().flatten();
+    let now = chrono::Utc::now().timestamp();
+    let received = params.state.as_deref().unwrap_or_default();
+    let flow = match pending {
+        Some(flow)
+            if flow.provider == provider.id() && !flow.is_expired(now) && constant_time_eq(&flow.state, received) =>
+        {
+            flow
+        }
+        pending => {
+            let reason = match pending {
+                None => "no sign-in was in progress in this session (replayed or forged callback)",
+                Some(flow) if flow.is_expired(now) => "the sign-in took too long",
+                Some(_) => "the state does not match the sign-in in progress",
+            };
+            reject(&state, provider.id(), reason).await;
+            return plain_page(
+                StatusCode::BAD_REQUEST,
+                "Sign-in refused",
+                "This sign-in link is not valid for this browser session. Start again from the sign-in page.",
+            );
+        }
+    };
+    if let Some(error) = params.error {
+        tracing::info!(provider = provider.id(), "the provider refused sign-in: {error}");
+        return Redirect::to("/auth/signin?error=denied").into_response();
+    }
+    let Some(code) = params.code.filter(|c| !c.is_empty()) else {
+        reject(&state, provider.id(), "the callback carried no code").await;
+        return plain_page(StatusCode::BAD_REQUEST, "Sign-in refused", "The provider sent no authorization code.");
+    };
+    let claims = match provider.complete(&code, &flow).await {
+        Ok(claims) => claims,
+        Err(error) => {
+            tracing::warn!(provider = provider.id(), "sign-in failed: {error}");
+            reject(&state, provider.id(), &error.to_string()).await;
+            return Redirect::to("/auth/signin?error=failed").into_response();
+        }
+    };
+    finish_sign_in(&state, &session, &claims).await
+}
+
+/// Links or finds the user, rotates the session id and stores the user in the session.
+async fn finish_sign_in(state: &ServerState, session: &Session, claims: &VerifiedSignIn) -> Response {
+    let already: Option<i64> = session.get(SESSION_USER_KEY).await.ok().flatten();
+    let user = match directory::sign_in(&state.ctx.db, claims, already, &state.ctx.portal.admins).await {
+        Ok(user) => user,
+        Err(AppError::Conflict(_)) => return Redirect::to("/auth/signin?error=linked").into_response(),
+        Err(error) => {
+            tracing::error!("sign-in could not be recorded: {error}");
+            return plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", &error.to_string());
+        }
+    };
+    if let Err(error) = session.cycle_id().await {
+        tracing::error!("cannot rotate the session id: {error}");
+        return plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "The session could not be stored.");
+    }
+    if let Err(error) = session.insert(SESSION_USER_KEY, user.id).await {
+        tracing::error!("cannot store the session: {error}");
+        return plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "The session could not be stored.");
+    }
+    Redirect::to("/").into_response()
+}
+
+async fn reject(state: &ServerState, provider: &str, reason: &str) {
+    tracing::warn!(provider, "sign-in refused: {reason}");
+    if let Err(error) = directory::record_refused_sign_in(&state.ctx.db, provider, reason).await {
+        tracing::error!("cannot audit the refused sign-in: {error}");
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `POST /auth/demo/{login}`: only under `--demo`; signs in a seeded user.
+pub async fn demo_sign_in(State(state): State<ServerState>, Path(login): Path<String>, session: Session) -> Response {
+    if !state.ctx.portal.demo {
+        return plain_page(StatusCode::NOT_FOUND, "Not found", "Demo sign-in is only available when Slipway runs with --demo.");
+    }
+    match directory::find_demo_user(&state.ctx.db, &login).await {
+        Ok(Some(user)) => {
+            let claims = VerifiedSignIn {
+                provider: DEMO_PROVIDER.into(),
+                subject: user.login.clone(),
+                login_hint: user.login.clone(),
+                email: user.email.clone(),
+                email_verified: false,
+                name: user.name.clone(),
+            };
+            // A demo sign-in never links to whoever was signed in before.
+            let _ = session.flush().await;
+            finish_sign_in(&state, &session, &claims).await
+        }
+        Ok(None) => plain_page(StatusCode::NOT_FOUND, "Not found", "There is no demo user with that login."),
+        Err(error) => plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", &error.to_string()),
+    }
+}
+
+/// `POST /auth/logout`: records the sign-out and destroys the session (row and cookie).
+pub async fn sign_out(State(state): State<ServerState>, session: Session) -> Response {
+    if let Ok(Some(user_id)) = session.get::<i64>(SESSION_USER_KEY).await {
+        if let Err(error) = directory::record_sign_out(&state.ctx.db, user_id).await {
+            tracing::error!("cannot audit the sign-out: {error}");
+        }
+    }
+    if let Err(error) = session.flush().await {
+        tracing::error!("cannot destroy the session: {error}");
+    }
+    Redirect::to("/").into_response()
+}
+
+pub type Providers = std::collections::BTreeMap<&'static str, Arc<dyn IdentityProvider>>;

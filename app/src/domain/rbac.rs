@@ -81,6 +81,29 @@ impl EntityType {
         EntityType::ALL.into_iter().find(|t| t.as_str() == value)
     }
 
+    /// How a message names one entity of the type.
+    pub fn singular(self) -> &'static str {
+        match self {
+            EntityType::Access => "access entry",
+            EntityType::Audit => "audit event",
+            other => other.as_str(),
+        }
+    }
+
+    /// How a message names the type as a whole.
+    pub fn plural(self) -> &'static str {
+        match self {
+            EntityType::Workspace => "workspaces",
+            EntityType::Template => "templates",
+            EntityType::Integration => "integrations",
+            EntityType::Resource => "resources",
+            EntityType::Repository => "repositories",
+            EntityType::Release => "releases",
+            EntityType::Access => "users, groups and role bindings",
+            EntityType::Audit => "the audit log",
+        }
+    }
+
     /// Sensitive types are not opened by a *global* viewer or member binding: reading who may do
     /// what, or the audit trail, takes a global admin or a binding on the type itself.
     pub fn is_sensitive(self) -> bool {
@@ -249,18 +272,16 @@ pub fn authorize(subject: &Subject, action: Action, resource: &ResourceRef) -> D
     if allowed {
         Decision::Allow
     } else {
-        Decision::Deny(format!(
-            "You need the {needed} role on {} to {} it.",
-            describe_resource(resource),
-            action.as_str()
-        ))
-    }
-}
-
-fn describe_resource(resource: &ResourceRef) -> String {
-    match &resource.entity_id {
-        Some(id) => format!("{} {id}", resource.entity_type),
-        None => format!("{}s", resource.entity_type),
+        let (what, pronoun) = match &resource.entity_id {
+            Some(id) => (format!("{} {id}", resource.entity_type.singular()), "it"),
+            None => (resource.entity_type.plural().to_string(), "them"),
+        };
+        let verb = action.as_str();
+        Decision::Deny(if resource.entity_type.is_sensitive() {
+            format!("You need a global admin role, or the {needed} role on {what}, to {verb} {pronoun}.")
+        } else {
+            format!("You need the {needed} role on {what} to {verb} {pronoun}.")
+        })
     }
 }
 
@@ -365,7 +386,15 @@ mod tests {
         );
         assert_eq!(
             authorize(&subject(&[]), Action::Create, &resource),
-            Decision::Deny("You need the member role on workspaces to create it.".into())
+            Decision::Deny("You need the member role on workspaces to create them.".into())
+        );
+        assert_eq!(
+            authorize(&subject(&[(Role::Viewer, Scope::Global)]), Action::Update, &ResourceRef::entity(EntityType::Template, "vpc")),
+            Decision::Deny("You need the member role on template vpc to update it.".into())
+        );
+        assert_eq!(
+            authorize(&subject(&[(Role::Member, Scope::Global)]), Action::Read, &ResourceRef::of_type(EntityType::Audit)),
+            Decision::Deny("You need a global admin role, or the viewer role on the audit log, to read them.".into())
         );
     }
 

@@ -1,0 +1,106 @@
+// Starts what the journeys need, all on 127.0.0.1: oidc-provider-mock, the real `slipway`
+// binary (fresh SQLite database, --demo, OIDC pointed at the mock), and headless Chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+export const screenshots = resolve(here, '..', 'screenshots');
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+async function waitFor(url, what, timeoutMs = 60000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+export async function start() {
+  mkdirSync(screenshots, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-e2e-'));
+  const children = [];
+  const mockPort = await freePort();
+  const mockBin = process.env.OIDC_PROVIDER_MOCK ?? join(root, '.venv', 'bin', 'oidc-provider-mock');
+  const mock = spawn(mockBin, ['--port', String(mockPort), '--require-nonce', 'true'], { stdio: 'ignore' });
+  children.push(mock);
+  const issuer = `http://127.0.0.1:${mockPort}`;
+  await waitFor(`${issuer}/.well-known/openid-configuration`, 'oidc-provider-mock');
+  await fetch(`${issuer}/users/grace`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'grace@example.com', email_verified: true, name: 'Grace Hopper', preferred_username: 'grace' }),
+  });
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const bin = process.env.SLIPWAY_BIN ?? join(root, 'target', 'debug', 'slipway');
+  const server = spawn(bin, ['serve', '--demo', '--addr', `127.0.0.1:${port}`], {
+    cwd: dir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite://${dir}/slipway.db`,
+      SLIPWAY_DATA_DIR: dir,
+      SLIPWAY_PUBLIC_URL: base,
+      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? join(root, 'target', 'site'),
+      SLIPWAY_OIDC_ISSUER: issuer,
+      SLIPWAY_OIDC_CLIENT_ID: 'slipway-e2e',
+      SLIPWAY_OIDC_CLIENT_SECRET: 'e2e-secret',
+      SLIPWAY_OIDC_LABEL: 'Keycloak',
+      RUST_LOG: 'warn',
+    },
+  });
+  children.push(server);
+  await waitFor(`${base}/healthz`, 'slipway');
+
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  return {
+    base,
+    issuer,
+    browser,
+    async page() {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+      return context.newPage();
+    },
+    async stop() {
+      await browser.close();
+      for (const child of children) child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/// Waits until the wasm bundle has hydrated the page.
+export async function hydrated(page) {
+  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30000 });
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}

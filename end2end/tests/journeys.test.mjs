@@ -1,0 +1,113 @@
+// Browser journeys through the real server in headless Chromium: demo sign-in, OIDC sign-in
+// through a real provider, the shell after hydration, a viewer refused, sign-out.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { hydrated, shot, start } from './harness.mjs';
+
+let env;
+before(async () => {
+  env = await start();
+});
+after(async () => {
+  await env?.stop();
+});
+
+async function demoSignIn(page, name) {
+  await page.goto(`${env.base}/auth/demo`);
+  await page.getByRole('button', { name: `Sign in as ${name}` }).click();
+  await page.waitForURL(`${env.base}/`);
+  await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+}
+
+test('a visitor signs in as the demo admin, uses the hydrated shell, and signs out', async () => {
+  const page = await env.page();
+  await page.goto(env.base);
+  await page.getByRole('heading', { name: /Ship infrastructure and releases/ }).waitFor();
+  await shot(page, '01-landing');
+
+  await page.getByRole('link', { name: 'Try a demo user' }).click();
+  await page.getByRole('heading', { name: 'Demo sign-in' }).waitFor();
+  assert.equal(await page.locator('form.demo-user').count(), 7);
+  await shot(page, '02-demo-users');
+
+  await page.getByRole('button', { name: 'Sign in as Ada Admin' }).click();
+  await page.waitForURL(`${env.base}/`);
+  await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+  await hydrated(page);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  for (const area of ['Workspaces', 'Catalog', 'Repositories', 'Releases', 'Audit', 'Admin']) {
+    assert.ok(await nav.getByRole('link', { name: area }).isVisible(), `${area} is in the navigation`);
+  }
+  await shot(page, '03-home-admin');
+
+  // The user menu opens on a click that only the wasm bundle handles.
+  const menuButton = page.getByRole('button', { name: /Ada Admin/ });
+  assert.equal(await menuButton.getAttribute('aria-expanded'), 'false');
+  await menuButton.click();
+  assert.equal(await menuButton.getAttribute('aria-expanded'), 'true');
+  await page.locator('#user-menu-panel').waitFor({ state: 'visible' });
+  await shot(page, '04-user-menu-open');
+  await page.keyboard.press('Escape');
+  await page.locator('#user-menu-panel').waitFor({ state: 'hidden' });
+
+  // Admin: create a group through the hydrated form; the list updates in place.
+  await nav.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('link', { name: 'Groups' }).click();
+  await page.waitForURL(`${env.base}/admin/groups`);
+  await hydrated(page);
+  await page.getByLabel('Name').fill('platform-team');
+  await page.getByLabel('Description').fill('Runs the platform');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('link', { name: 'platform-team' }).waitFor();
+  await page.getByLabel('Name').fill('Bad Name');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('alert').filter({ hasText: 'name:' }).waitFor();
+  await shot(page, '05-admin-groups');
+
+  await page.getByRole('link', { name: 'Role bindings' }).click();
+  await page.waitForURL(`${env.base}/admin/access`);
+  await page.getByRole('heading', { name: 'Grant a role' }).waitFor();
+  await shot(page, '06-admin-bindings');
+
+  await nav.getByRole('link', { name: 'Audit' }).click();
+  await page.waitForURL(`${env.base}/audit`);
+  await page.getByRole('cell', { name: 'group.create' }).first().waitFor();
+  await shot(page, '07-audit');
+  await page.getByLabel('Action').fill('session.');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/action=session/);
+  await page.getByRole('cell', { name: 'session.sign_in' }).first().waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'group.create' }).count(), 0);
+
+  await page.getByRole('button', { name: /Ada Admin/ }).click();
+  await page.getByRole('button', { name: 'Sign out' }).first().click();
+  await page.getByRole('heading', { name: /Ship infrastructure and releases/ }).waitFor();
+  await page.goto(`${env.base}/admin`);
+  await page.getByRole('heading', { name: 'Sign in required' }).waitFor();
+});
+
+test('a viewer is refused the admin pages with a clear 403', async () => {
+  const page = await env.page();
+  await demoSignIn(page, 'Pat Product');
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  assert.equal(await nav.getByRole('link', { name: 'Admin' }).count(), 0, 'no Admin link for a viewer');
+  const response = await page.goto(`${env.base}/admin`);
+  assert.equal(response.status(), 403);
+  await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+  assert.match(await page.getByRole('alert').innerText(), /global admin role/);
+  await shot(page, '08-viewer-forbidden');
+});
+
+test('a user signs in through the OIDC provider', async () => {
+  const page = await env.page();
+  await page.goto(`${env.base}/auth/signin`);
+  await page.getByRole('link', { name: 'Continue with Keycloak' }).click();
+  await page.waitForURL(new RegExp(`^${env.issuer}/oauth2/authorize`));
+  await page.locator('input[name="sub"]').fill('grace');
+  await shot(page, '09-oidc-provider');
+  await page.getByRole('button', { name: 'Authorize' }).click();
+  await page.waitForURL(`${env.base}/`);
+  await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+  assert.ok(await page.getByText('grace@example.com').isVisible());
+  await shot(page, '10-oidc-home');
+});

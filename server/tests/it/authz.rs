@@ -1,0 +1,128 @@
+//! Every server function, enumerated from the registry the router serves: an anonymous caller
+//! gets 401 and a viewer 403 wherever they must, with a message saying why. A server function
+//! missing from the table below fails the test, so a new one cannot ship unreviewed.
+
+use crate::db_test;
+use crate::support::{call, client, demo_sign_in, ServerOptions, TestDb, TestServer};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Needs {
+    /// Anyone, signed in or not.
+    Public,
+    /// Read on users, groups and bindings (global admins, or a binding on `access`).
+    ReadAccess,
+    /// Administer on `access`.
+    AdministerAccess,
+    /// Read on the audit log.
+    ReadAudit,
+}
+
+/// (endpoint, what it needs, a valid form body for an allowed caller).
+const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
+    ("current_user", Needs::Public, &[]),
+    ("sign_in_options", Needs::Public, &[]),
+    ("demo_users", Needs::Public, &[]),
+    ("list_users", Needs::ReadAccess, &[]),
+    ("list_groups", Needs::ReadAccess, &[]),
+    ("group_detail", Needs::ReadAccess, &[("name", "qa")]),
+    ("list_role_bindings", Needs::ReadAccess, &[]),
+    ("create_group", Needs::AdministerAccess, &[("name", "new-team"), ("description", "x")]),
+    ("add_group_member", Needs::AdministerAccess, &[("group", "qa"), ("user", "dev")]),
+    ("remove_group_member", Needs::AdministerAccess, &[("group", "qa"), ("user", "quinn")]),
+    (
+        "create_role_binding",
+        Needs::AdministerAccess,
+        &[
+            ("binding[subject_kind]", "user"),
+            ("binding[subject]", "pat"),
+            ("binding[role]", "member"),
+            ("binding[scope_kind]", "entity_type"),
+            ("binding[entity_type]", "workspace"),
+            ("binding[entity_id]", ""),
+        ],
+    ),
+    ("delete_role_binding", Needs::AdministerAccess, &[("id", "1")]),
+    ("delete_group", Needs::AdministerAccess, &[("name", "product")]),
+    ("list_audit_events", Needs::ReadAudit, &[("filter[actor]", ""), ("filter[entity]", ""), ("filter[action]", ""), ("filter[page]", "1")]),
+];
+
+#[test]
+fn the_table_covers_every_registered_server_function() {
+    let mut registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_string())
+        .collect();
+    registered.sort();
+    let mut listed: Vec<String> = SERVER_FUNCTIONS.iter().map(|(name, _, _)| name.to_string()).collect();
+    listed.sort();
+    assert_eq!(registered, listed, "every server function needs a row in SERVER_FUNCTIONS");
+}
+
+db_test! {
+    async fn anonymous_callers_and_viewers_are_refused_where_they_must_be(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let anonymous = client();
+        let viewer = client();
+        demo_sign_in(&viewer, &server, "pat").await;
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        let auditor = client();
+        demo_sign_in(&auditor, &server, "sam").await;
+
+        for (endpoint, needs, form) in SERVER_FUNCTIONS {
+            let (status, body) = call(&anonymous, &server, endpoint, form).await;
+            let expected = if *needs == Needs::Public { 200 } else { 401 };
+            assert_eq!(status, expected, "anonymous {endpoint}: {body}");
+            if expected == 401 {
+                assert_eq!(body, "\"Unauthorized\"", "{endpoint}");
+            }
+
+            let (status, body) = call(&viewer, &server, endpoint, form).await;
+            let expected = if *needs == Needs::Public { 200 } else { 403 };
+            assert_eq!(status, expected, "viewer {endpoint}: {body}");
+            if expected == 403 {
+                assert!(body.contains("You need the"), "the refusal says which role is needed: {body}");
+            }
+        }
+
+        // The security reviewer reads the audit log through a binding on `audit`, but not access.
+        assert_eq!(call(&auditor, &server, "list_audit_events", SERVER_FUNCTIONS[13].2).await.0, 200);
+        assert_eq!(call(&auditor, &server, "list_users", &[]).await.0, 403);
+
+        // An admin is let through everywhere (the order of the table keeps each call valid).
+        for (endpoint, _, form) in SERVER_FUNCTIONS {
+            let (status, body) = call(&admin, &server, endpoint, form).await;
+            assert_eq!(status, 200, "admin {endpoint}: {body}");
+        }
+    }
+}
+
+db_test! {
+    async fn pages_answer_with_the_status_of_their_refusal(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let anonymous = client();
+        let page = anonymous.get(server.url("/admin")).send().await.unwrap();
+        assert_eq!(page.status(), 401);
+        assert!(page.text().await.unwrap().contains("Sign in to continue."));
+
+        let viewer = client();
+        demo_sign_in(&viewer, &server, "pat").await;
+        let page = viewer.get(server.url("/admin")).send().await.unwrap();
+        assert_eq!(page.status(), 403);
+        assert!(page
+            .text()
+            .await
+            .unwrap()
+            .contains("You need a global admin role, or the viewer role on users, groups and role bindings, to read them."));
+        let audit = viewer.get(server.url("/audit")).send().await.unwrap();
+        assert_eq!(audit.status(), 403);
+
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        let page = admin.get(server.url("/admin/groups")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("release-managers") && html.contains("incident-commanders"));
+        let missing = admin.get(server.url("/no/such/page")).send().await.unwrap();
+        assert_eq!(missing.status(), 404);
+    }
+}

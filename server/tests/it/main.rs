@@ -1,0 +1,9 @@
+//! Integration tests of the `slipway` server: one binary, every database test on SQLite and on
+//! PostgreSQL.
+
+mod support;
+
+mod audit;
+mod auth;
+mod authz;
+mod sessions;

@@ -1,0 +1,233 @@
+//! Test support: a fresh database per test on SQLite and on PostgreSQL, the real server on a
+//! free port, and the external processes tests talk to. Nothing is left behind, even when a
+//! test panics.
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use server::config::{Config, Sources};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestDb {
+    pub conn: DatabaseConnection,
+    pub url: String,
+    pub dir: PathBuf,
+    backend: Backend,
+    pg_name: Option<String>,
+}
+
+/// Each database test runs twice: `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($db:ident: TestDb) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$meta])*
+            async fn body($db: $crate::support::TestDb) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::support::run_on($crate::support::Backend::Sqlite, body).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::support::run_on($crate::support::Backend::Postgres, body).await;
+            }
+        }
+    };
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{:016x}", rand::random::<u64>())
+}
+
+/// The server-level PostgreSQL URL tests create their databases from.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Without CI a missing dependency skips the test with a note; under CI it fails it.
+pub fn unavailable(what: &str) {
+    if ci() {
+        panic!("{what} is not available, and CI=true makes that a failure");
+    }
+    eprintln!("skipped: {what} is not available");
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        let dir = std::env::temp_dir().join(unique("slipway-test-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (url, pg_name) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/slipway.db", dir.display()), None),
+            Backend::Postgres => {
+                let admin = match Database::connect(postgres_admin_url()).await {
+                    Ok(admin) => admin,
+                    Err(error) => {
+                        unavailable(&format!("PostgreSQL at {} ({error})", postgres_admin_url()));
+                        return None;
+                    }
+                };
+                let name = unique("slipway_test_");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("CREATE DATABASE");
+                admin.close().await.ok();
+                (with_database(&postgres_admin_url(), &name), Some(name))
+            }
+        };
+        let conn = server::db::connect(&url).await.expect("connect to the test database");
+        server::db::migrate(&conn).await.expect("migrations apply");
+        Some(TestDb {
+            conn,
+            url,
+            dir,
+            backend,
+            pg_name,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn destroy(dir: PathBuf, pg_name: Option<String>) {
+        if let Some(name) = pg_name {
+            if let Ok(admin) = Database::connect(postgres_admin_url()).await {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+                admin.close().await.ok();
+            }
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Runs one test body on a fresh database of the backend, then drops the database whatever
+/// the outcome, re-raising the test's panic.
+pub async fn run_on<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let (dir, pg_name) = (db.dir.clone(), db.pg_name.clone());
+    let outcome = tokio::spawn(test(db)).await;
+    TestDb::destroy(dir, pg_name).await;
+    if let Err(error) = outcome {
+        if error.is_panic() {
+            std::panic::resume_unwind(error.into_panic());
+        }
+        panic!("test task failed: {error}");
+    }
+}
+
+/// The real router on a free port of 127.0.0.1.
+pub struct TestServer {
+    pub base: String,
+    pub config: Config,
+}
+
+pub struct ServerOptions {
+    pub demo: bool,
+    pub settings: Vec<(&'static str, String)>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            demo: true,
+            settings: Vec::new(),
+        }
+    }
+}
+
+impl TestServer {
+    pub async fn start(db: &TestDb, options: ServerOptions) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let mut values: BTreeMap<String, String> = BTreeMap::new();
+        values.insert("DATABASE_URL".into(), db.url.clone());
+        values.insert("SLIPWAY_DATA_DIR".into(), db.dir.display().to_string());
+        values.insert("SLIPWAY_PUBLIC_URL".into(), base.clone());
+        for (key, value) in options.settings {
+            values.insert(key.into(), value);
+        }
+        let config = Config::from_sources(&Sources::from_map(values)).expect("test configuration is valid");
+        if options.demo {
+            server::demo::seed(&db.conn).await.expect("demo seed");
+        }
+        let leptos = leptos::prelude::LeptosOptions::builder()
+            .output_name("slipway")
+            .site_root(db.dir.display().to_string())
+            .site_addr(addr)
+            .build();
+        let state = server::router::state(&config, db.conn.clone(), options.demo, leptos).unwrap();
+        let app = server::router::router(state);
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        TestServer { base, config }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// A browser-like client: keeps cookies, follows no redirects (tests look at each hop).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Calls a server function the way the browser does (form-encoded POST, JSON answer).
+pub async fn call(client: &reqwest::Client, server: &TestServer, endpoint: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let response = client
+        .post(server.url(&format!("/api/{endpoint}")))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+/// Signs a demo user in on `client`.
+pub async fn demo_sign_in(client: &reqwest::Client, server: &TestServer, login: &str) {
+    let response = client
+        .post(server.url(&format!("/auth/demo/{login}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303, "demo sign-in of {login}");
+}
+
+/// The repository's root (for the project's .venv tools).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}

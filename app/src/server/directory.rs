@@ -11,7 +11,7 @@ use crate::domain::rbac::{EntityType, Role, Scope};
 use crate::error::{AppError, AppResult};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ pub async fn sign_in(
     link_to: Option<i64>,
     admins: &[String],
 ) -> AppResult<users::Model> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let now = chrono::Utc::now();
     let email = claims.email.as_ref().map(|e| e.trim().to_lowercase());
     let existing = identities::Entity::find()
@@ -279,7 +279,7 @@ pub async fn grant_global_role(
     login_or_email: &str,
     role: Role,
 ) -> AppResult<(users::Model, bool)> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let user = find_user_by_login_or_email(&txn, login_or_email).await?;
     let exists = role_bindings::Entity::find()
         .filter(role_bindings::Column::SubjectKind.eq(SUBJECT_USER))
@@ -294,6 +294,30 @@ pub async fn grant_global_role(
     }
     txn.commit().await?;
     Ok((user, !exists))
+}
+
+/// Refuses a change that would leave nobody with a global admin role (checked inside the
+/// change's transaction, which is then dropped and rolls back).
+async fn ensure_an_admin_remains<C: ConnectionTrait>(db: &C) -> AppResult<()> {
+    let admin_bindings = role_bindings::Entity::find()
+        .filter(role_bindings::Column::Role.eq(Role::Admin.as_str()))
+        .filter(role_bindings::Column::ScopeKind.eq("global"))
+        .all(db)
+        .await?;
+    if admin_bindings.iter().any(|b| b.subject_kind == SUBJECT_USER) {
+        return Ok(());
+    }
+    let admin_groups: Vec<i64> = admin_bindings.iter().map(|b| b.subject_id).collect();
+    let members = group_members::Entity::find()
+        .filter(group_members::Column::GroupId.is_in(admin_groups))
+        .count(db)
+        .await?;
+    if members > 0 {
+        return Ok(());
+    }
+    Err(AppError::Conflict(
+        "This would leave Slipway without an administrator; grant someone else the admin role first.".into(),
+    ))
 }
 
 pub async fn list_users(db: &DatabaseConnection) -> AppResult<Vec<UserRow>> {
@@ -402,7 +426,7 @@ pub async fn create_group(db: &DatabaseConnection, actor: &Actor, name: &str, de
     let description = description.trim();
     validate_slug(name).map_err(|m| AppError::invalid("name", m))?;
     validate_text(description, 500).map_err(|m| AppError::invalid("description", m))?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if groups::Entity::find()
         .filter(groups::Column::Name.eq(name))
         .count(&txn)
@@ -438,7 +462,7 @@ pub async fn create_group(db: &DatabaseConnection, actor: &Actor, name: &str, de
 }
 
 pub async fn delete_group(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let group = find_group(&txn, name).await?;
     group_members::Entity::delete_many()
         .filter(group_members::Column::GroupId.eq(group.id))
@@ -459,6 +483,7 @@ pub async fn delete_group(db: &DatabaseConnection, actor: &Actor, name: &str) ->
         }),
     )
     .await?;
+    ensure_an_admin_remains(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -470,7 +495,7 @@ struct MembershipAudit<'a> {
 }
 
 pub async fn add_group_member(db: &DatabaseConnection, actor: &Actor, group: &str, user: &str) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let group = find_group(&txn, group).await?;
     let user = find_user_by_login_or_email(&txn, user).await?;
     let exists = group_members::Entity::find_by_id((group.id, user.id)).one(&txn).await?.is_some();
@@ -500,7 +525,7 @@ pub async fn add_group_member(db: &DatabaseConnection, actor: &Actor, group: &st
 }
 
 pub async fn remove_group_member(db: &DatabaseConnection, actor: &Actor, group: &str, user: &str) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let group = find_group(&txn, group).await?;
     let user = find_user_by_login_or_email(&txn, user).await?;
     let removed = group_members::Entity::delete_by_id((group.id, user.id)).exec(&txn).await?;
@@ -519,6 +544,7 @@ pub async fn remove_group_member(db: &DatabaseConnection, actor: &Actor, group: 
         }),
     )
     .await?;
+    ensure_an_admin_remains(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -599,7 +625,7 @@ pub fn parse_binding(input: &NewBinding) -> AppResult<(Role, Scope)> {
 
 pub async fn create_binding(db: &DatabaseConnection, actor: &Actor, input: &NewBinding) -> AppResult<()> {
     let (role, scope) = parse_binding(input)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let (subject_id, subject_name) = if input.subject_kind == SUBJECT_GROUP {
         let group = groups::Entity::find()
             .filter(groups::Column::Name.eq(input.subject.trim()))
@@ -639,7 +665,7 @@ pub async fn create_binding(db: &DatabaseConnection, actor: &Actor, input: &NewB
 }
 
 pub async fn delete_binding(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let binding = role_bindings::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -656,6 +682,7 @@ pub async fn delete_binding(db: &DatabaseConnection, actor: &Actor, id: i64) -> 
         })),
     )
     .await?;
+    ensure_an_admin_remains(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -713,7 +740,7 @@ pub async fn demo_users(db: &DatabaseConnection) -> AppResult<Vec<crate::api::se
 
 /// A sign-in that Slipway refused (bad state, bad token): audited with no actor.
 pub async fn record_refused_sign_in(db: &DatabaseConnection, provider: &str, reason: &str) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     audit::record(
         &txn,
         &Actor::system("anonymous"),
@@ -726,7 +753,7 @@ pub async fn record_refused_sign_in(db: &DatabaseConnection, provider: &str, rea
 }
 
 pub async fn record_sign_out(db: &DatabaseConnection, user_id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if let Some(user) = users::Entity::find_by_id(user_id).one(&txn).await? {
         audit::record(
             &txn,
@@ -754,7 +781,7 @@ pub async fn find_demo_user(db: &DatabaseConnection, login: &str) -> AppResult<O
 
 /// Creates a user with one identity without signing them in (demo seeding, provisioning).
 pub async fn create_demo_identity(db: &DatabaseConnection, claims: &VerifiedSignIn) -> AppResult<users::Model> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let email = claims.email.as_ref().map(|e| e.trim().to_lowercase());
     let user = create_user(&txn, claims, email.clone(), &[]).await?;
     let identity = identities::ActiveModel {

@@ -41,7 +41,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
             ("binding[entity_id]", ""),
         ],
     ),
-    ("delete_role_binding", Needs::AdministerAccess, &[("id", "1")]),
+    ("delete_role_binding", Needs::AdministerAccess, &[("id", "2")]),
     ("delete_group", Needs::AdministerAccess, &[("name", "product")]),
     ("list_audit_events", Needs::ReadAudit, &[("filter[actor]", ""), ("filter[entity]", ""), ("filter[action]", ""), ("filter[page]", "1")]),
 ];
@@ -80,13 +80,21 @@ db_test! {
             let expected = if *needs == Needs::Public { 200 } else { 403 };
             assert_eq!(status, expected, "viewer {endpoint}: {body}");
             if expected == 403 {
-                assert!(body.contains("You need the"), "the refusal says which role is needed: {body}");
+                assert!(
+                    body.starts_with("{\"Forbidden\":\"You need ") && body.contains(" role"),
+                    "the refusal says which role is needed: {body}"
+                );
             }
         }
 
         // The security reviewer reads the audit log through a binding on `audit`, but not access.
         assert_eq!(call(&auditor, &server, "list_audit_events", SERVER_FUNCTIONS[13].2).await.0, 200);
         assert_eq!(call(&auditor, &server, "list_users", &[]).await.0, 403);
+
+        // Nobody, not even an admin, may remove the last administrator.
+        let (status, body) = call(&admin, &server, "delete_role_binding", &[("id", "1")]).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("without an administrator"), "{body}");
 
         // An admin is let through everywhere (the order of the table keeps each call valid).
         for (endpoint, _, form) in SERVER_FUNCTIONS {

@@ -108,6 +108,6 @@ test('a user signs in through the OIDC provider', async () => {
   await page.getByRole('button', { name: 'Authorize' }).click();
   await page.waitForURL(`${env.base}/`);
   await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
-  assert.ok(await page.getByText('grace@example.com').isVisible());
+  assert.ok(await page.locator('#main').getByText('grace@example.com').isVisible());
   await shot(page, '10-oidc-home');
 });

@@ -47,7 +47,7 @@ pub fn SignInChoices() -> impl IntoView {
                                     .into_iter()
                                     .map(|m| {
                                         view! {
-                                            <a class=format!("button provider {}", m.id) href=m.href>
+                                            <a class=format!("button provider {}", m.id) href=m.href rel="external">
                                                 {format!("Continue with {}", m.label)}
                                             </a>
                                         }

@@ -145,7 +145,9 @@ pub async fn demo_sign_in(State(state): State<ServerState>, Path(login): Path<St
                 name: user.name.clone(),
             };
             // A demo sign-in never links to whoever was signed in before.
-            let _ = session.flush().await;
+            if session.id().is_some() {
+                let _ = session.flush().await;
+            }
             finish_sign_in(&state, &session, &claims).await
         }
         Ok(None) => plain_page(StatusCode::NOT_FOUND, "Not found", "There is no demo user with that login."),
@@ -160,8 +162,10 @@ pub async fn sign_out(State(state): State<ServerState>, session: Session) -> Res
             tracing::error!("cannot audit the sign-out: {error}");
         }
     }
-    if let Err(error) = session.flush().await {
-        tracing::error!("cannot destroy the session: {error}");
+    if session.id().is_some() {
+        if let Err(error) = session.flush().await {
+            tracing::error!("cannot destroy the session: {error}");
+        }
     }
     Redirect::to("/").into_response()
 }

@@ -10,7 +10,11 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "slipway", version, about = "Slipway: infrastructure workspaces and releases, in one portal.")]
+#[command(
+    name = "slipway",
+    version,
+    about = "Slipway: infrastructure workspaces and releases, in one portal."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -108,7 +112,9 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
-    let db = db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot connect: {e}"))?;
+    let db = db::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot connect: {e}"))?;
     match command {
         Command::Migrate => {
             let pending = db::pending_migrations(&db).await?;
@@ -116,19 +122,35 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             if pending.is_empty() {
                 println!("The database is up to date.");
             } else {
-                println!("Applied {} migrations: {}", pending.len(), pending.join(", "));
+                println!(
+                    "Applied {} migrations: {}",
+                    pending.len(),
+                    pending.join(", ")
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin {
-            command: AdminCommand::Grant { login_or_email, role },
+            command:
+                AdminCommand::Grant {
+                    login_or_email,
+                    role,
+                },
         } => {
             let role: Role = role.into();
             let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
             let actor = Actor::system(&format!("cli:{operator}"));
-            match app::server::directory::grant_global_role(&db, &actor, &login_or_email, role).await {
-                Ok((user, true)) => println!("Granted {role} on everything to {} ({}).", user.login, user.name),
-                Ok((user, false)) => println!("{} already holds {role} on everything; nothing changed.", user.login),
+            match app::server::directory::grant_global_role(&db, &actor, &login_or_email, role)
+                .await
+            {
+                Ok((user, true)) => println!(
+                    "Granted {role} on everything to {} ({}).",
+                    user.login, user.name
+                ),
+                Ok((user, false)) => println!(
+                    "{} already holds {role} on everything; nothing changed.",
+                    user.login
+                ),
                 Err(error) => {
                     eprintln!("error: {error}");
                     return Ok(ExitCode::FAILURE);
@@ -157,7 +179,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 db::migrate(&db).await?;
             }
             if demo {
-                demo::seed(&db).await.map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
+                demo::seed(&db)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
             }
             let leptos = LeptosOptions::builder()
                 .output_name("slipway")
@@ -175,10 +199,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             if demo {
                 println!("Demo sign-in: http://{addr}/auth/demo — users:");
                 for user in &demo::DEMO_USERS {
-                    println!("  {:<6} {:<16} {:<26} group {}", user.login, user.name, user.role, user.group);
+                    println!(
+                        "  {:<6} {:<16} {:<26} group {}",
+                        user.login, user.name, user.role, user.group
+                    );
                 }
             }
-            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -203,7 +232,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

@@ -88,7 +88,10 @@ impl Sources {
         if path.exists() {
             values = read_toml(&path)?;
         } else if explicit.is_some() {
-            return Err(problem("SLIPWAY_CONFIG", format!("{} does not exist", path.display())));
+            return Err(problem(
+                "SLIPWAY_CONFIG",
+                format!("{} does not exist", path.display()),
+            ));
         }
         for (key, value) in std::env::vars() {
             if key == "DATABASE_URL" || key.starts_with("SLIPWAY_") {
@@ -103,7 +106,10 @@ impl Sources {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.values
+            .get(key)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -116,7 +122,8 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
             .span()
             .map(|span| {
                 let line = text[..span.start].matches('\n').count() + 1;
-                let column = span.start - text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+                let column =
+                    span.start - text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
                 format!(":{line}:{column}")
             })
             .unwrap_or_default();
@@ -130,10 +137,19 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
             toml::Value::Boolean(b) => b.to_string(),
             toml::Value::Array(items) => items
                 .into_iter()
-                .map(|item| item.as_str().map(str::to_string).unwrap_or_else(|| item.to_string()))
+                .map(|item| {
+                    item.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| item.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(","),
-            _ => return Err(problem(&format!("{setting}: {key}"), "must be a string, number, boolean or list")),
+            _ => {
+                return Err(problem(
+                    &format!("{setting}: {key}"),
+                    "must be a string, number, boolean or list",
+                ))
+            }
         };
         if key != "DATABASE_URL" && !key.starts_with("SLIPWAY_") {
             return Err(problem(&format!("{setting}: {key}"), "unknown setting (keys are the environment variables' names, e.g. SLIPWAY_PUBLIC_URL)"));
@@ -144,9 +160,13 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
 }
 
 fn parse_url(setting: &str, value: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(value).map_err(|e| problem(setting, format!("{value:?} is not a URL ({e})")))?;
+    let url =
+        Url::parse(value).map_err(|e| problem(setting, format!("{value:?} is not a URL ({e})")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(problem(setting, format!("{value:?} must start with http:// or https://")));
+        return Err(problem(
+            setting,
+            format!("{value:?} must start with http:// or https://"),
+        ));
     }
     Ok(url)
 }
@@ -156,8 +176,14 @@ impl Config {
         let data_dir = PathBuf::from(sources.get("SLIPWAY_DATA_DIR").unwrap_or("./data"));
         let database_url = match sources.get("DATABASE_URL") {
             Some(url) => {
-                if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                    return Err(problem("DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    return Err(problem(
+                        "DATABASE_URL",
+                        "must start with sqlite:, postgres:// or postgresql://",
+                    ));
                 }
                 url.to_string()
             }
@@ -165,22 +191,35 @@ impl Config {
         };
         let public_url = parse_url(
             "SLIPWAY_PUBLIC_URL",
-            sources.get("SLIPWAY_PUBLIC_URL").unwrap_or("http://127.0.0.1:3000"),
+            sources
+                .get("SLIPWAY_PUBLIC_URL")
+                .unwrap_or("http://127.0.0.1:3000"),
         )?;
         let https = public_url.scheme() == "https";
         let secret_key = match sources.get("SLIPWAY_SECRET_KEY") {
             Some(key) if key.len() < 32 => {
-                return Err(problem("SLIPWAY_SECRET_KEY", "must be at least 32 characters (e.g. `openssl rand -base64 32`)"))
+                return Err(problem(
+                    "SLIPWAY_SECRET_KEY",
+                    "must be at least 32 characters (e.g. `openssl rand -base64 32`)",
+                ))
             }
             Some(key) => SecretKey(key.to_string()),
             None if https => {
-                return Err(problem("SLIPWAY_SECRET_KEY", "is required when SLIPWAY_PUBLIC_URL is https"))
+                return Err(problem(
+                    "SLIPWAY_SECRET_KEY",
+                    "is required when SLIPWAY_PUBLIC_URL is https",
+                ))
             }
             None => embedded_secret_key(&data_dir)?,
         };
         let admins = sources
             .get("SLIPWAY_ADMINS")
-            .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_lowercase())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let site_root = PathBuf::from(
             sources
@@ -217,26 +256,56 @@ impl Config {
 }
 
 /// Both or neither: a client id without its secret (or the reverse) is a mistake worth naming.
-fn client_pair(sources: &Sources, id_key: &str, secret_key: &str) -> Result<Option<(String, Option<SecretKey>)>, ConfigError> {
+fn client_pair(
+    sources: &Sources,
+    id_key: &str,
+    secret_key: &str,
+) -> Result<Option<(String, Option<SecretKey>)>, ConfigError> {
     match (sources.get(id_key), sources.get(secret_key)) {
         (None, None) => Ok(None),
-        (None, Some(_)) => Err(problem(id_key, format!("is missing while {secret_key} is set"))),
-        (Some(id), secret) => Ok(Some((id.to_string(), secret.map(|s| SecretKey(s.to_string()))))),
+        (None, Some(_)) => Err(problem(
+            id_key,
+            format!("is missing while {secret_key} is set"),
+        )),
+        (Some(id), secret) => Ok(Some((
+            id.to_string(),
+            secret.map(|s| SecretKey(s.to_string())),
+        ))),
     }
 }
 
 fn github_settings(sources: &Sources) -> Result<Option<GitHubSettings>, ConfigError> {
-    let Some((client_id, secret)) = client_pair(sources, "SLIPWAY_GITHUB_CLIENT_ID", "SLIPWAY_GITHUB_CLIENT_SECRET")? else {
+    let Some((client_id, secret)) = client_pair(
+        sources,
+        "SLIPWAY_GITHUB_CLIENT_ID",
+        "SLIPWAY_GITHUB_CLIENT_SECRET",
+    )?
+    else {
         return Ok(None);
     };
-    let client_secret = secret.ok_or_else(|| problem("SLIPWAY_GITHUB_CLIENT_SECRET", "is missing while SLIPWAY_GITHUB_CLIENT_ID is set"))?;
-    let web_url = parse_url("SLIPWAY_GITHUB_URL", sources.get("SLIPWAY_GITHUB_URL").unwrap_or("https://github.com"))?;
+    let client_secret = secret.ok_or_else(|| {
+        problem(
+            "SLIPWAY_GITHUB_CLIENT_SECRET",
+            "is missing while SLIPWAY_GITHUB_CLIENT_ID is set",
+        )
+    })?;
+    let web_url = parse_url(
+        "SLIPWAY_GITHUB_URL",
+        sources
+            .get("SLIPWAY_GITHUB_URL")
+            .unwrap_or("https://github.com"),
+    )?;
     let default_api = if web_url.host_str() == Some("github.com") {
         "https://api.github.com".to_string()
     } else {
         format!("{}/api/v3", web_url.as_str().trim_end_matches('/'))
     };
-    let api_url = parse_url("SLIPWAY_GITHUB_API_URL", sources.get("SLIPWAY_GITHUB_API_URL").unwrap_or(&default_api))?;
+    let api_url = parse_url(
+        "SLIPWAY_GITHUB_API_URL",
+        sources
+            .get("SLIPWAY_GITHUB_API_URL")
+            .unwrap_or(&default_api),
+    )?;
     Ok(Some(GitHubSettings {
         client_id,
         client_secret,
@@ -246,18 +315,34 @@ fn github_settings(sources: &Sources) -> Result<Option<GitHubSettings>, ConfigEr
 }
 
 fn microsoft_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigError> {
-    let Some((client_id, client_secret)) = client_pair(sources, "SLIPWAY_MICROSOFT_CLIENT_ID", "SLIPWAY_MICROSOFT_CLIENT_SECRET")? else {
+    let Some((client_id, client_secret)) = client_pair(
+        sources,
+        "SLIPWAY_MICROSOFT_CLIENT_ID",
+        "SLIPWAY_MICROSOFT_CLIENT_SECRET",
+    )?
+    else {
         return Ok(None);
     };
-    let tenant = sources.get("SLIPWAY_MICROSOFT_TENANT").unwrap_or("organizations");
-    if !tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
-        return Err(problem("SLIPWAY_MICROSOFT_TENANT", "must be a tenant id, a domain, common or organizations"));
+    let tenant = sources
+        .get("SLIPWAY_MICROSOFT_TENANT")
+        .unwrap_or("organizations");
+    if !tenant
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(problem(
+            "SLIPWAY_MICROSOFT_TENANT",
+            "must be a tenant id, a domain, common or organizations",
+        ));
     }
     let multi_tenant = matches!(tenant, "common" | "organizations" | "consumers");
     // SLIPWAY_MICROSOFT_ISSUER points at another Entra-compatible issuer (sovereign clouds, tests).
     let issuer = match sources.get("SLIPWAY_MICROSOFT_ISSUER") {
         Some(issuer) => parse_url("SLIPWAY_MICROSOFT_ISSUER", issuer)?,
-        None => parse_url("SLIPWAY_MICROSOFT_TENANT", &format!("https://login.microsoftonline.com/{tenant}/v2.0"))?,
+        None => parse_url(
+            "SLIPWAY_MICROSOFT_TENANT",
+            &format!("https://login.microsoftonline.com/{tenant}/v2.0"),
+        )?,
     };
     Ok(Some(OidcSettings {
         id: "microsoft",
@@ -271,14 +356,28 @@ fn microsoft_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigE
 }
 
 fn oidc_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigError> {
-    let Some((client_id, client_secret)) = client_pair(sources, "SLIPWAY_OIDC_CLIENT_ID", "SLIPWAY_OIDC_CLIENT_SECRET")? else {
+    let Some((client_id, client_secret)) = client_pair(
+        sources,
+        "SLIPWAY_OIDC_CLIENT_ID",
+        "SLIPWAY_OIDC_CLIENT_SECRET",
+    )?
+    else {
         return Ok(None);
     };
-    let issuer = sources
-        .get("SLIPWAY_OIDC_ISSUER")
-        .ok_or_else(|| problem("SLIPWAY_OIDC_ISSUER", "is missing while SLIPWAY_OIDC_CLIENT_ID is set"))?;
-    let issuer = parse_url("SLIPWAY_OIDC_ISSUER", issuer.trim_end_matches("/.well-known/openid-configuration"))?;
-    let label = sources.get("SLIPWAY_OIDC_LABEL").unwrap_or("single sign-on").to_string();
+    let issuer = sources.get("SLIPWAY_OIDC_ISSUER").ok_or_else(|| {
+        problem(
+            "SLIPWAY_OIDC_ISSUER",
+            "is missing while SLIPWAY_OIDC_CLIENT_ID is set",
+        )
+    })?;
+    let issuer = parse_url(
+        "SLIPWAY_OIDC_ISSUER",
+        issuer.trim_end_matches("/.well-known/openid-configuration"),
+    )?;
+    let label = sources
+        .get("SLIPWAY_OIDC_LABEL")
+        .unwrap_or("single sign-on")
+        .to_string();
     let scopes = sources
         .get("SLIPWAY_OIDC_SCOPES")
         .unwrap_or("openid profile email")
@@ -310,13 +409,22 @@ fn embedded_secret_key(data_dir: &Path) -> Result<SecretKey, ConfigError> {
         if key.len() >= 32 {
             return Ok(SecretKey(key));
         }
-        return Err(problem(setting, format!("{} holds a key shorter than 32 characters", path.display())));
+        return Err(problem(
+            setting,
+            format!("{} holds a key shorter than 32 characters", path.display()),
+        ));
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| problem("SLIPWAY_DATA_DIR", format!("cannot create {}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        problem(
+            "SLIPWAY_DATA_DIR",
+            format!("cannot create {}: {e}", data_dir.display()),
+        )
+    })?;
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let key = base64::engine::general_purpose::STANDARD.encode(bytes);
-    write_private(&path, &key).map_err(|e| problem(setting, format!("cannot write {}: {e}", path.display())))?;
+    write_private(&path, &key)
+        .map_err(|e| problem(setting, format!("cannot write {}: {e}", path.display())))?;
     Ok(SecretKey(key))
 }
 
@@ -339,9 +447,13 @@ mod tests {
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let dir = std::env::temp_dir().join(format!("slipway-config-{}", rand::random::<u64>()));
-        let mut values: BTreeMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        values.entry("SLIPWAY_DATA_DIR".into()).or_insert(dir.display().to_string());
+        let mut values: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        values
+            .entry("SLIPWAY_DATA_DIR".into())
+            .or_insert(dir.display().to_string());
         Config::from_sources(&Sources::from_map(values))
     }
 
@@ -352,7 +464,10 @@ mod tests {
         let first = config(&[("SLIPWAY_DATA_DIR", &dir_text)]).unwrap();
         let second = config(&[("SLIPWAY_DATA_DIR", &dir_text)]).unwrap();
         assert_eq!(first.secret_key.expose(), second.secret_key.expose());
-        assert_eq!(first.database_url, format!("sqlite://{}/slipway.db", dir_text));
+        assert_eq!(
+            first.database_url,
+            format!("sqlite://{}/slipway.db", dir_text)
+        );
         assert!(first.github.is_none() && first.microsoft.is_none() && first.oidc.is_none());
         assert_eq!(format!("{:?}", first.secret_key), "SecretKey(…)");
     }
@@ -386,9 +501,15 @@ mod tests {
             ("SLIPWAY_MICROSOFT_TENANT", "common"),
         ])
         .unwrap();
-        assert_eq!(c.github.unwrap().api_url.as_str(), "https://ghe.example.com/api/v3");
+        assert_eq!(
+            c.github.unwrap().api_url.as_str(),
+            "https://ghe.example.com/api/v3"
+        );
         let ms = c.microsoft.unwrap();
-        assert_eq!(ms.issuer.as_str(), "https://login.microsoftonline.com/common/v2.0");
+        assert_eq!(
+            ms.issuer.as_str(),
+            "https://login.microsoftonline.com/common/v2.0"
+        );
         assert!(ms.issuer_is_template);
     }
 
@@ -403,9 +524,15 @@ mod tests {
         assert!(error.contains(":3:1:") || error.contains(":2:"), "{error}");
         let unknown = dir.join("unknown.toml");
         std::fs::write(&unknown, "PUBLIC_URL = \"x\"\n").unwrap();
-        assert!(read_toml(&unknown).unwrap_err().to_string().contains("PUBLIC_URL: unknown setting"));
+        assert!(read_toml(&unknown)
+            .unwrap_err()
+            .to_string()
+            .contains("PUBLIC_URL: unknown setting"));
         let good = dir.join("good.toml");
         std::fs::write(&good, "SLIPWAY_ADMINS = [\"ada\", \"bo@example.com\"]\n").unwrap();
-        assert_eq!(read_toml(&good).unwrap()["SLIPWAY_ADMINS"], "ada,bo@example.com");
+        assert_eq!(
+            read_toml(&good).unwrap()["SLIPWAY_ADMINS"],
+            "ada,bo@example.com"
+        );
     }
 }

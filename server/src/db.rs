@@ -12,12 +12,17 @@ pub async fn connect(database_url: &str) -> Result<DatabaseConnection, DbErr> {
         let file = path.split('?').next().unwrap_or_default();
         if !file.is_empty() && file != ":memory:" {
             if let Some(parent) = std::path::Path::new(file).parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
+                })?;
             }
         }
         if !url.contains("mode=") {
-            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
         }
     }
     let sqlite = url.starts_with("sqlite:");

@@ -1,11 +1,11 @@
 //! `--demo`: seeded users, one per role, each in the group that role belongs to, so every part
 //! of the portal can be tried without an identity provider. Seeding is idempotent.
 
+use app::api::admin::NewBinding;
 use app::domain::rbac::{EntityType, Role, Scope};
+use app::error::{AppError, AppResult};
 use app::server::directory::{self, DEMO_PROVIDER};
 use app::server::Actor;
-use app::api::admin::NewBinding;
-use app::error::{AppError, AppResult};
 use sea_orm::DatabaseConnection;
 
 pub struct DemoUser {
@@ -16,13 +16,48 @@ pub struct DemoUser {
 }
 
 pub const DEMO_USERS: [DemoUser; 7] = [
-    DemoUser { login: "ada", name: "Ada Admin", role: "administrator", group: "platform-admins" },
-    DemoUser { login: "dev", name: "Devon Developer", role: "developer", group: "developers" },
-    DemoUser { login: "quinn", name: "Quinn QA", role: "QA engineer", group: "qa" },
-    DemoUser { login: "pat", name: "Pat Product", role: "product manager", group: "product" },
-    DemoUser { login: "sam", name: "Sam Security", role: "security reviewer", group: "security" },
-    DemoUser { login: "riley", name: "Riley SRE", role: "site reliability engineer", group: "sre" },
-    DemoUser { login: "remy", name: "Remy Release", role: "release manager", group: "release-managers" },
+    DemoUser {
+        login: "ada",
+        name: "Ada Admin",
+        role: "administrator",
+        group: "platform-admins",
+    },
+    DemoUser {
+        login: "dev",
+        name: "Devon Developer",
+        role: "developer",
+        group: "developers",
+    },
+    DemoUser {
+        login: "quinn",
+        name: "Quinn QA",
+        role: "QA engineer",
+        group: "qa",
+    },
+    DemoUser {
+        login: "pat",
+        name: "Pat Product",
+        role: "product manager",
+        group: "product",
+    },
+    DemoUser {
+        login: "sam",
+        name: "Sam Security",
+        role: "security reviewer",
+        group: "security",
+    },
+    DemoUser {
+        login: "riley",
+        name: "Riley SRE",
+        role: "site reliability engineer",
+        group: "sre",
+    },
+    DemoUser {
+        login: "remy",
+        name: "Remy Release",
+        role: "release manager",
+        group: "release-managers",
+    },
 ];
 
 /// Each group's description and its role bindings.
@@ -30,23 +65,53 @@ fn group_plan(group: &str) -> (&'static str, Vec<(Role, Scope)>) {
     let everything = Scope::Global;
     let on = |entity_type| Scope::EntityType { entity_type };
     match group {
-        "platform-admins" => ("Administer Slipway: access, integrations, everything", vec![(Role::Admin, everything)]),
-        "developers" => ("Build and change workspaces, resources and repositories", vec![(Role::Member, everything)]),
-        "qa" => ("Sign off staging", vec![(Role::Viewer, everything), (Role::Member, on(EntityType::Release))]),
-        "product" => ("Sign off production releases", vec![(Role::Viewer, everything)]),
+        "platform-admins" => (
+            "Administer Slipway: access, integrations, everything",
+            vec![(Role::Admin, everything)],
+        ),
+        "developers" => (
+            "Build and change workspaces, resources and repositories",
+            vec![(Role::Member, everything)],
+        ),
+        "qa" => (
+            "Sign off staging",
+            vec![
+                (Role::Viewer, everything),
+                (Role::Member, on(EntityType::Release)),
+            ],
+        ),
+        "product" => (
+            "Sign off production releases",
+            vec![(Role::Viewer, everything)],
+        ),
         "security" => (
             "Sign off production releases; read the audit log",
-            vec![(Role::Viewer, everything), (Role::Viewer, on(EntityType::Audit))],
+            vec![
+                (Role::Viewer, everything),
+                (Role::Viewer, on(EntityType::Audit)),
+            ],
         ),
-        "sre" => ("Operate environments and release tracks", vec![(Role::Member, everything)]),
+        "sre" => (
+            "Operate environments and release tracks",
+            vec![(Role::Member, everything)],
+        ),
         "incident-commanders" => ("Sign off hotfixes", vec![(Role::Viewer, everything)]),
-        "release-managers" => ("Start and promote releases", vec![(Role::Viewer, everything), (Role::Admin, on(EntityType::Release))]),
+        "release-managers" => (
+            "Start and promote releases",
+            vec![
+                (Role::Viewer, everything),
+                (Role::Admin, on(EntityType::Release)),
+            ],
+        ),
         _ => ("", vec![]),
     }
 }
 
 pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
-    if directory::find_demo_user(db, DEMO_USERS[0].login).await?.is_some() {
+    if directory::find_demo_user(db, DEMO_USERS[0].login)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let actor = Actor::system("demo-seed");
@@ -87,7 +152,10 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
             directory::add_group_member(db, &actor, "incident-commanders", &created.login).await?;
         }
     }
-    if directory::find_demo_user(db, DEMO_USERS[0].login).await?.is_none() {
+    if directory::find_demo_user(db, DEMO_USERS[0].login)
+        .await?
+        .is_none()
+    {
         return Err(AppError::internal("demo seeding left no demo users"));
     }
     Ok(())

@@ -53,7 +53,12 @@ pub fn providers(config: &Config) -> anyhow::Result<Providers> {
     Ok(providers)
 }
 
-pub fn state(config: &Config, db: DatabaseConnection, demo: bool, leptos: LeptosOptions) -> anyhow::Result<ServerState> {
+pub fn state(
+    config: &Config,
+    db: DatabaseConnection,
+    demo: bool,
+    leptos: LeptosOptions,
+) -> anyhow::Result<ServerState> {
     let providers = providers(config)?;
     let order = ["github", "microsoft", "oidc"];
     let sign_in_methods = order
@@ -99,12 +104,16 @@ pub fn router(state: ServerState) -> Router {
         router = router
             .route(
                 &format!("/auth/{id}"),
-                get(move |State(state): State<ServerState>, session: Session| auth::start(state, id, session)),
+                get(move |State(state): State<ServerState>, session: Session| {
+                    auth::start(state, id, session)
+                }),
             )
             .route(
                 &format!("/auth/{id}/callback"),
                 get(
-                    move |State(state): State<ServerState>, session: Session, Query(params): Query<CallbackParams>| {
+                    move |State(state): State<ServerState>,
+                          session: Session,
+                          Query(params): Query<CallbackParams>| {
                         auth::callback(state, id, session, params)
                     },
                 ),
@@ -112,8 +121,13 @@ pub fn router(state: ServerState) -> Router {
     }
     let leptos = state.leptos.clone();
     router
-        .leptos_routes_with_context(&state, routes, page_context.clone(), move || shell(leptos.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(page_context, shell))
+        .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
+            shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(page_context, shell))
         .layer(sessions)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

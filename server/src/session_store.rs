@@ -32,7 +32,9 @@ impl DbSessionStore {
     fn model(record: &Record) -> Result<sessions::ActiveModel> {
         Ok(sessions::ActiveModel {
             id: Set(record.id.to_string()),
-            data: Set(serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?),
+            data: Set(
+                serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?
+            ),
             expires_at: Set(record.expiry_date.unix_timestamp()),
         })
     }
@@ -48,7 +50,11 @@ impl SessionStore for DbSessionStore {
         // A fresh id is 128 random bits; on the (astronomically unlikely) collision, draw again.
         loop {
             let inserted = sessions::Entity::insert(Self::model(record)?)
-                .on_conflict(OnConflict::column(sessions::Column::Id).do_nothing().to_owned())
+                .on_conflict(
+                    OnConflict::column(sessions::Column::Id)
+                        .do_nothing()
+                        .to_owned(),
+                )
                 .exec_without_returning(&self.db)
                 .await
                 .map_err(backend)?;

@@ -31,7 +31,10 @@ pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl Into
 }
 
 #[component]
-pub fn EmptyState(title: &'static str, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+pub fn EmptyState(
+    title: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     view! {
         <div class="empty-state">
             <svg class="empty-icon" viewBox="0 0 48 48" aria-hidden="true">

@@ -71,14 +71,22 @@ pub enum ChainBreak {
 impl std::fmt::Display for ChainBreak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChainBreak::Changed { seq } => write!(f, "event #{seq} was changed after it was written"),
+            ChainBreak::Changed { seq } => {
+                write!(f, "event #{seq} was changed after it was written")
+            }
             ChainBreak::Inserted { seq } => {
-                write!(f, "event #{seq} was inserted: it does not follow the event before it")
+                write!(
+                    f,
+                    "event #{seq} was inserted: it does not follow the event before it"
+                )
             }
             ChainBreak::Removed {
                 after,
                 missing_from,
-            } => write!(f, "events were removed: #{missing_from} is missing after #{after}"),
+            } => write!(
+                f,
+                "events were removed: #{missing_from} is missing after #{after}"
+            ),
         }
     }
 }
@@ -191,7 +199,13 @@ mod tests {
         let (events, head) = chain(5);
         assert_eq!(verify_chain(&events, &head), Ok(5));
         assert_eq!(
-            verify_chain(&[], &ChainHead { last_seq: 0, last_hash: GENESIS_HASH.into() }),
+            verify_chain(
+                &[],
+                &ChainHead {
+                    last_seq: 0,
+                    last_hash: GENESIS_HASH.into()
+                }
+            ),
             Ok(0)
         );
     }
@@ -200,7 +214,10 @@ mod tests {
     fn a_changed_field_is_named_by_its_event() {
         let (mut events, head) = chain(5);
         events[2].record.after = Some("{\"name\":\"evil\"}".into());
-        assert_eq!(verify_chain(&events, &head), Err(ChainBreak::Changed { seq: 3 }));
+        assert_eq!(
+            verify_chain(&events, &head),
+            Err(ChainBreak::Changed { seq: 3 })
+        );
     }
 
     #[test]
@@ -209,13 +226,19 @@ mod tests {
         events.remove(1);
         assert_eq!(
             verify_chain(&events, &head),
-            Err(ChainBreak::Removed { after: 1, missing_from: 2 })
+            Err(ChainBreak::Removed {
+                after: 1,
+                missing_from: 2
+            })
         );
         let (mut events, head) = chain(5);
         events.pop();
         assert_eq!(
             verify_chain(&events, &head),
-            Err(ChainBreak::Removed { after: 4, missing_from: 5 })
+            Err(ChainBreak::Removed {
+                after: 4,
+                missing_from: 5
+            })
         );
     }
 
@@ -226,16 +249,28 @@ mod tests {
         let mut forged = events[1].record.clone();
         forged.prev_hash = GENESIS_HASH.into();
         let hash = forged.compute_hash();
-        events[1] = StoredEvent { record: forged, hash };
-        assert_eq!(verify_chain(&events, &head), Err(ChainBreak::Inserted { seq: 2 }));
+        events[1] = StoredEvent {
+            record: forged,
+            hash,
+        };
+        assert_eq!(
+            verify_chain(&events, &head),
+            Err(ChainBreak::Inserted { seq: 2 })
+        );
 
         let (mut events, head) = chain(3);
         let mut extra = events[2].record.clone();
         extra.seq = 4;
         extra.prev_hash = events[2].hash.clone();
         let hash = extra.compute_hash();
-        events.push(StoredEvent { record: extra, hash });
-        assert_eq!(verify_chain(&events, &head), Err(ChainBreak::Inserted { seq: 4 }));
+        events.push(StoredEvent {
+            record: extra,
+            hash,
+        });
+        assert_eq!(
+            verify_chain(&events, &head),
+            Err(ChainBreak::Inserted { seq: 4 })
+        );
     }
 
     #[test]

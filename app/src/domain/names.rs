@@ -45,7 +45,18 @@ mod tests {
         for good in ["qa", "sre", "incident-commanders", "team-42"] {
             assert_eq!(validate_slug(good), Ok(()), "{good}");
         }
-        for bad in ["", "QA", "../etc", "a/b", "-x", "x-", "a--b", "9lives", "a b", "refs/heads/x"] {
+        for bad in [
+            "",
+            "QA",
+            "../etc",
+            "a/b",
+            "-x",
+            "x-",
+            "a--b",
+            "9lives",
+            "a b",
+            "refs/heads/x",
+        ] {
             assert!(validate_slug(bad).is_err(), "{bad}");
         }
         assert!(validate_slug(&"a".repeat(64)).is_err());

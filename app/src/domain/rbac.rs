@@ -166,8 +166,13 @@ impl Action {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
     Global,
-    EntityType { entity_type: EntityType },
-    Entity { entity_type: EntityType, entity_id: String },
+    EntityType {
+        entity_type: EntityType,
+    },
+    Entity {
+        entity_type: EntityType,
+        entity_id: String,
+    },
 }
 
 impl Scope {
@@ -178,7 +183,10 @@ impl Scope {
             Scope::Entity {
                 entity_type,
                 entity_id,
-            } => *entity_type == resource.entity_type && Some(entity_id) == resource.entity_id.as_ref(),
+            } => {
+                *entity_type == resource.entity_type
+                    && Some(entity_id) == resource.entity_id.as_ref()
+            }
         }
     }
 
@@ -342,7 +350,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, Action::ALL.len() * EntityType::ALL.len() * Role::ALL.len());
+        assert_eq!(
+            checked,
+            Action::ALL.len() * EntityType::ALL.len() * Role::ALL.len()
+        );
     }
 
     #[test]
@@ -365,9 +376,13 @@ mod tests {
                 assert!(authorize(&on_entity, action, &seven).is_allowed());
                 assert!(!authorize(&on_entity, action, &eight).is_allowed());
                 // An entity binding never opens the type as a whole (listing, creating).
-                assert!(!authorize(&on_entity, action, &ResourceRef::of_type(entity_type)).is_allowed());
+                assert!(
+                    !authorize(&on_entity, action, &ResourceRef::of_type(entity_type)).is_allowed()
+                );
                 for other in EntityType::ALL.into_iter().filter(|t| *t != entity_type) {
-                    assert!(!authorize(&on_type, action, &ResourceRef::entity(other, "7")).is_allowed());
+                    assert!(
+                        !authorize(&on_type, action, &ResourceRef::entity(other, "7")).is_allowed()
+                    );
                 }
                 if needed > Role::Viewer {
                     let weaker = subject(&[(Role::Viewer, Scope::EntityType { entity_type })]);
@@ -389,12 +404,23 @@ mod tests {
             Decision::Deny("You need the member role on workspaces to create them.".into())
         );
         assert_eq!(
-            authorize(&subject(&[(Role::Viewer, Scope::Global)]), Action::Update, &ResourceRef::entity(EntityType::Template, "vpc")),
+            authorize(
+                &subject(&[(Role::Viewer, Scope::Global)]),
+                Action::Update,
+                &ResourceRef::entity(EntityType::Template, "vpc")
+            ),
             Decision::Deny("You need the member role on template vpc to update it.".into())
         );
         assert_eq!(
-            authorize(&subject(&[(Role::Member, Scope::Global)]), Action::Read, &ResourceRef::of_type(EntityType::Audit)),
-            Decision::Deny("You need a global admin role, or the viewer role on the audit log, to read them.".into())
+            authorize(
+                &subject(&[(Role::Member, Scope::Global)]),
+                Action::Read,
+                &ResourceRef::of_type(EntityType::Audit)
+            ),
+            Decision::Deny(
+                "You need a global admin role, or the viewer role on the audit log, to read them."
+                    .into()
+            )
         );
     }
 

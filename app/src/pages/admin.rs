@@ -197,7 +197,10 @@ pub fn AdminGroupPage() -> impl IntoView {
 }
 
 #[component]
-fn BindingTable(bindings: Vec<BindingRow>, #[prop(optional)] delete: Option<ServerAction<DeleteRoleBinding>>) -> impl IntoView {
+fn BindingTable(
+    bindings: Vec<BindingRow>,
+    #[prop(optional)] delete: Option<ServerAction<DeleteRoleBinding>>,
+) -> impl IntoView {
     if bindings.is_empty() {
         return view! { <p class="muted">"No role bindings."</p> }.into_any();
     }

@@ -8,7 +8,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
-fn AreaPage(title: &'static str, subtitle: &'static str, empty: &'static str, how: &'static str) -> impl IntoView {
+fn AreaPage(
+    title: &'static str,
+    subtitle: &'static str,
+    empty: &'static str,
+    how: &'static str,
+) -> impl IntoView {
     let user = use_user();
     view! {
         <Title text=title />

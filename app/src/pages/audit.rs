@@ -97,7 +97,12 @@ pub fn AuditPage() -> impl IntoView {
 
 #[component]
 fn AuditRow(event: AuditEventRow) -> impl IntoView {
-    let when = event.occurred_at.replace('T', " ").chars().take(19).collect::<String>();
+    let when = event
+        .occurred_at
+        .replace('T', " ")
+        .chars()
+        .take(19)
+        .collect::<String>();
     let short_hash = event.hash.chars().take(10).collect::<String>();
     view! {
         <tr>
@@ -119,7 +124,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -3,7 +3,9 @@
 
 use super::entities::{group_members, role_bindings};
 use crate::domain::rbac::{EntityType, Grant, Role, Scope, Subject};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 
 pub const SUBJECT_USER: &str = "user";
 pub const SUBJECT_GROUP: &str = "group";
@@ -69,6 +71,10 @@ pub fn scope_columns(scope: &Scope) -> (&'static str, Option<String>, Option<Str
         Scope::Entity {
             entity_type,
             entity_id,
-        } => ("entity", Some(entity_type.to_string()), Some(entity_id.clone())),
+        } => (
+            "entity",
+            Some(entity_type.to_string()),
+            Some(entity_id.clone()),
+        ),
     }
 }

@@ -6,8 +6,8 @@ use super::Actor;
 use crate::domain::audit::{AuditRecord, ChainBreak, ChainHead, ChainVerifier, StoredEvent};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 
@@ -45,9 +45,16 @@ impl<'a> Change<'a> {
 
 /// Appends one event to the chain. The head row is bumped first: on PostgreSQL that row lock
 /// serialises concurrent writers, on SQLite the write lock does, so the chain never forks.
-pub async fn record<C: ConnectionTrait>(db: &C, actor: &Actor, change: Change<'_>) -> Result<i64, DbErr> {
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    change: Change<'_>,
+) -> Result<i64, DbErr> {
     audit_head::Entity::update_many()
-        .col_expr(audit_head::Column::LastSeq, Expr::col(audit_head::Column::LastSeq).add(1))
+        .col_expr(
+            audit_head::Column::LastSeq,
+            Expr::col(audit_head::Column::LastSeq).add(1),
+        )
         .filter(audit_head::Column::Id.eq(1))
         .exec(db)
         .await?;

@@ -10,8 +10,8 @@ use crate::domain::names::{validate_slug, validate_text};
 use crate::domain::rbac::{EntityType, Role, Scope};
 use crate::error::{AppError, AppResult};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -187,7 +187,13 @@ async fn unique_login<C: ConnectionTrait>(db: &C, hint: &str) -> AppResult<Strin
         .trim()
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .trim_matches(|c: char| "-_.".contains(c))
         .chars()
@@ -290,7 +296,16 @@ pub async fn grant_global_role(
         .await?
         > 0;
     if !exists {
-        insert_binding(&txn, actor, SUBJECT_USER, user.id, &user.login, role, &Scope::Global).await?;
+        insert_binding(
+            &txn,
+            actor,
+            SUBJECT_USER,
+            user.id,
+            &user.login,
+            role,
+            &Scope::Global,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok((user, !exists))
@@ -304,7 +319,10 @@ async fn ensure_an_admin_remains<C: ConnectionTrait>(db: &C) -> AppResult<()> {
         .filter(role_bindings::Column::ScopeKind.eq("global"))
         .all(db)
         .await?;
-    if admin_bindings.iter().any(|b| b.subject_kind == SUBJECT_USER) {
+    if admin_bindings
+        .iter()
+        .any(|b| b.subject_kind == SUBJECT_USER)
+    {
         return Ok(());
     }
     let admin_groups: Vec<i64> = admin_bindings.iter().map(|b| b.subject_id).collect();
@@ -321,7 +339,10 @@ async fn ensure_an_admin_remains<C: ConnectionTrait>(db: &C) -> AppResult<()> {
 }
 
 pub async fn list_users(db: &DatabaseConnection) -> AppResult<Vec<UserRow>> {
-    let users = users::Entity::find().order_by_asc(users::Column::Login).all(db).await?;
+    let users = users::Entity::find()
+        .order_by_asc(users::Column::Login)
+        .all(db)
+        .await?;
     let identities = identities::Entity::find().all(db).await?;
     let memberships = group_members::Entity::find().all(db).await?;
     let group_names: BTreeMap<i64, String> = groups::Entity::find()
@@ -353,19 +374,27 @@ pub async fn list_users(db: &DatabaseConnection) -> AppResult<Vec<UserRow>> {
                 email: user.email,
                 providers,
                 groups,
-                last_sign_in_at: user.last_sign_in_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                last_sign_in_at: user
+                    .last_sign_in_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
             }
         })
         .collect())
 }
 
 pub async fn list_groups(db: &DatabaseConnection) -> AppResult<Vec<GroupRow>> {
-    let groups = groups::Entity::find().order_by_asc(groups::Column::Name).all(db).await?;
+    let groups = groups::Entity::find()
+        .order_by_asc(groups::Column::Name)
+        .all(db)
+        .await?;
     let memberships = group_members::Entity::find().all(db).await?;
     Ok(groups
         .into_iter()
         .map(|group| GroupRow {
-            member_count: memberships.iter().filter(|m| m.group_id == group.id).count() as u64,
+            member_count: memberships
+                .iter()
+                .filter(|m| m.group_id == group.id)
+                .count() as u64,
             id: group.id,
             name: group.name,
             description: group.description,
@@ -421,7 +450,12 @@ struct GroupAudit<'a> {
     description: &'a str,
 }
 
-pub async fn create_group(db: &DatabaseConnection, actor: &Actor, name: &str, description: &str) -> AppResult<GroupRow> {
+pub async fn create_group(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    description: &str,
+) -> AppResult<GroupRow> {
     let name = name.trim();
     let description = description.trim();
     validate_slug(name).map_err(|m| AppError::invalid("name", m))?;
@@ -433,7 +467,10 @@ pub async fn create_group(db: &DatabaseConnection, actor: &Actor, name: &str, de
         .await?
         > 0
     {
-        return Err(AppError::invalid("name", format!("a group named {name:?} already exists")));
+        return Err(AppError::invalid(
+            "name",
+            format!("a group named {name:?} already exists"),
+        ));
     }
     let group = groups::ActiveModel {
         name: Set(name.to_string()),
@@ -494,11 +531,19 @@ struct MembershipAudit<'a> {
     user: &'a str,
 }
 
-pub async fn add_group_member(db: &DatabaseConnection, actor: &Actor, group: &str, user: &str) -> AppResult<()> {
+pub async fn add_group_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    group: &str,
+    user: &str,
+) -> AppResult<()> {
     let txn = super::begin_write(db).await?;
     let group = find_group(&txn, group).await?;
     let user = find_user_by_login_or_email(&txn, user).await?;
-    let exists = group_members::Entity::find_by_id((group.id, user.id)).one(&txn).await?.is_some();
+    let exists = group_members::Entity::find_by_id((group.id, user.id))
+        .one(&txn)
+        .await?
+        .is_some();
     if exists {
         return Err(AppError::invalid(
             "user",
@@ -524,11 +569,18 @@ pub async fn add_group_member(db: &DatabaseConnection, actor: &Actor, group: &st
     Ok(())
 }
 
-pub async fn remove_group_member(db: &DatabaseConnection, actor: &Actor, group: &str, user: &str) -> AppResult<()> {
+pub async fn remove_group_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    group: &str,
+    user: &str,
+) -> AppResult<()> {
     let txn = super::begin_write(db).await?;
     let group = find_group(&txn, group).await?;
     let user = find_user_by_login_or_email(&txn, user).await?;
-    let removed = group_members::Entity::delete_by_id((group.id, user.id)).exec(&txn).await?;
+    let removed = group_members::Entity::delete_by_id((group.id, user.id))
+        .exec(&txn)
+        .await?;
     if removed.rows_affected == 0 {
         return Err(AppError::invalid(
             "user",
@@ -580,11 +632,18 @@ async fn list_bindings_where(
         .into_iter()
         .filter_map(|binding| {
             let scope = access::scope_of(&binding)?;
-            let names = if binding.subject_kind == SUBJECT_GROUP { &group_names } else { &user_names };
+            let names = if binding.subject_kind == SUBJECT_GROUP {
+                &group_names
+            } else {
+                &user_names
+            };
             Some(BindingRow {
                 id: binding.id,
                 subject_kind: binding.subject_kind.clone(),
-                subject: names.get(&binding.subject_id).cloned().unwrap_or_else(|| format!("#{}", binding.subject_id)),
+                subject: names
+                    .get(&binding.subject_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", binding.subject_id)),
                 role: binding.role.clone(),
                 scope: scope.describe(),
             })
@@ -597,10 +656,15 @@ pub fn parse_binding(input: &NewBinding) -> AppResult<(Role, Scope)> {
     if input.subject_kind != SUBJECT_USER && input.subject_kind != SUBJECT_GROUP {
         return Err(AppError::invalid("subject_kind", "must be user or group"));
     }
-    let role = Role::parse(&input.role).ok_or_else(|| AppError::invalid("role", "must be viewer, member or admin"))?;
+    let role = Role::parse(&input.role)
+        .ok_or_else(|| AppError::invalid("role", "must be viewer, member or admin"))?;
     let entity_type = || {
-        EntityType::parse(input.entity_type.trim())
-            .ok_or_else(|| AppError::invalid("entity_type", format!("unknown entity type {:?}", input.entity_type.trim())))
+        EntityType::parse(input.entity_type.trim()).ok_or_else(|| {
+            AppError::invalid(
+                "entity_type",
+                format!("unknown entity type {:?}", input.entity_type.trim()),
+            )
+        })
     };
     let scope = match input.scope_kind.as_str() {
         "global" => Scope::Global,
@@ -610,7 +674,10 @@ pub fn parse_binding(input: &NewBinding) -> AppResult<(Role, Scope)> {
         "entity" => {
             let entity_id = input.entity_id.trim();
             if entity_id.is_empty() {
-                return Err(AppError::invalid("entity_id", "name the entity the role applies to"));
+                return Err(AppError::invalid(
+                    "entity_id",
+                    "name the entity the role applies to",
+                ));
             }
             validate_text(entity_id, 200).map_err(|m| AppError::invalid("entity_id", m))?;
             Scope::Entity {
@@ -618,12 +685,21 @@ pub fn parse_binding(input: &NewBinding) -> AppResult<(Role, Scope)> {
                 entity_id: entity_id.to_string(),
             }
         }
-        _ => return Err(AppError::invalid("scope_kind", "must be global, entity_type or entity")),
+        _ => {
+            return Err(AppError::invalid(
+                "scope_kind",
+                "must be global, entity_type or entity",
+            ))
+        }
     };
     Ok((role, scope))
 }
 
-pub async fn create_binding(db: &DatabaseConnection, actor: &Actor, input: &NewBinding) -> AppResult<()> {
+pub async fn create_binding(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &NewBinding,
+) -> AppResult<()> {
     let (role, scope) = parse_binding(input)?;
     let txn = super::begin_write(db).await?;
     let (subject_id, subject_name) = if input.subject_kind == SUBJECT_GROUP {
@@ -631,7 +707,12 @@ pub async fn create_binding(db: &DatabaseConnection, actor: &Actor, input: &NewB
             .filter(groups::Column::Name.eq(input.subject.trim()))
             .one(&txn)
             .await?
-            .ok_or_else(|| AppError::invalid("subject", format!("no group is named {:?}", input.subject.trim())))?;
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "subject",
+                    format!("no group is named {:?}", input.subject.trim()),
+                )
+            })?;
         (group.id, group.name)
     } else {
         let user = find_user_by_login_or_email(&txn, &input.subject)
@@ -656,10 +737,22 @@ pub async fn create_binding(db: &DatabaseConnection, actor: &Actor, input: &NewB
     if duplicate {
         return Err(AppError::invalid(
             "role",
-            format!("{subject_name} already holds {role} on {}", scope.describe()),
+            format!(
+                "{subject_name} already holds {role} on {}",
+                scope.describe()
+            ),
         ));
     }
-    insert_binding(&txn, actor, &input.subject_kind, subject_id, &subject_name, role, &scope).await?;
+    insert_binding(
+        &txn,
+        actor,
+        &input.subject_kind,
+        subject_id,
+        &subject_name,
+        role,
+        &scope,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -739,7 +832,11 @@ pub async fn demo_users(db: &DatabaseConnection) -> AppResult<Vec<crate::api::se
 }
 
 /// A sign-in that Slipway refused (bad state, bad token): audited with no actor.
-pub async fn record_refused_sign_in(db: &DatabaseConnection, provider: &str, reason: &str) -> AppResult<()> {
+pub async fn record_refused_sign_in(
+    db: &DatabaseConnection,
+    provider: &str,
+    reason: &str,
+) -> AppResult<()> {
     let txn = super::begin_write(db).await?;
     audit::record(
         &txn,
@@ -767,7 +864,10 @@ pub async fn record_sign_out(db: &DatabaseConnection, user_id: i64) -> AppResult
 }
 
 /// A seeded demo user by login; only users holding a demo identity qualify.
-pub async fn find_demo_user(db: &DatabaseConnection, login: &str) -> AppResult<Option<users::Model>> {
+pub async fn find_demo_user(
+    db: &DatabaseConnection,
+    login: &str,
+) -> AppResult<Option<users::Model>> {
     let Some(identity) = identities::Entity::find()
         .filter(identities::Column::Provider.eq(DEMO_PROVIDER))
         .filter(identities::Column::Subject.eq(login))
@@ -780,7 +880,10 @@ pub async fn find_demo_user(db: &DatabaseConnection, login: &str) -> AppResult<O
 }
 
 /// Creates a user with one identity without signing them in (demo seeding, provisioning).
-pub async fn create_demo_identity(db: &DatabaseConnection, claims: &VerifiedSignIn) -> AppResult<users::Model> {
+pub async fn create_demo_identity(
+    db: &DatabaseConnection,
+    claims: &VerifiedSignIn,
+) -> AppResult<users::Model> {
     let txn = super::begin_write(db).await?;
     let email = claims.email.as_ref().map(|e| e.trim().to_lowercase());
     let user = create_user(&txn, claims, email.clone(), &[]).await?;

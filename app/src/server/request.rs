@@ -13,7 +13,8 @@ use tower_sessions::Session;
 pub const SESSION_USER_KEY: &str = "user_id";
 
 pub fn ctx() -> AppResult<AppCtx> {
-    use_context::<AppCtx>().ok_or_else(|| AppError::internal("AppCtx missing from the request context"))
+    use_context::<AppCtx>()
+        .ok_or_else(|| AppError::internal("AppCtx missing from the request context"))
 }
 
 pub async fn session() -> AppResult<Session> {

@@ -6,13 +6,14 @@ use crate::config::GitHubSettings;
 use app::server::directory::VerifiedSignIn;
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
 use url::Url;
 
-type GitHubOAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type GitHubOAuthClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 pub struct GitHubProvider {
     client: GitHubOAuthClient,
@@ -35,10 +36,15 @@ struct GitHubEmail {
 }
 
 impl GitHubProvider {
-    pub fn new(settings: &GitHubSettings, callback: Url) -> Result<GitHubProvider, url::ParseError> {
+    pub fn new(
+        settings: &GitHubSettings,
+        callback: Url,
+    ) -> Result<GitHubProvider, url::ParseError> {
         let web = settings.web_url.as_str().trim_end_matches('/');
         let client = BasicClient::new(ClientId::new(settings.client_id.clone()))
-            .set_client_secret(ClientSecret::new(settings.client_secret.expose().to_string()))
+            .set_client_secret(ClientSecret::new(
+                settings.client_secret.expose().to_string(),
+            ))
             .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize"))?)
             .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token"))?)
             .set_redirect_uri(RedirectUrl::from_url(callback))
@@ -51,7 +57,11 @@ impl GitHubProvider {
         })
     }
 
-    async fn api_get<T: for<'de> Deserialize<'de>>(&self, path: &str, token: &str) -> Result<T, ProviderError> {
+    async fn api_get<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> Result<T, ProviderError> {
         let url = format!("{}{path}", self.api_url.as_str().trim_end_matches('/'));
         let response = self
             .http
@@ -64,7 +74,9 @@ impl GitHubProvider {
             .map_err(|e| ProviderError::Unreachable(format!("GET {path}: {e}")))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(ProviderError::Refused(format!("GET {path} answered {status}")));
+            return Err(ProviderError::Refused(format!(
+                "GET {path} answered {status}"
+            )));
         }
         response
             .json()
@@ -97,7 +109,11 @@ impl IdentityProvider for GitHubProvider {
         Ok(url)
     }
 
-    async fn complete(&self, code: &str, flow: &PendingFlow) -> Result<VerifiedSignIn, ProviderError> {
+    async fn complete(
+        &self,
+        code: &str,
+        flow: &PendingFlow,
+    ) -> Result<VerifiedSignIn, ProviderError> {
         let token = self
             .client
             .exchange_code(AuthorizationCode::new(code.to_string()))

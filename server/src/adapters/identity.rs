@@ -62,5 +62,9 @@ pub trait IdentityProvider: Send + Sync {
     /// Where to send the browser to start signing in.
     async fn authorization_url(&self, flow: &PendingFlow) -> Result<Url, ProviderError>;
     /// Turns the callback's code into a verified identity.
-    async fn complete(&self, code: &str, flow: &PendingFlow) -> Result<VerifiedSignIn, ProviderError>;
+    async fn complete(
+        &self,
+        code: &str,
+        flow: &PendingFlow,
+    ) -> Result<VerifiedSignIn, ProviderError>;
 }

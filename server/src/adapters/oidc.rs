@@ -7,10 +7,14 @@ use crate::config::OidcSettings;
 use app::server::directory::VerifiedSignIn;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, StandardRevocableToken, StandardTokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    StandardRevocableToken, StandardTokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -93,7 +97,11 @@ impl OidcProvider {
     }
 
     fn issuer_text(&self) -> String {
-        self.settings.issuer.as_str().trim_end_matches('/').to_string()
+        self.settings
+            .issuer
+            .as_str()
+            .trim_end_matches('/')
+            .to_string()
     }
 
     async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: &str) -> Result<T, ProviderError> {
@@ -104,9 +112,15 @@ impl OidcProvider {
             .await
             .map_err(|e| ProviderError::Unreachable(format!("GET {url}: {e}")))?;
         if !response.status().is_success() {
-            return Err(ProviderError::Unreachable(format!("GET {url} answered {}", response.status())));
+            return Err(ProviderError::Unreachable(format!(
+                "GET {url} answered {}",
+                response.status()
+            )));
         }
-        response.json().await.map_err(|e| untrusted(format!("GET {url}: {e}")))
+        response
+            .json()
+            .await
+            .map_err(|e| untrusted(format!("GET {url}: {e}")))
     }
 
     async fn fetch_metadata(&self) -> Result<Discovered, ProviderError> {
@@ -140,21 +154,27 @@ impl OidcProvider {
         Ok(discovery)
     }
 
-    async fn key_for(&self, kid: Option<&str>) -> Result<(DecodingKey, Option<Algorithm>), ProviderError> {
+    async fn key_for(
+        &self,
+        kid: Option<&str>,
+    ) -> Result<(DecodingKey, Option<Algorithm>), ProviderError> {
         for attempt in 0..2 {
             if attempt == 1 {
                 let fresh = self.fetch_metadata().await?;
                 *self.metadata.write().await = Some(fresh);
             }
             let guard = self.metadata.read().await;
-            let Some(found) = guard.as_ref() else { continue };
+            let Some(found) = guard.as_ref() else {
+                continue;
+            };
             let jwk = match kid {
                 Some(kid) => found.jwks.find(kid),
                 None if found.jwks.keys.len() == 1 => found.jwks.keys.first(),
                 None => None,
             };
             if let Some(jwk) = jwk {
-                let key = DecodingKey::from_jwk(jwk).map_err(|e| untrusted(format!("unusable signing key: {e}")))?;
+                let key = DecodingKey::from_jwk(jwk)
+                    .map_err(|e| untrusted(format!("unusable signing key: {e}")))?;
                 let algorithm = jwk
                     .common
                     .key_algorithm
@@ -162,13 +182,21 @@ impl OidcProvider {
                 return Ok((key, algorithm));
             }
         }
-        Err(untrusted(format!("no signing key with kid {kid:?} at the issuer")))
+        Err(untrusted(format!(
+            "no signing key with kid {kid:?} at the issuer"
+        )))
     }
 
     fn client(&self, discovery: &Discovery) -> Result<OidcClient, ProviderError> {
         let mut client = oauth2::Client::new(ClientId::new(self.settings.client_id.clone()))
-            .set_auth_uri(AuthUrl::new(discovery.authorization_endpoint.clone()).map_err(|e| untrusted(e.to_string()))?)
-            .set_token_uri(TokenUrl::new(discovery.token_endpoint.clone()).map_err(|e| untrusted(e.to_string()))?)
+            .set_auth_uri(
+                AuthUrl::new(discovery.authorization_endpoint.clone())
+                    .map_err(|e| untrusted(e.to_string()))?,
+            )
+            .set_token_uri(
+                TokenUrl::new(discovery.token_endpoint.clone())
+                    .map_err(|e| untrusted(e.to_string()))?,
+            )
             .set_redirect_uri(RedirectUrl::from_url(self.callback.clone()));
         if let Some(secret) = &self.settings.client_secret {
             client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
@@ -178,8 +206,13 @@ impl OidcProvider {
 
     /// Checks the id token: signature by the issuer's key (asymmetric algorithms only), then
     /// iss, aud, exp (with a minute of leeway) and the nonce of this flow.
-    async fn verify_id_token(&self, token: &str, flow: &PendingFlow) -> Result<IdClaims, ProviderError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| untrusted(format!("id token: {e}")))?;
+    async fn verify_id_token(
+        &self,
+        token: &str,
+        flow: &PendingFlow,
+    ) -> Result<IdClaims, ProviderError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| untrusted(format!("id token: {e}")))?;
         let allowed = [
             Algorithm::RS256,
             Algorithm::RS384,
@@ -192,7 +225,10 @@ impl OidcProvider {
             Algorithm::EdDSA,
         ];
         if !allowed.contains(&header.alg) {
-            return Err(untrusted(format!("id token signed with {:?}, which is not accepted", header.alg)));
+            return Err(untrusted(format!(
+                "id token signed with {:?}, which is not accepted",
+                header.alg
+            )));
         }
         let (key, key_algorithm) = self.key_for(header.kid.as_deref()).await?;
         if key_algorithm.is_some_and(|a| a != header.alg) {
@@ -209,7 +245,10 @@ impl OidcProvider {
             .map_err(|e| untrusted(format!("id token rejected: {e}")))?
             .claims;
         if self.settings.issuer_is_template {
-            let tid = claims.tid.as_deref().ok_or_else(|| untrusted("id token has no tid claim"))?;
+            let tid = claims
+                .tid
+                .as_deref()
+                .ok_or_else(|| untrusted("id token has no tid claim"))?;
             let expected = self.issuer_text().replace("{tenantid}", tid);
             let expected = if expected == self.issuer_text() {
                 // Configured as common/organizations: Entra issues per-tenant issuers.
@@ -221,7 +260,10 @@ impl OidcProvider {
                 expected
             };
             if claims.iss.trim_end_matches('/') != expected {
-                return Err(untrusted(format!("id token issuer {:?} is not {expected:?}", claims.iss)));
+                return Err(untrusted(format!(
+                    "id token issuer {:?} is not {expected:?}",
+                    claims.iss
+                )));
             }
         }
         if claims.nonce.as_deref() != Some(flow.nonce.as_str()) {
@@ -256,7 +298,11 @@ impl IdentityProvider for OidcProvider {
         Ok(request.url().0)
     }
 
-    async fn complete(&self, code: &str, flow: &PendingFlow) -> Result<VerifiedSignIn, ProviderError> {
+    async fn complete(
+        &self,
+        code: &str,
+        flow: &PendingFlow,
+    ) -> Result<VerifiedSignIn, ProviderError> {
         let discovery = self.discovery().await?;
         let client = self.client(&discovery)?;
         let token = client

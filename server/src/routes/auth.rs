@@ -19,14 +19,22 @@ const FLOW_KEY: &str = "sign_in_flow";
 
 pub async fn start(state: ServerState, provider: &'static str, session: Session) -> Response {
     let Some(provider) = state.providers.get(provider).cloned() else {
-        return plain_page(StatusCode::NOT_FOUND, "Not found", "This sign-in method is not configured.");
+        return plain_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This sign-in method is not configured.",
+        );
     };
     let flow = PendingFlow::start(provider.id());
     match provider.authorization_url(&flow).await {
         Ok(url) => {
             if let Err(error) = session.insert(FLOW_KEY, &flow).await {
                 tracing::error!("cannot store the sign-in flow: {error}");
-                return plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "The session could not be stored.");
+                return plain_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sign-in failed",
+                    "The session could not be stored.",
+                );
             }
             Redirect::to(url.as_str()).into_response()
         }
@@ -51,7 +59,11 @@ pub async fn callback(
     params: CallbackParams,
 ) -> Response {
     let Some(provider) = state.providers.get(provider).cloned() else {
-        return plain_page(StatusCode::NOT_FOUND, "Not found", "This sign-in method is not configured.");
+        return plain_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This sign-in method is not configured.",
+        );
     };
     // Taken out whatever happens next: each state is good for exactly one callback.
     let pending: Option<PendingFlow> = session.remove(FLOW_KEY).await.ok().flatten();
@@ -59,7 +71,9 @@ pub async fn callback(
     let received = params.state.as_deref().unwrap_or_default();
     let flow = match pending {
         Some(flow)
-            if flow.provider == provider.id() && !flow.is_expired(now) && constant_time_eq(&flow.state, received) =>
+            if flow.provider == provider.id()
+                && !flow.is_expired(now)
+                && constant_time_eq(&flow.state, received) =>
         {
             flow
         }
@@ -78,12 +92,19 @@ pub async fn callback(
         }
     };
     if let Some(error) = params.error {
-        tracing::info!(provider = provider.id(), "the provider refused sign-in: {error}");
+        tracing::info!(
+            provider = provider.id(),
+            "the provider refused sign-in: {error}"
+        );
         return Redirect::to("/auth/signin?error=denied").into_response();
     }
     let Some(code) = params.code.filter(|c| !c.is_empty()) else {
         reject(&state, provider.id(), "the callback carried no code").await;
-        return plain_page(StatusCode::BAD_REQUEST, "Sign-in refused", "The provider sent no authorization code.");
+        return plain_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in refused",
+            "The provider sent no authorization code.",
+        );
     };
     let claims = match provider.complete(&code, &flow).await {
         Ok(claims) => claims,
@@ -97,23 +118,42 @@ pub async fn callback(
 }
 
 /// Links or finds the user, rotates the session id and stores the user in the session.
-async fn finish_sign_in(state: &ServerState, session: &Session, claims: &VerifiedSignIn) -> Response {
+async fn finish_sign_in(
+    state: &ServerState,
+    session: &Session,
+    claims: &VerifiedSignIn,
+) -> Response {
     let already: Option<i64> = session.get(SESSION_USER_KEY).await.ok().flatten();
-    let user = match directory::sign_in(&state.ctx.db, claims, already, &state.ctx.portal.admins).await {
-        Ok(user) => user,
-        Err(AppError::Conflict(_)) => return Redirect::to("/auth/signin?error=linked").into_response(),
-        Err(error) => {
-            tracing::error!("sign-in could not be recorded: {error}");
-            return plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", &error.to_string());
-        }
-    };
+    let user =
+        match directory::sign_in(&state.ctx.db, claims, already, &state.ctx.portal.admins).await {
+            Ok(user) => user,
+            Err(AppError::Conflict(_)) => {
+                return Redirect::to("/auth/signin?error=linked").into_response()
+            }
+            Err(error) => {
+                tracing::error!("sign-in could not be recorded: {error}");
+                return plain_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sign-in failed",
+                    &error.to_string(),
+                );
+            }
+        };
     if let Err(error) = session.cycle_id().await {
         tracing::error!("cannot rotate the session id: {error}");
-        return plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "The session could not be stored.");
+        return plain_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-in failed",
+            "The session could not be stored.",
+        );
     }
     if let Err(error) = session.insert(SESSION_USER_KEY, user.id).await {
         tracing::error!("cannot store the session: {error}");
-        return plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "The session could not be stored.");
+        return plain_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-in failed",
+            "The session could not be stored.",
+        );
     }
     Redirect::to("/").into_response()
 }
@@ -126,13 +166,25 @@ async fn reject(state: &ServerState, provider: &str, reason: &str) {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// `POST /auth/demo/{login}`: only under `--demo`; signs in a seeded user.
-pub async fn demo_sign_in(State(state): State<ServerState>, Path(login): Path<String>, session: Session) -> Response {
+pub async fn demo_sign_in(
+    State(state): State<ServerState>,
+    Path(login): Path<String>,
+    session: Session,
+) -> Response {
     if !state.ctx.portal.demo {
-        return plain_page(StatusCode::NOT_FOUND, "Not found", "Demo sign-in is only available when Slipway runs with --demo.");
+        return plain_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "Demo sign-in is only available when Slipway runs with --demo.",
+        );
     }
     match directory::find_demo_user(&state.ctx.db, &login).await {
         Ok(Some(user)) => {
@@ -150,8 +202,16 @@ pub async fn demo_sign_in(State(state): State<ServerState>, Path(login): Path<St
             }
             finish_sign_in(&state, &session, &claims).await
         }
-        Ok(None) => plain_page(StatusCode::NOT_FOUND, "Not found", "There is no demo user with that login."),
-        Err(error) => plain_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", &error.to_string()),
+        Ok(None) => plain_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no demo user with that login.",
+        ),
+        Err(error) => plain_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-in failed",
+            &error.to_string(),
+        ),
     }
 }
 

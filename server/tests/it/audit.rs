@@ -13,7 +13,9 @@ use sea_orm::ConnectionTrait;
 async fn five_events(db: &TestDb) {
     let actor = Actor::system("test");
     for name in ["alpha", "beta", "gamma", "delta", "epsilon"] {
-        directory::create_group(&db.conn, &actor, name, "a group").await.unwrap();
+        directory::create_group(&db.conn, &actor, name, "a group")
+            .await
+            .unwrap();
     }
 }
 

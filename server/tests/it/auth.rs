@@ -4,7 +4,9 @@
 //! replayed state never yields a session.
 
 use crate::db_test;
-use crate::support::{call, client, demo_sign_in, repo_root, unavailable, ServerOptions, TestDb, TestServer};
+use crate::support::{
+    call, client, demo_sign_in, repo_root, unavailable, ServerOptions, TestDb, TestServer,
+};
 use app::server::entities::{audit_events, identities, sessions};
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -115,11 +117,15 @@ impl GitHubFake {
 
     fn check_api_headers(&self, headers: &HeaderMap) -> bool {
         let mut ok = true;
-        if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer gho_slipwaytest") {
+        if headers.get("authorization").and_then(|v| v.to_str().ok())
+            != Some("Bearer gho_slipwaytest")
+        {
             self.problem("API call without the bearer token".into());
             ok = false;
         }
-        if headers.get("accept").and_then(|v| v.to_str().ok()) != Some("application/vnd.github+json") {
+        if headers.get("accept").and_then(|v| v.to_str().ok())
+            != Some("application/vnd.github+json")
+        {
             self.problem("API call without Accept: application/vnd.github+json".into());
             ok = false;
         }
@@ -127,7 +133,11 @@ impl GitHubFake {
             self.problem("API call without a User-Agent (GitHub answers 403)".into());
             ok = false;
         }
-        if headers.get("x-github-api-version").and_then(|v| v.to_str().ok()) != Some("2022-11-28") {
+        if headers
+            .get("x-github-api-version")
+            .and_then(|v| v.to_str().ok())
+            != Some("2022-11-28")
+        {
             self.problem("API call without X-GitHub-Api-Version".into());
             ok = false;
         }
@@ -135,47 +145,91 @@ impl GitHubFake {
     }
 }
 
-async fn github_token(State(fake): State<GitHubFake>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> impl IntoResponse {
+async fn github_token(
+    State(fake): State<GitHubFake>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> impl IntoResponse {
     let expect = |key: &str, value: &str| form.get(key).map(String::as_str) == Some(value);
     let mut ok = true;
-    if !headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json")) {
-        fake.problem("token request without Accept: application/json (GitHub answers form-encoded)".into());
+    if !headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+    {
+        fake.problem(
+            "token request without Accept: application/json (GitHub answers form-encoded)".into(),
+        );
         ok = false;
     }
-    for (key, value) in [("client_id", "gh-client"), ("client_secret", "gh-secret"), ("grant_type", "authorization_code")] {
+    for (key, value) in [
+        ("client_id", "gh-client"),
+        ("client_secret", "gh-secret"),
+        ("grant_type", "authorization_code"),
+    ] {
         if !expect(key, value) {
             fake.problem(format!("token request: {key} is {:?}", form.get(key)));
             ok = false;
         }
     }
     if form.get("redirect_uri") != Some(&fake.redirect_uri.lock().unwrap().clone()) {
-        fake.problem(format!("token request: redirect_uri is {:?}", form.get("redirect_uri")));
+        fake.problem(format!(
+            "token request: redirect_uri is {:?}",
+            form.get("redirect_uri")
+        ));
         ok = false;
     }
-    if !form.get("code_verifier").is_some_and(|v| (43..=128).contains(&v.len())) {
+    if !form
+        .get("code_verifier")
+        .is_some_and(|v| (43..=128).contains(&v.len()))
+    {
         fake.problem("token request: no valid PKCE code_verifier".into());
         ok = false;
     }
     if !ok {
-        return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": "invalid_request"})));
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"error": "invalid_request"})),
+        );
     }
     if !expect("code", "good-code") {
         // GitHub answers a bad code with 200 and an error body.
-        return (StatusCode::OK, Json(serde_json::json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."})));
+        return (
+            StatusCode::OK,
+            Json(
+                serde_json::json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."}),
+            ),
+        );
     }
-    (StatusCode::OK, Json(serde_json::json!({"access_token": "gho_slipwaytest", "token_type": "bearer", "scope": "read:user,user:email"})))
+    (
+        StatusCode::OK,
+        Json(
+            serde_json::json!({"access_token": "gho_slipwaytest", "token_type": "bearer", "scope": "read:user,user:email"}),
+        ),
+    )
 }
 
 async fn github_user(State(fake): State<GitHubFake>, headers: HeaderMap) -> impl IntoResponse {
     if !fake.check_api_headers(&headers) {
-        return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"message": "Requires authentication"})));
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"message": "Requires authentication"})),
+        );
     }
-    (StatusCode::OK, Json(serde_json::json!({"id": 583231, "login": "Octocat", "name": "The Octocat", "type": "User"})))
+    (
+        StatusCode::OK,
+        Json(
+            serde_json::json!({"id": 583231, "login": "Octocat", "name": "The Octocat", "type": "User"}),
+        ),
+    )
 }
 
 async fn github_emails(State(fake): State<GitHubFake>, headers: HeaderMap) -> impl IntoResponse {
     if !fake.check_api_headers(&headers) {
-        return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"message": "Requires authentication"})));
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"message": "Requires authentication"})),
+        );
     }
     (
         StatusCode::OK,
@@ -307,10 +361,17 @@ async fn start_oidc_mock() -> Option<OidcMock> {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| repo_root().join(".venv/bin/oidc-provider-mock"));
     if !binary.exists() {
-        unavailable(&format!("oidc-provider-mock ({}; run scripts/setup)", binary.display()));
+        unavailable(&format!(
+            "oidc-provider-mock ({}; run scripts/setup)",
+            binary.display()
+        ));
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = std::process::Command::new(binary)
         .args(["--port", &port.to_string(), "--require-nonce", "true"])
         .stdout(std::process::Stdio::null())
@@ -335,14 +396,29 @@ async fn start_oidc_mock() -> Option<OidcMock> {
 }
 
 /// Runs the browser's part of an OIDC sign-in: start, choose `sub` at the provider, callback.
-async fn oidc_sign_in(browser: &reqwest::Client, server: &TestServer, provider: &str, sub: &str) -> reqwest::Response {
-    let start = browser.get(server.url(&format!("/auth/{provider}"))).send().await.unwrap();
+async fn oidc_sign_in(
+    browser: &reqwest::Client,
+    server: &TestServer,
+    provider: &str,
+    sub: &str,
+) -> reqwest::Response {
+    let start = browser
+        .get(server.url(&format!("/auth/{provider}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(start.status(), 303);
     let authorize = start.headers()["location"].to_str().unwrap().to_string();
     for param in ["state", "nonce", "code_challenge"] {
-        assert!(query_param(&authorize, param).is_some_and(|v| v.len() >= 40), "{param} in {authorize}");
+        assert!(
+            query_param(&authorize, param).is_some_and(|v| v.len() >= 40),
+            "{param} in {authorize}"
+        );
     }
-    assert_eq!(query_param(&authorize, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(
+        query_param(&authorize, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
     let chosen = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -354,7 +430,10 @@ async fn oidc_sign_in(browser: &reqwest::Client, server: &TestServer, provider: 
         .unwrap();
     assert_eq!(chosen.status(), 302, "the provider redirects back");
     let callback = chosen.headers()["location"].to_str().unwrap().to_string();
-    assert!(callback.starts_with(&server.url(&format!("/auth/{provider}/callback"))), "{callback}");
+    assert!(
+        callback.starts_with(&server.url(&format!("/auth/{provider}/callback"))),
+        "{callback}"
+    );
     browser.get(&callback).send().await.unwrap()
 }
 

@@ -26,9 +26,21 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     ("list_groups", Needs::ReadAccess, &[]),
     ("group_detail", Needs::ReadAccess, &[("name", "qa")]),
     ("list_role_bindings", Needs::ReadAccess, &[]),
-    ("create_group", Needs::AdministerAccess, &[("name", "new-team"), ("description", "x")]),
-    ("add_group_member", Needs::AdministerAccess, &[("group", "qa"), ("user", "dev")]),
-    ("remove_group_member", Needs::AdministerAccess, &[("group", "qa"), ("user", "quinn")]),
+    (
+        "create_group",
+        Needs::AdministerAccess,
+        &[("name", "new-team"), ("description", "x")],
+    ),
+    (
+        "add_group_member",
+        Needs::AdministerAccess,
+        &[("group", "qa"), ("user", "dev")],
+    ),
+    (
+        "remove_group_member",
+        Needs::AdministerAccess,
+        &[("group", "qa"), ("user", "quinn")],
+    ),
     (
         "create_role_binding",
         Needs::AdministerAccess,
@@ -41,9 +53,26 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
             ("binding[entity_id]", ""),
         ],
     ),
-    ("delete_role_binding", Needs::AdministerAccess, &[("id", "2")]),
-    ("delete_group", Needs::AdministerAccess, &[("name", "product")]),
-    ("list_audit_events", Needs::ReadAudit, &[("filter[actor]", ""), ("filter[entity]", ""), ("filter[action]", ""), ("filter[page]", "1")]),
+    (
+        "delete_role_binding",
+        Needs::AdministerAccess,
+        &[("id", "2")],
+    ),
+    (
+        "delete_group",
+        Needs::AdministerAccess,
+        &[("name", "product")],
+    ),
+    (
+        "list_audit_events",
+        Needs::ReadAudit,
+        &[
+            ("filter[actor]", ""),
+            ("filter[entity]", ""),
+            ("filter[action]", ""),
+            ("filter[page]", "1"),
+        ],
+    ),
 ];
 
 #[test]
@@ -52,9 +81,15 @@ fn the_table_covers_every_registered_server_function() {
         .map(|(path, _)| path.trim_start_matches("/api/").to_string())
         .collect();
     registered.sort();
-    let mut listed: Vec<String> = SERVER_FUNCTIONS.iter().map(|(name, _, _)| name.to_string()).collect();
+    let mut listed: Vec<String> = SERVER_FUNCTIONS
+        .iter()
+        .map(|(name, _, _)| name.to_string())
+        .collect();
     listed.sort();
-    assert_eq!(registered, listed, "every server function needs a row in SERVER_FUNCTIONS");
+    assert_eq!(
+        registered, listed,
+        "every server function needs a row in SERVER_FUNCTIONS"
+    );
 }
 
 db_test! {

@@ -49,7 +49,8 @@ fn unique(prefix: &str) -> String {
 
 /// The server-level PostgreSQL URL tests create their databases from.
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn ci() -> bool {
@@ -93,7 +94,9 @@ impl TestDb {
                 (with_database(&postgres_admin_url(), &name), Some(name))
             }
         };
-        let conn = server::db::connect(&url).await.expect("connect to the test database");
+        let conn = server::db::connect(&url)
+            .await
+            .expect("connect to the test database");
         server::db::migrate(&conn).await.expect("migrations apply");
         Some(TestDb {
             conn,
@@ -174,7 +177,8 @@ impl TestServer {
         for (key, value) in options.settings {
             values.insert(key.into(), value);
         }
-        let config = Config::from_sources(&Sources::from_map(values)).expect("test configuration is valid");
+        let config =
+            Config::from_sources(&Sources::from_map(values)).expect("test configuration is valid");
         if options.demo {
             server::demo::seed(&db.conn).await.expect("demo seed");
         }
@@ -206,7 +210,12 @@ pub fn client() -> reqwest::Client {
 }
 
 /// Calls a server function the way the browser does (form-encoded POST, JSON answer).
-pub async fn call(client: &reqwest::Client, server: &TestServer, endpoint: &str, form: &[(&str, &str)]) -> (u16, String) {
+pub async fn call(
+    client: &reqwest::Client,
+    server: &TestServer,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
     let response = client
         .post(server.url(&format!("/api/{endpoint}")))
         .form(form)
@@ -229,5 +238,8 @@ pub async fn demo_sign_in(client: &reqwest::Client, server: &TestServer, login: 
 
 /// The repository's root (for the project's .venv tools).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }

@@ -27,6 +27,8 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
 
   await page.getByRole('link', { name: 'Try a demo user' }).click();
   await page.getByRole('heading', { name: 'Demo sign-in' }).waitFor();
+  // The client-side router renders the page first and the seeded users when they arrive.
+  await page.getByRole('button', { name: 'Sign in as Remy Release' }).waitFor();
   assert.equal(await page.locator('form.demo-user').count(), 7);
   await shot(page, '02-demo-users');
 

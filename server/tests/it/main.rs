@@ -6,4 +6,6 @@ mod support;
 mod audit;
 mod auth;
 mod authz;
+mod cli;
+mod oidc_tokens;
 mod sessions;

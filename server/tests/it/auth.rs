@@ -4,16 +4,14 @@
 //! replayed state never yields a session.
 
 use crate::db_test;
-use crate::support::{
-    call, client, demo_sign_in, repo_root, unavailable, ServerOptions, TestDb, TestServer,
-};
+use crate::support::{call, client, repo_root, unavailable, ServerOptions, TestDb, TestServer};
 use app::server::entities::{audit_events, identities, sessions};
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -80,6 +78,7 @@ db_test! {
         assert_eq!(whoami(&browser, &server).await, serde_json::Value::Null);
         let actions: Vec<String> = audit_events::Entity::find()
             .filter(audit_events::Column::Action.starts_with("session."))
+            .order_by_asc(audit_events::Column::Seq)
             .all(&db.conn)
             .await
             .unwrap()

@@ -3,7 +3,7 @@
 //! missing from the table below fails the test, so a new one cannot ship unreviewed.
 
 use crate::db_test;
-use crate::support::{call, client, demo_sign_in, ServerOptions, TestDb, TestServer};
+use crate::support::{call, client, demo_sign_in, ServerOptions, TestServer};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Needs {

@@ -83,7 +83,10 @@ fn every_command_has_help() {
         vec!["audit", "--help"],
         vec!["audit", "verify", "--help"],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_slipway")).args(&args).output().unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args(&args)
+            .output()
+            .unwrap();
         assert!(output.status.success(), "{args:?}");
         assert!(text(&output.stdout).contains("Usage: slipway"), "{args:?}");
     }

@@ -4,7 +4,7 @@
 //! verifier against the challenge it sent, which oidc-provider-mock does not.
 
 use crate::db_test;
-use crate::support::{call, client, ServerOptions, TestDb, TestServer};
+use crate::support::{call, client, ServerOptions, TestServer};
 use app::server::entities::audit_events;
 use axum::extract::{Form, State};
 use axum::routing::{get, post};
@@ -42,10 +42,29 @@ fn openssl(args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
 }
 
 fn keys() -> Keys {
-    let private_pem = openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], None);
-    let other_private_pem = openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], None);
+    let private_pem = openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ],
+        None,
+    );
+    let other_private_pem = openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ],
+        None,
+    );
     let public_pem = openssl(&["pkey", "-pubout"], Some(&private_pem));
-    let modulus = String::from_utf8(openssl(&["rsa", "-noout", "-modulus"], Some(&private_pem))).unwrap();
+    let modulus =
+        String::from_utf8(openssl(&["rsa", "-noout", "-modulus"], Some(&private_pem))).unwrap();
     let modulus = hex::decode(modulus.trim().trim_start_matches("Modulus=")).unwrap();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     Keys {
@@ -77,18 +96,35 @@ async fn discovery(State(issuer): State<Issuer>) -> Json<serde_json::Value> {
     }))
 }
 
-async fn token(State(issuer): State<Issuer>, headers: axum::http::HeaderMap, Form(form): Form<HashMap<String, String>>) -> Json<serde_json::Value> {
+async fn token(
+    State(issuer): State<Issuer>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Json<serde_json::Value> {
     let verifier = form.get("code_verifier").cloned().unwrap_or_default();
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
     if challenge != *issuer.challenge.lock().unwrap() {
-        issuer.problems.lock().unwrap().push("the PKCE verifier does not match the challenge".into());
+        issuer
+            .problems
+            .lock()
+            .unwrap()
+            .push("the PKCE verifier does not match the challenge".into());
     }
     // client_secret_basic: "Basic base64(client_id:client_secret)".
-    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("slipway:s3cret"));
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("slipway:s3cret")
+    );
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-        issuer.problems.lock().unwrap().push("the client did not authenticate with client_secret_basic".into());
+        issuer
+            .problems
+            .lock()
+            .unwrap()
+            .push("the client did not authenticate with client_secret_basic".into());
     }
-    let mut body = serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": 300});
+    let mut body =
+        serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": 300});
     if let Some(id_token) = issuer.next_id_token.lock().unwrap().clone() {
         body["id_token"] = serde_json::Value::String(id_token);
     }
@@ -102,7 +138,12 @@ fn sign(claims: &serde_json::Value, pem: &[u8], kid: &str) -> String {
 }
 
 fn query_param(url: &str, name: &str) -> String {
-    url::Url::parse(url).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap()
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
 }
 
 db_test! {
@@ -134,11 +175,12 @@ db_test! {
         .await;
 
         let now = chrono::Utc::now().timestamp();
-        let good = |nonce: &str| serde_json::json!({
-            "iss": base, "aud": "slipway", "sub": "u-1", "iat": now, "exp": now + 300, "nonce": nonce,
+        let issuer_url = base.clone();
+        let good = move |nonce: &str| serde_json::json!({
+            "iss": issuer_url, "aud": "slipway", "sub": "u-1", "iat": now, "exp": now + 300, "nonce": nonce,
             "email": "u1@example.com", "email_verified": true, "name": "User One"
         });
-        type Forge = Box<dyn Fn(&str) -> Option<String>>;
+        type Forge = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
         let private = keys.private_pem.clone();
         let other = keys.other_private_pem.clone();
         let public_pem = keys.public_pem.clone();

@@ -1,7 +1,6 @@
 //! The database session store: what one replica writes, another reads; expiry is honoured.
 
 use crate::db_test;
-use crate::support::TestDb;
 use server::session_store::DbSessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::SessionStore;

@@ -18,7 +18,6 @@ pub struct TestDb {
     pub conn: DatabaseConnection,
     pub url: String,
     pub dir: PathBuf,
-    backend: Backend,
     pg_name: Option<String>,
 }
 
@@ -102,13 +101,8 @@ impl TestDb {
             conn,
             url,
             dir,
-            backend,
             pg_name,
         })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     async fn destroy(dir: PathBuf, pg_name: Option<String>) {
@@ -148,7 +142,6 @@ where
 /// The real router on a free port of 127.0.0.1.
 pub struct TestServer {
     pub base: String,
-    pub config: Config,
 }
 
 pub struct ServerOptions {
@@ -192,7 +185,7 @@ impl TestServer {
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        TestServer { base, config }
+        TestServer { base }
     }
 
     pub fn url(&self, path: &str) -> String {

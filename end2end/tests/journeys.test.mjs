@@ -66,6 +66,18 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
   await page.getByRole('alert').filter({ hasText: 'name:' }).waitFor();
   await shot(page, '05-admin-groups');
 
+  // A group's page: add a member, then delete the group and land back on the list.
+  await page.getByRole('link', { name: 'platform-team' }).click();
+  await page.waitForURL(`${env.base}/admin/groups/platform-team`);
+  await page.getByLabel('Add a member').fill('dev');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('button', { name: 'Remove dev' }).waitFor();
+  await shot(page, '05b-admin-group');
+  await page.getByRole('button', { name: 'Delete this group' }).click();
+  await page.waitForURL(`${env.base}/admin/groups`);
+  await page.getByRole('link', { name: 'developers' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'platform-team' }).count(), 0);
+
   await page.getByRole('link', { name: 'Role bindings' }).click();
   await page.waitForURL(`${env.base}/admin/access`);
   await page.getByRole('heading', { name: 'Grant a role' }).waitFor();

@@ -47,10 +47,17 @@ pub fn EmptyState(
     }
 }
 
-/// A refusal or failure, with the way forward where there is one.
+/// A refusal or failure, with the way forward where there is one. Rendered on the server, it
+/// also gives the page its HTTP status, so a page that shows a refusal answers with it.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     let status = error.status_code();
+    #[cfg(feature = "ssr")]
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(code) = axum::http::StatusCode::from_u16(status) {
+            options.set_status(code);
+        }
+    }
     let title = error.title();
     let message = error.to_string();
     let action = match error {

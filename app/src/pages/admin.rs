@@ -134,6 +134,13 @@ pub fn AdminGroupPage() -> impl IntoView {
     let name = move || params.read().get("name").unwrap_or_default();
     let add = ServerAction::<AddGroupMember>::new();
     let remove = ServerAction::<RemoveGroupMember>::new();
+    let delete = ServerAction::<DeleteGroup>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/admin/groups", Default::default());
+        }
+    });
     let detail = Resource::new(
         move || (name(), add.version().get(), remove.version().get()),
         |(name, _, _)| get_group_detail(name),
@@ -147,6 +154,8 @@ pub fn AdminGroupPage() -> impl IntoView {
                 match detail.await {
                     Ok(detail) => {
                         let group_name = detail.group.name.clone();
+                        let add_to = group_name.clone();
+                        let to_delete = group_name.clone();
                         view! {
                             <section class="card">
                                 <h2>{detail.group.name.clone()}</h2>
@@ -174,7 +183,7 @@ pub fn AdminGroupPage() -> impl IntoView {
                                     }.into_any()
                                 }}
                                 <ActionForm action=add attr:class="inline-form">
-                                    <input type="hidden" name="group" value=group_name.clone() />
+                                    <input type="hidden" name="group" value=add_to />
                                     <label class="grow">
                                         <span>"Add a member"</span>
                                         <input type="text" name="user" required placeholder="login or email" />
@@ -185,6 +194,13 @@ pub fn AdminGroupPage() -> impl IntoView {
                                 <FormError result=remove.value().into() />
                                 <h3>"Roles of this group"</h3>
                                 <BindingTable bindings=detail.bindings />
+                                <div class="danger-zone">
+                                    <ActionForm action=delete>
+                                        <input type="hidden" name="name" value=to_delete />
+                                        <button type="submit" class="button danger">"Delete this group"</button>
+                                    </ActionForm>
+                                    <FormError result=delete.value().into() />
+                                </div>
                             </section>
                         }
                         .into_any()

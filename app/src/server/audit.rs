@@ -50,17 +50,15 @@ pub async fn record<C: ConnectionTrait>(
     actor: &Actor,
     change: Change<'_>,
 ) -> Result<i64, DbErr> {
-    audit_head::Entity::update_many()
+    let head = audit_head::Entity::update_many()
         .col_expr(
             audit_head::Column::LastSeq,
             Expr::col(audit_head::Column::LastSeq).add(1),
         )
         .filter(audit_head::Column::Id.eq(1))
-        .exec(db)
-        .await?;
-    let head = audit_head::Entity::find_by_id(1)
-        .one(db)
+        .exec_with_returning(db)
         .await?
+        .pop()
         .ok_or_else(|| DbErr::RecordNotFound("audit_head row 1".into()))?;
     let record = AuditRecord {
         seq: head.last_seq,

@@ -91,24 +91,12 @@ pub async fn sign_in(
                 Some(user) => user,
                 None => create_user(&txn, claims, email.clone(), admins).await?,
             };
-            let identity = identities::ActiveModel {
-                user_id: Set(user.id),
-                provider: Set(claims.provider.clone()),
-                subject: Set(claims.subject.clone()),
-                email: Set(email.clone()),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            audit::record(
+            link_identity(
                 &txn,
                 &Actor::user(user.id, &user.login),
-                Change::new("identity.link", "identity", identity.id).after(&IdentityAudit {
-                    user_id: user.id,
-                    provider: &identity.provider,
-                    subject: &identity.subject,
-                }),
+                &user,
+                claims,
+                email,
             )
             .await?;
             user
@@ -126,6 +114,37 @@ pub async fn sign_in(
     .await?;
     txn.commit().await?;
     Ok(user)
+}
+
+/// Records that `claims`' account signs in as `user`.
+async fn link_identity<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    user: &users::Model,
+    claims: &VerifiedSignIn,
+    email: Option<String>,
+) -> AppResult<()> {
+    let identity = identities::ActiveModel {
+        user_id: Set(user.id),
+        provider: Set(claims.provider.clone()),
+        subject: Set(claims.subject.clone()),
+        email: Set(email),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::record(
+        db,
+        actor,
+        Change::new("identity.link", "identity", identity.id).after(&IdentityAudit {
+            user_id: user.id,
+            provider: &identity.provider,
+            subject: &identity.subject,
+        }),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn create_user<C: ConnectionTrait>(
@@ -887,26 +906,7 @@ pub async fn create_demo_identity(
     let txn = super::begin_write(db).await?;
     let email = claims.email.as_ref().map(|e| e.trim().to_lowercase());
     let user = create_user(&txn, claims, email.clone(), &[]).await?;
-    let identity = identities::ActiveModel {
-        user_id: Set(user.id),
-        provider: Set(claims.provider.clone()),
-        subject: Set(claims.subject.clone()),
-        email: Set(email),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        &Actor::system("demo-seed"),
-        Change::new("identity.link", "identity", identity.id).after(&IdentityAudit {
-            user_id: user.id,
-            provider: &identity.provider,
-            subject: &identity.subject,
-        }),
-    )
-    .await?;
+    link_identity(&txn, &Actor::system("demo-seed"), &user, claims, email).await?;
     txn.commit().await?;
     Ok(user)
 }

@@ -72,6 +72,7 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
   await page.getByLabel('Add a member').fill('dev');
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   await page.getByRole('button', { name: 'Remove dev' }).waitFor();
+  assert.equal(await page.getByLabel('Add a member').inputValue(), '', 'the form is ready for the next member');
   await shot(page, '05b-admin-group');
   await page.getByRole('button', { name: 'Delete this group' }).click();
   await page.waitForURL(`${env.base}/admin/groups`);
@@ -110,6 +111,11 @@ test('a viewer is refused the admin pages with a clear 403', async () => {
   await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
   assert.match(await page.getByRole('alert').innerText(), /global admin role/);
   await shot(page, '08-viewer-forbidden');
+  // The same page on a phone-sized screen: the navigation wraps, nothing overflows sideways.
+  await page.setViewportSize({ width: 400, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  await shot(page, '08b-viewer-forbidden-narrow');
 });
 
 test('a user signs in through the OIDC provider', async () => {

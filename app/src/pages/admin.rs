@@ -9,6 +9,27 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+/// A form that empties itself once its action succeeds, ready for the next entry.
+fn reset_on_success<A, O>(action: ServerAction<A>) -> NodeRef<leptos::html::Form>
+where
+    A: leptos::server_fn::ServerFn<Output = O, Error = crate::error::AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
+    form
+}
+
 #[component]
 fn AdminTabs() -> impl IntoView {
     view! {
@@ -71,6 +92,7 @@ pub fn AdminUsersPage() -> impl IntoView {
 #[component]
 pub fn AdminGroupsPage() -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
+    let create_form = reset_on_success(create);
     let groups = Resource::new(move || create.version().get(), |_| list_groups());
     view! {
         <Title text="Groups" />
@@ -78,7 +100,7 @@ pub fn AdminGroupsPage() -> impl IntoView {
         <AdminTabs />
         <section class="card">
             <h2>"New group"</h2>
-            <ActionForm action=create attr:class="inline-form">
+            <ActionForm action=create node_ref=create_form attr:class="inline-form">
                 <label>
                     <span>"Name"</span>
                     <input type="text" name="name" required pattern="[a-z][a-z0-9-]*" placeholder="platform-team" />
@@ -135,6 +157,7 @@ pub fn AdminGroupPage() -> impl IntoView {
     let add = ServerAction::<AddGroupMember>::new();
     let remove = ServerAction::<RemoveGroupMember>::new();
     let delete = ServerAction::<DeleteGroup>::new();
+    let add_form = reset_on_success(add);
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
@@ -182,7 +205,7 @@ pub fn AdminGroupPage() -> impl IntoView {
                                         </ul>
                                     }.into_any()
                                 }}
-                                <ActionForm action=add attr:class="inline-form">
+                                <ActionForm action=add node_ref=add_form attr:class="inline-form">
                                     <input type="hidden" name="group" value=add_to />
                                     <label class="grow">
                                         <span>"Add a member"</span>

@@ -193,11 +193,11 @@ impl Scope {
     pub fn describe(&self) -> String {
         match self {
             Scope::Global => "everything".to_string(),
-            Scope::EntityType { entity_type } => format!("all {entity_type}s"),
+            Scope::EntityType { entity_type } => entity_type.plural().to_string(),
             Scope::Entity {
                 entity_type,
                 entity_id,
-            } => format!("{entity_type} {entity_id}"),
+            } => format!("{} {entity_id}", entity_type.singular()),
         }
     }
 }
@@ -421,6 +421,26 @@ mod tests {
                 "You need a global admin role, or the viewer role on the audit log, to read them."
                     .into()
             )
+        );
+    }
+
+    #[test]
+    fn scopes_read_as_words() {
+        assert_eq!(Scope::Global.describe(), "everything");
+        assert_eq!(
+            Scope::EntityType {
+                entity_type: EntityType::Audit
+            }
+            .describe(),
+            "the audit log"
+        );
+        assert_eq!(
+            Scope::Entity {
+                entity_type: EntityType::Workspace,
+                entity_id: "payments".into()
+            }
+            .describe(),
+            "workspace payments"
         );
     }
 

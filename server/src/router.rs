@@ -74,6 +74,9 @@ pub fn state(
         leptos,
         ctx: AppCtx {
             db,
+            secrets: app::server::secrets::SecretBox::from_server_secret(
+                config.secret_key.expose(),
+            ),
             portal: Arc::new(PortalSettings {
                 demo,
                 sign_in_methods,

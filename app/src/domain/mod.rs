@@ -4,3 +4,4 @@
 pub mod audit;
 pub mod names;
 pub mod rbac;
+pub mod templates;

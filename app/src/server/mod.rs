@@ -6,6 +6,7 @@ pub mod audit;
 pub mod directory;
 pub mod entities;
 pub mod request;
+pub mod secrets;
 
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 pub struct AppCtx {
     pub db: DatabaseConnection,
     pub portal: Arc<PortalSettings>,
+    /// Seals and opens secrets at rest (integration tokens, sensitive variables).
+    pub secrets: secrets::SecretBox,
 }
 
 /// Settings the portal's pages and server functions read; built by the server from its config.

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod directory;
 pub mod entities;
+pub mod modules;
 pub mod request;
 pub mod secrets;
 

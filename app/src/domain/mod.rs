@@ -2,6 +2,8 @@
 //! browser bundle, and where most unit tests live.
 
 pub mod audit;
+pub mod hcl;
 pub mod names;
 pub mod rbac;
 pub mod templates;
+pub mod variable_types;

@@ -5,5 +5,6 @@ pub mod audit;
 pub mod hcl;
 pub mod names;
 pub mod rbac;
+pub mod resource_code;
 pub mod templates;
 pub mod variable_types;

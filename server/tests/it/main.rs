@@ -7,5 +7,6 @@ mod audit;
 mod auth;
 mod authz;
 mod cli;
+mod generated_code;
 mod oidc_tokens;
 mod sessions;

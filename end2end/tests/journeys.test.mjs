@@ -84,6 +84,21 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
   await page.getByRole('heading', { name: 'Grant a role' }).waitFor();
   await shot(page, '06-admin-bindings');
 
+  // The catalog: the seeded hierarchy drawn as a tree; a bad parent is refused inline.
+  await nav.getByRole('link', { name: 'Catalog' }).click();
+  await page.waitForURL(`${env.base}/catalog`);
+  await page.getByRole('img', { name: 'Template hierarchy' }).waitFor();
+  assert.equal(await page.locator('.template-tree .tree-node').count(), 7);
+  await page.getByLabel('Key', { exact: true }).fill('nat-gateway');
+  await page.getByLabel('Name', { exact: true }).fill('NAT Gateway');
+  await page.getByLabel('Parents (keys, comma-separated)').fill('gke');
+  await page.getByRole('button', { name: 'Add template' }).click();
+  await page.getByRole('alert').filter({ hasText: 'no template has that key' }).waitFor();
+  await page.getByLabel('Parents (keys, comma-separated)').fill('vpc');
+  await page.getByRole('button', { name: 'Add template' }).click();
+  await page.locator('.template-tree .tree-node').nth(7).waitFor();
+  await shot(page, '06b-catalog');
+
   await nav.getByRole('link', { name: 'Audit' }).click();
   await page.waitForURL(`${env.base}/audit`);
   await page.getByRole('cell', { name: 'group.create' }).first().waitFor();

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_identity_and_access;
 mod m20261123_000002_audit;
 mod m20261123_000003_sessions;
+mod m20261123_000004_templates;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_identity_and_access::Migration),
             Box::new(m20261123_000002_audit::Migration),
             Box::new(m20261123_000003_sessions::Migration),
+            Box::new(m20261123_000004_templates::Migration),
         ]
     }
 }

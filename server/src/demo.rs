@@ -60,6 +60,59 @@ pub const DEMO_USERS: [DemoUser; 7] = [
     },
 ];
 
+/// The seed's hierarchy example: (key, name, abstract, parents, description).
+const DEMO_TEMPLATES: [(&str, &str, bool, &str, &str); 7] = [
+    (
+        "aws-account",
+        "AWS Account",
+        true,
+        "",
+        "An AWS account: the boundary for billing and access",
+    ),
+    (
+        "aws-region",
+        "AWS Region",
+        true,
+        "aws-account",
+        "One region of an account",
+    ),
+    (
+        "vpc",
+        "VPC",
+        false,
+        "aws-region",
+        "A virtual private cloud with public and private subnets",
+    ),
+    (
+        "eks-cluster",
+        "EKS Cluster",
+        false,
+        "vpc",
+        "A managed Kubernetes cluster inside a VPC",
+    ),
+    (
+        "rds-database",
+        "RDS Database",
+        false,
+        "vpc",
+        "A managed PostgreSQL database inside a VPC",
+    ),
+    (
+        "alb",
+        "Application Load Balancer",
+        false,
+        "vpc",
+        "An HTTP(S) load balancer inside a VPC",
+    ),
+    (
+        "s3-bucket",
+        "S3 Bucket",
+        false,
+        "aws-region",
+        "An object storage bucket in a region",
+    ),
+];
+
 /// Each group's description and its role bindings.
 fn group_plan(group: &str) -> (&'static str, Vec<(Role, Scope)>) {
     let everything = Scope::Global;
@@ -151,6 +204,20 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
         if user.login == "riley" {
             directory::add_group_member(db, &actor, "incident-commanders", &created.login).await?;
         }
+    }
+    for (key, name, is_abstract, parents, description) in DEMO_TEMPLATES {
+        app::server::catalog::create_template(
+            db,
+            &actor,
+            &app::api::catalog::NewTemplate {
+                key: key.into(),
+                name: name.into(),
+                description: description.into(),
+                is_abstract: is_abstract.then(|| "true".to_string()),
+                parents: parents.into(),
+            },
+        )
+        .await?;
     }
     if directory::find_demo_user(db, DEMO_USERS[0].login)
         .await?

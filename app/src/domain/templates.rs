@@ -104,7 +104,7 @@ pub fn validate_hierarchy(nodes: &[TemplateNode]) -> Result<(), HierarchyError> 
 /// One box of the drawn tree: where it sits (column = depth, row = line) and the line to the
 /// box it hangs under. A template with several parents appears under each of them, marked as a
 /// repeat after its first appearance so the picture stays a tree.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TreeBox {
     pub key: String,
     pub name: String,

@@ -48,18 +48,6 @@ pub fn WorkspacesPage() -> impl IntoView {
 }
 
 #[component]
-pub fn CatalogPage() -> impl IntoView {
-    view! {
-        <AreaPage
-            title="Catalog"
-            subtitle="Templates backed by OpenTofu and Terraform modules at pinned versions."
-            empty="The catalog is empty"
-            how="Templates are added by platform teams from source code repositories; each version pins a module at a tag or branch."
-        />
-    }
-}
-
-#[component]
 pub fn RepositoriesPage() -> impl IntoView {
     view! {
         <AreaPage

@@ -3,13 +3,15 @@
 mod admin;
 mod areas;
 mod audit;
+mod catalog;
 mod home;
 mod not_found;
 mod sign_in;
 
 pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage};
-pub use areas::{CatalogPage, ReleasesPage, RepositoriesPage, WorkspacesPage};
+pub use areas::{ReleasesPage, RepositoriesPage, WorkspacesPage};
 pub use audit::AuditPage;
+pub use catalog::CatalogPage;
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use sign_in::{DemoSignInPage, SignInPage};

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod catalog;
 pub mod directory;
 pub mod entities;
 pub mod modules;

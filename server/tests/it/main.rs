@@ -6,6 +6,7 @@ mod support;
 mod audit;
 mod auth;
 mod authz;
+mod catalog;
 mod cli;
 mod generated_code;
 mod oidc_tokens;

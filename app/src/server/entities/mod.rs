@@ -7,4 +7,6 @@ pub mod groups;
 pub mod identities;
 pub mod role_bindings;
 pub mod sessions;
+pub mod template_parents;
+pub mod templates;
 pub mod users;

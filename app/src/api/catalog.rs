@@ -1,0 +1,96 @@
+//! The catalog: templates and their hierarchy. Reading needs read on `template`; creating and
+//! deleting need create / delete on `template`.
+
+use crate::domain::templates::TreeBox;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateRow {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub is_abstract: bool,
+    /// Parent keys, sorted.
+    pub parents: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogView {
+    pub templates: Vec<TemplateRow>,
+    /// The hierarchy laid out for drawing.
+    pub tree: Vec<TreeBox>,
+    pub can_create: bool,
+}
+
+/// A template as typed into the form. `parents` is a comma-separated list of keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTemplate {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Present (any value) when the form's "abstract" box is ticked.
+    #[serde(default)]
+    pub is_abstract: Option<String>,
+    #[serde(default)]
+    pub parents: String,
+}
+
+#[cfg(feature = "ssr")]
+mod guard {
+    pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
+    pub use crate::server::catalog;
+    pub use crate::server::request::{ctx, require, respond};
+
+    pub fn templates() -> ResourceRef {
+        ResourceRef::of_type(EntityType::Template)
+    }
+}
+
+#[server(endpoint = "get_catalog")]
+pub async fn get_catalog() -> Result<CatalogView, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, templates()).await?;
+            let templates_list = catalog::list_templates(&ctx()?.db).await?;
+            Ok(CatalogView {
+                tree: catalog::tree(&templates_list),
+                templates: templates_list,
+                can_create: caller.may(Action::Create, &templates()),
+            })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "create_template")]
+pub async fn create_template(template: NewTemplate) -> Result<TemplateRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Create, templates()).await?;
+            catalog::create_template(&ctx()?.db, &caller.actor(), &template).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "delete_template")]
+pub async fn delete_template(key: String) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(
+                Action::Delete,
+                ResourceRef::entity(EntityType::Template, key.clone()),
+            )
+            .await?;
+            catalog::delete_template(&ctx()?.db, &caller.actor(), &key).await
+        }
+        .await,
+    )
+}

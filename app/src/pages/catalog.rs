@@ -1,0 +1,166 @@
+//! The catalog: the template hierarchy drawn as a tree, the templates in a table, and (for
+//! members) a form to add one.
+
+use crate::api::catalog::{get_catalog, CreateTemplate, DeleteTemplate};
+use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::domain::templates::TreeBox;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+const BOX_WIDTH: usize = 210;
+const BOX_HEIGHT: usize = 40;
+const COLUMN: usize = 240;
+const ROW: usize = 52;
+
+/// The hierarchy as a picture: one box per template, elbow lines from each parent.
+#[component]
+fn TemplateTree(boxes: Vec<TreeBox>) -> impl IntoView {
+    let depth = boxes.iter().map(|b| b.depth).max().unwrap_or(0);
+    let width = (depth * COLUMN + BOX_WIDTH + 20).to_string();
+    let height = (boxes.len() * ROW + 10).to_string();
+    let links = boxes
+        .iter()
+        .filter_map(|b| {
+            let parent = b.parent_row?;
+            let x0 = 10 + (b.depth - 1) * COLUMN + 16;
+            let y0 = 10 + parent * ROW + BOX_HEIGHT;
+            let x1 = 10 + b.depth * COLUMN;
+            let y1 = 10 + b.row * ROW + BOX_HEIGHT / 2;
+            Some(view! { <path class="tree-link" d=format!("M{x0} {y0} V{y1} H{x1}") /> })
+        })
+        .collect_view();
+    let nodes = boxes
+        .into_iter()
+        .map(|b| {
+            let x = 10 + b.depth * COLUMN;
+            let y = 10 + b.row * ROW;
+            let class = match (b.is_abstract, b.repeat) {
+                (_, true) => "tree-node repeat",
+                (true, false) => "tree-node abstract",
+                (false, false) => "tree-node concrete",
+            };
+            let label = if b.is_abstract { format!("{} · abstract", b.name) } else { b.name.clone() };
+            view! {
+                <g class=class>
+                    <title>{b.key.clone()}</title>
+                    <rect x=x.to_string() y=y.to_string() width=BOX_WIDTH.to_string() height=BOX_HEIGHT.to_string() rx="8" />
+                    <text x=(x + 14).to_string() y=(y + 25).to_string()>{label}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="tree-wrap">
+            <svg class="template-tree" role="img" aria-label="Template hierarchy" width=width.clone() height=height.clone() viewBox=format!("0 0 {width} {height}")>
+                {links}
+                {nodes}
+            </svg>
+        </div>
+    }
+}
+
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let create = ServerAction::<CreateTemplate>::new();
+    let delete = ServerAction::<DeleteTemplate>::new();
+    let catalog = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| get_catalog(),
+    );
+    view! {
+        <Title text="Catalog" />
+        <PageHeader title="Catalog" subtitle="Templates backed by OpenTofu and Terraform modules, arranged as a hierarchy." />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match catalog.await {
+                    Ok(view_data) => {
+                        let tree = view_data.tree.clone();
+                        let keys = view_data.templates.iter().map(|t| t.key.clone()).collect::<Vec<_>>().join(", ");
+                        view! {
+                            {if view_data.templates.is_empty() {
+                                view! {
+                                    <EmptyState title="The catalog is empty">
+                                        <p>"Add the first template below; abstract templates group the concrete ones under them."</p>
+                                    </EmptyState>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <section class="card">
+                                        <h2>"Hierarchy"</h2>
+                                        <TemplateTree boxes=tree />
+                                    </section>
+                                    <div class="table-wrap">
+                                        <table class="table">
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">"Template"</th>
+                                                    <th scope="col">"Kind"</th>
+                                                    <th scope="col">"Parents"</th>
+                                                    <th scope="col">"Description"</th>
+                                                    {view_data.can_create.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                                                </tr>
+                                            </thead>
+                                            <tbody>
+                                                {view_data.templates.into_iter().map(|t| {
+                                                    let key = t.key.clone();
+                                                    view! {
+                                                        <tr>
+                                                            <td><strong>{t.name}</strong><br /><code>{t.key.clone()}</code></td>
+                                                            <td>{if t.is_abstract { "abstract" } else { "concrete" }}</td>
+                                                            <td>{t.parents.into_iter().map(|p| view! { <span class="badge">{p}</span> }).collect_view()}</td>
+                                                            <td>{t.description}</td>
+                                                            {view_data.can_create.then(|| view! {
+                                                                <td class="actions">
+                                                                    <ActionForm action=delete>
+                                                                        <input type="hidden" name="key" value=key.clone() />
+                                                                        <button type="submit" class="button small ghost danger" aria-label=format!("Delete {key}")>"Delete"</button>
+                                                                    </ActionForm>
+                                                                </td>
+                                                            })}
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                    <FormError result=delete.value().into() />
+                                }.into_any()
+                            }}
+                            {view_data.can_create.then(|| view! {
+                                <section class="card">
+                                    <h2>"New template"</h2>
+                                    <ActionForm action=create attr:class="binding-form">
+                                        <label>
+                                            <span>"Key"</span>
+                                            <input type="text" name="template[key]" required placeholder="aws-vpc" />
+                                        </label>
+                                        <label>
+                                            <span>"Name"</span>
+                                            <input type="text" name="template[name]" required placeholder="VPC" />
+                                        </label>
+                                        <label class="grow">
+                                            <span>"Description"</span>
+                                            <input type="text" name="template[description]" />
+                                        </label>
+                                        <label>
+                                            <span>"Parents (keys, comma-separated)"</span>
+                                            <input type="text" name="template[parents]" placeholder=keys.clone() />
+                                        </label>
+                                        <label class="checkbox">
+                                            <input type="checkbox" name="template[is_abstract]" value="true" />
+                                            <span>"Abstract"</span>
+                                        </label>
+                                        <button type="submit" class="button primary">"Add template"</button>
+                                    </ActionForm>
+                                    <FormError result=create.value().into() />
+                                </section>
+                            })}
+                        }
+                        .into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

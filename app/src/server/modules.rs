@@ -85,46 +85,61 @@ pub fn discover_interface(files: &[ModuleFile<'_>]) -> Result<ModuleInterface, M
     if files.is_empty() {
         return Err(ModuleError::Empty);
     }
-    let mut variables: BTreeMap<String, ModuleVariable> = BTreeMap::new();
-    let mut outputs: BTreeMap<String, ModuleOutput> = BTreeMap::new();
+    let mut variables: BTreeMap<String, (String, ModuleVariable)> = BTreeMap::new();
+    let mut outputs: BTreeMap<String, (String, ModuleOutput)> = BTreeMap::new();
     for file in files {
         let body = parse(file)?;
         for block in body.blocks() {
             match block.identifier() {
                 "variable" => {
                     let variable = read_variable(file.path, block)?;
-                    if let Some(first) = variables.get(&variable.name) {
-                        return Err(invalid(
-                            file.path,
-                            format!(
-                                "variable {:?} is declared twice (first in {})",
-                                variable.name, first.file
-                            ),
-                        ));
-                    }
-                    variables.insert(variable.name.clone(), variable);
+                    declare_once(
+                        &mut variables,
+                        "variable",
+                        &variable.name.clone(),
+                        &variable.file.clone(),
+                        variable,
+                        file.path,
+                    )?;
                 }
                 "output" => {
                     let output = read_output(file.path, block)?;
-                    if let Some(first) = outputs.get(&output.name) {
-                        return Err(invalid(
-                            file.path,
-                            format!(
-                                "output {:?} is declared twice (first in {})",
-                                output.name, first.file
-                            ),
-                        ));
-                    }
-                    outputs.insert(output.name.clone(), output);
+                    declare_once(
+                        &mut outputs,
+                        "output",
+                        &output.name.clone(),
+                        &output.file.clone(),
+                        output,
+                        file.path,
+                    )?;
                 }
                 _ => {}
             }
         }
     }
     Ok(ModuleInterface {
-        variables: variables.into_values().collect(),
-        outputs: outputs.into_values().collect(),
+        variables: variables.into_values().map(|(_, v)| v).collect(),
+        outputs: outputs.into_values().map(|(_, o)| o).collect(),
     })
+}
+
+/// Adds a declaration, refusing a second one of the same name (naming where the first was).
+fn declare_once<T>(
+    declared: &mut BTreeMap<String, (String, T)>,
+    kind: &str,
+    name: &str,
+    file: &str,
+    item: T,
+    path: &str,
+) -> Result<(), ModuleError> {
+    if let Some((first, _)) = declared.get(name) {
+        return Err(invalid(
+            path,
+            format!("{kind} {name:?} is declared twice (first in {first})"),
+        ));
+    }
+    declared.insert(name.to_string(), (file.to_string(), item));
+    Ok(())
 }
 
 fn parse(file: &ModuleFile<'_>) -> Result<Body, ModuleError> {

@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/demo") view=DemoSignInPage ssr=SsrMode::Async />
                     <Route path=path!("/workspaces") view=WorkspacesPage ssr=SsrMode::Async />
                     <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("/catalog/:key") view=TemplatePage ssr=SsrMode::Async />
                     <Route path=path!("/repositories") view=RepositoriesPage ssr=SsrMode::Async />
                     <Route path=path!("/releases") view=ReleasesPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />

@@ -98,6 +98,13 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
   await page.getByRole('button', { name: 'Add template' }).click();
   await page.locator('.template-tree .tree-node').nth(7).waitFor();
   await shot(page, '06b-catalog');
+  // Edit a template on its own page: closing a cycle is refused next to the form.
+  await page.getByRole('link', { name: 'AWS Region' }).click();
+  await page.waitForURL(`${env.base}/catalog/aws-region`);
+  await page.getByLabel('Parents (keys, comma-separated)').fill('vpc');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('alert').filter({ hasText: 'the parents form a cycle' }).waitFor();
+  await shot(page, '06c-template-cycle');
 
   await nav.getByRole('link', { name: 'Audit' }).click();
   await page.waitForURL(`${env.base}/audit`);

@@ -1,5 +1,5 @@
 //! The catalog: templates and their hierarchy. Reading needs read on `template`; creating and
-//! deleting need create / delete on `template`.
+//! changing and deleting need create / update / delete on `template`.
 
 use crate::domain::templates::TreeBox;
 use crate::error::AppError;
@@ -74,6 +74,21 @@ pub async fn create_template(template: NewTemplate) -> Result<TemplateRow, AppEr
         async {
             let caller = require(Action::Create, templates()).await?;
             catalog::create_template(&ctx()?.db, &caller.actor(), &template).await
+        }
+        .await,
+    )
+}
+
+/// Changes the template named by `template.key` (keys never change).
+#[server(endpoint = "update_template")]
+pub async fn update_template(template: NewTemplate) -> Result<TemplateRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let resource =
+                ResourceRef::entity(EntityType::Template, template.key.trim().to_string());
+            let caller = require(Action::Update, resource).await?;
+            catalog::update_template(&ctx()?.db, &caller.actor(), &template).await
         }
         .await,
     )

@@ -1,7 +1,7 @@
 //! The catalog: the template hierarchy drawn as a tree, the templates in a table, and (for
 //! members) a form to add one.
 
-use crate::api::catalog::{get_catalog, CreateTemplate, DeleteTemplate};
+use crate::api::catalog::{get_catalog, CreateTemplate, DeleteTemplate, UpdateTemplate};
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::templates::TreeBox;
 use leptos::prelude::*;
@@ -105,7 +105,7 @@ pub fn CatalogPage() -> impl IntoView {
                                                     let key = t.key.clone();
                                                     view! {
                                                         <tr>
-                                                            <td><strong>{t.name}</strong><br /><code>{t.key.clone()}</code></td>
+                                                            <td><a href=format!("/catalog/{}", t.key)><strong>{t.name}</strong></a><br /><code>{t.key.clone()}</code></td>
                                                             <td>{if t.is_abstract { "abstract" } else { "concrete" }}</td>
                                                             <td>{t.parents.into_iter().map(|p| view! { <span class="badge">{p}</span> }).collect_view()}</td>
                                                             <td>{t.description}</td>
@@ -158,6 +158,79 @@ pub fn CatalogPage() -> impl IntoView {
                         }
                         .into_any()
                     }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// One template: its place in the hierarchy and, for members, the form to change it.
+#[component]
+pub fn TemplatePage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let key = move || params.read().get("key").unwrap_or_default();
+    let update = ServerAction::<UpdateTemplate>::new();
+    let catalog = Resource::new(move || (key(), update.version().get()), |_| get_catalog());
+    view! {
+        <Title text="Template" />
+        <PageHeader title="Template" />
+        <p><a href="/catalog">"← Catalog"</a></p>
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                let wanted = key();
+                match catalog.await {
+                    Ok(data) => match data.templates.iter().find(|t| t.key == wanted).cloned() {
+                        Some(template) => {
+                            let can_edit = data.can_create;
+                            view! {
+                                <section class="card">
+                                    <h2>{template.name.clone()}</h2>
+                                    <dl class="facts">
+                                        <dt>"Key"</dt><dd><code>{template.key.clone()}</code></dd>
+                                        <dt>"Kind"</dt><dd>{if template.is_abstract { "abstract" } else { "concrete" }}</dd>
+                                        <dt>"Parents"</dt>
+                                        <dd>{template.parents.iter().map(|p| {
+                                            let href = format!("/catalog/{p}");
+                                            view! { <a class="badge link" href=href>{p.clone()}</a> }
+                                        }).collect_view()}</dd>
+                                        <dt>"Description"</dt><dd>{template.description.clone()}</dd>
+                                    </dl>
+                                </section>
+                                {can_edit.then(|| view! {
+                                    <section class="card">
+                                        <h2>"Change this template"</h2>
+                                        <ActionForm action=update attr:class="binding-form">
+                                            <input type="hidden" name="template[key]" value=template.key.clone() />
+                                            <label>
+                                                <span>"Name"</span>
+                                                <input type="text" name="template[name]" required value=template.name.clone() />
+                                            </label>
+                                            <label class="grow">
+                                                <span>"Description"</span>
+                                                <input type="text" name="template[description]" value=template.description.clone() />
+                                            </label>
+                                            <label>
+                                                <span>"Parents (keys, comma-separated)"</span>
+                                                <input type="text" name="template[parents]" value=template.parents.join(", ") />
+                                            </label>
+                                            <label class="checkbox">
+                                                <input type="checkbox" name="template[is_abstract]" value="true" checked=template.is_abstract />
+                                                <span>"Abstract"</span>
+                                            </label>
+                                            <button type="submit" class="button primary">"Save"</button>
+                                        </ActionForm>
+                                        <FormError result=update.value().into() />
+                                    </section>
+                                })}
+                            }
+                            .into_any()
+                        }
+                        None => view! {
+                            <ErrorPanel error=crate::error::AppError::not_found(format_args!("The template {wanted:?}")) />
+                        }
+                        .into_any(),
+                    },
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}

@@ -11,7 +11,7 @@ mod sign_in;
 pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage};
 pub use areas::{ReleasesPage, RepositoriesPage, WorkspacesPage};
 pub use audit::AuditPage;
-pub use catalog::CatalogPage;
+pub use catalog::{CatalogPage, TemplatePage};
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use sign_in::{DemoSignInPage, SignInPage};

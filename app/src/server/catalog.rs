@@ -72,11 +72,8 @@ fn hierarchy_error(error: HierarchyError) -> AppError {
     AppError::invalid("parents", error.to_string())
 }
 
-pub async fn create_template(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: &NewTemplate,
-) -> AppResult<TemplateRow> {
+/// The form's fields, trimmed and validated: (key, name, description, parents).
+fn checked_input(input: &NewTemplate) -> AppResult<(&str, &str, &str, Vec<String>)> {
     let key = input.key.trim();
     let name = input.name.trim();
     let description = input.description.trim();
@@ -94,7 +91,44 @@ pub async fn create_template(
         .collect();
     parents.sort();
     parents.dedup();
+    Ok((key, name, description, parents))
+}
 
+/// Replaces a template's parent links with `parents` (keys known to exist in `all`).
+async fn link_parents<C: ConnectionTrait>(
+    db: &C,
+    template_id: i64,
+    parents: &[String],
+    all: &[TemplateRow],
+) -> AppResult<()> {
+    template_parents::Entity::delete_many()
+        .filter(template_parents::Column::TemplateId.eq(template_id))
+        .exec(db)
+        .await?;
+    for parent in parents {
+        let parent_id = all
+            .iter()
+            .find(|t| &t.key == parent)
+            .map(|t| t.id)
+            .ok_or_else(|| {
+                AppError::invalid("parents", format!("no template has the key {parent:?}"))
+            })?;
+        template_parents::ActiveModel {
+            template_id: Set(template_id),
+            parent_id: Set(parent_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn create_template(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &NewTemplate,
+) -> AppResult<TemplateRow> {
+    let (key, name, description, parents) = checked_input(input)?;
     let txn = super::begin_write(db).await?;
     let existing = load(&txn).await?;
     if existing.iter().any(|t| t.key == key) {
@@ -124,21 +158,7 @@ pub async fn create_template(
     }
     .insert(&txn)
     .await?;
-    for parent in &parents {
-        let parent_id = existing
-            .iter()
-            .find(|t| &t.key == parent)
-            .map(|t| t.id)
-            .ok_or_else(|| {
-                AppError::invalid("parents", format!("no template has the key {parent:?}"))
-            })?;
-        template_parents::ActiveModel {
-            template_id: Set(created.id),
-            parent_id: Set(parent_id),
-        }
-        .insert(&txn)
-        .await?;
-    }
+    link_parents(&txn, created.id, &parents, &existing).await?;
     let row = TemplateRow {
         id: created.id,
         key: created.key,
@@ -155,6 +175,58 @@ pub async fn create_template(
     .await?;
     txn.commit().await?;
     Ok(row)
+}
+
+/// Changes a template's name, description, kind and parents (its key never changes). The
+/// whole hierarchy is checked with the change applied, so a new parent cannot close a cycle.
+pub async fn update_template(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &NewTemplate,
+) -> AppResult<TemplateRow> {
+    let (key, name, description, parents) = checked_input(input)?;
+    let txn = super::begin_write(db).await?;
+    let all = load(&txn).await?;
+    let before = all
+        .iter()
+        .find(|t| t.key == key)
+        .cloned()
+        .ok_or_else(|| AppError::not_found(format_args!("The template {key:?}")))?;
+    let mut catalog = nodes(&all);
+    for node in catalog.iter_mut().filter(|n| n.key == key) {
+        node.name = name.to_string();
+        node.is_abstract = input.is_abstract.is_some();
+        node.parents = parents.clone();
+    }
+    validate_hierarchy(&catalog).map_err(hierarchy_error)?;
+    let mut active: templates::ActiveModel = templates::Entity::find_by_id(before.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The template {key:?}")))?
+        .into();
+    active.name = Set(name.to_string());
+    active.description = Set(description.to_string());
+    active.is_abstract = Set(input.is_abstract.is_some());
+    active.updated_at = Set(chrono::Utc::now());
+    active.update(&txn).await?;
+    link_parents(&txn, before.id, &parents, &all).await?;
+    let after = TemplateRow {
+        name: name.to_string(),
+        description: description.to_string(),
+        is_abstract: input.is_abstract.is_some(),
+        parents,
+        ..before.clone()
+    };
+    audit::record(
+        &txn,
+        actor,
+        Change::new("template.update", "template", before.id)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 /// Deletes a template nobody hangs under.

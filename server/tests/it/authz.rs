@@ -74,6 +74,16 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "update_template",
+        Needs::WriteTemplates,
+        &[
+            ("template[key]", "nat-gateway"),
+            ("template[name]", "NAT Gateway v2"),
+            ("template[description]", ""),
+            ("template[parents]", "vpc"),
+        ],
+    ),
+    (
         "delete_template",
         Needs::WriteTemplates,
         &[("key", "nat-gateway")],

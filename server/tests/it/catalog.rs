@@ -6,7 +6,7 @@ use crate::db_test;
 use crate::support::{call, client, demo_sign_in, ServerOptions, TestServer};
 use app::api::catalog::NewTemplate;
 use app::error::AppError;
-use app::server::catalog::{create_template, delete_template, list_templates};
+use app::server::catalog::{create_template, delete_template, list_templates, update_template};
 use app::server::Actor;
 
 fn template(key: &str, name: &str, parents: &str) -> NewTemplate {
@@ -43,6 +43,20 @@ db_test! {
         );
         assert_eq!(list_templates(&db.conn).await.unwrap(), before, "no refusal wrote anything");
         assert_eq!(app::server::audit::verify(&db.conn).await.unwrap().unwrap(), events_before);
+
+        // An edit that would close a cycle is refused and changes nothing.
+        assert_eq!(
+            update_template(&db.conn, &actor, &template("aws-account", "AWS Account", "vpc")).await.unwrap_err(),
+            AppError::invalid("parents", "the parents form a cycle: aws-account → vpc → aws-account")
+        );
+        assert_eq!(list_templates(&db.conn).await.unwrap(), before);
+        // A good edit changes name and kind, keeps the key, and is audited with before and after.
+        let mut abstract_vpc = template("vpc", "Virtual Private Cloud", "aws-account");
+        abstract_vpc.is_abstract = Some("true".into());
+        let changed = update_template(&db.conn, &actor, &abstract_vpc).await.unwrap();
+        assert_eq!((changed.name.as_str(), changed.is_abstract), ("Virtual Private Cloud", true));
+        assert_eq!(app::server::audit::verify(&db.conn).await.unwrap().unwrap(), events_before + 1);
+        let events_before = events_before + 1;
 
         delete_template(&db.conn, &actor, "vpc").await.unwrap();
         assert_eq!(list_templates(&db.conn).await.unwrap().len(), 1);

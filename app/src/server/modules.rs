@@ -85,60 +85,68 @@ pub fn discover_interface(files: &[ModuleFile<'_>]) -> Result<ModuleInterface, M
     if files.is_empty() {
         return Err(ModuleError::Empty);
     }
-    let mut variables: BTreeMap<String, (String, ModuleVariable)> = BTreeMap::new();
-    let mut outputs: BTreeMap<String, (String, ModuleOutput)> = BTreeMap::new();
+    let mut variables: BTreeMap<String, ModuleVariable> = BTreeMap::new();
+    let mut outputs: BTreeMap<String, ModuleOutput> = BTreeMap::new();
     for file in files {
         let body = parse(file)?;
         for block in body.blocks() {
             match block.identifier() {
-                "variable" => {
-                    let variable = read_variable(file.path, block)?;
-                    declare_once(
-                        &mut variables,
-                        "variable",
-                        &variable.name.clone(),
-                        &variable.file.clone(),
-                        variable,
-                        file.path,
-                    )?;
-                }
-                "output" => {
-                    let output = read_output(file.path, block)?;
-                    declare_once(
-                        &mut outputs,
-                        "output",
-                        &output.name.clone(),
-                        &output.file.clone(),
-                        output,
-                        file.path,
-                    )?;
-                }
+                "variable" => declare_once(&mut variables, read_variable(file.path, block)?)?,
+                "output" => declare_once(&mut outputs, read_output(file.path, block)?)?,
                 _ => {}
             }
         }
     }
     Ok(ModuleInterface {
-        variables: variables.into_values().map(|(_, v)| v).collect(),
-        outputs: outputs.into_values().map(|(_, o)| o).collect(),
+        variables: variables.into_values().collect(),
+        outputs: outputs.into_values().collect(),
     })
 }
 
+/// A named declaration in one file: a variable or an output.
+trait Declaration {
+    const KIND: &'static str;
+    fn name(&self) -> &str;
+    fn file(&self) -> &str;
+}
+
+impl Declaration for ModuleVariable {
+    const KIND: &'static str = "variable";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn file(&self) -> &str {
+        &self.file
+    }
+}
+
+impl Declaration for ModuleOutput {
+    const KIND: &'static str = "output";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn file(&self) -> &str {
+        &self.file
+    }
+}
+
 /// Adds a declaration, refusing a second one of the same name (naming where the first was).
-fn declare_once<T>(
-    declared: &mut BTreeMap<String, (String, T)>,
-    kind: &str,
-    name: &str,
-    file: &str,
+fn declare_once<T: Declaration>(
+    declared: &mut BTreeMap<String, T>,
     item: T,
-    path: &str,
 ) -> Result<(), ModuleError> {
-    if let Some((first, _)) = declared.get(name) {
+    if let Some(first) = declared.get(item.name()) {
         return Err(invalid(
-            path,
-            format!("{kind} {name:?} is declared twice (first in {first})"),
+            item.file(),
+            format!(
+                "{} {:?} is declared twice (first in {})",
+                T::KIND,
+                item.name(),
+                first.file()
+            ),
         ));
     }
-    declared.insert(name.to_string(), (file.to_string(), item));
+    declared.insert(item.name().to_string(), item);
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod m20261123_000001_identity_and_access;
 mod m20261123_000002_audit;
 mod m20261123_000003_sessions;
 mod m20261123_000004_templates;
+mod m20261123_000005_sources_and_resources;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_audit::Migration),
             Box::new(m20261123_000003_sessions::Migration),
             Box::new(m20261123_000004_templates::Migration),
+            Box::new(m20261123_000005_sources_and_resources::Migration),
         ]
     }
 }

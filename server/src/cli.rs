@@ -178,11 +178,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             if !skip_migrations {
                 db::migrate(&db).await?;
             }
-            if demo {
-                demo::seed(&db)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
-            }
             let leptos = LeptosOptions::builder()
                 .output_name("slipway")
                 .site_root(config.site_root.display().to_string())
@@ -190,6 +185,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 .site_addr(addr)
                 .build();
             let state = router::state(&config, db.clone(), demo, leptos)?;
+            if demo {
+                demo::seed(&state.ctx, &config.data_dir)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
+            }
             let app = router::router(state);
             let listener = tokio::net::TcpListener::bind(addr)
                 .await

@@ -2,11 +2,16 @@
 //! of the portal can be tried without an identity provider. Seeding is idempotent.
 
 use app::api::admin::NewBinding;
+use app::api::integrations::IntegrationInput;
+use app::api::resources::ResourceInput;
+use app::api::sources::{NewSource, NewVersion};
+use app::domain::integrations::Fields;
 use app::domain::rbac::{EntityType, Role, Scope};
 use app::error::{AppError, AppResult};
 use app::server::directory::{self, DEMO_PROVIDER};
 use app::server::Actor;
-use sea_orm::DatabaseConnection;
+use app::server::{integrations, resources, sources, AppCtx};
+use std::path::Path;
 
 pub struct DemoUser {
     pub login: &'static str,
@@ -160,7 +165,10 @@ fn group_plan(group: &str) -> (&'static str, Vec<(Role, Scope)>) {
     }
 }
 
-pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
+/// Seeds users, groups, the template hierarchy, integrations, the demo module repository with
+/// its versions, and a few resources. Runs once: a seeded database is left alone.
+pub async fn seed(ctx: &AppCtx, data_dir: &Path) -> AppResult<()> {
+    let db = &ctx.db;
     if directory::find_demo_user(db, DEMO_USERS[0].login)
         .await?
         .is_some()
@@ -219,11 +227,156 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
         )
         .await?;
     }
+    seed_catalog(ctx, data_dir, &actor).await?;
     if directory::find_demo_user(db, DEMO_USERS[0].login)
         .await?
         .is_none()
     {
         return Err(AppError::internal("demo seeding left no demo users"));
+    }
+    Ok(())
+}
+
+/// The local git integration, an AWS integration with AWS's documented example keys, the
+/// module repository under `<data>/git/demo`, a version per concrete template and tag, and a
+/// small production estate.
+async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, actor: &Actor) -> AppResult<()> {
+    let fields = |pairs: &[(&str, &str)]| -> Fields {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    integrations::create(
+        &ctx.db,
+        &ctx.secrets,
+        actor,
+        &IntegrationInput {
+            slug: "local-git".into(),
+            name: "Local Git".into(),
+            description: "Repositories hosted by this Slipway server".into(),
+            provider: "local_git".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    integrations::create(
+        &ctx.db,
+        &ctx.secrets,
+        actor,
+        &IntegrationInput {
+            slug: "aws-production".into(),
+            name: "AWS Production".into(),
+            description: "The production account (AWS's documented example keys)".into(),
+            provider: "aws".into(),
+            settings: fields(&[
+                ("access_key_id", "AKIAIOSFODNN7EXAMPLE"),
+                ("region", "us-east-1"),
+            ]),
+            secrets: fields(&[(
+                "secret_access_key",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )]),
+        },
+    )
+    .await?;
+    let repository = data_dir.join("git/demo/terraform-modules.git");
+    crate::demo_modules::ensure_repository(&repository)
+        .map_err(|e| AppError::internal(format!("creating the demo module repository: {e}")))?;
+    let repository = repository
+        .canonicalize()
+        .map_err(|e| AppError::internal(format!("{}: {e}", repository.display())))?;
+    let source = sources::create(
+        ctx,
+        actor,
+        &NewSource {
+            url: format!("file://{}", repository.display()),
+            integration: "local-git".into(),
+            description: "The demo catalog's modules".into(),
+        },
+    )
+    .await?;
+    let mut latest = std::collections::BTreeMap::new();
+    for (folder, template) in crate::demo_modules::MODULES {
+        for tag in crate::demo_modules::TAGS {
+            let version = sources::create_version(
+                ctx,
+                actor,
+                &NewVersion {
+                    template: template.into(),
+                    source_id: source.id.to_string(),
+                    git_ref: tag.into(),
+                    module_path: folder.into(),
+                },
+            )
+            .await?;
+            latest.insert(template, version.id.to_string());
+        }
+    }
+    let resource = |slug: &str,
+                    name: &str,
+                    template: &'static str,
+                    parents: &[&str],
+                    values: &[(&str, &str)]| ResourceInput {
+        slug: slug.into(),
+        name: name.into(),
+        template: template.into(),
+        version_id: latest[template].clone(),
+        parents: parents
+            .iter()
+            .map(|p| (p.to_string(), "on".to_string()))
+            .collect(),
+        integrations: fields(&[("aws-production", "on")]),
+        values: fields(values),
+    };
+    for input in [
+        resource(
+            "prod-vpc",
+            "Production VPC",
+            "vpc",
+            &[],
+            &[
+                ("name", "production"),
+                (
+                    "availability_zones",
+                    r#"["us-east-1a", "us-east-1b", "us-east-1c"]"#,
+                ),
+                (
+                    "tags",
+                    r#"{"team": "platform", "environment": "production"}"#,
+                ),
+            ],
+        ),
+        resource(
+            "prod-eks",
+            "Production EKS",
+            "eks-cluster",
+            &["prod-vpc"],
+            &[
+                ("cluster_name", "production"),
+                ("vpc_id", "vpc-6f1ed002ab5595859"),
+            ],
+        ),
+        resource(
+            "prod-db",
+            "Orders database",
+            "rds-database",
+            &["prod-vpc"],
+            &[
+                ("identifier", "orders"),
+                ("multi_az", "true"),
+                ("master_password", "correct-horse-battery-staple"),
+            ],
+        ),
+        resource(
+            "assets-bucket",
+            "Static assets",
+            "s3-bucket",
+            &[],
+            &[("bucket_name", "acme-static-assets")],
+        ),
+    ] {
+        resources::create(ctx, actor, &input).await?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod demo_modules;
 pub mod router;
 pub mod routes;
 pub mod session_store;

@@ -77,6 +77,9 @@ pub fn state(
             secrets: app::server::secrets::SecretBox::from_server_secret(
                 config.secret_key.expose(),
             ),
+            repos: Arc::new(crate::adapters::git_sources::GitSources::new(
+                &config.data_dir,
+            )),
             portal: Arc::new(PortalSettings {
                 demo,
                 sign_in_methods,

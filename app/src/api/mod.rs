@@ -4,4 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod catalog;
+pub mod integrations;
+pub mod resources;
 pub mod session;
+pub mod sources;

@@ -3,8 +3,11 @@
 
 pub mod audit;
 pub mod hcl;
+pub mod integrations;
+pub mod modules;
 pub mod names;
 pub mod rbac;
 pub mod resource_code;
+pub mod resources;
 pub mod templates;
 pub mod variable_types;

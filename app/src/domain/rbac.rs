@@ -109,6 +109,12 @@ impl EntityType {
     pub fn is_sensitive(self) -> bool {
         matches!(self, EntityType::Access | EntityType::Audit)
     }
+
+    /// Types anyone with a global role may read and use but only a global admin, or a binding
+    /// on the type itself, may change: integrations hold the credentials everything else uses.
+    pub fn guards_writes(self) -> bool {
+        matches!(self, EntityType::Integration)
+    }
 }
 
 impl fmt::Display for EntityType {
@@ -270,12 +276,12 @@ pub fn authorize(subject: &Subject, action: Action, resource: &ResourceRef) -> D
         return Decision::Unauthenticated;
     }
     let needed = action.required_role();
+    let guarded = resource.entity_type.is_sensitive()
+        || (resource.entity_type.guards_writes() && action != Action::Read);
     let allowed = subject.grants.iter().any(|grant| {
         grant.scope.covers(resource)
             && grant.role >= needed
-            && !(resource.entity_type.is_sensitive()
-                && grant.scope == Scope::Global
-                && grant.role < Role::Admin)
+            && !(guarded && grant.scope == Scope::Global && grant.role < Role::Admin)
     });
     if allowed {
         Decision::Allow
@@ -285,7 +291,7 @@ pub fn authorize(subject: &Subject, action: Action, resource: &ResourceRef) -> D
             None => (resource.entity_type.plural().to_string(), "them"),
         };
         let verb = action.as_str();
-        Decision::Deny(if resource.entity_type.is_sensitive() {
+        Decision::Deny(if guarded {
             format!("You need a global admin role, or the {needed} role on {what}, to {verb} {pronoun}.")
         } else {
             format!("You need the {needed} role on {what} to {verb} {pronoun}.")
@@ -320,6 +326,7 @@ mod tests {
         };
         match entity_type {
             EntityType::Access | EntityType::Audit => Role::Admin,
+            EntityType::Integration if action != Action::Read => Role::Admin,
             EntityType::Workspace
             | EntityType::Template
             | EntityType::Integration

@@ -4,6 +4,7 @@
 //! Sensitive values are never written: they reach the run as `TF_VAR_<name>`.
 
 use super::hcl::{file, quote, Item};
+use super::modules::{ModuleInterface, ModuleOutput, ModuleVariable};
 use super::names::validate_slug;
 use super::variable_types::TypeConstraint;
 use serde_json::Value;
@@ -21,20 +22,13 @@ pub struct ModuleSource {
     pub git_ref: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct VariableSpec {
+/// A `provider` block the resource's cloud integrations call for: local name, registry source,
+/// and the non-secret arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderBlock {
     pub name: String,
-    pub type_expr: Option<String>,
-    pub description: Option<String>,
-    pub default: Option<Value>,
-    pub sensitive: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutputSpec {
-    pub name: String,
-    pub description: Option<String>,
-    pub sensitive: bool,
+    pub source: String,
+    pub arguments: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,23 +94,45 @@ pub fn validate_git_ref(git_ref: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `git::<url>//<path>?ref=<ref>`, the module source OpenTofu fetches.
-pub fn module_source(source: &ModuleSource) -> Result<String, CodeError> {
-    let url = source.repository_url.trim();
+/// A repository URL OpenTofu and git can fetch: https, http, ssh, file or scp-like
+/// `git@host:path`, with no credentials, spaces, quotes, query or fragment.
+pub fn validate_repository_url(url: &str) -> Result<(), String> {
     let scheme_ok = ["https://", "http://", "ssh://", "file://"]
         .iter()
         .any(|s| url.starts_with(s))
         || (url.starts_with("git@") && url.contains(':'));
     if !scheme_ok
+        || url.len() > 2000
         || url
             .chars()
-            .any(|c| c.is_whitespace() || "\"'?#".contains(c))
+            .any(|c| c.is_whitespace() || c.is_control() || "\"'?#`$".contains(c))
     {
-        return Err(error(
-            "repository_url",
-            "must be an https, http, ssh, file or git@host: URL without spaces, quotes, '?' or '#'",
-        ));
+        return Err(
+            "must be an https, http, ssh, file or git@host: URL without spaces, quotes, '?' or '#'"
+                .into(),
+        );
     }
+    if let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    {
+        let authority = rest.split('/').next().unwrap_or("");
+        if authority.is_empty() {
+            return Err("must name a host".into());
+        }
+        if authority.contains('@') {
+            return Err(
+                "must not hold a user name or token; the integration supplies credentials".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `git::<url>//<path>?ref=<ref>`, the module source OpenTofu fetches.
+pub fn module_source(source: &ModuleSource) -> Result<String, CodeError> {
+    let url = source.repository_url.trim();
+    validate_repository_url(url).map_err(|m| error("repository_url", m))?;
     let path = validate_module_path(&source.module_path).map_err(|m| error("module_path", m))?;
     validate_git_ref(&source.git_ref).map_err(|m| error("ref", m))?;
     let mut out = format!("git::{url}");
@@ -132,7 +148,7 @@ pub fn module_source(source: &ModuleSource) -> Result<String, CodeError> {
 /// Checks the resource's values against the module's variables: no unknown names, the right
 /// types, every required variable set (sensitive ones may be supplied at run time), bounded size.
 pub fn check_values(
-    variables: &[VariableSpec],
+    variables: &[ModuleVariable],
     values: &BTreeMap<String, Value>,
 ) -> Result<(), CodeError> {
     for name in values.keys() {
@@ -169,20 +185,21 @@ pub fn check_values(
     Ok(())
 }
 
-/// The three files, in the order a reader opens them.
+/// The files, in the order a reader opens them: `main.tf`, `variables.tf`, `outputs.tf`, and
+/// `providers.tf` when the resource's integrations call for provider blocks.
 pub fn generate(
     resource_slug: &str,
     source: &ModuleSource,
-    variables: &[VariableSpec],
+    interface: &ModuleInterface,
     values: &BTreeMap<String, Value>,
-    outputs: &[OutputSpec],
+    providers: &[ProviderBlock],
 ) -> Result<Vec<GeneratedFile>, CodeError> {
     validate_slug(resource_slug).map_err(|m| error("name", m))?;
-    check_values(variables, values)?;
+    check_values(&interface.variables, values)?;
     let source_text = module_source(source)?;
-    let mut variables: Vec<&VariableSpec> = variables.iter().collect();
+    let mut variables: Vec<&ModuleVariable> = interface.variables.iter().collect();
     variables.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut outputs: Vec<&OutputSpec> = outputs.iter().collect();
+    let mut outputs: Vec<&ModuleOutput> = interface.outputs.iter().collect();
     outputs.sort_by(|a, b| a.name.cmp(&b.name));
 
     let mut module_body = vec![Item::Attribute("source".into(), quote(&source_text))];
@@ -237,7 +254,7 @@ pub fn generate(
             Item::Block(format!("output {}", quote(&output.name)), body)
         })
         .collect();
-    Ok(vec![
+    let mut files = vec![
         GeneratedFile {
             name: "main.tf",
             contents: main,
@@ -250,7 +267,51 @@ pub fn generate(
             name: "outputs.tf",
             contents: file(&output_blocks),
         },
-    ])
+    ];
+    if !providers.is_empty() {
+        files.push(GeneratedFile {
+            name: "providers.tf",
+            contents: providers_file(providers)?,
+        });
+    }
+    Ok(files)
+}
+
+/// `terraform { required_providers { … } }` and one `provider` block per provider, sorted by
+/// name so the output does not depend on the order integrations were chosen in.
+fn providers_file(providers: &[ProviderBlock]) -> Result<String, CodeError> {
+    let mut providers: Vec<&ProviderBlock> = providers.iter().collect();
+    providers.sort_by(|a, b| a.name.cmp(&b.name));
+    providers.dedup_by(|a, b| a.name == b.name);
+    let mut required = Vec::new();
+    let mut blocks = Vec::new();
+    for provider in &providers {
+        if !super::hcl::is_identifier(&provider.name) {
+            return Err(error(
+                "integrations",
+                format!("{:?} is not a provider name", provider.name),
+            ));
+        }
+        required.push(Item::Attribute(
+            provider.name.clone(),
+            super::hcl::literal(&serde_json::json!({ "source": provider.source }), 2),
+        ));
+        let arguments = provider
+            .arguments
+            .iter()
+            .map(|(k, v)| Item::Attribute(k.clone(), quote(v)))
+            .collect();
+        blocks.push(Item::Block(
+            format!("provider {}", quote(&provider.name)),
+            arguments,
+        ));
+    }
+    let mut all = vec![Item::Block(
+        "terraform".into(),
+        vec![Item::Block("required_providers".into(), required)],
+    )];
+    all.extend(blocks);
+    Ok(file(&all))
 }
 
 #[cfg(test)]
@@ -258,14 +319,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    pub(crate) fn vpc_module() -> (ModuleSource, Vec<VariableSpec>, Vec<OutputSpec>) {
+    fn interface(variables: &[ModuleVariable], outputs: &[ModuleOutput]) -> ModuleInterface {
+        ModuleInterface {
+            variables: variables.to_vec(),
+            outputs: outputs.to_vec(),
+        }
+    }
+
+    pub(crate) fn vpc_module() -> (ModuleSource, Vec<ModuleVariable>, Vec<ModuleOutput>) {
         let variable =
-            |name: &str, type_expr: &str, default: Option<Value>, sensitive: bool| VariableSpec {
+            |name: &str, type_expr: &str, default: Option<Value>, sensitive: bool| ModuleVariable {
                 name: name.into(),
                 type_expr: Some(type_expr.into()),
                 description: Some(format!("The {name}")),
                 default,
                 sensitive,
+                nullable: true,
+                validations: vec![],
+                file: "main.tf".into(),
             };
         (
             ModuleSource {
@@ -281,15 +352,17 @@ mod tests {
                 variable("admin_password", "string", None, true),
             ],
             vec![
-                OutputSpec {
+                ModuleOutput {
                     name: "vpc_id".into(),
                     description: Some("The VPC's id".into()),
                     sensitive: false,
+                    file: "outputs.tf".into(),
                 },
-                OutputSpec {
+                ModuleOutput {
                     name: "admin_password".into(),
                     description: None,
                     sensitive: true,
+                    file: "outputs.tf".into(),
                 },
             ],
         )
@@ -307,7 +380,14 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let files = generate("production-vpc", &source, &variables, &values, &outputs).unwrap();
+        let files = generate(
+            "production-vpc",
+            &source,
+            &interface(&variables, &outputs),
+            &values,
+            &[],
+        )
+        .unwrap();
         assert_eq!(
             files[0].contents,
             "module \"production-vpc\" {\n  source = \"git::https://git.example.com/platform/modules.git//aws-vpc?ref=v1.2.0\"\n\n  admin_password = var.admin_password\n  azs            = var.azs\n  cidr_block     = var.cidr_block\n  tags           = var.tags\n  vpc_name       = var.vpc_name\n}\n"
@@ -325,7 +405,14 @@ mod tests {
         let mut reversed = variables.clone();
         reversed.reverse();
         assert_eq!(
-            generate("production-vpc", &source, &reversed, &values, &outputs).unwrap(),
+            generate(
+                "production-vpc",
+                &source,
+                &interface(&reversed, &outputs),
+                &values,
+                &[]
+            )
+            .unwrap(),
             files
         );
     }
@@ -340,7 +427,14 @@ mod tests {
                 .collect()
         };
         let attempt = |values: BTreeMap<String, Value>| {
-            generate("vpc", &source, &variables, &values, &outputs).unwrap_err()
+            generate(
+                "vpc",
+                &source,
+                &interface(&variables, &outputs),
+                &values,
+                &[],
+            )
+            .unwrap_err()
         };
         assert_eq!(attempt(with(&[])), error("vpc_name", "is required"));
         assert_eq!(
@@ -359,29 +453,54 @@ mod tests {
         escaping.module_path = "../../etc".into();
         let values = with(&[("vpc_name", json!("a"))]);
         assert_eq!(
-            generate("vpc", &escaping, &variables, &values, &outputs).unwrap_err(),
+            generate(
+                "vpc",
+                &escaping,
+                &interface(&variables, &outputs),
+                &values,
+                &[]
+            )
+            .unwrap_err(),
             error("module_path", "must not leave the repository (no '..')")
         );
         let mut bad_ref = source.clone();
         bad_ref.git_ref = "--upload-pack=evil".into();
         assert_eq!(
-            generate("vpc", &bad_ref, &variables, &values, &outputs)
-                .unwrap_err()
-                .field,
+            generate(
+                "vpc",
+                &bad_ref,
+                &interface(&variables, &outputs),
+                &values,
+                &[]
+            )
+            .unwrap_err()
+            .field,
             "ref"
         );
         let mut bad_url = source.clone();
         bad_url.repository_url = "https://x/y.git?ref=main#".into();
         assert_eq!(
-            generate("vpc", &bad_url, &variables, &values, &outputs)
-                .unwrap_err()
-                .field,
+            generate(
+                "vpc",
+                &bad_url,
+                &interface(&variables, &outputs),
+                &values,
+                &[]
+            )
+            .unwrap_err()
+            .field,
             "repository_url"
         );
         assert_eq!(
-            generate("../vpc", &source, &variables, &values, &outputs)
-                .unwrap_err()
-                .field,
+            generate(
+                "../vpc",
+                &source,
+                &interface(&variables, &outputs),
+                &values,
+                &[]
+            )
+            .unwrap_err()
+            .field,
             "name"
         );
     }

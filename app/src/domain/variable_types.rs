@@ -5,6 +5,25 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// The form control a type is entered with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Number,
+    Bool,
+    /// Lists, maps, objects and `any`: typed as JSON.
+    Json,
+}
+
+/// A value as a form field shows it again: strings bare, everything else as JSON.
+pub fn to_form(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TypeConstraint {
     Any,
@@ -54,6 +73,61 @@ impl TypeConstraint {
             TypeConstraint::Tuple(items) => format!("a list of {} items", items.len()),
             TypeConstraint::Object(_) => "an object".into(),
         }
+    }
+
+    /// How a form field for this type is entered.
+    pub fn field_kind(&self) -> FieldKind {
+        match self {
+            TypeConstraint::String => FieldKind::Text,
+            TypeConstraint::Number => FieldKind::Number,
+            TypeConstraint::Bool => FieldKind::Bool,
+            _ => FieldKind::Json,
+        }
+    }
+
+    /// Reads what was typed into a form field: strings as they are, numbers and booleans as
+    /// such, everything else as JSON. Blank is `None` (the default applies). The value is then
+    /// checked against the type, so the error names what is wrong inside it.
+    pub fn from_form(&self, text: &str, path: &str) -> Result<Option<Value>, String> {
+        if text.trim().is_empty() && *self != TypeConstraint::String {
+            return Ok(None);
+        }
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let value = match self.field_kind() {
+            FieldKind::Text => Value::String(text.to_string()),
+            FieldKind::Number => {
+                let number: f64 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{path} must be a number, not {:?}", text.trim()))?;
+                serde_json::Number::from_f64(number)
+                    .map(|n| {
+                        if number.fract() == 0.0 && number.abs() < 9.0e15 {
+                            Value::from(number as i64)
+                        } else {
+                            Value::Number(n)
+                        }
+                    })
+                    .ok_or_else(|| format!("{path} must be a finite number"))?
+            }
+            FieldKind::Bool => match text.trim() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                other => return Err(format!("{path} must be true or false, not {other:?}")),
+            },
+            FieldKind::Json => serde_json::from_str(text).map_err(|e| {
+                format!(
+                    "{path} must be JSON ({}): {e} at line {}, column {}",
+                    self.describe(),
+                    e.line(),
+                    e.column()
+                )
+            })?,
+        };
+        self.check(&value, path)?;
+        Ok(Some(value))
     }
 
     /// Checks a value; `path` names it in the error (the variable's name at the top).
@@ -309,5 +383,38 @@ mod tests {
             Err("azs must be a list of strings".into())
         );
         assert_eq!(TypeConstraint::Any.check(&json!({"x": [1]}), "v"), Ok(()));
+    }
+
+    #[test]
+    fn form_text_becomes_typed_values() {
+        let number = TypeConstraint::Number;
+        assert_eq!(
+            number.from_form("3", "n").unwrap(),
+            Some(serde_json::json!(3))
+        );
+        assert_eq!(
+            number.from_form("2.5", "n").unwrap(),
+            Some(serde_json::json!(2.5))
+        );
+        assert_eq!(number.from_form("  ", "n").unwrap(), None);
+        assert!(number
+            .from_form("three", "n")
+            .unwrap_err()
+            .contains("n must be a number"));
+        let list = TypeConstraint::parse(Some("list(string)")).unwrap();
+        assert_eq!(
+            list.from_form("[\"a\", \"b\"]", "azs").unwrap(),
+            Some(serde_json::json!(["a", "b"]))
+        );
+        assert!(list.from_form("[1", "azs").unwrap_err().contains("line 1"));
+        assert!(list.from_form("[1]", "azs").unwrap_err().contains("azs[0]"));
+        let flag = TypeConstraint::Bool;
+        assert_eq!(
+            flag.from_form("false", "f").unwrap(),
+            Some(serde_json::json!(false))
+        );
+        assert!(flag.from_form("yes", "f").is_err());
+        assert_eq!(to_form(&serde_json::json!("x")), "x");
+        assert_eq!(to_form(&serde_json::json!([1])), "[\n  1\n]");
     }
 }

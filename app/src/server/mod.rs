@@ -6,9 +6,13 @@ pub mod audit;
 pub mod catalog;
 pub mod directory;
 pub mod entities;
+pub mod integrations;
 pub mod modules;
+pub mod ports;
 pub mod request;
+pub mod resources;
 pub mod secrets;
+pub mod sources;
 
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -20,6 +24,8 @@ pub struct AppCtx {
     pub portal: Arc<PortalSettings>,
     /// Seals and opens secrets at rest (integration tokens, sensitive variables).
     pub secrets: secrets::SecretBox,
+    /// Source repositories: mirrors, module files, connection tests.
+    pub repos: Arc<dyn ports::SourceRepos>,
 }
 
 /// Settings the portal's pages and server functions read; built by the server from its config.

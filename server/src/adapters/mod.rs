@@ -1,6 +1,7 @@
 //! Adapters to the outside world. Sign-in providers: GitHub (OAuth 2.0) and OpenID Connect
 //! (Microsoft Entra ID, or any issuer found by discovery).
 
+pub mod git_sources;
 pub mod github;
 pub mod identity;
 pub mod oidc;

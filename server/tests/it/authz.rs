@@ -15,10 +15,12 @@ enum Needs {
     AdministerAccess,
     /// Read on the audit log.
     ReadAudit,
-    /// Read on templates: every signed-in viewer.
+    /// Read on the catalog (templates, sources, integrations, resources): every signed-in viewer.
     ReadTemplates,
-    /// Create or delete templates: members.
+    /// Create, change or delete in the catalog: members.
     WriteTemplates,
+    /// Create, change or delete integrations: global admins (members may only use them).
+    AdministerIntegrations,
 }
 
 /// (endpoint, what it needs, a valid form body for an allowed caller).
@@ -88,6 +90,114 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         Needs::WriteTemplates,
         &[("key", "nat-gateway")],
     ),
+    ("get_integrations", Needs::ReadTemplates, &[]),
+    (
+        "get_integration",
+        Needs::ReadTemplates,
+        &[("slug", "local-git")],
+    ),
+    (
+        "test_integration",
+        Needs::ReadTemplates,
+        &[("slug", "local-git")],
+    ),
+    (
+        "create_integration",
+        Needs::AdministerIntegrations,
+        &[
+            ("input[slug]", "github-acme"),
+            ("input[name]", "GitHub Acme"),
+            ("input[provider]", "github"),
+            ("input[settings][organization]", "acme"),
+            ("input[secrets][token]", "ghp_0123456789abcdefghij"),
+        ],
+    ),
+    (
+        "update_integration",
+        Needs::AdministerIntegrations,
+        &[
+            ("input[slug]", "github-acme"),
+            ("input[name]", "GitHub (Acme)"),
+            ("input[provider]", "github"),
+            ("input[settings][organization]", "acme"),
+        ],
+    ),
+    (
+        "delete_integration",
+        Needs::AdministerIntegrations,
+        &[("slug", "github-acme")],
+    ),
+    ("get_sources", Needs::ReadTemplates, &[]),
+    ("refresh_source", Needs::WriteTemplates, &[("id", "1")]),
+    (
+        "create_source",
+        Needs::WriteTemplates,
+        &[
+            ("source[url]", "file://{data}/git/extra/modules.git"),
+            ("source[integration]", "local-git"),
+            ("source[description]", ""),
+        ],
+    ),
+    ("delete_source", Needs::WriteTemplates, &[("id", "2")]),
+    (
+        "get_template_versions",
+        Needs::ReadTemplates,
+        &[("template", "vpc")],
+    ),
+    (
+        "create_version",
+        Needs::WriteTemplates,
+        &[
+            ("version[template]", "vpc"),
+            ("version[source_id]", "1"),
+            ("version[git_ref]", "main"),
+            ("version[module_path]", "aws-vpc"),
+        ],
+    ),
+    ("delete_version", Needs::WriteTemplates, &[("id", "16")]),
+    ("get_resources", Needs::ReadTemplates, &[("page", "0")]),
+    (
+        "get_resource",
+        Needs::ReadTemplates,
+        &[("slug", "prod-vpc")],
+    ),
+    (
+        "get_resource_form",
+        Needs::WriteTemplates,
+        &[("template", "s3-bucket")],
+    ),
+    (
+        "create_resource",
+        Needs::WriteTemplates,
+        &[
+            ("input[slug]", "logs-bucket"),
+            ("input[name]", "Logs"),
+            ("input[template]", "s3-bucket"),
+            ("input[version_id]", "15"),
+            ("input[values][bucket_name]", "acme-logs"),
+        ],
+    ),
+    (
+        "update_resource",
+        Needs::WriteTemplates,
+        &[
+            ("input[slug]", "logs-bucket"),
+            ("input[name]", "Logs"),
+            ("input[template]", "s3-bucket"),
+            ("input[version_id]", "15"),
+            ("input[values][bucket_name]", "acme-logs-eu"),
+        ],
+    ),
+    (
+        "get_revision_diff",
+        Needs::ReadTemplates,
+        &[("slug", "prod-vpc"), ("from", "1"), ("to", "1")],
+    ),
+    (
+        "resource_action",
+        Needs::WriteTemplates,
+        &[("slug", "logs-bucket"), ("action", "delete")],
+    ),
     (
         "delete_group",
         Needs::AdministerAccess,
@@ -144,6 +254,7 @@ db_test! {
         for (endpoint, needs, form) in SERVER_FUNCTIONS {
             let (status, body) = call(&anonymous, &server, endpoint, form).await;
             let expected = if *needs == Needs::Public { 200 } else { 401 };
+            let form = &form.iter().map(|(k, v)| (*k, if v.contains("{data}") { "file:///nowhere" } else { *v })).collect::<Vec<_>>();
             assert_eq!(status, expected, "anonymous {endpoint}: {body}");
             if expected == 401 {
                 assert_eq!(body, "\"Unauthorized\"", "{endpoint}");
@@ -169,9 +280,23 @@ db_test! {
         assert_eq!(status, 409, "{body}");
         assert!(body.contains("without an administrator"), "{body}");
 
+        // A member uses integrations but may not change them, nor their secrets.
+        let member = client();
+        demo_sign_in(&member, &server, "dev").await;
+        for endpoint in ["create_integration", "update_integration", "delete_integration"] {
+            let (status, body) = call(&member, &server, endpoint, form_of(endpoint)).await;
+            assert_eq!(status, 403, "member {endpoint}: {body}");
+        }
+
         // An admin is let through everywhere (the order of the table keeps each call valid).
+        // `create_source` needs a second repository, made here under the local provider's root.
+        let extra = server.data_dir.join("git/extra/modules.git");
+        crate::support::module_repository(&extra, &[("main.tf", "variable \"x\" {}\n")]);
+        let data = server.data_dir.display().to_string();
         for (endpoint, _, form) in SERVER_FUNCTIONS {
-            let (status, body) = call(&admin, &server, endpoint, form).await;
+            let form: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.replace("{data}", &data))).collect();
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (status, body) = call(&admin, &server, endpoint, &form).await;
             assert_eq!(status, 200, "admin {endpoint}: {body}");
         }
     }

@@ -4,7 +4,7 @@
 //! result. The files are also parsed back into the interface they declare.
 
 use crate::support::{repo_root, unavailable};
-use app::domain::resource_code::{generate, ModuleSource, OutputSpec, VariableSpec};
+use app::domain::resource_code::{generate, ModuleSource};
 use app::server::modules::{discover_interface, ModuleFile};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -108,26 +108,6 @@ fn generated_code_is_formatted_fetchable_and_valid_for_terraform() {
         text: MODULE,
     }])
     .unwrap();
-    let variables: Vec<VariableSpec> = interface
-        .variables
-        .iter()
-        .map(|v| VariableSpec {
-            name: v.name.clone(),
-            type_expr: v.type_expr.clone(),
-            description: v.description.clone(),
-            default: v.default.clone(),
-            sensitive: v.sensitive,
-        })
-        .collect();
-    let outputs: Vec<OutputSpec> = interface
-        .outputs
-        .iter()
-        .map(|o| OutputSpec {
-            name: o.name.clone(),
-            description: o.description.clone(),
-            sensitive: o.sensitive,
-        })
-        .collect();
     let values: BTreeMap<String, Value> = [
         ("vpc_name".to_string(), json!("prod \"${not-a-template}\"")),
         (
@@ -142,7 +122,7 @@ fn generated_code_is_formatted_fetchable_and_valid_for_terraform() {
         module_path: "aws-vpc".into(),
         git_ref: "v1.2.0".into(),
     };
-    let files = generate("production-vpc", &source, &variables, &values, &outputs).unwrap();
+    let files = generate("production-vpc", &source, &interface, &values, &[]).unwrap();
     let out = work.join("production-vpc");
     std::fs::create_dir_all(&out).unwrap();
     for file in &files {

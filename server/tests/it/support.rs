@@ -142,6 +142,8 @@ where
 /// The real router on a free port of 127.0.0.1.
 pub struct TestServer {
     pub base: String,
+    /// SLIPWAY_DATA_DIR: git mirrors, the local provider's repositories.
+    pub data_dir: PathBuf,
 }
 
 pub struct ServerOptions {
@@ -172,20 +174,25 @@ impl TestServer {
         }
         let config =
             Config::from_sources(&Sources::from_map(values)).expect("test configuration is valid");
-        if options.demo {
-            server::demo::seed(&db.conn).await.expect("demo seed");
-        }
         let leptos = leptos::prelude::LeptosOptions::builder()
             .output_name("slipway")
             .site_root(db.dir.display().to_string())
             .site_addr(addr)
             .build();
         let state = server::router::state(&config, db.conn.clone(), options.demo, leptos).unwrap();
+        if options.demo {
+            server::demo::seed(&state.ctx, &config.data_dir)
+                .await
+                .expect("demo seed");
+        }
         let app = server::router::router(state);
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        TestServer { base }
+        TestServer {
+            base,
+            data_dir: db.dir.clone(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -235,4 +242,48 @@ pub fn repo_root() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
+}
+
+/// A bare repository at `path` holding `files` in one commit on `main`, tagged v1.0.0, made with
+/// the git command line (independently of the git2 code under test).
+pub fn module_repository(path: &std::path::Path, files: &[(&str, &str)]) {
+    let work = tempfile_dir(path);
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "Test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "Test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&work, &["init", "-q", "-b", "main"]);
+    for (name, text) in files {
+        let file = work.join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "modules"]);
+    git(&work, &["tag", "v1.0.0"]);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    git(
+        &work,
+        &["clone", "-q", "--bare", ".", path.to_str().unwrap()],
+    );
+}
+
+/// A fresh work folder beside `path`.
+fn tempfile_dir(path: &std::path::Path) -> PathBuf {
+    let dir = path.with_extension("work");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

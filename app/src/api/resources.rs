@@ -1,0 +1,277 @@
+//! Resources: instances of concrete templates at one of their source code versions, with
+//! variables, parents, cloud integrations, generated code and revisions. Reading needs read on
+//! resources; creating, editing and lifecycle actions need create / update / delete.
+
+use super::sources::{IntegrationChoice, VersionRow};
+use crate::domain::resources::{DiffLine, ResourceState, ResourceStatus};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Rows per page of the resources list.
+pub const PAGE_SIZE: u64 = 10;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceListRow {
+    pub slug: String,
+    pub name: String,
+    pub template_key: String,
+    pub template_name: String,
+    /// The source code version's ref.
+    pub version: String,
+    pub state: ResourceState,
+    pub status: ResourceStatus,
+    pub integrations: Vec<String>,
+    pub parents: Vec<String>,
+    pub revision: i32,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourcePage {
+    pub rows: Vec<ResourceListRow>,
+    pub total: u64,
+    /// Zero-based.
+    pub page: u64,
+    pub per_page: u64,
+    pub can_create: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentRef {
+    pub slug: String,
+    pub name: String,
+    pub template: String,
+}
+
+/// One variable as the resource page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariableValue {
+    pub name: String,
+    /// The value as the form shows it (strings bare, the rest JSON); none when the module's
+    /// default applies or the variable is sensitive.
+    pub value: Option<String>,
+    pub sensitive: bool,
+    /// A sensitive value is stored (sealed).
+    pub sensitive_set: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeFile {
+    pub name: String,
+    pub contents: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionRow {
+    pub revision: i32,
+    pub author: String,
+    pub created_at: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceDetail {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub template_key: String,
+    pub template_name: String,
+    pub version: VersionRow,
+    pub state: ResourceState,
+    pub status: ResourceStatus,
+    pub parents: Vec<ParentRef>,
+    pub children: Vec<ParentRef>,
+    pub integrations: Vec<IntegrationChoice>,
+    pub variables: Vec<VariableValue>,
+    pub outputs: BTreeMap<String, serde_json::Value>,
+    pub revision: i32,
+    pub revisions: Vec<RevisionRow>,
+    pub files: Vec<CodeFile>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub can_edit: bool,
+    pub can_delete: bool,
+}
+
+/// What the create / edit form needs: the template, its versions (each with its variables),
+/// the resources that may be parents, and the cloud integrations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceForm {
+    pub template_key: String,
+    pub template_name: String,
+    pub versions: Vec<VersionRow>,
+    pub parent_candidates: Vec<ParentRef>,
+    /// Whether a parent resource is required (some parent template is concrete).
+    pub parent_required: bool,
+    pub cloud_integrations: Vec<IntegrationChoice>,
+    /// Set when editing.
+    pub current: Option<ResourceDetail>,
+    /// Concrete templates with at least one version, for the "new resource" picker.
+    pub templates: Vec<(String, String)>,
+}
+
+/// A resource as typed into its form. `parents` and `integrations` are ticked boxes keyed by
+/// slug; `values` are the variables' fields as typed (blank = default; a blank sensitive field
+/// on an edit keeps the stored value).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceInput {
+    pub slug: String,
+    pub name: String,
+    pub template: String,
+    pub version_id: String,
+    #[serde(default)]
+    pub parents: BTreeMap<String, String>,
+    #[serde(default)]
+    pub integrations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDiff {
+    pub name: String,
+    pub lines: Vec<DiffLine>,
+    pub changed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionDiff {
+    pub slug: String,
+    pub name: String,
+    pub from: RevisionRow,
+    pub to: RevisionRow,
+    pub revisions: Vec<RevisionRow>,
+    pub fields: Vec<FieldChange>,
+    pub files: Vec<FileDiff>,
+}
+
+#[cfg(feature = "ssr")]
+mod guard {
+    pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
+    pub use crate::server::request::{ctx, require, respond};
+    pub use crate::server::resources;
+
+    pub fn all() -> ResourceRef {
+        ResourceRef::of_type(EntityType::Resource)
+    }
+
+    pub fn one(slug: &str) -> ResourceRef {
+        ResourceRef::entity(EntityType::Resource, slug.trim().to_string())
+    }
+}
+
+/// One page of resources, newest change first, with the total count.
+#[server(endpoint = "get_resources")]
+pub async fn get_resources(page: u64) -> Result<ResourcePage, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            let mut listed = resources::list(&ctx()?.db, page).await?;
+            listed.can_create = caller.may(Action::Create, &all());
+            Ok(listed)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_resource")]
+pub async fn get_resource(slug: String) -> Result<ResourceDetail, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, one(&slug)).await?;
+            let ctx = ctx()?;
+            let mut detail = resources::detail(&ctx, &slug).await?;
+            detail.can_edit = caller.may(Action::Update, &one(&slug));
+            detail.can_delete = caller.may(Action::Delete, &one(&slug));
+            Ok(detail)
+        }
+        .await,
+    )
+}
+
+/// The form for a new resource of `template` (empty: only the template picker), or for editing
+/// `resource`.
+#[server(endpoint = "get_resource_form")]
+pub async fn get_resource_form(
+    template: String,
+    resource: Option<String>,
+) -> Result<ResourceForm, AppError> {
+    use guard::*;
+    respond(
+        async {
+            match &resource {
+                Some(slug) => require(Action::Update, one(slug)).await?,
+                None => require(Action::Create, all()).await?,
+            };
+            resources::form(&ctx()?, &template, resource.as_deref()).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "create_resource")]
+pub async fn create_resource(input: ResourceInput) -> Result<ResourceListRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Create, all()).await?;
+            resources::create(&ctx()?, &caller.actor(), &input).await
+        }
+        .await,
+    )
+}
+
+/// Saves an edit as a new revision of the resource named by `input.slug`.
+#[server(endpoint = "update_resource")]
+pub async fn update_resource(input: ResourceInput) -> Result<ResourceListRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Update, one(&input.slug)).await?;
+            resources::update(&ctx()?, &caller.actor(), &input).await
+        }
+        .await,
+    )
+}
+
+/// `destroy`, `cancel_destroy` or `delete`.
+#[server(endpoint = "resource_action")]
+pub async fn resource_action(slug: String, action: String) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let needed = if action == "delete" || action == "destroy" {
+                Action::Delete
+            } else {
+                Action::Update
+            };
+            let caller = require(needed, one(&slug)).await?;
+            resources::act(&ctx()?.db, &caller.actor(), &slug, &action).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_revision_diff")]
+pub async fn get_revision_diff(slug: String, from: i32, to: i32) -> Result<RevisionDiff, AppError> {
+    use guard::*;
+    respond(
+        async {
+            require(Action::Read, one(&slug)).await?;
+            resources::diff(&ctx()?.db, &slug, from, to).await
+        }
+        .await,
+    )
+}

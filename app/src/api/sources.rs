@@ -1,0 +1,185 @@
+//! Source code (module repositories) and source code versions (a template's module at a tag or
+//! branch, with the interface discovered there). Both belong to the catalog: reading needs read
+//! on templates, changing needs create / delete on templates.
+
+use crate::domain::modules::ModuleInterface;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What a refresh of a repository found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoListing {
+    pub default_branch: Option<String>,
+    pub branches: Vec<String>,
+    /// Tags, highest version first.
+    pub tags: Vec<String>,
+    /// Folders holding `.tf` files on the default branch ("" is the repository root).
+    pub modules: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceCodeRow {
+    pub id: i64,
+    pub url: String,
+    /// The git integration's slug.
+    pub integration: String,
+    pub description: String,
+    pub listing: RepoListing,
+    pub refreshed_at: Option<String>,
+    /// Why the last refresh failed, if it did.
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationChoice {
+    pub slug: String,
+    pub name: String,
+    pub provider: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcesView {
+    pub sources: Vec<SourceCodeRow>,
+    /// Git integrations a new source can use.
+    pub git_integrations: Vec<IntegrationChoice>,
+    pub can_create: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSource {
+    pub url: String,
+    pub integration: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub id: i64,
+    pub template: String,
+    pub source_id: i64,
+    pub source_url: String,
+    pub git_ref: String,
+    pub commit: String,
+    pub module_path: String,
+    pub interface: ModuleInterface,
+    pub created_at: String,
+    /// Resources created from it (which blocks deleting it).
+    pub resources: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewVersion {
+    pub template: String,
+    pub source_id: String,
+    pub git_ref: String,
+    #[serde(default)]
+    pub module_path: String,
+}
+
+#[cfg(feature = "ssr")]
+mod guard {
+    pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
+    pub use crate::server::request::{ctx, require, respond};
+    pub use crate::server::sources;
+
+    pub fn catalog() -> ResourceRef {
+        ResourceRef::of_type(EntityType::Template)
+    }
+}
+
+#[server(endpoint = "get_sources")]
+pub async fn get_sources() -> Result<SourcesView, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, catalog()).await?;
+            let db = ctx()?.db;
+            Ok(SourcesView {
+                sources: sources::list(&db).await?,
+                git_integrations: sources::git_integrations(&db).await?,
+                can_create: caller.may(Action::Create, &catalog()),
+            })
+        }
+        .await,
+    )
+}
+
+/// Registers a repository. Slipway fetches it first; a repository it cannot reach is refused
+/// with the reason, and nothing is saved.
+#[server(endpoint = "create_source")]
+pub async fn create_source(source: NewSource) -> Result<SourceCodeRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Create, catalog()).await?;
+            sources::create(&ctx()?, &caller.actor(), &source).await
+        }
+        .await,
+    )
+}
+
+/// Fetches the repository again and lists its tags, branches and module folders.
+#[server(endpoint = "refresh_source")]
+pub async fn refresh_source(id: i64) -> Result<SourceCodeRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Update, catalog()).await?;
+            sources::refresh(&ctx()?, &caller.actor(), id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "delete_source")]
+pub async fn delete_source(id: i64) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Delete, catalog()).await?;
+            sources::delete(&ctx()?.db, &caller.actor(), id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_template_versions")]
+pub async fn get_template_versions(template: String) -> Result<Vec<VersionRow>, AppError> {
+    use guard::*;
+    respond(
+        async {
+            require(Action::Read, catalog()).await?;
+            sources::versions_of(&ctx()?.db, &template).await
+        }
+        .await,
+    )
+}
+
+/// Reads the module at the ref and path and records its interface as a version of the template.
+#[server(endpoint = "create_version")]
+pub async fn create_version(version: NewVersion) -> Result<VersionRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let resource =
+                ResourceRef::entity(EntityType::Template, version.template.trim().to_string());
+            let caller = require(Action::Update, resource).await?;
+            sources::create_version(&ctx()?, &caller.actor(), &version).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "delete_version")]
+pub async fn delete_version(id: i64) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Delete, catalog()).await?;
+            sources::delete_version(&ctx()?.db, &caller.actor(), id).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,960 @@
+//! Integrations: the providers Slipway connects to, the typed settings each one takes, how those
+//! settings are validated, and how a provider's credentials reach an OpenTofu process (the
+//! provider's standard environment variables) and its generated code (a `provider` block).
+//!
+//! Settings are split in two: plain settings (shown, stored as JSON) and secrets (write-only,
+//! sealed at rest by the server). The field tables below are the single description both the
+//! form and the validation use.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A provider's settings or secrets, by field name.
+pub type Fields = BTreeMap<String, String>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationKind {
+    Cloud,
+    Git,
+    Auth,
+}
+
+impl IntegrationKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            IntegrationKind::Cloud => "Cloud provider",
+            IntegrationKind::Git => "Git provider",
+            IntegrationKind::Auth => "Auth provider",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Aws,
+    Azure,
+    GoogleCloud,
+    MongodbAtlas,
+    Datadog,
+    LocalGit,
+    Github,
+    Bitbucket,
+    AzureDevops,
+    GithubOauth,
+    MicrosoftOauth,
+    ServiceAccount,
+}
+
+/// How a field is entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    Text,
+    /// Several lines (a key or a JSON document).
+    Multiline,
+    /// One of a fixed list.
+    Choice(&'static [&'static str]),
+}
+
+/// One field of a provider's settings form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    /// Secrets are write-only: sealed at rest, never sent back.
+    pub secret: bool,
+    pub required: bool,
+    pub input: Input,
+    /// A value used when the field is left empty.
+    pub default: Option<&'static str>,
+    check: Check,
+}
+
+/// What a field's value must look like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    Any,
+    /// ASCII letters and digits of exactly this length, with an allowed prefix set.
+    AwsAccessKey,
+    AwsRegion,
+    Uuid,
+    GcpProject,
+    GcpServiceAccountJson,
+    Hex(usize),
+    /// http(s) URL without user info, query or fragment.
+    HttpUrl,
+    /// A name of letters, digits, '-', '_' and '.' (organisations, workspaces, logins).
+    Name,
+    PrivateKey,
+    /// At least this many printable characters, no whitespace.
+    Token(usize),
+}
+
+const AWS_REGIONS_HELP: &str = "The default region, e.g. eu-west-1.";
+const DATADOG_SITES: &[&str] = &[
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ddog-gov.com",
+];
+
+const fn field(name: &'static str, label: &'static str, help: &'static str, check: Check) -> Field {
+    Field {
+        name,
+        label,
+        help,
+        secret: false,
+        required: true,
+        input: Input::Text,
+        default: None,
+        check,
+    }
+}
+
+const fn secret(
+    name: &'static str,
+    label: &'static str,
+    help: &'static str,
+    check: Check,
+) -> Field {
+    Field {
+        secret: true,
+        ..field(name, label, help, check)
+    }
+}
+
+const fn optional(f: Field) -> Field {
+    Field {
+        required: false,
+        ..f
+    }
+}
+
+const fn multiline(f: Field) -> Field {
+    Field {
+        input: Input::Multiline,
+        ..f
+    }
+}
+
+const fn with_default(f: Field, default: &'static str) -> Field {
+    Field {
+        required: false,
+        default: Some(default),
+        ..f
+    }
+}
+
+const SSH_KEY: Field = optional(multiline(secret(
+    "ssh_private_key",
+    "SSH private key",
+    "Used when a repository URL is ssh:// or git@…; an OpenSSH or PEM private key.",
+    Check::PrivateKey,
+)));
+
+impl Provider {
+    pub const ALL: [Provider; 12] = [
+        Provider::Aws,
+        Provider::Azure,
+        Provider::GoogleCloud,
+        Provider::MongodbAtlas,
+        Provider::Datadog,
+        Provider::LocalGit,
+        Provider::Github,
+        Provider::Bitbucket,
+        Provider::AzureDevops,
+        Provider::GithubOauth,
+        Provider::MicrosoftOauth,
+        Provider::ServiceAccount,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Aws => "aws",
+            Provider::Azure => "azure",
+            Provider::GoogleCloud => "google_cloud",
+            Provider::MongodbAtlas => "mongodb_atlas",
+            Provider::Datadog => "datadog",
+            Provider::LocalGit => "local_git",
+            Provider::Github => "github",
+            Provider::Bitbucket => "bitbucket",
+            Provider::AzureDevops => "azure_devops",
+            Provider::GithubOauth => "github_oauth",
+            Provider::MicrosoftOauth => "microsoft_oauth",
+            Provider::ServiceAccount => "service_account",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Aws => "AWS",
+            Provider::Azure => "Azure",
+            Provider::GoogleCloud => "Google Cloud",
+            Provider::MongodbAtlas => "MongoDB Atlas",
+            Provider::Datadog => "Datadog",
+            Provider::LocalGit => "Local Git (this server)",
+            Provider::Github => "GitHub",
+            Provider::Bitbucket => "Bitbucket Cloud",
+            Provider::AzureDevops => "Azure DevOps",
+            Provider::GithubOauth => "GitHub OAuth",
+            Provider::MicrosoftOauth => "Microsoft OAuth",
+            Provider::ServiceAccount => "Service account",
+        }
+    }
+
+    pub fn kind(self) -> IntegrationKind {
+        match self {
+            Provider::Aws
+            | Provider::Azure
+            | Provider::GoogleCloud
+            | Provider::MongodbAtlas
+            | Provider::Datadog => IntegrationKind::Cloud,
+            Provider::LocalGit | Provider::Github | Provider::Bitbucket | Provider::AzureDevops => {
+                IntegrationKind::Git
+            }
+            Provider::GithubOauth | Provider::MicrosoftOauth | Provider::ServiceAccount => {
+                IntegrationKind::Auth
+            }
+        }
+    }
+
+    /// The provider's form, in order.
+    pub fn fields(self) -> &'static [Field] {
+        const AWS: &[Field] = &[
+            field(
+                "access_key_id",
+                "Access key ID",
+                "An IAM access key, AKIA… or ASIA… (20 characters).",
+                Check::AwsAccessKey,
+            ),
+            secret(
+                "secret_access_key",
+                "Secret access key",
+                "The key's 40-character secret.",
+                Check::Token(40),
+            ),
+            optional(secret(
+                "session_token",
+                "Session token",
+                "Only for temporary (ASIA…) credentials.",
+                Check::Token(16),
+            )),
+            with_default(
+                field("region", "Region", AWS_REGIONS_HELP, Check::AwsRegion),
+                "us-east-1",
+            ),
+        ];
+        const AZURE: &[Field] = &[
+            field(
+                "tenant_id",
+                "Tenant ID",
+                "The Entra ID directory (a UUID).",
+                Check::Uuid,
+            ),
+            field(
+                "subscription_id",
+                "Subscription ID",
+                "The subscription resources go into (a UUID).",
+                Check::Uuid,
+            ),
+            field(
+                "client_id",
+                "Client ID",
+                "The service principal's application ID (a UUID).",
+                Check::Uuid,
+            ),
+            secret(
+                "client_secret",
+                "Client secret",
+                "The service principal's secret.",
+                Check::Token(8),
+            ),
+        ];
+        const GOOGLE: &[Field] = &[
+            field(
+                "project_id",
+                "Project ID",
+                "6–30 lowercase letters, digits and hyphens, starting with a letter.",
+                Check::GcpProject,
+            ),
+            with_default(
+                field(
+                    "region",
+                    "Region",
+                    "The default region, e.g. europe-west1.",
+                    Check::Name,
+                ),
+                "us-central1",
+            ),
+            multiline(secret(
+                "credentials_json",
+                "Service account key (JSON)",
+                "The JSON key file of a service account (\"type\": \"service_account\").",
+                Check::GcpServiceAccountJson,
+            )),
+        ];
+        const ATLAS: &[Field] = &[
+            field(
+                "organization_id",
+                "Organization ID",
+                "24 hexadecimal characters.",
+                Check::Hex(24),
+            ),
+            field(
+                "public_key",
+                "Public API key",
+                "The programmatic API key's public part.",
+                Check::Name,
+            ),
+            secret(
+                "private_key",
+                "Private API key",
+                "The programmatic API key's private part.",
+                Check::Token(16),
+            ),
+        ];
+        const DATADOG: &[Field] = &[
+            Field {
+                input: Input::Choice(DATADOG_SITES),
+                ..with_default(
+                    field(
+                        "site",
+                        "Site",
+                        "The Datadog site your organisation is on.",
+                        Check::Any,
+                    ),
+                    "datadoghq.com",
+                )
+            },
+            secret(
+                "api_key",
+                "API key",
+                "32 hexadecimal characters.",
+                Check::Hex(32),
+            ),
+            secret(
+                "app_key",
+                "Application key",
+                "40 hexadecimal characters.",
+                Check::Hex(40),
+            ),
+        ];
+        const LOCAL_GIT: &[Field] = &[];
+        const GITHUB: &[Field] = &[
+            with_default(
+                field(
+                    "api_url",
+                    "API URL",
+                    "https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.",
+                    Check::HttpUrl,
+                ),
+                "https://api.github.com",
+            ),
+            field(
+                "organization",
+                "Organization",
+                "The organization or user that owns the repositories.",
+                Check::Name,
+            ),
+            secret(
+                "token",
+                "Access token",
+                "A fine-grained or classic token with repository read and write.",
+                Check::Token(20),
+            ),
+            SSH_KEY,
+        ];
+        const BITBUCKET: &[Field] = &[
+            with_default(
+                field(
+                    "api_url",
+                    "API URL",
+                    "https://api.bitbucket.org/2.0",
+                    Check::HttpUrl,
+                ),
+                "https://api.bitbucket.org/2.0",
+            ),
+            field(
+                "workspace",
+                "Workspace",
+                "The Bitbucket workspace ID.",
+                Check::Name,
+            ),
+            field(
+                "username",
+                "Username",
+                "The Bitbucket username the app password belongs to.",
+                Check::Name,
+            ),
+            secret(
+                "app_password",
+                "App password",
+                "An app password with repository and pull request scopes.",
+                Check::Token(16),
+            ),
+            SSH_KEY,
+        ];
+        const AZURE_DEVOPS: &[Field] = &[
+            field(
+                "organization_url",
+                "Organization URL",
+                "https://dev.azure.com/ORGANIZATION",
+                Check::HttpUrl,
+            ),
+            field(
+                "project",
+                "Project",
+                "The project that holds the repositories.",
+                Check::Name,
+            ),
+            secret(
+                "token",
+                "Personal access token",
+                "A PAT with Code (read and write) scope.",
+                Check::Token(20),
+            ),
+            SSH_KEY,
+        ];
+        const GITHUB_OAUTH: &[Field] = &[
+            with_default(
+                field(
+                    "web_url",
+                    "Web URL",
+                    "https://github.com, or your GitHub Enterprise Server.",
+                    Check::HttpUrl,
+                ),
+                "https://github.com",
+            ),
+            field(
+                "client_id",
+                "Client ID",
+                "The OAuth app's client ID.",
+                Check::Name,
+            ),
+            secret(
+                "client_secret",
+                "Client secret",
+                "The OAuth app's client secret.",
+                Check::Token(20),
+            ),
+        ];
+        const MICROSOFT_OAUTH: &[Field] = &[
+            field(
+                "tenant_id",
+                "Tenant ID",
+                "The Entra ID directory (a UUID), or organizations / common.",
+                Check::Any,
+            ),
+            field(
+                "client_id",
+                "Client ID",
+                "The app registration's application ID (a UUID).",
+                Check::Uuid,
+            ),
+            secret(
+                "client_secret",
+                "Client secret",
+                "The app registration's client secret.",
+                Check::Token(8),
+            ),
+        ];
+        const SERVICE_ACCOUNT: &[Field] = &[
+            field(
+                "login",
+                "Login",
+                "The name the account acts under in the audit log.",
+                Check::Name,
+            ),
+            secret(
+                "token",
+                "Token",
+                "At least 32 characters; callers send it as a bearer token.",
+                Check::Token(32),
+            ),
+        ];
+        match self {
+            Provider::Aws => AWS,
+            Provider::Azure => AZURE,
+            Provider::GoogleCloud => GOOGLE,
+            Provider::MongodbAtlas => ATLAS,
+            Provider::Datadog => DATADOG,
+            Provider::LocalGit => LOCAL_GIT,
+            Provider::Github => GITHUB,
+            Provider::Bitbucket => BITBUCKET,
+            Provider::AzureDevops => AZURE_DEVOPS,
+            Provider::GithubOauth => GITHUB_OAUTH,
+            Provider::MicrosoftOauth => MICROSOFT_OAUTH,
+            Provider::ServiceAccount => SERVICE_ACCOUNT,
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A field that failed validation, named as the form names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn fail(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+fn check_value(check: Check, value: &str) -> Result<(), String> {
+    let printable = |v: &str| v.chars().all(|c| c.is_ascii_graphic());
+    match check {
+        Check::Any => {
+            if value.chars().any(|c| c.is_control()) {
+                return Err("must not hold control characters".into());
+            }
+        }
+        Check::AwsAccessKey => {
+            let ok = value.len() == 20
+                && (value.starts_with("AKIA") || value.starts_with("ASIA"))
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if !ok {
+                return Err("must be 20 characters of A–Z and 0–9 starting AKIA or ASIA".into());
+            }
+        }
+        Check::AwsRegion => {
+            let parts: Vec<&str> = value.split('-').collect();
+            let ok = parts.len() >= 3
+                && parts[..parts.len() - 1]
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+                && parts[parts.len() - 1].parse::<u8>().is_ok();
+            if !ok {
+                return Err("must be a region name such as eu-west-1".into());
+            }
+        }
+        Check::Uuid => {
+            let groups: Vec<&str> = value.split('-').collect();
+            let lengths = [8, 4, 4, 4, 12];
+            let ok = groups.len() == 5
+                && groups
+                    .iter()
+                    .zip(lengths)
+                    .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
+            if !ok {
+                return Err("must be a UUID such as 00000000-0000-0000-0000-000000000000".into());
+            }
+        }
+        Check::GcpProject => {
+            let ok = (6..=30).contains(&value.len())
+                && value.starts_with(|c: char| c.is_ascii_lowercase())
+                && !value.ends_with('-')
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                return Err("must be 6–30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen".into());
+            }
+        }
+        Check::GcpServiceAccountJson => {
+            let parsed: serde_json::Value = serde_json::from_str(value).map_err(|e| {
+                format!(
+                    "is not JSON: {e} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )
+            })?;
+            if parsed.get("type").and_then(|t| t.as_str()) != Some("service_account") {
+                return Err("must be a service account key (\"type\": \"service_account\")".into());
+            }
+            for key in ["client_email", "private_key"] {
+                if parsed.get(key).and_then(|v| v.as_str()).is_none() {
+                    return Err(format!("has no {key:?}"));
+                }
+            }
+        }
+        Check::Hex(n) => {
+            if value.len() != n || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!("must be {n} hexadecimal characters"));
+            }
+        }
+        Check::HttpUrl => {
+            let rest = value
+                .strip_prefix("https://")
+                .or_else(|| value.strip_prefix("http://"))
+                .ok_or("must start with https:// (or http://)")?;
+            let host = rest.split('/').next().unwrap_or("");
+            if host.is_empty() || !printable(value) {
+                return Err("must be a URL with a host".into());
+            }
+            if host.contains('@') {
+                return Err(
+                    "must not hold a user name or password; enter those in their own fields".into(),
+                );
+            }
+            if value.contains(['?', '#']) {
+                return Err("must not hold a query or fragment".into());
+            }
+        }
+        Check::Name => {
+            if value.len() > 100
+                || !value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                || value.starts_with('.')
+            {
+                return Err(
+                    "may only hold letters, digits, '-', '_' and '.', at most 100 characters"
+                        .into(),
+                );
+            }
+        }
+        Check::PrivateKey => {
+            let trimmed = value.trim();
+            if !(trimmed.starts_with("-----BEGIN ") && trimmed.contains("PRIVATE KEY-----")) {
+                return Err(
+                    "must be a PEM or OpenSSH private key (-----BEGIN … PRIVATE KEY-----)".into(),
+                );
+            }
+        }
+        Check::Token(min) => {
+            if value.len() < min || !printable(value) {
+                return Err(format!("must be at least {min} characters with no spaces"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The settings of an integration once validated: defaults applied, blank optional fields
+/// dropped, unknown fields refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckedFields {
+    pub settings: Fields,
+    /// Secrets typed this time. A secret left blank on an edit is absent here and keeps its
+    /// stored value.
+    pub secrets: Fields,
+}
+
+/// Validates a form. `stored_secrets` names the secrets already stored (on an edit), so a
+/// required secret may be left blank to keep it.
+pub fn check_fields(
+    provider: Provider,
+    settings: &Fields,
+    secrets: &Fields,
+    stored_secrets: &[String],
+) -> Result<CheckedFields, FieldError> {
+    let fields = provider.fields();
+    for name in settings.keys().chain(secrets.keys()) {
+        if !fields.iter().any(|f| f.name == name) {
+            return Err(fail(
+                name,
+                format!("{} integrations have no setting {name:?}", provider.label()),
+            ));
+        }
+    }
+    let mut checked = CheckedFields::default();
+    for f in fields {
+        let typed = if f.secret {
+            secrets.get(f.name)
+        } else {
+            settings.get(f.name)
+        };
+        let typed = typed.map(|v| v.trim().to_string());
+        let value = match typed.filter(|v| !v.is_empty()) {
+            Some(v) => v,
+            None => {
+                if let Some(default) = f.default {
+                    default.to_string()
+                } else if f.secret && stored_secrets.iter().any(|s| s == f.name) {
+                    continue;
+                } else if f.required {
+                    return Err(fail(f.name, format!("{} is required", f.label)));
+                } else {
+                    continue;
+                }
+            }
+        };
+        if value.len() > 16 * 1024 {
+            return Err(fail(f.name, "must be at most 16 KiB"));
+        }
+        if let Input::Choice(options) = f.input {
+            if !options.contains(&value.as_str()) {
+                return Err(fail(
+                    f.name,
+                    format!("must be one of {}", options.join(", ")),
+                ));
+            }
+        }
+        check_value(f.check, &value).map_err(|m| fail(f.name, m))?;
+        if f.secret {
+            checked.secrets.insert(f.name.to_string(), value);
+        } else {
+            checked.settings.insert(f.name.to_string(), value);
+        }
+    }
+    Ok(checked)
+}
+
+/// The environment variables that hand a cloud or git integration's credentials to an OpenTofu
+/// process, as each provider's Terraform provider documents them.
+pub fn environment(
+    provider: Provider,
+    settings: &Fields,
+    secrets: &Fields,
+) -> Vec<(String, String)> {
+    let pick =
+        |map: &Fields, field: &str, var: &str| map.get(field).map(|v| (var.to_string(), v.clone()));
+    let vars: Vec<Option<(String, String)>> = match provider {
+        Provider::Aws => vec![
+            pick(settings, "access_key_id", "AWS_ACCESS_KEY_ID"),
+            pick(secrets, "secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+            pick(secrets, "session_token", "AWS_SESSION_TOKEN"),
+            pick(settings, "region", "AWS_REGION"),
+            pick(settings, "region", "AWS_DEFAULT_REGION"),
+        ],
+        Provider::Azure => vec![
+            pick(settings, "tenant_id", "ARM_TENANT_ID"),
+            pick(settings, "subscription_id", "ARM_SUBSCRIPTION_ID"),
+            pick(settings, "client_id", "ARM_CLIENT_ID"),
+            pick(secrets, "client_secret", "ARM_CLIENT_SECRET"),
+        ],
+        Provider::GoogleCloud => vec![
+            pick(secrets, "credentials_json", "GOOGLE_CREDENTIALS"),
+            pick(settings, "project_id", "GOOGLE_PROJECT"),
+            pick(settings, "region", "GOOGLE_REGION"),
+        ],
+        Provider::MongodbAtlas => vec![
+            pick(settings, "public_key", "MONGODB_ATLAS_PUBLIC_KEY"),
+            pick(secrets, "private_key", "MONGODB_ATLAS_PRIVATE_KEY"),
+        ],
+        Provider::Datadog => vec![
+            pick(secrets, "api_key", "DD_API_KEY"),
+            pick(secrets, "app_key", "DD_APP_KEY"),
+            settings
+                .get("site")
+                .map(|s| ("DD_HOST".to_string(), format!("https://api.{s}"))),
+        ],
+        Provider::Github => vec![
+            pick(secrets, "token", "GITHUB_TOKEN"),
+            pick(settings, "organization", "GITHUB_OWNER"),
+            settings
+                .get("api_url")
+                .filter(|u| u.as_str() != "https://api.github.com")
+                .map(|u| ("GITHUB_BASE_URL".to_string(), u.clone())),
+        ],
+        Provider::Bitbucket => vec![
+            pick(settings, "username", "BITBUCKET_USERNAME"),
+            pick(secrets, "app_password", "BITBUCKET_PASSWORD"),
+        ],
+        Provider::AzureDevops => vec![
+            pick(settings, "organization_url", "AZDO_ORG_SERVICE_URL"),
+            pick(secrets, "token", "AZDO_PERSONAL_ACCESS_TOKEN"),
+        ],
+        Provider::LocalGit
+        | Provider::GithubOauth
+        | Provider::MicrosoftOauth
+        | Provider::ServiceAccount => vec![],
+    };
+    vars.into_iter().flatten().collect()
+}
+
+/// The Terraform provider a cloud integration configures: (local name, registry source, the
+/// non-secret arguments of its `provider` block). Credentials never appear here; they reach the
+/// process as environment variables.
+pub fn terraform_provider(
+    provider: Provider,
+    settings: &Fields,
+) -> Option<(&'static str, &'static str, Vec<(&'static str, String)>)> {
+    let arg = |name: &'static str, field: &str| settings.get(field).map(|v| (name, v.clone()));
+    match provider {
+        Provider::Aws => Some((
+            "aws",
+            "hashicorp/aws",
+            arg("region", "region").into_iter().collect(),
+        )),
+        Provider::Azure => Some((
+            "azurerm",
+            "hashicorp/azurerm",
+            arg("subscription_id", "subscription_id")
+                .into_iter()
+                .chain(arg("tenant_id", "tenant_id"))
+                .collect(),
+        )),
+        Provider::GoogleCloud => Some((
+            "google",
+            "hashicorp/google",
+            arg("project", "project_id")
+                .into_iter()
+                .chain(arg("region", "region"))
+                .collect(),
+        )),
+        Provider::MongodbAtlas => Some(("mongodbatlas", "mongodb/mongodbatlas", vec![])),
+        Provider::Datadog => Some((
+            "datadog",
+            "DataDog/datadog",
+            settings
+                .get("site")
+                .map(|s| ("api_url", format!("https://api.{s}/")))
+                .into_iter()
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Fields {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_provider_has_a_kind_and_unique_fields() {
+        for provider in Provider::ALL {
+            assert_eq!(Provider::parse(provider.as_str()), Some(provider));
+            let names: Vec<&str> = provider.fields().iter().map(|f| f.name).collect();
+            let mut unique = names.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(names.len(), unique.len(), "{provider:?}");
+        }
+    }
+
+    #[test]
+    fn aws_settings_are_checked_and_defaulted() {
+        let ok = check_fields(
+            Provider::Aws,
+            &fields(&[("access_key_id", "AKIAIOSFODNN7EXAMPLE")]),
+            &fields(&[(
+                "secret_access_key",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(ok.settings["region"], "us-east-1");
+        assert!(!ok.settings.contains_key("secret_access_key"));
+
+        let bad = check_fields(
+            Provider::Aws,
+            &fields(&[("access_key_id", "nope"), ("region", "eu-west-1")]),
+            &fields(&[("secret_access_key", "x".repeat(40).as_str())]),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(bad.field, "access_key_id");
+
+        let missing = check_fields(
+            Provider::Aws,
+            &fields(&[("access_key_id", "AKIAIOSFODNN7EXAMPLE")]),
+            &Fields::new(),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(missing.field, "secret_access_key");
+        assert!(missing.message.contains("required"));
+
+        // On an edit, a stored secret may be left blank and is kept.
+        let kept = check_fields(
+            Provider::Aws,
+            &fields(&[("access_key_id", "AKIAIOSFODNN7EXAMPLE")]),
+            &fields(&[("secret_access_key", "  ")]),
+            &["secret_access_key".to_string()],
+        )
+        .unwrap();
+        assert!(kept.secrets.is_empty());
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_choices_are_refused() {
+        let unknown = check_fields(
+            Provider::LocalGit,
+            &fields(&[("password", "x")]),
+            &Fields::new(),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(unknown.field, "password");
+        let site = check_fields(
+            Provider::Datadog,
+            &fields(&[("site", "example.com")]),
+            &fields(&[("api_key", &"a".repeat(32)), ("app_key", &"b".repeat(40))]),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(site.field, "site");
+    }
+
+    #[test]
+    fn urls_may_not_carry_credentials() {
+        let err = check_fields(
+            Provider::Github,
+            &fields(&[
+                ("api_url", "https://user:pw@github.example.com/api/v3"),
+                ("organization", "acme"),
+            ]),
+            &fields(&[("token", "ghp_0123456789abcdefghij")]),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "api_url");
+    }
+
+    #[test]
+    fn google_key_must_be_a_service_account() {
+        let err = check_fields(
+            Provider::GoogleCloud,
+            &fields(&[("project_id", "acme-prod")]),
+            &fields(&[("credentials_json", "{\"type\": \"authorized_user\"}")]),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "credentials_json");
+        let err = check_fields(
+            Provider::GoogleCloud,
+            &fields(&[("project_id", "acme-prod")]),
+            &fields(&[("credentials_json", "{")]),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.message.contains("line 1"), "{}", err.message);
+    }
+
+    #[test]
+    fn credentials_become_the_providers_environment() {
+        let env = environment(
+            Provider::Aws,
+            &fields(&[
+                ("access_key_id", "AKIAIOSFODNN7EXAMPLE"),
+                ("region", "eu-west-1"),
+            ]),
+            &fields(&[("secret_access_key", "s3cr3t")]),
+        );
+        assert!(env.contains(&("AWS_SECRET_ACCESS_KEY".into(), "s3cr3t".into())));
+        assert!(env.contains(&("AWS_REGION".into(), "eu-west-1".into())));
+        let (name, source, args) =
+            terraform_provider(Provider::Aws, &fields(&[("region", "eu-west-1")])).unwrap();
+        assert_eq!((name, source), ("aws", "hashicorp/aws"));
+        assert_eq!(args, vec![("region", "eu-west-1".to_string())]);
+    }
+}

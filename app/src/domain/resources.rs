@@ -1,0 +1,294 @@
+//! Resources: their lifecycle (state and status), the rule that ties parent resources to the
+//! template hierarchy, and the line diff the revisions page shows.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a resource is in its life: `provision → provisioned → destroy → destroyed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceState {
+    /// Created or changed, waiting to be applied.
+    Provision,
+    Provisioned,
+    /// Marked for destruction, waiting to be applied.
+    Destroy,
+    Destroyed,
+}
+
+/// How the work for the current state is going.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceStatus {
+    /// Nothing running; the state's work has not started.
+    Ready,
+    InProgress,
+    Done,
+    Error,
+}
+
+/// What a person asks of a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceAction {
+    /// Change variables, version, parents or integrations (a new revision).
+    Edit,
+    /// Ask for the resource to be destroyed.
+    Destroy,
+    /// Withdraw a destroy request that has not run.
+    CancelDestroy,
+    /// Remove the record: only for a resource never provisioned, or already destroyed.
+    Delete,
+}
+
+impl ResourceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceState::Provision => "provision",
+            ResourceState::Provisioned => "provisioned",
+            ResourceState::Destroy => "destroy",
+            ResourceState::Destroyed => "destroyed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ResourceState> {
+        [
+            ResourceState::Provision,
+            ResourceState::Provisioned,
+            ResourceState::Destroy,
+            ResourceState::Destroyed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+}
+
+impl ResourceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceStatus::Ready => "ready",
+            ResourceStatus::InProgress => "in_progress",
+            ResourceStatus::Done => "done",
+            ResourceStatus::Error => "error",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ResourceStatus> {
+        [
+            ResourceStatus::Ready,
+            ResourceStatus::InProgress,
+            ResourceStatus::Done,
+            ResourceStatus::Error,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+}
+
+impl fmt::Display for ResourceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for ResourceStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResourceStatus::InProgress => "in progress",
+            other => other.as_str(),
+        })
+    }
+}
+
+/// The state and status after `action`, or why it is not allowed now. Work in progress blocks
+/// every action: it would race the run.
+pub fn transition(
+    state: ResourceState,
+    status: ResourceStatus,
+    action: ResourceAction,
+) -> Result<(ResourceState, ResourceStatus), String> {
+    use ResourceAction as A;
+    use ResourceState as S;
+    if status == ResourceStatus::InProgress {
+        return Err("work on this resource is in progress; wait for it to finish".into());
+    }
+    match (state, action) {
+        (S::Provision | S::Provisioned, A::Edit) => Ok((S::Provision, ResourceStatus::Ready)),
+        (S::Provisioned, A::Destroy) => Ok((S::Destroy, ResourceStatus::Ready)),
+        (S::Destroy, A::CancelDestroy) => Ok((S::Provisioned, ResourceStatus::Done)),
+        (S::Provision, A::Delete) if status != ResourceStatus::Done => {
+            Ok((S::Destroyed, ResourceStatus::Done))
+        }
+        (S::Destroyed, A::Delete) => Ok((S::Destroyed, ResourceStatus::Done)),
+        (S::Destroy | S::Destroyed, A::Edit) => {
+            Err(format!("a resource in state {state} cannot be edited"))
+        }
+        (S::Provision, A::Destroy) => {
+            Err("the resource was never provisioned; delete it instead".into())
+        }
+        (_, A::Delete) => Err(format!(
+            "a resource in state {state} may hold real infrastructure; destroy it first"
+        )),
+        (_, action) => Err(format!("{action:?} does not apply in state {state}")),
+    }
+}
+
+/// Parent resources must be instances of the template's parents; when any of the template's
+/// parents is concrete, at least one parent resource is required. `parents` are the chosen
+/// parent resources' template keys.
+pub fn check_parents(
+    template_parents: &[(String, bool)],
+    parents: &[(String, String)],
+) -> Result<(), String> {
+    for (resource, template) in parents {
+        if !template_parents.iter().any(|(key, _)| key == template) {
+            let allowed: Vec<&str> = template_parents.iter().map(|(k, _)| k.as_str()).collect();
+            return Err(if allowed.is_empty() {
+                "this template has no parents, so its resources have none".into()
+            } else {
+                format!(
+                    "{resource} is a {template}; parents must be instances of {}",
+                    allowed.join(" or ")
+                )
+            });
+        }
+    }
+    let concrete: Vec<&str> = template_parents
+        .iter()
+        .filter(|(_, is_abstract)| !is_abstract)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if parents.is_empty() && !concrete.is_empty() {
+        return Err(format!(
+            "choose the parent resource: an instance of {}",
+            concrete.join(" or ")
+        ));
+    }
+    Ok(())
+}
+
+/// One line of a diff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiffLine {
+    Same(String),
+    Removed(String),
+    Added(String),
+}
+
+/// A line diff by longest common subsequence (files here are small: a few hundred lines).
+/// Past `LIMIT` lines on both sides it falls back to "all removed, all added".
+pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
+    const LIMIT: usize = 4000;
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    if a.len() * b.len() > LIMIT * LIMIT {
+        return a
+            .iter()
+            .map(|l| DiffLine::Removed(l.to_string()))
+            .chain(b.iter().map(|l| DiffLine::Added(l.to_string())))
+            .collect();
+    }
+    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    while i < a.len() && j < b.len() {
+        if a[i] == b[j] {
+            out.push(DiffLine::Same(a[i].to_string()));
+            i += 1;
+            j += 1;
+        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+            out.push(DiffLine::Removed(a[i].to_string()));
+            i += 1;
+        } else {
+            out.push(DiffLine::Added(b[j].to_string()));
+            j += 1;
+        }
+    }
+    out.extend(a[i..].iter().map(|l| DiffLine::Removed(l.to_string())));
+    out.extend(b[j..].iter().map(|l| DiffLine::Added(l.to_string())));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ResourceAction as A;
+    use ResourceState as S;
+    use ResourceStatus as T;
+
+    #[test]
+    fn lifecycle_follows_provision_provisioned_destroy_destroyed() {
+        assert_eq!(
+            transition(S::Provision, T::Ready, A::Edit),
+            Ok((S::Provision, T::Ready))
+        );
+        assert_eq!(
+            transition(S::Provisioned, T::Done, A::Edit),
+            Ok((S::Provision, T::Ready))
+        );
+        assert_eq!(
+            transition(S::Provisioned, T::Done, A::Destroy),
+            Ok((S::Destroy, T::Ready))
+        );
+        assert_eq!(
+            transition(S::Destroy, T::Ready, A::CancelDestroy),
+            Ok((S::Provisioned, T::Done))
+        );
+        assert!(transition(S::Provision, T::Ready, A::Delete).is_ok());
+        assert!(transition(S::Destroyed, T::Done, A::Delete).is_ok());
+        assert!(transition(S::Provisioned, T::Done, A::Delete)
+            .unwrap_err()
+            .contains("destroy it first"));
+        assert!(transition(S::Destroyed, T::Done, A::Edit).is_err());
+        assert!(transition(S::Provision, T::InProgress, A::Edit)
+            .unwrap_err()
+            .contains("in progress"));
+        for s in [S::Provision, S::Provisioned, S::Destroy, S::Destroyed] {
+            assert_eq!(ResourceState::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn parents_must_come_from_the_template_hierarchy() {
+        let vpc_parents = [("aws-region".to_string(), true)];
+        assert!(check_parents(&vpc_parents, &[]).is_ok());
+        let eks_parents = [("vpc".to_string(), false)];
+        assert!(check_parents(&eks_parents, &[])
+            .unwrap_err()
+            .contains("instance of vpc"));
+        assert!(check_parents(&eks_parents, &[("prod".into(), "vpc".into())]).is_ok());
+        let wrong = check_parents(&eks_parents, &[("logs".into(), "s3-bucket".into())]);
+        assert_eq!(
+            wrong.unwrap_err(),
+            "logs is a s3-bucket; parents must be instances of vpc"
+        );
+    }
+
+    #[test]
+    fn diff_keeps_common_lines_and_marks_changes() {
+        let diff = diff_lines("a\nb\nc\n", "a\nx\nc\nd\n");
+        assert_eq!(
+            diff,
+            vec![
+                DiffLine::Same("a".into()),
+                DiffLine::Removed("b".into()),
+                DiffLine::Added("x".into()),
+                DiffLine::Same("c".into()),
+                DiffLine::Added("d".into()),
+            ]
+        );
+        assert!(diff_lines("same\n", "same\n")
+            .iter()
+            .all(|l| matches!(l, DiffLine::Same(_))));
+    }
+}

@@ -1,0 +1,282 @@
+//! Integration services. Secrets are sealed as one JSON object bound to the integration's slug;
+//! they are opened only to hand them to a git or OpenTofu process, never returned, never
+//! logged, and an audit event records only which secret fields changed.
+
+use super::audit::{self, Change};
+use super::entities::{integrations, resource_integrations, resources, source_codes};
+use super::secrets::SecretBox;
+use super::Actor;
+use crate::api::integrations::{IntegrationInput, IntegrationRow};
+use crate::domain::integrations::{check_fields, Fields, IntegrationKind, Provider};
+use crate::domain::names::{validate_slug, validate_text};
+use crate::error::{AppError, AppResult};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+fn purpose(slug: &str) -> String {
+    format!("integration:{slug}:secrets")
+}
+
+fn parse_kind(value: &str) -> AppResult<IntegrationKind> {
+    serde_json::from_value(serde_json::Value::String(value.to_string()))
+        .map_err(|_| AppError::internal(format!("unknown integration kind {value:?} stored")))
+}
+
+pub fn row(model: &integrations::Model) -> AppResult<IntegrationRow> {
+    Ok(IntegrationRow {
+        id: model.id,
+        slug: model.slug.clone(),
+        name: model.name.clone(),
+        description: model.description.clone(),
+        kind: parse_kind(&model.kind)?,
+        provider: Provider::parse(&model.provider).ok_or_else(|| {
+            AppError::internal(format!("unknown provider {:?} stored", model.provider))
+        })?,
+        settings: serde_json::from_str(&model.settings).map_err(AppError::internal)?,
+        secrets_set: serde_json::from_str(&model.secret_names).map_err(AppError::internal)?,
+        updated_at: model.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    })
+}
+
+pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<IntegrationRow>> {
+    integrations::Entity::find()
+        .order_by_asc(integrations::Column::Kind)
+        .order_by_asc(integrations::Column::Slug)
+        .all(db)
+        .await?
+        .iter()
+        .map(row)
+        .collect()
+}
+
+async fn model<C: ConnectionTrait>(db: &C, slug: &str) -> AppResult<integrations::Model> {
+    integrations::Entity::find()
+        .filter(integrations::Column::Slug.eq(slug.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The integration {:?}", slug.trim())))
+}
+
+pub async fn find(db: &DatabaseConnection, slug: &str) -> AppResult<IntegrationRow> {
+    row(&model(db, slug).await?)
+}
+
+pub async fn find_by_id<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<IntegrationRow> {
+    let found = integrations::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The integration #{id}")))?;
+    row(&found)
+}
+
+/// The integration's secrets, opened. Only for handing to git or an OpenTofu process.
+pub async fn open_secrets<C: ConnectionTrait>(
+    db: &C,
+    secrets: &SecretBox,
+    id: i64,
+) -> AppResult<Fields> {
+    let found = integrations::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The integration #{id}")))?;
+    match &found.secrets {
+        None => Ok(Fields::new()),
+        Some(sealed) => {
+            let json = secrets
+                .open(&purpose(&found.slug), sealed)
+                .map_err(|e| AppError::internal(format!("integration {}: {e}", found.slug)))?;
+            serde_json::from_str(&json).map_err(AppError::internal)
+        }
+    }
+}
+
+/// What refers to the integration: source code repositories and resources.
+pub async fn used_by<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<String>> {
+    let mut uses: Vec<String> = source_codes::Entity::find()
+        .filter(source_codes::Column::IntegrationId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| format!("source code {}", s.url))
+        .collect();
+    let resource_ids: Vec<i64> = resource_integrations::Entity::find()
+        .filter(resource_integrations::Column::IntegrationId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.resource_id)
+        .collect();
+    if !resource_ids.is_empty() {
+        for resource in resources::Entity::find()
+            .filter(resources::Column::Id.is_in(resource_ids))
+            .all(db)
+            .await?
+        {
+            uses.push(format!("resource {}", resource.slug));
+        }
+    }
+    Ok(uses)
+}
+
+fn checked_text(input: &IntegrationInput) -> AppResult<(String, String, String)> {
+    let slug = input.slug.trim().to_string();
+    let name = input.name.trim().to_string();
+    let description = input.description.trim().to_string();
+    validate_slug(&slug).map_err(|m| AppError::invalid("slug", m))?;
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "must not be empty"));
+    }
+    validate_text(&name, 200).map_err(|m| AppError::invalid("name", m))?;
+    validate_text(&description, 2000).map_err(|m| AppError::invalid("description", m))?;
+    Ok((slug, name, description))
+}
+
+fn field_error(e: crate::domain::integrations::FieldError) -> AppError {
+    AppError::invalid(e.field, e.message)
+}
+
+fn names(secrets: &Fields) -> String {
+    serde_json::to_string(&secrets.keys().collect::<Vec<_>>()).expect("strings serialize")
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    secret_box: &SecretBox,
+    actor: &Actor,
+    input: &IntegrationInput,
+) -> AppResult<IntegrationRow> {
+    let (slug, name, description) = checked_text(input)?;
+    let provider = Provider::parse(input.provider.trim())
+        .ok_or_else(|| AppError::invalid("provider", "choose one of the listed providers"))?;
+    let checked =
+        check_fields(provider, &input.settings, &input.secrets, &[]).map_err(field_error)?;
+    let txn = super::begin_write(db).await?;
+    if integrations::Entity::find()
+        .filter(integrations::Column::Slug.eq(&slug))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid(
+            "slug",
+            format!("an integration with the slug {slug:?} already exists"),
+        ));
+    }
+    let now = chrono::Utc::now();
+    let sealed = (!checked.secrets.is_empty()).then(|| {
+        secret_box.seal(
+            &purpose(&slug),
+            &serde_json::to_string(&checked.secrets).expect("strings serialize"),
+        )
+    });
+    let created = integrations::ActiveModel {
+        slug: Set(slug),
+        name: Set(name),
+        description: Set(description),
+        kind: Set(serde_json::to_value(provider.kind())
+            .expect("kinds serialize")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()),
+        provider: Set(provider.as_str().to_string()),
+        settings: Set(serde_json::to_string(&checked.settings).expect("strings serialize")),
+        secrets: Set(sealed),
+        secret_names: Set(names(&checked.secrets)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let after = row(&created)?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("integration.create", "integration", after.id).after(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Changes name, description and settings; secrets typed replace the stored ones (rotation),
+/// secrets left blank stay as they are.
+pub async fn update(
+    db: &DatabaseConnection,
+    secret_box: &SecretBox,
+    actor: &Actor,
+    input: &IntegrationInput,
+) -> AppResult<IntegrationRow> {
+    let (slug, name, description) = checked_text(input)?;
+    let txn = super::begin_write(db).await?;
+    let stored = model(&txn, &slug).await?;
+    let before = row(&stored)?;
+    if !input.provider.trim().is_empty() && input.provider.trim() != before.provider.as_str() {
+        return Err(AppError::invalid(
+            "provider",
+            "an integration's provider cannot change; create a new integration",
+        ));
+    }
+    let checked = check_fields(
+        before.provider,
+        &input.settings,
+        &input.secrets,
+        &before.secrets_set,
+    )
+    .map_err(field_error)?;
+    let mut secrets = open_secrets(&txn, secret_box, stored.id).await?;
+    let rotated: Vec<String> = checked.secrets.keys().cloned().collect();
+    secrets.extend(checked.secrets);
+    // Optional secrets the provider no longer knows are dropped with the rest of the form.
+    secrets.retain(|k, _| before.provider.fields().iter().any(|f| f.name == k));
+    let mut active: integrations::ActiveModel = stored.into();
+    active.name = Set(name);
+    active.description = Set(description);
+    active.settings = Set(serde_json::to_string(&checked.settings).expect("strings serialize"));
+    active.secrets = Set((!secrets.is_empty()).then(|| {
+        secret_box.seal(
+            &purpose(&slug),
+            &serde_json::to_string(&secrets).expect("strings serialize"),
+        )
+    }));
+    active.secret_names = Set(names(&secrets));
+    active.updated_at = Set(chrono::Utc::now());
+    let after = row(&active.update(&txn).await?)?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("integration.update", "integration", after.id)
+            .before(&before)
+            .after(&serde_json::json!({ "integration": &after, "secrets_rotated": rotated })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppResult<()> {
+    let txn = super::begin_write(db).await?;
+    let stored = model(&txn, slug).await?;
+    let uses = used_by(&txn, stored.id).await?;
+    if !uses.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "{} is used by {}; remove those first",
+            stored.slug,
+            uses.join(", ")
+        )));
+    }
+    let before = row(&stored)?;
+    integrations::Entity::delete_by_id(stored.id)
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("integration.delete", "integration", before.id).before(&before),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

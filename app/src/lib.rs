@@ -50,6 +50,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/demo") view=DemoSignInPage ssr=SsrMode::Async />
                     <Route path=path!("/workspaces") view=WorkspacesPage ssr=SsrMode::Async />
                     <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("/catalog/sources") view=SourcesPage ssr=SsrMode::Async />
+                    <Route path=path!("/resources") view=ResourcesPage ssr=SsrMode::Async />
+                    <Route path=path!("/resources/new") view=NewResourcePage ssr=SsrMode::Async />
+                    <Route path=path!("/resources/:slug") view=ResourcePage ssr=SsrMode::Async />
+                    <Route path=path!("/resources/:slug/edit") view=EditResourcePage ssr=SsrMode::Async />
+                    <Route path=path!("/resources/:slug/diff") view=RevisionDiffPage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/:slug") view=IntegrationPage ssr=SsrMode::Async />
                     <Route path=path!("/catalog/:key") view=TemplatePage ssr=SsrMode::Async />
                     <Route path=path!("/repositories") view=RepositoriesPage ssr=SsrMode::Async />
                     <Route path=path!("/releases") view=ReleasesPage ssr=SsrMode::Async />

@@ -72,7 +72,9 @@ fn MainNav(user: CurrentUser) -> impl IntoView {
     view! {
         <nav class="main-nav" aria-label="Main">
             <A href="/workspaces">"Workspaces"</A>
+            <A href="/resources">"Resources"</A>
             <A href="/catalog">"Catalog"</A>
+            <A href="/integrations">"Integrations"</A>
             <A href="/repositories">"Repositories"</A>
             <A href="/releases">"Releases"</A>
             {user.can_audit.then(|| view! { <A href="/audit">"Audit"</A> })}

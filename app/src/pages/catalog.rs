@@ -69,7 +69,10 @@ pub fn CatalogPage() -> impl IntoView {
     );
     view! {
         <Title text="Catalog" />
-        <PageHeader title="Catalog" subtitle="Templates backed by OpenTofu and Terraform modules, arranged as a hierarchy." />
+        <PageHeader title="Catalog" subtitle="Templates backed by OpenTofu and Terraform modules, arranged as a hierarchy.">
+            <a class="button ghost" href="/catalog/sources">"Source code"</a>
+            <a class="button primary" href="/resources/new">"New resource"</a>
+        </PageHeader>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match catalog.await {
@@ -197,6 +200,10 @@ pub fn TemplatePage() -> impl IntoView {
                                         <dt>"Description"</dt><dd>{template.description.clone()}</dd>
                                     </dl>
                                 </section>
+                                <crate::pages::sources::TemplateVersions template=template.key.clone() is_abstract=template.is_abstract can_edit />
+                                {(!template.is_abstract).then(|| view! {
+                                    <p><a class="button" href=format!("/resources/new?template={}", template.key)>"New resource from this template"</a></p>
+                                })}
                                 {can_edit.then(|| view! {
                                     <section class="card">
                                         <h2>"Change this template"</h2>

@@ -5,13 +5,21 @@ mod areas;
 mod audit;
 mod catalog;
 mod home;
+mod integrations;
 mod not_found;
+mod resources;
 mod sign_in;
+mod sources;
 
 pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage};
 pub use areas::{ReleasesPage, RepositoriesPage, WorkspacesPage};
 pub use audit::AuditPage;
 pub use catalog::{CatalogPage, TemplatePage};
 pub use home::HomePage;
+pub use integrations::{IntegrationPage, IntegrationsPage};
 pub use not_found::NotFoundPage;
+pub use resources::{
+    EditResourcePage, NewResourcePage, ResourcePage, ResourcesPage, RevisionDiffPage,
+};
 pub use sign_in::{DemoSignInPage, SignInPage};
+pub use sources::SourcesPage;

@@ -1038,6 +1038,7 @@ pub async fn act(
         if !children.is_empty() {
             let names: Vec<String> = resources::Entity::find()
                 .filter(resources::Column::Id.is_in(children))
+                .order_by_asc(resources::Column::Slug)
                 .all(&txn)
                 .await?
                 .into_iter()

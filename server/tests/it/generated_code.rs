@@ -170,3 +170,87 @@ fn generated_code_is_formatted_fetchable_and_valid_for_terraform() {
 
     let _ = std::fs::remove_dir_all(work);
 }
+
+/// Representative values for each demo template at v1.2.0 (sensitive ones are never written).
+fn demo_values(template: &str) -> BTreeMap<String, Value> {
+    let values = match template {
+        "vpc" => {
+            json!({"name": "production", "availability_zones": ["eu-west-1a", "eu-west-1b"], "tags": {"team": "platform", "cost centre": "42"}, "enable_nat_gateway": false})
+        }
+        "eks-cluster" => {
+            json!({"cluster_name": "production", "vpc_id": "vpc-0123", "node_groups": {"general": {"instance_type": "m6i.large", "min_size": 2, "max_size": 6}, "gpu": {"instance_type": "g5.xlarge", "min_size": 0, "max_size": 2}}})
+        }
+        "rds-database" => {
+            json!({"identifier": "orders", "multi_az": true, "allocated_storage": 100})
+        }
+        "alb" => {
+            json!({"name": "public", "listeners": [{"port": 443, "protocol": "HTTPS"}, {"port": 80, "protocol": "HTTP"}]})
+        }
+        "s3-bucket" => json!({"bucket_name": "acme-assets", "lifecycle_days": 30}),
+        other => panic!("no values for {other}"),
+    };
+    serde_json::from_value(values).unwrap()
+}
+
+/// Every template of the demo catalog, at its latest version: the generated files are
+/// snapshot-tested (insta), parse back as HCL, and (where terraform is installed) pass
+/// `terraform fmt -check`. The AWS provider block is included, as the demo resources use it.
+#[test]
+fn every_demo_template_generates_stable_formatted_code() {
+    use app::domain::resource_code::ProviderBlock;
+    use server::demo_modules::{files_at, MODULES, TAGS};
+    let files = files_at(TAGS.len() - 1);
+    let terraform = repo_root().join(".venv/bin/terraform");
+    let work = std::env::temp_dir().join(format!("slipway-demo-code-{}", rand::random::<u64>()));
+    for (folder, template) in MODULES {
+        let module: Vec<ModuleFile> = files
+            .iter()
+            .filter(|(path, _)| path.starts_with(&format!("{folder}/")))
+            .map(|(path, text)| ModuleFile { path, text })
+            .collect();
+        let interface = discover_interface(&module).unwrap();
+        let source = ModuleSource {
+            repository_url: "https://git.example.com/platform/terraform-modules.git".into(),
+            module_path: folder.into(),
+            git_ref: "v1.2.0".into(),
+        };
+        let providers = [ProviderBlock {
+            name: "aws".into(),
+            source: "hashicorp/aws".into(),
+            arguments: vec![("region".into(), "eu-west-1".into())],
+        }];
+        let slug = format!("demo-{template}");
+        let generated = generate(
+            &slug,
+            &source,
+            &interface,
+            &demo_values(template),
+            &providers,
+        )
+        .unwrap();
+        let again = generate(
+            &slug,
+            &source,
+            &interface,
+            &demo_values(template),
+            &providers,
+        )
+        .unwrap();
+        assert_eq!(generated, again, "{template}: same input, same bytes");
+        let dir = work.join(template);
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in &generated {
+            insta::assert_snapshot!(format!("{template}__{}", file.name), file.contents);
+            hcl::parse(&file.contents).unwrap_or_else(|e| panic!("{template}/{}: {e}", file.name));
+            std::fs::write(dir.join(file.name), &file.contents).unwrap();
+        }
+        if terraform.exists() {
+            let (ok, text) = run(&dir, &terraform, &["fmt", "-check", "-diff", "-no-color"]);
+            assert!(ok, "{template}: terraform fmt -check:\n{text}");
+        }
+    }
+    if !terraform.exists() {
+        unavailable("terraform (run scripts/setup)");
+    }
+    let _ = std::fs::remove_dir_all(work);
+}

@@ -9,5 +9,7 @@ mod authz;
 mod catalog;
 mod cli;
 mod generated_code;
+mod integrations;
 mod oidc_tokens;
+mod resources;
 mod sessions;

@@ -144,6 +144,8 @@ pub struct TestServer {
     pub base: String,
     /// SLIPWAY_DATA_DIR: git mirrors, the local provider's repositories.
     pub data_dir: PathBuf,
+    /// The context the server's requests see, for calling services directly.
+    pub ctx: app::server::AppCtx,
 }
 
 pub struct ServerOptions {
@@ -185,6 +187,7 @@ impl TestServer {
                 .await
                 .expect("demo seed");
         }
+        let ctx = state.ctx.clone();
         let app = server::router::router(state);
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -192,6 +195,7 @@ impl TestServer {
         TestServer {
             base,
             data_dir: db.dir.clone(),
+            ctx,
         }
     }
 

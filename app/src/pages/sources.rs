@@ -1,0 +1,242 @@
+//! Source code: the module repositories Slipway mirrors (tags, branches, module folders), and a
+//! template's versions with the interface discovered at each.
+
+use crate::api::sources::{
+    get_sources, get_template_versions, CreateSource, CreateVersion, DeleteSource, DeleteVersion,
+    RefreshSource, SourceCodeRow, VersionRow,
+};
+use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::domain::variable_types::TypeConstraint;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn SourceCard(
+    source: SourceCodeRow,
+    can_change: bool,
+    refresh: ServerAction<RefreshSource>,
+    delete: ServerAction<DeleteSource>,
+) -> impl IntoView {
+    let listing = source.listing.clone();
+    view! {
+        <section class="card source-card">
+            <header class="source-head">
+                <div>
+                    <h2><code>{source.url.clone()}</code></h2>
+                    <p class="muted">
+                        {format!("Through {} · ", source.integration)}
+                        {source.refreshed_at.clone().map(|t| format!("fetched {t}")).unwrap_or_else(|| "never fetched".into())}
+                        {listing.default_branch.clone().map(|b| format!(" · default branch {b}"))}
+                    </p>
+                    {(!source.description.is_empty()).then(|| view! { <p>{source.description.clone()}</p> })}
+                </div>
+                {can_change.then(|| view! {
+                    <div class="button-row">
+                        <ActionForm action=refresh>
+                            <input type="hidden" name="id" value=source.id.to_string() />
+                            <button type="submit" class="button small">"Fetch now"</button>
+                        </ActionForm>
+                        <ActionForm action=delete>
+                            <input type="hidden" name="id" value=source.id.to_string() />
+                            <button type="submit" class="button small ghost danger">"Remove"</button>
+                        </ActionForm>
+                    </div>
+                })}
+            </header>
+            {source.last_error.clone().map(|e| view! { <p class="form-error" role="alert">{format!("The last fetch failed: {e}")}</p> })}
+            <dl class="facts">
+                <dt>"Modules"</dt>
+                <dd>{listing.modules.iter().map(|m| view! { <span class="badge module">{if m.is_empty() { "/".to_string() } else { format!("{m}/") }}</span> }).collect_view()}</dd>
+                <dt>"Tags"</dt>
+                <dd>{listing.tags.iter().map(|t| view! { <span class="badge tag">{t.clone()}</span> }).collect_view()}</dd>
+                <dt>"Branches"</dt>
+                <dd>{listing.branches.iter().map(|b| view! { <span class="badge">{b.clone()}</span> }).collect_view()}</dd>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+pub fn SourcesPage() -> impl IntoView {
+    let create = ServerAction::<CreateSource>::new();
+    let refresh = ServerAction::<RefreshSource>::new();
+    let delete = ServerAction::<DeleteSource>::new();
+    let listed = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                refresh.version().get(),
+                delete.version().get(),
+            )
+        },
+        |_| get_sources(),
+    );
+    view! {
+        <Title text="Source code" />
+        <PageHeader title="Source code" subtitle="Git repositories of OpenTofu and Terraform modules. Slipway keeps a mirror of each and reads modules from it.">
+            <a class="button ghost" href="/catalog">"Templates"</a>
+        </PageHeader>
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match listed.await {
+                    Ok(data) => view! {
+                        {data.sources.is_empty().then(|| view! {
+                            <EmptyState title="No source code yet"><p>"Register a repository of modules below."</p></EmptyState>
+                        })}
+                        {data.sources.into_iter().map(|source| view! { <SourceCard source can_change=data.can_create refresh delete /> }).collect_view()}
+                        <FormError result=refresh.value().into() />
+                        <FormError result=delete.value().into() />
+                        {data.can_create.then(|| view! {
+                            <section class="card">
+                                <h2>"Register a repository"</h2>
+                                <ActionForm action=create attr:class="binding-form">
+                                    <label class="grow"><span>"Repository URL"</span><input type="text" name="source[url]" required placeholder="https://github.com/acme/terraform-modules.git" /></label>
+                                    <label>
+                                        <span>"Git integration"</span>
+                                        <select name="source[integration]">
+                                            {data.git_integrations.iter().map(|i| view! { <option value=i.slug.clone()>{format!("{} ({})", i.name, i.provider)}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label class="grow"><span>"Description"</span><input type="text" name="source[description]" /></label>
+                                    <button type="submit" class="button primary">{move || if create.pending().get() { "Fetching…" } else { "Register" }}</button>
+                                </ActionForm>
+                                <FormError result=create.value().into() />
+                            </section>
+                        })}
+                    }
+                    .into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// One version's variables and outputs as a compact table.
+#[component]
+fn Interface(version: VersionRow) -> impl IntoView {
+    view! {
+        <div class="table-wrap flat">
+            <table class="table">
+                <thead><tr><th scope="col">"Variable"</th><th scope="col">"Type"</th><th scope="col">"Default"</th><th scope="col">"Description and rules"</th></tr></thead>
+                <tbody>
+                    {version.interface.variables.into_iter().map(|v| {
+                        let type_text = v.type_expr.clone().unwrap_or_else(|| "any".into());
+                        let described = TypeConstraint::parse(v.type_expr.as_deref()).map(|t| t.describe()).unwrap_or_default();
+                        view! {
+                            <tr>
+                                <td>
+                                    <code>{v.name.clone()}</code>
+                                    {v.is_required().then(|| view! { " " <span class="badge required">"required"</span> })}
+                                    {v.sensitive.then(|| view! { " " <span class="badge sensitive">"sensitive"</span> })}
+                                </td>
+                                <td><code title=described>{type_text}</code></td>
+                                <td><code>{v.default.as_ref().map(|d| d.to_string()).unwrap_or_default()}</code></td>
+                                <td>
+                                    {v.description.clone()}
+                                    {v.validations.iter().map(|r| view! { <p class="hint rule"><code>{r.condition.clone()}</code>" — "{r.error_message.clone()}</p> }).collect_view()}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <p class="muted">"Outputs: "{version.interface.outputs.iter().map(|o| view! { <code class="output">{o.name.clone()}</code>" " }).collect_view()}</p>
+    }
+}
+
+/// A template's source code versions, and (for members) the form that adds one.
+#[component]
+pub fn TemplateVersions(template: String, is_abstract: bool, can_edit: bool) -> impl IntoView {
+    let create = ServerAction::<CreateVersion>::new();
+    let delete = ServerAction::<DeleteVersion>::new();
+    let key = template.clone();
+    let versions = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        move |_| get_template_versions(key.clone()),
+    );
+    let sources = Resource::new(|| (), |_| get_sources());
+    let template = StoredValue::new(template);
+    if is_abstract {
+        return view! {
+            <section class="card">
+                <h2>"Source code versions"</h2>
+                <p class="muted">"Abstract templates group others; only concrete templates have source code."</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <section class="card">
+            <h2>"Source code versions"</h2>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match versions.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No version yet: add the module this template is built from."</p> }.into_any(),
+                        Ok(list) => list.into_iter().map(|v| {
+                            let id = v.id;
+                            let title = format!("{} · {}", v.git_ref, if v.module_path.is_empty() { "/".to_string() } else { format!("{}/", v.module_path) });
+                            let meta = format!("{} · commit {} · {} variables, {} outputs · {} resources", v.source_url, v.commit.chars().take(12).collect::<String>(), v.interface.variables.len(), v.interface.outputs.len(), v.resources);
+                            view! {
+                                <details class="version">
+                                    <summary><strong>{title}</strong><span class="muted">{meta}</span></summary>
+                                    <Interface version=v.clone() />
+                                    {can_edit.then(|| view! {
+                                        <ActionForm action=delete>
+                                            <input type="hidden" name="id" value=id.to_string() />
+                                            <button type="submit" class="button small ghost danger">"Delete this version"</button>
+                                        </ActionForm>
+                                    })}
+                                </details>
+                            }
+                        }).collect_view().into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <FormError result=delete.value().into() />
+            {can_edit.then(|| view! {
+                <h3>"Add a version"</h3>
+                <Transition fallback=|| view! { <Loading /> }>
+                    {move || Suspend::new(async move {
+                        let template = template.get_value();
+                        match sources.await {
+                            Ok(data) if data.sources.is_empty() => view! { <p class="muted">"Register a "<a href="/catalog/sources">"source code repository"</a>" first."</p> }.into_any(),
+                            Ok(data) => {
+                                let refs: Vec<String> = data.sources.iter().flat_map(|s| s.listing.tags.iter().chain(s.listing.branches.iter()).cloned()).collect();
+                                let modules: Vec<String> = data.sources.iter().flat_map(|s| s.listing.modules.iter().cloned()).collect();
+                                view! {
+                                    <ActionForm action=create attr:class="binding-form">
+                                        <input type="hidden" name="version[template]" value=template />
+                                        <label>
+                                            <span>"Repository"</span>
+                                            <select name="version[source_id]">
+                                                {data.sources.iter().map(|s| view! { <option value=s.id.to_string()>{s.url.clone()}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>
+                                            <span>"Tag or branch"</span>
+                                            <input type="text" name="version[git_ref]" required list="version-refs" placeholder="v1.2.0" />
+                                            <datalist id="version-refs">{refs.into_iter().map(|r| view! { <option value=r /> }).collect_view()}</datalist>
+                                        </label>
+                                        <label>
+                                            <span>"Module folder"</span>
+                                            <input type="text" name="version[module_path]" list="version-modules" placeholder="aws-vpc" />
+                                            <datalist id="version-modules">{modules.into_iter().map(|m| view! { <option value=m /> }).collect_view()}</datalist>
+                                        </label>
+                                        <button type="submit" class="button primary">{move || if create.pending().get() { "Reading the module…" } else { "Add version" }}</button>
+                                    </ActionForm>
+                                    <FormError result=create.value().into() />
+                                }
+                                .into_any()
+                            }
+                            Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            })}
+        </section>
+    }
+    .into_any()
+}

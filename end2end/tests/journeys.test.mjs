@@ -153,3 +153,93 @@ test('a user signs in through the OIDC provider', async () => {
   assert.ok(await page.locator('#main').getByText('grace@example.com').isVisible());
   await shot(page, '10-oidc-home');
 });
+
+test('a developer creates a resource through the generated form, reads its code, edits it and compares revisions', async () => {
+  const page = await env.page();
+  await demoSignIn(page, 'Devon Developer');
+  const nav = page.getByRole('navigation', { name: 'Main' });
+
+  // The template tree, then one template's versions with the interface discovered at each tag.
+  await nav.getByRole('link', { name: 'Catalog' }).click();
+  await page.waitForURL(`${env.base}/catalog`);
+  await page.getByRole('img', { name: 'Template hierarchy' }).waitFor();
+  await shot(page, '11-catalog-tree');
+  await page.getByRole('link', { name: 'S3 Bucket' }).click();
+  await page.waitForURL(`${env.base}/catalog/s3-bucket`);
+  await page.getByText('v1.2.0 · aws-s3/').waitFor();
+  await page.getByText('v1.2.0 · aws-s3/').click();
+  await page.getByRole('cell', { name: /lifecycle_days/ }).first().waitFor();
+  await shot(page, '12-template-versions');
+
+  // The resources list, then the form generated from the module's variables.
+  await nav.getByRole('link', { name: 'Resources' }).click();
+  await page.waitForURL(`${env.base}/resources`);
+  await page.getByRole('link', { name: 'Production VPC' }).waitFor();
+  await shot(page, '13-resources');
+  await page.getByRole('link', { name: 'New resource' }).click();
+  await page.getByRole('link', { name: 'S3 Bucket' }).click();
+  await page.waitForURL(/template=s3-bucket/);
+  await page.locator('[data-variable="bucket_name"]').waitFor();
+  await hydrated(page);
+  await page.getByLabel('Name', { exact: true }).fill('Archive');
+  await page.getByLabel('Slug (folder and module name)').fill('archive-bucket');
+  await page.getByLabel(/^bucket_name/).fill('acme-archive');
+  await page.getByLabel(/^lifecycle_days/).fill('ninety');
+  await page.getByRole('button', { name: 'Create resource' }).click();
+  const fieldError = page.locator('[data-variable="lifecycle_days"] .field-error');
+  await fieldError.waitFor();
+  assert.equal(await fieldError.innerText(), 'lifecycle_days must be a number, not "ninety"');
+  assert.equal(await page.getByLabel(/^lifecycle_days/).getAttribute('aria-invalid'), 'true');
+  await shot(page, '14-resource-form-error');
+
+  await page.getByLabel(/^lifecycle_days/).fill('30');
+  await page.getByRole('button', { name: 'Create resource' }).click();
+  await page.waitForURL(`${env.base}/resources/archive-bucket`);
+  await page.getByRole('heading', { name: 'Archive' }).waitFor();
+  await shot(page, '15-resource-overview');
+
+  // The generated code.
+  await page.getByRole('link', { name: /^Code/ }).click();
+  await page.waitForURL(/tab=code/);
+  await page.getByText('module "archive-bucket" {').waitFor();
+  assert.ok(await page.getByText('lifecycle_days = 30').isVisible() || (await page.locator('.code-file').count()) >= 3);
+  await shot(page, '16-resource-code');
+
+  // Edit: a new revision; then compare the two.
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.waitForURL(`${env.base}/resources/archive-bucket/edit`);
+  await page.locator('[data-variable="bucket_name"]').waitFor();
+  await hydrated(page);
+  await page.getByLabel(/^bucket_name/).fill('acme-archive-eu');
+  await page.getByRole('button', { name: 'Save new revision' }).click();
+  await page.waitForURL(`${env.base}/resources/archive-bucket`);
+  await page.getByRole('link', { name: 'Revisions (2)' }).click();
+  await page.getByRole('link', { name: 'Compare with 1' }).click();
+  await page.waitForURL(/diff\?from=1&to=2/);
+  await page.getByRole('heading', { name: 'Revision 1 → 2' }).waitFor();
+  await page.locator('.line.added', { hasText: 'acme-archive-eu' }).first().waitFor();
+  await page.getByRole('cell', { name: 'bucket_name' }).waitFor();
+  await shot(page, '17-revision-diff');
+});
+
+test('an admin manages an integration whose secret is write-only', async () => {
+  const page = await env.page();
+  await demoSignIn(page, 'Ada Admin');
+  await page.goto(`${env.base}/integrations`);
+  await page.getByRole('link', { name: 'AWS Production' }).waitFor();
+  await hydrated(page);
+  await shot(page, '18-integrations');
+  await page.getByRole('link', { name: 'Local Git' }).click();
+  await page.waitForURL(`${env.base}/integrations/local-git`);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await page.getByRole('status').filter({ hasText: 'Local repositories under' }).waitFor();
+  await shot(page, '19-integration-test');
+  await page.goto(`${env.base}/integrations/aws-production`);
+  await page.getByRole('heading', { name: 'Change settings or rotate secrets' }).waitFor();
+  const secret = page.locator('input[name="input[secrets][secret_access_key]"]');
+  assert.equal(await secret.inputValue(), '', 'a stored secret is never sent back to the browser');
+  assert.ok(!(await page.content()).includes('wJalrXUtnFEMI'), 'nor anywhere in the page');
+  await shot(page, '20-integration-edit');
+});

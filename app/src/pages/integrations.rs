@@ -141,13 +141,13 @@ pub fn IntegrationsPage() -> impl IntoView {
                                             }).collect_view()}
                                         </select>
                                     </label>
-                                    <ActionForm action=create attr:class="binding-form">
+                                    <ActionForm action=create attr:class="settings-form">
                                         <input type="hidden" name="input[provider]" value=move || provider.get().as_str() />
                                         <label><span>"Slug"</span><input type="text" name="input[slug]" required placeholder="aws-production" /></label>
                                         <label><span>"Name"</span><input type="text" name="input[name]" required placeholder="AWS Production" /></label>
                                         <label class="grow"><span>"Description"</span><input type="text" name="input[description]" /></label>
                                         {move || view! { <ProviderFields provider=provider.get() current=None result /> }}
-                                        <button type="submit" class="button primary">"Add integration"</button>
+                                        <div class="form-actions"><button type="submit" class="button primary">"Add integration"</button></div>
                                     </ActionForm>
                                     <FormError result />
                                 </section>
@@ -229,13 +229,13 @@ pub fn IntegrationPage() -> impl IntoView {
                             {detail.can_edit.then(move || { let current = Some(i.clone()); let slug = i.slug.clone(); view! {
                                 <section class="card">
                                     <h2>"Change settings or rotate secrets"</h2>
-                                    <ActionForm action=update attr:class="binding-form">
+                                    <ActionForm action=update attr:class="settings-form">
                                         <input type="hidden" name="input[slug]" value=i.slug.clone() />
                                         <input type="hidden" name="input[provider]" value=i.provider.as_str() />
                                         <label><span>"Name"</span><input type="text" name="input[name]" required value=i.name.clone() /></label>
                                         <label class="grow"><span>"Description"</span><input type="text" name="input[description]" value=i.description.clone() /></label>
                                         <ProviderFields provider=i.provider current result />
-                                        <button type="submit" class="button primary">"Save"</button>
+                                        <div class="form-actions"><button type="submit" class="button primary">"Save"</button></div>
                                     </ActionForm>
                                     {move || matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="form-ok" role="status">"Saved."</p> })}
                                     <FormError result />

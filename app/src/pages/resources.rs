@@ -266,7 +266,7 @@ fn ResourceFields(
                 <span>"Source code version"</span>
                 <select name="input[version_id]" on:change=move |ev| version.set(event_target_value(&ev).parse().unwrap_or_default())>
                     {form.versions.iter().map(|v| {
-                        let label = format!("{} · {} ({} variables)", v.git_ref, if v.module_path.is_empty() { "/" } else { &v.module_path }, v.interface.variables.len());
+                        let label = format!("{} — {}", v.git_ref, if v.module_path.is_empty() { "/" } else { &v.module_path });
                         view! { <option value=v.id.to_string() selected=v.id == initial_version>{label}</option> }
                     }).collect_view()}
                 </select>
@@ -303,6 +303,25 @@ fn ResourceFields(
         </fieldset>
         <h3>"Variables"</h3>
         <div class="variables">{variables}</div>
+    }
+}
+
+/// Under the form: what went wrong, unless the message already stands beside its field.
+#[component]
+fn FormSummary(result: Signal<Option<Result<ResourceListRow, AppError>>>) -> impl IntoView {
+    const INLINE: [&str; 5] = ["name", "slug", "version_id", "parents", "integrations"];
+    move || match result.get() {
+        Some(Err(AppError::Invalid { field, .. }))
+            if field.starts_with("values.") || INLINE.contains(&field.as_str()) =>
+        {
+            Some(
+                view! { <p class="form-error" role="alert">"Nothing was saved: fix the field marked above and submit again."</p> },
+            )
+        }
+        Some(Err(error)) => {
+            Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+        }
+        _ => None,
     }
 }
 
@@ -368,7 +387,7 @@ pub fn NewResourcePage() -> impl IntoView {
                                                 <button type="submit" class="button primary">"Create resource"</button>
                                             </div>
                                         </ActionForm>
-                                        <FormError result />
+                                        <FormSummary result />
                                     }
                                     .into_any()
                                 }}
@@ -407,7 +426,7 @@ pub fn EditResourcePage() -> impl IntoView {
                                     <button type="submit" class="button primary">"Save new revision"</button>
                                 </div>
                             </ActionForm>
-                            <FormError result />
+                            <FormSummary result />
                         </section>
                     }
                     .into_any(),

@@ -131,7 +131,7 @@ fn Interface(version: VersionRow) -> impl IntoView {
                                     {v.sensitive.then(|| view! { " " <span class="badge sensitive">"sensitive"</span> })}
                                 </td>
                                 <td><code title=described>{type_text}</code></td>
-                                <td><code>{v.default.as_ref().map(|d| d.to_string()).unwrap_or_default()}</code></td>
+                                <td>{v.default.as_ref().map(|d| view! { <code>{d.to_string()}</code> })}</td>
                                 <td>
                                     {v.description.clone()}
                                     {v.validations.iter().map(|r| view! { <p class="hint rule"><code>{r.condition.clone()}</code>" — "{r.error_message.clone()}</p> }).collect_view()}

@@ -310,18 +310,17 @@ fn ResourceFields(
 #[component]
 fn FormSummary(result: Signal<Option<Result<ResourceListRow, AppError>>>) -> impl IntoView {
     const INLINE: [&str; 5] = ["name", "slug", "version_id", "parents", "integrations"];
-    move || match result.get() {
-        Some(Err(AppError::Invalid { field, .. }))
-            if field.starts_with("values.") || INLINE.contains(&field.as_str()) =>
-        {
-            Some(
-                view! { <p class="form-error" role="alert">"Nothing was saved: fix the field marked above and submit again."</p> },
-            )
-        }
-        Some(Err(error)) => {
-            Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> })
-        }
-        _ => None,
+    move || {
+        let message = match result.get() {
+            Some(Err(AppError::Invalid { field, .. }))
+                if field.starts_with("values.") || INLINE.contains(&field.as_str()) =>
+            {
+                "Nothing was saved: fix the field marked above and submit again.".to_string()
+            }
+            Some(Err(error)) => error.to_string(),
+            _ => return None,
+        };
+        Some(view! { <p class="form-error" role="alert">{message}</p> })
     }
 }
 

@@ -8,6 +8,7 @@ mod m20261123_000002_audit;
 mod m20261123_000003_sessions;
 mod m20261123_000004_templates;
 mod m20261123_000005_sources_and_resources;
+mod m20261123_000006_jobs_and_executors;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_sessions::Migration),
             Box::new(m20261123_000004_templates::Migration),
             Box::new(m20261123_000005_sources_and_resources::Migration),
+            Box::new(m20261123_000006_jobs_and_executors::Migration),
         ]
     }
 }

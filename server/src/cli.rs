@@ -190,6 +190,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
             }
+            crate::jobs::Worker::new(state.ctx.clone(), &config).spawn();
             let app = router::router(state);
             let listener = tokio::net::TcpListener::bind(addr)
                 .await

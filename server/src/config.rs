@@ -14,6 +14,10 @@ pub struct Config {
     pub secret_key: SecretKey,
     pub admins: Vec<String>,
     pub site_root: PathBuf,
+    /// The OpenTofu and Terraform programs executor runs use (default: `tofu` and `terraform`
+    /// looked up on PATH when a run starts).
+    pub tofu_bin: Option<PathBuf>,
+    pub terraform_bin: Option<PathBuf>,
     pub github: Option<GitHubSettings>,
     pub microsoft: Option<OidcSettings>,
     pub oidc: Option<OidcSettings>,
@@ -229,7 +233,22 @@ impl Config {
                 .or_else(|| std::env::var("LEPTOS_SITE_ROOT").ok())
                 .unwrap_or_else(|| "target/site".into()),
         );
+        let program = |key: &str| -> Result<Option<PathBuf>, ConfigError> {
+            match sources.get(key) {
+                None => Ok(None),
+                Some(value) => {
+                    let path = PathBuf::from(value);
+                    if path.is_absolute() {
+                        Ok(Some(path))
+                    } else {
+                        Err(problem(key, "must be an absolute path to the program"))
+                    }
+                }
+            }
+        };
         Ok(Config {
+            tofu_bin: program("SLIPWAY_TOFU_BIN")?,
+            terraform_bin: program("SLIPWAY_TERRAFORM_BIN")?,
             github: github_settings(sources)?,
             microsoft: microsoft_settings(sources)?,
             oidc: oidc_settings(sources)?,

@@ -2,6 +2,7 @@
 //! of the portal can be tried without an identity provider. Seeding is idempotent.
 
 use app::api::admin::NewBinding;
+use app::api::executors::ExecutorInput;
 use app::api::integrations::IntegrationInput;
 use app::api::resources::ResourceInput;
 use app::api::sources::{NewSource, NewVersion};
@@ -378,5 +379,22 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, actor: &Actor) -> AppResult
     ] {
         resources::create(ctx, actor, &input).await?;
     }
+    app::server::executors::save(
+        &ctx.db,
+        actor,
+        &ExecutorInput {
+            slug: "scratch-network".into(),
+            name: "Scratch network plan".into(),
+            description: "Plans a throwaway VPC layout from the demo modules".into(),
+            runtime: "terraform".into(),
+            command: "-var name=scratch -var 'availability_zones=[\"us-east-1a\",\"us-east-1b\",\"us-east-1c\"]'".into(),
+            source_id: source.id.to_string(),
+            git_ref: "v1.2.0".into(),
+            module_path: "aws-vpc".into(),
+            integrations: fields(&[("aws-production", "on")]),
+        },
+        true,
+    )
+    .await?;
     Ok(())
 }

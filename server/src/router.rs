@@ -80,6 +80,7 @@ pub fn state(
             repos: Arc::new(crate::adapters::git_sources::GitSources::new(
                 &config.data_dir,
             )),
+            jobs_wake: Arc::new(tokio::sync::Notify::new()),
             portal: Arc::new(PortalSettings {
                 demo,
                 sign_in_methods,

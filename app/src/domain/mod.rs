@@ -2,6 +2,7 @@
 //! browser bundle, and where most unit tests live.
 
 pub mod audit;
+pub mod executors;
 pub mod hcl;
 pub mod integrations;
 pub mod modules;

@@ -6,7 +6,9 @@ pub mod audit;
 pub mod catalog;
 pub mod directory;
 pub mod entities;
+pub mod executors;
 pub mod integrations;
+pub mod jobs;
 pub mod modules;
 pub mod ports;
 pub mod request;
@@ -26,6 +28,8 @@ pub struct AppCtx {
     pub secrets: secrets::SecretBox,
     /// Source repositories: mirrors, module files, connection tests.
     pub repos: Arc<dyn ports::SourceRepos>,
+    /// Wakes this replica's job worker when a job is queued (others find it on their next poll).
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Settings the portal's pages and server functions read; built by the server from its config.

@@ -37,6 +37,15 @@ pub trait SourceRepos: Send + Sync {
         module_path: &str,
     ) -> Result<ModuleSnapshot, AppError>;
 
+    /// Writes the whole tree at a tag or branch into `dest` (an empty folder), so a module can
+    /// use its repository's local child modules; returns the commit.
+    async fn export(
+        &self,
+        access: &RepoAccess,
+        git_ref: &str,
+        dest: &std::path::Path,
+    ) -> Result<String, AppError>;
+
     /// Checks that a git integration's credentials work; the text says as whom, or why not.
     async fn test_connection(
         &self,

@@ -311,6 +311,28 @@ impl GitSources {
     }
 }
 
+/// The commit a tag or branch names in the mirror.
+fn resolve<'r>(repo: &'r Repository, git_ref: &str) -> Result<git2::Commit<'r>, AppError> {
+    let object = [
+        format!("refs/tags/{git_ref}"),
+        format!("refs/heads/{git_ref}"),
+    ]
+    .iter()
+    .find_map(|name| repo.revparse_single(name).ok())
+    .ok_or_else(|| {
+        AppError::invalid(
+            "git_ref",
+            format!("the repository has no tag or branch {git_ref:?}"),
+        )
+    })?;
+    object.peel_to_commit().map_err(|e| {
+        AppError::invalid(
+            "git_ref",
+            format!("{git_ref:?} is not a commit: {}", e.message()),
+        )
+    })
+}
+
 /// Sort key that puts versions (v1.2.3, 1.2) in numeric order; other names sort below them.
 fn version_key(tag: &str) -> (bool, Vec<u64>) {
     let core = tag.strip_prefix('v').unwrap_or(tag);
@@ -405,6 +427,60 @@ impl SourceRepos for GitSources {
         tokio::task::spawn_blocking(move || {
             let repo = Repository::open_bare(&mirror).map_err(AppError::internal)?;
             Self::read_blocking(&repo, &git_ref, &module_path)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    async fn export(
+        &self,
+        access: &RepoAccess,
+        git_ref: &str,
+        dest: &Path,
+    ) -> Result<String, AppError> {
+        let (mirror, _) = self.refreshed(access).await?;
+        let git_ref = git_ref.to_string();
+        let dest = dest.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let repo = Repository::open_bare(&mirror).map_err(AppError::internal)?;
+            let commit = resolve(&repo, &git_ref)?;
+            let tree = commit.tree().map_err(AppError::internal)?;
+            let mut failure = None;
+            tree.walk(TreeWalkMode::PreOrder, |folder, entry| {
+                let Some(name) = entry.name() else {
+                    return TreeWalkResult::Skip;
+                };
+                // Tree entries never hold '/' or '..' (git refuses them), so paths stay in dest.
+                if name == ".." || name == "." || name.contains('/') {
+                    return TreeWalkResult::Skip;
+                }
+                let path = dest.join(folder).join(name);
+                let written = match entry.kind() {
+                    Some(ObjectType::Tree) => {
+                        std::fs::create_dir_all(&path).map_err(|e| e.to_string())
+                    }
+                    Some(ObjectType::Blob) => entry
+                        .to_object(&repo)
+                        .and_then(|o| o.peel_to_blob())
+                        .map_err(|e| e.message().to_string())
+                        .and_then(|blob| {
+                            std::fs::write(&path, blob.content()).map_err(|e| e.to_string())
+                        }),
+                    _ => Ok(()),
+                };
+                match written {
+                    Ok(()) => TreeWalkResult::Ok,
+                    Err(e) => {
+                        failure = Some(format!("{}: {e}", path.display()));
+                        TreeWalkResult::Abort
+                    }
+                }
+            })
+            .ok();
+            match failure {
+                Some(e) => Err(AppError::internal(e)),
+                None => Ok(commit.id().to_string()),
+            }
         })
         .await
         .map_err(AppError::internal)?

@@ -8,6 +8,7 @@ mod auth;
 mod authz;
 mod catalog;
 mod cli;
+mod executors;
 mod generated_code;
 mod integrations;
 mod oidc_tokens;

@@ -165,6 +165,7 @@ db_test! {
             &db,
             ServerOptions {
                 demo: false,
+                worker: false,
                 settings: vec![
                     ("SLIPWAY_OIDC_ISSUER", base.clone()),
                     ("SLIPWAY_OIDC_CLIENT_ID", "slipway".into()),

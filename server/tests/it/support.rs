@@ -146,11 +146,14 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     /// The context the server's requests see, for calling services directly.
     pub ctx: app::server::AppCtx,
+    pub config: Config,
 }
 
 pub struct ServerOptions {
     pub demo: bool,
     pub settings: Vec<(&'static str, String)>,
+    /// Run a job worker beside the server.
+    pub worker: bool,
 }
 
 impl Default for ServerOptions {
@@ -158,6 +161,7 @@ impl Default for ServerOptions {
         ServerOptions {
             demo: true,
             settings: Vec::new(),
+            worker: false,
         }
     }
 }
@@ -188,6 +192,9 @@ impl TestServer {
                 .expect("demo seed");
         }
         let ctx = state.ctx.clone();
+        if options.worker {
+            server::jobs::Worker::new(ctx.clone(), &config).spawn();
+        }
         let app = server::router::router(state);
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -196,6 +203,7 @@ impl TestServer {
             base,
             data_dir: db.dir.clone(),
             ctx,
+            config,
         }
     }
 

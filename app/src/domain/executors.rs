@@ -1,0 +1,193 @@
+//! Executors: which runtime runs them, how their command line is split into arguments (each
+//! one handed to the process as an argv element, never to a shell), and how long a failed job
+//! waits before its next attempt.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Runtime {
+    Opentofu,
+    Terraform,
+}
+
+impl Runtime {
+    pub fn parse(value: &str) -> Option<Runtime> {
+        match value {
+            "opentofu" => Some(Runtime::Opentofu),
+            "terraform" => Some(Runtime::Terraform),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Opentofu => "opentofu",
+            Runtime::Terraform => "terraform",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Runtime::Opentofu => "OpenTofu",
+            Runtime::Terraform => "Terraform",
+        }
+    }
+
+    /// The program looked up on PATH.
+    pub fn program(self) -> &'static str {
+        match self {
+            Runtime::Opentofu => "tofu",
+            Runtime::Terraform => "terraform",
+        }
+    }
+}
+
+/// What a run does after `init`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunAction {
+    Plan,
+    Apply,
+}
+
+impl RunAction {
+    pub fn parse(value: &str) -> Option<RunAction> {
+        match value {
+            "plan" => Some(RunAction::Plan),
+            "apply" => Some(RunAction::Apply),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunAction::Plan => "plan",
+            RunAction::Apply => "apply",
+        }
+    }
+}
+
+/// Splits a command line the way a POSIX shell splits words (spaces, single and double quotes,
+/// backslash escapes) and does nothing else: no variables, globs, pipes or `;`. Those characters
+/// stay literal parts of the arguments.
+pub fn split_arguments(text: &str) -> Result<Vec<String>, String> {
+    let mut args = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut chars = text.chars().enumerate().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\0' | '\n' | '\r' => {
+                return Err(format!(
+                    "column {}: line breaks and NUL are not allowed",
+                    at + 1
+                ));
+            }
+            ' ' | '\t' => {
+                if in_word {
+                    args.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some((_, '\'')) => break,
+                        Some((_, ch)) => current.push(ch),
+                        None => return Err(format!("column {}: unclosed single quote", at + 1)),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some((_, '"')) => break,
+                        Some((_, '\\')) => match chars.next() {
+                            Some((_, ch)) => current.push(ch),
+                            None => {
+                                return Err(format!("column {}: unclosed double quote", at + 1))
+                            }
+                        },
+                        Some((_, ch)) => current.push(ch),
+                        None => return Err(format!("column {}: unclosed double quote", at + 1)),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some((_, ch)) => current.push(ch),
+                    None => {
+                        return Err(format!("column {}: a lone backslash ends the line", at + 1))
+                    }
+                }
+            }
+            other => {
+                in_word = true;
+                current.push(other);
+            }
+        }
+    }
+    if in_word {
+        args.push(current);
+    }
+    if args.len() > 64 {
+        return Err("at most 64 arguments".into());
+    }
+    if let Some(long) = args.iter().find(|a| a.len() > 1024) {
+        return Err(format!(
+            "{:.20}…: an argument may be at most 1024 characters",
+            long
+        ));
+    }
+    Ok(args)
+}
+
+/// Seconds before attempt `attempt + 1` of a job whose attempt `attempt` failed: 5 s doubling,
+/// capped at 10 minutes.
+pub fn backoff_seconds(attempt: i32) -> i64 {
+    let exponent = attempt.clamp(1, 16) - 1;
+    (5i64 << exponent).min(600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_split_like_words_and_nothing_more() {
+        assert_eq!(
+            split_arguments("-var-file=environments/dev/eu-west-1.tfvars -var 'name=a b'").unwrap(),
+            vec![
+                "-var-file=environments/dev/eu-west-1.tfvars",
+                "-var",
+                "name=a b"
+            ]
+        );
+        assert_eq!(
+            split_arguments("; rm -rf / $(id) `id` | cat").unwrap(),
+            vec![";", "rm", "-rf", "/", "$(id)", "`id`", "|", "cat"]
+        );
+        assert_eq!(
+            split_arguments(r#"-var "x=\"q\"""#).unwrap(),
+            vec!["-var", "x=\"q\""]
+        );
+        assert_eq!(split_arguments("  ").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            split_arguments("-var 'x").unwrap_err(),
+            "column 6: unclosed single quote"
+        );
+        assert!(split_arguments("a\nb").is_err());
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(
+            (1..=9).map(backoff_seconds).collect::<Vec<_>>(),
+            vec![5, 10, 20, 40, 80, 160, 320, 600, 600]
+        );
+    }
+}

@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "executors")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub runtime: String,
+    /// JSON list of arguments.
+    pub arguments: String,
+    pub source_code_id: i64,
+    pub git_ref: String,
+    pub module_path: String,
+    pub state: String,
+    pub status: String,
+    /// Sealed state file.
+    pub tf_state: Option<String>,
+    pub outputs: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,585 @@
+//! Executor services: the executor rows, queuing a run (the job, the run row and the audit
+//! event commit together), reading a run's log, and recording a run's end (job, run, executor,
+//! sealed state file and audit event in one transaction).
+
+use super::audit::{self, Change};
+use super::entities::{
+    executor_integrations, executor_runs, executors, integrations, jobs as job_rows, source_codes,
+};
+use super::jobs::{self, Outcome};
+use super::secrets::SecretBox;
+use super::Actor;
+use crate::api::executors::{
+    ExecutorDetail, ExecutorInput, ExecutorRow, ExecutorsView, RunLog, RunRow,
+};
+use crate::api::sources::IntegrationChoice;
+use crate::domain::executors::{split_arguments, RunAction, Runtime};
+use crate::domain::names::{validate_slug, validate_text};
+use crate::domain::resource_code::{validate_git_ref, validate_module_path};
+use crate::domain::resources::{ResourceState, ResourceStatus};
+use crate::error::{AppError, AppResult};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use std::collections::BTreeMap;
+
+/// The job kind of an executor run.
+pub const RUN_JOB: &str = "executor.run";
+/// Attempts per run: a run that fails for a retryable reason (the repository unreachable, the
+/// worker stopped) is tried again with backoff; a failed plan or apply is not.
+pub const RUN_ATTEMPTS: i32 = 3;
+
+fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn tf_state_purpose(slug: &str) -> String {
+    format!("executor:{slug}:tfstate")
+}
+
+/// Joins arguments back into one line the splitter reads the same way.
+fn command_line(arguments: &[String]) -> String {
+    arguments
+        .iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_=./:,@+".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn row<C: ConnectionTrait>(db: &C, model: &executors::Model) -> AppResult<ExecutorRow> {
+    let source = source_codes::Entity::find_by_id(model.source_code_id)
+        .one(db)
+        .await?
+        .map(|s| s.url)
+        .unwrap_or_default();
+    let ids: Vec<i64> = executor_integrations::Entity::find()
+        .filter(executor_integrations::Column::ExecutorId.eq(model.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.integration_id)
+        .collect();
+    let integrations = integrations::Entity::find()
+        .filter(integrations::Column::Id.is_in(ids))
+        .order_by_asc(integrations::Column::Slug)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| IntegrationChoice {
+            slug: i.slug,
+            name: i.name,
+            provider: i.provider,
+        })
+        .collect();
+    let arguments: Vec<String> =
+        serde_json::from_str(&model.arguments).map_err(AppError::internal)?;
+    Ok(ExecutorRow {
+        slug: model.slug.clone(),
+        name: model.name.clone(),
+        description: model.description.clone(),
+        runtime: Runtime::parse(&model.runtime)
+            .ok_or_else(|| AppError::internal("unknown runtime stored"))?,
+        command: command_line(&arguments),
+        arguments,
+        source_id: model.source_code_id,
+        source_url: source,
+        git_ref: model.git_ref.clone(),
+        module_path: model.module_path.clone(),
+        state: ResourceState::parse(&model.state)
+            .ok_or_else(|| AppError::internal("unknown state stored"))?,
+        status: ResourceStatus::parse(&model.status)
+            .ok_or_else(|| AppError::internal("unknown status stored"))?,
+        integrations,
+        outputs: serde_json::from_str(&model.outputs).map_err(AppError::internal)?,
+        updated_at: when(&model.updated_at),
+    })
+}
+
+async fn run_row<C: ConnectionTrait>(db: &C, run: &executor_runs::Model) -> AppResult<RunRow> {
+    let attempts = job_rows::Entity::find_by_id(run.job_id)
+        .one(db)
+        .await?
+        .map(|j| j.attempts)
+        .unwrap_or_default();
+    Ok(RunRow {
+        id: run.id,
+        job_id: run.job_id,
+        action: run.action.clone(),
+        status: run.status.clone(),
+        attempts,
+        exit_code: run.exit_code,
+        commit: run.commit.clone(),
+        outputs: serde_json::from_str(&run.outputs).map_err(AppError::internal)?,
+        error: run.error.clone(),
+        requested_by: run.requested_by.clone(),
+        created_at: when(&run.created_at),
+        finished_at: run.finished_at.as_ref().map(when),
+    })
+}
+
+async fn by_slug<C: ConnectionTrait>(db: &C, slug: &str) -> AppResult<executors::Model> {
+    executors::Entity::find()
+        .filter(executors::Column::Slug.eq(slug.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The executor {:?}", slug.trim())))
+}
+
+pub async fn list(db: &DatabaseConnection) -> AppResult<ExecutorsView> {
+    let mut rows = Vec::new();
+    for model in executors::Entity::find()
+        .order_by_asc(executors::Column::Slug)
+        .all(db)
+        .await?
+    {
+        rows.push(row(db, &model).await?);
+    }
+    Ok(ExecutorsView {
+        executors: rows,
+        sources: source_codes::Entity::find()
+            .order_by_asc(source_codes::Column::Url)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.url))
+            .collect(),
+        integrations: integrations::Entity::find()
+            .filter(integrations::Column::Kind.ne("auth"))
+            .order_by_asc(integrations::Column::Slug)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|i| IntegrationChoice {
+                slug: i.slug,
+                name: i.name,
+                provider: i.provider,
+            })
+            .collect(),
+        can_create: false,
+    })
+}
+
+pub async fn detail(db: &DatabaseConnection, slug: &str) -> AppResult<ExecutorDetail> {
+    let model = by_slug(db, slug).await?;
+    let mut runs = Vec::new();
+    for run in executor_runs::Entity::find()
+        .filter(executor_runs::Column::ExecutorId.eq(model.id))
+        .order_by_desc(executor_runs::Column::Id)
+        .limit(50)
+        .all(db)
+        .await?
+    {
+        runs.push(run_row(db, &run).await?);
+    }
+    Ok(ExecutorDetail {
+        executor: row(db, &model).await?,
+        runs,
+        can_run: false,
+        can_delete: false,
+    })
+}
+
+/// Creates (`new`) or changes an executor. Everything is checked before anything is written.
+pub async fn save(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &ExecutorInput,
+    new: bool,
+) -> AppResult<ExecutorRow> {
+    let slug = input.slug.trim().to_string();
+    validate_slug(&slug).map_err(|m| AppError::invalid("slug", m))?;
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "must not be empty"));
+    }
+    validate_text(&name, 200).map_err(|m| AppError::invalid("name", m))?;
+    let description = input.description.trim().to_string();
+    validate_text(&description, 2000).map_err(|m| AppError::invalid("description", m))?;
+    let runtime = Runtime::parse(input.runtime.trim())
+        .ok_or_else(|| AppError::invalid("runtime", "choose opentofu or terraform"))?;
+    let arguments = split_arguments(&input.command).map_err(|m| AppError::invalid("command", m))?;
+    let git_ref = input.git_ref.trim().to_string();
+    validate_git_ref(&git_ref).map_err(|m| AppError::invalid("git_ref", m))?;
+    let module_path = validate_module_path(&input.module_path)
+        .map_err(|m| AppError::invalid("module_path", m))?;
+    let source_id: i64 = input
+        .source_id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid("source_id", "choose a source code repository"))?;
+    let txn = super::begin_write(db).await?;
+    source_codes::Entity::find_by_id(source_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::invalid("source_id", "choose a source code repository"))?;
+    let mut chosen = Vec::new();
+    for integration in input.integrations.keys() {
+        let found = integrations::Entity::find()
+            .filter(integrations::Column::Slug.eq(integration.as_str()))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "integrations",
+                    format!("no integration is named {integration:?}"),
+                )
+            })?;
+        if found.kind == "auth" {
+            return Err(AppError::invalid(
+                "integrations",
+                format!(
+                    "{} is a sign-in integration; runs use cloud and git integrations",
+                    found.slug
+                ),
+            ));
+        }
+        chosen.push(found.id);
+    }
+    let existing = executors::Entity::find()
+        .filter(executors::Column::Slug.eq(&slug))
+        .one(&txn)
+        .await?;
+    let now = chrono::Utc::now();
+    let (saved, before) = match (new, existing) {
+        (true, Some(_)) => {
+            return Err(AppError::invalid(
+                "slug",
+                format!("an executor named {slug:?} already exists"),
+            ));
+        }
+        (false, None) => return Err(AppError::not_found(format_args!("The executor {slug:?}"))),
+        (true, None) => (
+            executors::ActiveModel {
+                slug: Set(slug.clone()),
+                name: Set(name),
+                description: Set(description),
+                runtime: Set(runtime.as_str().into()),
+                arguments: Set(serde_json::to_string(&arguments).map_err(AppError::internal)?),
+                source_code_id: Set(source_id),
+                git_ref: Set(git_ref),
+                module_path: Set(module_path),
+                state: Set(ResourceState::Provision.as_str().into()),
+                status: Set(ResourceStatus::Ready.as_str().into()),
+                tf_state: Set(None),
+                outputs: Set("{}".into()),
+                created_by: Set(actor.label.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?,
+            None,
+        ),
+        (false, Some(model)) => {
+            let before = row(&txn, &model).await?;
+            let mut active: executors::ActiveModel = model.into();
+            active.name = Set(name);
+            active.description = Set(description);
+            active.runtime = Set(runtime.as_str().into());
+            active.arguments = Set(serde_json::to_string(&arguments).map_err(AppError::internal)?);
+            active.source_code_id = Set(source_id);
+            active.git_ref = Set(git_ref);
+            active.module_path = Set(module_path);
+            active.updated_at = Set(now);
+            (active.update(&txn).await?, Some(before))
+        }
+    };
+    executor_integrations::Entity::delete_many()
+        .filter(executor_integrations::Column::ExecutorId.eq(saved.id))
+        .exec(&txn)
+        .await?;
+    for integration_id in chosen {
+        executor_integrations::ActiveModel {
+            executor_id: Set(saved.id),
+            integration_id: Set(integration_id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let after = row(&txn, &saved).await?;
+    let change = Change::new(
+        if new {
+            "executor.create"
+        } else {
+            "executor.update"
+        },
+        "executor",
+        saved.id,
+    );
+    let change = match &before {
+        Some(before) => change.before(before),
+        None => change,
+    };
+    audit::record(&txn, actor, change.after(&after)).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+async fn active_run<C: ConnectionTrait>(
+    db: &C,
+    executor_id: i64,
+) -> AppResult<Option<executor_runs::Model>> {
+    Ok(executor_runs::Entity::find()
+        .filter(executor_runs::Column::ExecutorId.eq(executor_id))
+        .filter(executor_runs::Column::Status.is_in([jobs::QUEUED, jobs::RUNNING]))
+        .one(db)
+        .await?)
+}
+
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppResult<()> {
+    let txn = super::begin_write(db).await?;
+    let model = by_slug(&txn, slug).await?;
+    if active_run(&txn, model.id).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} has a run queued or in progress; wait for it to end",
+            model.slug
+        )));
+    }
+    let before = row(&txn, &model).await?;
+    executor_runs::Entity::delete_many()
+        .filter(executor_runs::Column::ExecutorId.eq(model.id))
+        .exec(&txn)
+        .await?;
+    executors::Entity::delete_by_id(model.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("executor.delete", "executor", model.id).before(&before),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Queues a run. One run at a time per executor: a second request while one is queued or
+/// running is refused, so a double click cannot apply twice.
+pub async fn run(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    slug: &str,
+    action: &str,
+) -> AppResult<RunRow> {
+    let action = RunAction::parse(action)
+        .ok_or_else(|| AppError::invalid("action", "choose plan or apply"))?;
+    let txn = super::begin_write(db).await?;
+    let model = by_slug(&txn, slug).await?;
+    if let Some(running) = active_run(&txn, model.id).await? {
+        return Err(AppError::Conflict(format!(
+            "run #{} of {} is {}; wait for it to end",
+            running.id, model.slug, running.status
+        )));
+    }
+    let job = jobs::enqueue(
+        &txn,
+        RUN_JOB,
+        &serde_json::json!({ "executor": model.slug, "action": action.as_str() }),
+        None,
+        RUN_ATTEMPTS,
+    )
+    .await?;
+    let now = chrono::Utc::now();
+    let run = executor_runs::ActiveModel {
+        executor_id: Set(model.id),
+        job_id: Set(job.id),
+        action: Set(action.as_str().into()),
+        status: Set(jobs::QUEUED.into()),
+        exit_code: Set(None),
+        commit: Set(None),
+        outputs: Set("{}".into()),
+        error: Set(None),
+        requested_by: Set(actor.label.clone()),
+        created_at: Set(now),
+        finished_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut active: executors::ActiveModel = model.clone().into();
+    active.status = Set(ResourceStatus::InProgress.as_str().into());
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("executor.run", "executor", model.id)
+            .after(&serde_json::json!({ "run": run.id, "job": job.id, "action": action.as_str() })),
+    )
+    .await?;
+    let row = run_row(&txn, &run).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn run_log(
+    db: &DatabaseConnection,
+    slug: &str,
+    run_id: i64,
+    after: i32,
+) -> AppResult<RunLog> {
+    let model = by_slug(db, slug).await?;
+    let run = executor_runs::Entity::find_by_id(run_id)
+        .one(db)
+        .await?
+        .filter(|r| r.executor_id == model.id)
+        .ok_or_else(|| AppError::not_found(format_args!("Run #{run_id} of {slug}")))?;
+    let lines = jobs::log_after(db, run.job_id, after, 2000).await?;
+    let row = run_row(db, &run).await?;
+    Ok(RunLog {
+        done: row.status == jobs::SUCCEEDED || row.status == jobs::FAILED,
+        run: row,
+        lines,
+    })
+}
+
+/// Everything a worker needs to perform a run.
+pub struct RunPlan {
+    pub run_id: i64,
+    pub action: RunAction,
+    pub executor: executors::Model,
+    pub runtime: Runtime,
+    pub arguments: Vec<String>,
+    pub source_url: String,
+    pub source_integration: i64,
+    pub integration_ids: Vec<i64>,
+    /// The state file of the last apply, opened.
+    pub tf_state: Option<String>,
+}
+
+pub async fn plan_for_job(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    job_id: i64,
+) -> AppResult<RunPlan> {
+    let run = executor_runs::Entity::find()
+        .filter(executor_runs::Column::JobId.eq(job_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The run of job #{job_id}")))?;
+    let executor = executors::Entity::find_by_id(run.executor_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The executor of run #{}", run.id)))?;
+    let source = source_codes::Entity::find_by_id(executor.source_code_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("The executor's source code"))?;
+    let integration_ids = executor_integrations::Entity::find()
+        .filter(executor_integrations::Column::ExecutorId.eq(executor.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.integration_id)
+        .collect();
+    let tf_state = match &executor.tf_state {
+        Some(sealed) => Some(
+            secrets
+                .open(&tf_state_purpose(&executor.slug), sealed)
+                .map_err(|e| AppError::internal(format!("executor {}: {e}", executor.slug)))?,
+        ),
+        None => None,
+    };
+    let mut active: executor_runs::ActiveModel = run.clone().into();
+    active.status = Set(jobs::RUNNING.into());
+    active.update(db).await?;
+    Ok(RunPlan {
+        run_id: run.id,
+        action: RunAction::parse(&run.action).unwrap_or(RunAction::Plan),
+        runtime: Runtime::parse(&executor.runtime).unwrap_or(Runtime::Opentofu),
+        arguments: serde_json::from_str(&executor.arguments).map_err(AppError::internal)?,
+        source_url: source.url,
+        source_integration: source.integration_id,
+        integration_ids,
+        executor,
+        tf_state,
+    })
+}
+
+/// How a run ended, as the worker saw it.
+pub struct RunResult {
+    pub outcome: Outcome,
+    pub exit_code: Option<i32>,
+    pub commit: Option<String>,
+    pub outputs: BTreeMap<String, serde_json::Value>,
+    /// The state file after an apply (sealed before it is stored).
+    pub tf_state: Option<String>,
+}
+
+/// Records the end of an attempt: the job, the run, the executor and the audit event commit
+/// together. A retry leaves the run queued for its next attempt.
+pub async fn finish_run(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    job_id: i64,
+    worker: &str,
+    result: &RunResult,
+) -> AppResult<()> {
+    let txn = super::begin_write(db).await?;
+    let status = jobs::finish(&txn, job_id, worker, &result.outcome).await?;
+    let run = executor_runs::Entity::find()
+        .filter(executor_runs::Column::JobId.eq(job_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The run of job #{job_id}")))?;
+    let executor = executors::Entity::find_by_id(run.executor_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("The executor"))?;
+    let now = chrono::Utc::now();
+    let error = match &result.outcome {
+        Outcome::Succeeded => None,
+        Outcome::Retry(e) | Outcome::Fail(e) => Some(e.clone()),
+    };
+    let mut run_active: executor_runs::ActiveModel = run.clone().into();
+    run_active.status = Set(status.clone());
+    run_active.exit_code = Set(result.exit_code);
+    run_active.commit = Set(result.commit.clone());
+    run_active.outputs = Set(serde_json::to_string(&result.outputs).map_err(AppError::internal)?);
+    run_active.error = Set(error.clone());
+    if status != jobs::QUEUED {
+        run_active.finished_at = Set(Some(now));
+    }
+    run_active.update(&txn).await?;
+    let mut active: executors::ActiveModel = executor.clone().into();
+    active.updated_at = Set(now);
+    match status.as_str() {
+        jobs::SUCCEEDED => {
+            active.status = Set(ResourceStatus::Done.as_str().into());
+            if run.action == RunAction::Apply.as_str() {
+                active.state = Set(ResourceState::Provisioned.as_str().into());
+                active.outputs =
+                    Set(serde_json::to_string(&result.outputs).map_err(AppError::internal)?);
+            }
+        }
+        jobs::FAILED => active.status = Set(ResourceStatus::Error.as_str().into()),
+        _ => {}
+    }
+    if let Some(state) = &result.tf_state {
+        active.tf_state = Set(Some(secrets.seal(&tf_state_purpose(&executor.slug), state)));
+    }
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        &Actor::system(&format!("worker:{worker}")),
+        Change::new("executor.run_finished", "executor", executor.id).after(&serde_json::json!({
+            "run": run.id,
+            "status": status,
+            "exit_code": result.exit_code,
+            "commit": result.commit,
+            "error": error,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! Durable jobs. A job is a row: enqueued in the transaction of the change that asks for it,
+//! claimed by one worker at a time under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
+//! write lock on SQLite), kept alive by heartbeats, retried with backoff when it fails with a
+//! retryable error, and reclaimed by any worker when its lease runs out (its worker stopped).
+//! Its output is kept line by line, so a page can stream it while it runs.
+
+use super::entities::{job_logs, jobs};
+pub use crate::api::executors::LogLine;
+use crate::domain::executors::backoff_seconds;
+use crate::error::{AppError, AppResult};
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+/// Adds a job. With an idempotency key, enqueuing again returns the job already there.
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    kind: &str,
+    payload: &serde_json::Value,
+    idempotency_key: Option<&str>,
+    max_attempts: i32,
+) -> AppResult<jobs::Model> {
+    if let Some(key) = idempotency_key {
+        if let Some(existing) = jobs::Entity::find()
+            .filter(jobs::Column::IdempotencyKey.eq(key))
+            .one(db)
+            .await?
+        {
+            return Ok(existing);
+        }
+    }
+    let now = Utc::now();
+    Ok(jobs::ActiveModel {
+        kind: Set(kind.to_string()),
+        payload: Set(payload.to_string()),
+        status: Set(QUEUED.into()),
+        attempts: Set(0),
+        max_attempts: Set(max_attempts.max(1)),
+        run_at: Set(now),
+        locked_by: Set(None),
+        locked_until: Set(None),
+        last_error: Set(None),
+        idempotency_key: Set(idempotency_key.map(str::to_string)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Claims the next due job for `worker` under a lease: a queued job whose time has come, or a
+/// running one whose lease ran out. A stale job that has used all its attempts is failed
+/// instead of run again.
+pub async fn claim(
+    db: &sea_orm::DatabaseConnection,
+    worker: &str,
+    lease: std::time::Duration,
+) -> AppResult<Option<jobs::Model>> {
+    loop {
+        let now = Utc::now();
+        let txn = super::begin_write(db).await?;
+        let due = Condition::any()
+            .add(
+                Condition::all()
+                    .add(jobs::Column::Status.eq(QUEUED))
+                    .add(jobs::Column::RunAt.lte(now)),
+            )
+            .add(
+                Condition::all()
+                    .add(jobs::Column::Status.eq(RUNNING))
+                    .add(jobs::Column::LockedUntil.lt(now)),
+            );
+        let mut query = jobs::Entity::find()
+            .filter(due)
+            .order_by_asc(jobs::Column::RunAt)
+            .order_by_asc(jobs::Column::Id)
+            .limit(1);
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let Some(job) = query.one(&txn).await? else {
+            txn.commit().await?;
+            return Ok(None);
+        };
+        let mut active: jobs::ActiveModel = job.clone().into();
+        if job.status == RUNNING && job.attempts >= job.max_attempts {
+            active.status = Set(FAILED.into());
+            active.locked_by = Set(None);
+            active.locked_until = Set(None);
+            active.last_error = Set(Some(format!(
+                "the worker running attempt {} stopped, and no attempts are left",
+                job.attempts
+            )));
+            active.finished_at = Set(Some(now));
+            active.updated_at = Set(now);
+            active.update(&txn).await?;
+            txn.commit().await?;
+            continue;
+        }
+        active.status = Set(RUNNING.into());
+        active.attempts = Set(job.attempts + 1);
+        active.locked_by = Set(Some(worker.to_string()));
+        active.locked_until = Set(Some(now + lease_of(lease)));
+        active.updated_at = Set(now);
+        let claimed = active.update(&txn).await?;
+        txn.commit().await?;
+        return Ok(Some(claimed));
+    }
+}
+
+fn lease_of(lease: std::time::Duration) -> Duration {
+    Duration::from_std(lease).unwrap_or_else(|_| Duration::seconds(60))
+}
+
+/// Extends the lease; false when the job is no longer this worker's (it was reclaimed).
+pub async fn heartbeat(
+    db: &sea_orm::DatabaseConnection,
+    job_id: i64,
+    worker: &str,
+    lease: std::time::Duration,
+) -> AppResult<bool> {
+    let result = jobs::Entity::update_many()
+        .col_expr(
+            jobs::Column::LockedUntil,
+            sea_orm::sea_query::Expr::value(Utc::now() + lease_of(lease)),
+        )
+        .filter(jobs::Column::Id.eq(job_id))
+        .filter(jobs::Column::Status.eq(RUNNING))
+        .filter(jobs::Column::LockedBy.eq(worker))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// How an attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Worth another attempt (a network error, a lock held elsewhere).
+    Retry(String),
+    /// Another attempt would fail the same way (bad input, a missing program).
+    Fail(String),
+}
+
+/// Records the end of an attempt, within `db` (the caller's transaction, so the job and what it
+/// changed commit together). Returns the job's new status.
+pub async fn finish<C: ConnectionTrait>(
+    db: &C,
+    job_id: i64,
+    worker: &str,
+    outcome: &Outcome,
+) -> AppResult<String> {
+    let job = jobs::Entity::find_by_id(job_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The job #{job_id}")))?;
+    if job.status != RUNNING || job.locked_by.as_deref() != Some(worker) {
+        return Err(AppError::Conflict(format!(
+            "job #{job_id} is no longer held by {worker}"
+        )));
+    }
+    let now = Utc::now();
+    let mut active: jobs::ActiveModel = job.clone().into();
+    active.locked_by = Set(None);
+    active.locked_until = Set(None);
+    active.updated_at = Set(now);
+    let status = match outcome {
+        Outcome::Succeeded => {
+            active.last_error = Set(None);
+            active.finished_at = Set(Some(now));
+            SUCCEEDED
+        }
+        Outcome::Retry(error) if job.attempts < job.max_attempts => {
+            active.last_error = Set(Some(error.clone()));
+            active.run_at = Set(now + Duration::seconds(backoff_seconds(job.attempts)));
+            QUEUED
+        }
+        Outcome::Retry(error) | Outcome::Fail(error) => {
+            active.last_error = Set(Some(error.clone()));
+            active.finished_at = Set(Some(now));
+            FAILED
+        }
+    };
+    active.status = Set(status.into());
+    active.update(db).await?;
+    Ok(status.to_string())
+}
+
+/// The next sequence number for a job's log.
+pub async fn next_seq<C: ConnectionTrait>(db: &C, job_id: i64) -> AppResult<i32> {
+    Ok(job_logs::Entity::find()
+        .filter(job_logs::Column::JobId.eq(job_id))
+        .order_by_desc(job_logs::Column::Seq)
+        .one(db)
+        .await?
+        .map(|l| l.seq + 1)
+        .unwrap_or(1))
+}
+
+/// Appends lines (already numbered by the caller from `next_seq`).
+pub async fn append_log<C: ConnectionTrait>(
+    db: &C,
+    job_id: i64,
+    lines: &[LogLine],
+) -> AppResult<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    job_logs::Entity::insert_many(lines.iter().map(|l| job_logs::ActiveModel {
+        job_id: Set(job_id),
+        seq: Set(l.seq),
+        attempt: Set(l.attempt),
+        stream: Set(l.stream.clone()),
+        line: Set(l.line.clone()),
+        at: Set(now),
+        ..Default::default()
+    }))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Lines after `after` (0 for all), at most `limit`.
+pub async fn log_after<C: ConnectionTrait>(
+    db: &C,
+    job_id: i64,
+    after: i32,
+    limit: u64,
+) -> AppResult<Vec<LogLine>> {
+    Ok(job_logs::Entity::find()
+        .filter(job_logs::Column::JobId.eq(job_id))
+        .filter(job_logs::Column::Seq.gt(after))
+        .order_by_asc(job_logs::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| LogLine {
+            seq: l.seq,
+            attempt: l.attempt,
+            stream: l.stream,
+            line: l.line,
+        })
+        .collect())
+}

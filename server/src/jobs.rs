@@ -1,0 +1,483 @@
+//! The job worker: claims due jobs (see `app::server::jobs`), keeps their lease alive while they
+//! run, streams their output into the job log, and records how each attempt ended. One worker
+//! per replica; any number of replicas share the queue.
+//!
+//! Executor runs: the repository's tree at the executor's ref is written into a fresh folder,
+//! the last apply's state file restored, and `init` then `plan` or `apply` run with the
+//! executor's arguments as argv elements (never through a shell), in an environment that holds
+//! only what the run needs: a fixed PATH, and the integrations' credentials as each provider's
+//! standard variables. Nothing of the server's own environment (its secret key) reaches it.
+
+use crate::config::Config;
+use app::domain::executors::{RunAction, Runtime};
+use app::domain::integrations::environment;
+use app::error::AppError;
+use app::server::entities::jobs as job_rows;
+use app::server::executors::{self, RunResult, RUN_JOB};
+use app::server::jobs::{self, LogLine, Outcome};
+use app::server::{integrations, sources, AppCtx};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
+
+/// How long a claim lasts without a heartbeat; a worker that stops loses its jobs after this.
+pub const LEASE: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(500);
+/// The longest a single OpenTofu command may run.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(3600);
+
+#[derive(Clone)]
+pub struct Worker {
+    ctx: AppCtx,
+    pub name: String,
+    runs_dir: PathBuf,
+    tofu: Option<PathBuf>,
+    terraform: Option<PathBuf>,
+    lease: Duration,
+}
+
+impl Worker {
+    pub fn new(ctx: AppCtx, config: &Config) -> Worker {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "slipway".into());
+        Worker {
+            ctx,
+            name: format!(
+                "{host}-{}-{:04x}",
+                std::process::id(),
+                rand::random::<u16>()
+            ),
+            runs_dir: config.data_dir.join("runs"),
+            tofu: config.tofu_bin.clone(),
+            terraform: config.terraform_bin.clone(),
+            lease: LEASE,
+        }
+    }
+
+    /// A worker with another lease (tests use a short one to see reclaiming happen).
+    pub fn with_lease(mut self, lease: Duration) -> Worker {
+        self.lease = lease;
+        self
+    }
+
+    /// Runs until the task is dropped: claim, perform, repeat; sleep when there is nothing.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                match jobs::claim(&self.ctx.db, &self.name, self.lease).await {
+                    Ok(Some(job)) => self.perform(job).await,
+                    Ok(None) => {
+                        tokio::select! {
+                            _ = self.ctx.jobs_wake.notified() => {}
+                            _ = tokio::time::sleep(POLL) => {}
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!("claiming a job failed: {error}");
+                        tokio::time::sleep(POLL).await;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Performs one attempt of a claimed job and records its end.
+    pub async fn perform(&self, job: job_rows::Model) {
+        let heartbeat = {
+            let (db, name, lease, id) =
+                (self.ctx.db.clone(), self.name.clone(), self.lease, job.id);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    match jobs::heartbeat(&db, id, &name, lease).await {
+                        Ok(true) => {}
+                        _ => break,
+                    }
+                }
+            })
+        };
+        let log = JobLog::start(&self.ctx, job.id, job.attempts).await;
+        log.say(format!(
+            "attempt {} of {} on {}",
+            job.attempts, job.max_attempts, self.name
+        ));
+        let recorded = match job.kind.as_str() {
+            RUN_JOB => {
+                let result = self.run_executor(&job, &log).await;
+                if let Outcome::Retry(e) | Outcome::Fail(e) = &result.outcome {
+                    log.say(format!("failed: {e}"));
+                }
+                log.finish().await;
+                executors::finish_run(&self.ctx.db, &self.ctx.secrets, job.id, &self.name, &result)
+                    .await
+            }
+            other => {
+                log.say(format!("no handler for jobs of kind {other:?}"));
+                log.finish().await;
+                let outcome = Outcome::Fail(format!("no handler for jobs of kind {other:?}"));
+                finish_plain(&self.ctx, job.id, &self.name, &outcome).await
+            }
+        };
+        heartbeat.abort();
+        if let Err(error) = recorded {
+            tracing::error!(job = job.id, "recording the end of a job failed: {error}");
+        }
+    }
+
+    fn program(&self, runtime: Runtime) -> Result<PathBuf, String> {
+        let configured = match runtime {
+            Runtime::Opentofu => &self.tofu,
+            Runtime::Terraform => &self.terraform,
+        };
+        let setting = match runtime {
+            Runtime::Opentofu => "SLIPWAY_TOFU_BIN",
+            Runtime::Terraform => "SLIPWAY_TERRAFORM_BIN",
+        };
+        if let Some(path) = configured {
+            return if path.is_file() {
+                Ok(path.clone())
+            } else {
+                Err(format!(
+                    "{} is not installed on this server: {setting} names {}, which does not exist",
+                    runtime.label(),
+                    path.display()
+                ))
+            };
+        }
+        let found = std::env::var_os("PATH")
+            .map(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|p| p.join(runtime.program()))
+                    .find(|p| p.is_file())
+            })
+            .unwrap_or_default();
+        found.ok_or_else(|| {
+            format!(
+                "{} is not installed on this server: no `{}` on PATH (install it, or set {setting})",
+                runtime.label(),
+                runtime.program()
+            )
+        })
+    }
+
+    async fn run_executor(&self, job: &job_rows::Model, log: &JobLog) -> RunResult {
+        let mut result = RunResult {
+            outcome: Outcome::Succeeded,
+            exit_code: None,
+            commit: None,
+            outputs: BTreeMap::new(),
+            tf_state: None,
+        };
+        let plan = match executors::plan_for_job(&self.ctx.db, &self.ctx.secrets, job.id).await {
+            Ok(plan) => plan,
+            Err(e) => {
+                result.outcome = Outcome::Fail(e.to_string());
+                return result;
+            }
+        };
+        let program = match self.program(plan.runtime) {
+            Ok(program) => program,
+            Err(message) => {
+                result.outcome = Outcome::Fail(message);
+                return result;
+            }
+        };
+        let dir = self
+            .runs_dir
+            .join(format!("run-{}-{}", plan.run_id, job.attempts));
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Err(e) = std::fs::create_dir_all(dir.join(".home")) {
+            result.outcome = Outcome::Retry(format!("cannot create the run folder: {e}"));
+            return result;
+        }
+        let outcome = self.run_in(&plan, &program, &dir, log, &mut result).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        result.outcome = outcome;
+        result
+    }
+
+    async fn run_in(
+        &self,
+        plan: &executors::RunPlan,
+        program: &Path,
+        dir: &Path,
+        log: &JobLog,
+        result: &mut RunResult,
+    ) -> Outcome {
+        let db = &self.ctx.db;
+        let access =
+            match sources::access(&self.ctx, db, &plan.source_url, plan.source_integration).await {
+                Ok(access) => access,
+                Err(e) => return Outcome::Fail(e.to_string()),
+            };
+        let checkout = dir.join("src");
+        log.say(format!(
+            "fetching {} at {}",
+            plan.source_url, plan.executor.git_ref
+        ));
+        match self
+            .ctx
+            .repos
+            .export(&access, &plan.executor.git_ref, &checkout)
+            .await
+        {
+            Ok(commit) => {
+                log.say(format!("commit {commit}"));
+                result.commit = Some(commit);
+            }
+            Err(e @ AppError::Invalid { .. }) => return Outcome::Fail(e.to_string()),
+            Err(e) => return Outcome::Retry(e.to_string()),
+        }
+        let module = checkout.join(&plan.executor.module_path);
+        if !module.is_dir() {
+            return Outcome::Fail(format!(
+                "module_path: {} has no folder {:?}",
+                plan.executor.git_ref, plan.executor.module_path
+            ));
+        }
+        if let Some(state) = &plan.tf_state {
+            if let Err(e) = std::fs::write(module.join("terraform.tfstate"), state) {
+                return Outcome::Retry(format!("cannot restore the state file: {e}"));
+            }
+        }
+        let mut env: Vec<(String, String)> = vec![
+            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+            ("HOME".into(), dir.join(".home").display().to_string()),
+            ("TF_IN_AUTOMATION".into(), "1".into()),
+            ("TF_INPUT".into(), "0".into()),
+            ("CHECKPOINT_DISABLE".into(), "1".into()),
+        ];
+        for id in &plan.integration_ids {
+            match (
+                integrations::find_by_id(db, *id).await,
+                integrations::open_secrets(db, &self.ctx.secrets, *id).await,
+            ) {
+                (Ok(integration), Ok(secrets)) => {
+                    let vars = environment(integration.provider, &integration.settings, &secrets);
+                    log.say(format!(
+                        "integration {}: {}",
+                        integration.slug,
+                        if vars.is_empty() {
+                            "no environment".to_string()
+                        } else {
+                            vars.iter()
+                                .map(|(k, _)| k.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    ));
+                    env.extend(vars);
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    return Outcome::Fail(format!("integration #{id}: {e}"))
+                }
+            }
+        }
+        let name = plan.runtime.program();
+        let init = ["init", "-input=false", "-no-color"]
+            .map(String::from)
+            .to_vec();
+        match execute(program, &init, &module, &env, log, name).await {
+            Ok(0) => {}
+            Ok(code) => {
+                result.exit_code = Some(code);
+                return Outcome::Fail(format!("{name} init exited with status {code}"));
+            }
+            Err(e) => return Outcome::Fail(e),
+        }
+        let mut args: Vec<String> = match plan.action {
+            RunAction::Plan => vec!["plan".into(), "-input=false".into(), "-no-color".into()],
+            RunAction::Apply => vec![
+                "apply".into(),
+                "-auto-approve".into(),
+                "-input=false".into(),
+                "-no-color".into(),
+            ],
+        };
+        args.extend(plan.arguments.iter().cloned());
+        let code = match execute(program, &args, &module, &env, log, name).await {
+            Ok(code) => code,
+            Err(e) => return Outcome::Fail(e),
+        };
+        result.exit_code = Some(code);
+        if plan.action == RunAction::Apply {
+            // Keep the state even after a failed apply: it records what was created.
+            if let Ok(state) = std::fs::read_to_string(module.join("terraform.tfstate")) {
+                result.tf_state = Some(state);
+            }
+        }
+        if code != 0 {
+            return Outcome::Fail(format!(
+                "{name} {} exited with status {code}",
+                plan.action.as_str()
+            ));
+        }
+        if plan.action == RunAction::Apply {
+            match capture(program, &["output", "-json", "-no-color"], &module, &env).await {
+                Ok(json) => result.outputs = outputs_of(&json),
+                Err(e) => log.say(format!("reading the outputs failed: {e}")),
+            }
+        }
+        Outcome::Succeeded
+    }
+}
+
+/// Records the end of a job that has no row of its own to update.
+async fn finish_plain(
+    ctx: &AppCtx,
+    job_id: i64,
+    worker: &str,
+    outcome: &Outcome,
+) -> Result<(), AppError> {
+    let txn = app::server::begin_write(&ctx.db).await?;
+    jobs::finish(&txn, job_id, worker, outcome).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `output -json` as name → value, sensitive values replaced by a marker.
+fn outputs_of(json: &str) -> BTreeMap<String, serde_json::Value> {
+    let parsed: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(json).unwrap_or_default();
+    parsed
+        .into_iter()
+        .map(|(name, output)| {
+            let value = if output["sensitive"].as_bool() == Some(true) {
+                serde_json::Value::String("(sensitive)".into())
+            } else {
+                output["value"].clone()
+            };
+            (name, value)
+        })
+        .collect()
+}
+
+fn command(
+    program: &Path,
+    args: &[impl AsRef<std::ffi::OsStr>],
+    dir: &Path,
+    env: &[(String, String)],
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs a command, its output line by line into the log; the exit status, or why it did not run.
+async fn execute(
+    program: &Path,
+    args: &[String],
+    dir: &Path,
+    env: &[(String, String)],
+    log: &JobLog,
+    name: &str,
+) -> Result<i32, String> {
+    log.say(format!("$ {name} {}", args.join(" ")));
+    let mut child = command(program, args, dir, env)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let pump = |stream: &'static str, reader: Box<dyn tokio::io::AsyncRead + Unpin + Send>| {
+        let sender = log.sender.clone();
+        async move {
+            let mut lines = BufReader::new(reader).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = sender.send((stream, line));
+            }
+        }
+    };
+    let waited = tokio::time::timeout(COMMAND_TIMEOUT, async {
+        let (_, _, status) = tokio::join!(
+            pump("out", Box::new(stdout)),
+            pump("err", Box::new(stderr)),
+            child.wait()
+        );
+        status
+    })
+    .await;
+    match waited {
+        Ok(Ok(status)) => Ok(status.code().unwrap_or(-1)),
+        Ok(Err(e)) => Err(format!("waiting for {name}: {e}")),
+        Err(_) => Err(format!(
+            "{name} ran longer than {} minutes and was stopped",
+            COMMAND_TIMEOUT.as_secs() / 60
+        )),
+    }
+}
+
+/// Runs a command and returns its standard output (for `output -json`).
+async fn capture(
+    program: &Path,
+    args: &[&str],
+    dir: &Path,
+    env: &[(String, String)],
+) -> Result<String, String> {
+    let output = command(program, args, dir, env)
+        .output()
+        .await
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A job's log as it is written: lines go through a channel to a task that stores them in
+/// batches (every 250 ms), so a page following the log sees them while the job runs.
+pub struct JobLog {
+    sender: mpsc::UnboundedSender<(&'static str, String)>,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl JobLog {
+    async fn start(ctx: &AppCtx, job_id: i64, attempt: i32) -> JobLog {
+        let (sender, mut receiver) = mpsc::unbounded_channel::<(&'static str, String)>();
+        let db = ctx.db.clone();
+        let mut seq = jobs::next_seq(&db, job_id).await.unwrap_or(1);
+        let writer = tokio::spawn(async move {
+            let mut open = true;
+            while open {
+                let mut batch = Vec::new();
+                let deadline = tokio::time::sleep(Duration::from_millis(250));
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        received = receiver.recv() => match received {
+                            Some((stream, line)) => {
+                                batch.push(LogLine { seq, attempt, stream: stream.to_string(), line });
+                                seq += 1;
+                                if batch.len() >= 200 { break; }
+                            }
+                            None => { open = false; break; }
+                        },
+                        _ = &mut deadline => break,
+                    }
+                }
+                if let Err(e) = jobs::append_log(&db, job_id, &batch).await {
+                    tracing::error!(job = job_id, "writing the job log failed: {e}");
+                }
+            }
+        });
+        JobLog { sender, writer }
+    }
+
+    pub fn say(&self, line: String) {
+        let _ = self.sender.send(("slipway", line));
+    }
+
+    async fn finish(self) {
+        drop(self.sender);
+        let _ = self.writer.await;
+    }
+}

@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/resources/:slug") view=ResourcePage ssr=SsrMode::Async />
                     <Route path=path!("/resources/:slug/edit") view=EditResourcePage ssr=SsrMode::Async />
                     <Route path=path!("/resources/:slug/diff") view=RevisionDiffPage ssr=SsrMode::Async />
+                    <Route path=path!("/executors") view=ExecutorsPage ssr=SsrMode::Async />
+                    <Route path=path!("/executors/:slug") view=ExecutorPage ssr=SsrMode::Async />
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async />
                     <Route path=path!("/integrations/:slug") view=IntegrationPage ssr=SsrMode::Async />
                     <Route path=path!("/catalog/:key") view=TemplatePage ssr=SsrMode::Async />

@@ -243,3 +243,24 @@ test('an admin manages an integration whose secret is write-only', async () => {
   assert.ok(!(await page.content()).includes('wJalrXUtnFEMI'), 'nor anywhere in the page');
   await shot(page, '20-integration-edit');
 });
+
+test('a developer plans an executor and follows its log live', async () => {
+  const page = await env.page();
+  await demoSignIn(page, 'Devon Developer');
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Executors' }).click();
+  await page.waitForURL(`${env.base}/executors`);
+  await page.getByRole('link', { name: 'Scratch network plan' }).click();
+  await page.waitForURL(`${env.base}/executors/scratch-network`);
+  await page.getByText('Never run.').waitFor();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Plan', exact: true }).click();
+  await page.waitForURL(/\?run=\d+/);
+  // The page follows the log while the run is queued and running, then shows how it ended.
+  await page.locator('.run-card[data-done="true"]').waitFor({ timeout: 90_000 });
+  const log = await page.getByLabel('Run log').innerText();
+  assert.match(log, /\$ terraform init -input=false -no-color/);
+  assert.match(log, /Changes to Outputs|No changes/);
+  assert.ok(await page.locator('.run-card .run-succeeded').isVisible(), log);
+  await shot(page, '21-executor-run');
+});

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -76,7 +77,10 @@ def main():
             body = urllib.parse.urlencode(form).encode()
             request = urllib.request.Request(f"{base}/api/{endpoint}", data=body, method="POST",
                                              headers={"Content-Type": "application/x-www-form-urlencoded"})
-            return opener.open(request).read()
+            try:
+                return opener.open(request).read()
+            except urllib.error.HTTPError as e:
+                sys.exit(f"{endpoint} {form.get('input[slug]', '')}: HTTP {e.code}: {e.read().decode()}")
 
         import json
         total = json.loads(call("get_resources", {"page": "0"}))["total"]

@@ -22,6 +22,36 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
+/// The largest request body accepted. Forms stay far below it; a variable value up to this size
+/// reaches validation and gets its field's message (values are capped at 256 KiB there).
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A declared body over `MAX_BODY` is refused before it is read, with the error a server
+/// function gives, so the form shows a sentence rather than a decoding failure.
+async fn refuse_large_bodies(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(length) = declared.filter(|l| *l > MAX_BODY) {
+        let error = app::error::AppError::invalid(
+            "request",
+            format!(
+                "the request is {} MiB; at most {} MiB is accepted",
+                length.div_ceil(1024 * 1024),
+                MAX_BODY / (1024 * 1024)
+            ),
+        );
+        return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response();
+    }
+    next.run(request).await
+}
+
 /// The cookie that carries the session id.
 pub const SESSION_COOKIE: &str = "slipway_session";
 
@@ -136,6 +166,8 @@ pub fn router(state: ServerState) -> Router {
             _,
         >(page_context, shell))
         .layer(sessions)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(refuse_large_bodies))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

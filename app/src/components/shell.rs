@@ -74,6 +74,7 @@ fn MainNav(user: CurrentUser) -> impl IntoView {
             <A href="/workspaces">"Workspaces"</A>
             <A href="/resources">"Resources"</A>
             <A href="/catalog">"Catalog"</A>
+            <A href="/executors">"Executors"</A>
             <A href="/integrations">"Integrations"</A>
             <A href="/repositories">"Repositories"</A>
             <A href="/releases">"Releases"</A>

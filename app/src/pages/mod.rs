@@ -4,6 +4,7 @@ mod admin;
 mod areas;
 mod audit;
 mod catalog;
+mod executors;
 mod home;
 mod integrations;
 mod not_found;
@@ -15,6 +16,7 @@ pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage
 pub use areas::{ReleasesPage, RepositoriesPage, WorkspacesPage};
 pub use audit::AuditPage;
 pub use catalog::{CatalogPage, TemplatePage};
+pub use executors::{ExecutorPage, ExecutorsPage};
 pub use home::HomePage;
 pub use integrations::{IntegrationPage, IntegrationsPage};
 pub use not_found::NotFoundPage;

@@ -572,7 +572,7 @@ pub async fn create(
         )),
     )
     .await?;
-    let row = list_rows(&txn, vec![created]).await?.remove(0);
+    let row = query_rows(&txn, Some(created.id), 0).await?.remove(0);
     txn.commit().await?;
     Ok(row)
 }
@@ -631,7 +631,7 @@ pub async fn update(
             .after(&audit_view(&prepared.snapshot, next_state, revision)),
     )
     .await?;
-    let row = list_rows(&txn, vec![updated]).await?.remove(0);
+    let row = query_rows(&txn, Some(updated.id), 0).await?.remove(0);
     txn.commit().await?;
     Ok(row)
 }
@@ -672,122 +672,177 @@ fn revision_row(model: &resource_revisions::Model, snapshot: &Snapshot) -> Revis
     }
 }
 
-/// List rows for `models`, in their order, with few queries: one each for templates, versions,
-/// parent links, integration links and the names they point at.
-async fn list_rows<C: ConnectionTrait>(
+/// List rows, most recently changed first: the page (or the one resource `only`) joined with its
+/// template and version in one query, and its parents' and integrations' slugs in a second.
+async fn query_rows<C: ConnectionTrait>(
     db: &C,
-    models: Vec<resources::Model>,
+    only: Option<i64>,
+    page: u64,
 ) -> AppResult<Vec<ResourceListRow>> {
-    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
-    let template_ids: BTreeSet<i64> = models.iter().map(|m| m.template_id).collect();
-    let version_ids: BTreeSet<i64> = models.iter().map(|m| m.source_code_version_id).collect();
-    let templates: BTreeMap<i64, templates::Model> = templates::Entity::find()
-        .filter(templates::Column::Id.is_in(template_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    let versions: BTreeMap<i64, String> = source_code_versions::Entity::find()
-        .select_only()
-        .column(source_code_versions::Column::Id)
-        .column(source_code_versions::Column::GitRef)
-        .filter(source_code_versions::Column::Id.is_in(version_ids))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let parent_links = resource_parents::Entity::find()
-        .filter(resource_parents::Column::ResourceId.is_in(ids.clone()))
-        .all(db)
-        .await?;
-    let parent_slugs: BTreeMap<i64, String> = if parent_links.is_empty() {
-        BTreeMap::new()
-    } else {
-        resources::Entity::find()
-            .select_only()
-            .column(resources::Column::Id)
-            .column(resources::Column::Slug)
-            .filter(resources::Column::Id.is_in(parent_links.iter().map(|l| l.parent_id)))
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let integration_links = resource_integrations::Entity::find()
-        .filter(resource_integrations::Column::ResourceId.is_in(ids))
-        .all(db)
-        .await?;
-    let integration_slugs: BTreeMap<i64, String> = if integration_links.is_empty() {
-        BTreeMap::new()
-    } else {
-        integrations::Entity::find()
-            .select_only()
-            .column(integrations::Column::Id)
-            .column(integrations::Column::Slug)
-            .filter(
-                integrations::Column::Id.is_in(integration_links.iter().map(|l| l.integration_id)),
+    use resources::Column as R;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, UnionType};
+    let mut select = Query::select();
+    select
+        .columns([
+            (resources::Entity, R::Id),
+            (resources::Entity, R::Slug),
+            (resources::Entity, R::Name),
+            (resources::Entity, R::State),
+            (resources::Entity, R::Status),
+            (resources::Entity, R::Revision),
+            (resources::Entity, R::UpdatedAt),
+        ])
+        .expr_as(
+            Expr::col((templates::Entity, templates::Column::Key)),
+            Alias::new("template_key"),
+        )
+        .expr_as(
+            Expr::col((templates::Entity, templates::Column::Name)),
+            Alias::new("template_name"),
+        )
+        .expr_as(
+            Expr::col((
+                source_code_versions::Entity,
+                source_code_versions::Column::GitRef,
+            )),
+            Alias::new("git_ref"),
+        )
+        .from(resources::Entity)
+        .inner_join(
+            templates::Entity,
+            Expr::col((templates::Entity, templates::Column::Id))
+                .equals((resources::Entity, R::TemplateId)),
+        )
+        .inner_join(
+            source_code_versions::Entity,
+            Expr::col((
+                source_code_versions::Entity,
+                source_code_versions::Column::Id,
+            ))
+            .equals((resources::Entity, R::SourceCodeVersionId)),
+        )
+        .order_by((resources::Entity, R::UpdatedAt), Order::Desc)
+        .order_by((resources::Entity, R::Id), Order::Desc);
+    match only {
+        Some(id) => {
+            select.and_where(Expr::col((resources::Entity, R::Id)).eq(id));
+        }
+        None => {
+            select.limit(PAGE_SIZE).offset(page * PAGE_SIZE);
+        }
+    }
+    let rows = db.query_all(&select).await?;
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .collect::<Result<_, _>>()?;
+    let mut parents: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    let mut linked: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    if !ids.is_empty() {
+        let mut links = Query::select();
+        links
+            .expr_as(
+                Expr::col((
+                    resource_parents::Entity,
+                    resource_parents::Column::ResourceId,
+                )),
+                Alias::new("owner"),
             )
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    models
-        .into_iter()
-        .map(|m| {
-            let (state, status) = state_of(&m)?;
-            let template = templates.get(&m.template_id);
-            let mut parents: Vec<String> = parent_links
-                .iter()
-                .filter(|l| l.resource_id == m.id)
-                .filter_map(|l| parent_slugs.get(&l.parent_id).cloned())
-                .collect();
+            .expr_as(Expr::cust("'p'"), Alias::new("kind"))
+            .expr_as(Expr::col((resources::Entity, R::Slug)), Alias::new("slug"))
+            .from(resource_parents::Entity)
+            .inner_join(
+                resources::Entity,
+                Expr::col((resources::Entity, R::Id))
+                    .equals((resource_parents::Entity, resource_parents::Column::ParentId)),
+            )
+            .and_where(
+                Expr::col((
+                    resource_parents::Entity,
+                    resource_parents::Column::ResourceId,
+                ))
+                .is_in(ids.clone()),
+            );
+        let mut integration_links = Query::select();
+        integration_links
+            .expr_as(
+                Expr::col((
+                    resource_integrations::Entity,
+                    resource_integrations::Column::ResourceId,
+                )),
+                Alias::new("owner"),
+            )
+            .expr_as(Expr::cust("'i'"), Alias::new("kind"))
+            .expr_as(
+                Expr::col((integrations::Entity, integrations::Column::Slug)),
+                Alias::new("slug"),
+            )
+            .from(resource_integrations::Entity)
+            .inner_join(
+                integrations::Entity,
+                Expr::col((integrations::Entity, integrations::Column::Id)).equals((
+                    resource_integrations::Entity,
+                    resource_integrations::Column::IntegrationId,
+                )),
+            )
+            .and_where(
+                Expr::col((
+                    resource_integrations::Entity,
+                    resource_integrations::Column::ResourceId,
+                ))
+                .is_in(ids.clone()),
+            );
+        links.union(UnionType::All, integration_links);
+        for link in db.query_all(&links).await? {
+            let owner: i64 = link.try_get("", "owner")?;
+            let kind: String = link.try_get("", "kind")?;
+            let slug: String = link.try_get("", "slug")?;
+            if kind == "p" {
+                &mut parents
+            } else {
+                &mut linked
+            }
+            .entry(owner)
+            .or_default()
+            .push(slug);
+        }
+    }
+    rows.into_iter()
+        .map(|r| {
+            let id: i64 = r.try_get("", "id")?;
+            let state: String = r.try_get("", "state")?;
+            let status: String = r.try_get("", "status")?;
+            let updated_at: chrono::DateTime<chrono::Utc> = r.try_get("", "updated_at")?;
+            let mut parents = parents.remove(&id).unwrap_or_default();
             parents.sort();
-            let mut integrations: Vec<String> = integration_links
-                .iter()
-                .filter(|l| l.resource_id == m.id)
-                .filter_map(|l| integration_slugs.get(&l.integration_id).cloned())
-                .collect();
+            let mut integrations = linked.remove(&id).unwrap_or_default();
             integrations.sort();
             Ok(ResourceListRow {
-                slug: m.slug,
-                name: m.name,
-                template_key: template.map(|t| t.key.clone()).unwrap_or_default(),
-                template_name: template.map(|t| t.name.clone()).unwrap_or_default(),
-                version: versions
-                    .get(&m.source_code_version_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                state,
-                status,
+                slug: r.try_get("", "slug")?,
+                name: r.try_get("", "name")?,
+                template_key: r.try_get("", "template_key")?,
+                template_name: r.try_get("", "template_name")?,
+                version: r.try_get("", "git_ref")?,
+                state: ResourceState::parse(&state)
+                    .ok_or_else(|| AppError::internal(format!("unknown state {state:?}")))?,
+                status: ResourceStatus::parse(&status)
+                    .ok_or_else(|| AppError::internal(format!("unknown status {status:?}")))?,
                 integrations,
                 parents,
-                revision: m.revision,
-                updated_at: when(&m.updated_at),
+                revision: r.try_get("", "revision")?,
+                updated_at: when(&updated_at),
             })
         })
         .collect()
 }
 
-/// One page, most recently changed first, and the total.
+/// One page, most recently changed first, and the total: three queries however many rows.
 pub async fn list<C: ConnectionTrait>(db: &C, page: u64) -> AppResult<ResourcePage> {
-    let query = resources::Entity::find()
-        .order_by_desc(resources::Column::UpdatedAt)
-        .order_by_desc(resources::Column::Id);
     let total = resources::Entity::find().count(db).await?;
     let last_page = total.saturating_sub(1) / PAGE_SIZE;
     let page = page.min(last_page);
-    let models = query
-        .offset(page * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .all(db)
-        .await?;
     Ok(ResourcePage {
-        rows: list_rows(db, models).await?,
+        rows: query_rows(db, None, page).await?,
         total,
         page,
         per_page: PAGE_SIZE,

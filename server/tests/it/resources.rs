@@ -153,6 +153,13 @@ db_test! {
         assert_eq!(count().await, before, "no refusal wrote a resource");
         assert_eq!(app::server::audit::verify(&ctx.db).await.unwrap().unwrap(), events, "nor an audit event");
 
+        // A variable whose default is null is optional (the ALB's certificate).
+        let mut alb = bucket("public-lb", &[("name", "public")]);
+        alb.template = "alb".into();
+        alb.version_id = demo_version("alb", "v1.2.0");
+        alb.parents = map(&[("prod-vpc", "on")]);
+        resources::create(ctx, &actor, &alb).await.unwrap();
+
         // A good one, then an edit: two revisions, the diff names the change, the code follows.
         let created = resources::create(ctx, &actor, &bucket("logs", &[("bucket_name", "acme-logs"), ("tags", "{\"team\": \"platform\"}")])).await.unwrap();
         assert_eq!((created.revision, created.state.as_str()), (1, "provision"));
@@ -214,6 +221,25 @@ db_test! {
         let (status, body) = call(&member, &server, "create_resource", &bad).await;
         assert_eq!(status, 422);
         assert_eq!(body, r#"{"Invalid":{"field":"values.versioning","message":"versioning must be true or false, not \"sometimes\""}}"#);
+        // A 10 MB value over HTTP gets the same clear refusal, naming the field.
+        let huge = "x".repeat(10 * 1024 * 1024);
+        let big = [("input[slug]", "cache3"), ("input[name]", "Cache"), ("input[template]", "s3-bucket"), ("input[version_id]", "15"), ("input[values][bucket_name]", huge.as_str())];
+        let (status, body) = call(&member, &server, "create_resource", &big).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body, r#"{"Invalid":{"field":"values.bucket_name","message":"is 10240 KiB; a value may be at most 256 KiB"}}"#);
+        // Past the request limit, the refusal comes from the declared length, before the body is
+        // read, in the same shape.
+        let answer = {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://")).await.unwrap();
+            let request = format!("POST /api/create_resource HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", 17 * 1024 * 1024 + 1);
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await.unwrap();
+            answer
+        };
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.ends_with(r#"{"Invalid":{"field":"request","message":"the request is 18 MiB; at most 16 MiB is accepted"}}"#), "{answer}");
         // The resource and code pages render on the server.
         let page = member.get(server.url("/resources/prod-db?tab=code")).send().await.unwrap();
         assert_eq!(page.status(), 200);

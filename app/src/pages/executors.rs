@@ -133,7 +133,7 @@ pub fn ExecutorsPage() -> impl IntoView {
 /// A run's log, followed once a second until the run ends (in the browser; the server renders
 /// what is there).
 #[component]
-fn LiveLog(slug: String, initial: RunLog) -> impl IntoView {
+fn LiveLog(slug: String, initial: RunLog, #[prop(into)] on_done: Callback<()>) -> impl IntoView {
     let run_id = initial.run.id;
     let lines: RwSignal<Vec<LogLine>> = RwSignal::new(initial.lines.clone());
     let run: RwSignal<RunRow> = RwSignal::new(initial.run.clone());
@@ -160,6 +160,7 @@ fn LiveLog(slug: String, initial: RunLog) -> impl IntoView {
                         run.set(log.run);
                         if log.done {
                             done.set(true);
+                            on_done.run(());
                         }
                     }
                     busy.set(false);
@@ -220,6 +221,7 @@ pub fn ExecutorPage() -> impl IntoView {
         |(s, _, _)| get_executor(s),
     );
     let listing = Resource::new(|| (), |_| get_executors());
+    let refresh = move || detail.refetch();
     let navigate = use_navigate();
     {
         let navigate = navigate.clone();
@@ -323,7 +325,7 @@ pub fn ExecutorPage() -> impl IntoView {
                                     let slug = slug_value.clone();
                                     Suspend::new(async move {
                                         match log.await {
-                                            Ok(Some(initial)) => view! { <LiveLog slug initial /> }.into_any(),
+                                            Ok(Some(initial)) => view! { <LiveLog slug initial on_done=move |_| refresh() /> }.into_any(),
                                             Ok(None) => ().into_any(),
                                             Err(error) => view! { <ErrorPanel error /> }.into_any(),
                                         }

@@ -445,6 +445,7 @@ impl SourceRepos for GitSources {
             let repo = Repository::open_bare(&mirror).map_err(AppError::internal)?;
             let commit = resolve(&repo, &git_ref)?;
             let tree = commit.tree().map_err(AppError::internal)?;
+            std::fs::create_dir_all(&dest).map_err(AppError::internal)?;
             let mut failure = None;
             tree.walk(TreeWalkMode::PreOrder, |folder, entry| {
                 let Some(name) = entry.name() else {

@@ -221,7 +221,6 @@ pub fn ExecutorPage() -> impl IntoView {
         |(s, _, _)| get_executor(s),
     );
     let listing = Resource::new(|| (), |_| get_executors());
-    let refresh = move || detail.refetch();
     let navigate = use_navigate();
     {
         let navigate = navigate.clone();
@@ -255,6 +254,11 @@ pub fn ExecutorPage() -> impl IntoView {
             }
         },
     );
+    // When the followed run ends, the header, the run list and the log catch up together.
+    let refresh = move || {
+        detail.refetch();
+        log.refetch();
+    };
     view! {
         <Title text="Executor" />
         <Transition fallback=|| view! { <Loading /> }>

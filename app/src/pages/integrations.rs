@@ -13,10 +13,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-fn kind_label(kind: IntegrationKind) -> &'static str {
-    kind.label()
-}
-
 /// The provider's fields. `current` fills plain settings back in and says which secrets are
 /// stored; secrets are never filled in.
 #[component]
@@ -115,7 +111,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                                                 {rows.into_iter().map(|i| view! {
                                                     <tr>
                                                         <td><a href=format!("/integrations/{}", i.slug)><strong>{i.name.clone()}</strong></a><br /><code>{i.slug.clone()}</code></td>
-                                                        <td>{kind_label(i.kind)}</td>
+                                                        <td>{i.kind.label()}</td>
                                                         <td><span class=format!("provider provider-{}", i.provider.as_str())>{i.provider.label()}</span></td>
                                                         <td class="muted">{i.settings.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" · ")}</td>
                                                         <td>{i.secrets_set.iter().map(|s| view! { <span class="badge sensitive">{format!("{s} ✓")}</span> }).collect_view()}</td>

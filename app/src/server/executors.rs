@@ -12,7 +12,6 @@ use super::Actor;
 use crate::api::executors::{
     ExecutorDetail, ExecutorInput, ExecutorRow, ExecutorsView, RunLog, RunRow,
 };
-use crate::api::sources::IntegrationChoice;
 use crate::domain::executors::{split_arguments, RunAction, Runtime};
 use crate::domain::names::{validate_slug, validate_text};
 use crate::domain::resource_code::{validate_git_ref, validate_module_path};
@@ -69,18 +68,8 @@ async fn row<C: ConnectionTrait>(db: &C, model: &executors::Model) -> AppResult<
         .into_iter()
         .map(|l| l.integration_id)
         .collect();
-    let integrations = integrations::Entity::find()
-        .filter(integrations::Column::Id.is_in(ids))
-        .order_by_asc(integrations::Column::Slug)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| IntegrationChoice {
-            slug: i.slug,
-            name: i.name,
-            provider: i.provider,
-        })
-        .collect();
+    let integrations =
+        super::integrations::choices(db, integrations::Column::Id.is_in(ids)).await?;
     let arguments: Vec<String> =
         serde_json::from_str(&model.arguments).map_err(AppError::internal)?;
     Ok(ExecutorRow {
@@ -153,18 +142,8 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<ExecutorsView> {
             .into_iter()
             .map(|s| (s.id, s.url))
             .collect(),
-        integrations: integrations::Entity::find()
-            .filter(integrations::Column::Kind.ne("auth"))
-            .order_by_asc(integrations::Column::Slug)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|i| IntegrationChoice {
-                slug: i.slug,
-                name: i.name,
-                provider: i.provider,
-            })
-            .collect(),
+        integrations: super::integrations::choices(db, integrations::Column::Kind.ne("auth"))
+            .await?,
         can_create: false,
     })
 }

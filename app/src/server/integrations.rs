@@ -7,6 +7,7 @@ use super::entities::{integrations, resource_integrations, resources, source_cod
 use super::secrets::SecretBox;
 use super::Actor;
 use crate::api::integrations::{IntegrationInput, IntegrationRow};
+use crate::api::sources::IntegrationChoice;
 use crate::domain::integrations::{check_fields, Fields, IntegrationKind, Provider};
 use crate::domain::names::{validate_slug, validate_text};
 use crate::error::{AppError, AppResult};
@@ -90,6 +91,25 @@ pub async fn open_secrets<C: ConnectionTrait>(
             serde_json::from_str(&json).map_err(AppError::internal)
         }
     }
+}
+
+/// Integrations matching `filter`, by slug, as pickers and links show them.
+pub async fn choices<C: ConnectionTrait>(
+    db: &C,
+    filter: sea_orm::sea_query::SimpleExpr,
+) -> AppResult<Vec<IntegrationChoice>> {
+    Ok(integrations::Entity::find()
+        .filter(filter)
+        .order_by_asc(integrations::Column::Slug)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| IntegrationChoice {
+            slug: i.slug,
+            name: i.name,
+            provider: i.provider,
+        })
+        .collect())
 }
 
 /// What refers to the integration: source code repositories and resources.

@@ -14,7 +14,6 @@ use crate::api::resources::{
     CodeFile, FieldChange, FileDiff, ParentRef, ResourceDetail, ResourceForm, ResourceInput,
     ResourceListRow, ResourcePage, RevisionDiff, RevisionRow, VariableValue, PAGE_SIZE,
 };
-use crate::api::sources::IntegrationChoice;
 use crate::domain::integrations::{terraform_provider, IntegrationKind};
 use crate::domain::modules::ModuleInterface;
 use crate::domain::names::{validate_slug, validate_text};
@@ -917,18 +916,8 @@ pub async fn detail(ctx: &AppCtx, slug: &str) -> AppResult<ResourceDetail> {
         .into_iter()
         .map(|l| l.integration_id)
         .collect();
-    let integrations = integrations::Entity::find()
-        .filter(integrations::Column::Id.is_in(integration_ids))
-        .order_by_asc(integrations::Column::Slug)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| IntegrationChoice {
-            slug: i.slug,
-            name: i.name,
-            provider: i.provider,
-        })
-        .collect();
+    let integrations =
+        super::integrations::choices(db, integrations::Column::Id.is_in(integration_ids)).await?;
     let stored: StoredValues =
         serde_json::from_str(&model.variables).map_err(AppError::internal)?;
     let variables = version
@@ -1034,18 +1023,8 @@ pub async fn form(ctx: &AppCtx, template: &str, resource: Option<&str>) -> AppRe
         .iter()
         .map(|r| parent_ref(r, &keys))
         .collect();
-    let cloud_integrations = integrations::Entity::find()
-        .filter(integrations::Column::Kind.eq("cloud"))
-        .order_by_asc(integrations::Column::Slug)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| IntegrationChoice {
-            slug: i.slug,
-            name: i.name,
-            provider: i.provider,
-        })
-        .collect();
+    let cloud_integrations =
+        super::integrations::choices(db, integrations::Column::Kind.eq("cloud")).await?;
     Ok(ResourceForm {
         template_key: chosen.key.clone(),
         template_name: chosen.name.clone(),

@@ -56,18 +56,7 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<SourceCodeRow>> {
 }
 
 pub async fn git_integrations(db: &DatabaseConnection) -> AppResult<Vec<IntegrationChoice>> {
-    Ok(integrations::Entity::find()
-        .filter(integrations::Column::Kind.eq("git"))
-        .order_by_asc(integrations::Column::Slug)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| IntegrationChoice {
-            slug: i.slug,
-            name: i.name,
-            provider: i.provider,
-        })
-        .collect())
+    super::integrations::choices(db, integrations::Column::Kind.eq("git")).await
 }
 
 /// The URL and the opened credentials of the integration a repository is reached through.

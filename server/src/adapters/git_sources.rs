@@ -37,11 +37,6 @@ impl GitSources {
         }
     }
 
-    /// The folder that holds the local provider's repositories.
-    pub fn local_root(&self) -> &Path {
-        &self.local_root
-    }
-
     fn mirror_path(&self, url: &str) -> PathBuf {
         let digest = hex::encode(Sha256::digest(url.as_bytes()));
         self.mirrors.join(format!("{}.git", &digest[..32]))

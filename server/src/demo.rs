@@ -273,6 +273,8 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, actor: &Actor) -> AppResult
             settings: fields(&[
                 ("access_key_id", "AKIAIOSFODNN7EXAMPLE"),
                 ("region", "us-east-1"),
+                ("state_bucket", "acme-production-tofu-state"),
+                ("state_lock_table", "tofu-state-locks"),
             ]),
             secrets: fields(&[(
                 "secret_access_key",

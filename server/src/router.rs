@@ -111,6 +111,7 @@ pub fn state(
                 &config.data_dir,
             )),
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
+            cache: Arc::default(),
             portal: Arc::new(PortalSettings {
                 demo,
                 sign_in_methods,

@@ -177,7 +177,16 @@ pub async fn get_resources(page: u64) -> Result<ResourcePage, AppError> {
     respond(
         async {
             let caller = require(Action::Read, all()).await?;
-            let mut listed = resources::list(&ctx()?.db, page).await?;
+            let ctx = ctx()?;
+            let pages = &ctx.cache.resource_pages;
+            let mut listed = match pages.get(&page, caller.version) {
+                Some(listed) => listed,
+                None => {
+                    let listed = resources::list(&ctx.db, page).await?;
+                    pages.put(page, caller.version, listed.clone());
+                    listed
+                }
+            };
             listed.can_create = caller.may(Action::Create, &all());
             Ok(listed)
         }

@@ -91,7 +91,29 @@ enum Check {
     PrivateKey,
     /// At least this many printable characters, no whitespace.
     Token(usize),
+    /// Cloud storage names: `min..=max` lowercase letters and digits, plus the `extra`
+    /// characters inside (never first or last).
+    Lowercase {
+        min: usize,
+        max: usize,
+        extra: &'static str,
+    },
 }
+
+/// S3 bucket names (AWS "Bucket naming rules").
+const S3_BUCKET: Check = Check::Lowercase {
+    min: 3,
+    max: 63,
+    extra: "-.",
+};
+/// Cloud Storage bucket names (without dots' domain verification).
+const GCS_BUCKET: Check = Check::Lowercase {
+    min: 3,
+    max: 63,
+    extra: "-_.",
+};
+const STATE_KEY_HELP: &str =
+    "Each resource keeps its state under <template>/<resource>/ here; leave empty for local state.";
 
 const AWS_REGIONS_HELP: &str = "The default region, e.g. eu-west-1.";
 const DATADOG_SITES: &[&str] = &[
@@ -252,6 +274,18 @@ impl Provider {
                 field("region", "Region", AWS_REGIONS_HELP, Check::AwsRegion),
                 "us-east-1",
             ),
+            optional(field(
+                "state_bucket",
+                "State bucket (S3)",
+                STATE_KEY_HELP,
+                S3_BUCKET,
+            )),
+            optional(field(
+                "state_lock_table",
+                "State lock table (DynamoDB)",
+                "Locks the state while a run holds it; needs a state bucket.",
+                Check::Name,
+            )),
         ];
         const AZURE: &[Field] = &[
             field(
@@ -278,6 +312,32 @@ impl Provider {
                 "The service principal's secret.",
                 Check::Token(8),
             ),
+            optional(field(
+                "state_resource_group",
+                "State resource group",
+                "The resource group of the state storage account.",
+                Check::Name,
+            )),
+            optional(field(
+                "state_storage_account",
+                "State storage account",
+                STATE_KEY_HELP,
+                Check::Lowercase {
+                    min: 3,
+                    max: 24,
+                    extra: "",
+                },
+            )),
+            optional(field(
+                "state_container",
+                "State container",
+                "The blob container in that account.",
+                Check::Lowercase {
+                    min: 3,
+                    max: 63,
+                    extra: "-",
+                },
+            )),
         ];
         const GOOGLE: &[Field] = &[
             field(
@@ -300,6 +360,12 @@ impl Provider {
                 "Service account key (JSON)",
                 "The JSON key file of a service account (\"type\": \"service_account\").",
                 Check::GcpServiceAccountJson,
+            )),
+            optional(field(
+                "state_bucket",
+                "State bucket (Cloud Storage)",
+                STATE_KEY_HELP,
+                GCS_BUCKET,
             )),
         ];
         const ATLAS: &[Field] = &[
@@ -636,6 +702,27 @@ fn check_value(check: Check, value: &str) -> Result<(), String> {
                 return Err(format!("must be at least {min} characters with no spaces"));
             }
         }
+        Check::Lowercase { min, max, extra } => {
+            let edge =
+                |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            let ok = (min..=max).contains(&value.len())
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c))
+                && edge(value.chars().next())
+                && edge(value.chars().last());
+            if !ok {
+                let extra: Vec<String> = extra.chars().map(|c| format!("'{c}'")).collect();
+                let also = if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and {} inside", extra.join(", "))
+                };
+                return Err(format!(
+                    "must be {min}–{max} lowercase letters and digits{also}"
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -707,6 +794,7 @@ pub fn check_fields(
             checked.settings.insert(f.name.to_string(), value);
         }
     }
+    check_state_settings(provider, &checked.settings).map_err(|(f, m)| fail(&f, m))?;
     Ok(checked)
 }
 
@@ -814,6 +902,85 @@ pub fn terraform_provider(
                 .collect(),
         )),
         _ => None,
+    }
+}
+
+/// The `backend` a cloud integration's state settings call for: (backend type, arguments), the
+/// resource's state kept under `state_key` (`<template>/<resource>`). `None` when the
+/// integration keeps no remote state. Credentials reach the backend through the same
+/// environment variables as the provider.
+pub fn terraform_backend(
+    provider: Provider,
+    settings: &Fields,
+    state_key: &str,
+) -> Option<(&'static str, Vec<(&'static str, serde_json::Value)>)> {
+    use serde_json::Value;
+    let text = |field: &str| settings.get(field).filter(|v| !v.is_empty()).cloned();
+    let key = Value::String(format!("{state_key}/terraform.tfstate"));
+    match provider {
+        Provider::Aws => {
+            let bucket = text("state_bucket")?;
+            let mut arguments = vec![("bucket", Value::String(bucket)), ("key", key)];
+            if let Some(region) = text("region") {
+                arguments.push(("region", Value::String(region)));
+            }
+            if let Some(table) = text("state_lock_table") {
+                arguments.push(("dynamodb_table", Value::String(table)));
+            }
+            arguments.push(("encrypt", Value::Bool(true)));
+            Some(("s3", arguments))
+        }
+        Provider::Azure => Some((
+            "azurerm",
+            vec![
+                (
+                    "resource_group_name",
+                    Value::String(text("state_resource_group")?),
+                ),
+                (
+                    "storage_account_name",
+                    Value::String(text("state_storage_account")?),
+                ),
+                ("container_name", Value::String(text("state_container")?)),
+                ("key", key),
+            ],
+        )),
+        Provider::GoogleCloud => Some((
+            "gcs",
+            vec![
+                ("bucket", Value::String(text("state_bucket")?)),
+                ("prefix", Value::String(state_key.to_string())),
+            ],
+        )),
+        _ => None,
+    }
+}
+
+/// Settings that only make sense together: a lock table needs a bucket, Azure's three state
+/// fields come as a set.
+fn check_state_settings(provider: Provider, settings: &Fields) -> Result<(), (String, String)> {
+    let set = |f: &str| settings.get(f).is_some_and(|v| !v.is_empty());
+    match provider {
+        Provider::Aws if set("state_lock_table") && !set("state_bucket") => Err((
+            "state_bucket".into(),
+            "is required when a state lock table is given".into(),
+        )),
+        Provider::Azure => {
+            let fields = [
+                "state_resource_group",
+                "state_storage_account",
+                "state_container",
+            ];
+            let given = fields.iter().filter(|f| set(f)).count();
+            match fields.iter().find(|f| !set(f)) {
+                Some(missing) if given > 0 => Err((
+                    missing.to_string(),
+                    "is required with the other state fields (all three, or none)".into(),
+                )),
+                _ => Ok(()),
+            }
+        }
+        _ => Ok(()),
     }
 }
 
@@ -956,5 +1123,95 @@ mod tests {
             terraform_provider(Provider::Aws, &fields(&[("region", "eu-west-1")])).unwrap();
         assert_eq!((name, source), ("aws", "hashicorp/aws"));
         assert_eq!(args, vec![("region", "eu-west-1".to_string())]);
+    }
+
+    #[test]
+    fn state_settings_become_one_backend_and_are_checked_together() {
+        let aws = |settings: &[(&str, &str)]| {
+            check_fields(
+                Provider::Aws,
+                &fields(
+                    &[
+                        [("access_key_id", "AKIAIOSFODNN7EXAMPLE")].as_slice(),
+                        settings,
+                    ]
+                    .concat(),
+                ),
+                &fields(&[("secret_access_key", &"k".repeat(40))]),
+                &[],
+            )
+        };
+        let err = aws(&[("state_bucket", "Acme_State")]).unwrap_err();
+        assert_eq!(err.field, "state_bucket");
+        assert!(err.message.contains("lowercase"), "{}", err.message);
+        let err = aws(&[("state_lock_table", "locks")]).unwrap_err();
+        assert_eq!(err.field, "state_bucket");
+        let checked = aws(&[
+            ("state_bucket", "acme-state"),
+            ("state_lock_table", "locks"),
+        ])
+        .unwrap();
+        let (kind, args) = terraform_backend(Provider::Aws, &checked.settings, "vpc/prod").unwrap();
+        assert_eq!(kind, "s3");
+        assert_eq!(
+            args,
+            vec![
+                ("bucket", serde_json::json!("acme-state")),
+                ("key", serde_json::json!("vpc/prod/terraform.tfstate")),
+                ("region", serde_json::json!("us-east-1")),
+                ("dynamodb_table", serde_json::json!("locks")),
+                ("encrypt", serde_json::json!(true)),
+            ]
+        );
+        // No bucket: local state, no backend block.
+        assert!(
+            terraform_backend(Provider::Aws, &aws(&[]).unwrap().settings, "vpc/prod").is_none()
+        );
+
+        let azure = |settings: &[(&str, &str)]| {
+            let uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";
+            check_fields(
+                Provider::Azure,
+                &fields(
+                    &[
+                        [
+                            ("tenant_id", uuid),
+                            ("subscription_id", uuid),
+                            ("client_id", uuid),
+                        ]
+                        .as_slice(),
+                        settings,
+                    ]
+                    .concat(),
+                ),
+                &fields(&[("client_secret", "secret-value")]),
+                &[],
+            )
+        };
+        let err = azure(&[("state_storage_account", "acmestate")]).unwrap_err();
+        assert_eq!(err.field, "state_resource_group");
+        let err = azure(&[
+            ("state_resource_group", "tfstate"),
+            ("state_storage_account", "acme-state"),
+            ("state_container", "tfstate"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.field, "state_storage_account");
+        let checked = azure(&[
+            ("state_resource_group", "tfstate"),
+            ("state_storage_account", "acmestate"),
+            ("state_container", "tfstate"),
+        ])
+        .unwrap();
+        let (kind, _) = terraform_backend(Provider::Azure, &checked.settings, "vpc/prod").unwrap();
+        assert_eq!(kind, "azurerm");
+        let (kind, args) = terraform_backend(
+            Provider::GoogleCloud,
+            &fields(&[("project_id", "acme-prod"), ("state_bucket", "acme_state")]),
+            "vpc/prod",
+        )
+        .unwrap();
+        assert_eq!(kind, "gcs");
+        assert_eq!(args[1], ("prefix", serde_json::json!("vpc/prod")));
     }
 }

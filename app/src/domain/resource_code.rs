@@ -31,6 +31,22 @@ pub struct ProviderBlock {
     pub arguments: Vec<(String, String)>,
 }
 
+/// The `backend` block keeping the resource's state remotely: its type (`s3`, `azurerm`, `gcs`)
+/// and its arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendBlock {
+    pub kind: String,
+    pub arguments: Vec<(String, Value)>,
+}
+
+/// What the resource's cloud integrations add to the module: provider blocks and at most one
+/// state backend.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CloudBlocks {
+    pub providers: Vec<ProviderBlock>,
+    pub backend: Option<BackendBlock>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedFile {
     pub name: &'static str,
@@ -185,14 +201,15 @@ pub fn check_values(
     Ok(())
 }
 
-/// The files, in the order a reader opens them: `main.tf`, `variables.tf`, `outputs.tf`, and
-/// `providers.tf` when the resource's integrations call for provider blocks.
+/// The files, in the order a reader opens them: `main.tf`, `variables.tf`, `outputs.tf`,
+/// `providers.tf` when the resource's integrations call for provider blocks, and `backend.tf`
+/// when one of them keeps state remotely.
 pub fn generate(
     resource_slug: &str,
     source: &ModuleSource,
     interface: &ModuleInterface,
     values: &BTreeMap<String, Value>,
-    providers: &[ProviderBlock],
+    cloud: &CloudBlocks,
 ) -> Result<Vec<GeneratedFile>, CodeError> {
     validate_slug(resource_slug).map_err(|m| error("name", m))?;
     check_values(&interface.variables, values)?;
@@ -268,10 +285,38 @@ pub fn generate(
             contents: file(&output_blocks),
         },
     ];
-    if !providers.is_empty() {
+    if !cloud.providers.is_empty() {
         files.push(GeneratedFile {
             name: "providers.tf",
-            contents: providers_file(providers)?,
+            contents: providers_file(&cloud.providers)?,
+        });
+    }
+    if let Some(backend) = &cloud.backend {
+        if !super::hcl::is_identifier(&backend.kind)
+            || !backend
+                .arguments
+                .iter()
+                .all(|(k, _)| super::hcl::is_identifier(k))
+        {
+            return Err(error(
+                "integrations",
+                format!("{:?} is not a backend Slipway can write", backend.kind),
+            ));
+        }
+        let arguments = backend
+            .arguments
+            .iter()
+            .map(|(k, v)| Item::Attribute(k.clone(), super::hcl::literal(v, 2)))
+            .collect();
+        files.push(GeneratedFile {
+            name: "backend.tf",
+            contents: file(&[Item::Block(
+                "terraform".into(),
+                vec![Item::Block(
+                    format!("backend {}", quote(&backend.kind)),
+                    arguments,
+                )],
+            )]),
         });
     }
     Ok(files)
@@ -385,7 +430,7 @@ mod tests {
             &source,
             &interface(&variables, &outputs),
             &values,
-            &[],
+            &CloudBlocks::default(),
         )
         .unwrap();
         assert_eq!(
@@ -410,7 +455,7 @@ mod tests {
                 &source,
                 &interface(&reversed, &outputs),
                 &values,
-                &[]
+                &CloudBlocks::default()
             )
             .unwrap(),
             files
@@ -432,7 +477,7 @@ mod tests {
                 &source,
                 &interface(&variables, &outputs),
                 &values,
-                &[],
+                &CloudBlocks::default(),
             )
             .unwrap_err()
         };
@@ -458,7 +503,7 @@ mod tests {
                 &escaping,
                 &interface(&variables, &outputs),
                 &values,
-                &[]
+                &CloudBlocks::default()
             )
             .unwrap_err(),
             error("module_path", "must not leave the repository (no '..')")
@@ -471,7 +516,7 @@ mod tests {
                 &bad_ref,
                 &interface(&variables, &outputs),
                 &values,
-                &[]
+                &CloudBlocks::default()
             )
             .unwrap_err()
             .field,
@@ -485,7 +530,7 @@ mod tests {
                 &bad_url,
                 &interface(&variables, &outputs),
                 &values,
-                &[]
+                &CloudBlocks::default()
             )
             .unwrap_err()
             .field,
@@ -497,7 +542,7 @@ mod tests {
                 &source,
                 &interface(&variables, &outputs),
                 &values,
-                &[]
+                &CloudBlocks::default()
             )
             .unwrap_err()
             .field,

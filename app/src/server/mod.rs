@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod cache;
 pub mod catalog;
 pub mod directory;
 pub mod entities;
@@ -30,6 +31,8 @@ pub struct AppCtx {
     pub repos: Arc<dyn ports::SourceRepos>,
     /// Wakes this replica's job worker when a job is queued (others find it on their next poll).
     pub jobs_wake: Arc<tokio::sync::Notify>,
+    /// This replica's read caches, kept exact by the audit head (`cache`).
+    pub cache: Arc<cache::ReadCache>,
 }
 
 /// Settings the portal's pages and server functions read; built by the server from its config.

@@ -14,10 +14,12 @@ use crate::api::resources::{
     CodeFile, FieldChange, FileDiff, ParentRef, ResourceDetail, ResourceForm, ResourceInput,
     ResourceListRow, ResourcePage, RevisionDiff, RevisionRow, VariableValue, PAGE_SIZE,
 };
-use crate::domain::integrations::{terraform_provider, IntegrationKind};
+use crate::domain::integrations::{terraform_backend, terraform_provider, IntegrationKind};
 use crate::domain::modules::ModuleInterface;
 use crate::domain::names::{validate_slug, validate_text};
-use crate::domain::resource_code::{generate, ModuleSource, ProviderBlock, MAX_VALUE_BYTES};
+use crate::domain::resource_code::{
+    generate, BackendBlock, CloudBlocks, ModuleSource, ProviderBlock, MAX_VALUE_BYTES,
+};
 use crate::domain::resources::{
     check_parents, diff_lines, transition, ResourceAction, ResourceState, ResourceStatus,
 };
@@ -342,6 +344,36 @@ async fn prepare<C: ConnectionTrait>(
                 .collect(),
         })
         .collect();
+    // State goes where the workspace keeps the code: `<template>/<resource>`.
+    let state_key = format!("{}/{slug}", template.key);
+    let mut backends = chosen_integrations.iter().filter_map(|i| {
+        terraform_backend(i.provider, &i.settings, &state_key).map(|(kind, arguments)| {
+            (
+                i.slug.clone(),
+                BackendBlock {
+                    kind: kind.to_string(),
+                    arguments: arguments
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect(),
+                },
+            )
+        })
+    });
+    let backend = backends.next();
+    if let (Some((first, _)), Some((second, _))) = (&backend, backends.next()) {
+        return Err(AppError::invalid(
+            "integrations",
+            format!(
+                "{first} and {second} both keep remote state; a resource's state lives in one \
+                 place, so choose one of them"
+            ),
+        ));
+    }
+    let cloud = CloudBlocks {
+        providers,
+        backend: backend.map(|(_, block)| block),
+    };
     let files = generate(
         slug,
         &ModuleSource {
@@ -351,7 +383,7 @@ async fn prepare<C: ConnectionTrait>(
         },
         &interface,
         &stored.plain,
-        &providers,
+        &cloud,
     )
     .map_err(|e| {
         let field = if interface.variables.iter().any(|v| v.name == e.field) {

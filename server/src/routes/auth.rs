@@ -217,14 +217,18 @@ pub async fn demo_sign_in(
 
 /// `POST /auth/logout`: records the sign-out and destroys the session (row and cookie).
 pub async fn sign_out(State(state): State<ServerState>, session: Session) -> Response {
-    if let Ok(Some(user_id)) = session.get::<i64>(SESSION_USER_KEY).await {
-        if let Err(error) = directory::record_sign_out(&state.ctx.db, user_id).await {
-            tracing::error!("cannot audit the sign-out: {error}");
-        }
-    }
-    if session.id().is_some() {
+    let user_id = session.get::<i64>(SESSION_USER_KEY).await.ok().flatten();
+    // The row goes before the audit event: the event moves the database's version, which is what
+    // retires this session in every replica's caller cache (`app::server::cache`).
+    if let Some(id) = session.id() {
+        state.ctx.cache.callers.remove(&id.to_string());
         if let Err(error) = session.flush().await {
             tracing::error!("cannot destroy the session: {error}");
+        }
+    }
+    if let Some(user_id) = user_id {
+        if let Err(error) = directory::record_sign_out(&state.ctx.db, user_id).await {
+            tracing::error!("cannot audit the sign-out: {error}");
         }
     }
     Redirect::to("/").into_response()

@@ -4,7 +4,7 @@
 //! result. The files are also parsed back into the interface they declare.
 
 use crate::support::{repo_root, unavailable};
-use app::domain::resource_code::{generate, ModuleSource};
+use app::domain::resource_code::{generate, CloudBlocks, ModuleSource};
 use app::server::modules::{discover_interface, ModuleFile};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -122,7 +122,14 @@ fn generated_code_is_formatted_fetchable_and_valid_for_terraform() {
         module_path: "aws-vpc".into(),
         git_ref: "v1.2.0".into(),
     };
-    let files = generate("production-vpc", &source, &interface, &values, &[]).unwrap();
+    let files = generate(
+        "production-vpc",
+        &source,
+        &interface,
+        &values,
+        &CloudBlocks::default(),
+    )
+    .unwrap();
     let out = work.join("production-vpc");
     std::fs::create_dir_all(&out).unwrap();
     for file in &files {
@@ -194,10 +201,12 @@ fn demo_values(template: &str) -> BTreeMap<String, Value> {
 
 /// Every template of the demo catalog, at its latest version: the generated files are
 /// snapshot-tested (insta), parse back as HCL, and (where terraform is installed) pass
-/// `terraform fmt -check`. The AWS provider block is included, as the demo resources use it.
+/// `terraform fmt -check`. The AWS provider and S3 backend blocks are included, as the demo
+/// resources use them.
 #[test]
 fn every_demo_template_generates_stable_formatted_code() {
-    use app::domain::resource_code::ProviderBlock;
+    use app::domain::integrations::{terraform_backend, terraform_provider, Provider};
+    use app::domain::resource_code::{BackendBlock, ProviderBlock};
     use server::demo_modules::{files_at, MODULES, TAGS};
     let files = files_at(TAGS.len() - 1);
     let terraform = repo_root().join(".venv/bin/terraform");
@@ -214,28 +223,42 @@ fn every_demo_template_generates_stable_formatted_code() {
             module_path: folder.into(),
             git_ref: "v1.2.0".into(),
         };
-        let providers = [ProviderBlock {
-            name: "aws".into(),
-            source: "hashicorp/aws".into(),
-            arguments: vec![("region".into(), "eu-west-1".into())],
-        }];
+        // The demo's AWS integration, with remote state in S3: provider and backend blocks come
+        // from the same functions the portal uses.
+        let settings: BTreeMap<String, String> = [
+            ("region", "eu-west-1"),
+            ("state_bucket", "acme-tofu-state"),
+            ("state_lock_table", "tofu-locks"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let (name, provider_source, arguments) =
+            terraform_provider(Provider::Aws, &settings).unwrap();
+        let (kind, backend_arguments) = terraform_backend(
+            Provider::Aws,
+            &settings,
+            &format!("{template}/demo-{template}"),
+        )
+        .unwrap();
+        let cloud = CloudBlocks {
+            providers: vec![ProviderBlock {
+                name: name.into(),
+                source: provider_source.into(),
+                arguments: arguments.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+            }],
+            backend: Some(BackendBlock {
+                kind: kind.into(),
+                arguments: backend_arguments
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v))
+                    .collect(),
+            }),
+        };
         let slug = format!("demo-{template}");
-        let generated = generate(
-            &slug,
-            &source,
-            &interface,
-            &demo_values(template),
-            &providers,
-        )
-        .unwrap();
-        let again = generate(
-            &slug,
-            &source,
-            &interface,
-            &demo_values(template),
-            &providers,
-        )
-        .unwrap();
+        let generated =
+            generate(&slug, &source, &interface, &demo_values(template), &cloud).unwrap();
+        let again = generate(&slug, &source, &interface, &demo_values(template), &cloud).unwrap();
         assert_eq!(generated, again, "{template}: same input, same bytes");
         let dir = work.join(template);
         std::fs::create_dir_all(&dir).unwrap();

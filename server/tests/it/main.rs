@@ -12,5 +12,6 @@ mod executors;
 mod generated_code;
 mod integrations;
 mod oidc_tokens;
+mod replicas;
 mod resources;
 mod sessions;

@@ -115,6 +115,15 @@ db_test! {
         let server = TestServer::start(&db, ServerOptions::default()).await;
         let ctx = &server.ctx;
         let actor = Actor::user(1, "ada");
+        // A second AWS account that also keeps remote state.
+        app::server::integrations::create(&ctx.db, &ctx.secrets, &actor, &app::api::integrations::IntegrationInput {
+            slug: "aws-staging".into(),
+            name: "AWS Staging".into(),
+            description: String::new(),
+            provider: "aws".into(),
+            settings: map(&[("access_key_id", "AKIAIOSFODNN7EXAMPLF"), ("state_bucket", "acme-staging-state")]),
+            secrets: map(&[("secret_access_key", &"k".repeat(40))]),
+        }).await.unwrap();
         let count = || async { resource_rows::Entity::find().count(&ctx.db).await.unwrap() };
         let before = count().await;
         let events = app::server::audit::verify(&ctx.db).await.unwrap().unwrap();
@@ -131,6 +140,8 @@ db_test! {
         abstract_template.template = "aws-region".into();
         let mut github_as_cloud = bucket("logs", &[("bucket_name", "acme-logs")]);
         github_as_cloud.integrations = map(&[("local-git", "on")]);
+        let mut two_states = bucket("logs", &[("bucket_name", "acme-logs")]);
+        two_states.integrations = map(&[("aws-production", "on"), ("aws-staging", "on")]);
         let cases: Vec<(ResourceInput, AppError)> = vec![
             (bucket("logs", &[("bucket_name", "acme-logs"), ("colour", "red")]), AppError::invalid("values.colour", "colour is not a variable of s3-bucket v1.2.0")),
             (bucket("logs", &[("bucket_name", "acme-logs"), ("versioning", "maybe")]), AppError::invalid("values.versioning", "versioning must be true or false, not \"maybe\"")),
@@ -145,6 +156,7 @@ db_test! {
             (wrong_version, AppError::invalid("version_id", "s3-bucket has no such version")),
             (abstract_template, AppError::invalid("template", "aws-region is abstract; resources come from concrete templates")),
             (github_as_cloud, AppError::invalid("integrations", "local-git is not a cloud integration")),
+            (two_states, AppError::invalid("integrations", "aws-production and aws-staging both keep remote state; a resource's state lives in one place, so choose one of them")),
         ];
         for (input, expected) in cases {
             let slug = input.slug.clone();
@@ -192,6 +204,9 @@ db_test! {
         let providers = db_detail.files.iter().find(|f| f.name == "providers.tf").unwrap();
         assert!(providers.contents.contains("provider \"aws\" {\n  region = \"us-east-1\"\n}"), "{}", providers.contents);
         assert!(!providers.contents.contains("AKIA"));
+        // And the integration's state bucket gives the backend, keyed like the workspace folder.
+        let backend = db_detail.files.iter().find(|f| f.name == "backend.tf").unwrap();
+        assert!(backend.contents.contains("backend \"s3\" {\n    bucket         = \"acme-production-tofu-state\"\n    key            = \"rds-database/prod-db/terraform.tfstate\""), "{}", backend.contents);
 
         // Lifecycle: a parent with children cannot be deleted; a new resource can.
         let refused = resources::act(&ctx.db, &actor, "prod-vpc", "delete").await.unwrap_err();

@@ -9,6 +9,7 @@ mod m20261123_000003_sessions;
 mod m20261123_000004_templates;
 mod m20261123_000005_sources_and_resources;
 mod m20261123_000006_jobs_and_executors;
+mod m20261123_000007_workspaces;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_templates::Migration),
             Box::new(m20261123_000005_sources_and_resources::Migration),
             Box::new(m20261123_000006_jobs_and_executors::Migration),
+            Box::new(m20261123_000007_workspaces::Migration),
         ]
     }
 }

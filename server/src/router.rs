@@ -103,11 +103,21 @@ pub fn state(
     Ok(ServerState {
         leptos,
         ctx: AppCtx {
-            db,
+            db: db.clone(),
             secrets: app::server::secrets::SecretBox::from_server_secret(
                 config.secret_key.expose(),
             ),
             repos: Arc::new(crate::adapters::git_sources::GitSources::new(
+                &config.data_dir,
+            )),
+            forge: Arc::new(crate::adapters::forges::Forges {
+                local: crate::adapters::local_forge::LocalForge::new(
+                    db.clone(),
+                    &config.data_dir,
+                    config.public_url.as_str(),
+                ),
+            }),
+            workspace_git: Arc::new(crate::adapters::workspace_git::GitWorkspaces::new(
                 &config.data_dir,
             )),
             jobs_wake: Arc::new(tokio::sync::Notify::new()),

@@ -12,3 +12,4 @@ pub mod resource_code;
 pub mod resources;
 pub mod templates;
 pub mod variable_types;
+pub mod workspaces;

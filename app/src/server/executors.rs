@@ -364,6 +364,7 @@ pub async fn run(
         RUN_JOB,
         &serde_json::json!({ "executor": model.slug, "action": action.as_str() }),
         None,
+        None,
         RUN_ATTEMPTS,
     )
     .await?;

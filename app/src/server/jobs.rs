@@ -9,7 +9,7 @@ pub use crate::api::executors::LogLine;
 use crate::domain::executors::backoff_seconds;
 use crate::error::{AppError, AppResult};
 use chrono::{Duration, Utc};
-use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -20,12 +20,14 @@ pub const RUNNING: &str = "running";
 pub const SUCCEEDED: &str = "succeeded";
 pub const FAILED: &str = "failed";
 
-/// Adds a job. With an idempotency key, enqueuing again returns the job already there.
+/// Adds a job. With an idempotency key, enqueuing again returns the job already there. Jobs with
+/// the same serial key run one at a time, in the order they were enqueued (a workspace's jobs).
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     kind: &str,
     payload: &serde_json::Value,
     idempotency_key: Option<&str>,
+    serial_key: Option<&str>,
     max_attempts: i32,
 ) -> AppResult<jobs::Model> {
     if let Some(key) = idempotency_key {
@@ -52,6 +54,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
+        serial_key: Set(serial_key.map(str::to_string)),
         ..Default::default()
     }
     .insert(db)
@@ -82,6 +85,13 @@ pub async fn claim(
             );
         let mut query = jobs::Entity::find()
             .filter(due)
+            // Strict order per serial key: nothing runs while an earlier job of its key is
+            // unfinished (queued for a retry, or running).
+            .filter(Expr::cust(
+                "NOT EXISTS (SELECT 1 FROM jobs AS earlier \
+                 WHERE earlier.serial_key = jobs.serial_key AND earlier.id < jobs.id \
+                 AND earlier.status IN ('queued', 'running'))",
+            ))
             .order_by_asc(jobs::Column::RunAt)
             .order_by_asc(jobs::Column::Id)
             .limit(1);

@@ -29,6 +29,10 @@ pub struct AppCtx {
     pub secrets: secrets::SecretBox,
     /// Source repositories: mirrors, module files, connection tests.
     pub repos: Arc<dyn ports::SourceRepos>,
+    /// Forge APIs (repository metadata, pull requests), by the workspace's provider.
+    pub forge: Arc<dyn ports::Forge>,
+    /// Git work on workspace repositories (mirrors, branches, pushes).
+    pub workspace_git: Arc<dyn ports::WorkspaceGit>,
     /// Wakes this replica's job worker when a job is queued (others find it on their next poll).
     pub jobs_wake: Arc<tokio::sync::Notify>,
     /// This replica's read caches, kept exact by the audit head (`cache`).

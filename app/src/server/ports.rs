@@ -54,3 +54,181 @@ pub trait SourceRepos: Send + Sync {
         secrets: &Fields,
     ) -> Result<String, String>;
 }
+
+/// A forge repository as Slipway reaches it: the integration that grants access and the
+/// repository's name on the forge (`org/name`, or `org/project/name` on Azure DevOps).
+#[derive(Clone)]
+pub struct ForgeRepo {
+    pub provider: Provider,
+    pub repository: String,
+    pub settings: Fields,
+    /// Opened secrets; never logged (the type has no Debug).
+    pub secrets: Fields,
+}
+
+/// Why a forge call failed, and whether trying again later can help (network errors, 5xx, rate
+/// limits) or not (bad credentials, a missing repository). The message never holds a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForgeError {
+    pub message: String,
+    pub retryable: bool,
+    /// Seconds the forge asked us to wait (`Retry-After`).
+    pub retry_after: Option<u64>,
+}
+
+impl ForgeError {
+    pub fn permanent(message: impl Into<String>) -> ForgeError {
+        ForgeError {
+            message: message.into(),
+            retryable: false,
+            retry_after: None,
+        }
+    }
+
+    pub fn transient(message: impl Into<String>) -> ForgeError {
+        ForgeError {
+            message: message.into(),
+            retryable: true,
+            retry_after: None,
+        }
+    }
+}
+
+impl std::fmt::Display for ForgeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<ForgeError> for AppError {
+    fn from(error: ForgeError) -> AppError {
+        if error.retryable {
+            AppError::Transport(error.message)
+        } else {
+            AppError::Conflict(error.message)
+        }
+    }
+}
+
+pub use crate::domain::workspaces::RepoConfig;
+
+/// A pull request's state on the forge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullState {
+    Open,
+    Merged,
+    Closed,
+}
+
+impl PullState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullState::Open => "open",
+            PullState::Merged => "merged",
+            PullState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<PullState> {
+        match value {
+            "open" => Some(PullState::Open),
+            "merged" => Some(PullState::Merged),
+            "closed" => Some(PullState::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// A pull request as the forge reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForgePull {
+    pub number: i64,
+    pub url: String,
+    pub state: PullState,
+    pub head_branch: String,
+    pub base_branch: String,
+    pub merge_commit: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPull {
+    pub head_branch: String,
+    pub base_branch: String,
+    pub title: String,
+    pub body: String,
+    /// Who asked for it (the local forge records them as the author).
+    pub author: String,
+}
+
+/// The forge's API: repository metadata and the pull request flow. One adapter per provider
+/// (local, GitHub, Bitbucket Cloud, Azure DevOps); `Forges` picks by the integration.
+#[async_trait::async_trait]
+pub trait Forge: Send + Sync {
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError>;
+    async fn find_open_pull(
+        &self,
+        repo: &ForgeRepo,
+        head_branch: &str,
+    ) -> Result<Option<ForgePull>, ForgeError>;
+    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError>;
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError>;
+    /// Merges into the base branch; merging a merged pull request returns it unchanged.
+    async fn merge_pull(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        message: &str,
+    ) -> Result<ForgePull, ForgeError>;
+    /// Closes (declines, abandons) without merging; closing a closed one returns it unchanged.
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError>;
+}
+
+/// One folder's change on a branch cut from the default branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderChange {
+    pub default_branch: String,
+    pub branch: String,
+    /// `<template_key>/<slug>`, validated by `domain::workspaces::resource_folder`.
+    pub folder: String,
+    /// The folder's new files; `None` removes the folder.
+    pub files: Option<Vec<(String, String)>>,
+    pub message: String,
+    pub author_name: String,
+    pub author_email: String,
+}
+
+/// What a sync did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pushed {
+    /// The branch's head commit.
+    pub commit: String,
+    /// False when the branch already held exactly this change (a re-run after a crash): nothing
+    /// was committed or pushed.
+    pub pushed: bool,
+    /// False when the default branch already has the folder exactly so: there is nothing to
+    /// review.
+    pub differs: bool,
+}
+
+/// Git work on workspace repositories: a mirror per workspace in the data dir, fetched rather
+/// than cloned for every sync; pushes over HTTPS (token) or SSH (key) by the integration.
+#[async_trait::async_trait]
+pub trait WorkspaceGit: Send + Sync {
+    /// Commits the change on a fresh branch from the default branch's head and force-pushes it,
+    /// unless the remote branch already holds the same tree on the same base.
+    async fn push_change(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        change: &FolderChange,
+    ) -> Result<Pushed, ForgeError>;
+
+    /// The files of `folder` on `branch` (freshly fetched); empty when it does not exist.
+    async fn read_folder(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        branch: &str,
+        folder: &str,
+    ) -> Result<Vec<(String, String)>, ForgeError>;
+}

@@ -100,7 +100,15 @@ impl GitSources {
             .map_err(|e| e.message().to_string())?;
         let (heads, default_branch) = {
             let connection = remote
-                .connect_auth(Direction::Fetch, Some(callbacks(access)), None)
+                .connect_auth(
+                    Direction::Fetch,
+                    Some(callbacks(
+                        access.provider,
+                        &access.settings,
+                        &access.secrets,
+                    )),
+                    None,
+                )
                 .map_err(|e| describe_git_error(&e))?;
             let default_branch = connection
                 .default_branch()
@@ -119,7 +127,11 @@ impl GitSources {
         };
         let mut options = FetchOptions::new();
         options
-            .remote_callbacks(callbacks(access))
+            .remote_callbacks(callbacks(
+                access.provider,
+                &access.settings,
+                &access.secrets,
+            ))
             .download_tags(AutotagOption::None);
         remote
             .fetch(
@@ -341,10 +353,13 @@ fn version_key(tag: &str) -> (bool, Vec<u64>) {
 
 /// Credentials for git over HTTPS (token) or SSH (key), per provider. Tried at most twice, so a
 /// refused credential fails fast instead of looping.
-fn callbacks(access: &RepoAccess) -> RemoteCallbacks<'static> {
-    let provider = access.provider;
-    let settings = access.settings.clone();
-    let secrets = access.secrets.clone();
+pub(crate) fn callbacks(
+    provider: Provider,
+    settings: &Fields,
+    secrets: &Fields,
+) -> RemoteCallbacks<'static> {
+    let settings = settings.clone();
+    let secrets = secrets.clone();
     let mut attempts = 0;
     let mut callbacks = RemoteCallbacks::new();
     callbacks.credentials(move |_url, username_from_url, allowed| {
@@ -388,7 +403,7 @@ fn callbacks(access: &RepoAccess) -> RemoteCallbacks<'static> {
 }
 
 /// A git error as a user can act on it; never includes credentials (git2 does not echo them).
-fn describe_git_error(error: &git2::Error) -> String {
+pub(crate) fn describe_git_error(error: &git2::Error) -> String {
     use git2::ErrorClass;
     match error.class() {
         ErrorClass::Http | ErrorClass::Net | ErrorClass::Ssh | ErrorClass::Ssl => {

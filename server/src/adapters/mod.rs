@@ -1,10 +1,13 @@
 //! Adapters to the outside world. Sign-in providers: GitHub (OAuth 2.0) and OpenID Connect
 //! (Microsoft Entra ID, or any issuer found by discovery).
 
+pub mod forges;
 pub mod git_sources;
 pub mod github;
 pub mod identity;
+pub mod local_forge;
 pub mod oidc;
+pub mod workspace_git;
 
 /// The HTTP client every adapter uses: no redirects followed (a token endpoint that redirects
 /// is refused, not chased), bounded time.

@@ -225,8 +225,8 @@ db_test! {
         let conn = &server.ctx.db;
         let lease = Duration::from_secs(60);
         let payload = serde_json::json!({"n": 1});
-        let first = jobs::enqueue(conn, "test.noop", &payload, Some("key-1"), 2).await.unwrap();
-        let again = jobs::enqueue(conn, "test.noop", &payload, Some("key-1"), 2).await.unwrap();
+        let first = jobs::enqueue(conn, "test.noop", &payload, Some("key-1"), None, 2).await.unwrap();
+        let again = jobs::enqueue(conn, "test.noop", &payload, Some("key-1"), None, 2).await.unwrap();
         assert_eq!(first.id, again.id, "the same idempotency key is the same job");
 
         let claimed = jobs::claim(conn, "w1", lease).await.unwrap().unwrap();
@@ -254,12 +254,33 @@ db_test! {
         assert_eq!(failed.last_error.as_deref(), Some("503 again"));
 
         // A stale job with no attempts left is failed by the next claim, not run a third time.
-        let stale = jobs::enqueue(conn, "test.noop", &payload, None, 1).await.unwrap();
+        let stale = jobs::enqueue(conn, "test.noop", &payload, None, None, 1).await.unwrap();
         jobs::claim(conn, "gone", Duration::from_millis(1)).await.unwrap().unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(jobs::claim(conn, "w3", lease).await.unwrap().is_none());
         let stale = job_rows::Entity::find_by_id(stale.id).one(conn).await.unwrap().unwrap();
         assert_eq!(stale.status, "failed");
         assert!(stale.last_error.unwrap().contains("stopped"));
+
+        // Jobs sharing a serial key run one at a time and in order, even when a later one is
+        // due first; other keys are not held up.
+        let a1 = jobs::enqueue(conn, "test.noop", &payload, None, Some("workspace:1"), 3).await.unwrap();
+        let a2 = jobs::enqueue(conn, "test.noop", &payload, None, Some("workspace:1"), 3).await.unwrap();
+        let b1 = jobs::enqueue(conn, "test.noop", &payload, None, Some("workspace:2"), 3).await.unwrap();
+        assert_eq!(jobs::claim(conn, "w1", lease).await.unwrap().unwrap().id, a1.id);
+        assert_eq!(jobs::claim(conn, "w2", lease).await.unwrap().unwrap().id, b1.id, "a2 waits for a1");
+        assert!(jobs::claim(conn, "w3", lease).await.unwrap().is_none());
+        let txn = app::server::begin_write(conn).await.unwrap();
+        jobs::finish(&txn, a1.id, "w1", &Outcome::Retry("409".into())).await.unwrap();
+        txn.commit().await.unwrap();
+        assert!(jobs::claim(conn, "w3", lease).await.unwrap().is_none(), "a2 waits while a1 waits for its retry");
+        let mut due: job_rows::ActiveModel = job_rows::Entity::find_by_id(a1.id).one(conn).await.unwrap().unwrap().into();
+        due.run_at = Set(chrono::Utc::now() - chrono::Duration::seconds(1));
+        due.update(conn).await.unwrap();
+        assert_eq!(jobs::claim(conn, "w3", lease).await.unwrap().unwrap().id, a1.id);
+        let txn = app::server::begin_write(conn).await.unwrap();
+        jobs::finish(&txn, a1.id, "w3", &Outcome::Succeeded).await.unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(jobs::claim(conn, "w3", lease).await.unwrap().unwrap().id, a2.id);
     }
 }

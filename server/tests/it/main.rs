@@ -11,6 +11,7 @@ mod cli;
 mod executors;
 mod generated_code;
 mod integrations;
+mod local_forge;
 mod oidc_tokens;
 mod replicas;
 mod resources;

@@ -1,5 +1,6 @@
 //! SeaORM entities: one file a table, used directly by the services.
 
+pub mod access_tokens;
 pub mod audit_events;
 pub mod audit_head;
 pub mod executor_integrations;
@@ -11,6 +12,8 @@ pub mod identities;
 pub mod integrations;
 pub mod job_logs;
 pub mod jobs;
+pub mod local_pulls;
+pub mod pull_requests;
 pub mod resource_integrations;
 pub mod resource_parents;
 pub mod resource_revisions;
@@ -22,3 +25,5 @@ pub mod source_codes;
 pub mod template_parents;
 pub mod templates;
 pub mod users;
+pub mod workspace_resources;
+pub mod workspaces;

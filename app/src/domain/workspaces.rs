@@ -1,0 +1,299 @@
+//! Workspaces: the Git repositories that hold resources' generated code, reviewed through pull
+//! requests (seed 000). Pure rules: folder and branch names, the repository configuration every
+//! forge is normalised into, statuses, and the commit message.
+
+use serde::{Deserialize, Serialize};
+
+/// The longest folder slug; longer names are refused rather than cut (a cut could collide).
+pub const MAX_FOLDER_SLUG: usize = 100;
+
+/// A workspace's (and a resource's workspace work's) processing state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceStatus {
+    InProgress,
+    Done,
+    Error,
+}
+
+impl WorkspaceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceStatus::InProgress => "in_progress",
+            WorkspaceStatus::Done => "done",
+            WorkspaceStatus::Error => "error",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<WorkspaceStatus> {
+        match value {
+            "in_progress" => Some(WorkspaceStatus::InProgress),
+            "done" => Some(WorkspaceStatus::Done),
+            "error" => Some(WorkspaceStatus::Error),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkspaceStatus::InProgress => "In progress",
+            WorkspaceStatus::Done => "Done",
+            WorkspaceStatus::Error => "Error",
+        }
+    }
+}
+
+/// A repository's metadata, normalised from whichever forge holds it (seed "Workspace
+/// Properties": Configuration.*). Immutable once a workspace is registered.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoConfig {
+    pub name: String,
+    /// The repository's page in a browser.
+    pub url: String,
+    pub ssh_url: String,
+    /// The HTTPS clone URL, with any user name stripped.
+    pub https_url: String,
+    pub default_branch: String,
+    /// The owning organisation, workspace or project.
+    pub organization: String,
+}
+
+/// `https://user:pw@host/path` → `https://host/path`: clone URLs are stored without credentials.
+pub fn strip_user_info(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{path}")
+}
+
+/// The folder slug of a resource name, as the seed gives it: lowercased, spaces to underscores;
+/// every other character outside `[a-z0-9_-]` becomes `_` too, runs of `_` collapse, and `_`/`-`
+/// are trimmed from both ends. So nothing a name holds — `/`, `..`, a leading `.` — can leave the
+/// folder or make an invalid ref. An empty result or one over [`MAX_FOLDER_SLUG`] is refused.
+pub fn folder_slug(name: &str) -> Result<String, String> {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' {
+            c
+        } else {
+            '_'
+        };
+        if c == '_' && slug.ends_with('_') {
+            continue;
+        }
+        slug.push(c);
+    }
+    let slug = slug.trim_matches(|c| c == '_' || c == '-').to_string();
+    if slug.is_empty() {
+        return Err("has no letters or digits to name its folder with".into());
+    }
+    if slug.len() > MAX_FOLDER_SLUG {
+        return Err(format!(
+            "makes a folder name of {} characters; at most {MAX_FOLDER_SLUG} are allowed",
+            slug.len()
+        ));
+    }
+    Ok(slug)
+}
+
+/// `<template_key>/<resource_slug>`: where a resource's code lives in the repository.
+pub fn resource_folder(template_key: &str, slug: &str) -> Result<String, String> {
+    for part in [template_key, slug] {
+        if part.is_empty()
+            || part.len() > MAX_FOLDER_SLUG
+            || !part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            || part.starts_with(['-', '_'])
+        {
+            return Err(format!("{part:?} cannot name a folder"));
+        }
+    }
+    Ok(format!("{template_key}/{slug}"))
+}
+
+/// What a workspace job does to a resource's folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncKind {
+    /// Provision or update: write the folder.
+    Update,
+    /// Destroy: remove the folder.
+    Delete,
+}
+
+impl SyncKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncKind::Update => "update",
+            SyncKind::Delete => "delete",
+        }
+    }
+}
+
+/// `update_<slug>` or `delete_<slug>` (seed "Branch Naming Convention").
+pub fn branch_name(kind: SyncKind, slug: &str) -> String {
+    format!("{}_{slug}", kind.as_str())
+}
+
+/// Who asked for a change, for the commit message and the pull request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Initiator {
+    pub login: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// The structured commit message: a Conventional Commits subject naming the resource, then the
+/// facts a reviewer needs, then trailers naming the initiating user.
+pub fn commit_message(
+    kind: SyncKind,
+    template_key: &str,
+    slug: &str,
+    revision: i32,
+    initiator: &Initiator,
+) -> String {
+    let (subject, verb) = match kind {
+        SyncKind::Update => (
+            format!("feat({template_key}): sync {slug} at revision {revision}"),
+            "Writes",
+        ),
+        SyncKind::Delete => (format!("chore({template_key}): delete {slug}"), "Removes"),
+    };
+    format!(
+        "{subject}\n\n{verb} {template_key}/{slug}/ for resource {slug}.\n\n\
+         Slipway-Resource: {slug}\nSlipway-Revision: {revision}\n\
+         Slipway-Initiator: {} <{}>\n",
+        initiator.login, initiator.email
+    )
+}
+
+/// The pull request's title and body.
+pub fn pull_request_text(
+    kind: SyncKind,
+    template_key: &str,
+    slug: &str,
+    revision: i32,
+    initiator: &Initiator,
+) -> (String, String) {
+    let title = match kind {
+        SyncKind::Update => format!("Sync {template_key}/{slug} (revision {revision})"),
+        SyncKind::Delete => format!("Delete {template_key}/{slug}"),
+    };
+    let body = format!(
+        "Opened by Slipway for {} (@{}).\n\nApprove this pull request in Slipway to {} \
+         `{template_key}/{slug}/` on the default branch, or reject it to leave the branch as it is.",
+        initiator.name,
+        initiator.login,
+        match kind {
+            SyncKind::Update => "write",
+            SyncKind::Delete => "remove",
+        }
+    );
+    (title, body)
+}
+
+/// Labels: free-form, but trimmed, de-duplicated, at most 20 of at most 40 characters each and
+/// no control characters or commas (the form separates them by commas).
+pub fn parse_labels(text: &str) -> Result<Vec<String>, String> {
+    let mut labels: Vec<String> = Vec::new();
+    for label in text.split(',').map(str::trim).filter(|l| !l.is_empty()) {
+        if label.chars().count() > 40 {
+            return Err(format!("{label:?} is longer than 40 characters"));
+        }
+        if label.chars().any(char::is_control) {
+            return Err("labels must not hold control characters".into());
+        }
+        if !labels.iter().any(|l| l == label) {
+            labels.push(label.to_string());
+        }
+    }
+    if labels.len() > 20 {
+        return Err("at most 20 labels".into());
+    }
+    Ok(labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_slugs_follow_the_seed_and_cannot_escape() {
+        assert_eq!(folder_slug("Prod Network VPC").unwrap(), "prod_network_vpc");
+        assert_eq!(
+            folder_slug("analytics-namespace").unwrap(),
+            "analytics-namespace"
+        );
+        assert_eq!(
+            folder_slug("../../.github/workflows/x").unwrap(),
+            "github_workflows_x"
+        );
+        assert_eq!(folder_slug("a/b").unwrap(), "a_b");
+        assert_eq!(folder_slug("Ünïcode Näme").unwrap(), "n_code_n_me");
+        assert!(folder_slug(".git").unwrap() == "git");
+        assert!(folder_slug("").is_err());
+        assert!(folder_slug("../..").is_err());
+        assert!(folder_slug(&"x".repeat(300)).unwrap_err().contains("300"));
+        for name in [
+            "../../.github/workflows/x",
+            ".git",
+            "a/b",
+            "x y\nz",
+            "$(rm -rf /)",
+        ] {
+            let slug = folder_slug(name).unwrap();
+            assert!(
+                slug.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'),
+                "{name} → {slug}"
+            );
+            assert!(!slug.starts_with(['-', '_', '.']));
+            assert!(resource_folder("vpc", &slug).is_ok());
+        }
+        assert!(resource_folder("vpc", "..").is_err());
+        assert!(resource_folder("../x", "a").is_err());
+        assert_eq!(
+            branch_name(SyncKind::Delete, "prod_network_vpc"),
+            "delete_prod_network_vpc"
+        );
+    }
+
+    #[test]
+    fn clone_urls_lose_their_user_info() {
+        assert_eq!(
+            strip_user_info("https://acme@dev.azure.com/acme/infra/_git/live"),
+            "https://dev.azure.com/acme/infra/_git/live"
+        );
+        assert_eq!(
+            strip_user_info("https://x:y@bitbucket.org/acme/live.git"),
+            "https://bitbucket.org/acme/live.git"
+        );
+        assert_eq!(
+            strip_user_info("https://github.com/acme/live.git"),
+            "https://github.com/acme/live.git"
+        );
+    }
+
+    #[test]
+    fn messages_name_the_initiator_and_labels_are_bounded() {
+        let ada = Initiator {
+            login: "ada".into(),
+            name: "Ada Lovelace".into(),
+            email: "ada@example.com".into(),
+        };
+        let message = commit_message(SyncKind::Update, "vpc", "prod_vpc", 3, &ada);
+        assert!(message.starts_with("feat(vpc): sync prod_vpc at revision 3\n\n"));
+        assert!(message.contains("Slipway-Initiator: ada <ada@example.com>"));
+        assert_eq!(
+            parse_labels(" prod, network ,prod,, ").unwrap(),
+            vec!["prod", "network"]
+        );
+        assert!(parse_labels(&"x".repeat(41)).is_err());
+    }
+}

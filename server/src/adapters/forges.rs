@@ -1,0 +1,58 @@
+//! One `Forge` for the services: each call goes to the adapter of the repository's provider.
+
+use super::local_forge::LocalForge;
+use app::domain::integrations::Provider;
+use app::domain::workspaces::RepoConfig;
+use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull};
+
+pub struct Forges {
+    pub local: LocalForge,
+}
+
+impl Forges {
+    fn pick(&self, repo: &ForgeRepo) -> Result<&dyn Forge, ForgeError> {
+        match repo.provider {
+            Provider::LocalGit => Ok(&self.local),
+            other => Err(ForgeError::permanent(format!(
+                "workspaces on {} are not available in this build of Slipway; use the local forge",
+                other.label()
+            ))),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Forge for Forges {
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+        self.pick(repo)?.metadata(repo).await
+    }
+
+    async fn find_open_pull(
+        &self,
+        repo: &ForgeRepo,
+        head_branch: &str,
+    ) -> Result<Option<ForgePull>, ForgeError> {
+        self.pick(repo)?.find_open_pull(repo, head_branch).await
+    }
+
+    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+        self.pick(repo)?.create_pull(repo, pull).await
+    }
+
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        self.pick(repo)?.get_pull(repo, number).await
+    }
+
+    async fn merge_pull(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        message: &str,
+    ) -> Result<ForgePull, ForgeError> {
+        self.pick(repo)?.merge_pull(repo, number, message).await
+    }
+
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        self.pick(repo)?.close_pull(repo, number).await
+    }
+}

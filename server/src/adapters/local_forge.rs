@@ -1,0 +1,364 @@
+//! The local forge: bare repositories under `<data>/git/<org>/<name>.git`, pull requests kept in
+//! Slipway's own database (`local_pulls`), merged by Slipway with git2 as a merge commit on the
+//! base branch. The embedded default: a team can run Slipway with no Git host at all.
+
+use app::domain::workspaces::RepoConfig;
+use app::server::entities::local_pulls;
+use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use git2::{Repository, Signature};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use std::path::{Path, PathBuf};
+
+/// `org/name` → `<root>/org/name.git`, refusing anything that could leave the root: each part
+/// 1–100 of letters, digits, `-`, `_`, `.`, not starting with `.`.
+pub fn repository_path(root: &Path, repository: &str) -> Result<PathBuf, ForgeError> {
+    let parts: Vec<&str> = repository.split('/').collect();
+    let valid = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 100
+            && !p.starts_with('.')
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match parts.as_slice() {
+        [org, name] if valid(org) && valid(name) => {
+            let name = name.strip_suffix(".git").unwrap_or(name);
+            if !valid(name) {
+                return Err(ForgeError::permanent(format!(
+                    "{repository:?} is not a repository name (ORG/NAME)"
+                )));
+            }
+            Ok(root.join(org).join(format!("{name}.git")))
+        }
+        _ => Err(ForgeError::permanent(format!(
+            "{repository:?} is not a repository name: use ORG/NAME, letters, digits, '-', '_' and '.'"
+        ))),
+    }
+}
+
+/// Creates a bare repository with one commit (a README) on `main`, so it has a default branch
+/// to cut pull requests from. Refuses an existing one.
+pub fn create_repository(
+    root: &Path,
+    repository: &str,
+    author: &str,
+) -> Result<PathBuf, ForgeError> {
+    let path = repository_path(root, repository)?;
+    if path.exists() {
+        return Err(ForgeError::permanent(format!(
+            "the local forge already has {repository}"
+        )));
+    }
+    std::fs::create_dir_all(&path)
+        .map_err(|e| ForgeError::permanent(format!("cannot create {}: {e}", path.display())))?;
+    let made = (|| -> Result<(), git2::Error> {
+        let git = Repository::init_bare(&path)?;
+        git.set_head("refs/heads/main")?;
+        let readme = git.blob(
+            format!("# {repository}\n\nInfrastructure code managed through Slipway.\n").as_bytes(),
+        )?;
+        let mut tree = git.treebuilder(None)?;
+        tree.insert("README.md", readme, git2::FileMode::Blob.into())?;
+        let tree = git.find_tree(tree.write()?)?;
+        let signature = Signature::now(author, "slipway@localhost")?;
+        git.commit(
+            Some("refs/heads/main"),
+            &signature,
+            &signature,
+            "Initial commit",
+            &tree,
+            &[],
+        )?;
+        // Smart HTTP serves it (`git http-backend` needs this flag or a daemon-export file).
+        git.config()?.set_bool("http.receivepack", true)?;
+        Ok(())
+    })();
+    if let Err(error) = made {
+        let _ = std::fs::remove_dir_all(&path);
+        return Err(ForgeError::permanent(format!(
+            "cannot create {repository}: {}",
+            error.message()
+        )));
+    }
+    Ok(path)
+}
+
+pub struct LocalForge {
+    db: DatabaseConnection,
+    root: PathBuf,
+    public_url: String,
+}
+
+impl LocalForge {
+    pub fn new(db: DatabaseConnection, data_dir: &Path, public_url: &str) -> LocalForge {
+        LocalForge {
+            db,
+            root: data_dir.join("git"),
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    fn open(&self, repository: &str) -> Result<Repository, ForgeError> {
+        let path = repository_path(&self.root, repository)?;
+        if !path.join("HEAD").exists() {
+            return Err(ForgeError::permanent(format!(
+                "the local forge has no repository {repository}; create it first \
+                 (Workspaces → New repository, or `slipway forge create-repo {repository}`)"
+            )));
+        }
+        Repository::open_bare(&path).map_err(|e| ForgeError::permanent(e.message().to_string()))
+    }
+
+    fn pull_of(&self, row: &local_pulls::Model) -> ForgePull {
+        ForgePull {
+            number: row.number,
+            url: format!(
+                "{}/forge/{}/pulls/{}",
+                self.public_url, row.repository, row.number
+            ),
+            state: PullState::parse(&row.state).unwrap_or(PullState::Open),
+            head_branch: row.head_branch.clone(),
+            base_branch: row.base_branch.clone(),
+            merge_commit: row.merge_commit.clone(),
+        }
+    }
+
+    async fn row(&self, repository: &str, number: i64) -> Result<local_pulls::Model, ForgeError> {
+        local_pulls::Entity::find()
+            .filter(local_pulls::Column::Repository.eq(repository))
+            .filter(local_pulls::Column::Number.eq(number))
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                ForgeError::permanent(format!("{repository} has no pull request #{number}"))
+            })
+    }
+}
+
+fn db_error(error: sea_orm::DbErr) -> ForgeError {
+    tracing::error!("local forge: {error}");
+    ForgeError::transient("the local forge's database is unavailable")
+}
+
+fn branch_head(git: &Repository, branch: &str) -> Option<git2::Oid> {
+    git.find_reference(&format!("refs/heads/{branch}"))
+        .ok()
+        .and_then(|r| r.target())
+}
+
+/// Merges `head` into `base` with a merge commit; if `head` is already contained in `base` (a
+/// merge that happened before a crash), returns `base`'s head unchanged.
+fn merge_blocking(
+    git: &Repository,
+    base_branch: &str,
+    head_branch: &str,
+    message: &str,
+) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
+    let describe = |e: git2::Error| ForgeError::permanent(e.message().to_string());
+    let base = branch_head(git, base_branch)
+        .ok_or_else(|| ForgeError::permanent(format!("the base branch {base_branch} is gone")))?;
+    let head = branch_head(git, head_branch)
+        .ok_or_else(|| ForgeError::permanent(format!("the branch {head_branch} is gone")))?;
+    if base == head || git.graph_descendant_of(base, head).map_err(describe)? {
+        return Ok((base, head, base));
+    }
+    let base_commit = git.find_commit(base).map_err(describe)?;
+    let head_commit = git.find_commit(head).map_err(describe)?;
+    let mut index = git
+        .merge_commits(&base_commit, &head_commit, None)
+        .map_err(describe)?;
+    if index.has_conflicts() {
+        let files: Vec<String> = index
+            .conflicts()
+            .map_err(describe)?
+            .flatten()
+            .filter_map(|c| c.our.or(c.their))
+            .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            .collect();
+        return Err(ForgeError::permanent(format!(
+            "{head_branch} conflicts with {base_branch} in {}",
+            files.join(", ")
+        )));
+    }
+    let tree_id = index.write_tree_to(git).map_err(describe)?;
+    let tree = git.find_tree(tree_id).map_err(describe)?;
+    let signature = Signature::now("Slipway", "slipway@localhost").map_err(describe)?;
+    let merge = git
+        .commit(
+            None,
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &[&base_commit, &head_commit],
+        )
+        .map_err(describe)?;
+    // Compare-and-swap: a push that moved the base meanwhile makes this fail, not vanish.
+    git.reference_matching(
+        &format!("refs/heads/{base_branch}"),
+        merge,
+        true,
+        base,
+        "slipway merge",
+    )
+    .map_err(|e| {
+        ForgeError::transient(format!(
+            "{base_branch} moved while merging; trying again ({})",
+            e.message()
+        ))
+    })?;
+    Ok((base, head, merge))
+}
+
+#[async_trait::async_trait]
+impl Forge for LocalForge {
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+        let git = self.open(&repo.repository)?;
+        let default_branch = git
+            .find_reference("HEAD")
+            .ok()
+            .and_then(|r| r.symbolic_target().map(str::to_string))
+            .and_then(|t| t.strip_prefix("refs/heads/").map(str::to_string))
+            .unwrap_or_else(|| "main".into());
+        let (organization, name) = repo
+            .repository
+            .split_once('/')
+            .expect("validated as ORG/NAME");
+        let name = name.strip_suffix(".git").unwrap_or(name);
+        Ok(RepoConfig {
+            name: name.to_string(),
+            url: format!("{}/forge/{organization}/{name}", self.public_url),
+            ssh_url: String::new(),
+            https_url: format!("{}/git/{organization}/{name}.git", self.public_url),
+            default_branch,
+            organization: organization.to_string(),
+        })
+    }
+
+    async fn find_open_pull(
+        &self,
+        repo: &ForgeRepo,
+        head_branch: &str,
+    ) -> Result<Option<ForgePull>, ForgeError> {
+        Ok(local_pulls::Entity::find()
+            .filter(local_pulls::Column::Repository.eq(repo.repository.as_str()))
+            .filter(local_pulls::Column::HeadBranch.eq(head_branch))
+            .filter(local_pulls::Column::State.eq(PullState::Open.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .map(|row| self.pull_of(&row)))
+    }
+
+    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+        let git = self.open(&repo.repository)?;
+        if branch_head(&git, &pull.head_branch).is_none() {
+            return Err(ForgeError::permanent(format!(
+                "there is no branch {} to open a pull request from",
+                pull.head_branch
+            )));
+        }
+        if let Some(open) = self.find_open_pull(repo, &pull.head_branch).await? {
+            return Err(ForgeError::permanent(format!(
+                "pull request #{} is already open for {}",
+                open.number, pull.head_branch
+            )));
+        }
+        // Numbers count up per repository; the unique index settles a race (retried).
+        let last = local_pulls::Entity::find()
+            .filter(local_pulls::Column::Repository.eq(repo.repository.as_str()))
+            .order_by_desc(local_pulls::Column::Number)
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .map_or(0, |r| r.number);
+        let now = chrono::Utc::now();
+        let row = local_pulls::ActiveModel {
+            repository: Set(repo.repository.clone()),
+            number: Set(last + 1),
+            head_branch: Set(pull.head_branch.clone()),
+            base_branch: Set(pull.base_branch.clone()),
+            title: Set(pull.title.clone()),
+            body: Set(pull.body.clone()),
+            state: Set(PullState::Open.as_str().into()),
+            head_commit: Set(None),
+            base_commit: Set(None),
+            merge_commit: Set(None),
+            author: Set(pull.author.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| ForgeError::transient(format!("another pull request took the number: {e}")))?;
+        Ok(self.pull_of(&row))
+    }
+
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        Ok(self.pull_of(&self.row(&repo.repository, number).await?))
+    }
+
+    async fn merge_pull(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        message: &str,
+    ) -> Result<ForgePull, ForgeError> {
+        let row = self.row(&repo.repository, number).await?;
+        match PullState::parse(&row.state) {
+            Some(PullState::Merged) => return Ok(self.pull_of(&row)),
+            Some(PullState::Closed) => {
+                return Err(ForgeError::permanent(format!(
+                    "pull request #{number} is closed; it cannot be merged"
+                )))
+            }
+            _ => {}
+        }
+        let path = repository_path(&self.root, &repo.repository)?;
+        let (base_branch, head_branch, message) = (
+            row.base_branch.clone(),
+            row.head_branch.clone(),
+            message.to_string(),
+        );
+        let (base, head, merge) = tokio::task::spawn_blocking(move || {
+            let git = Repository::open_bare(&path)
+                .map_err(|e| ForgeError::permanent(e.message().to_string()))?;
+            merge_blocking(&git, &base_branch, &head_branch, &message)
+        })
+        .await
+        .map_err(|e| ForgeError::transient(format!("the merge task stopped: {e}")))??;
+        let mut active: local_pulls::ActiveModel = row.into();
+        active.state = Set(PullState::Merged.as_str().into());
+        active.base_commit = Set(Some(base.to_string()));
+        active.head_commit = Set(Some(head.to_string()));
+        active.merge_commit = Set(Some(merge.to_string()));
+        active.updated_at = Set(chrono::Utc::now());
+        let row = active.update(&self.db).await.map_err(db_error)?;
+        Ok(self.pull_of(&row))
+    }
+
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        let row = self.row(&repo.repository, number).await?;
+        match PullState::parse(&row.state) {
+            Some(PullState::Closed) => return Ok(self.pull_of(&row)),
+            Some(PullState::Merged) => {
+                return Err(ForgeError::permanent(format!(
+                    "pull request #{number} is already merged"
+                )))
+            }
+            _ => {}
+        }
+        let git = self.open(&repo.repository)?;
+        let mut active: local_pulls::ActiveModel = row.clone().into();
+        active.state = Set(PullState::Closed.as_str().into());
+        active.head_commit = Set(branch_head(&git, &row.head_branch).map(|o| o.to_string()));
+        active.base_commit = Set(branch_head(&git, &row.base_branch).map(|o| o.to_string()));
+        active.updated_at = Set(chrono::Utc::now());
+        let row = active.update(&self.db).await.map_err(db_error)?;
+        Ok(self.pull_of(&row))
+    }
+}

@@ -1,0 +1,357 @@
+//! Git work on workspace repositories through git2: one bare mirror per repository under
+//! `<data>/workspace-mirrors`, fetched (never cloned afresh) before each change. A change is a
+//! single commit on top of the default branch's head, built straight from trees (no working
+//! copy), and force-pushed to its branch — unless the remote branch already holds that very
+//! tree on that very base, which is what makes a re-run after a crash push nothing.
+
+use super::git_sources::{callbacks, describe_git_error};
+use app::domain::integrations::Provider;
+use app::server::ports::{FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, WorkspaceGit};
+use git2::{FetchOptions, FileMode, Oid, PushOptions, Repository, Signature};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub struct GitWorkspaces {
+    mirrors: PathBuf,
+    /// The local forge's repositories: `<data>/git`.
+    local_root: PathBuf,
+    locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl GitWorkspaces {
+    pub fn new(data_dir: &Path) -> GitWorkspaces {
+        GitWorkspaces {
+            mirrors: data_dir.join("workspace-mirrors"),
+            local_root: data_dir.join("git"),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Where the repository is fetched from and pushed to: the local forge's own folder, the
+    /// SSH URL when the integration holds a key, else the HTTPS URL (token).
+    fn remote_url(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<String, ForgeError> {
+        match repo.provider {
+            Provider::LocalGit => Ok(format!(
+                "file://{}",
+                super::local_forge::repository_path(&self.local_root, &repo.repository)?.display()
+            )),
+            _ if repo.secrets.contains_key("ssh_private_key") && !config.ssh_url.is_empty() => {
+                Ok(config.ssh_url.clone())
+            }
+            _ if !config.https_url.is_empty() => Ok(config.https_url.clone()),
+            _ => Err(ForgeError::permanent(
+                "the workspace has no clone URL Slipway can use",
+            )),
+        }
+    }
+
+    fn lock_for(&self, path: &Path) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(path.to_path_buf()).or_default().clone()
+    }
+
+    fn mirror_path(&self, url: &str) -> PathBuf {
+        let digest = hex::encode(Sha256::digest(url.as_bytes()));
+        self.mirrors.join(format!("{}.git", &digest[..32]))
+    }
+}
+
+fn git_error(error: git2::Error) -> ForgeError {
+    use git2::ErrorClass;
+    let retryable = matches!(
+        error.class(),
+        ErrorClass::Http | ErrorClass::Net | ErrorClass::Ssh | ErrorClass::Ssl | ErrorClass::Os
+    ) && !error.message().contains("credentials");
+    ForgeError {
+        message: describe_git_error(&error),
+        retryable,
+        retry_after: None,
+    }
+}
+
+/// Opens (or creates) the mirror and fetches every branch into `refs/remotes/origin/*`, pruning
+/// branches deleted upstream.
+fn fetch(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<Repository, ForgeError> {
+    let git = if mirror.join("HEAD").exists() {
+        Repository::open_bare(mirror)
+    } else {
+        std::fs::create_dir_all(mirror)
+            .map_err(|e| ForgeError::transient(format!("cannot create the mirror: {e}")))?;
+        Repository::init_bare(mirror)
+    }
+    .map_err(git_error)?;
+    {
+        let mut remote = git.remote_anonymous(url).map_err(git_error)?;
+        let mut options = FetchOptions::new();
+        options
+            .remote_callbacks(callbacks(repo.provider, &repo.settings, &repo.secrets))
+            .prune(git2::FetchPrune::On)
+            .download_tags(git2::AutotagOption::None);
+        remote
+            .fetch(
+                &["+refs/heads/*:refs/remotes/origin/*"],
+                Some(&mut options),
+                None,
+            )
+            .map_err(git_error)?;
+        // An anonymous remote does not prune: drop tracking refs the remote no longer has.
+        let connection_heads: Vec<String> = remote
+            .list()
+            .map_err(git_error)?
+            .iter()
+            .filter_map(|h| h.name().strip_prefix("refs/heads/").map(str::to_string))
+            .collect();
+        let stale: Vec<String> = git
+            .references_glob("refs/remotes/origin/*")
+            .map_err(git_error)?
+            .flatten()
+            .filter_map(|r| r.name().map(str::to_string))
+            .filter(|n| {
+                !connection_heads
+                    .iter()
+                    .any(|h| n == &format!("refs/remotes/origin/{h}"))
+            })
+            .collect();
+        for name in stale {
+            if let Ok(mut reference) = git.find_reference(&name) {
+                let _ = reference.delete();
+            }
+        }
+    }
+    Ok(git)
+}
+
+fn remote_head(git: &Repository, branch: &str) -> Option<Oid> {
+    git.find_reference(&format!("refs/remotes/origin/{branch}"))
+        .ok()
+        .and_then(|r| r.target())
+}
+
+/// `base` with the tree at `path` (slash-separated) replaced by `replacement`, or removed when
+/// it is `None`; folders left empty by a removal are removed too.
+fn replace_path(
+    git: &Repository,
+    base: Option<&git2::Tree>,
+    path: &[&str],
+    replacement: Option<Oid>,
+) -> Result<Option<Oid>, git2::Error> {
+    let mut builder = git.treebuilder(base)?;
+    let (name, rest) = path.split_first().expect("a folder path has parts");
+    let new_entry = if rest.is_empty() {
+        replacement
+    } else {
+        let child = base
+            .and_then(|t| t.get_name(name))
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+            .map(|e| git.find_tree(e.id()))
+            .transpose()?;
+        replace_path(git, child.as_ref(), rest, replacement)?
+    };
+    match new_entry {
+        Some(id) => {
+            builder.insert(name, id, FileMode::Tree.into())?;
+        }
+        None => {
+            if builder.get(name)?.is_some() {
+                builder.remove(name)?;
+            }
+        }
+    }
+    if builder.is_empty() {
+        return Ok(None);
+    }
+    builder.write().map(Some)
+}
+
+/// A tree of the folder's files; names are single path components (the generator's flat files).
+fn tree_of(git: &Repository, files: &[(String, String)]) -> Result<Option<Oid>, ForgeError> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = git.treebuilder(None).map_err(git_error)?;
+    for (name, contents) in files {
+        if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+            return Err(ForgeError::permanent(format!(
+                "{name:?} cannot name a file in a resource folder"
+            )));
+        }
+        let blob = git.blob(contents.as_bytes()).map_err(git_error)?;
+        builder
+            .insert(name, blob, FileMode::Blob.into())
+            .map_err(git_error)?;
+    }
+    builder.write().map(Some).map_err(git_error)
+}
+
+fn push_blocking(
+    mirror: &Path,
+    url: &str,
+    repo: &ForgeRepo,
+    change: &FolderChange,
+) -> Result<Pushed, ForgeError> {
+    let git = fetch(mirror, url, repo)?;
+    let base_id = remote_head(&git, &change.default_branch).ok_or_else(|| {
+        ForgeError::permanent(format!(
+            "the repository has no branch {:?} (its default branch); push a first commit to it",
+            change.default_branch
+        ))
+    })?;
+    let base = git.find_commit(base_id).map_err(git_error)?;
+    let base_tree = base.tree().map_err(git_error)?;
+    let folder_tree = match &change.files {
+        Some(files) => tree_of(&git, files)?,
+        None => None,
+    };
+    let parts: Vec<&str> = change.folder.split('/').collect();
+    let new_tree_id = replace_path(&git, Some(&base_tree), &parts, folder_tree)
+        .map_err(git_error)?
+        .unwrap_or(
+            git.treebuilder(None)
+                .and_then(|b| b.write())
+                .map_err(git_error)?,
+        );
+    if new_tree_id == base_tree.id() {
+        return Ok(Pushed {
+            commit: base_id.to_string(),
+            pushed: false,
+            differs: false,
+        });
+    }
+    if let Some(existing) = remote_head(&git, &change.branch) {
+        let commit = git.find_commit(existing).map_err(git_error)?;
+        if commit.tree_id() == new_tree_id && commit.parent_ids().eq([base_id]) {
+            return Ok(Pushed {
+                commit: existing.to_string(),
+                pushed: false,
+                differs: true,
+            });
+        }
+    }
+    let signature = Signature::now(&change.author_name, &change.author_email).map_err(git_error)?;
+    let tree = git.find_tree(new_tree_id).map_err(git_error)?;
+    let commit = git
+        .commit(
+            None,
+            &signature,
+            &signature,
+            &change.message,
+            &tree,
+            &[&base],
+        )
+        .map_err(git_error)?;
+    let local_ref = format!("refs/heads/{}", change.branch);
+    git.reference(&local_ref, commit, true, "slipway sync")
+        .map_err(git_error)?;
+    let mut remote = git.remote_anonymous(url).map_err(git_error)?;
+    let rejected: Arc<Mutex<Option<String>>> = Arc::default();
+    let mut callbacks = callbacks(repo.provider, &repo.settings, &repo.secrets);
+    {
+        let rejected = rejected.clone();
+        callbacks.push_update_reference(move |_name, status| {
+            if let Some(status) = status {
+                *rejected.lock().unwrap_or_else(|e| e.into_inner()) = Some(status.to_string());
+            }
+            Ok(())
+        });
+    }
+    let mut options = PushOptions::new();
+    options.remote_callbacks(callbacks);
+    remote
+        .push(&[format!("+{local_ref}:{local_ref}")], Some(&mut options))
+        .map_err(git_error)?;
+    if let Some(reason) = rejected.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        return Err(ForgeError::permanent(format!(
+            "the forge refused the push of {}: {reason}",
+            change.branch
+        )));
+    }
+    git.reference(
+        &format!("refs/remotes/origin/{}", change.branch),
+        commit,
+        true,
+        "slipway sync",
+    )
+    .map_err(git_error)?;
+    Ok(Pushed {
+        commit: commit.to_string(),
+        pushed: true,
+        differs: true,
+    })
+}
+
+fn read_blocking(
+    mirror: &Path,
+    url: &str,
+    repo: &ForgeRepo,
+    branch: &str,
+    folder: &str,
+) -> Result<Vec<(String, String)>, ForgeError> {
+    let git = fetch(mirror, url, repo)?;
+    let Some(head) = remote_head(&git, branch) else {
+        return Ok(Vec::new());
+    };
+    let tree = git
+        .find_commit(head)
+        .and_then(|c| c.tree())
+        .map_err(git_error)?;
+    let Ok(entry) = tree.get_path(Path::new(folder)) else {
+        return Ok(Vec::new());
+    };
+    let Ok(folder_tree) = git.find_tree(entry.id()) else {
+        return Ok(Vec::new());
+    };
+    let mut files = Vec::new();
+    folder_tree
+        .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                if let Ok(blob) = git.find_blob(entry.id()) {
+                    files.push((
+                        format!("{dir}{}", entry.name().unwrap_or("")),
+                        String::from_utf8_lossy(blob.content()).into_owned(),
+                    ));
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(git_error)?;
+    files.sort();
+    Ok(files)
+}
+
+#[async_trait::async_trait]
+impl WorkspaceGit for GitWorkspaces {
+    async fn push_change(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        change: &FolderChange,
+    ) -> Result<Pushed, ForgeError> {
+        let url = self.remote_url(repo, config)?;
+        let mirror = self.mirror_path(&url);
+        let lock = self.lock_for(&mirror);
+        let _held = lock.lock().await;
+        let (repo, change) = (repo.clone(), change.clone());
+        tokio::task::spawn_blocking(move || push_blocking(&mirror, &url, &repo, &change))
+            .await
+            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+    }
+
+    async fn read_folder(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        branch: &str,
+        folder: &str,
+    ) -> Result<Vec<(String, String)>, ForgeError> {
+        let url = self.remote_url(repo, config)?;
+        let mirror = self.mirror_path(&url);
+        let lock = self.lock_for(&mirror);
+        let _held = lock.lock().await;
+        let (repo, branch, folder) = (repo.clone(), branch.to_string(), folder.to_string());
+        tokio::task::spawn_blocking(move || read_blocking(&mirror, &url, &repo, &branch, &folder))
+            .await
+            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+    }
+}

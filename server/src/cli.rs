@@ -46,6 +46,20 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Work with the local forge (Git repositories under the data dir).
+    Forge {
+        #[command(subcommand)]
+        command: ForgeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ForgeCommand {
+    /// Create a repository (with a first commit on main), ready to register as a workspace.
+    CreateRepo {
+        /// ORG/NAME
+        repository: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -170,6 +184,36 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::Forge {
+            command: ForgeCommand::CreateRepo { repository },
+        } => {
+            let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+            let actor = Actor::system(&format!("cli:{operator}"));
+            let state = router::state(
+                &config,
+                db.clone(),
+                false,
+                LeptosOptions::builder().output_name("slipway").build(),
+            )?;
+            match app::server::workspaces::create_local_repository(&state.ctx, &actor, &repository)
+                .await
+            {
+                Ok(created) => {
+                    println!(
+                        "Created {}/{} (default branch {}); clone it from {}",
+                        created.organization,
+                        created.name,
+                        created.default_branch,
+                        created.https_url
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Serve {
             addr,
             demo,

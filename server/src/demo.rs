@@ -331,6 +331,7 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, actor: &Actor) -> AppResult
             .collect(),
         integrations: fields(&[("aws-production", "on")]),
         values: fields(values),
+        workspace: String::new(),
     };
     for input in [
         resource(

@@ -15,7 +15,7 @@ use app::error::AppError;
 use app::server::entities::jobs as job_rows;
 use app::server::executors::{self, RunResult, RUN_JOB};
 use app::server::jobs::{self, LogLine, Outcome};
-use app::server::{integrations, sources, AppCtx};
+use app::server::{integrations, sources, workspaces, AppCtx};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -112,6 +112,12 @@ impl Worker {
                 log.finish().await;
                 executors::finish_run(&self.ctx.db, &self.ctx.secrets, job.id, &self.name, &result)
                     .await
+            }
+            workspaces::SYNC_JOB | workspaces::REVIEW_JOB => {
+                let say = |line: String| log.say(line);
+                let recorded = workspaces::perform(&self.ctx, &job, &self.name, &say).await;
+                log.finish().await;
+                recorded
             }
             other => {
                 log.say(format!("no handler for jobs of kind {other:?}"));

@@ -9,3 +9,4 @@ pub mod integrations;
 pub mod resources;
 pub mod session;
 pub mod sources;
+pub mod workspaces;

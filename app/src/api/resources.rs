@@ -128,6 +128,9 @@ pub struct ResourceInput {
     pub integrations: BTreeMap<String, String>,
     #[serde(default)]
     pub values: BTreeMap<String, String>,
+    /// The workspace the resource's code goes to (its slug); empty for none. Fixed at creation.
+    #[serde(default)]
+    pub workspace: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -101,6 +101,70 @@ pub fn folder_slug(name: &str) -> Result<String, String> {
     Ok(slug)
 }
 
+/// The repository a user names for a provider: `org/name`, or `org/project/name` on Azure
+/// DevOps; each part letters, digits, `-`, `_`, `.` (not leading), at most 100 characters. A
+/// trailing `.git` is dropped.
+pub fn validate_repository(
+    provider: super::integrations::Provider,
+    text: &str,
+) -> Result<String, String> {
+    let text = text.trim().trim_matches('/');
+    let text = text.strip_suffix(".git").unwrap_or(text);
+    let parts: Vec<&str> = text.split('/').collect();
+    let expected = match provider {
+        super::integrations::Provider::AzureDevops => 3,
+        _ => 2,
+    };
+    let shape = if expected == 3 {
+        "ORGANIZATION/PROJECT/REPOSITORY"
+    } else {
+        "ORGANIZATION/REPOSITORY"
+    };
+    if text.is_empty() {
+        return Err(format!("is required: {shape}"));
+    }
+    if parts.len() != expected {
+        return Err(format!("must be {shape}, not {text:?}"));
+    }
+    for part in &parts {
+        if part.is_empty()
+            || part.len() > 100
+            || part.starts_with('.')
+            || !part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(format!(
+                "{part:?} is not a valid name: letters, digits, '-', '_' and '.', not starting with '.'"
+            ));
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// A workspace's slug from its organisation and repository name: lowercase letters and digits
+/// joined by single hyphens.
+pub fn workspace_slug(organization: &str, name: &str) -> String {
+    let mut slug = String::new();
+    for c in format!("{organization}-{name}")
+        .chars()
+        .flat_map(char::to_lowercase)
+    {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let slug: String = slug.chars().take(80).collect();
+    if slug.is_empty() {
+        "workspace".into()
+    } else {
+        slug.trim_end_matches('-').to_string()
+    }
+}
+
 /// `<template_key>/<resource_slug>`: where a resource's code lives in the repository.
 pub fn resource_folder(template_key: &str, slug: &str) -> Result<String, String> {
     for part in [template_key, slug] {
@@ -262,6 +326,20 @@ mod tests {
             branch_name(SyncKind::Delete, "prod_network_vpc"),
             "delete_prod_network_vpc"
         );
+    }
+
+    #[test]
+    fn repositories_are_named_per_provider() {
+        use crate::domain::integrations::Provider;
+        assert_eq!(
+            validate_repository(Provider::Github, " acme/live.git ").unwrap(),
+            "acme/live"
+        );
+        assert!(validate_repository(Provider::Github, "acme/../x").is_err());
+        assert!(validate_repository(Provider::LocalGit, "acme").is_err());
+        assert!(validate_repository(Provider::AzureDevops, "acme/live").is_err());
+        assert!(validate_repository(Provider::AzureDevops, "acme/infra/live").is_ok());
+        assert_eq!(workspace_slug("Acme", "Infra.Live"), "acme-infra-live");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod request;
 pub mod resources;
 pub mod secrets;
 pub mod sources;
+pub mod workspaces;
 
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;

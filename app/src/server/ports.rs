@@ -164,6 +164,13 @@ pub struct NewPull {
 /// (local, GitHub, Bitbucket Cloud, Azure DevOps); `Forges` picks by the integration.
 #[async_trait::async_trait]
 pub trait Forge: Send + Sync {
+    /// Creates an empty repository with a first commit on `main`. Only the local forge does
+    /// this: Slipway consumes repositories on other forges, it never creates them (seed 000).
+    async fn create_repository(
+        &self,
+        repo: &ForgeRepo,
+        author: &str,
+    ) -> Result<RepoConfig, ForgeError>;
     async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError>;
     async fn find_open_pull(
         &self,

@@ -24,6 +24,7 @@ use crate::domain::resources::{
     check_parents, diff_lines, transition, ResourceAction, ResourceState, ResourceStatus,
 };
 use crate::domain::variable_types::{to_form, TypeConstraint};
+use crate::domain::workspaces::SyncKind;
 use crate::error::{AppError, AppResult};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -593,6 +594,11 @@ pub async fn create(
     .await?;
     write_links(&txn, created.id, &prepared).await?;
     write_revision(&txn, created.id, 1, &prepared.snapshot, actor).await?;
+    let workspace = input.workspace.trim();
+    if !workspace.is_empty() {
+        super::workspaces::attach(&txn, workspace, &created, &prepared.template.key).await?;
+        super::workspaces::enqueue_sync(&txn, &created, SyncKind::Update, actor).await?;
+    }
     audit::record(
         &txn,
         actor,
@@ -605,6 +611,7 @@ pub async fn create(
     .await?;
     let row = query_rows(&txn, Some(created.id), 0).await?.remove(0);
     txn.commit().await?;
+    ctx.jobs_wake.notify_one();
     Ok(row)
 }
 
@@ -654,6 +661,7 @@ pub async fn update(
     let updated = active.update(&txn).await?;
     write_links(&txn, updated.id, &prepared).await?;
     write_revision(&txn, updated.id, revision, &prepared.snapshot, actor).await?;
+    super::workspaces::enqueue_sync(&txn, &updated, SyncKind::Update, actor).await?;
     audit::record(
         &txn,
         actor,
@@ -664,6 +672,7 @@ pub async fn update(
     .await?;
     let row = query_rows(&txn, Some(updated.id), 0).await?.remove(0);
     txn.commit().await?;
+    ctx.jobs_wake.notify_one();
     Ok(row)
 }
 
@@ -682,6 +691,19 @@ async fn snapshots<C: ConnectionTrait>(
             Ok((r, snapshot))
         })
         .collect()
+}
+
+/// The generated files of the resource's latest revision, as (name, contents).
+pub async fn current_files<C: ConnectionTrait>(
+    db: &C,
+    resource_id: i64,
+) -> AppResult<Vec<(String, String)>> {
+    Ok(latest_snapshot(db, resource_id)
+        .await?
+        .files
+        .into_iter()
+        .map(|f| (f.name, f.contents))
+        .collect())
 }
 
 async fn latest_snapshot<C: ConnectionTrait>(db: &C, resource_id: i64) -> AppResult<Snapshot> {
@@ -1128,7 +1150,11 @@ pub async fn act(
         active.state = Set(next_state.as_str().into());
         active.status = Set(next_status.as_str().into());
         active.updated_at = Set(chrono::Utc::now());
-        active.update(&txn).await?;
+        let updated = active.update(&txn).await?;
+        if action == ResourceAction::Destroy {
+            // Its code leaves the workspace through a delete pull request.
+            super::workspaces::enqueue_sync(&txn, &updated, SyncKind::Delete, actor).await?;
+        }
         let name = if action == ResourceAction::Destroy {
             "resource.destroy"
         } else {

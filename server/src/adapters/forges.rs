@@ -23,6 +23,14 @@ impl Forges {
 
 #[async_trait::async_trait]
 impl Forge for Forges {
+    async fn create_repository(
+        &self,
+        repo: &ForgeRepo,
+        author: &str,
+    ) -> Result<RepoConfig, ForgeError> {
+        self.pick(repo)?.create_repository(repo, author).await
+    }
+
     async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
         self.pick(repo)?.metadata(repo).await
     }

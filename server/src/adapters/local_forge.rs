@@ -215,6 +215,22 @@ fn merge_blocking(
 
 #[async_trait::async_trait]
 impl Forge for LocalForge {
+    async fn create_repository(
+        &self,
+        repo: &ForgeRepo,
+        author: &str,
+    ) -> Result<RepoConfig, ForgeError> {
+        let (root, repository, author) = (
+            self.root.clone(),
+            repo.repository.clone(),
+            author.to_string(),
+        );
+        tokio::task::spawn_blocking(move || create_repository(&root, &repository, &author))
+            .await
+            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))??;
+        self.metadata(repo).await
+    }
+
     async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
         let git = self.open(&repo.repository)?;
         let default_branch = git

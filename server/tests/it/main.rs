@@ -16,3 +16,4 @@ mod oidc_tokens;
 mod replicas;
 mod resources;
 mod sessions;
+mod workspaces;

@@ -38,6 +38,7 @@ fn bucket(slug: &str, values: &[(&str, &str)]) -> ResourceInput {
         parents: BTreeMap::new(),
         integrations: BTreeMap::new(),
         values: map(values),
+        workspace: String::new(),
     }
 }
 

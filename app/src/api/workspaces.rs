@@ -1,0 +1,220 @@
+//! Workspaces: Git repositories holding resources' generated code, changed through pull requests
+//! that a person approves (merge) or rejects (close). Permissions follow seed 000: any signed-in
+//! user views; creating needs create on workspaces; editing needs update on the workspace;
+//! deleting needs admin on it; approving or rejecting needs approve (member) on both the resource
+//! and its workspace.
+
+use crate::api::sources::IntegrationChoice;
+use crate::domain::integrations::Provider;
+use crate::domain::resources::ResourceState;
+use crate::domain::workspaces::{RepoConfig, WorkspaceStatus};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceRow {
+    pub slug: String,
+    pub name: String,
+    pub provider: Provider,
+    /// The git integration's slug.
+    pub integration: String,
+    /// What was registered: `org/name`.
+    pub repository: String,
+    pub config: RepoConfig,
+    pub description: String,
+    pub labels: Vec<String>,
+    pub status: WorkspaceStatus,
+    pub status_message: Option<String>,
+    pub resources: u64,
+    pub open_pulls: u64,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspacesView {
+    pub workspaces: Vec<WorkspaceRow>,
+    /// Git integrations a new workspace can use.
+    pub integrations: Vec<IntegrationChoice>,
+    pub can_create: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewWorkspace {
+    pub integration: String,
+    pub repository: String,
+    #[serde(default)]
+    pub description: String,
+    /// Comma-separated.
+    #[serde(default)]
+    pub labels: String,
+}
+
+/// A resource whose code lives in the workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceResourceRow {
+    pub slug: String,
+    pub name: String,
+    pub template_key: String,
+    /// `<template_key>/<folder slug>`.
+    pub folder: String,
+    pub state: ResourceState,
+    pub status: WorkspaceStatus,
+    pub status_message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRow {
+    pub number: i64,
+    /// update | delete
+    pub kind: String,
+    pub resource: Option<String>,
+    pub title: String,
+    pub head_branch: String,
+    pub base_branch: String,
+    /// open | merged | closed
+    pub state: String,
+    pub url: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceDetail {
+    pub workspace: WorkspaceRow,
+    pub resources: Vec<WorkspaceResourceRow>,
+    pub pulls: Vec<PullRow>,
+    pub can_edit: bool,
+    pub can_delete: bool,
+    /// Why deleting is refused now, if it is.
+    pub delete_blocker: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+mod guard {
+    pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
+    pub use crate::server::request::{ctx, require, require_signed_in, respond};
+    pub use crate::server::workspaces;
+
+    pub fn all() -> ResourceRef {
+        ResourceRef::of_type(EntityType::Workspace)
+    }
+
+    pub fn one(slug: &str) -> ResourceRef {
+        ResourceRef::entity(EntityType::Workspace, slug.trim().to_string())
+    }
+
+    pub fn resource(slug: &str) -> ResourceRef {
+        ResourceRef::entity(EntityType::Resource, slug.trim().to_string())
+    }
+}
+
+#[server(endpoint = "get_workspaces")]
+pub async fn get_workspaces() -> Result<WorkspacesView, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require_signed_in().await?;
+            let ctx = ctx()?;
+            Ok(WorkspacesView {
+                workspaces: workspaces::list(&ctx.db).await?,
+                integrations: workspaces::git_integrations(&ctx.db).await?,
+                can_create: caller.may(Action::Create, &all()),
+            })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_workspace")]
+pub async fn get_workspace(slug: String) -> Result<WorkspaceDetail, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require_signed_in().await?;
+            let ctx = ctx()?;
+            let mut detail = workspaces::detail(&ctx.db, slug.trim()).await?;
+            detail.can_edit = caller.may(Action::Update, &one(&slug));
+            detail.can_delete = caller.may(Action::Administer, &one(&slug));
+            Ok(detail)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "register_workspace")]
+pub async fn register_workspace(input: NewWorkspace) -> Result<WorkspaceRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Create, all()).await?;
+            workspaces::register(&ctx()?, &caller.actor(), &input).await
+        }
+        .await,
+    )
+}
+
+/// A new repository in the local forge (`ORG/NAME`), for teams with no Git host of their own.
+#[server(endpoint = "create_local_repository")]
+pub async fn create_local_repository(repository: String) -> Result<RepoConfig, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Create, all()).await?;
+            workspaces::create_local_repository(&ctx()?, &caller.actor(), &repository).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "update_workspace")]
+pub async fn update_workspace(
+    slug: String,
+    description: String,
+    labels: String,
+) -> Result<WorkspaceRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Update, one(&slug)).await?;
+            workspaces::update(
+                &ctx()?.db,
+                &caller.actor(),
+                slug.trim(),
+                &description,
+                &labels,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "delete_workspace")]
+pub async fn delete_workspace(slug: String) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Administer, one(&slug)).await?;
+            workspaces::delete(&ctx()?.db, &caller.actor(), slug.trim()).await
+        }
+        .await,
+    )
+}
+
+/// Approve (merge) or reject (close) the open pull request of a resource.
+#[server(endpoint = "review_resource")]
+pub async fn review_resource(slug: String, approve: bool) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Approve, resource(&slug)).await?;
+            let ctx = ctx()?;
+            let workspace = workspaces::workspace_of_resource(&ctx.db, slug.trim()).await?;
+            require(Action::Approve, one(&workspace)).await?;
+            workspaces::review(&ctx, &caller.actor(), slug.trim(), approve).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,1186 @@
+//! Workspace services (seed 000): registering repositories from forge metadata, the folder each
+//! resource's code lives in, and the durable jobs that sync code into a branch and pull request
+//! and approve (merge) or reject (close) it.
+//!
+//! Every job step checks before it acts — the branch already right, a pull request already
+//! open, already merged — so a job resumed after a crash does nothing twice. What a job did is
+//! recorded in one transaction with the job's end: pull request row, statuses, audit event.
+
+use super::audit::{self, Change};
+use super::entities::{
+    integrations, jobs as job_rows, pull_requests, resources, templates, users,
+    workspace_resources, workspaces,
+};
+use super::jobs::{self, Outcome};
+use super::ports::{FolderChange, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use super::{Actor, AppCtx};
+use crate::api::sources::IntegrationChoice;
+use crate::api::workspaces::{
+    NewWorkspace, PullRow, WorkspaceDetail, WorkspaceResourceRow, WorkspaceRow,
+};
+use crate::domain::integrations::{IntegrationKind, Provider};
+use crate::domain::names::validate_text;
+use crate::domain::resources::{ResourceState, ResourceStatus};
+use crate::domain::workspaces::{
+    branch_name, commit_message, folder_slug, parse_labels, pull_request_text, resource_folder,
+    validate_repository, workspace_slug, Initiator, RepoConfig, SyncKind, WorkspaceStatus,
+};
+use crate::error::{AppError, AppResult};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SYNC_JOB: &str = "workspace.sync";
+pub const REVIEW_JOB: &str = "workspace.review";
+/// Attempts per job: transient forge errors back off 2, 4, 8, 16, 32 s between them.
+const ATTEMPTS: i32 = 6;
+
+/// Jobs of one workspace run one at a time, in order.
+pub fn serial_key(workspace_id: i64) -> String {
+    format!("workspace:{workspace_id}")
+}
+
+fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn status_of(value: &str) -> WorkspaceStatus {
+    WorkspaceStatus::parse(value).unwrap_or(WorkspaceStatus::Error)
+}
+
+async fn row<C: ConnectionTrait>(db: &C, model: &workspaces::Model) -> AppResult<WorkspaceRow> {
+    let integration = integrations::Entity::find_by_id(model.integration_id)
+        .one(db)
+        .await?
+        .map(|i| i.slug)
+        .unwrap_or_default();
+    let resources = workspace_resources::Entity::find()
+        .filter(workspace_resources::Column::WorkspaceId.eq(model.id))
+        .count(db)
+        .await?;
+    let open_pulls = pull_requests::Entity::find()
+        .filter(pull_requests::Column::WorkspaceId.eq(model.id))
+        .filter(pull_requests::Column::State.eq(PullState::Open.as_str()))
+        .count(db)
+        .await?;
+    Ok(WorkspaceRow {
+        slug: model.slug.clone(),
+        name: model.name.clone(),
+        provider: Provider::parse(&model.provider)
+            .ok_or_else(|| AppError::internal(format!("unknown provider {}", model.provider)))?,
+        integration,
+        repository: model.repository.clone(),
+        config: serde_json::from_str(&model.configuration).map_err(AppError::internal)?,
+        description: model.description.clone(),
+        labels: serde_json::from_str(&model.labels).map_err(AppError::internal)?,
+        status: status_of(&model.status),
+        status_message: model.status_message.clone(),
+        resources,
+        open_pulls,
+        created_by: model.created_by.clone(),
+        created_at: when(&model.created_at),
+    })
+}
+
+pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<WorkspaceRow>> {
+    let mut rows = Vec::new();
+    for model in workspaces::Entity::find()
+        .order_by_asc(workspaces::Column::Slug)
+        .all(db)
+        .await?
+    {
+        rows.push(row(db, &model).await?);
+    }
+    Ok(rows)
+}
+
+pub async fn git_integrations(db: &DatabaseConnection) -> AppResult<Vec<IntegrationChoice>> {
+    super::integrations::choices(db, integrations::Column::Kind.eq("git")).await
+}
+
+async fn by_slug<C: ConnectionTrait>(db: &C, slug: &str) -> AppResult<workspaces::Model> {
+    workspaces::Entity::find()
+        .filter(workspaces::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The workspace {slug:?}")))
+}
+
+/// Why the workspace cannot be deleted now: resources in it, or a job queued or running.
+async fn delete_blocker<C: ConnectionTrait>(
+    db: &C,
+    model: &workspaces::Model,
+) -> AppResult<Option<String>> {
+    let members = workspace_resources::Entity::find()
+        .filter(workspace_resources::Column::WorkspaceId.eq(model.id))
+        .all(db)
+        .await?;
+    if !members.is_empty() {
+        let ids: Vec<i64> = members.iter().map(|m| m.resource_id).collect();
+        let names: Vec<String> = resources::Entity::find()
+            .filter(resources::Column::Id.is_in(ids))
+            .order_by_asc(resources::Column::Slug)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.slug)
+            .collect();
+        return Ok(Some(format!(
+            "{} resource{} keep{} code in it ({}); destroy them first",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            if names.len() == 1 { "s" } else { "" },
+            names.join(", ")
+        )));
+    }
+    if let Some(job) = job_rows::Entity::find()
+        .filter(job_rows::Column::SerialKey.eq(serial_key(model.id)))
+        .filter(job_rows::Column::Status.is_in([jobs::QUEUED, jobs::RUNNING]))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(format!(
+            "job #{} for it is {}; wait for it to finish",
+            job.id, job.status
+        )));
+    }
+    Ok(None)
+}
+
+pub async fn detail(db: &DatabaseConnection, slug: &str) -> AppResult<WorkspaceDetail> {
+    let model = by_slug(db, slug).await?;
+    let members = workspace_resources::Entity::find()
+        .filter(workspace_resources::Column::WorkspaceId.eq(model.id))
+        .order_by_asc(workspace_resources::Column::Folder)
+        .all(db)
+        .await?;
+    let mut rows = Vec::new();
+    let mut slugs: BTreeMap<i64, String> = BTreeMap::new();
+    for member in &members {
+        let Some(resource) = resources::Entity::find_by_id(member.resource_id)
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let template_key = templates::Entity::find_by_id(resource.template_id)
+            .one(db)
+            .await?
+            .map(|t| t.key)
+            .unwrap_or_default();
+        slugs.insert(resource.id, resource.slug.clone());
+        rows.push(WorkspaceResourceRow {
+            slug: resource.slug,
+            name: resource.name,
+            template_key,
+            folder: member.folder.clone(),
+            state: ResourceState::parse(&resource.state).unwrap_or(ResourceState::Provision),
+            status: status_of(&member.status),
+            status_message: member.status_message.clone(),
+        });
+    }
+    let pulls = pull_requests::Entity::find()
+        .filter(pull_requests::Column::WorkspaceId.eq(model.id))
+        .order_by_desc(pull_requests::Column::Number)
+        .all(db)
+        .await?;
+    let mut pull_rows = Vec::new();
+    for pull in pulls {
+        let resource = match (
+            pull.resource_id,
+            pull.resource_id.and_then(|id| slugs.get(&id)),
+        ) {
+            (_, Some(slug)) => Some(slug.clone()),
+            (Some(id), None) => resources::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|r| r.slug),
+            _ => None,
+        };
+        pull_rows.push(pull_row(&pull, resource));
+    }
+    Ok(WorkspaceDetail {
+        workspace: row(db, &model).await?,
+        resources: rows,
+        pulls: pull_rows,
+        can_edit: false,
+        can_delete: false,
+        delete_blocker: delete_blocker(db, &model).await?,
+    })
+}
+
+fn pull_row(pull: &pull_requests::Model, resource: Option<String>) -> PullRow {
+    PullRow {
+        number: pull.number,
+        kind: pull.kind.clone(),
+        resource,
+        title: pull.title.clone(),
+        head_branch: pull.head_branch.clone(),
+        base_branch: pull.base_branch.clone(),
+        state: pull.state.clone(),
+        url: pull.url.clone(),
+        created_by: pull.created_by.clone(),
+        created_at: when(&pull.created_at),
+    }
+}
+
+/// The forge-side handle of a workspace: its provider, repository and opened credentials.
+async fn forge_repo<C: ConnectionTrait>(
+    ctx: &AppCtx,
+    db: &C,
+    integration_id: i64,
+    repository: &str,
+) -> AppResult<ForgeRepo> {
+    let integration = super::integrations::find_by_id(db, integration_id).await?;
+    Ok(ForgeRepo {
+        provider: integration.provider,
+        repository: repository.to_string(),
+        settings: integration.settings,
+        secrets: super::integrations::open_secrets(db, &ctx.secrets, integration_id).await?,
+    })
+}
+
+pub async fn register(
+    ctx: &AppCtx,
+    actor: &Actor,
+    input: &NewWorkspace,
+) -> AppResult<WorkspaceRow> {
+    let description = input.description.trim().to_string();
+    validate_text(&description, 2000).map_err(|m| AppError::invalid("description", m))?;
+    let labels = parse_labels(&input.labels).map_err(|m| AppError::invalid("labels", m))?;
+    let integration = integrations::Entity::find()
+        .filter(integrations::Column::Slug.eq(input.integration.trim()))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| AppError::invalid("integration", "choose one of the git integrations"))?;
+    let integration_row = super::integrations::row(&integration)?;
+    if integration_row.kind != IntegrationKind::Git {
+        return Err(AppError::invalid(
+            "integration",
+            format!("{} is not a git integration", integration.slug),
+        ));
+    }
+    let repository = validate_repository(integration_row.provider, &input.repository)
+        .map_err(|m| AppError::invalid("repository", m))?;
+    if let Some(existing) = workspaces::Entity::find()
+        .filter(workspaces::Column::Provider.eq(integration_row.provider.as_str()))
+        .filter(workspaces::Column::Repository.eq(&repository))
+        .one(&ctx.db)
+        .await?
+    {
+        return Err(AppError::invalid(
+            "repository",
+            format!("already registered as workspace {}", existing.slug),
+        ));
+    }
+    // Ask the forge before writing anything: a repository it cannot show is refused outright.
+    let repo = forge_repo(ctx, &ctx.db, integration.id, &repository).await?;
+    let config = ctx
+        .forge
+        .metadata(&repo)
+        .await
+        .map_err(|e| AppError::invalid("repository", e.message))?;
+    let mut slug = workspace_slug(&config.organization, &config.name);
+    let txn = super::begin_write(&ctx.db).await?;
+    if workspaces::Entity::find()
+        .filter(workspaces::Column::Slug.eq(&slug))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        slug = format!(
+            "{slug}-{}",
+            integration_row.provider.as_str().replace('_', "-")
+        );
+        if by_slug(&txn, &slug).await.is_ok() {
+            return Err(AppError::invalid(
+                "repository",
+                format!("a workspace named {slug} already exists"),
+            ));
+        }
+    }
+    let now = chrono::Utc::now();
+    let created = workspaces::ActiveModel {
+        slug: Set(slug),
+        name: Set(config.name.clone()),
+        provider: Set(integration_row.provider.as_str().into()),
+        integration_id: Set(integration.id),
+        repository: Set(repository),
+        configuration: Set(serde_json::to_string(&config).map_err(AppError::internal)?),
+        description: Set(description),
+        labels: Set(serde_json::to_string(&labels).map_err(AppError::internal)?),
+        status: Set(WorkspaceStatus::Done.as_str().into()),
+        status_message: Set(None),
+        created_by: Set(actor.label.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let after = row(&txn, &created).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("workspace.create", "workspace", &after.slug).after(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Creates a repository in the local forge (`ORG/NAME`), ready to register as a workspace.
+pub async fn create_local_repository(
+    ctx: &AppCtx,
+    actor: &Actor,
+    repository: &str,
+) -> AppResult<RepoConfig> {
+    let repository = validate_repository(Provider::LocalGit, repository)
+        .map_err(|m| AppError::invalid("repository", m))?;
+    let repo = ForgeRepo {
+        provider: Provider::LocalGit,
+        repository: repository.clone(),
+        settings: Default::default(),
+        secrets: Default::default(),
+    };
+    let config = ctx
+        .forge
+        .create_repository(&repo, &actor.label)
+        .await
+        .map_err(|e| AppError::invalid("repository", e.message))?;
+    let txn = super::begin_write(&ctx.db).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("forge.create_repository", "workspace", &repository).after(&config),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(config)
+}
+
+/// Only the description and labels change; everything the forge said stays as registered.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    slug: &str,
+    description: &str,
+    labels: &str,
+) -> AppResult<WorkspaceRow> {
+    let description = description.trim().to_string();
+    validate_text(&description, 2000).map_err(|m| AppError::invalid("description", m))?;
+    let labels = parse_labels(labels).map_err(|m| AppError::invalid("labels", m))?;
+    let txn = super::begin_write(db).await?;
+    let model = by_slug(&txn, slug).await?;
+    let before = row(&txn, &model).await?;
+    let mut active: workspaces::ActiveModel = model.into();
+    active.description = Set(description);
+    active.labels = Set(serde_json::to_string(&labels).map_err(AppError::internal)?);
+    active.updated_at = Set(chrono::Utc::now());
+    let updated = active.update(&txn).await?;
+    let after = row(&txn, &updated).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("workspace.update", "workspace", slug)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Removes the record (never the repository), refused while resources or jobs depend on it.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppResult<()> {
+    let txn = super::begin_write(db).await?;
+    let model = by_slug(&txn, slug).await?;
+    if let Some(reason) = delete_blocker(&txn, &model).await? {
+        return Err(AppError::Conflict(format!(
+            "workspace {slug} cannot be deleted: {reason}"
+        )));
+    }
+    let before = row(&txn, &model).await?;
+    workspaces::Entity::delete_by_id(model.id)
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("workspace.delete", "workspace", slug).before(&before),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The slug of the workspace holding a resource's code.
+pub async fn workspace_of_resource(
+    db: &DatabaseConnection,
+    resource_slug: &str,
+) -> AppResult<String> {
+    let resource = resources::Entity::find()
+        .filter(resources::Column::Slug.eq(resource_slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
+    let member = workspace_resources::Entity::find_by_id(resource.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!("resource {resource_slug} is not in a workspace"))
+        })?;
+    Ok(workspaces::Entity::find_by_id(member.workspace_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("a resource's workspace is missing"))?
+        .slug)
+}
+
+/// Puts a new resource's code in `workspace`: its folder is fixed now, from its name (seed
+/// "Folder Layout"), and must be free in that workspace.
+pub async fn attach<C: ConnectionTrait>(
+    db: &C,
+    workspace: &str,
+    resource: &resources::Model,
+    template_key: &str,
+) -> AppResult<workspace_resources::Model> {
+    let model = workspaces::Entity::find()
+        .filter(workspaces::Column::Slug.eq(workspace.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid("workspace", format!("no workspace is named {workspace:?}"))
+        })?;
+    let slug = folder_slug(&resource.name).map_err(|m| AppError::invalid("name", m))?;
+    let folder = resource_folder(template_key, &slug).map_err(|m| AppError::invalid("name", m))?;
+    if let Some(taken) = workspace_resources::Entity::find()
+        .filter(workspace_resources::Column::WorkspaceId.eq(model.id))
+        .filter(workspace_resources::Column::Folder.eq(&folder))
+        .one(db)
+        .await?
+    {
+        let other = resources::Entity::find_by_id(taken.resource_id)
+            .one(db)
+            .await?
+            .map(|r| r.slug)
+            .unwrap_or_default();
+        return Err(AppError::invalid(
+            "name",
+            format!(
+                "the folder {folder}/ in workspace {} already holds resource {other}; \
+                 choose a name that gives another folder",
+                model.slug
+            ),
+        ));
+    }
+    Ok(workspace_resources::ActiveModel {
+        resource_id: Set(resource.id),
+        workspace_id: Set(model.id),
+        folder: Set(folder),
+        folder_slug: Set(slug),
+        status: Set(WorkspaceStatus::Done.as_str().into()),
+        status_message: Set(None),
+        merged_commit: Set(None),
+    }
+    .insert(db)
+    .await?)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SyncPayload {
+    resource_id: i64,
+    kind: SyncKind,
+    revision: i32,
+    initiator_id: Option<i64>,
+    initiator: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ReviewPayload {
+    resource_id: i64,
+    pull_id: i64,
+    approve: bool,
+    initiator_id: Option<i64>,
+    initiator: String,
+}
+
+/// Marks the resource, its folder and the workspace in progress (within the caller's
+/// transaction, whose audit event covers it).
+async fn mark_in_progress<C: ConnectionTrait>(
+    db: &C,
+    resource: &resources::Model,
+    member: &workspace_resources::Model,
+) -> AppResult<()> {
+    let mut active: workspace_resources::ActiveModel = member.clone().into();
+    active.status = Set(WorkspaceStatus::InProgress.as_str().into());
+    active.status_message = Set(None);
+    active.update(db).await?;
+    let mut active: resources::ActiveModel = resource.clone().into();
+    active.status = Set(ResourceStatus::InProgress.as_str().into());
+    active.update(db).await?;
+    workspaces::Entity::update_many()
+        .col_expr(
+            workspaces::Column::Status,
+            sea_orm::sea_query::Expr::value(WorkspaceStatus::InProgress.as_str()),
+        )
+        .filter(workspaces::Column::Id.eq(member.workspace_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Queues the sync (or delete) of a resource's folder, if the resource is in a workspace.
+/// Returns whether a job was queued; the caller wakes the worker after committing.
+pub async fn enqueue_sync<C: ConnectionTrait>(
+    db: &C,
+    resource: &resources::Model,
+    kind: SyncKind,
+    actor: &Actor,
+) -> AppResult<bool> {
+    let Some(member) = workspace_resources::Entity::find_by_id(resource.id)
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let payload = SyncPayload {
+        resource_id: resource.id,
+        kind,
+        revision: resource.revision,
+        initiator_id: actor.user_id,
+        initiator: actor.label.clone(),
+    };
+    jobs::enqueue(
+        db,
+        SYNC_JOB,
+        &serde_json::to_value(&payload).map_err(AppError::internal)?,
+        None,
+        Some(&serial_key(member.workspace_id)),
+        ATTEMPTS,
+    )
+    .await?;
+    mark_in_progress(db, resource, &member).await?;
+    Ok(true)
+}
+
+/// Asks for the resource's open pull request to be merged (approve) or closed (reject).
+pub async fn review(
+    ctx: &AppCtx,
+    actor: &Actor,
+    resource_slug: &str,
+    approve: bool,
+) -> AppResult<()> {
+    let txn = super::begin_write(&ctx.db).await?;
+    let resource = resources::Entity::find()
+        .filter(resources::Column::Slug.eq(resource_slug))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
+    if resource.status == ResourceStatus::InProgress.as_str() {
+        return Err(AppError::Conflict(
+            "work on this resource is in progress; wait for it to finish".into(),
+        ));
+    }
+    let member = workspace_resources::Entity::find_by_id(resource.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!("resource {resource_slug} is not in a workspace"))
+        })?;
+    let pull = pull_requests::Entity::find()
+        .filter(pull_requests::Column::ResourceId.eq(resource.id))
+        .filter(pull_requests::Column::State.eq(PullState::Open.as_str()))
+        .order_by_desc(pull_requests::Column::Id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "resource {resource_slug} has no open pull request to {}",
+                if approve { "approve" } else { "reject" }
+            ))
+        })?;
+    let payload = ReviewPayload {
+        resource_id: resource.id,
+        pull_id: pull.id,
+        approve,
+        initiator_id: actor.user_id,
+        initiator: actor.label.clone(),
+    };
+    jobs::enqueue(
+        &txn,
+        REVIEW_JOB,
+        &serde_json::to_value(&payload).map_err(AppError::internal)?,
+        None,
+        Some(&serial_key(member.workspace_id)),
+        ATTEMPTS,
+    )
+    .await?;
+    mark_in_progress(&txn, &resource, &member).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new(
+            if approve {
+                "resource.approve"
+            } else {
+                "resource.reject"
+            },
+            "resource",
+            resource.id,
+        )
+        .after(&serde_json::json!({ "pull_request": pull.number, "branch": pull.head_branch })),
+    )
+    .await?;
+    txn.commit().await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
+}
+
+/// What a job did at the forge, recorded when it ends.
+enum Done {
+    Synced {
+        kind: SyncKind,
+        branch: String,
+        commit: String,
+        /// None: the default branch already held exactly this code.
+        pull: Option<ForgePull>,
+        title: String,
+        body: String,
+    },
+    Reviewed {
+        pull_id: i64,
+        approve: bool,
+        pull: ForgePull,
+    },
+}
+
+/// Everything a job needs about its resource and workspace.
+struct Context {
+    resource: resources::Model,
+    member: workspace_resources::Model,
+    workspace: workspaces::Model,
+    config: RepoConfig,
+    repo: ForgeRepo,
+    template_key: String,
+}
+
+async fn job_context(ctx: &AppCtx, resource_id: i64) -> Result<Context, ForgeError> {
+    let gone = |what: &str| ForgeError::permanent(format!("{what} no longer exists"));
+    let internal = |e: AppError| ForgeError::transient(e.to_string());
+    let db = &ctx.db;
+    let resource = resources::Entity::find_by_id(resource_id)
+        .one(db)
+        .await
+        .map_err(|e| internal(e.into()))?
+        .ok_or_else(|| gone("the resource"))?;
+    let member = workspace_resources::Entity::find_by_id(resource_id)
+        .one(db)
+        .await
+        .map_err(|e| internal(e.into()))?
+        .ok_or_else(|| gone("the resource's workspace folder"))?;
+    let workspace = workspaces::Entity::find_by_id(member.workspace_id)
+        .one(db)
+        .await
+        .map_err(|e| internal(e.into()))?
+        .ok_or_else(|| gone("the workspace"))?;
+    let config: RepoConfig = serde_json::from_str(&workspace.configuration)
+        .map_err(|e| ForgeError::permanent(format!("the workspace's configuration: {e}")))?;
+    let repo = forge_repo(ctx, db, workspace.integration_id, &workspace.repository)
+        .await
+        .map_err(internal)?;
+    let template_key = templates::Entity::find_by_id(resource.template_id)
+        .one(db)
+        .await
+        .map_err(|e| internal(e.into()))?
+        .map(|t| t.key)
+        .unwrap_or_default();
+    Ok(Context {
+        resource,
+        member,
+        workspace,
+        config,
+        repo,
+        template_key,
+    })
+}
+
+async fn initiator(db: &DatabaseConnection, id: Option<i64>, label: &str) -> Initiator {
+    let user = match id {
+        Some(id) => users::Entity::find_by_id(id).one(db).await.ok().flatten(),
+        None => None,
+    };
+    match user {
+        Some(user) => Initiator {
+            login: user.login.clone(),
+            name: if user.name.is_empty() {
+                user.login.clone()
+            } else {
+                user.name.clone()
+            },
+            email: user
+                .email
+                .clone()
+                .filter(|e| !e.is_empty())
+                .unwrap_or_else(|| format!("{}@users.slipway.invalid", user.login)),
+        },
+        None => Initiator {
+            login: label.to_string(),
+            name: label.to_string(),
+            email: "slipway@localhost".into(),
+        },
+    }
+}
+
+async fn sync(
+    ctx: &AppCtx,
+    payload: &SyncPayload,
+    say: &(dyn Fn(String) + Send + Sync),
+) -> Result<(Context, Done), ForgeError> {
+    let job = job_context(ctx, payload.resource_id).await?;
+    let who = initiator(&ctx.db, payload.initiator_id, &payload.initiator).await;
+    let files = match payload.kind {
+        SyncKind::Update => Some(
+            super::resources::current_files(&ctx.db, job.resource.id)
+                .await
+                .map_err(|e| ForgeError::transient(e.to_string()))?,
+        ),
+        SyncKind::Delete => None,
+    };
+    let branch = branch_name(payload.kind, &job.member.folder_slug);
+    let revision = job.resource.revision;
+    say(format!(
+        "{} {}/ in {} on branch {branch}, cut from {}",
+        match payload.kind {
+            SyncKind::Update => "writing",
+            SyncKind::Delete => "removing",
+        },
+        job.member.folder,
+        job.workspace.repository,
+        job.config.default_branch
+    ));
+    let change = FolderChange {
+        default_branch: job.config.default_branch.clone(),
+        branch: branch.clone(),
+        folder: job.member.folder.clone(),
+        files,
+        message: commit_message(
+            payload.kind,
+            &job.template_key,
+            &job.member.folder_slug,
+            revision,
+            &who,
+        ),
+        author_name: who.name.clone(),
+        author_email: who.email.clone(),
+    };
+    let pushed = ctx
+        .workspace_git
+        .push_change(&job.repo, &job.config, &change)
+        .await?;
+    let (title, body) = pull_request_text(
+        payload.kind,
+        &job.template_key,
+        &job.member.folder_slug,
+        revision,
+        &who,
+    );
+    if !pushed.differs {
+        say(format!(
+            "{} already holds exactly this; there is nothing to review",
+            job.config.default_branch
+        ));
+        return Ok((
+            job,
+            Done::Synced {
+                kind: payload.kind,
+                branch,
+                commit: pushed.commit,
+                pull: None,
+                title,
+                body,
+            },
+        ));
+    }
+    if pushed.pushed {
+        say(format!(
+            "pushed {} to {branch} (forced)",
+            &pushed.commit[..12.min(pushed.commit.len())]
+        ));
+    } else {
+        say(format!(
+            "{branch} already holds this change at {}; nothing pushed",
+            &pushed.commit[..12.min(pushed.commit.len())]
+        ));
+    }
+    let pull = match ctx.forge.find_open_pull(&job.repo, &branch).await? {
+        Some(open) => {
+            say(format!(
+                "pull request #{} is already open for {branch}; not opening another",
+                open.number
+            ));
+            open
+        }
+        None => {
+            let created = ctx
+                .forge
+                .create_pull(
+                    &job.repo,
+                    &NewPull {
+                        head_branch: branch.clone(),
+                        base_branch: job.config.default_branch.clone(),
+                        title: title.clone(),
+                        body: body.clone(),
+                        author: who.login.clone(),
+                    },
+                )
+                .await?;
+            say(format!(
+                "opened pull request #{}: {}",
+                created.number, created.url
+            ));
+            created
+        }
+    };
+    Ok((
+        job,
+        Done::Synced {
+            kind: payload.kind,
+            branch,
+            commit: pushed.commit,
+            pull: Some(pull),
+            title,
+            body,
+        },
+    ))
+}
+
+async fn review_job(
+    ctx: &AppCtx,
+    payload: &ReviewPayload,
+    say: &(dyn Fn(String) + Send + Sync),
+) -> Result<(Context, Done), ForgeError> {
+    let job = job_context(ctx, payload.resource_id).await?;
+    let pull = pull_requests::Entity::find_by_id(payload.pull_id)
+        .one(&ctx.db)
+        .await
+        .map_err(|e| ForgeError::transient(e.to_string()))?
+        .ok_or_else(|| ForgeError::permanent("the pull request record no longer exists"))?;
+    let result = if payload.approve {
+        say(format!(
+            "merging pull request #{} ({} into {})",
+            pull.number, pull.head_branch, pull.base_branch
+        ));
+        let message = format!(
+            "Merge pull request #{} from {}\n\n{}\n\nApproved in Slipway by {}.\n",
+            pull.number, pull.head_branch, pull.title, payload.initiator
+        );
+        ctx.forge
+            .merge_pull(&job.repo, pull.number, &message)
+            .await?
+    } else {
+        say(format!(
+            "closing pull request #{} without merging",
+            pull.number
+        ));
+        ctx.forge.close_pull(&job.repo, pull.number).await?
+    };
+    say(format!(
+        "pull request #{} is {}",
+        result.number,
+        result.state.as_str()
+    ));
+    Ok((
+        job,
+        Done::Reviewed {
+            pull_id: pull.id,
+            approve: payload.approve,
+            pull: result,
+        },
+    ))
+}
+
+/// Performs one attempt of a workspace job and records its end: what it did, the statuses,
+/// the audit event and the job's own row, in one transaction.
+pub async fn perform(
+    ctx: &AppCtx,
+    job: &job_rows::Model,
+    worker: &str,
+    say: &(dyn Fn(String) + Send + Sync),
+) -> AppResult<()> {
+    let (resource_id, initiator_id, initiator_label, result) = match job.kind.as_str() {
+        SYNC_JOB => {
+            let payload: SyncPayload =
+                serde_json::from_str(&job.payload).map_err(AppError::internal)?;
+            let result = sync(ctx, &payload, say).await;
+            (
+                payload.resource_id,
+                payload.initiator_id,
+                payload.initiator,
+                result,
+            )
+        }
+        REVIEW_JOB => {
+            let payload: ReviewPayload =
+                serde_json::from_str(&job.payload).map_err(AppError::internal)?;
+            let result = review_job(ctx, &payload, say).await;
+            (
+                payload.resource_id,
+                payload.initiator_id,
+                payload.initiator,
+                result,
+            )
+        }
+        other => return Err(AppError::internal(format!("not a workspace job: {other}"))),
+    };
+    let actor = Actor {
+        user_id: initiator_id,
+        label: initiator_label,
+    };
+    let outcome = match &result {
+        Ok(_) => Outcome::Succeeded,
+        Err(e) if e.retryable => Outcome::Retry(e.message.clone()),
+        Err(e) => Outcome::Fail(e.message.clone()),
+    };
+    if let Outcome::Retry(message) | Outcome::Fail(message) = &outcome {
+        say(format!("failed: {message}"));
+    }
+    let txn = super::begin_write(&ctx.db).await?;
+    let status = jobs::finish(&txn, job.id, worker, &outcome).await?;
+    match (status.as_str(), result) {
+        (jobs::SUCCEEDED, Ok((context, done))) => record_done(&txn, &actor, context, done).await?,
+        (jobs::FAILED, result) => {
+            let message = match &outcome {
+                Outcome::Retry(m) | Outcome::Fail(m) => m.clone(),
+                Outcome::Succeeded => String::new(),
+            };
+            drop(result);
+            record_failure(&txn, &actor, resource_id, &message).await?
+        }
+        // Queued again for a retry: statuses stay in progress until it ends.
+        _ => {}
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn set_workspace_status<C: ConnectionTrait>(
+    db: &C,
+    workspace_id: i64,
+    status: WorkspaceStatus,
+    message: Option<String>,
+) -> AppResult<()> {
+    workspaces::Entity::update_many()
+        .col_expr(
+            workspaces::Column::Status,
+            sea_orm::sea_query::Expr::value(status.as_str()),
+        )
+        .col_expr(
+            workspaces::Column::StatusMessage,
+            sea_orm::sea_query::Expr::value(message),
+        )
+        .col_expr(
+            workspaces::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .filter(workspaces::Column::Id.eq(workspace_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn record_done<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    context: Context,
+    done: Done,
+) -> AppResult<()> {
+    let Context {
+        resource,
+        member,
+        workspace,
+        ..
+    } = context;
+    let now = chrono::Utc::now();
+    let state = ResourceState::parse(&resource.state).unwrap_or(ResourceState::Provision);
+    let mut member_active: workspace_resources::ActiveModel = member.clone().into();
+    let mut resource_active: resources::ActiveModel = resource.clone().into();
+    resource_active.status = Set(ResourceStatus::Done.as_str().into());
+    member_active.status = Set(WorkspaceStatus::Done.as_str().into());
+    let mut remove_member = false;
+    let (action, after) = match done {
+        Done::Synced {
+            kind,
+            branch,
+            commit,
+            pull,
+            title,
+            body,
+        } => match pull {
+            None => {
+                // The code is already on the default branch: nothing to review, the state
+                // settles as a merge would settle it.
+                let settled = settle(state);
+                resource_active.state = Set(settled.as_str().into());
+                remove_member = settled == ResourceState::Destroyed;
+                member_active.status_message =
+                    Set(Some("the default branch already holds this code".into()));
+                member_active.merged_commit = Set(Some(commit.clone()));
+                (
+                    "workspace.sync",
+                    serde_json::json!({ "branch": branch, "commit": commit, "pull_request": null }),
+                )
+            }
+            Some(pull) => {
+                let existing = pull_requests::Entity::find()
+                    .filter(pull_requests::Column::WorkspaceId.eq(workspace.id))
+                    .filter(pull_requests::Column::Number.eq(pull.number))
+                    .one(db)
+                    .await?;
+                match existing {
+                    Some(existing) => {
+                        let mut active: pull_requests::ActiveModel = existing.into();
+                        active.head_commit = Set(Some(commit.clone()));
+                        active.resource_id = Set(Some(resource.id));
+                        active.updated_at = Set(now);
+                        active.update(db).await?;
+                    }
+                    None => {
+                        pull_requests::ActiveModel {
+                            workspace_id: Set(workspace.id),
+                            resource_id: Set(Some(resource.id)),
+                            kind: Set(kind.as_str().into()),
+                            number: Set(pull.number),
+                            head_branch: Set(pull.head_branch.clone()),
+                            base_branch: Set(pull.base_branch.clone()),
+                            title: Set(title),
+                            body: Set(body),
+                            url: Set(pull.url.clone()),
+                            state: Set(pull.state.as_str().into()),
+                            head_commit: Set(Some(commit.clone())),
+                            merge_commit: Set(None),
+                            created_by: Set(actor.label.clone()),
+                            created_at: Set(now),
+                            updated_at: Set(now),
+                            ..Default::default()
+                        }
+                        .insert(db)
+                        .await?;
+                    }
+                }
+                // Waiting for a person: the state's work is not done until the merge.
+                resource_active.status = Set(ResourceStatus::Ready.as_str().into());
+                member_active.status_message = Set(Some(format!(
+                    "pull request #{} awaits approval",
+                    pull.number
+                )));
+                (
+                    "workspace.sync",
+                    serde_json::json!({ "branch": branch, "commit": commit, "pull_request": pull.number }),
+                )
+            }
+        },
+        Done::Reviewed {
+            pull_id,
+            approve,
+            pull,
+        } => {
+            if let Some(row) = pull_requests::Entity::find_by_id(pull_id).one(db).await? {
+                let mut active: pull_requests::ActiveModel = row.into();
+                active.state = Set(pull.state.as_str().into());
+                active.merge_commit = Set(pull.merge_commit.clone());
+                active.updated_at = Set(now);
+                active.update(db).await?;
+            }
+            if approve {
+                let settled = settle(state);
+                resource_active.state = Set(settled.as_str().into());
+                remove_member = settled == ResourceState::Destroyed;
+                member_active.merged_commit = Set(pull.merge_commit.clone());
+                member_active.status_message =
+                    Set(Some(format!("pull request #{} merged", pull.number)));
+            } else {
+                resource_active.status = Set(ResourceStatus::Ready.as_str().into());
+                member_active.status_message =
+                    Set(Some(format!("pull request #{} was rejected", pull.number)));
+            }
+            (
+                if approve {
+                    "workspace.merge"
+                } else {
+                    "workspace.close"
+                },
+                serde_json::json!({ "pull_request": pull.number, "state": pull.state.as_str(), "merge_commit": pull.merge_commit }),
+            )
+        }
+    };
+    resource_active.updated_at = Set(now);
+    resource_active.update(db).await?;
+    if remove_member {
+        // Destroyed: the folder is gone from the default branch; the name is free again.
+        workspace_resources::Entity::delete_by_id(member.resource_id)
+            .exec(db)
+            .await?;
+    } else {
+        member_active.update(db).await?;
+    }
+    set_workspace_status(db, workspace.id, WorkspaceStatus::Done, None).await?;
+    audit::record(
+        db,
+        actor,
+        Change::new(action, "resource", resource.id).after(&after),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The state a merged change leaves: provisioned after provisioning, destroyed after
+/// destroying.
+fn settle(state: ResourceState) -> ResourceState {
+    match state {
+        ResourceState::Provision | ResourceState::Provisioned => ResourceState::Provisioned,
+        ResourceState::Destroy | ResourceState::Destroyed => ResourceState::Destroyed,
+    }
+}
+
+async fn record_failure<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    resource_id: i64,
+    message: &str,
+) -> AppResult<()> {
+    let Some(member) = workspace_resources::Entity::find_by_id(resource_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut active: workspace_resources::ActiveModel = member.clone().into();
+    active.status = Set(WorkspaceStatus::Error.as_str().into());
+    active.status_message = Set(Some(message.to_string()));
+    active.update(db).await?;
+    if let Some(resource) = resources::Entity::find_by_id(resource_id).one(db).await? {
+        let mut active: resources::ActiveModel = resource.into();
+        active.status = Set(ResourceStatus::Error.as_str().into());
+        active.updated_at = Set(chrono::Utc::now());
+        active.update(db).await?;
+    }
+    set_workspace_status(
+        db,
+        member.workspace_id,
+        WorkspaceStatus::Error,
+        Some(message.to_string()),
+    )
+    .await?;
+    audit::record(
+        db,
+        actor,
+        Change::new("workspace.job_failed", "resource", resource_id)
+            .after(&serde_json::json!({ "error": message })),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! The workspace flow on the local forge, through the portal's server functions and a real job
+//! worker: register a repository, create a resource in it, watch the sync open a pull request,
+//! edit (the same pull request is reused), approve (merged: the code is on main, the resource
+//! provisioned), destroy and approve the delete (the folder is gone). Folder collisions and a
+//! workspace still in use are refused with the reason.
+
+use crate::db_test;
+use crate::support::{call, client, demo_sign_in, ServerOptions, TestServer};
+use app::server::entities::{job_logs, pull_requests, resources as resource_rows};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use std::path::Path;
+use std::time::Duration;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Waits until the resource's work is no longer in progress; returns (state, status).
+async fn settled(server: &TestServer, slug: &str) -> (String, String) {
+    for _ in 0..200 {
+        let row = resource_rows::Entity::find()
+            .filter(resource_rows::Column::Slug.eq(slug))
+            .one(&server.ctx.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.status != "in_progress" {
+            return (row.state, row.status);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{slug} stayed in progress");
+}
+
+async fn job_log(server: &TestServer) -> String {
+    job_logs::Entity::find()
+        .order_by_asc(job_logs::Column::Id)
+        .all(&server.ctx.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn bucket_form<'a>(slug: &'a str, name: &'a str, bucket: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("input[slug]", slug),
+        ("input[name]", name),
+        ("input[template]", "s3-bucket"),
+        ("input[version_id]", "15"),
+        ("input[values][bucket_name]", bucket),
+        ("input[workspace]", "acme-live"),
+    ]
+}
+
+db_test! {
+    async fn resources_reach_the_default_branch_through_reviewed_pull_requests(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions { worker: true, ..ServerOptions::default() }).await;
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        let member = client();
+        demo_sign_in(&member, &server, "dev").await;
+
+        let (status, body) = call(&admin, &server, "create_local_repository", &[("repository", "acme/../live")]).await;
+        assert_eq!(status, 422, "{body}");
+        let (status, body) = call(&admin, &server, "create_local_repository", &[("repository", "acme/live")]).await;
+        assert_eq!(status, 200, "{body}");
+        let bare = server.data_dir.join("git/acme/live.git");
+        let register = [("input[integration]", "local-git"), ("input[repository]", "acme/live"), ("input[labels]", "prod, network")];
+        let (status, body) = call(&member, &server, "register_workspace", &register).await;
+        assert_eq!(status, 200, "{body}");
+        let workspace: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(workspace["slug"], "acme-live");
+        assert_eq!(workspace["config"]["default_branch"], "main");
+        assert_eq!(workspace["config"]["https_url"], format!("{}/git/acme/live.git", server.base));
+        let (status, body) = call(&member, &server, "register_workspace", &register).await;
+        assert_eq!((status, body.contains("already registered")), (422, true), "{body}");
+
+        // Create: the sync job cuts update_<folder slug>, commits the code, opens pull request #1.
+        let (status, body) = call(&member, &server, "create_resource", &bucket_form("logs", "Audit Logs", "acme-audit-logs")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "logs").await, ("provision".into(), "ready".into()));
+        assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "update_audit_logs"]), "README.md\ns3-bucket/audit_logs/main.tf\ns3-bucket/audit_logs/outputs.tf\ns3-bucket/audit_logs/variables.tf");
+        assert!(git(&bare, &["log", "-1", "--format=%B", "update_audit_logs"]).contains("Slipway-Initiator: dev <"));
+        let log = job_log(&server).await;
+        assert!(log.contains("opened pull request #1"), "{log}");
+
+        // A second resource whose name gives the same folder is refused, and nothing is written.
+        let (status, body) = call(&member, &server, "create_resource", &bucket_form("logs-two", "audit  LOGS!", "acme-other")).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains("s3-bucket/audit_logs/ in workspace acme-live already holds resource logs"), "{body}");
+        assert!(resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq("logs-two")).one(&server.ctx.db).await.unwrap().is_none());
+
+        // Edit: the branch is force-pushed with the new code, and the open pull request reused.
+        let (status, body) = call(&member, &server, "update_resource", &bucket_form("logs", "Audit Logs", "acme-audit-logs-eu")).await;
+        assert_eq!(status, 200, "{body}");
+        settled(&server, "logs").await;
+        assert!(job_log(&server).await.contains("pull request #1 is already open for update_audit_logs; not opening another"));
+        assert_eq!(git(&bare, &["rev-list", "--count", "main..update_audit_logs"]), "1", "one commit on the branch");
+        assert!(git(&bare, &["show", "update_audit_logs:s3-bucket/audit_logs/variables.tf"]).contains("acme-audit-logs-eu"));
+        assert_eq!(pull_requests::Entity::find().count(&server.ctx.db).await.unwrap(), 1);
+
+        // The workspace cannot go while the resource is in it.
+        let (status, body) = call(&admin, &server, "delete_workspace", &[("slug", "acme-live")]).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("1 resource keeps code in it (logs)"), "{body}");
+
+        // Approve: merged as a merge commit on main; the resource is provisioned.
+        let viewer = client();
+        demo_sign_in(&viewer, &server, "pat").await;
+        assert_eq!(call(&viewer, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await.0, 403);
+        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "logs").await, ("provisioned".into(), "done".into()));
+        assert!(git(&bare, &["show", "main:s3-bucket/audit_logs/variables.tf"]).contains("acme-audit-logs-eu"));
+        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
+        assert_eq!((status, body.contains("no open pull request")), (409, true), "{body}");
+
+        // Destroy: a delete_ branch without the folder, pull request #2; rejecting keeps it all.
+        let (status, body) = call(&member, &server, "resource_action", &[("slug", "logs"), ("action", "destroy")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "logs").await, ("destroy".into(), "ready".into()));
+        assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "delete_audit_logs"]), "README.md");
+        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "false")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "logs").await, ("destroy".into(), "ready".into()));
+        assert!(git(&bare, &["ls-tree", "-r", "--name-only", "main"]).contains("s3-bucket/audit_logs/main.tf"));
+        // Destroying again after the rejection: cancel, destroy, approve.
+        assert_eq!(call(&member, &server, "resource_action", &[("slug", "logs"), ("action", "cancel_destroy")]).await.0, 200);
+        assert_eq!(call(&member, &server, "resource_action", &[("slug", "logs"), ("action", "destroy")]).await.0, 200);
+        settled(&server, "logs").await;
+        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "logs").await, ("destroyed".into(), "done".into()));
+        assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "main"]), "README.md", "the folder is gone");
+
+        // Pull requests on the workspace page: #3 merged, #2 closed, #1 merged.
+        let (status, body) = call(&viewer, &server, "get_workspace", &[("slug", "acme-live")]).await;
+        assert_eq!(status, 200, "{body}");
+        let detail: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let states: Vec<(i64, String)> = detail["pulls"].as_array().unwrap().iter().map(|p| (p["number"].as_i64().unwrap(), p["state"].as_str().unwrap().to_string())).collect();
+        assert_eq!(states, vec![(3, "merged".into()), (2, "closed".into()), (1, "merged".into())]);
+        assert_eq!(detail["delete_blocker"], serde_json::Value::Null);
+        let (status, body) = call(&admin, &server, "delete_workspace", &[("slug", "acme-live")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(bare.join("HEAD").exists(), "the repository itself stays");
+    }
+}

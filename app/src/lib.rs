@@ -49,6 +49,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/signin") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/auth/demo") view=DemoSignInPage ssr=SsrMode::Async />
                     <Route path=path!("/workspaces") view=WorkspacesPage ssr=SsrMode::Async />
+                    <Route path=path!("/workspaces/:slug") view=WorkspacePage ssr=SsrMode::Async />
+                    <Route path=path!("/forge/:org/:name") view=ForgeRepositoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/forge/:org/:name/pulls/:number") view=PullRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
                     <Route path=path!("/catalog/sources") view=SourcesPage ssr=SsrMode::Async />
                     <Route path=path!("/resources") view=ResourcesPage ssr=SsrMode::Async />

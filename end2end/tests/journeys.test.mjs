@@ -265,3 +265,83 @@ test('a developer plans an executor and follows its log live', async () => {
   assert.match(log, /Changes to Outputs|No changes/);
   await shot(page, '21-executor-run');
 });
+
+test('a developer registers a local workspace and takes a resource through reviewed pull requests', async () => {
+  const page = await env.page();
+  await demoSignIn(page, 'Devon Developer');
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Workspaces' }).click();
+  await page.waitForURL(`${env.base}/workspaces`);
+  await page.getByRole('heading', { name: 'No workspaces yet' }).waitFor();
+  await hydrated(page);
+
+  // A repository in the local forge, then registered: the forge's metadata fills the card.
+  await page.locator('input[name="repository"]').fill('acme/live');
+  await page.getByRole('button', { name: 'Create repository' }).click();
+  await page.getByRole('status').filter({ hasText: 'Created acme/live' }).waitFor();
+  await page.locator('select[name="input[integration]"]').selectOption('local-git');
+  await page.locator('input[name="input[repository]"]').fill('acme/live');
+  await page.locator('input[name="input[labels]"]').fill('production, network');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.locator('.workspace-card', { hasText: 'acme/live' }).waitFor();
+  await shot(page, '22-workspaces');
+
+  // A resource whose code goes to the workspace: the sync job opens a pull request.
+  await page.goto(`${env.base}/resources/new?template=s3-bucket`);
+  await page.locator('[data-variable="bucket_name"]').waitFor();
+  await hydrated(page);
+  await page.getByLabel('Name', { exact: true }).fill('Audit Logs');
+  await page.getByLabel('Slug (folder and module name)').fill('audit-logs');
+  await page.getByLabel(/^bucket_name/).fill('acme-audit-logs');
+  await page.locator('select[name="input[workspace]"]').selectOption('acme-live');
+  await page.getByRole('button', { name: 'Create resource' }).click();
+  await page.waitForURL(`${env.base}/resources/audit-logs`);
+  const panel = page.locator('.workspace-panel');
+  await page.locator('.workspace-panel[data-done="true"]').waitFor({ timeout: 60_000 });
+  await panel.getByText('opened pull request #1').waitFor();
+  // The header catches up with the job's end: awaiting review.
+  await page.locator('.page-header .status-ready').waitFor();
+  assert.match(await panel.innerText(), /s3-bucket\/audit_logs\//);
+  await shot(page, '23-resource-pull-request');
+
+  // The pull request's page shows its change as a diff.
+  await panel.getByRole('link', { name: /^#1 Sync/ }).click();
+  await page.waitForURL(`${env.base}/forge/acme/live/pulls/1`);
+  await page.getByRole('heading', { name: '#1 Sync s3-bucket/audit_logs (revision 1)' }).waitFor();
+  await page.locator('.code-file', { hasText: 's3-bucket/audit_logs/variables.tf' }).locator('.line.added', { hasText: 'acme-audit-logs' }).first().waitFor();
+  assert.equal(await page.locator('.badge.change-added').count(), 3);
+  await shot(page, '24-pull-request-diff');
+  await page.goto(`${env.base}/resources/audit-logs`);
+  await page.locator('.workspace-panel[data-done="true"]').waitFor();
+
+  // Approve: merged; the resource is provisioned.
+  await hydrated(page);
+  await panel.getByRole('button', { name: 'Approve (merge)' }).click();
+  await page.locator('.page-header .state-provisioned').waitFor({ timeout: 60_000 });
+  await page.locator('.workspace-panel[data-done="true"]').waitFor();
+  assert.match(await page.locator('.workspace-panel').innerText(), /pull request #1 merged/);
+  await shot(page, '25-resource-merged');
+
+  // The code is on the default branch, as the portal reads it from the repository.
+  await page.goto(`${env.base}/forge/acme/live`);
+  await page.getByRole('heading', { name: 'Files on main' }).waitFor();
+  await page.getByText('s3-bucket/audit_logs/main.tf').waitFor();
+  await shot(page, '26-repository-files');
+  await page.goto(`${env.base}/resources/audit-logs`);
+  await page.locator('.workspace-panel[data-done="true"]').waitFor();
+
+  // Destroy: a delete pull request, approved; the resource is destroyed and its folder freed.
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Destroy' }).click();
+  await page.locator('.page-header .state-destroy').waitFor();
+  await page.locator('.workspace-panel[data-done="true"]').getByText('opened pull request #2').waitFor({ timeout: 60_000 });
+  await hydrated(page);
+  await page.locator('.workspace-panel').getByRole('button', { name: 'Approve (merge)' }).click();
+  await page.locator('.page-header .state-destroyed').waitFor({ timeout: 60_000 });
+
+  await page.goto(`${env.base}/workspaces/acme-live`);
+  await page.getByRole('heading', { name: 'Pull requests' }).waitFor();
+  assert.equal(await page.locator('.pull-merged').count(), 2);
+  await page.getByText('No resource keeps code here yet.').waitFor();
+  await shot(page, '27-workspace');
+});

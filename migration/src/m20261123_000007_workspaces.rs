@@ -45,6 +45,8 @@ enum WorkspaceResources {
     StatusMessage,
     /// The commit on the default branch that last carried this resource's code.
     MergedCommit,
+    /// The last job queued for it (its log is shown on the resource page).
+    LastJobId,
 }
 
 #[derive(DeriveIden)]
@@ -175,6 +177,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(WorkspaceResources::Status, 16))
                     .col(text_null(WorkspaceResources::StatusMessage))
                     .col(string_len_null(WorkspaceResources::MergedCommit, 64))
+                    .col(big_integer_null(WorkspaceResources::LastJobId))
                     .foreign_key(
                         ForeignKey::create()
                             .from(WorkspaceResources::Table, WorkspaceResources::ResourceId)

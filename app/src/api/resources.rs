@@ -111,6 +111,8 @@ pub struct ResourceForm {
     pub current: Option<ResourceDetail>,
     /// Concrete templates with at least one version, for the "new resource" picker.
     pub templates: Vec<(String, String)>,
+    /// Workspaces the new resource's code may go to: (slug, "org/name on provider").
+    pub workspaces: Vec<(String, String)>,
 }
 
 /// A resource as typed into its form. `parents` and `integrations` are ticked boxes keyed by

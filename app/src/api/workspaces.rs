@@ -91,6 +91,69 @@ pub struct WorkspaceDetail {
     pub delete_blocker: Option<String>,
 }
 
+/// The last job queued for a resource's workspace work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: i64,
+    /// What it does, for people: "Sync", "Delete", "Approve", "Reject".
+    pub title: String,
+    /// queued | running | succeeded | failed
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+/// A resource's place in its workspace, as the resource page shows it, with the lines of its
+/// last job's log after the ones the page already has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceWorkspace {
+    pub workspace: String,
+    pub repository: String,
+    pub url: String,
+    pub default_branch: String,
+    pub folder: String,
+    pub status: WorkspaceStatus,
+    pub status_message: Option<String>,
+    pub open_pull: Option<PullRow>,
+    pub job: Option<JobView>,
+    pub lines: Vec<crate::api::executors::LogLine>,
+    /// No job is queued or running: the log is complete.
+    pub done: bool,
+    pub can_review: bool,
+}
+
+/// One file of a pull request's change, as a line diff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullFile {
+    pub path: String,
+    /// added | removed | changed
+    pub change: String,
+    pub lines: Vec<crate::domain::resources::DiffLine>,
+}
+
+/// A pull request in the local forge, with its change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullDetail {
+    pub workspace: String,
+    pub repository: String,
+    pub pull: PullRow,
+    pub head_commit: Option<String>,
+    pub merge_commit: Option<String>,
+    pub files: Vec<PullFile>,
+}
+
+/// A local-forge repository's page: its files on the default branch and its pull requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgeRepository {
+    pub workspace: String,
+    pub repository: String,
+    pub default_branch: String,
+    pub files: Vec<String>,
+    pub pulls: Vec<PullRow>,
+}
+
 #[cfg(feature = "ssr")]
 mod guard {
     pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
@@ -198,6 +261,54 @@ pub async fn delete_workspace(slug: String) -> Result<(), AppError> {
         async {
             let caller = require(Action::Administer, one(&slug)).await?;
             workspaces::delete(&ctx()?.db, &caller.actor(), slug.trim()).await
+        }
+        .await,
+    )
+}
+
+/// A pull request of the local forge (`ORG/NAME`, number) with its diff.
+#[server(endpoint = "get_pull_request")]
+pub async fn get_pull_request(repository: String, number: i64) -> Result<PullDetail, AppError> {
+    use guard::*;
+    respond(
+        async {
+            require_signed_in().await?;
+            workspaces::pull_detail(&ctx()?, repository.trim(), number).await
+        }
+        .await,
+    )
+}
+
+/// A local-forge repository: files on the default branch, pull requests.
+#[server(endpoint = "get_forge_repository")]
+pub async fn get_forge_repository(repository: String) -> Result<ForgeRepository, AppError> {
+    use guard::*;
+    respond(
+        async {
+            require_signed_in().await?;
+            workspaces::forge_repository(&ctx()?, repository.trim()).await
+        }
+        .await,
+    )
+}
+
+/// The resource's workspace panel (None when the resource is in no workspace).
+#[server(endpoint = "get_resource_workspace")]
+pub async fn get_resource_workspace(
+    slug: String,
+    after: i32,
+) -> Result<Option<ResourceWorkspace>, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, resource(&slug)).await?;
+            let ctx = ctx()?;
+            let mut view = workspaces::resource_workspace(&ctx.db, slug.trim(), after).await?;
+            if let Some(view) = &mut view {
+                view.can_review = caller.may(Action::Approve, &resource(&slug))
+                    && caller.may(Action::Approve, &one(&view.workspace));
+            }
+            Ok(view)
         }
         .await,
     )

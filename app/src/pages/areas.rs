@@ -36,18 +36,6 @@ fn AreaPage(
 }
 
 #[component]
-pub fn WorkspacesPage() -> impl IntoView {
-    view! {
-        <AreaPage
-            title="Workspaces"
-            subtitle="Git repositories that hold the generated code of your resources."
-            empty="No workspaces yet"
-            how="A workspace is a Git repository on the local forge, GitHub, Bitbucket or Azure DevOps. Every change to it arrives as a pull request that a person approves or rejects."
-        />
-    }
-}
-
-#[component]
 pub fn RepositoriesPage() -> impl IntoView {
     view! {
         <AreaPage

@@ -13,7 +13,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use std::time::Duration;
 
-fn run_badge(status: &str) -> impl IntoView {
+pub fn run_badge(status: &str) -> impl IntoView {
     view! { <span class=format!("run-status run-{status}")>{status.to_string()}</span> }
 }
 

@@ -11,9 +11,10 @@ mod not_found;
 mod resources;
 mod sign_in;
 mod sources;
+mod workspaces;
 
 pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage};
-pub use areas::{ReleasesPage, RepositoriesPage, WorkspacesPage};
+pub use areas::{ReleasesPage, RepositoriesPage};
 pub use audit::AuditPage;
 pub use catalog::{CatalogPage, TemplatePage};
 pub use executors::{ExecutorPage, ExecutorsPage};
@@ -25,3 +26,4 @@ pub use resources::{
 };
 pub use sign_in::{DemoSignInPage, SignInPage};
 pub use sources::SourcesPage;
+pub use workspaces::{ForgeRepositoryPage, PullRequestPage, WorkspacePage, WorkspacesPage};

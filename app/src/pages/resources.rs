@@ -2,6 +2,7 @@
 //! revisions, the form generated from the module's variables (create and edit), and the diff of
 //! two revisions.
 
+use super::workspaces::WorkspacePanel;
 use crate::api::resources::{
     get_resource, get_resource_form, get_resources, get_revision_diff, CreateResource,
     ResourceAction, ResourceDetail, ResourceForm, ResourceListRow, UpdateResource,
@@ -301,6 +302,17 @@ fn ResourceFields(
             }}
             {move || error_for("integrations")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
         </fieldset>
+        {(!editing).then(|| view! {
+            <label class="workspace-pick">
+                <span>"Workspace"</span>
+                <select name="input[workspace]">
+                    <option value="">"None: keep the code in Slipway only"</option>
+                    {form.workspaces.iter().map(|(slug, label)| view! { <option value=slug.clone()>{label.clone()}</option> }).collect_view()}
+                </select>
+                <p class="hint">"Its code goes to the repository through a pull request that a person approves; the folder is named after the resource."</p>
+                {move || error_for("workspace")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            </label>
+        })}
         <h3>"Variables"</h3>
         <div class="variables">{variables}</div>
     }
@@ -309,7 +321,14 @@ fn ResourceFields(
 /// Under the form: what went wrong, unless the message already stands beside its field.
 #[component]
 fn FormSummary(result: Signal<Option<Result<ResourceListRow, AppError>>>) -> impl IntoView {
-    const INLINE: [&str; 5] = ["name", "slug", "version_id", "parents", "integrations"];
+    const INLINE: [&str; 6] = [
+        "name",
+        "slug",
+        "version_id",
+        "parents",
+        "integrations",
+        "workspace",
+    ];
     move || {
         let message = match result.get() {
             Some(Err(AppError::Invalid { field, .. }))
@@ -437,7 +456,11 @@ pub fn EditResourcePage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(detail: ResourceDetail, act: ServerAction<ResourceAction>) -> impl IntoView {
+fn Overview(
+    detail: ResourceDetail,
+    act: ServerAction<ResourceAction>,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let slug = detail.slug.clone();
     let action_button = |action: &'static str, label: &'static str, class: &'static str| {
         let slug = slug.clone();
@@ -501,6 +524,11 @@ fn Overview(detail: ResourceDetail, act: ServerAction<ResourceAction>) -> impl I
                 }}
             </section>
         </div>
+        <WorkspacePanel
+            slug=detail.slug.clone()
+            page_in_progress=detail.status == ResourceStatus::InProgress
+            on_settled=refresh
+        />
         <section class="card">
             <h2>"Variables"</h2>
             <div class="table-wrap flat">
@@ -583,6 +611,7 @@ pub fn ResourcePage() -> impl IntoView {
         move || (slug(), act.version().get()),
         |(s, _)| get_resource(s),
     );
+    let refresh = Callback::new(move |_| detail.refetch());
     view! {
         <Title text="Resource" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -606,7 +635,7 @@ pub fn ResourcePage() -> impl IntoView {
                         let body = match current.as_str() {
                             "code" => view! { <CodeTab detail=detail.clone() /> }.into_any(),
                             "revisions" => view! { <RevisionsTab detail=detail.clone() /> }.into_any(),
-                            _ => view! { <Overview detail=detail.clone() act /> }.into_any(),
+                            _ => view! { <Overview detail=detail.clone() act refresh /> }.into_any(),
                         };
                         view! {
                             <div class="page-header">
@@ -631,6 +660,20 @@ pub fn ResourcePage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// A line diff, as the revision and pull request pages show it.
+#[component]
+pub fn DiffLines(lines: Vec<DiffLine>) -> impl IntoView {
+    view! {
+        <pre class="diff-lines">
+            {lines.into_iter().map(|line| match line {
+                DiffLine::Same(text) => view! { <span class="line same">{format!("  {text}\n")}</span> },
+                DiffLine::Removed(text) => view! { <span class="line removed">{format!("- {text}\n")}</span> },
+                DiffLine::Added(text) => view! { <span class="line added">{format!("+ {text}\n")}</span> },
+            }).collect_view()}
+        </pre>
     }
 }
 
@@ -710,13 +753,7 @@ pub fn RevisionDiffPage() -> impl IntoView {
                                         <code>{file.name.clone()}</code>
                                         <span class=if file.changed { "badge changed" } else { "badge" }>{if file.changed { "changed" } else { "unchanged" }}</span>
                                     </header>
-                                    <pre class="diff-lines">
-                                        {file.lines.into_iter().map(|line| match line {
-                                            DiffLine::Same(text) => view! { <span class="line same">{format!("  {text}\n")}</span> },
-                                            DiffLine::Removed(text) => view! { <span class="line removed">{format!("- {text}\n")}</span> },
-                                            DiffLine::Added(text) => view! { <span class="line added">{format!("+ {text}\n")}</span> },
-                                        }).collect_view()}
-                                    </pre>
+                                    <DiffLines lines=file.lines />
                                 </section>
                             }).collect_view()}
                         }

@@ -204,6 +204,14 @@ pub struct FolderChange {
     pub author_email: String,
 }
 
+/// One file a commit changed: its contents before and after (`None`: absent on that side).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedFile {
+    pub path: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
 /// What a sync did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pushed {
@@ -230,7 +238,17 @@ pub trait WorkspaceGit: Send + Sync {
         change: &FolderChange,
     ) -> Result<Pushed, ForgeError>;
 
-    /// The files of `folder` on `branch` (freshly fetched); empty when it does not exist.
+    /// What `commit` changed against its first parent (a synced commit sits on the default
+    /// branch's head, so this is exactly its pull request's change).
+    async fn commit_changes(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        commit: &str,
+    ) -> Result<Vec<ChangedFile>, ForgeError>;
+
+    /// The files of `folder` on `branch` (freshly fetched), or of the whole branch when
+    /// `folder` is empty; empty when it does not exist.
     async fn read_folder(
         &self,
         repo: &ForgeRepo,

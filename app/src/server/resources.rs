@@ -1057,6 +1057,7 @@ pub async fn form(ctx: &AppCtx, template: &str, resource: Option<&str>) -> AppRe
                 cloud_integrations: vec![],
                 current,
                 templates: choices,
+                workspaces: vec![],
             });
         }
         return Err(AppError::not_found(format_args!(
@@ -1088,6 +1089,7 @@ pub async fn form(ctx: &AppCtx, template: &str, resource: Option<&str>) -> AppRe
         cloud_integrations,
         current,
         templates: choices,
+        workspaces: super::workspaces::choices(db).await?,
     })
 }
 

@@ -16,11 +16,12 @@ use super::ports::{FolderChange, ForgeError, ForgePull, ForgeRepo, NewPull, Pull
 use super::{Actor, AppCtx};
 use crate::api::sources::IntegrationChoice;
 use crate::api::workspaces::{
-    NewWorkspace, PullRow, WorkspaceDetail, WorkspaceResourceRow, WorkspaceRow,
+    ForgeRepository, JobView, NewWorkspace, PullDetail, PullFile, PullRow, ResourceWorkspace,
+    WorkspaceDetail, WorkspaceResourceRow, WorkspaceRow,
 };
 use crate::domain::integrations::{IntegrationKind, Provider};
 use crate::domain::names::validate_text;
-use crate::domain::resources::{ResourceState, ResourceStatus};
+use crate::domain::resources::{diff_lines, ResourceState, ResourceStatus};
 use crate::domain::workspaces::{
     branch_name, commit_message, folder_slug, parse_labels, pull_request_text, resource_folder,
     validate_repository, workspace_slug, Initiator, RepoConfig, SyncKind, WorkspaceStatus,
@@ -95,6 +96,20 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<WorkspaceRow>> {
         rows.push(row(db, &model).await?);
     }
     Ok(rows)
+}
+
+/// Workspaces a new resource may use: (slug, "org/name · provider").
+pub async fn choices<C: ConnectionTrait>(db: &C) -> AppResult<Vec<(String, String)>> {
+    Ok(workspaces::Entity::find()
+        .order_by_asc(workspaces::Column::Slug)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|w| {
+            let provider = Provider::parse(&w.provider).map_or("?", |p| p.label());
+            (w.slug, format!("{} · {provider}", w.repository))
+        })
+        .collect())
 }
 
 pub async fn git_integrations(db: &DatabaseConnection) -> AppResult<Vec<IntegrationChoice>> {
@@ -440,6 +455,192 @@ pub async fn workspace_of_resource(
         .slug)
 }
 
+async fn local_workspace(
+    db: &DatabaseConnection,
+    repository: &str,
+) -> AppResult<workspaces::Model> {
+    workspaces::Entity::find()
+        .filter(workspaces::Column::Provider.eq(Provider::LocalGit.as_str()))
+        .filter(workspaces::Column::Repository.eq(repository))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format_args!(
+                "The local repository {repository:?} (as a workspace)"
+            ))
+        })
+}
+
+pub async fn pull_detail(ctx: &AppCtx, repository: &str, number: i64) -> AppResult<PullDetail> {
+    let workspace = local_workspace(&ctx.db, repository).await?;
+    let pull = pull_requests::Entity::find()
+        .filter(pull_requests::Column::WorkspaceId.eq(workspace.id))
+        .filter(pull_requests::Column::Number.eq(number))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format_args!("Pull request #{number} of {repository}"))
+        })?;
+    let resource = match pull.resource_id {
+        Some(id) => resources::Entity::find_by_id(id)
+            .one(&ctx.db)
+            .await?
+            .map(|r| r.slug),
+        None => None,
+    };
+    let files = match &pull.head_commit {
+        Some(commit) => {
+            let config: RepoConfig =
+                serde_json::from_str(&workspace.configuration).map_err(AppError::internal)?;
+            let repo = forge_repo(
+                ctx,
+                &ctx.db,
+                workspace.integration_id,
+                &workspace.repository,
+            )
+            .await?;
+            ctx.workspace_git
+                .commit_changes(&repo, &config, commit)
+                .await?
+                .into_iter()
+                .map(|f| PullFile {
+                    change: match (&f.before, &f.after) {
+                        (None, _) => "added",
+                        (_, None) => "removed",
+                        _ => "changed",
+                    }
+                    .into(),
+                    lines: diff_lines(
+                        f.before.as_deref().unwrap_or(""),
+                        f.after.as_deref().unwrap_or(""),
+                    ),
+                    path: f.path,
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(PullDetail {
+        workspace: workspace.slug,
+        repository: workspace.repository,
+        head_commit: pull.head_commit.clone(),
+        merge_commit: pull.merge_commit.clone(),
+        pull: pull_row(&pull, resource),
+        files,
+    })
+}
+
+pub async fn forge_repository(ctx: &AppCtx, repository: &str) -> AppResult<ForgeRepository> {
+    let workspace = local_workspace(&ctx.db, repository).await?;
+    let config: RepoConfig =
+        serde_json::from_str(&workspace.configuration).map_err(AppError::internal)?;
+    let repo = forge_repo(
+        ctx,
+        &ctx.db,
+        workspace.integration_id,
+        &workspace.repository,
+    )
+    .await?;
+    let files = ctx
+        .workspace_git
+        .read_folder(&repo, &config, &config.default_branch, "")
+        .await?
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    let pulls = pull_requests::Entity::find()
+        .filter(pull_requests::Column::WorkspaceId.eq(workspace.id))
+        .order_by_desc(pull_requests::Column::Number)
+        .all(&ctx.db)
+        .await?
+        .iter()
+        .map(|p| pull_row(p, None))
+        .collect();
+    Ok(ForgeRepository {
+        workspace: workspace.slug,
+        repository: workspace.repository,
+        default_branch: config.default_branch,
+        files,
+        pulls,
+    })
+}
+
+/// The resource page's workspace panel.
+pub async fn resource_workspace(
+    db: &DatabaseConnection,
+    resource_slug: &str,
+    after: i32,
+) -> AppResult<Option<ResourceWorkspace>> {
+    let resource = resources::Entity::find()
+        .filter(resources::Column::Slug.eq(resource_slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
+    let Some(member) = workspace_resources::Entity::find_by_id(resource.id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let workspace = workspaces::Entity::find_by_id(member.workspace_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("a resource's workspace is missing"))?;
+    let config: RepoConfig =
+        serde_json::from_str(&workspace.configuration).map_err(AppError::internal)?;
+    let open_pull = pull_requests::Entity::find()
+        .filter(pull_requests::Column::ResourceId.eq(resource.id))
+        .filter(pull_requests::Column::State.eq(PullState::Open.as_str()))
+        .order_by_desc(pull_requests::Column::Id)
+        .one(db)
+        .await?
+        .map(|p| pull_row(&p, Some(resource.slug.clone())));
+    let job = match member.last_job_id {
+        Some(id) => job_rows::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let lines = match &job {
+        Some(job) => jobs::log_after(db, job.id, after, 500).await?,
+        None => Vec::new(),
+    };
+    let done = job
+        .as_ref()
+        .is_none_or(|j| j.status == jobs::SUCCEEDED || j.status == jobs::FAILED);
+    Ok(Some(ResourceWorkspace {
+        workspace: workspace.slug,
+        repository: workspace.repository,
+        url: config.url,
+        default_branch: config.default_branch,
+        folder: member.folder,
+        status: status_of(&member.status),
+        status_message: member.status_message,
+        open_pull,
+        job: job.map(|j| JobView {
+            id: j.id,
+            title: job_title(&j),
+            status: j.status,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            last_error: j.last_error,
+            created_at: when(&j.created_at),
+        }),
+        lines,
+        done,
+        can_review: false,
+    }))
+}
+
+fn job_title(job: &job_rows::Model) -> String {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+    match job.kind.as_str() {
+        SYNC_JOB if payload["kind"] == "delete" => "Delete from the workspace".into(),
+        SYNC_JOB => "Sync to the workspace".into(),
+        REVIEW_JOB if payload["approve"] == true => "Approve (merge)".into(),
+        REVIEW_JOB => "Reject (close)".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Puts a new resource's code in `workspace`: its folder is fixed now, from its name (seed
 /// "Folder Layout"), and must be free in that workspace.
 pub async fn attach<C: ConnectionTrait>(
@@ -485,6 +686,7 @@ pub async fn attach<C: ConnectionTrait>(
         status: Set(WorkspaceStatus::Done.as_str().into()),
         status_message: Set(None),
         merged_commit: Set(None),
+        last_job_id: Set(None),
     }
     .insert(db)
     .await?)
@@ -514,8 +716,10 @@ async fn mark_in_progress<C: ConnectionTrait>(
     db: &C,
     resource: &resources::Model,
     member: &workspace_resources::Model,
+    job_id: i64,
 ) -> AppResult<()> {
     let mut active: workspace_resources::ActiveModel = member.clone().into();
+    active.last_job_id = Set(Some(job_id));
     active.status = Set(WorkspaceStatus::InProgress.as_str().into());
     active.status_message = Set(None);
     active.update(db).await?;
@@ -554,7 +758,7 @@ pub async fn enqueue_sync<C: ConnectionTrait>(
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
     };
-    jobs::enqueue(
+    let job = jobs::enqueue(
         db,
         SYNC_JOB,
         &serde_json::to_value(&payload).map_err(AppError::internal)?,
@@ -563,7 +767,7 @@ pub async fn enqueue_sync<C: ConnectionTrait>(
         ATTEMPTS,
     )
     .await?;
-    mark_in_progress(db, resource, &member).await?;
+    mark_in_progress(db, resource, &member, job.id).await?;
     Ok(true)
 }
 
@@ -610,7 +814,7 @@ pub async fn review(
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
     };
-    jobs::enqueue(
+    let job = jobs::enqueue(
         &txn,
         REVIEW_JOB,
         &serde_json::to_value(&payload).map_err(AppError::internal)?,
@@ -619,7 +823,7 @@ pub async fn review(
         ATTEMPTS,
     )
     .await?;
-    mark_in_progress(&txn, &resource, &member).await?;
+    mark_in_progress(&txn, &resource, &member, job.id).await?;
     audit::record(
         &txn,
         actor,

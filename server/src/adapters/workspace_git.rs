@@ -6,7 +6,9 @@
 
 use super::git_sources::{callbacks, describe_git_error};
 use app::domain::integrations::Provider;
-use app::server::ports::{FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, WorkspaceGit};
+use app::server::ports::{
+    ChangedFile, FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, WorkspaceGit,
+};
 use git2::{FetchOptions, FileMode, Oid, PushOptions, Repository, Signature};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -296,11 +298,16 @@ fn read_blocking(
         .find_commit(head)
         .and_then(|c| c.tree())
         .map_err(git_error)?;
-    let Ok(entry) = tree.get_path(Path::new(folder)) else {
-        return Ok(Vec::new());
-    };
-    let Ok(folder_tree) = git.find_tree(entry.id()) else {
-        return Ok(Vec::new());
+    let folder_tree = if folder.is_empty() {
+        tree
+    } else {
+        let Ok(entry) = tree.get_path(Path::new(folder)) else {
+            return Ok(Vec::new());
+        };
+        let Ok(folder_tree) = git.find_tree(entry.id()) else {
+            return Ok(Vec::new());
+        };
+        folder_tree
     };
     let mut files = Vec::new();
     folder_tree
@@ -320,8 +327,79 @@ fn read_blocking(
     Ok(files)
 }
 
+/// The largest file shown in a diff; bigger ones are named but not shown.
+const MAX_DIFF_FILE: usize = 256 * 1024;
+
+fn changes_blocking(
+    mirror: &Path,
+    url: &str,
+    repo: &ForgeRepo,
+    commit: &str,
+) -> Result<Vec<ChangedFile>, ForgeError> {
+    let oid = Oid::from_str(commit)
+        .map_err(|_| ForgeError::permanent(format!("{commit:?} is not a commit id")))?;
+    let git = match Repository::open_bare(mirror) {
+        Ok(git) if git.find_commit(oid).is_ok() => git,
+        _ => fetch(mirror, url, repo)?,
+    };
+    let commit = git.find_commit(oid).map_err(|_| {
+        ForgeError::permanent(format!("the repository no longer has commit {commit}"))
+    })?;
+    let after = commit.tree().map_err(git_error)?;
+    let before = match commit.parent(0) {
+        Ok(parent) => Some(parent.tree().map_err(git_error)?),
+        Err(_) => None,
+    };
+    let diff = git
+        .diff_tree_to_tree(before.as_ref(), Some(&after), None)
+        .map_err(git_error)?;
+    let text = |id: Oid| -> Option<String> {
+        if id.is_zero() {
+            return None;
+        }
+        git.find_blob(id).ok().map(|b| {
+            if b.size() > MAX_DIFF_FILE {
+                format!("({} bytes: too large to show)", b.size())
+            } else {
+                String::from_utf8_lossy(b.content()).into_owned()
+            }
+        })
+    };
+    let mut files: Vec<ChangedFile> = diff
+        .deltas()
+        .map(|delta| ChangedFile {
+            path: delta
+                .new_file()
+                .path()
+                .or(delta.old_file().path())
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            before: text(delta.old_file().id()),
+            after: text(delta.new_file().id()),
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
 #[async_trait::async_trait]
 impl WorkspaceGit for GitWorkspaces {
+    async fn commit_changes(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        commit: &str,
+    ) -> Result<Vec<ChangedFile>, ForgeError> {
+        let url = self.remote_url(repo, config)?;
+        let mirror = self.mirror_path(&url);
+        let lock = self.lock_for(&mirror);
+        let _held = lock.lock().await;
+        let (repo, commit) = (repo.clone(), commit.to_string());
+        tokio::task::spawn_blocking(move || changes_blocking(&mirror, &url, &repo, &commit))
+            .await
+            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+    }
+
     async fn push_change(
         &self,
         repo: &ForgeRepo,

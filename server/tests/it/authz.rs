@@ -272,6 +272,16 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("slug", "acme-live")],
     ),
     (
+        "get_forge_repository",
+        Needs::ReadCreatedLater,
+        &[("repository", "acme/live")],
+    ),
+    (
+        "get_pull_request",
+        Needs::ReadCreatedLater,
+        &[("repository", "acme/live"), ("number", "1")],
+    ),
+    (
         "update_workspace",
         Needs::WriteTemplates,
         &[
@@ -279,6 +289,11 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
             ("description", "Live"),
             ("labels", "prod, network"),
         ],
+    ),
+    (
+        "get_resource_workspace",
+        Needs::ReadTemplates,
+        &[("slug", "prod-vpc"), ("after", "0")],
     ),
     (
         "review_resource",
@@ -304,6 +319,16 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
             ("filter[action]", ""),
             ("filter[page]", "1"),
         ],
+    ),
+];
+
+/// (endpoint, status, text): what the admin pass gets where the state it needs is not there.
+const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
+    ("review_resource", 409, "is not in a workspace"),
+    (
+        "get_pull_request",
+        404,
+        "Pull request #1 of acme/live was not found",
     ),
 ];
 
@@ -393,11 +418,11 @@ db_test! {
             let form: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.replace("{data}", &data))).collect();
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let (status, body) = call(&admin, &server, endpoint, &form).await;
-            if *endpoint == "review_resource" {
-                // Past both permission checks, refused for the resource's state: it has no
-                // workspace (the review flow itself is tested in workspaces.rs).
-                assert_eq!(status, 409, "admin {endpoint}: {body}");
-                assert!(body.contains("is not in a workspace"), "{body}");
+            // Past the permission checks, refused for what the admin pass has not made (a
+            // resource in a workspace, a pull request); workspaces.rs tests those flows.
+            if let Some((_, expected, text)) = ADMIN_REFUSED_FOR_STATE.iter().find(|(e, _, _)| e == endpoint) {
+                assert_eq!(status, *expected, "admin {endpoint}: {body}");
+                assert!(body.contains(text), "{body}");
                 continue;
             }
             assert_eq!(status, 200, "admin {endpoint}: {body}");

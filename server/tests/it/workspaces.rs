@@ -96,6 +96,17 @@ db_test! {
         assert!(git(&bare, &["log", "-1", "--format=%B", "update_audit_logs"]).contains("Slipway-Initiator: dev <"));
         let log = job_log(&server).await;
         assert!(log.contains("opened pull request #1"), "{log}");
+        // Its page shows the change, file by file.
+        let (status, body) = call(&member, &server, "get_pull_request", &[("repository", "acme/live"), ("number", "1")]).await;
+        assert_eq!(status, 200, "{body}");
+        let pull: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let files: Vec<(String, String)> = pull["files"].as_array().unwrap().iter().map(|f| (f["path"].as_str().unwrap().to_string(), f["change"].as_str().unwrap().to_string())).collect();
+        assert_eq!(files, vec![
+            ("s3-bucket/audit_logs/main.tf".to_string(), "added".to_string()),
+            ("s3-bucket/audit_logs/outputs.tf".to_string(), "added".to_string()),
+            ("s3-bucket/audit_logs/variables.tf".to_string(), "added".to_string()),
+        ]);
+        assert!(body.contains("acme-audit-logs"), "{body}");
 
         // A second resource whose name gives the same folder is refused, and nothing is written.
         let (status, body) = call(&member, &server, "create_resource", &bucket_form("logs-two", "audit  LOGS!", "acme-other")).await;
@@ -125,6 +136,10 @@ db_test! {
         assert_eq!(status, 200, "{body}");
         assert_eq!(settled(&server, "logs").await, ("provisioned".into(), "done".into()));
         assert!(git(&bare, &["show", "main:s3-bucket/audit_logs/variables.tf"]).contains("acme-audit-logs-eu"));
+        let (status, body) = call(&viewer, &server, "get_forge_repository", &[("repository", "acme/live")]).await;
+        assert_eq!(status, 200, "{body}");
+        let repo: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(repo["files"], serde_json::json!(["README.md", "s3-bucket/audit_logs/main.tf", "s3-bucket/audit_logs/outputs.tf", "s3-bucket/audit_logs/variables.tf"]));
         let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
         assert_eq!((status, body.contains("no open pull request")), (409, true), "{body}");
 

@@ -11,6 +11,7 @@ pub struct Model {
     pub status: String,
     pub status_message: Option<String>,
     pub merged_commit: Option<String>,
+    pub last_job_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

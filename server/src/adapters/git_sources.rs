@@ -17,34 +17,46 @@ use std::sync::{Arc, Mutex};
 /// The largest `.tf` file read from a module.
 const MAX_MODULE_FILE: usize = 1024 * 1024;
 
+/// Bare mirrors in one folder, one per repository URL, each behind its own lock so two tasks
+/// never fetch into the same mirror at once.
+pub(crate) struct Mirrors {
+    dir: PathBuf,
+    locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Mirrors {
+    pub(crate) fn new(dir: PathBuf) -> Mirrors {
+        Mirrors {
+            dir,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The mirror of `url`, and its lock.
+    pub(crate) fn of(&self, url: &str) -> (PathBuf, Arc<tokio::sync::Mutex<()>>) {
+        let digest = hex::encode(Sha256::digest(url.as_bytes()));
+        let path = self.dir.join(format!("{}.git", &digest[..32]));
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        let lock = locks.entry(path.clone()).or_default().clone();
+        (path, lock)
+    }
+}
+
 pub struct GitSources {
     /// Where mirrors live: `<data>/mirrors`.
-    mirrors: PathBuf,
+    mirrors: Mirrors,
     /// The local provider's repositories: `<data>/git`. `file://` URLs must point inside it.
     local_root: PathBuf,
     http: reqwest::Client,
-    /// One lock per mirror, so two requests never fetch into the same one at once.
-    locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl GitSources {
     pub fn new(data_dir: &Path) -> GitSources {
         GitSources {
-            mirrors: data_dir.join("mirrors"),
+            mirrors: Mirrors::new(data_dir.join("mirrors")),
             local_root: data_dir.join("git"),
             http: super::http_client(),
-            locks: Mutex::new(HashMap::new()),
         }
-    }
-
-    fn mirror_path(&self, url: &str) -> PathBuf {
-        let digest = hex::encode(Sha256::digest(url.as_bytes()));
-        self.mirrors.join(format!("{}.git", &digest[..32]))
-    }
-
-    fn lock_for(&self, path: &Path) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
-        locks.entry(path.to_path_buf()).or_default().clone()
     }
 
     /// Refuses URLs the integration may not reach: the local provider only reaches `file://`
@@ -303,8 +315,7 @@ impl GitSources {
 
     async fn refreshed(&self, access: &RepoAccess) -> Result<(PathBuf, Option<String>), AppError> {
         self.check_reach(access)?;
-        let mirror = self.mirror_path(&access.url);
-        let lock = self.lock_for(&mirror);
+        let (mirror, lock) = self.mirrors.of(&access.url);
         let _guard = lock.lock().await;
         let access = access.clone();
         let path = mirror.clone();

@@ -4,30 +4,26 @@
 //! copy), and force-pushed to its branch — unless the remote branch already holds that very
 //! tree on that very base, which is what makes a re-run after a crash push nothing.
 
-use super::git_sources::{callbacks, describe_git_error};
+use super::git_sources::{callbacks, describe_git_error, Mirrors};
 use app::domain::integrations::Provider;
 use app::server::ports::{
     ChangedFile, FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, WorkspaceGit,
 };
 use git2::{FetchOptions, FileMode, Oid, PushOptions, Repository, Signature};
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub struct GitWorkspaces {
-    mirrors: PathBuf,
+    mirrors: Mirrors,
     /// The local forge's repositories: `<data>/git`.
     local_root: PathBuf,
-    locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl GitWorkspaces {
     pub fn new(data_dir: &Path) -> GitWorkspaces {
         GitWorkspaces {
-            mirrors: data_dir.join("workspace-mirrors"),
+            mirrors: Mirrors::new(data_dir.join("workspace-mirrors")),
             local_root: data_dir.join("git"),
-            locks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -49,14 +45,20 @@ impl GitWorkspaces {
         }
     }
 
-    fn lock_for(&self, path: &Path) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
-        locks.entry(path.to_path_buf()).or_default().clone()
-    }
-
-    fn mirror_path(&self, url: &str) -> PathBuf {
-        let digest = hex::encode(Sha256::digest(url.as_bytes()));
-        self.mirrors.join(format!("{}.git", &digest[..32]))
+    /// Runs `work` on the repository's mirror (path, remote URL), holding the mirror's lock, on
+    /// a blocking thread.
+    async fn with_mirror<T: Send + 'static>(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        work: impl FnOnce(&Path, &str) -> Result<T, ForgeError> + Send + 'static,
+    ) -> Result<T, ForgeError> {
+        let url = self.remote_url(repo, config)?;
+        let (mirror, lock) = self.mirrors.of(&url);
+        let _held = lock.lock().await;
+        tokio::task::spawn_blocking(move || work(&mirror, &url))
+            .await
+            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
     }
 }
 
@@ -207,13 +209,15 @@ fn push_blocking(
         None => None,
     };
     let parts: Vec<&str> = change.folder.split('/').collect();
-    let new_tree_id = replace_path(&git, Some(&base_tree), &parts, folder_tree)
-        .map_err(git_error)?
-        .unwrap_or(
-            git.treebuilder(None)
+    let new_tree_id =
+        match replace_path(&git, Some(&base_tree), &parts, folder_tree).map_err(git_error)? {
+            Some(id) => id,
+            // The folder was the repository's only content.
+            None => git
+                .treebuilder(None)
                 .and_then(|b| b.write())
                 .map_err(git_error)?,
-        );
+        };
     if new_tree_id == base_tree.id() {
         return Ok(Pushed {
             commit: base_id.to_string(),
@@ -390,14 +394,11 @@ impl WorkspaceGit for GitWorkspaces {
         config: &RepoConfig,
         commit: &str,
     ) -> Result<Vec<ChangedFile>, ForgeError> {
-        let url = self.remote_url(repo, config)?;
-        let mirror = self.mirror_path(&url);
-        let lock = self.lock_for(&mirror);
-        let _held = lock.lock().await;
-        let (repo, commit) = (repo.clone(), commit.to_string());
-        tokio::task::spawn_blocking(move || changes_blocking(&mirror, &url, &repo, &commit))
-            .await
-            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+        let (forge_repo, commit) = (repo.clone(), commit.to_string());
+        self.with_mirror(repo, config, move |mirror, url| {
+            changes_blocking(mirror, url, &forge_repo, &commit)
+        })
+        .await
     }
 
     async fn push_change(
@@ -406,14 +407,11 @@ impl WorkspaceGit for GitWorkspaces {
         config: &RepoConfig,
         change: &FolderChange,
     ) -> Result<Pushed, ForgeError> {
-        let url = self.remote_url(repo, config)?;
-        let mirror = self.mirror_path(&url);
-        let lock = self.lock_for(&mirror);
-        let _held = lock.lock().await;
-        let (repo, change) = (repo.clone(), change.clone());
-        tokio::task::spawn_blocking(move || push_blocking(&mirror, &url, &repo, &change))
-            .await
-            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+        let (forge_repo, change) = (repo.clone(), change.clone());
+        self.with_mirror(repo, config, move |mirror, url| {
+            push_blocking(mirror, url, &forge_repo, &change)
+        })
+        .await
     }
 
     async fn read_folder(
@@ -423,13 +421,10 @@ impl WorkspaceGit for GitWorkspaces {
         branch: &str,
         folder: &str,
     ) -> Result<Vec<(String, String)>, ForgeError> {
-        let url = self.remote_url(repo, config)?;
-        let mirror = self.mirror_path(&url);
-        let lock = self.lock_for(&mirror);
-        let _held = lock.lock().await;
-        let (repo, branch, folder) = (repo.clone(), branch.to_string(), folder.to_string());
-        tokio::task::spawn_blocking(move || read_blocking(&mirror, &url, &repo, &branch, &folder))
-            .await
-            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+        let (forge_repo, branch, folder) = (repo.clone(), branch.to_string(), folder.to_string());
+        self.with_mirror(repo, config, move |mirror, url| {
+            read_blocking(mirror, url, &forge_repo, &branch, &folder)
+        })
+        .await
     }
 }

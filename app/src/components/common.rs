@@ -95,3 +95,39 @@ pub fn FormError<T: Clone + Send + Sync + 'static>(
         _ => None,
     }
 }
+
+/// Runs `tick` once every `every` in the browser until `done` turns true, never starting one
+/// while the previous is still running; stops when the calling component is dropped. On the
+/// server it does nothing (effects do not run there). Live logs use it.
+pub fn poll_until<F, Fut>(done: RwSignal<bool>, every: std::time::Duration, tick: F)
+where
+    F: Fn() -> Fut + Clone + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let busy = RwSignal::new(false);
+    Effect::new(move |_| {
+        if done.get_untracked() {
+            return;
+        }
+        let tick = tick.clone();
+        let handle = set_interval_with_handle(
+            move || {
+                if done.get_untracked() || busy.get_untracked() {
+                    return;
+                }
+                busy.set(true);
+                let running = tick();
+                leptos::task::spawn_local(async move {
+                    running.await;
+                    busy.set(false);
+                });
+            },
+            every,
+        );
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    });
+}

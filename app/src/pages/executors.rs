@@ -5,7 +5,9 @@ use crate::api::executors::{
     get_executor, get_executors, get_run_log, CreateExecutor, DeleteExecutor, ExecutorRow, LogLine,
     RunExecutor, RunLog, RunRow, UpdateExecutor,
 };
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::components::common::{
+    poll_until, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+};
 use crate::domain::variable_types::to_form;
 use crate::pages::resources::StateBadges;
 use leptos::prelude::*;
@@ -138,41 +140,21 @@ fn LiveLog(slug: String, initial: RunLog, #[prop(into)] on_done: Callback<()>) -
     let lines: RwSignal<Vec<LogLine>> = RwSignal::new(initial.lines.clone());
     let run: RwSignal<RunRow> = RwSignal::new(initial.run.clone());
     let done = RwSignal::new(initial.done);
-    let busy = RwSignal::new(false);
-    Effect::new(move |_| {
-        if done.get_untracked() {
-            return;
-        }
+    poll_until(done, Duration::from_millis(1000), move || {
         let slug = slug.clone();
-        let handle = set_interval_with_handle(
-            move || {
-                if done.get_untracked() || busy.get_untracked() {
-                    return;
+        async move {
+            let after = lines.with_untracked(|l| l.last().map(|x| x.seq).unwrap_or(0));
+            if let Ok(log) = get_run_log(slug, run_id, after).await {
+                if !log.lines.is_empty() {
+                    lines.update(|l| l.extend(log.lines));
                 }
-                busy.set(true);
-                let after = lines.with_untracked(|l| l.last().map(|x| x.seq).unwrap_or(0));
-                let slug = slug.clone();
-                leptos::task::spawn_local(async move {
-                    if let Ok(log) = get_run_log(slug, run_id, after).await {
-                        if !log.lines.is_empty() {
-                            lines.update(|l| l.extend(log.lines));
-                        }
-                        run.set(log.run);
-                        if log.done {
-                            done.set(true);
-                            on_done.run(());
-                        }
-                    }
-                    busy.set(false);
-                });
-            },
-            Duration::from_millis(1000),
-        );
-        on_cleanup(move || {
-            if let Ok(handle) = handle {
-                handle.clear();
+                run.set(log.run);
+                if log.done {
+                    done.set(true);
+                    on_done.run(());
+                }
             }
-        });
+        }
     });
     view! {
         <section class="card run-card" data-run=run_id.to_string() data-done=move || done.get().to_string()>

@@ -8,7 +8,9 @@ use crate::api::workspaces::{
     CreateLocalRepository, DeleteWorkspace, RegisterWorkspace, ResourceWorkspace, ReviewResource,
     UpdateWorkspace, WorkspaceRow,
 };
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::components::common::{
+    poll_until, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+};
 use crate::domain::workspaces::WorkspaceStatus;
 use crate::pages::executors::run_badge;
 use crate::pages::resources::DiffLines;
@@ -310,7 +312,6 @@ fn LivePanel(
     let state = RwSignal::new(view.clone());
     let lines = RwSignal::new(view.lines.clone());
     let done = RwSignal::new(view.done);
-    let busy = RwSignal::new(false);
     // The job ended between the page's fetch and the panel's: bring the page up to date.
     Effect::new(move |_| {
         if page_in_progress && done.get_untracked() {
@@ -319,49 +320,30 @@ fn LivePanel(
     });
     {
         let slug = slug.clone();
-        Effect::new(move |_| {
-            if done.get_untracked() {
-                return;
-            }
+        poll_until(done, Duration::from_millis(1000), move || {
             let slug = slug.clone();
-            let handle = set_interval_with_handle(
-                move || {
-                    if done.get_untracked() || busy.get_untracked() {
-                        return;
-                    }
-                    busy.set(true);
-                    let after = lines.with_untracked(|l| l.last().map(|x| x.seq).unwrap_or(0));
-                    let slug = slug.clone();
-                    leptos::task::spawn_local(async move {
-                        match get_resource_workspace(slug, after).await {
-                            Ok(Some(next)) => {
-                                if !next.lines.is_empty() {
-                                    lines.update(|l| l.extend(next.lines.clone()));
-                                }
-                                let ended = next.done;
-                                state.set(next);
-                                if ended {
-                                    done.set(true);
-                                    on_settled.run(());
-                                }
-                            }
-                            // A merged delete takes the resource out of its workspace.
-                            Ok(None) => {
-                                done.set(true);
-                                on_settled.run(());
-                            }
-                            Err(_) => {}
+            async move {
+                let after = lines.with_untracked(|l| l.last().map(|x| x.seq).unwrap_or(0));
+                match get_resource_workspace(slug, after).await {
+                    Ok(Some(next)) => {
+                        if !next.lines.is_empty() {
+                            lines.update(|l| l.extend(next.lines.clone()));
                         }
-                        busy.set(false);
-                    });
-                },
-                Duration::from_millis(1000),
-            );
-            on_cleanup(move || {
-                if let Ok(handle) = handle {
-                    handle.clear();
+                        let ended = next.done;
+                        state.set(next);
+                        if ended {
+                            done.set(true);
+                            on_settled.run(());
+                        }
+                    }
+                    // A merged delete takes the resource out of its workspace.
+                    Ok(None) => {
+                        done.set(true);
+                        on_settled.run(());
+                    }
+                    Err(_) => {}
                 }
-            });
+            }
         });
     }
     let review_button = move |approve: bool| {

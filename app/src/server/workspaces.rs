@@ -258,6 +258,17 @@ async fn forge_repo<C: ConnectionTrait>(
     })
 }
 
+/// A registered workspace's configuration and its forge-side handle.
+async fn reach<C: ConnectionTrait>(
+    ctx: &AppCtx,
+    db: &C,
+    workspace: &workspaces::Model,
+) -> AppResult<(RepoConfig, ForgeRepo)> {
+    let config = serde_json::from_str(&workspace.configuration).map_err(AppError::internal)?;
+    let repo = forge_repo(ctx, db, workspace.integration_id, &workspace.repository).await?;
+    Ok((config, repo))
+}
+
 pub async fn register(
     ctx: &AppCtx,
     actor: &Actor,
@@ -490,15 +501,7 @@ pub async fn pull_detail(ctx: &AppCtx, repository: &str, number: i64) -> AppResu
     };
     let files = match &pull.head_commit {
         Some(commit) => {
-            let config: RepoConfig =
-                serde_json::from_str(&workspace.configuration).map_err(AppError::internal)?;
-            let repo = forge_repo(
-                ctx,
-                &ctx.db,
-                workspace.integration_id,
-                &workspace.repository,
-            )
-            .await?;
+            let (config, repo) = reach(ctx, &ctx.db, &workspace).await?;
             ctx.workspace_git
                 .commit_changes(&repo, &config, commit)
                 .await?
@@ -532,15 +535,7 @@ pub async fn pull_detail(ctx: &AppCtx, repository: &str, number: i64) -> AppResu
 
 pub async fn forge_repository(ctx: &AppCtx, repository: &str) -> AppResult<ForgeRepository> {
     let workspace = local_workspace(&ctx.db, repository).await?;
-    let config: RepoConfig =
-        serde_json::from_str(&workspace.configuration).map_err(AppError::internal)?;
-    let repo = forge_repo(
-        ctx,
-        &ctx.db,
-        workspace.integration_id,
-        &workspace.repository,
-    )
-    .await?;
+    let (config, repo) = reach(ctx, &ctx.db, &workspace).await?;
     let files = ctx
         .workspace_git
         .read_folder(&repo, &config, &config.default_branch, "")
@@ -891,11 +886,7 @@ async fn job_context(ctx: &AppCtx, resource_id: i64) -> Result<Context, ForgeErr
         .await
         .map_err(|e| internal(e.into()))?
         .ok_or_else(|| gone("the workspace"))?;
-    let config: RepoConfig = serde_json::from_str(&workspace.configuration)
-        .map_err(|e| ForgeError::permanent(format!("the workspace's configuration: {e}")))?;
-    let repo = forge_repo(ctx, db, workspace.integration_id, &workspace.repository)
-        .await
-        .map_err(internal)?;
+    let (config, repo) = reach(ctx, db, &workspace).await.map_err(internal)?;
     let template_key = templates::Entity::find_by_id(resource.template_id)
         .one(db)
         .await

@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/auth/signin") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/auth/demo") view=DemoSignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/workspaces") view=WorkspacesPage ssr=SsrMode::Async />
                     <Route path=path!("/workspaces/:slug") view=WorkspacePage ssr=SsrMode::Async />
                     <Route path=path!("/forge/:org/:name") view=ForgeRepositoryPage ssr=SsrMode::Async />

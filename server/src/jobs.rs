@@ -106,7 +106,7 @@ impl Worker {
         let recorded = match job.kind.as_str() {
             RUN_JOB => {
                 let result = self.run_executor(&job, &log).await;
-                if let Outcome::Retry(e) | Outcome::Fail(e) = &result.outcome {
+                if let Some(e) = result.outcome.error() {
                     log.say(format!("failed: {e}"));
                 }
                 log.finish().await;

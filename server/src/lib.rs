@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod demo_modules;
+pub mod git_http;
 pub mod jobs;
 pub mod router;
 pub mod routes;

@@ -60,6 +60,8 @@ pub struct ServerState {
     pub leptos: LeptosOptions,
     pub ctx: AppCtx,
     pub providers: Arc<Providers>,
+    /// The local forge's bare repositories (served over smart HTTP by `git_http`).
+    pub git_root: Arc<std::path::Path>,
     pub https: bool,
 }
 
@@ -110,13 +112,13 @@ pub fn state(
             repos: Arc::new(crate::adapters::git_sources::GitSources::new(
                 &config.data_dir,
             )),
-            forge: Arc::new(crate::adapters::forges::Forges {
-                local: crate::adapters::local_forge::LocalForge::new(
+            forge: Arc::new(crate::adapters::forges::Forges::new(
+                crate::adapters::local_forge::LocalForge::new(
                     db.clone(),
                     &config.data_dir,
                     config.public_url.as_str(),
                 ),
-            }),
+            )),
             workspace_git: Arc::new(crate::adapters::workspace_git::GitWorkspaces::new(
                 &config.data_dir,
             )),
@@ -129,6 +131,7 @@ pub fn state(
             }),
         },
         providers: Arc::new(providers),
+        git_root: Arc::from(config.data_dir.join("git")),
         https: config.is_https(),
     })
 }
@@ -191,5 +194,11 @@ pub fn router(state: ServerState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        // Git's smart HTTP streams packs of any size and authenticates with access tokens, not
+        // sessions: it sits outside the body limits and the session layer.
+        .route(
+            "/git/{*path}",
+            axum::routing::get(crate::git_http::serve).post(crate::git_http::serve),
+        )
         .with_state(state)
 }

@@ -9,4 +9,5 @@ pub mod integrations;
 pub mod resources;
 pub mod session;
 pub mod sources;
+pub mod tokens;
 pub mod workspaces;

@@ -125,6 +125,7 @@ fn UserMenu(user: CurrentUser) -> impl IntoView {
                     <span>{groups}</span>
                 </div>
                 <a href="/" class="menu-item">"Your access"</a>
+                <a href="/account" class="menu-item">"Access tokens"</a>
                 <form method="post" action="/auth/logout">
                     <button type="submit" class="menu-item danger">"Sign out"</button>
                 </form>

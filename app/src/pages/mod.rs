@@ -1,5 +1,6 @@
 //! One file per page (or per small family of pages).
 
+mod account;
 mod admin;
 mod areas;
 mod audit;
@@ -13,6 +14,7 @@ mod sign_in;
 mod sources;
 mod workspaces;
 
+pub use account::AccountPage;
 pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage};
 pub use areas::{ReleasesPage, RepositoriesPage};
 pub use audit::AuditPage;

@@ -516,10 +516,7 @@ pub async fn finish_run(
         .await?
         .ok_or_else(|| AppError::not_found("The executor"))?;
     let now = chrono::Utc::now();
-    let error = match &result.outcome {
-        Outcome::Succeeded => None,
-        Outcome::Retry(e) | Outcome::Fail(e) => Some(e.clone()),
-    };
+    let error = result.outcome.error().map(str::to_string);
     let mut run_active: executor_runs::ActiveModel = run.clone().into();
     run_active.status = Set(status.clone());
     run_active.exit_code = Set(result.exit_code);

@@ -158,8 +158,20 @@ pub enum Outcome {
     Succeeded,
     /// Worth another attempt (a network error, a lock held elsewhere).
     Retry(String),
+    /// Worth another attempt no sooner than this many seconds (a rate limit's `Retry-After`).
+    RetryAfter(String, u64),
     /// Another attempt would fail the same way (bad input, a missing program).
     Fail(String),
+}
+
+impl Outcome {
+    /// Why the attempt failed, if it did.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Outcome::Succeeded => None,
+            Outcome::Retry(e) | Outcome::RetryAfter(e, _) | Outcome::Fail(e) => Some(e),
+        }
+    }
 }
 
 /// Records the end of an attempt, within `db` (the caller's transaction, so the job and what it
@@ -190,12 +202,18 @@ pub async fn finish<C: ConnectionTrait>(
             active.finished_at = Set(Some(now));
             SUCCEEDED
         }
-        Outcome::Retry(error) if job.attempts < job.max_attempts => {
+        Outcome::Retry(error) | Outcome::RetryAfter(error, _)
+            if job.attempts < job.max_attempts =>
+        {
+            let asked = match outcome {
+                Outcome::RetryAfter(_, seconds) => (*seconds).min(3600) as i64,
+                _ => 0,
+            };
             active.last_error = Set(Some(error.clone()));
-            active.run_at = Set(now + Duration::seconds(backoff_seconds(job.attempts)));
+            active.run_at = Set(now + Duration::seconds(backoff_seconds(job.attempts).max(asked)));
             QUEUED
         }
-        Outcome::Retry(error) | Outcome::Fail(error) => {
+        Outcome::Retry(error) | Outcome::RetryAfter(error, _) | Outcome::Fail(error) => {
             active.last_error = Set(Some(error.clone()));
             active.finished_at = Set(Some(now));
             FAILED

@@ -60,9 +60,7 @@ fn sealed_purpose(slug: &str, variable: &str) -> String {
     format!("resource:{slug}:variable:{variable}")
 }
 
-fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
+use super::when;
 
 fn state_of(model: &resources::Model) -> AppResult<(ResourceState, ResourceStatus)> {
     Ok((

@@ -44,9 +44,7 @@ pub fn serial_key(workspace_id: i64) -> String {
     format!("workspace:{workspace_id}")
 }
 
-fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
+use super::when;
 
 fn status_of(value: &str) -> WorkspaceStatus {
     WorkspaceStatus::parse(value).unwrap_or(WorkspaceStatus::Error)
@@ -1137,10 +1135,13 @@ pub async fn perform(
     };
     let outcome = match &result {
         Ok(_) => Outcome::Succeeded,
-        Err(e) if e.retryable => Outcome::Retry(e.message.clone()),
-        Err(e) => Outcome::Fail(e.message.clone()),
+        Err(e) => match (e.retryable, e.retry_after) {
+            (true, Some(seconds)) => Outcome::RetryAfter(e.message.clone(), seconds),
+            (true, None) => Outcome::Retry(e.message.clone()),
+            (false, _) => Outcome::Fail(e.message.clone()),
+        },
     };
-    if let Outcome::Retry(message) | Outcome::Fail(message) = &outcome {
+    if let Some(message) = outcome.error() {
         say(format!("failed: {message}"));
     }
     let txn = super::begin_write(&ctx.db).await?;
@@ -1148,10 +1149,7 @@ pub async fn perform(
     match (status.as_str(), result) {
         (jobs::SUCCEEDED, Ok((context, done))) => record_done(&txn, &actor, context, done).await?,
         (jobs::FAILED, result) => {
-            let message = match &outcome {
-                Outcome::Retry(m) | Outcome::Fail(m) => m.clone(),
-                Outcome::Succeeded => String::new(),
-            };
+            let message = outcome.error().unwrap_or_default().to_string();
             drop(result);
             record_failure(&txn, &actor, resource_id, &message).await?
         }
@@ -1377,5 +1375,58 @@ async fn record_failure<C: ConnectionTrait>(
             .after(&serde_json::json!({ "error": message })),
     )
     .await?;
+    Ok(())
+}
+
+/// Whether `user` may fetch from (`push` false) or push to a local forge repository over smart
+/// HTTP: read or update on its workspace. A repository not (yet) registered as a workspace is
+/// its creators': create on workspaces. Returns the workspace's slug, if registered.
+pub async fn authorize_git(
+    db: &DatabaseConnection,
+    user_id: i64,
+    repository: &str,
+    push: bool,
+) -> AppResult<Option<String>> {
+    use crate::domain::rbac::{authorize, Action, Decision, EntityType, ResourceRef};
+    let subject = super::access::subject_for_user(db, user_id).await?;
+    let registered = local_workspace(db, repository).await.ok();
+    let (action, target) = match &registered {
+        Some(w) => (
+            if push { Action::Update } else { Action::Read },
+            ResourceRef::entity(EntityType::Workspace, w.slug.clone()),
+        ),
+        None => (Action::Create, ResourceRef::of_type(EntityType::Workspace)),
+    };
+    match authorize(&subject, action, &target) {
+        Decision::Allow => Ok(registered.map(|w| w.slug)),
+        Decision::Unauthenticated => Err(AppError::Unauthorized),
+        Decision::Deny(reason) => Err(AppError::Forbidden(reason)),
+    }
+}
+
+/// Records a push over smart HTTP: the refs it changed, before and after (`None`: absent).
+pub async fn record_push(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    repository: &str,
+    changed: &std::collections::BTreeMap<String, (Option<String>, Option<String>)>,
+) -> AppResult<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let before: std::collections::BTreeMap<_, _> =
+        changed.iter().map(|(r, (b, _))| (r, b)).collect();
+    let after: std::collections::BTreeMap<_, _> =
+        changed.iter().map(|(r, (_, a))| (r, a)).collect();
+    let txn = super::begin_write(db).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("forge.push", "workspace", repository)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }

@@ -1,5 +1,8 @@
 //! One `Forge` for the services: each call goes to the adapter of the repository's provider.
 
+use super::forge_azure_devops::AzureDevOpsForge;
+use super::forge_bitbucket::BitbucketForge;
+use super::forge_github::GitHubForge;
 use super::local_forge::LocalForge;
 use app::domain::integrations::Provider;
 use app::domain::workspaces::RepoConfig;
@@ -7,14 +10,32 @@ use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull};
 
 pub struct Forges {
     pub local: LocalForge,
+    pub github: GitHubForge,
+    pub bitbucket: BitbucketForge,
+    pub azure_devops: AzureDevOpsForge,
+}
+
+impl Forges {
+    pub fn new(local: LocalForge) -> Forges {
+        let http = super::http_client();
+        Forges {
+            local,
+            github: GitHubForge { http: http.clone() },
+            bitbucket: BitbucketForge { http: http.clone() },
+            azure_devops: AzureDevOpsForge { http },
+        }
+    }
 }
 
 impl Forges {
     fn pick(&self, repo: &ForgeRepo) -> Result<&dyn Forge, ForgeError> {
         match repo.provider {
             Provider::LocalGit => Ok(&self.local),
+            Provider::Github => Ok(&self.github),
+            Provider::Bitbucket => Ok(&self.bitbucket),
+            Provider::AzureDevops => Ok(&self.azure_devops),
             other => Err(ForgeError::permanent(format!(
-                "workspaces on {} are not available in this build of Slipway; use the local forge",
+                "{} is not a git forge",
                 other.label()
             ))),
         }

@@ -151,7 +151,7 @@ fn branch_head(git: &Repository, branch: &str) -> Option<git2::Oid> {
 
 /// Merges `head` into `base` with a merge commit; if `head` is already contained in `base` (a
 /// merge that happened before a crash), returns `base`'s head unchanged.
-fn merge_blocking(
+pub fn merge_branches(
     git: &Repository,
     base_branch: &str,
     head_branch: &str,
@@ -343,7 +343,7 @@ impl Forge for LocalForge {
         let (base, head, merge) = tokio::task::spawn_blocking(move || {
             let git = Repository::open_bare(&path)
                 .map_err(|e| ForgeError::permanent(e.message().to_string()))?;
-            merge_blocking(&git, &base_branch, &head_branch, &message)
+            merge_branches(&git, &base_branch, &head_branch, &message)
         })
         .await
         .map_err(|e| ForgeError::transient(format!("the merge task stopped: {e}")))??;

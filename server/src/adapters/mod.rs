@@ -1,6 +1,10 @@
 //! Adapters to the outside world. Sign-in providers: GitHub (OAuth 2.0) and OpenID Connect
 //! (Microsoft Entra ID, or any issuer found by discovery).
 
+pub mod forge_azure_devops;
+pub mod forge_bitbucket;
+pub mod forge_github;
+pub mod forge_http;
 pub mod forges;
 pub mod git_sources;
 pub mod github;

@@ -9,6 +9,8 @@ use crate::support::{call, client, demo_sign_in, ServerOptions, TestServer};
 enum Needs {
     /// Anyone, signed in or not.
     Public,
+    /// Anyone signed in, for their own things (their access tokens).
+    SignedIn,
     /// Read on users, groups and bindings (global admins, or a binding on `access`).
     ReadAccess,
     /// Administer on `access`.
@@ -31,6 +33,14 @@ enum Needs {
 /// (endpoint, what it needs, a valid form body for an allowed caller).
 const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     ("current_user", Needs::Public, &[]),
+    ("get_account", Needs::SignedIn, &[]),
+    (
+        "create_access_token",
+        Needs::SignedIn,
+        &[("name", "laptop git")],
+    ),
+    // The viewer's pass revokes its own token 1; the admin's pass finds token 1 is not theirs.
+    ("revoke_access_token", Needs::SignedIn, &[("id", "1")]),
     ("sign_in_options", Needs::Public, &[]),
     ("demo_users", Needs::Public, &[]),
     ("list_users", Needs::ReadAccess, &[]),
@@ -324,6 +334,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
 
 /// (endpoint, status, text): what the admin pass gets where the state it needs is not there.
 const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
+    ("revoke_access_token", 404, "Access token 1 was not found"),
     ("review_resource", 409, "is not in a workspace"),
     (
         "get_pull_request",
@@ -379,7 +390,7 @@ db_test! {
 
             let (status, body) = call(&viewer, &server, endpoint, form).await;
             let expected = match needs {
-                Needs::Public | Needs::ReadTemplates => 200,
+                Needs::Public | Needs::SignedIn | Needs::ReadTemplates => 200,
                 Needs::ReadCreatedLater => 404,
                 _ => 403,
             };

@@ -4,25 +4,11 @@
 //! leave the forge's folder are refused.
 
 use crate::db_test;
+use crate::support::git;
 use app::domain::integrations::Provider;
 use app::server::ports::{FolderChange, Forge, ForgeRepo, NewPull, PullState, WorkspaceGit};
 use server::adapters::local_forge::{create_repository, repository_path, LocalForge};
 use server::adapters::workspace_git::GitWorkspaces;
-use std::path::Path;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
 
 fn change(folder: &str, files: Option<&[(&str, &str)]>, branch: &str) -> FolderChange {
     FolderChange {

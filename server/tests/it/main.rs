@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod executors;
 mod generated_code;
+mod git_http;
 mod integrations;
 mod local_forge;
 mod oidc_tokens;

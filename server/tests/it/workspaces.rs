@@ -5,25 +5,10 @@
 //! workspace still in use are refused with the reason.
 
 use crate::db_test;
-use crate::support::{call, client, demo_sign_in, ServerOptions, TestServer};
+use crate::support::{call, client, demo_sign_in, git, ServerOptions, TestServer};
 use app::server::entities::{job_logs, pull_requests, resources as resource_rows};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use std::path::Path;
 use std::time::Duration;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
 
 /// Waits until the resource's work is no longer in progress; returns (state, status).
 async fn settled(server: &TestServer, slug: &str) -> (String, String) {

@@ -1,0 +1,92 @@
+//! Personal access tokens: what a person's git client sends to the local forge's smart HTTP
+//! endpoint (`/git/<org>/<name>.git`). Each person manages only their own.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenRow {
+    pub id: i64,
+    pub name: String,
+    /// The token's first characters, so a person can tell their tokens apart.
+    pub prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub login: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub tokens: Vec<AccessTokenRow>,
+    /// The local-forge workspaces this person may read: (repository, HTTPS clone URL).
+    pub repositories: Vec<(String, String)>,
+}
+
+/// A token just created: the only time its secret is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub row: AccessTokenRow,
+    pub token: String,
+}
+
+#[server(endpoint = "get_account")]
+pub async fn get_account() -> Result<AccountView, AppError> {
+    use crate::server::request::{ctx, require_signed_in, respond};
+    respond(
+        async {
+            use crate::domain::integrations::Provider;
+            use crate::domain::rbac::{Action, EntityType, ResourceRef};
+            let caller = require_signed_in().await?;
+            let db = ctx()?.db;
+            let tokens = crate::server::tokens::list(&db, caller.user.id).await?;
+            let repositories = crate::server::workspaces::list(&db)
+                .await?
+                .into_iter()
+                .filter(|w| {
+                    w.provider == Provider::LocalGit
+                        && caller.may(
+                            Action::Read,
+                            &ResourceRef::entity(EntityType::Workspace, w.slug.clone()),
+                        )
+                })
+                .map(|w| (w.repository, w.config.https_url))
+                .collect();
+            Ok(AccountView {
+                repositories,
+                login: caller.user.login,
+                name: caller.user.name,
+                email: caller.user.email,
+                tokens,
+            })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "create_access_token")]
+pub async fn create_access_token(name: String) -> Result<CreatedToken, AppError> {
+    use crate::server::request::{ctx, require_signed_in, respond};
+    respond(
+        async {
+            let caller = require_signed_in().await?;
+            crate::server::tokens::create(&ctx()?.db, &caller.actor(), &name).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "revoke_access_token")]
+pub async fn revoke_access_token(id: i64) -> Result<AccessTokenRow, AppError> {
+    use crate::server::request::{ctx, require_signed_in, respond};
+    respond(
+        async {
+            let caller = require_signed_in().await?;
+            crate::server::tokens::revoke(&ctx()?.db, &caller.actor(), id).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,107 @@
+//! The signed-in person's own page: who they are, and their personal access tokens for the
+//! local forge's git server (made here, shown once, revoked here).
+
+use crate::api::tokens::{get_account, CreateAccessToken, RevokeAccessToken};
+use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let create = ServerAction::<CreateAccessToken>::new();
+    let revoke = ServerAction::<RevokeAccessToken>::new();
+    let account = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| get_account(),
+    );
+    view! {
+        <Title text="Your account" />
+        <PageHeader title="Your account" subtitle="Personal access tokens let git clone from and push to the repositories of Slipway's local forge." />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(account) => {
+                        let active = account.tokens.iter().filter(|t| t.revoked_at.is_none()).count();
+                        view! {
+                            <div class="grid two">
+                                <section class="card">
+                                    <h2>"Profile"</h2>
+                                    <dl class="facts">
+                                        <dt>"Name"</dt><dd>{account.name.clone()}</dd>
+                                        <dt>"Login"</dt><dd><code>{account.login.clone()}</code></dd>
+                                        <dt>"Email"</dt><dd>{account.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                                    </dl>
+                                    <h3>"Using a token"</h3>
+                                    <p class="muted">"Git asks for a user name and password: give your login and the token. Cloning needs read on the workspace, pushing needs the member role."</p>
+                                    {if account.repositories.is_empty() {
+                                        view! { <p class="muted">"No local-forge workspace is open to you yet."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="clone-list">
+                                                {account.repositories.iter().map(|(name, url)| view! {
+                                                    <li><span>{name.clone()}</span><code>{format!("git clone {url}")}</code></li>
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any()
+                                    }}
+                                </section>
+                                <section class="card">
+                                    <h2>"New access token"</h2>
+                                    <ActionForm action=create attr:class="stacked-form">
+                                        <label><span>"What is it for?"</span><input type="text" name="name" required maxlength="100" placeholder="laptop git" /></label>
+                                        <button type="submit" class="button primary">"Create token"</button>
+                                    </ActionForm>
+                                    <FormError result=create.value().into() />
+                                    {move || create.value().get().and_then(|r| r.ok()).map(|created| view! {
+                                        <div class="notice token-once" role="status">
+                                            <p><strong>{format!("Token {:?} created.", created.row.name)}</strong>" Copy it now: Slipway keeps only its hash and cannot show it again."</p>
+                                            <input class="token-value" type="text" readonly value=created.token.clone() aria-label="The new token" />
+                                        </div>
+                                    })}
+                                </section>
+                            </div>
+                            <section class="card">
+                                <h2>{format!("Access tokens · {active} active")}</h2>
+                                <FormError result=revoke.value().into() />
+                                {if account.tokens.is_empty() {
+                                    view! { <EmptyState title="No tokens yet"><p>"Create one above to clone with git."</p></EmptyState> }.into_any()
+                                } else {
+                                    view! {
+                                        <table class="table tokens">
+                                            <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
+                                            <tbody>
+                                                {account.tokens.into_iter().map(|t| {
+                                                    let revoked = t.revoked_at.clone();
+                                                    view! {
+                                                        <tr class:revoked=revoked.is_some()>
+                                                            <td>{t.name.clone()}</td>
+                                                            <td><code>{format!("{}…", t.prefix)}</code></td>
+                                                            <td>{t.created_at.clone()}</td>
+                                                            <td>{t.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                                            <td>{match &revoked {
+                                                                Some(at) => view! { <span class="status status-error">{format!("revoked {at}")}</span> }.into_any(),
+                                                                None => view! { <span class="status status-done">"active"</span> }.into_any(),
+                                                            }}</td>
+                                                            <td>{revoked.is_none().then(|| view! {
+                                                                <ActionForm action=revoke>
+                                                                    <input type="hidden" name="id" value=t.id />
+                                                                    <button type="submit" class="button small danger">"Revoke"</button>
+                                                                </ActionForm>
+                                                            })}</td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any()
+                                }}
+                            </section>
+                        }
+                        .into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

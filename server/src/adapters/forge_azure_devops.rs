@@ -1,0 +1,280 @@
+//! Azure DevOps' Git REST API 7.1 as a `Forge`: repository metadata and pull requests
+//! (complete, abandon), with a personal access token over basic auth. Repositories are
+//! `ORGANIZATION/PROJECT/REPOSITORY`; the integration's organization URL is the API's base.
+//! Paths and bodies follow learn.microsoft.com/rest/api/azure/devops/git (api-version=7.1).
+
+use super::forge_http::{base, send, text, Refusal};
+use app::domain::workspaces::{strip_user_info, RepoConfig};
+use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const AZURE: &str = "Azure DevOps";
+const API_VERSION: &str = "api-version=7.1";
+
+pub struct AzureDevOpsForge {
+    pub http: reqwest::Client,
+}
+
+/// (organization, project, repository) of `ORGANIZATION/PROJECT/REPOSITORY`.
+fn parts(repo: &ForgeRepo) -> Result<(&str, &str, &str), ForgeError> {
+    let mut it = repo.repository.splitn(3, '/');
+    match (it.next(), it.next(), it.next()) {
+        (Some(o), Some(p), Some(r)) => Ok((o, p, r)),
+        _ => Err(ForgeError::permanent(
+            "an Azure DevOps repository is ORGANIZATION/PROJECT/REPOSITORY",
+        )),
+    }
+}
+
+impl AzureDevOpsForge {
+    async fn call(
+        &self,
+        repo: &ForgeRepo,
+        method: Method,
+        path: &str,
+        query: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Refusal> {
+        let organization_url = base(AZURE, &repo.settings, "organization_url")?;
+        let (_, project, name) = parts(repo)?;
+        let token = repo
+            .secrets
+            .get("token")
+            .ok_or_else(|| ForgeError::permanent("the Azure DevOps integration has no token"))?;
+        let separator = if query.is_empty() { "" } else { "&" };
+        let mut request = self
+            .http
+            .request(
+                method,
+                format!("{organization_url}/{project}/_apis/git/repositories/{name}{path}?{query}{separator}{API_VERSION}"),
+            )
+            .header("Accept", "application/json")
+            // A PAT travels as the password of basic auth with an empty user name.
+            .basic_auth("", Some(token));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        send(AZURE, request).await.map(|(_, v)| v)
+    }
+}
+
+fn branch(reference: &str) -> String {
+    reference
+        .strip_prefix("refs/heads/")
+        .unwrap_or(reference)
+        .to_string()
+}
+
+fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
+    let state = match text(AZURE, value, "/status")?.as_str() {
+        "active" => PullState::Open,
+        "completed" => PullState::Merged,
+        _ => PullState::Closed,
+    };
+    let id = value
+        .get("pullRequestId")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            ForgeError::permanent("Azure DevOps answered a pull request without an id")
+        })?;
+    Ok(ForgePull {
+        number: id,
+        url: format!(
+            "{}/pullrequest/{id}",
+            text(AZURE, value, "/repository/webUrl")?
+        ),
+        state,
+        head_branch: branch(&text(AZURE, value, "/sourceRefName")?),
+        base_branch: branch(&text(AZURE, value, "/targetRefName")?),
+        merge_commit: (state == PullState::Merged)
+            .then(|| {
+                value
+                    .pointer("/lastMergeCommit/commitId")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .flatten(),
+    })
+}
+
+#[async_trait::async_trait]
+impl Forge for AzureDevOpsForge {
+    async fn create_repository(
+        &self,
+        _repo: &ForgeRepo,
+        _author: &str,
+    ) -> Result<RepoConfig, ForgeError> {
+        Err(ForgeError::permanent(
+            "Slipway does not create repositories on Azure DevOps: create it there, then register it",
+        ))
+    }
+
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+        let value = self
+            .call(repo, Method::GET, "", "", None)
+            .await
+            .map_err(|r| r.error)?;
+        let (organization, _, _) = parts(repo)?;
+        Ok(RepoConfig {
+            name: text(AZURE, &value, "/name")?,
+            url: text(AZURE, &value, "/webUrl")?,
+            ssh_url: text(AZURE, &value, "/sshUrl").unwrap_or_default(),
+            https_url: strip_user_info(&text(AZURE, &value, "/remoteUrl")?),
+            default_branch: branch(&text(AZURE, &value, "/defaultBranch")?),
+            organization: organization.to_string(),
+        })
+    }
+
+    async fn find_open_pull(
+        &self,
+        repo: &ForgeRepo,
+        head_branch: &str,
+    ) -> Result<Option<ForgePull>, ForgeError> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair(
+                "searchCriteria.sourceRefName",
+                &format!("refs/heads/{head_branch}"),
+            )
+            .append_pair("searchCriteria.status", "active")
+            .finish();
+        let value = self
+            .call(repo, Method::GET, "/pullrequests", &query, None)
+            .await
+            .map_err(|r| r.error)?;
+        let values = value
+            .get("value")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        values
+            .iter()
+            .map(pull_of)
+            .find(|p| {
+                p.as_ref().map_or(true, |p| {
+                    p.head_branch == head_branch && p.state == PullState::Open
+                })
+            })
+            .transpose()
+    }
+
+    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+        let body = json!({
+            "sourceRefName": format!("refs/heads/{}", pull.head_branch),
+            "targetRefName": format!("refs/heads/{}", pull.base_branch),
+            "title": pull.title,
+            // Azure DevOps keeps at most 4,000 characters of a description.
+            "description": pull.body.chars().take(4000).collect::<String>(),
+        });
+        match self
+            .call(repo, Method::POST, "/pullrequests", "", Some(body))
+            .await
+        {
+            Ok(value) => pull_of(&value),
+            // TF401179: an active pull request for the source and target branch already exists.
+            Err(refusal) if refusal.status.as_u16() == 409 => {
+                match self.find_open_pull(repo, &pull.head_branch).await? {
+                    Some(existing) => Ok(existing),
+                    None => Err(refusal.error),
+                }
+            }
+            Err(refusal) => Err(refusal.error),
+        }
+    }
+
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        let value = self
+            .call(
+                repo,
+                Method::GET,
+                &format!("/pullrequests/{number}"),
+                "",
+                None,
+            )
+            .await
+            .map_err(|r| r.error)?;
+        pull_of(&value)
+    }
+
+    async fn merge_pull(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        message: &str,
+    ) -> Result<ForgePull, ForgeError> {
+        let current = self
+            .call(
+                repo,
+                Method::GET,
+                &format!("/pullrequests/{number}"),
+                "",
+                None,
+            )
+            .await
+            .map_err(|r| r.error)?;
+        let pull = pull_of(&current)?;
+        match pull.state {
+            PullState::Merged => return Ok(pull),
+            PullState::Closed => {
+                return Err(ForgeError::permanent(format!(
+                    "pull request #{number} was abandoned on Azure DevOps; it cannot be completed"
+                )))
+            }
+            PullState::Open => {}
+        }
+        let source = text(AZURE, &current, "/lastMergeSourceCommit/commitId")?;
+        let body = json!({
+            "status": "completed",
+            "lastMergeSourceCommit": { "commitId": source },
+            "completionOptions": {
+                "mergeStrategy": "noFastForward",
+                "mergeCommitMessage": message,
+                "deleteSourceBranch": false,
+            },
+        });
+        let value = self
+            .call(
+                repo,
+                Method::PATCH,
+                &format!("/pullrequests/{number}"),
+                "",
+                Some(body),
+            )
+            .await
+            .map_err(|r| r.error)?;
+        let pull = pull_of(&value)?;
+        if pull.state != PullState::Open {
+            return Ok(pull);
+        }
+        // Completion runs in the background; follow the pull request until it is done.
+        for _ in 0..30 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let pull = self.get_pull(repo, number).await?;
+            if pull.state != PullState::Open {
+                return Ok(pull);
+            }
+        }
+        Err(ForgeError::transient(format!(
+            "Azure DevOps is still completing pull request #{number}; checking again later"
+        )))
+    }
+
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        let pull = self.get_pull(repo, number).await?;
+        if pull.state != PullState::Open {
+            return Ok(pull);
+        }
+        let value = self
+            .call(
+                repo,
+                Method::PATCH,
+                &format!("/pullrequests/{number}"),
+                "",
+                Some(json!({ "status": "abandoned" })),
+            )
+            .await
+            .map_err(|r| r.error)?;
+        pull_of(&value)
+    }
+}

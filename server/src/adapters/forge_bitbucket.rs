@@ -1,0 +1,236 @@
+//! Bitbucket Cloud's REST API 2.0 as a `Forge`: repository metadata and pull requests (merge,
+//! decline), with an app password over basic auth. Paths and bodies follow
+//! developer.atlassian.com/cloud/bitbucket/rest.
+
+use super::forge_http::{base, send, text, Refusal};
+use app::domain::workspaces::{strip_user_info, RepoConfig};
+use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const BITBUCKET: &str = "Bitbucket";
+
+pub struct BitbucketForge {
+    pub http: reqwest::Client,
+}
+
+impl BitbucketForge {
+    async fn call(
+        &self,
+        repo: &ForgeRepo,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value), Refusal> {
+        let api = base(BITBUCKET, &repo.settings, "api_url")?;
+        let user = repo
+            .settings
+            .get("username")
+            .ok_or_else(|| ForgeError::permanent("the Bitbucket integration has no username"))?;
+        let password = repo.secrets.get("app_password").ok_or_else(|| {
+            ForgeError::permanent("the Bitbucket integration has no app password")
+        })?;
+        let mut request = self
+            .http
+            .request(
+                method,
+                format!("{api}/repositories/{}{path}", repo.repository),
+            )
+            .header("Accept", "application/json")
+            .basic_auth(user, Some(password));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        send(BITBUCKET, request).await.map(|(s, v)| (s.as_u16(), v))
+    }
+}
+
+fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
+    let state = match text(BITBUCKET, value, "/state")?.as_str() {
+        "OPEN" => PullState::Open,
+        "MERGED" => PullState::Merged,
+        // DECLINED, SUPERSEDED
+        _ => PullState::Closed,
+    };
+    Ok(ForgePull {
+        number: value.get("id").and_then(Value::as_i64).ok_or_else(|| {
+            ForgeError::permanent("Bitbucket answered a pull request without an id")
+        })?,
+        url: text(BITBUCKET, value, "/links/html/href")?,
+        state,
+        head_branch: text(BITBUCKET, value, "/source/branch/name")?,
+        base_branch: text(BITBUCKET, value, "/destination/branch/name")?,
+        merge_commit: value
+            .pointer("/merge_commit/hash")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}
+
+#[async_trait::async_trait]
+impl Forge for BitbucketForge {
+    async fn create_repository(
+        &self,
+        _repo: &ForgeRepo,
+        _author: &str,
+    ) -> Result<RepoConfig, ForgeError> {
+        Err(ForgeError::permanent(
+            "Slipway does not create repositories on Bitbucket: create it there, then register it",
+        ))
+    }
+
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+        let (_, value) = self
+            .call(repo, Method::GET, "", None)
+            .await
+            .map_err(|r| r.error)?;
+        let clone = |kind: &str| {
+            value
+                .pointer("/links/clone")
+                .and_then(Value::as_array)
+                .and_then(|links| {
+                    links
+                        .iter()
+                        .find(|l| l.get("name").and_then(Value::as_str) == Some(kind))
+                })
+                .and_then(|l| l.get("href").and_then(Value::as_str))
+                .map(str::to_string)
+        };
+        Ok(RepoConfig {
+            name: text(BITBUCKET, &value, "/name")?,
+            url: text(BITBUCKET, &value, "/links/html/href")?,
+            ssh_url: clone("ssh").unwrap_or_default(),
+            https_url: strip_user_info(&clone("https").ok_or_else(|| {
+                ForgeError::permanent("Bitbucket answered without an HTTPS clone link")
+            })?),
+            default_branch: text(BITBUCKET, &value, "/mainbranch/name")?,
+            organization: text(BITBUCKET, &value, "/workspace/slug")?,
+        })
+    }
+
+    async fn find_open_pull(
+        &self,
+        repo: &ForgeRepo,
+        head_branch: &str,
+    ) -> Result<Option<ForgePull>, ForgeError> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("state", "OPEN")
+            .append_pair("q", &format!("source.branch.name = \"{head_branch}\""))
+            .finish();
+        let (_, value) = self
+            .call(repo, Method::GET, &format!("/pullrequests?{query}"), None)
+            .await
+            .map_err(|r| r.error)?;
+        let values = value
+            .get("values")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        values
+            .iter()
+            .map(pull_of)
+            .find(|p| {
+                p.as_ref().map_or(true, |p| {
+                    p.head_branch == head_branch && p.state == PullState::Open
+                })
+            })
+            .transpose()
+    }
+
+    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+        let body = json!({
+            "title": pull.title,
+            "description": pull.body,
+            "source": { "branch": { "name": pull.head_branch } },
+            "destination": { "branch": { "name": pull.base_branch } },
+            "close_source_branch": true,
+        });
+        match self
+            .call(repo, Method::POST, "/pullrequests", Some(body))
+            .await
+        {
+            Ok((_, value)) => pull_of(&value),
+            // Bitbucket refuses a second open pull request for a branch pair (400/409).
+            Err(refusal) if matches!(refusal.status.as_u16(), 400 | 409) => {
+                match self.find_open_pull(repo, &pull.head_branch).await? {
+                    Some(existing) => Ok(existing),
+                    None => Err(refusal.error),
+                }
+            }
+            Err(refusal) => Err(refusal.error),
+        }
+    }
+
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        let (_, value) = self
+            .call(repo, Method::GET, &format!("/pullrequests/{number}"), None)
+            .await
+            .map_err(|r| r.error)?;
+        pull_of(&value)
+    }
+
+    async fn merge_pull(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        message: &str,
+    ) -> Result<ForgePull, ForgeError> {
+        let pull = self.get_pull(repo, number).await?;
+        match pull.state {
+            PullState::Merged => return Ok(pull),
+            PullState::Closed => {
+                return Err(ForgeError::permanent(format!(
+                    "pull request #{number} was declined on Bitbucket; it cannot be merged"
+                )))
+            }
+            PullState::Open => {}
+        }
+        let body = json!({
+            "type": "pullrequest",
+            "message": message,
+            "merge_strategy": "merge_commit",
+            "close_source_branch": true,
+        });
+        let (status, value) = self
+            .call(
+                repo,
+                Method::POST,
+                &format!("/pullrequests/{number}/merge"),
+                Some(body),
+            )
+            .await
+            .map_err(|r| r.error)?;
+        if status != 202 {
+            return pull_of(&value);
+        }
+        // 202: Bitbucket merges in the background; follow the pull request until it is done.
+        for _ in 0..30 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let pull = self.get_pull(repo, number).await?;
+            if pull.state != PullState::Open {
+                return Ok(pull);
+            }
+        }
+        Err(ForgeError::transient(format!(
+            "Bitbucket is still merging pull request #{number}; checking again later"
+        )))
+    }
+
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        let pull = self.get_pull(repo, number).await?;
+        if pull.state != PullState::Open {
+            return Ok(pull);
+        }
+        let (_, value) = self
+            .call(
+                repo,
+                Method::POST,
+                &format!("/pullrequests/{number}/decline"),
+                None,
+            )
+            .await
+            .map_err(|r| r.error)?;
+        pull_of(&value)
+    }
+}

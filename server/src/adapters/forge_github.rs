@@ -1,0 +1,196 @@
+//! GitHub's REST API v3 (github.com, or GitHub Enterprise Server at `https://HOST/api/v3`) as a
+//! `Forge`: repository metadata and the pull request flow. Paths, headers and bodies follow
+//! docs.github.com/rest (API version 2022-11-28).
+
+use super::forge_http::{base, send, text, Refusal};
+use app::domain::workspaces::{strip_user_info, RepoConfig};
+use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const GITHUB: &str = "GitHub";
+
+pub struct GitHubForge {
+    pub http: reqwest::Client,
+}
+
+impl GitHubForge {
+    async fn call(
+        &self,
+        repo: &ForgeRepo,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Refusal> {
+        let api = base(GITHUB, &repo.settings, "api_url")?;
+        let token = repo
+            .secrets
+            .get("token")
+            .ok_or_else(|| ForgeError::permanent("the GitHub integration has no token"))?;
+        let mut request = self
+            .http
+            .request(method, format!("{api}/repos/{}{path}", repo.repository))
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        send(GITHUB, request).await.map(|(_, v)| v)
+    }
+}
+
+fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
+    let merged = value.get("merged_at").is_some_and(|v| !v.is_null())
+        || value.get("merged").and_then(Value::as_bool) == Some(true);
+    let state = match (text(GITHUB, value, "/state")?.as_str(), merged) {
+        (_, true) => PullState::Merged,
+        ("open", _) => PullState::Open,
+        _ => PullState::Closed,
+    };
+    Ok(ForgePull {
+        number: value.get("number").and_then(Value::as_i64).ok_or_else(|| {
+            ForgeError::permanent("GitHub answered a pull request without a number")
+        })?,
+        url: text(GITHUB, value, "/html_url")?,
+        state,
+        head_branch: text(GITHUB, value, "/head/ref")?,
+        base_branch: text(GITHUB, value, "/base/ref")?,
+        merge_commit: (state == PullState::Merged)
+            .then(|| {
+                value
+                    .get("merge_commit_sha")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .flatten(),
+    })
+}
+
+#[async_trait::async_trait]
+impl Forge for GitHubForge {
+    async fn create_repository(
+        &self,
+        _repo: &ForgeRepo,
+        _author: &str,
+    ) -> Result<RepoConfig, ForgeError> {
+        Err(ForgeError::permanent(
+            "Slipway does not create repositories on GitHub: create it there, then register it",
+        ))
+    }
+
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+        let value = self
+            .call(repo, Method::GET, "", None)
+            .await
+            .map_err(|r| r.error)?;
+        Ok(RepoConfig {
+            name: text(GITHUB, &value, "/name")?,
+            url: text(GITHUB, &value, "/html_url")?,
+            ssh_url: text(GITHUB, &value, "/ssh_url").unwrap_or_default(),
+            https_url: strip_user_info(&text(GITHUB, &value, "/clone_url")?),
+            default_branch: text(GITHUB, &value, "/default_branch")?,
+            organization: text(GITHUB, &value, "/owner/login")?,
+        })
+    }
+
+    async fn find_open_pull(
+        &self,
+        repo: &ForgeRepo,
+        head_branch: &str,
+    ) -> Result<Option<ForgePull>, ForgeError> {
+        let owner = repo.repository.split('/').next().unwrap_or_default();
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("state", "open")
+            .append_pair("head", &format!("{owner}:{head_branch}"))
+            .finish();
+        let value = self
+            .call(repo, Method::GET, &format!("/pulls?{query}"), None)
+            .await
+            .map_err(|r| r.error)?;
+        let pulls = value.as_array().cloned().unwrap_or_default();
+        pulls
+            .iter()
+            .map(pull_of)
+            .find(|p| p.as_ref().map_or(true, |p| p.head_branch == head_branch))
+            .transpose()
+    }
+
+    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+        let body = json!({
+            "title": pull.title,
+            "head": pull.head_branch,
+            "base": pull.base_branch,
+            "body": pull.body,
+        });
+        match self.call(repo, Method::POST, "/pulls", Some(body)).await {
+            Ok(value) => pull_of(&value),
+            // "A pull request already exists for OWNER:BRANCH.": a crash after creating it.
+            Err(refusal) if refusal.status.as_u16() == 422 => {
+                match self.find_open_pull(repo, &pull.head_branch).await? {
+                    Some(existing) => Ok(existing),
+                    None => Err(refusal.error),
+                }
+            }
+            Err(refusal) => Err(refusal.error),
+        }
+    }
+
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        let value = self
+            .call(repo, Method::GET, &format!("/pulls/{number}"), None)
+            .await
+            .map_err(|r| r.error)?;
+        pull_of(&value)
+    }
+
+    async fn merge_pull(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        message: &str,
+    ) -> Result<ForgePull, ForgeError> {
+        let pull = self.get_pull(repo, number).await?;
+        match pull.state {
+            PullState::Merged => return Ok(pull),
+            PullState::Closed => {
+                return Err(ForgeError::permanent(format!(
+                    "pull request #{number} was closed on GitHub; it cannot be merged"
+                )))
+            }
+            PullState::Open => {}
+        }
+        let (title, body) = message.split_once("\n\n").unwrap_or((message, ""));
+        let request = json!({
+            "commit_title": title,
+            "commit_message": body,
+            "merge_method": "merge",
+        });
+        self.call(
+            repo,
+            Method::PUT,
+            &format!("/pulls/{number}/merge"),
+            Some(request),
+        )
+        .await
+        .map_err(|r| r.error)?;
+        self.get_pull(repo, number).await
+    }
+
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+        let pull = self.get_pull(repo, number).await?;
+        if pull.state != PullState::Open {
+            return Ok(pull);
+        }
+        let value = self
+            .call(
+                repo,
+                Method::PATCH,
+                &format!("/pulls/{number}"),
+                Some(json!({ "state": "closed" })),
+            )
+            .await
+            .map_err(|r| r.error)?;
+        pull_of(&value)
+    }
+}

@@ -1,0 +1,168 @@
+//! What the REST forge adapters (GitHub, Bitbucket Cloud, Azure DevOps) share: sending a
+//! request and turning the provider's answer into JSON or a `ForgeError` that says whether
+//! trying again can help (network errors, 5xx, rate limits with the wait they ask for) or not
+//! (bad credentials, no such repository, a refused change).
+
+use app::server::ports::ForgeError;
+use reqwest::{RequestBuilder, StatusCode};
+use serde_json::Value;
+
+/// A provider's error text, from the shapes their references document: `{"message": …}`
+/// (GitHub, Azure DevOps) and `{"error": {"message": …}}` (Bitbucket). Cut to 300 characters.
+fn error_text(body: &str) -> String {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let text = parsed
+        .as_ref()
+        .and_then(|v| {
+            v.get("message")
+                .or_else(|| v.get("error").and_then(|e| e.get("message")))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    text.chars().take(300).collect()
+}
+
+/// The seconds a rate-limited answer asks us to wait: `Retry-After`, or GitHub's
+/// `x-ratelimit-reset` (epoch seconds) when `x-ratelimit-remaining` is 0.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(seconds) = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
+        return Some(seconds);
+    }
+    if header("x-ratelimit-remaining") == Some("0") {
+        let reset = header("x-ratelimit-reset")?.parse::<i64>().ok()?;
+        return Some((reset - chrono::Utc::now().timestamp()).max(1) as u64);
+    }
+    None
+}
+
+/// A failed answer: status, the provider's message, whether it is a rate limit.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+    pub error: ForgeError,
+}
+
+impl From<ForgeError> for Refusal {
+    fn from(error: ForgeError) -> Refusal {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            message: error.message.clone(),
+            error,
+        }
+    }
+}
+
+/// Sends `request` and returns the answer's status and JSON body (`Null` when empty), or the
+/// refusal. `provider` names the forge in messages ("GitHub").
+pub async fn send(provider: &str, request: RequestBuilder) -> Result<(StatusCode, Value), Refusal> {
+    let response = request.send().await.map_err(|e| {
+        // reqwest's text names the URL, which holds no credential (they travel in headers).
+        let error = ForgeError::transient(format!("cannot reach {provider}: {e}"));
+        Refusal {
+            status: StatusCode::BAD_GATEWAY,
+            message: error.message.clone(),
+            error,
+        }
+    })?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap_or_default();
+    if status.is_success() {
+        let value = if body.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&body).map_err(|e| {
+                let error = ForgeError::transient(format!(
+                    "{provider} answered {status} with a body that is not JSON: {e}"
+                ));
+                Refusal {
+                    status,
+                    message: error.message.clone(),
+                    error,
+                }
+            })?
+        };
+        return Ok((status, value));
+    }
+    let message = error_text(&body);
+    let said = if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    };
+    let wait = retry_after(&headers);
+    let error = match status.as_u16() {
+        401 => ForgeError::permanent(format!(
+            "{provider} refused the integration's credentials (401){said}; check its token"
+        )),
+        403 | 429 if wait.is_some() || status.as_u16() == 429 => ForgeError {
+            message: format!("{provider} is rate-limiting Slipway ({}){said}", status.as_u16()),
+            retryable: true,
+            retry_after: wait,
+        },
+        403 => ForgeError::permanent(format!(
+            "{provider} does not allow this to the integration's token (403){said}"
+        )),
+        404 => ForgeError::permanent(format!(
+            "{provider} has no such repository or pull request, or the token cannot see it (404){said}"
+        )),
+        408 | 500..=599 => ForgeError {
+            message: format!("{provider} failed ({}){said}", status.as_u16()),
+            retryable: true,
+            retry_after: wait,
+        },
+        code => ForgeError::permanent(format!("{provider} refused the request ({code}){said}")),
+    };
+    Err(Refusal {
+        status,
+        message,
+        error,
+    })
+}
+
+/// `value[key]` as a string, or a clear error naming what the provider left out.
+pub fn text(provider: &str, value: &Value, pointer: &str) -> Result<String, ForgeError> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ForgeError::permanent(format!(
+                "{provider} answered without {pointer:?}; is the API URL right?"
+            ))
+        })
+}
+
+/// A setting the integration must hold, without a trailing slash.
+pub fn base(
+    provider: &str,
+    settings: &app::domain::integrations::Fields,
+    key: &str,
+) -> Result<String, ForgeError> {
+    settings
+        .get(key)
+        .map(|v| v.trim_end_matches('/').to_string())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ForgeError::permanent(format!("the {provider} integration has no {key}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_texts_follow_each_providers_shape() {
+        assert_eq!(
+            error_text(r#"{"message":"Bad credentials","documentation_url":"x"}"#),
+            "Bad credentials"
+        );
+        assert_eq!(
+            error_text(r#"{"type":"error","error":{"message":"Repository not found"}}"#),
+            "Repository not found"
+        );
+        assert_eq!(error_text("<html>gateway</html>"), "");
+    }
+}

@@ -1,0 +1,144 @@
+//! The local forge over smart HTTP with the git CLI: a member clones and pushes with a personal
+//! access token, a viewer clones but may not push, and no token, a wrong one or a revoked one
+//! gets nothing. The push is audited with the refs it moved; the token is stored hashed.
+
+use crate::db_test;
+use crate::support::{
+    call, client, demo_sign_in, git, git_async, git_ok, ServerOptions, TestServer,
+};
+use app::server::entities::{access_tokens, audit_events};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+async fn token(server: &TestServer, login: &str, name: &str) -> (reqwest::Client, String) {
+    let user = client();
+    demo_sign_in(&user, server, login).await;
+    let (status, body) = call(&user, server, "create_access_token", &[("name", name)]).await;
+    assert_eq!(status, 200, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    (user, created["token"].as_str().unwrap().to_string())
+}
+
+fn url_with(server: &TestServer, login: &str, token: &str) -> String {
+    let host = server.base.trim_start_matches("http://");
+    format!("http://{login}:{token}@{host}/git/acme/live.git")
+}
+
+db_test! {
+    async fn members_push_and_viewers_clone_with_access_tokens(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        assert_eq!(call(&admin, &server, "create_local_repository", &[("repository", "acme/live")]).await.0, 200);
+        let register = [("input[integration]", "local-git"), ("input[repository]", "acme/live")];
+        assert_eq!(call(&admin, &server, "register_workspace", &register).await.0, 200);
+
+        // Bad names are refused and nothing is made.
+        let member = client();
+        demo_sign_in(&member, &server, "dev").await;
+        let (status, body) = call(&member, &server, "create_access_token", &[("name", "  ")]).await;
+        assert_eq!((status, body.contains("name")), (422, true), "{body}");
+        let (member, member_token) = token(&server, "dev", "laptop git").await;
+        let (status, body) = call(&member, &server, "create_access_token", &[("name", "laptop git")]).await;
+        assert_eq!((status, body.contains("already have a token named")), (422, true), "{body}");
+        assert!(member_token.starts_with("slw_") && member_token.len() == 44);
+        // Stored hashed: the token itself is nowhere in the table, nor in the audit log.
+        let rows = access_tokens::Entity::find().all(&server.ctx.db).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_ne!(rows[0].token_hash, member_token);
+        assert_eq!(rows[0].prefix, member_token[..8]);
+        let events = audit_events::Entity::find().all(&server.ctx.db).await.unwrap();
+        assert!(events.iter().all(|e| !format!("{e:?}").contains(&member_token)));
+        let (status, body) = call(&member, &server, "get_account", &[]).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(!body.contains(&member_token), "the list never shows a token again");
+        assert!(body.contains(&format!("{}/git/acme/live.git", server.base)), "{body}");
+
+        // The member clones, commits and pushes.
+        let work = tempfile_dir(&server, "member");
+        git_ok(&work, &["clone", "-q", &url_with(&server, "dev", &member_token), "live"]).await;
+        let live = work.join("live");
+        std::fs::write(live.join("notes.md"), "pushed over smart HTTP\n").unwrap();
+        git(&live, &["add", "notes.md"]);
+        git(&live, &["commit", "-q", "-m", "Add notes"]);
+        git_ok(&live, &["push", "-q", "origin", "HEAD:refs/heads/notes"]).await;
+        let bare = server.data_dir.join("git/acme/live.git");
+        assert_eq!(git(&bare, &["show", "notes:notes.md"]), "pushed over smart HTTP");
+        // The push is audited (after the pack is in), naming the member and the ref.
+        let mut pushed = None;
+        for _ in 0..50 {
+            pushed = audit_events::Entity::find()
+                .filter(audit_events::Column::Action.eq("forge.push"))
+                .one(&server.ctx.db)
+                .await
+                .unwrap();
+            if pushed.is_some() { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let pushed = pushed.expect("the push was audited");
+        assert_eq!((pushed.actor.as_str(), pushed.entity_id.as_str()), ("dev", "acme/live"));
+        assert!(format!("{pushed:?}").contains("refs/heads/notes"));
+
+        // A viewer fetches but may not push.
+        let (_, viewer_token) = token(&server, "pat", "ci").await;
+        let work = tempfile_dir(&server, "viewer");
+        git_ok(&work, &["clone", "-q", &url_with(&server, "pat", &viewer_token), "live"]).await;
+        let live = work.join("live");
+        assert_eq!(git(&live, &["show", "origin/notes:notes.md"]), "pushed over smart HTTP");
+        std::fs::write(live.join("x.md"), "x\n").unwrap();
+        git(&live, &["add", "x.md"]);
+        git(&live, &["commit", "-q", "-m", "x"]);
+        let refused = git_async(&live, &["push", "origin", "HEAD:refs/heads/viewer"]).await;
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("403"), "{}", String::from_utf8_lossy(&refused.stderr));
+        assert!(crate::support::git_output(&bare, &["rev-parse", "--verify", "refs/heads/viewer"]).status.code() != Some(0));
+
+        // No token, a wrong token, a token for another repository's path tricks: nothing.
+        let host = server.base.trim_start_matches("http://").to_string();
+        let work = tempfile_dir(&server, "strangers");
+        for url in [
+            format!("http://{host}/git/acme/live.git"),
+            format!("http://dev:slw_0000000000000000000000000000000000000000@{host}/git/acme/live.git"),
+            format!("http://dev:{member_token}@{host}/git/acme/missing.git"),
+        ] {
+            let out = git_async(&work, &["clone", "-q", &url, "x"]).await;
+            assert!(!out.status.success(), "{url}");
+            let errors = String::from_utf8_lossy(&out.stderr).to_string();
+            assert!(!errors.contains(&member_token[4..]), "a token never comes back in an error: {errors}");
+        }
+        let http = reqwest::Client::new();
+        let anonymous = http.get(format!("{}/git/acme/live.git/info/refs?service=git-upload-pack", server.base)).send().await.unwrap();
+        assert_eq!(anonymous.status().as_u16(), 401);
+        assert!(anonymous.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+        // Only the smart protocol is served: no dumb file reads such as config or HEAD.
+        // Nor any path that would leave the forge's folder.
+        for path in [
+            "/git/acme/live.git/config",
+            "/git/acme/live.git/HEAD",
+            "/git/acme/live.git/info/refs",
+            "/git/%2e%2e/acme/live.git/info/refs?service=git-upload-pack",
+            "/git/acme/..%2F..%2Flive.git/info/refs?service=git-upload-pack",
+            "/git/acme/.git/info/refs?service=git-upload-pack",
+            "/git/acme/live/extra.git/info/refs?service=git-upload-pack",
+        ] {
+            let r = http.get(format!("{}{path}", server.base)).basic_auth("dev", Some(&member_token)).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 404, "{path}");
+        }
+
+        // Revoked: the next clone is refused.
+        let id = rows[0].id.to_string();
+        let (status, body) = call(&admin, &server, "revoke_access_token", &[("id", &id)]).await;
+        assert_eq!(status, 404, "nobody revokes another person's token: {body}");
+        let (status, body) = call(&member, &server, "revoke_access_token", &[("id", &id)]).await;
+        assert_eq!(status, 200, "{body}");
+        let out = git_async(&work, &["clone", "-q", &url_with(&server, "dev", &member_token), "y"]).await;
+        assert!(!out.status.success());
+        let revoked = http.get(format!("{}/git/acme/live.git/info/refs?service=git-upload-pack", server.base)).basic_auth("dev", Some(&member_token)).send().await.unwrap();
+        assert_eq!(revoked.status().as_u16(), 401);
+    }
+}
+
+fn tempfile_dir(server: &TestServer, name: &str) -> std::path::PathBuf {
+    let dir = server.data_dir.join("clones").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -9,6 +9,7 @@ mod authz;
 mod catalog;
 mod cli;
 mod executors;
+mod forges;
 mod generated_code;
 mod git_http;
 mod integrations;

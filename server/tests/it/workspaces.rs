@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 use std::time::Duration;
 
 /// Waits until the resource's work is no longer in progress; returns (state, status).
-async fn settled(server: &TestServer, slug: &str) -> (String, String) {
+pub(crate) async fn settled(server: &TestServer, slug: &str) -> (String, String) {
     for _ in 0..200 {
         let row = resource_rows::Entity::find()
             .filter(resource_rows::Column::Slug.eq(slug))
@@ -27,7 +27,7 @@ async fn settled(server: &TestServer, slug: &str) -> (String, String) {
     panic!("{slug} stayed in progress");
 }
 
-async fn job_log(server: &TestServer) -> String {
+pub(crate) async fn job_log(server: &TestServer) -> String {
     job_logs::Entity::find()
         .order_by_asc(job_logs::Column::Id)
         .all(&server.ctx.db)
@@ -39,7 +39,11 @@ async fn job_log(server: &TestServer) -> String {
         .join("\n")
 }
 
-fn bucket_form<'a>(slug: &'a str, name: &'a str, bucket: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn bucket_form<'a>(
+    slug: &'a str,
+    name: &'a str,
+    bucket: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("input[slug]", slug),
         ("input[name]", name),

@@ -2,6 +2,10 @@
 // through a real provider, the shell after hydration, a viewer refused, sign-out.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hydrated, shot, start } from './harness.mjs';
 
 let env;
@@ -344,4 +348,23 @@ test('a developer registers a local workspace and takes a resource through revie
   assert.equal(await page.locator('.pull-merged').count(), 2);
   await page.getByText('No resource keeps code here yet.').waitFor();
   await shot(page, '27-workspace');
+
+  // A personal access token, shown once, clones the repository with plain git.
+  await page.goto(`${env.base}/account`);
+  await page.getByRole('heading', { name: 'New access token' }).waitFor();
+  await hydrated(page);
+  await page.getByLabel('What is it for?').fill('laptop git');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = await page.getByLabel('The new token').inputValue();
+  assert.match(token, /^slw_[A-Za-z0-9]{40}$/);
+  await page.locator('table.tokens', { hasText: 'laptop git' }).waitFor();
+  await shot(page, '28-account-token');
+  const work = mkdtempSync(join(tmpdir(), 'slipway-clone-'));
+  const url = `${env.base.replace('://', `://dev:${token}@`)}/git/acme/live.git`;
+  execFileSync('git', ['clone', '-q', url, 'live'], { cwd: work, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  assert.match(readFileSync(join(work, 'live', 'README.md'), 'utf8'), /acme\/live/);
+  // Revoked, it opens nothing.
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  await page.locator('table.tokens .status-error', { hasText: 'revoked' }).waitFor();
+  assert.throws(() => execFileSync('git', ['clone', '-q', url, 'again'], { cwd: work, stdio: 'pipe', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }));
 });

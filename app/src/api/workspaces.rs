@@ -122,6 +122,8 @@ pub struct ResourceWorkspace {
     /// No job is queued or running: the log is complete.
     pub done: bool,
     pub can_review: bool,
+    /// Provisioned and idle: its code can be written again and merged (recreate).
+    pub recreatable: bool,
 }
 
 /// One file of a pull request's change, as a line diff.
@@ -149,6 +151,8 @@ pub struct PullDetail {
 pub struct ForgeRepository {
     pub workspace: String,
     pub repository: String,
+    /// Served over smart HTTP; clone with a personal access token.
+    pub clone_url: String,
     pub default_branch: String,
     pub files: Vec<String>,
     pub pulls: Vec<PullRow>,
@@ -309,6 +313,22 @@ pub async fn get_resource_workspace(
                     && caller.may(Action::Approve, &one(&view.workspace));
             }
             Ok(view)
+        }
+        .await,
+    )
+}
+
+/// Recreate: sync the resource's code again and merge it at once (needs approve, like a review).
+#[server(endpoint = "recreate_resource")]
+pub async fn recreate_resource(slug: String) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Approve, resource(&slug)).await?;
+            let ctx = ctx()?;
+            let workspace = workspaces::workspace_of_resource(&ctx.db, slug.trim()).await?;
+            require(Action::Approve, one(&workspace)).await?;
+            workspaces::recreate(&ctx, &caller.actor(), slug.trim()).await
         }
         .await,
     )

@@ -5,8 +5,8 @@
 
 use crate::api::workspaces::{
     get_forge_repository, get_pull_request, get_resource_workspace, get_workspace, get_workspaces,
-    CreateLocalRepository, DeleteWorkspace, RegisterWorkspace, ResourceWorkspace, ReviewResource,
-    UpdateWorkspace, WorkspaceRow,
+    CreateLocalRepository, DeleteWorkspace, RecreateResource, RegisterWorkspace, ResourceWorkspace,
+    ReviewResource, UpdateWorkspace, WorkspaceRow,
 };
 use crate::components::common::{
     poll_until, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
@@ -264,6 +264,7 @@ pub fn WorkspacePanel(
     #[prop(into)] on_settled: Callback<()>,
 ) -> impl IntoView {
     let review = ServerAction::<ReviewResource>::new();
+    let recreate = ServerAction::<RecreateResource>::new();
     let key = slug.clone();
     let initial = Resource::new(|| (), move |_| get_resource_workspace(key.clone(), 0));
     // The resource left its workspace (a merged delete) between the page's fetch and this
@@ -276,7 +277,9 @@ pub fn WorkspacePanel(
     // A review was queued: the page (and this panel with it) is fetched again, so the
     // resource's new status shows and the job is followed from the start.
     Effect::new(move |_| {
-        if review.value().get().is_some_and(|r| r.is_ok()) {
+        if review.value().get().is_some_and(|r| r.is_ok())
+            || recreate.value().get().is_some_and(|r| r.is_ok())
+        {
             on_settled.run(());
         }
     });
@@ -292,7 +295,7 @@ pub fn WorkspacePanel(
                                 <p class="muted">"This resource has no code in a workspace: it was created without one, or its code was removed when it was destroyed."</p>
                             </section>
                         }.into_any(),
-                        Ok(Some(view)) => view! { <LivePanel slug view review page_in_progress on_settled /> }.into_any(),
+                        Ok(Some(view)) => view! { <LivePanel slug view review recreate page_in_progress on_settled /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })
@@ -306,6 +309,7 @@ fn LivePanel(
     slug: String,
     view: ResourceWorkspace,
     review: ServerAction<ReviewResource>,
+    recreate: ServerAction<RecreateResource>,
     page_in_progress: bool,
     on_settled: Callback<()>,
 ) -> impl IntoView {
@@ -326,6 +330,13 @@ fn LivePanel(
                 let after = lines.with_untracked(|l| l.last().map(|x| x.seq).unwrap_or(0));
                 match get_resource_workspace(slug, after).await {
                     Ok(Some(next)) => {
+                        let job_of = |v: &ResourceWorkspace| v.job.as_ref().map(|j| j.id);
+                        if job_of(&next) != state.with_untracked(job_of) {
+                            // A chained job (recreate's merge): follow its log from the start.
+                            lines.set(Vec::new());
+                            state.set(next);
+                            return;
+                        }
                         if !next.lines.is_empty() {
                             lines.update(|l| l.extend(next.lines.clone()));
                         }
@@ -346,6 +357,7 @@ fn LivePanel(
             }
         });
     }
+    let view_slug = slug.clone();
     let review_button = move |approve: bool| {
         let slug = slug.clone();
         view! {
@@ -377,7 +389,20 @@ fn LivePanel(
             {move || (done.get() && state.get().can_review && state.get().open_pull.is_some()).then(|| view! {
                 <div class="button-row">{review_button(true)}{review_button(false)}</div>
             })}
+            {move || {
+                let view = state.get();
+                (done.get() && view.can_review && view.recreatable && view.open_pull.is_none()).then(|| {
+                    let slug = view_slug.clone();
+                    view! {
+                        <ActionForm action=recreate attr:class="recreate-form">
+                            <input type="hidden" name="slug" value=slug />
+                            <button type="submit" class="button ghost" title="Write this resource's code to its folder again and merge it at once">"Recreate (sync and merge)"</button>
+                        </ActionForm>
+                    }
+                })
+            }}
             <FormError result=review.value().into() />
+            <FormError result=recreate.value().into() />
             {move || state.get().job.map(|job| view! {
                 <h3>{format!("{} · job #{}", job.title, job.id)}" "{run_badge(&job.status)}</h3>
                 <p class="muted">{format!("queued {} · attempt {} of {}", job.created_at, job.attempts, job.max_attempts)}</p>
@@ -422,6 +447,11 @@ pub fn ForgeRepositoryPage() -> impl IntoView {
                                 <p class="subtitle">"Local forge · kept in Slipway's data folder"</p>
                             </div>
                         </div>
+                        <section class="card clone-card">
+                            <h2>"Clone"</h2>
+                            <pre class="code-block">{format!("git clone {}", repo.clone_url)}</pre>
+                            <p class="muted">"Git asks for a password: use a personal access token from "<a href="/account">"your account"</a>". Reading needs the viewer role on this workspace, pushing the member role."</p>
+                        </section>
                         <div class="grid two">
                             <section class="card">
                                 <h2>{format!("Files on {}", repo.default_branch)}</h2>

@@ -552,6 +552,7 @@ pub async fn forge_repository(ctx: &AppCtx, repository: &str) -> AppResult<Forge
     Ok(ForgeRepository {
         workspace: workspace.slug,
         repository: workspace.repository,
+        clone_url: config.https_url,
         default_branch: config.default_branch,
         files,
         pulls,
@@ -620,6 +621,8 @@ pub async fn resource_workspace(
         lines,
         done,
         can_review: false,
+        recreatable: resource.state == ResourceState::Provisioned.as_str()
+            && resource.status != ResourceStatus::InProgress.as_str(),
     }))
 }
 
@@ -689,6 +692,9 @@ pub async fn attach<C: ConnectionTrait>(
 struct SyncPayload {
     resource_id: i64,
     kind: SyncKind,
+    /// Recreate: merge the pull request as soon as it is open (a review job chained on).
+    #[serde(default)]
+    merge: bool,
     revision: i32,
     initiator_id: Option<i64>,
     initiator: String,
@@ -738,6 +744,16 @@ pub async fn enqueue_sync<C: ConnectionTrait>(
     kind: SyncKind,
     actor: &Actor,
 ) -> AppResult<bool> {
+    enqueue_sync_job(db, resource, kind, false, actor).await
+}
+
+async fn enqueue_sync_job<C: ConnectionTrait>(
+    db: &C,
+    resource: &resources::Model,
+    kind: SyncKind,
+    merge: bool,
+    actor: &Actor,
+) -> AppResult<bool> {
     let Some(member) = workspace_resources::Entity::find_by_id(resource.id)
         .one(db)
         .await?
@@ -747,6 +763,7 @@ pub async fn enqueue_sync<C: ConnectionTrait>(
     let payload = SyncPayload {
         resource_id: resource.id,
         kind,
+        merge,
         revision: resource.revision,
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
@@ -762,6 +779,44 @@ pub async fn enqueue_sync<C: ConnectionTrait>(
     .await?;
     mark_in_progress(db, resource, &member, job.id).await?;
     Ok(true)
+}
+
+/// Recreate: writes a provisioned resource's code to its folder again and merges it, as one
+/// flow (a sync job whose end queues the merge). For code changed or lost on the default
+/// branch outside Slipway.
+pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<()> {
+    let txn = super::begin_write(&ctx.db).await?;
+    let resource = resources::Entity::find()
+        .filter(resources::Column::Slug.eq(resource_slug))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
+    if resource.status == ResourceStatus::InProgress.as_str() {
+        return Err(AppError::Conflict(
+            "work on this resource is in progress; wait for it to finish".into(),
+        ));
+    }
+    if resource.state != ResourceState::Provisioned.as_str() {
+        return Err(AppError::Conflict(format!(
+            "only a provisioned resource can be recreated; {resource_slug} is {}",
+            resource.state
+        )));
+    }
+    if !enqueue_sync_job(&txn, &resource, SyncKind::Update, true, actor).await? {
+        return Err(AppError::Conflict(format!(
+            "resource {resource_slug} is not in a workspace"
+        )));
+    }
+    audit::record(
+        &txn,
+        actor,
+        Change::new("resource.recreate", "resource", resource.id)
+            .after(&serde_json::json!({ "revision": resource.revision })),
+    )
+    .await?;
+    txn.commit().await?;
+    ctx.jobs_wake.notify_one();
+    Ok(())
 }
 
 /// Asks for the resource's open pull request to be merged (approve) or closed (reject).
@@ -847,6 +902,8 @@ enum Done {
         pull: Option<ForgePull>,
         title: String,
         body: String,
+        /// Merge it next (recreate).
+        merge: bool,
     },
     Reviewed {
         pull_id: i64,
@@ -995,6 +1052,7 @@ async fn sync(
                 pull: None,
                 title,
                 body,
+                merge: payload.merge,
             },
         ));
     }
@@ -1047,6 +1105,7 @@ async fn sync(
             pull: Some(pull),
             title,
             body,
+            merge: payload.merge,
         },
     ))
 }
@@ -1204,6 +1263,7 @@ async fn record_done<C: ConnectionTrait>(
     resource_active.status = Set(ResourceStatus::Done.as_str().into());
     member_active.status = Set(WorkspaceStatus::Done.as_str().into());
     let mut remove_member = false;
+    let mut chained = false;
     let (action, after) = match done {
         Done::Synced {
             kind,
@@ -1212,6 +1272,7 @@ async fn record_done<C: ConnectionTrait>(
             pull,
             title,
             body,
+            merge,
         } => match pull {
             None => {
                 // The code is already on the default branch: nothing to review, the state
@@ -1233,13 +1294,13 @@ async fn record_done<C: ConnectionTrait>(
                     .filter(pull_requests::Column::Number.eq(pull.number))
                     .one(db)
                     .await?;
-                match existing {
+                let row = match existing {
                     Some(existing) => {
                         let mut active: pull_requests::ActiveModel = existing.into();
                         active.head_commit = Set(Some(commit.clone()));
                         active.resource_id = Set(Some(resource.id));
                         active.updated_at = Set(now);
-                        active.update(db).await?;
+                        active.update(db).await?
                     }
                     None => {
                         pull_requests::ActiveModel {
@@ -1261,15 +1322,43 @@ async fn record_done<C: ConnectionTrait>(
                             ..Default::default()
                         }
                         .insert(db)
-                        .await?;
+                        .await?
                     }
+                };
+                if merge {
+                    // Recreate: the merge follows at once, as the initiator's approval.
+                    let payload = ReviewPayload {
+                        resource_id: resource.id,
+                        pull_id: row.id,
+                        approve: true,
+                        initiator_id: actor.user_id,
+                        initiator: actor.label.clone(),
+                    };
+                    let job = jobs::enqueue(
+                        db,
+                        REVIEW_JOB,
+                        &serde_json::to_value(&payload).map_err(AppError::internal)?,
+                        None,
+                        Some(&serial_key(workspace.id)),
+                        ATTEMPTS,
+                    )
+                    .await?;
+                    chained = true;
+                    resource_active.status = Set(ResourceStatus::InProgress.as_str().into());
+                    member_active.status = Set(WorkspaceStatus::InProgress.as_str().into());
+                    member_active.last_job_id = Set(Some(job.id));
+                    member_active.status_message = Set(Some(format!(
+                        "pull request #{} opened; merging it (recreate)",
+                        pull.number
+                    )));
+                } else {
+                    // Waiting for a person: the state's work is not done until the merge.
+                    resource_active.status = Set(ResourceStatus::Ready.as_str().into());
+                    member_active.status_message = Set(Some(format!(
+                        "pull request #{} awaits approval",
+                        pull.number
+                    )));
                 }
-                // Waiting for a person: the state's work is not done until the merge.
-                resource_active.status = Set(ResourceStatus::Ready.as_str().into());
-                member_active.status_message = Set(Some(format!(
-                    "pull request #{} awaits approval",
-                    pull.number
-                )));
                 (
                     "workspace.sync",
                     serde_json::json!({ "branch": branch, "commit": commit, "pull_request": pull.number }),
@@ -1320,7 +1409,9 @@ async fn record_done<C: ConnectionTrait>(
     } else {
         member_active.update(db).await?;
     }
-    set_workspace_status(db, workspace.id, WorkspaceStatus::Done, None).await?;
+    if !chained {
+        set_workspace_status(db, workspace.id, WorkspaceStatus::Done, None).await?;
+    }
     audit::record(
         db,
         actor,

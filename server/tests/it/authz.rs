@@ -306,6 +306,11 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("slug", "prod-vpc"), ("after", "0")],
     ),
     (
+        "recreate_resource",
+        Needs::WriteTemplates,
+        &[("slug", "prod-vpc")],
+    ),
+    (
         "review_resource",
         Needs::WriteTemplates,
         &[("slug", "prod-vpc"), ("approve", "true")],
@@ -336,6 +341,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
 const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ("revoke_access_token", 404, "Access token 1 was not found"),
     ("review_resource", 409, "is not in a workspace"),
+    ("recreate_resource", 409, "is not in a workspace"),
     (
         "get_pull_request",
         404,

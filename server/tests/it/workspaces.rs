@@ -132,7 +132,26 @@ db_test! {
         let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
         assert_eq!((status, body.contains("no open pull request")), (409, true), "{body}");
 
-        // Destroy: a delete_ branch without the folder, pull request #2; rejecting keeps it all.
+        // Someone removes the folder on main behind Slipway's back; recreate writes it again
+        // and merges it in one flow (sync, then the chained merge), naming the initiator.
+        let scratch = server.data_dir.join("scratch");
+        std::fs::create_dir_all(&scratch).unwrap();
+        git(&scratch, &["clone", "-q", bare.to_str().unwrap(), "live"]);
+        let live = scratch.join("live");
+        git(&live, &["rm", "-q", "-r", "s3-bucket"]);
+        git(&live, &["commit", "-q", "-m", "Remove by hand"]);
+        git(&live, &["push", "-q", "origin", "main"]);
+        assert_eq!(call(&viewer, &server, "recreate_resource", &[("slug", "logs")]).await.0, 403);
+        let (status, body) = call(&member, &server, "recreate_resource", &[("slug", "logs")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "logs").await, ("provisioned".into(), "done".into()));
+        assert!(git(&bare, &["show", "main:s3-bucket/audit_logs/variables.tf"]).contains("acme-audit-logs-eu"));
+        let log = job_log(&server).await;
+        assert!(log.contains("opened pull request #2") && log.contains("merging pull request #2 (update_audit_logs into main)"), "{log}");
+        let recreated = pull_requests::Entity::find().filter(pull_requests::Column::Number.eq(2)).one(&server.ctx.db).await.unwrap().unwrap();
+        assert_eq!(recreated.state, "merged");
+
+        // Destroy: a delete_ branch without the folder, pull request #3; rejecting keeps it all.
         let (status, body) = call(&member, &server, "resource_action", &[("slug", "logs"), ("action", "destroy")]).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(settled(&server, "logs").await, ("destroy".into(), "ready".into()));
@@ -150,12 +169,12 @@ db_test! {
         assert_eq!(settled(&server, "logs").await, ("destroyed".into(), "done".into()));
         assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "main"]), "README.md", "the folder is gone");
 
-        // Pull requests on the workspace page: #3 merged, #2 closed, #1 merged.
+        // Pull requests on the workspace page: #4 merged, #3 closed, #2 (recreate) and #1 merged.
         let (status, body) = call(&viewer, &server, "get_workspace", &[("slug", "acme-live")]).await;
         assert_eq!(status, 200, "{body}");
         let detail: serde_json::Value = serde_json::from_str(&body).unwrap();
         let states: Vec<(i64, String)> = detail["pulls"].as_array().unwrap().iter().map(|p| (p["number"].as_i64().unwrap(), p["state"].as_str().unwrap().to_string())).collect();
-        assert_eq!(states, vec![(3, "merged".into()), (2, "closed".into()), (1, "merged".into())]);
+        assert_eq!(states, vec![(4, "merged".into()), (3, "closed".into()), (2, "merged".into()), (1, "merged".into())]);
         assert_eq!(detail["delete_blocker"], serde_json::Value::Null);
         let (status, body) = call(&admin, &server, "delete_workspace", &[("slug", "acme-live")]).await;
         assert_eq!(status, 200, "{body}");

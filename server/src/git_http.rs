@@ -25,7 +25,8 @@ enum Service {
     ReceivePack,
 }
 
-/// `org/name.git/<rest>` → (`org/name`, rest), for the smart protocol's three endpoints only.
+/// `org/name.git/<rest>` → (`org/name`, rest, service), for the smart protocol's three
+/// endpoints only.
 fn route(path: &str, query: &str, method: &Method) -> Option<(String, String, Service)> {
     let (repository, rest) = path.split_once(".git/")?;
     let service = match (method, rest) {
@@ -38,20 +39,8 @@ fn route(path: &str, query: &str, method: &Method) -> Option<(String, String, Se
         (&Method::POST, "git-receive-pack") => Service::ReceivePack,
         _ => return None,
     };
-    let parts: Vec<&str> = repository.split('/').collect();
-    let valid = |p: &str| {
-        !p.is_empty()
-            && p.len() <= 100
-            && !p.starts_with('.')
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    match parts.as_slice() {
-        [org, name] if valid(org) && valid(name) => {
-            Some((repository.to_string(), rest.to_string(), service))
-        }
-        _ => None,
-    }
+    // The name itself is checked by `local_forge::repository_path`, the one rule for both.
+    Some((repository.to_string(), rest.to_string(), service))
 }
 
 /// The password of a basic `Authorization` header.

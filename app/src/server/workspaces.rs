@@ -781,21 +781,54 @@ async fn enqueue_sync_job<C: ConnectionTrait>(
     Ok(true)
 }
 
-/// Recreate: writes a provisioned resource's code to its folder again and merges it, as one
-/// flow (a sync job whose end queues the merge). For code changed or lost on the default
-/// branch outside Slipway.
-pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<()> {
-    let txn = super::begin_write(&ctx.db).await?;
+/// The resource, if no work on it is under way.
+async fn idle_resource<C: ConnectionTrait>(db: &C, slug: &str) -> AppResult<resources::Model> {
     let resource = resources::Entity::find()
-        .filter(resources::Column::Slug.eq(resource_slug))
-        .one(&txn)
+        .filter(resources::Column::Slug.eq(slug))
+        .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
+        .ok_or_else(|| AppError::not_found(format_args!("The resource {slug:?}")))?;
     if resource.status == ResourceStatus::InProgress.as_str() {
         return Err(AppError::Conflict(
             "work on this resource is in progress; wait for it to finish".into(),
         ));
     }
+    Ok(resource)
+}
+
+/// Queues the merge (approve) or close of a recorded pull request, on the workspace's serial key.
+async fn enqueue_review<C: ConnectionTrait>(
+    db: &C,
+    resource_id: i64,
+    workspace_id: i64,
+    pull_id: i64,
+    approve: bool,
+    actor: &Actor,
+) -> AppResult<job_rows::Model> {
+    let payload = ReviewPayload {
+        resource_id,
+        pull_id,
+        approve,
+        initiator_id: actor.user_id,
+        initiator: actor.label.clone(),
+    };
+    jobs::enqueue(
+        db,
+        REVIEW_JOB,
+        &serde_json::to_value(&payload).map_err(AppError::internal)?,
+        None,
+        Some(&serial_key(workspace_id)),
+        ATTEMPTS,
+    )
+    .await
+}
+
+/// Recreate: writes a provisioned resource's code to its folder again and merges it, as one
+/// flow (a sync job whose end queues the merge). For code changed or lost on the default
+/// branch outside Slipway.
+pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<()> {
+    let txn = super::begin_write(&ctx.db).await?;
+    let resource = idle_resource(&txn, resource_slug).await?;
     if resource.state != ResourceState::Provisioned.as_str() {
         return Err(AppError::Conflict(format!(
             "only a provisioned resource can be recreated; {resource_slug} is {}",
@@ -827,16 +860,7 @@ pub async fn review(
     approve: bool,
 ) -> AppResult<()> {
     let txn = super::begin_write(&ctx.db).await?;
-    let resource = resources::Entity::find()
-        .filter(resources::Column::Slug.eq(resource_slug))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
-    if resource.status == ResourceStatus::InProgress.as_str() {
-        return Err(AppError::Conflict(
-            "work on this resource is in progress; wait for it to finish".into(),
-        ));
-    }
+    let resource = idle_resource(&txn, resource_slug).await?;
     let member = workspace_resources::Entity::find_by_id(resource.id)
         .one(&txn)
         .await?
@@ -855,20 +879,13 @@ pub async fn review(
                 if approve { "approve" } else { "reject" }
             ))
         })?;
-    let payload = ReviewPayload {
-        resource_id: resource.id,
-        pull_id: pull.id,
-        approve,
-        initiator_id: actor.user_id,
-        initiator: actor.label.clone(),
-    };
-    let job = jobs::enqueue(
+    let job = enqueue_review(
         &txn,
-        REVIEW_JOB,
-        &serde_json::to_value(&payload).map_err(AppError::internal)?,
-        None,
-        Some(&serial_key(member.workspace_id)),
-        ATTEMPTS,
+        resource.id,
+        member.workspace_id,
+        pull.id,
+        approve,
+        actor,
     )
     .await?;
     mark_in_progress(&txn, &resource, &member, job.id).await?;
@@ -1327,22 +1344,8 @@ async fn record_done<C: ConnectionTrait>(
                 };
                 if merge {
                     // Recreate: the merge follows at once, as the initiator's approval.
-                    let payload = ReviewPayload {
-                        resource_id: resource.id,
-                        pull_id: row.id,
-                        approve: true,
-                        initiator_id: actor.user_id,
-                        initiator: actor.label.clone(),
-                    };
-                    let job = jobs::enqueue(
-                        db,
-                        REVIEW_JOB,
-                        &serde_json::to_value(&payload).map_err(AppError::internal)?,
-                        None,
-                        Some(&serial_key(workspace.id)),
-                        ATTEMPTS,
-                    )
-                    .await?;
+                    let job =
+                        enqueue_review(db, resource.id, workspace.id, row.id, true, actor).await?;
                     chained = true;
                     resource_active.status = Set(ResourceStatus::InProgress.as_str().into());
                     member_active.status = Set(WorkspaceStatus::InProgress.as_str().into());
@@ -1500,15 +1503,13 @@ pub async fn record_push(
     db: &DatabaseConnection,
     actor: &Actor,
     repository: &str,
-    changed: &std::collections::BTreeMap<String, (Option<String>, Option<String>)>,
+    changed: &BTreeMap<String, (Option<String>, Option<String>)>,
 ) -> AppResult<()> {
     if changed.is_empty() {
         return Ok(());
     }
-    let before: std::collections::BTreeMap<_, _> =
-        changed.iter().map(|(r, (b, _))| (r, b)).collect();
-    let after: std::collections::BTreeMap<_, _> =
-        changed.iter().map(|(r, (_, a))| (r, a)).collect();
+    let before: BTreeMap<_, _> = changed.iter().map(|(r, (b, _))| (r, b)).collect();
+    let after: BTreeMap<_, _> = changed.iter().map(|(r, (_, a))| (r, a)).collect();
     let txn = super::begin_write(db).await?;
     audit::record(
         &txn,

@@ -3,12 +3,11 @@
 //! `ORGANIZATION/PROJECT/REPOSITORY`; the integration's organization URL is the API's base.
 //! Paths and bodies follow learn.microsoft.com/rest/api/azure/devops/git (api-version=7.1).
 
-use super::forge_http::{base, send, text, Refusal};
+use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, text, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 const AZURE: &str = "Azure DevOps";
 const API_VERSION: &str = "api-version=7.1";
@@ -174,10 +173,7 @@ impl Forge for AzureDevOpsForge {
             Ok(value) => pull_of(&value),
             // TF401179: an active pull request for the source and target branch already exists.
             Err(refusal) if refusal.status.as_u16() == 409 => {
-                match self.find_open_pull(repo, &pull.head_branch).await? {
-                    Some(existing) => Ok(existing),
-                    None => Err(refusal.error),
-                }
+                existing_or(self, repo, &pull.head_branch, refusal).await
             }
             Err(refusal) => Err(refusal.error),
         }
@@ -214,14 +210,8 @@ impl Forge for AzureDevOpsForge {
             .await
             .map_err(|r| r.error)?;
         let pull = pull_of(&current)?;
-        match pull.state {
-            PullState::Merged => return Ok(pull),
-            PullState::Closed => {
-                return Err(ForgeError::permanent(format!(
-                    "pull request #{number} was abandoned on Azure DevOps; it cannot be completed"
-                )))
-            }
-            PullState::Open => {}
+        if let Some(merged) = merged_or_refused(AZURE, pull, "abandoned")? {
+            return Ok(merged);
         }
         let source = text(AZURE, &current, "/lastMergeSourceCommit/commitId")?;
         let body = json!({
@@ -248,16 +238,7 @@ impl Forge for AzureDevOpsForge {
             return Ok(pull);
         }
         // Completion runs in the background; follow the pull request until it is done.
-        for _ in 0..30 {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let pull = self.get_pull(repo, number).await?;
-            if pull.state != PullState::Open {
-                return Ok(pull);
-            }
-        }
-        Err(ForgeError::transient(format!(
-            "Azure DevOps is still completing pull request #{number}; checking again later"
-        )))
+        follow_merge(self, AZURE, repo, number).await
     }
 
     async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {

@@ -2,12 +2,11 @@
 //! decline), with an app password over basic auth. Paths and bodies follow
 //! developer.atlassian.com/cloud/bitbucket/rest.
 
-use super::forge_http::{base, send, text, Refusal};
+use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, text, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 const BITBUCKET: &str = "Bitbucket";
 
@@ -153,10 +152,7 @@ impl Forge for BitbucketForge {
             Ok((_, value)) => pull_of(&value),
             // Bitbucket refuses a second open pull request for a branch pair (400/409).
             Err(refusal) if matches!(refusal.status.as_u16(), 400 | 409) => {
-                match self.find_open_pull(repo, &pull.head_branch).await? {
-                    Some(existing) => Ok(existing),
-                    None => Err(refusal.error),
-                }
+                existing_or(self, repo, &pull.head_branch, refusal).await
             }
             Err(refusal) => Err(refusal.error),
         }
@@ -177,14 +173,8 @@ impl Forge for BitbucketForge {
         message: &str,
     ) -> Result<ForgePull, ForgeError> {
         let pull = self.get_pull(repo, number).await?;
-        match pull.state {
-            PullState::Merged => return Ok(pull),
-            PullState::Closed => {
-                return Err(ForgeError::permanent(format!(
-                    "pull request #{number} was declined on Bitbucket; it cannot be merged"
-                )))
-            }
-            PullState::Open => {}
+        if let Some(merged) = merged_or_refused(BITBUCKET, pull, "declined")? {
+            return Ok(merged);
         }
         let body = json!({
             "type": "pullrequest",
@@ -205,16 +195,7 @@ impl Forge for BitbucketForge {
             return pull_of(&value);
         }
         // 202: Bitbucket merges in the background; follow the pull request until it is done.
-        for _ in 0..30 {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let pull = self.get_pull(repo, number).await?;
-            if pull.state != PullState::Open {
-                return Ok(pull);
-            }
-        }
-        Err(ForgeError::transient(format!(
-            "Bitbucket is still merging pull request #{number}; checking again later"
-        )))
+        follow_merge(self, BITBUCKET, repo, number).await
     }
 
     async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {

@@ -2,7 +2,7 @@
 //! `Forge`: repository metadata and the pull request flow. Paths, headers and bodies follow
 //! docs.github.com/rest (API version 2022-11-28).
 
-use super::forge_http::{base, send, text, Refusal};
+use super::forge_http::{base, existing_or, merged_or_refused, send, text, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
 use reqwest::Method;
@@ -127,10 +127,7 @@ impl Forge for GitHubForge {
             Ok(value) => pull_of(&value),
             // "A pull request already exists for OWNER:BRANCH.": a crash after creating it.
             Err(refusal) if refusal.status.as_u16() == 422 => {
-                match self.find_open_pull(repo, &pull.head_branch).await? {
-                    Some(existing) => Ok(existing),
-                    None => Err(refusal.error),
-                }
+                existing_or(self, repo, &pull.head_branch, refusal).await
             }
             Err(refusal) => Err(refusal.error),
         }
@@ -151,14 +148,8 @@ impl Forge for GitHubForge {
         message: &str,
     ) -> Result<ForgePull, ForgeError> {
         let pull = self.get_pull(repo, number).await?;
-        match pull.state {
-            PullState::Merged => return Ok(pull),
-            PullState::Closed => {
-                return Err(ForgeError::permanent(format!(
-                    "pull request #{number} was closed on GitHub; it cannot be merged"
-                )))
-            }
-            PullState::Open => {}
+        if let Some(merged) = merged_or_refused(GITHUB, pull, "closed")? {
+            return Ok(merged);
         }
         let (title, body) = message.split_once("\n\n").unwrap_or((message, ""));
         let request = json!({

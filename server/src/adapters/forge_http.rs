@@ -3,7 +3,7 @@
 //! trying again can help (network errors, 5xx, rate limits with the wait they ask for) or not
 //! (bad credentials, no such repository, a refused change).
 
-use app::server::ports::ForgeError;
+use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, PullState};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 
@@ -147,6 +147,57 @@ pub fn base(
         .map(|v| v.trim_end_matches('/').to_string())
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ForgeError::permanent(format!("the {provider} integration has no {key}")))
+}
+
+/// Before merging: a merged pull request is the answer already (a re-run after a crash); a
+/// closed one cannot be merged (`closed` is the provider's word: closed, declined, abandoned).
+pub fn merged_or_refused(
+    provider: &str,
+    pull: ForgePull,
+    closed: &str,
+) -> Result<Option<ForgePull>, ForgeError> {
+    match pull.state {
+        PullState::Merged => Ok(Some(pull)),
+        PullState::Closed => Err(ForgeError::permanent(format!(
+            "pull request #{} was {closed} on {provider}; it cannot be merged",
+            pull.number
+        ))),
+        PullState::Open => Ok(None),
+    }
+}
+
+/// Creating answered "already exists" (a crash after creating it): the pull request open for
+/// the branch, or the refusal itself when there is none.
+pub async fn existing_or(
+    forge: &dyn Forge,
+    repo: &ForgeRepo,
+    head_branch: &str,
+    refusal: Refusal,
+) -> Result<ForgePull, ForgeError> {
+    match forge.find_open_pull(repo, head_branch).await? {
+        Some(existing) => Ok(existing),
+        None => Err(refusal.error),
+    }
+}
+
+/// A merge the forge finishes in the background (Bitbucket's 202, Azure DevOps' completion):
+/// the pull request, followed once a second for 30 s, until it is no longer open.
+pub async fn follow_merge(
+    forge: &dyn Forge,
+    provider: &str,
+    repo: &ForgeRepo,
+    number: i64,
+) -> Result<ForgePull, ForgeError> {
+    for _ in 0..30 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let pull = forge.get_pull(repo, number).await?;
+        if pull.state != PullState::Open {
+            return Ok(pull);
+        }
+    }
+    Err(ForgeError::transient(format!(
+        "{provider} is still merging pull request #{number}; checking again later"
+    )))
 }
 
 #[cfg(test)]

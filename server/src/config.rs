@@ -18,6 +18,9 @@ pub struct Config {
     /// looked up on PATH when a run starts).
     pub tofu_bin: Option<PathBuf>,
     pub terraform_bin: Option<PathBuf>,
+    /// How long a worker's claim on a job lasts without a heartbeat: after a replica stops
+    /// (crash, kill, lost host), its running jobs are resumed elsewhere once this has passed.
+    pub job_lease: std::time::Duration,
     pub github: Option<GitHubSettings>,
     pub microsoft: Option<OidcSettings>,
     pub oidc: Option<OidcSettings>,
@@ -246,7 +249,22 @@ impl Config {
                 }
             }
         };
+        let job_lease = match sources.get("SLIPWAY_JOB_LEASE_SECONDS") {
+            None => std::time::Duration::from_secs(60),
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(seconds) if (3..=3600).contains(&seconds) => {
+                    std::time::Duration::from_secs(seconds)
+                }
+                _ => {
+                    return Err(problem(
+                        "SLIPWAY_JOB_LEASE_SECONDS",
+                        format!("{value:?} is not a whole number of seconds from 3 to 3600"),
+                    ))
+                }
+            },
+        };
         Ok(Config {
+            job_lease,
             tofu_bin: program("SLIPWAY_TOFU_BIN")?,
             terraform_bin: program("SLIPWAY_TERRAFORM_BIN")?,
             github: github_settings(sources)?,
@@ -489,6 +507,7 @@ mod tests {
         );
         assert!(first.github.is_none() && first.microsoft.is_none() && first.oidc.is_none());
         assert_eq!(format!("{:?}", first.secret_key), "SecretKey(…)");
+        assert_eq!(first.job_lease, std::time::Duration::from_secs(60));
     }
 
     #[test]
@@ -502,6 +521,8 @@ mod tests {
             (&[("SLIPWAY_OIDC_CLIENT_SECRET", "abc")], "SLIPWAY_OIDC_CLIENT_ID: is missing while SLIPWAY_OIDC_CLIENT_SECRET is set"),
             (&[("SLIPWAY_OIDC_CLIENT_ID", "abc")], "SLIPWAY_OIDC_ISSUER: is missing while SLIPWAY_OIDC_CLIENT_ID is set"),
             (&[("SLIPWAY_MICROSOFT_CLIENT_ID", "abc"), ("SLIPWAY_MICROSOFT_TENANT", "../x")], "SLIPWAY_MICROSOFT_TENANT: must be a tenant id, a domain, common or organizations"),
+            (&[("SLIPWAY_JOB_LEASE_SECONDS", "1")], "SLIPWAY_JOB_LEASE_SECONDS: \"1\" is not a whole number of seconds from 3 to 3600"),
+            (&[("SLIPWAY_JOB_LEASE_SECONDS", "1m")], "SLIPWAY_JOB_LEASE_SECONDS: \"1m\" is not a whole number of seconds from 3 to 3600"),
         ];
         for (pairs, expected) in cases {
             let error = config(pairs).unwrap_err().to_string();

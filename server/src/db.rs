@@ -32,7 +32,10 @@ pub async fn connect(database_url: &str) -> Result<DatabaseConnection, DbErr> {
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // SQLite has one writer at a time; a write waits its turn for up to 30 s (sqlx's
+        // default is 5 s) rather than failing when several replicas or many requests write.
+        .map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::from_secs(30)));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;

@@ -23,8 +23,6 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
-/// How long a claim lasts without a heartbeat; a worker that stops loses its jobs after this.
-pub const LEASE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(500);
 /// The longest a single OpenTofu command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -52,14 +50,8 @@ impl Worker {
             runs_dir: config.data_dir.join("runs"),
             tofu: config.tofu_bin.clone(),
             terraform: config.terraform_bin.clone(),
-            lease: LEASE,
+            lease: config.job_lease,
         }
-    }
-
-    /// A worker with another lease (tests use a short one to see reclaiming happen).
-    pub fn with_lease(mut self, lease: Duration) -> Worker {
-        self.lease = lease;
-        self
     }
 
     /// Runs until the task is dropped: claim, perform, repeat; sleep when there is nothing.

@@ -272,7 +272,11 @@ pub async fn resource_action(slug: String, action: String) -> Result<(), AppErro
                 Action::Update
             };
             let caller = require(needed, one(&slug)).await?;
-            resources::act(&ctx()?.db, &caller.actor(), &slug, &action).await
+            let ctx = ctx()?;
+            resources::act(&ctx.db, &caller.actor(), &slug, &action).await?;
+            // Destroy queues a sync, and deleting a resource under review queues a close.
+            ctx.jobs_wake.notify_one();
+            Ok(())
         }
         .await,
     )

@@ -89,6 +89,8 @@ enum Check {
     /// A name of letters, digits, '-', '_' and '.' (organisations, workspaces, logins).
     Name,
     PrivateKey,
+    /// OpenSSH known_hosts lines (see `known_host_keys`).
+    KnownHosts,
     /// At least this many printable characters, no whitespace.
     Token(usize),
     /// Cloud storage names: `min..=max` lowercase letters and digits, plus the `extra`
@@ -178,6 +180,75 @@ const SSH_KEY: Field = optional(multiline(secret(
     "Used when a repository URL is ssh:// or git@…; an OpenSSH or PEM private key.",
     Check::PrivateKey,
 )));
+
+const SSH_KNOWN_HOSTS: Field = optional(multiline(field(
+    "ssh_known_hosts",
+    "SSH known hosts",
+    "The SSH host's keys as known_hosts lines (from `ssh-keyscan HOST`); Slipway pushes over SSH only to a host whose key is listed here. Empty: the server's ~/.ssh/known_hosts decides.",
+    Check::KnownHosts,
+)));
+
+/// SSH host key types a known_hosts line may name.
+const HOST_KEY_TYPES: &[&str] = &[
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+];
+
+/// One known_hosts line: (host patterns, key type, base64 key), or why it cannot be used.
+fn known_host_line(line: &str) -> Result<(Vec<&str>, &str, &str), String> {
+    let mut words = line.split_whitespace();
+    let (Some(hosts), Some(kind), Some(key)) = (words.next(), words.next(), words.next()) else {
+        return Err("needs three fields: host, key type and key".into());
+    };
+    if hosts.starts_with('@') {
+        return Err(format!("markers such as {hosts} are not supported"));
+    }
+    if hosts.starts_with('|') {
+        return Err(
+            "hashed host names (|1|…) are not supported; run ssh-keyscan without -H".into(),
+        );
+    }
+    if hosts.contains(['*', '?', '!']) {
+        return Err("host patterns with *, ? or ! are not supported; name each host".into());
+    }
+    if !HOST_KEY_TYPES.contains(&kind) {
+        return Err(format!(
+            "{kind:?} is not a host key type ({})",
+            HOST_KEY_TYPES.join(", ")
+        ));
+    }
+    let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    if key.len() < 16 || !key.chars().all(base64) {
+        return Err("the key is not base64".into());
+    }
+    Ok((hosts.split(',').collect(), kind, key))
+}
+
+/// The keys (type, base64) `text` (known_hosts lines) lists for `host`: entries naming the host
+/// itself or `[host]:port`. Lines that cannot be used are skipped (the form refuses them).
+pub fn known_host_keys(text: &str, host: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| known_host_line(l).ok())
+        .filter(|(hosts, ..)| {
+            hosts.iter().any(|h| {
+                h.eq_ignore_ascii_case(host)
+                    || h.strip_prefix('[')
+                        .and_then(|h| h.split_once("]:"))
+                        .is_some_and(|(name, port)| {
+                            name.eq_ignore_ascii_case(host)
+                                && !port.is_empty()
+                                && port.bytes().all(|b| b.is_ascii_digit())
+                        })
+            })
+        })
+        .map(|(_, kind, key)| (kind.to_string(), key.to_string()))
+        .collect()
+}
 
 impl Provider {
     pub const ALL: [Provider; 12] = [
@@ -438,6 +509,7 @@ impl Provider {
                 Check::Token(20),
             ),
             SSH_KEY,
+            SSH_KNOWN_HOSTS,
         ];
         const BITBUCKET: &[Field] = &[
             with_default(
@@ -468,6 +540,7 @@ impl Provider {
                 Check::Token(16),
             ),
             SSH_KEY,
+            SSH_KNOWN_HOSTS,
         ];
         const AZURE_DEVOPS: &[Field] = &[
             field(
@@ -489,6 +562,7 @@ impl Provider {
                 Check::Token(20),
             ),
             SSH_KEY,
+            SSH_KNOWN_HOSTS,
         ];
         const GITHUB_OAUTH: &[Field] = &[
             with_default(
@@ -695,6 +769,20 @@ fn check_value(check: Check, value: &str) -> Result<(), String> {
                 return Err(
                     "must be a PEM or OpenSSH private key (-----BEGIN … PRIVATE KEY-----)".into(),
                 );
+            }
+        }
+        Check::KnownHosts => {
+            let mut any = false;
+            for (number, line) in value.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                known_host_line(line).map_err(|e| format!("line {}: {e}", number + 1))?;
+                any = true;
+            }
+            if !any {
+                return Err("holds no known_hosts line".into());
             }
         }
         Check::Token(min) => {
@@ -993,6 +1081,38 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn known_hosts_lines_are_checked_line_by_line_and_match_host_or_bracketed_port() {
+        let ed = "AAAAC3NzaC1lZDI1NTE5AAAAIB9Xy3Jq1Bq0d8mD0f4nYy1m1xJ0k7hJvZ6cQ2z5w3pE";
+        let text = format!(
+            "# github\ngithub.example.com,10.0.0.7 ssh-ed25519 {ed} comment\n[127.0.0.1]:2222 ecdsa-sha2-nistp256 {ed}\n"
+        );
+        assert_eq!(check_value(Check::KnownHosts, &text), Ok(()));
+        let ed25519 = ("ssh-ed25519".to_string(), ed.to_string());
+        assert_eq!(
+            known_host_keys(&text, "github.example.com"),
+            vec![ed25519.clone()]
+        );
+        assert_eq!(known_host_keys(&text, "10.0.0.7"), vec![ed25519]);
+        assert_eq!(
+            known_host_keys(&text, "127.0.0.1"),
+            vec![("ecdsa-sha2-nistp256".to_string(), ed.to_string())]
+        );
+        assert!(known_host_keys(&text, "github.example").is_empty());
+        assert!(known_host_keys(&text, "evil.example.com").is_empty());
+        for (bad, message) in [
+            ("# only a comment", "holds no known_hosts line"),
+            ("host ssh-ed25519", "line 1: needs three fields: host, key type and key"),
+            (&format!("ok ssh-ed25519 {ed}\nhost ssh-dss {ed}") as &str, "line 2: \"ssh-dss\" is not a host key type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521)"),
+            (&format!("|1|abc=|def= ssh-ed25519 {ed}"), "line 1: hashed host names (|1|…) are not supported; run ssh-keyscan without -H"),
+            (&format!("*.example.com ssh-ed25519 {ed}"), "line 1: host patterns with *, ? or ! are not supported; name each host"),
+            (&format!("@revoked host ssh-ed25519 {ed}"), "line 1: markers such as @revoked are not supported"),
+            ("host ssh-ed25519 not;base64;at;all", "line 1: the key is not base64"),
+        ] {
+            assert_eq!(check_value(Check::KnownHosts, bad), Err(message.to_string()), "{bad}");
+        }
     }
 
     #[test]

@@ -1138,11 +1138,16 @@ pub async fn act(
                 names.join(", ")
             )));
         }
-        resources::Entity::delete_by_id(model.id).exec(&txn).await?;
+        let closing = super::workspaces::close_then_delete(&txn, &model, actor).await?;
+        if closing.is_none() {
+            resources::Entity::delete_by_id(model.id).exec(&txn).await?;
+        }
         audit::record(
             &txn,
             actor,
-            Change::new("resource.delete", "resource", model.id).before(&before),
+            Change::new("resource.delete", "resource", model.id)
+                .before(&before)
+                .after(&serde_json::json!({ "closing_pull_request": closing })),
         )
         .await?;
     } else {

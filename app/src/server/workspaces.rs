@@ -632,6 +632,7 @@ fn job_title(job: &job_rows::Model) -> String {
         SYNC_JOB if payload["kind"] == "delete" => "Delete from the workspace".into(),
         SYNC_JOB => "Sync to the workspace".into(),
         REVIEW_JOB if payload["approve"] == true => "Approve (merge)".into(),
+        REVIEW_JOB if payload["delete_resource"] == true => "Delete (close, then delete)".into(),
         REVIEW_JOB => "Reject (close)".into(),
         other => other.to_string(),
     }
@@ -705,6 +706,10 @@ struct ReviewPayload {
     resource_id: i64,
     pull_id: i64,
     approve: bool,
+    /// Delete the resource once its pull request is closed (a never-provisioned resource
+    /// deleted while its code awaited review).
+    #[serde(default)]
+    delete_resource: bool,
     initiator_id: Option<i64>,
     initiator: String,
 }
@@ -803,12 +808,14 @@ async fn enqueue_review<C: ConnectionTrait>(
     workspace_id: i64,
     pull_id: i64,
     approve: bool,
+    delete_resource: bool,
     actor: &Actor,
 ) -> AppResult<job_rows::Model> {
     let payload = ReviewPayload {
         resource_id,
         pull_id,
         approve,
+        delete_resource,
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
     };
@@ -885,6 +892,7 @@ pub async fn review(
         member.workspace_id,
         pull.id,
         approve,
+        false,
         actor,
     )
     .await?;
@@ -909,6 +917,57 @@ pub async fn review(
     Ok(())
 }
 
+/// Deleting a never-provisioned resource whose code awaits review: its open pull request is
+/// closed first, by a job on the workspace's queue, and the resource is deleted when that job
+/// ends (in its transaction). Returns the pull request's number when that is how the delete
+/// goes; `None` when there is nothing open and the caller deletes at once.
+pub async fn close_then_delete<C: ConnectionTrait>(
+    db: &C,
+    resource: &resources::Model,
+    actor: &Actor,
+) -> AppResult<Option<i64>> {
+    let Some(member) = workspace_resources::Entity::find_by_id(resource.id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // Asked again after the close failed for good (the forge lost the pull request, say):
+    // the person has seen why, and the resource goes at once.
+    if let Some(last) = member.last_job_id {
+        if let Some(job) = job_rows::Entity::find_by_id(last).one(db).await? {
+            let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+            if job.kind == REVIEW_JOB
+                && payload["delete_resource"] == true
+                && job.status == jobs::FAILED
+            {
+                return Ok(None);
+            }
+        }
+    }
+    let Some(pull) = pull_requests::Entity::find()
+        .filter(pull_requests::Column::ResourceId.eq(resource.id))
+        .filter(pull_requests::Column::State.eq(PullState::Open.as_str()))
+        .order_by_desc(pull_requests::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let job = enqueue_review(
+        db,
+        resource.id,
+        member.workspace_id,
+        pull.id,
+        false,
+        true,
+        actor,
+    )
+    .await?;
+    mark_in_progress(db, resource, &member, job.id).await?;
+    Ok(Some(pull.number))
+}
+
 /// What a job did at the forge, recorded when it ends.
 enum Done {
     Synced {
@@ -926,6 +985,7 @@ enum Done {
         pull_id: i64,
         approve: bool,
         pull: ForgePull,
+        delete_resource: bool,
     },
 }
 
@@ -1152,8 +1212,13 @@ async fn review_job(
             .await?
     } else {
         say(format!(
-            "closing pull request #{} without merging",
-            pull.number
+            "closing pull request #{} without merging{}",
+            pull.number,
+            if payload.delete_resource {
+                "; the resource is deleted once it is closed"
+            } else {
+                ""
+            }
         ));
         ctx.forge.close_pull(&job.repo, pull.number).await?
     };
@@ -1168,6 +1233,7 @@ async fn review_job(
             pull_id: pull.id,
             approve: payload.approve,
             pull: result,
+            delete_resource: payload.delete_resource,
         },
     ))
 }
@@ -1280,6 +1346,7 @@ async fn record_done<C: ConnectionTrait>(
     resource_active.status = Set(ResourceStatus::Done.as_str().into());
     member_active.status = Set(WorkspaceStatus::Done.as_str().into());
     let mut remove_member = false;
+    let mut remove_resource = false;
     let mut chained = false;
     let (action, after) = match done {
         Done::Synced {
@@ -1345,7 +1412,8 @@ async fn record_done<C: ConnectionTrait>(
                 if merge {
                     // Recreate: the merge follows at once, as the initiator's approval.
                     let job =
-                        enqueue_review(db, resource.id, workspace.id, row.id, true, actor).await?;
+                        enqueue_review(db, resource.id, workspace.id, row.id, true, false, actor)
+                            .await?;
                     chained = true;
                     resource_active.status = Set(ResourceStatus::InProgress.as_str().into());
                     member_active.status = Set(WorkspaceStatus::InProgress.as_str().into());
@@ -1372,7 +1440,9 @@ async fn record_done<C: ConnectionTrait>(
             pull_id,
             approve,
             pull,
+            delete_resource,
         } => {
+            remove_resource = delete_resource;
             if let Some(row) = pull_requests::Entity::find_by_id(pull_id).one(db).await? {
                 let mut active: pull_requests::ActiveModel = row.into();
                 active.state = Set(pull.state.as_str().into());
@@ -1398,19 +1468,26 @@ async fn record_done<C: ConnectionTrait>(
                 } else {
                     "workspace.close"
                 },
-                serde_json::json!({ "pull_request": pull.number, "state": pull.state.as_str(), "merge_commit": pull.merge_commit }),
+                serde_json::json!({ "pull_request": pull.number, "state": pull.state.as_str(), "merge_commit": pull.merge_commit, "resource_deleted": remove_resource }),
             )
         }
     };
     resource_active.updated_at = Set(now);
-    resource_active.update(db).await?;
-    if remove_member {
-        // Destroyed: the folder is gone from the default branch; the name is free again.
-        workspace_resources::Entity::delete_by_id(member.resource_id)
+    if remove_resource {
+        // Its folder and pull request records go with it (cascade, set null).
+        resources::Entity::delete_by_id(resource.id)
             .exec(db)
             .await?;
     } else {
-        member_active.update(db).await?;
+        resource_active.update(db).await?;
+        if remove_member {
+            // Destroyed: the folder is gone from the default branch; the name is free again.
+            workspace_resources::Entity::delete_by_id(member.resource_id)
+                .exec(db)
+                .await?;
+        } else {
+            member_active.update(db).await?;
+        }
     }
     if !chained {
         set_workspace_status(db, workspace.id, WorkspaceStatus::Done, None).await?;

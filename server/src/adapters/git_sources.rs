@@ -5,6 +5,7 @@
 use app::domain::integrations::{Fields, Provider};
 use app::error::AppError;
 use app::server::ports::{ModuleSnapshot, RepoAccess, RepoListing, SourceRepos};
+use base64::Engine;
 use git2::{
     AutotagOption, CredentialType, Direction, FetchOptions, ObjectType, RemoteCallbacks,
     Repository, TreeWalkMode, TreeWalkResult,
@@ -369,6 +370,7 @@ pub(crate) fn callbacks(
     settings: &Fields,
     secrets: &Fields,
 ) -> RemoteCallbacks<'static> {
+    let known_hosts = settings.get("ssh_known_hosts").cloned();
     let settings = settings.clone();
     let secrets = secrets.clone();
     let mut attempts = 0;
@@ -410,12 +412,54 @@ pub(crate) fn callbacks(
             "the repository needs credentials the integration does not hold",
         ))
     });
+    if let Some(known) = known_hosts.filter(|k| !k.trim().is_empty()) {
+        callbacks.certificate_check(move |cert, host| {
+            let Some(ssh) = cert.as_hostkey() else {
+                // TLS: the system's certificate checks decide.
+                return Ok(git2::CertificateCheckStatus::CertificatePassthrough);
+            };
+            let offered = ssh.hostkey().zip(ssh.hostkey_type()).map(|(key, kind)| {
+                (
+                    kind.name().to_string(),
+                    base64::engine::general_purpose::STANDARD.encode(key),
+                )
+            });
+            let listed = app::domain::integrations::known_host_keys(&known, host);
+            match offered {
+                Some(key) if listed.contains(&key) => Ok(git2::CertificateCheckStatus::CertificateOk),
+                Some((kind, key)) => {
+                    // libgit2 replaces this error's words with its own; the log keeps the key.
+                    tracing::warn!(host, kind, key, "SSH host key not among the integration's known hosts");
+                    Err(git2::Error::from_str(&format!(
+                        "the SSH host key of {host} ({kind}) is not among the integration's known hosts"
+                    )))
+                }
+                None => Err(git2::Error::from_str(&format!(
+                    "the SSH host key of {host} cannot be checked"
+                ))),
+            }
+        });
+    }
     callbacks
+}
+
+/// The SSH host key was refused (by the integration's known hosts or libgit2's own check):
+/// final, as trying again cannot change it.
+pub(crate) fn untrusted_host(error: &git2::Error) -> bool {
+    let message = error.message();
+    message.contains("hostkey") || message.contains("host key")
 }
 
 /// A git error as a user can act on it; never includes credentials (git2 does not echo them).
 pub(crate) fn describe_git_error(error: &git2::Error) -> String {
     use git2::ErrorClass;
+    if untrusted_host(error) {
+        // libgit2 reports every refused host key with its own words, whatever the check said.
+        return "the repository's SSH host key is not trusted: it is not among the integration's \
+                known hosts (or, when it lists none, in this server's ~/.ssh/known_hosts); add the \
+                host's `ssh-keyscan` line to the integration"
+            .into();
+    }
     match error.class() {
         ErrorClass::Http | ErrorClass::Net | ErrorClass::Ssh | ErrorClass::Ssl => {
             format!("cannot reach the repository: {}", error.message())

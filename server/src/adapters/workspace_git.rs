@@ -4,7 +4,7 @@
 //! copy), and force-pushed to its branch — unless the remote branch already holds that very
 //! tree on that very base, which is what makes a re-run after a crash push nothing.
 
-use super::git_sources::{callbacks, describe_git_error, Mirrors};
+use super::git_sources::{callbacks, describe_git_error, untrusted_host, Mirrors};
 use app::domain::integrations::Provider;
 use app::server::ports::{
     ChangedFile, FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, WorkspaceGit,
@@ -67,7 +67,8 @@ fn git_error(error: git2::Error) -> ForgeError {
     let retryable = matches!(
         error.class(),
         ErrorClass::Http | ErrorClass::Net | ErrorClass::Ssh | ErrorClass::Ssl | ErrorClass::Os
-    ) && !error.message().contains("credentials");
+    ) && !error.message().contains("credentials")
+        && !untrusted_host(&error);
     ForgeError {
         message: describe_git_error(&error),
         retryable,

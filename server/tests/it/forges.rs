@@ -8,14 +8,16 @@
 
 use crate::db_test;
 use crate::support::{call, client, demo_sign_in, git, ServerOptions, TestServer};
-use crate::workspaces::{bucket_form, job_log, settled};
+use crate::workspaces::{bucket_form, deleted, job_log, settled};
 use app::domain::integrations::Provider;
-use app::server::entities::{audit_events, jobs as job_rows, workspaces as workspace_rows};
+use app::server::entities::{
+    audit_events, jobs as job_rows, resources as resource_rows, workspaces as workspace_rows,
+};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -43,18 +45,23 @@ struct FakeState {
     violations: Vec<String>,
     /// Answers to give instead, the first time a request's "METHOD path" starts with the key.
     inject: VecDeque<(String, u16, Vec<(&'static str, String)>, Value)>,
+    /// A request whose "METHOD path" starts with the key is carried out, then never answered:
+    /// the notify fires and the caller waits until it gives up (or is killed).
+    stall: Option<(String, Arc<tokio::sync::Notify>)>,
+    /// The repository's SSH clone URL in its metadata, when a test serves it over SSH.
+    ssh_url: Option<String>,
 }
 
 #[derive(Clone)]
-struct Fake {
+pub(crate) struct Fake {
     kind: Provider,
-    base: String,
+    pub(crate) base: String,
     root: PathBuf,
     state: Arc<Mutex<FakeState>>,
 }
 
 impl Fake {
-    async fn start(kind: Provider, root: PathBuf) -> Fake {
+    pub(crate) async fn start(kind: Provider, root: PathBuf) -> Fake {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let fake = Fake {
@@ -103,7 +110,7 @@ impl Fake {
         }
     }
 
-    fn bare(&self) -> PathBuf {
+    pub(crate) fn bare(&self) -> PathBuf {
         self.root.join(self.git_path())
     }
 
@@ -115,12 +122,36 @@ impl Fake {
             .push_back((key.into(), status, headers, body));
     }
 
-    fn violations(&self) -> Vec<String> {
+    /// Carries out the next request matching `key`, then hangs instead of answering; the
+    /// returned notify fires when that happens.
+    pub(crate) fn stall(&self, key: &str) -> Arc<tokio::sync::Notify> {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        self.state.lock().unwrap().stall = Some((key.into(), notify.clone()));
+        notify
+    }
+
+    /// Serves `url` as the repository's SSH clone URL from now on.
+    pub(crate) fn set_ssh_url(&self, url: &str) {
+        self.state.lock().unwrap().ssh_url = Some(url.into());
+    }
+
+    /// (head branch, state) of every pull request on the fake, in creation order.
+    pub(crate) fn pulls(&self) -> Vec<(String, &'static str)> {
+        self.state
+            .lock()
+            .unwrap()
+            .pulls
+            .iter()
+            .map(|p| (p.head.clone(), p.state))
+            .collect()
+    }
+
+    pub(crate) fn violations(&self) -> Vec<String> {
         self.state.lock().unwrap().violations.clone()
     }
 
     /// (slug, provider, settings, secrets) of the integration pointing here.
-    fn integration_form(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn integration_form(&self) -> Vec<(&'static str, String)> {
         let mut form = vec![
             ("input[slug]", "forge".to_string()),
             ("input[name]", "Forge".to_string()),
@@ -152,14 +183,14 @@ impl Fake {
         form
     }
 
-    fn repository(&self) -> &'static str {
+    pub(crate) fn repository(&self) -> &'static str {
         match self.kind {
             Provider::AzureDevops => "acme/infra/live",
             _ => "acme/live",
         }
     }
 
-    fn head_of(&self, branch: &str) -> Option<String> {
+    pub(crate) fn head_of(&self, branch: &str) -> Option<String> {
         let git = git2::Repository::open_bare(self.bare()).ok()?;
         let reference = git.find_reference(&format!("refs/heads/{branch}")).ok()?;
         reference.target().map(|o| o.to_string())
@@ -203,11 +234,12 @@ impl Fake {
 
     fn repository_json(&self) -> Value {
         let clone = format!("{}/git/{}", self.base, self.git_path());
+        let ssh = self.state.lock().unwrap().ssh_url.clone();
         match self.kind {
             Provider::Github => json!({
                 "name": "live", "full_name": "acme/live", "owner": { "login": "acme" },
                 "html_url": format!("{}/acme/live", self.base),
-                "clone_url": clone, "ssh_url": "git@github.example.com:acme/live.git",
+                "clone_url": clone, "ssh_url": ssh.unwrap_or_else(|| "git@github.example.com:acme/live.git".into()),
                 "default_branch": "main",
             }),
             Provider::Bitbucket => json!({
@@ -261,6 +293,23 @@ fn basic(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
 }
 
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
+    let key = format!("{} {}", request.method(), request.uri().path());
+    let response = answer(fake.clone(), request).await;
+    let stalled = {
+        let mut state = fake.state.lock().unwrap();
+        match &state.stall {
+            Some((k, _)) if key.starts_with(k.as_str()) => state.stall.take().map(|(_, n)| n),
+            _ => None,
+        }
+    };
+    if let Some(notify) = stalled {
+        notify.notify_one();
+        std::future::pending::<()>().await;
+    }
+    response
+}
+
+async fn answer(fake: Fake, request: Request) -> Response {
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
     let method = request.method().as_str().to_string();
@@ -769,6 +818,61 @@ async fn flow(db: crate::support::TestDb, kind: Provider) {
         git(&bare, &["ls-tree", "-r", "--name-only", "main"]),
         "README.md"
     );
+
+    // Deleting a never-provisioned resource closes its pull request on the forge, then deletes
+    // it. When the forge has lost the pull request (404) the close fails with the reason, and
+    // deleting again deletes at once.
+    let delete = |slug: &'static str| {
+        let (member, server) = (member.clone(), &server);
+        async move {
+            call(
+                &member,
+                server,
+                "resource_action",
+                &[("slug", slug), ("action", "delete")],
+            )
+            .await
+        }
+    };
+    for (slug, name) in [("draft", "Draft Bucket"), ("draft-two", "Draft Two")] {
+        let (status, body) = call(
+            &member,
+            &server,
+            "create_resource",
+            &bucket_form(slug, name, &format!("acme-{slug}")),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            settled(&server, slug).await,
+            ("provision".into(), "ready".into())
+        );
+    }
+    assert_eq!(delete("draft").await.0, 200);
+    deleted(&server, "draft").await;
+    assert_eq!(
+        fake.pulls()[3],
+        ("update_draft_bucket".to_string(), "closed")
+    );
+    let close_path = match kind {
+        Provider::Github => "PATCH /api/v3/repos/acme/live/pulls/5",
+        Provider::Bitbucket => "POST /2.0/repositories/acme/live/pullrequests/5/decline",
+        _ => "PATCH /acme/infra/_apis/git/repositories/live/pullrequests/5",
+    };
+    fake.inject(close_path, 404, vec![], json!({ "message": "Not Found" }));
+    assert_eq!(delete("draft-two").await.0, 200);
+    assert_eq!(
+        settled(&server, "draft-two").await,
+        ("provision".into(), "error".into())
+    );
+    assert!(job_log(&server).await.contains("(404)"));
+    assert_eq!(delete("draft-two").await.0, 200);
+    assert!(resource_rows::Entity::find()
+        .filter(resource_rows::Column::Slug.eq("draft-two"))
+        .one(&server.ctx.db)
+        .await
+        .unwrap()
+        .is_none());
 
     assert_eq!(
         fake.violations(),

@@ -212,6 +212,108 @@ impl TestServer {
     }
 }
 
+/// Something serving Slipway's routes: the in-process server or a `slipway serve` process.
+pub trait Endpoint {
+    fn url(&self, path: &str) -> String;
+}
+
+impl Endpoint for TestServer {
+    fn url(&self, path: &str) -> String {
+        TestServer::url(self, path)
+    }
+}
+
+/// `slipway serve --demo` as its own process (its job worker included) on a fixed port of
+/// 127.0.0.1, over the test's database and data directory; killed with SIGKILL when dropped.
+pub struct ServerProcess {
+    pub base: String,
+    addr: std::net::SocketAddr,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    child: Option<tokio::process::Child>,
+}
+
+impl ServerProcess {
+    /// Starts the binary and waits until /healthz answers.
+    pub async fn start(db: &TestDb, env: &[(&str, &str)]) -> ServerProcess {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let base = format!("http://{addr}");
+        let mut all = vec![
+            ("DATABASE_URL".to_string(), db.url.clone()),
+            ("SLIPWAY_DATA_DIR".to_string(), db.dir.display().to_string()),
+            ("SLIPWAY_PUBLIC_URL".to_string(), base.clone()),
+            ("RUST_LOG".to_string(), "info".to_string()),
+        ];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let log = db.dir.join(format!("server-{}.log", addr.port()));
+        let mut process = ServerProcess {
+            base,
+            addr,
+            env: all,
+            log,
+            child: None,
+        };
+        process.restart().await;
+        process
+    }
+
+    /// Starts the process again (after `kill`), on the same address.
+    pub async fn restart(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+        command
+            .args(["serve", "--demo", "--addr", &self.addr.to_string()])
+            .env_remove("SLIPWAY_CONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .kill_on_drop(true);
+        self.child = Some(command.spawn().expect("the slipway binary starts"));
+        let http = reqwest::Client::new();
+        for _ in 0..600 {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("slipway serve exited ({status}):\n{}", self.output());
+            }
+            if http
+                .get(self.url("/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("slipway serve did not answer in 60 s:\n{}", self.output());
+    }
+
+    /// SIGKILL: no shutdown, no cleanup, whatever it was doing.
+    pub async fn kill(&mut self) {
+        let mut child = self.child.take().expect("the server is running");
+        child.kill().await.expect("SIGKILL");
+    }
+
+    /// What the process printed so far (to explain a failure).
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Endpoint for ServerProcess {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
 /// A browser-like client: keeps cookies, follows no redirects (tests look at each hop).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -224,7 +326,7 @@ pub fn client() -> reqwest::Client {
 /// Calls a server function the way the browser does (form-encoded POST, JSON answer).
 pub async fn call(
     client: &reqwest::Client,
-    server: &TestServer,
+    server: &impl Endpoint,
     endpoint: &str,
     form: &[(&str, &str)],
 ) -> (u16, String) {
@@ -239,7 +341,7 @@ pub async fn call(
 }
 
 /// Signs a demo user in on `client`.
-pub async fn demo_sign_in(client: &reqwest::Client, server: &TestServer, login: &str) {
+pub async fn demo_sign_in(client: &reqwest::Client, server: &impl Endpoint, login: &str) {
     let response = client
         .post(server.url(&format!("/auth/demo/{login}")))
         .send()
@@ -351,4 +453,120 @@ pub async fn git_ok(dir: &std::path::Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// A real OpenSSH server on 127.0.0.1 (its own host key, config and log) that lets one client
+/// key in as the current user; git runs through it as over any SSH forge. Killed when dropped.
+pub struct SshServer {
+    pub port: u16,
+    pub user: String,
+    /// The client's private key (OpenSSH format), as an integration holds it.
+    pub client_key: String,
+    /// `ssh-keyscan`'s line for the server: `[127.0.0.1]:PORT TYPE KEY`.
+    pub known_host: String,
+    log: PathBuf,
+    child: std::process::Child,
+}
+
+impl SshServer {
+    /// None (after `unavailable`) when this machine has no sshd.
+    pub fn start(dir: &std::path::Path) -> Option<SshServer> {
+        let sshd = std::path::Path::new("/usr/sbin/sshd");
+        if !sshd.exists() {
+            unavailable("sshd (/usr/sbin/sshd, Debian package openssh-server)");
+            return None;
+        }
+        let dir = dir.join("sshd");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all("/run/sshd").ok();
+        for name in ["host_key", "client_key"] {
+            let status = std::process::Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                .arg(dir.join(name))
+                .status()
+                .expect("ssh-keygen runs");
+            assert!(status.success(), "ssh-keygen {name}");
+        }
+        std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "ListenAddress 127.0.0.1\nPort {port}\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n\
+                 PermitRootLogin prohibit-password\nPidFile {d}/sshd.pid\nLogLevel VERBOSE\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        let log = dir.join("sshd.log");
+        let child = std::process::Command::new(sshd)
+            .arg("-D")
+            .arg("-f")
+            .arg(&config)
+            .arg("-E")
+            .arg(&log)
+            .spawn()
+            .expect("sshd starts");
+        let mut up = false;
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                up = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let host_key = std::fs::read_to_string(dir.join("host_key.pub")).unwrap();
+        let mut words = host_key.split_whitespace();
+        let known_host = format!(
+            "[127.0.0.1]:{port} {} {}",
+            words.next().unwrap(),
+            words.next().unwrap()
+        );
+        let server = SshServer {
+            port,
+            user: String::from_utf8(
+                std::process::Command::new("id")
+                    .arg("-un")
+                    .output()
+                    .expect("id runs")
+                    .stdout,
+            )
+            .unwrap()
+            .trim()
+            .to_string(),
+            client_key: std::fs::read_to_string(dir.join("client_key")).unwrap(),
+            known_host,
+            log,
+            child,
+        };
+        assert!(up, "sshd did not listen: {}", server.log());
+        Some(server)
+    }
+
+    /// `ssh://USER@127.0.0.1:PORT/ABSOLUTE/PATH`.
+    pub fn url(&self, path: &std::path::Path) -> String {
+        format!(
+            "ssh://{}@127.0.0.1:{}{}",
+            self.user,
+            self.port,
+            path.display()
+        )
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for SshServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

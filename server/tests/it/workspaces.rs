@@ -12,10 +12,15 @@ use std::time::Duration;
 
 /// Waits until the resource's work is no longer in progress; returns (state, status).
 pub(crate) async fn settled(server: &TestServer, slug: &str) -> (String, String) {
-    for _ in 0..200 {
+    settled_in(&server.ctx.db, slug).await
+}
+
+/// (state, status) of the resource once no job holds it in progress (waits up to 60 s).
+pub(crate) async fn settled_in(db: &sea_orm::DatabaseConnection, slug: &str) -> (String, String) {
+    for _ in 0..600 {
         let row = resource_rows::Entity::find()
             .filter(resource_rows::Column::Slug.eq(slug))
-            .one(&server.ctx.db)
+            .one(db)
             .await
             .unwrap()
             .unwrap();
@@ -24,7 +29,34 @@ pub(crate) async fn settled(server: &TestServer, slug: &str) -> (String, String)
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{slug} stayed in progress");
+    let log: Vec<String> = job_logs::Entity::find()
+        .order_by_asc(job_logs::Column::Id)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect();
+    panic!(
+        "{slug} stayed in progress; the job log:\n{}",
+        log.join("\n")
+    );
+}
+
+/// Waits (up to 20 s) until the resource no longer exists.
+pub(crate) async fn deleted(server: &TestServer, slug: &str) {
+    for _ in 0..200 {
+        let row = resource_rows::Entity::find()
+            .filter(resource_rows::Column::Slug.eq(slug))
+            .one(&server.ctx.db)
+            .await
+            .unwrap();
+        if row.is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{slug} was not deleted");
 }
 
 pub(crate) async fn job_log(server: &TestServer) -> String {
@@ -169,12 +201,27 @@ db_test! {
         assert_eq!(settled(&server, "logs").await, ("destroyed".into(), "done".into()));
         assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "main"]), "README.md", "the folder is gone");
 
-        // Pull requests on the workspace page: #4 merged, #3 closed, #2 (recreate) and #1 merged.
+        // Deleting a never-provisioned resource whose pull request is open closes it first,
+        // then deletes the resource; its code never reaches main.
+        let (status, body) = call(&member, &server, "create_resource", &bucket_form("draft", "Draft Bucket", "acme-draft")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "draft").await, ("provision".into(), "ready".into()));
+        assert_eq!(call(&viewer, &server, "resource_action", &[("slug", "draft"), ("action", "delete")]).await.0, 403);
+        let (status, body) = call(&member, &server, "resource_action", &[("slug", "draft"), ("action", "delete")]).await;
+        assert_eq!(status, 200, "{body}");
+        deleted(&server, "draft").await;
+        let draft_pull = pull_requests::Entity::find().filter(pull_requests::Column::Number.eq(5)).one(&server.ctx.db).await.unwrap().unwrap();
+        assert_eq!((draft_pull.state.as_str(), draft_pull.resource_id), ("closed", None));
+        assert!(job_log(&server).await.contains("closing pull request #5 without merging; the resource is deleted once it is closed"));
+        assert!(!git(&bare, &["ls-tree", "-r", "--name-only", "main"]).contains("draft_bucket"));
+
+        // Pull requests on the workspace page: #5 closed (deleted), #4 merged, #3 closed, #2
+        // (recreate) and #1 merged.
         let (status, body) = call(&viewer, &server, "get_workspace", &[("slug", "acme-live")]).await;
         assert_eq!(status, 200, "{body}");
         let detail: serde_json::Value = serde_json::from_str(&body).unwrap();
         let states: Vec<(i64, String)> = detail["pulls"].as_array().unwrap().iter().map(|p| (p["number"].as_i64().unwrap(), p["state"].as_str().unwrap().to_string())).collect();
-        assert_eq!(states, vec![(4, "merged".into()), (3, "closed".into()), (2, "merged".into()), (1, "merged".into())]);
+        assert_eq!(states, vec![(5, "closed".into()), (4, "merged".into()), (3, "closed".into()), (2, "merged".into()), (1, "merged".into())]);
         assert_eq!(detail["delete_blocker"], serde_json::Value::Null);
         let (status, body) = call(&admin, &server, "delete_workspace", &[("slug", "acme-live")]).await;
         assert_eq!(status, 200, "{body}");

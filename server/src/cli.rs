@@ -51,6 +51,56 @@ enum Command {
         #[command(subcommand)]
         command: ForgeCommand,
     },
+    /// Conventional Commits (needs no database or configuration).
+    Commit {
+        #[command(subcommand)]
+        command: CommitCommand,
+    },
+    /// Automatic semantic versions (needs no database or configuration).
+    Version {
+        #[command(subcommand)]
+        command: VersionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CommitCommand {
+    /// Check a commit message or pull request title: prints the release label it derives
+    /// (release/major, release/minor or none), or the error with its line and column (exit 1).
+    Check {
+        /// The message or title; `-` (or nothing, with --file absent) reads standard input.
+        message: Option<String>,
+        /// Read the message from this file (e.g. .git/COMMIT_EDITMSG in a commit-msg hook).
+        #[arg(long, conflicts_with = "message")]
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum VersionCommand {
+    /// The next version of a repository's HEAD: a version, `skip` (HEAD already carries it) or
+    /// `none` (the branch gets no version).
+    Compute {
+        /// The repository (work tree or bare).
+        #[arg(long, default_value = ".")]
+        repo: std::path::PathBuf,
+        /// LATEST, ALPHA, BETA, HOTFIX or NONE; or give --branch and --strategy instead.
+        #[arg(long, conflicts_with_all = ["branch", "strategy"])]
+        release_type: Option<String>,
+        /// The branch being built, whose release type --strategy decides.
+        #[arg(long, requires = "strategy")]
+        branch: Option<String>,
+        /// GITHUB_FLOW, GIT_FLOW or TRUNK_BASED.
+        #[arg(long, requires = "branch")]
+        strategy: Option<String>,
+        /// The merged pull request's release label: release/major or release/minor (none:
+        /// a patch bump).
+        #[arg(long)]
+        label: Option<String>,
+        /// Print the base tag, bump, reason and commit as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,6 +148,12 @@ impl From<RoleArg> for Role {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The CI-pipeline commands touch no configuration, data dir or database.
+    match cli.command {
+        Command::Commit { command } => return commit_command(command),
+        Command::Version { command } => return version_command(command),
+        _ => {}
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -184,6 +240,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::Commit { command } => Ok(commit_command(command)),
+        Command::Version { command } => Ok(version_command(command)),
         Command::Forge {
             command: ForgeCommand::CreateRepo { repository },
         } => {
@@ -256,6 +314,140 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn commit_command(command: CommitCommand) -> ExitCode {
+    use app::domain::conventional::Commit;
+    use std::io::Read;
+    let CommitCommand::Check { message, file } = command;
+    let from_file = file.is_some();
+    let bytes = match (message, file) {
+        (Some(message), None) if message != "-" => message.into_bytes(),
+        (_, Some(path)) => match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                eprintln!("error: {}: {error}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            let mut bytes = Vec::new();
+            if let Err(error) = std::io::stdin().read_to_end(&mut bytes) {
+                eprintln!("error: standard input: {error}");
+                return ExitCode::from(2);
+            }
+            bytes
+        }
+    };
+    // A commit-msg hook's file holds git's comment lines, which git strips from the message.
+    let bytes = match std::str::from_utf8(&bytes) {
+        Ok(text) if from_file => text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes(),
+        _ => bytes,
+    };
+    match Commit::parse_bytes(&bytes) {
+        Ok(commit) => {
+            println!("{}", commit.label());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            if let Some(line) = String::from_utf8_lossy(&bytes).lines().nth(error.line - 1) {
+                let shown: String = line.chars().take(120).collect();
+                if error.column <= 121 {
+                    eprintln!("  {shown}");
+                    eprintln!("  {}^", " ".repeat(error.column - 1));
+                }
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn version_command(command: VersionCommand) -> ExitCode {
+    use app::domain::conventional::Label;
+    use app::domain::versioning::{Outcome, ReleaseType, Strategy};
+    let VersionCommand::Compute {
+        repo,
+        release_type,
+        branch,
+        strategy,
+        label,
+        json,
+    } = command;
+    let usage = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    };
+    let release = match (release_type, &branch, strategy) {
+        (Some(text), _, _) => match ReleaseType::parse(&text) {
+            Some(release) => release,
+            None => {
+                return usage(format!(
+                    "--release-type {text:?}: must be LATEST, ALPHA, BETA, HOTFIX or NONE"
+                ))
+            }
+        },
+        (None, Some(branch), Some(text)) => match Strategy::parse(&text) {
+            Some(strategy) => strategy.release_type(branch),
+            None => {
+                return usage(format!(
+                    "--strategy {text:?}: must be GITHUB_FLOW, GIT_FLOW or TRUNK_BASED"
+                ))
+            }
+        },
+        _ => return usage("give --release-type, or --branch with --strategy".into()),
+    };
+    let label = match label.as_deref().map(Label::parse) {
+        None => Label::None,
+        Some(Some(label)) => label,
+        Some(None) => {
+            return usage(format!(
+                "--label {:?}: must be release/major or release/minor",
+                label.unwrap_or_default()
+            ))
+        }
+    };
+    let (computation, versions) =
+        match crate::adapters::version_tags::compute_at(&repo, release, label) {
+            Ok(result) => result,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let (outcome, version) = match &computation.outcome {
+        Outcome::Version(v) => ("version", Some(v.tag())),
+        Outcome::Skip(v) => ("skip", Some(v.tag())),
+        Outcome::None => ("none", None),
+    };
+    if json {
+        let value = serde_json::json!({
+            "outcome": outcome,
+            "version": version,
+            "skip": outcome == "skip",
+            "release_type": release.as_str(),
+            "branch": branch,
+            "label": label.as_str(),
+            "base_tag": computation.base_found.then(|| computation.base.tag()),
+            "bump": computation.bump.map(|b| b.as_str()),
+            "reason": computation.reason,
+            "commit": versions.head,
+            "ignored_tags": versions.ignored,
+        });
+        println!("{value:#}");
+    } else {
+        match &computation.outcome {
+            Outcome::Version(v) => println!("{}", v.tag()),
+            Outcome::Skip(_) => println!("skip"),
+            Outcome::None => println!("none"),
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn spawn_session_cleanup(db: sea_orm::DatabaseConnection) {

@@ -2,6 +2,7 @@
 //! browser bundle, and where most unit tests live.
 
 pub mod audit;
+pub mod conventional;
 pub mod executors;
 pub mod hcl;
 pub mod integrations;
@@ -10,6 +11,8 @@ pub mod names;
 pub mod rbac;
 pub mod resource_code;
 pub mod resources;
+pub mod semver;
 pub mod templates;
 pub mod variable_types;
+pub mod versioning;
 pub mod workspaces;

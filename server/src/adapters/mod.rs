@@ -11,6 +11,7 @@ pub mod github;
 pub mod identity;
 pub mod local_forge;
 pub mod oidc;
+pub mod version_tags;
 pub mod workspace_git;
 
 /// The HTTP client every adapter uses: no redirects followed (a token endpoint that redirects

@@ -20,4 +20,5 @@ mod replicas;
 mod resources;
 mod sessions;
 mod ssh;
+mod versioning;
 mod workspaces;

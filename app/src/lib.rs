@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/workspaces") view=WorkspacesPage ssr=SsrMode::Async />
                     <Route path=path!("/workspaces/:slug") view=WorkspacePage ssr=SsrMode::Async />
+                    <Route path=path!("/workspaces/:slug/versioning") view=VersioningPage ssr=SsrMode::Async />
                     <Route path=path!("/forge/:org/:name") view=ForgeRepositoryPage ssr=SsrMode::Async />
                     <Route path=path!("/forge/:org/:name/pulls/:number") view=PullRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />

@@ -83,6 +83,8 @@ export async function start() {
   return {
     base,
     issuer,
+    /// The server's data dir (the local forge's repositories are under `git/`).
+    dataDir: dir,
     browser,
     async page() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });

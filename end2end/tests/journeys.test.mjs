@@ -368,3 +368,70 @@ test('a developer registers a local workspace and takes a resource through revie
   await page.locator('table.tokens .status-error', { hasText: 'revoked' }).waitFor();
   assert.throws(() => execFileSync('git', ['clone', '-q', url, 'again'], { cwd: work, stdio: 'pipe', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }));
 });
+
+test('a developer reads a repository\'s version tags and previews a pull request title\'s versions', async () => {
+  const page = await env.page();
+  await demoSignIn(page, 'Devon Developer');
+  await page.goto(`${env.base}/workspaces`);
+  await hydrated(page);
+  await page.locator('input[name="repository"]').fill('acme/app');
+  await page.getByRole('button', { name: 'Create repository' }).click();
+  await page.getByRole('status').filter({ hasText: 'Created acme/app' }).waitFor();
+  await page.locator('select[name="input[integration]"]').selectOption('local-git');
+  await page.locator('input[name="input[repository]"]').fill('acme/app');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.locator('.workspace-card', { hasText: 'acme/app' }).waitFor();
+
+  // A history with releases on main, alphas on develop, a beta on a release branch.
+  const work = mkdtempSync(join(tmpdir(), 'slipway-tags-'));
+  const git = (...args) => execFileSync('git', args, { cwd: join(work, 'app'), stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com' } });
+  execFileSync('git', ['clone', '-q', join(env.dataDir, 'git/acme/app.git'), 'app'], { cwd: work });
+  const release = (message, tag, annotated) => {
+    git('commit', '-q', '--allow-empty', '-m', message);
+    if (annotated) git('tag', '-a', tag, '-m', `Release ${tag}`); else git('tag', tag);
+  };
+  release('feat: first API', 'v1.0.0', true);
+  release('fix: handle empty pages', 'v1.0.1', true);
+  release('feat: tag filters', 'v1.1.0', true);
+  git('checkout', '-q', '-b', 'develop');
+  release('feat: bundles', 'v1.1.1-alpha.0', false);
+  release('feat: bundle diff', 'v1.1.1-alpha.1', false);
+  git('checkout', '-q', '-b', 'release/1.2', 'main');
+  release('chore: freeze 1.2', 'v1.1.1-beta.0', false);
+  git('tag', 'nightly');
+  git('push', '-q', 'origin', 'main', 'develop', 'release/1.2', '--tags');
+
+  await page.goto(`${env.base}/workspaces/acme-app`);
+  await page.getByRole('link', { name: 'Tags and next versions' }).click();
+  await page.waitForURL(`${env.base}/workspaces/acme-app/versioning`);
+  await page.getByRole('heading', { name: 'Versioning' }).waitFor();
+  const timeline = page.locator('.tag-timeline li');
+  assert.equal(await timeline.count(), 6);
+  await page.locator('.tag-timeline li.kind-alpha', { hasText: 'v1.1.1-alpha.1' }).waitFor();
+  await page.getByText('1 other tags are not v + SemVer').waitFor();
+  const rowOf = (branch) => page.locator('.preview-table tbody tr', { has: page.locator('td:first-child code', { hasText: new RegExp(`^${branch.replace('/', '\\/')}$`) }) });
+  // As it is now, under GitHub Flow: main's next patch; other branches get no version.
+  assert.match(await rowOf('main').innerText(), /v1\.1\.0\s+v1\.1\.1/);
+  assert.match(await rowOf('develop').innerText(), /NONE/);
+
+  // Typed, the title is checked in the browser and every branch's version follows it.
+  await hydrated(page);
+  const title = page.getByLabel('Pull request title');
+  await title.pressSequentially('feat(api)!: drop the v1 endpoints');
+  await page.locator('.check-ok', { hasText: 'breaking change' }).waitFor();
+  await page.locator('.badge.label-release-major').waitFor();
+  await rowOf('main').locator('.next-version', { hasText: 'v2.0.0' }).waitFor();
+  await page.getByRole('button', { name: 'Git Flow' }).click();
+  await rowOf('develop').locator('.next-version', { hasText: 'v1.1.1-alpha.2' }).waitFor();
+  await rowOf('release/1.2').locator('.next-version', { hasText: 'v1.1.1-beta.1' }).waitFor();
+  await page.locator('.preview-table tr.new-branch', { hasText: 'hotfix/' }).locator('.next-version', { hasText: 'v1.1.1-hotfix.1' }).waitFor();
+  await shot(page, '29-versioning');
+
+  // A title that is not a Conventional Commit: the reason, and where.
+  await title.fill('feat api: drop the v1 endpoints');
+  const error = page.locator('.check-error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /line 1, column 5/);
+  await page.locator('.caret-line').waitFor();
+  await shot(page, '30-versioning-invalid-title');
+});

@@ -90,11 +90,11 @@ impl Worker {
                 }
             })
         };
-        let log = JobLog::start(&self.ctx, job.id, job.attempts).await;
-        log.say(format!(
+        let header = format!(
             "attempt {} of {} on {}",
             job.attempts, job.max_attempts, self.name
-        ));
+        );
+        let log = JobLog::start(&self.ctx, job.id, job.attempts, header).await;
         let recorded = match job.kind.as_str() {
             RUN_JOB => {
                 let result = self.run_executor(&job, &log).await;
@@ -439,10 +439,23 @@ pub struct JobLog {
 }
 
 impl JobLog {
-    async fn start(ctx: &AppCtx, job_id: i64, attempt: i32) -> JobLog {
+    /// Opens the log of an attempt. Its first line, `header`, is written before this returns,
+    /// so that an attempt whose process dies a moment later still shows in the log; later lines
+    /// are written in batches.
+    async fn start(ctx: &AppCtx, job_id: i64, attempt: i32, header: String) -> JobLog {
         let (sender, mut receiver) = mpsc::unbounded_channel::<(&'static str, String)>();
         let db = ctx.db.clone();
         let mut seq = jobs::next_seq(&db, job_id).await.unwrap_or(1);
+        let first = LogLine {
+            seq,
+            attempt,
+            stream: "slipway".to_string(),
+            line: header,
+        };
+        match jobs::append_log(&db, job_id, std::slice::from_ref(&first)).await {
+            Ok(()) => seq += 1,
+            Err(e) => tracing::error!(job = job_id, "writing the job log failed: {e}"),
+        }
         let writer = tokio::spawn(async move {
             let mut open = true;
             while open {

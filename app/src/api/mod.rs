@@ -10,4 +10,5 @@ pub mod resources;
 pub mod session;
 pub mod sources;
 pub mod tokens;
+pub mod versioning;
 pub mod workspaces;

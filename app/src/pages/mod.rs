@@ -12,6 +12,7 @@ mod not_found;
 mod resources;
 mod sign_in;
 mod sources;
+mod versioning;
 mod workspaces;
 
 pub use account::AccountPage;
@@ -28,4 +29,5 @@ pub use resources::{
 };
 pub use sign_in::{DemoSignInPage, SignInPage};
 pub use sources::SourcesPage;
+pub use versioning::VersioningPage;
 pub use workspaces::{ForgeRepositoryPage, PullRequestPage, WorkspacePage, WorkspacesPage};

@@ -158,6 +158,7 @@ pub fn WorkspacePage() -> impl IntoView {
                                         <dt>"HTTPS clone"</dt><dd><code>{w.config.https_url.clone()}</code></dd>
                                         {(!w.config.ssh_url.is_empty()).then(|| view! { <dt>"SSH clone"</dt><dd><code>{w.config.ssh_url.clone()}</code></dd> })}
                                         <dt>"Registered"</dt><dd>{format!("{} by {}", w.created_at, w.created_by)}</dd>
+                                        <dt>"Versions"</dt><dd><a href=format!("/workspaces/{}/versioning", w.slug)>"Tags and next versions"</a></dd>
                                     </dl>
                                 </section>
                                 <section class="card">
@@ -444,7 +445,7 @@ pub fn ForgeRepositoryPage() -> impl IntoView {
                             <div>
                                 <p class="eyebrow"><a href="/workspaces">"Workspaces"</a>" / "<a href=format!("/workspaces/{}", repo.workspace)>{repo.workspace.clone()}</a></p>
                                 <h1>{repo.repository.clone()}</h1>
-                                <p class="subtitle">"Local forge · kept in Slipway's data folder"</p>
+                                <p class="subtitle">"Local forge · kept in Slipway's data folder · "<a href=format!("/workspaces/{}/versioning", repo.workspace)>"versioning"</a></p>
                             </div>
                         </div>
                         <section class="card clone-card">

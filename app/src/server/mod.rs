@@ -17,6 +17,7 @@ pub mod resources;
 pub mod secrets;
 pub mod sources;
 pub mod tokens;
+pub mod versioning;
 pub mod workspaces;
 
 use sea_orm::DatabaseConnection;
@@ -76,14 +77,14 @@ impl Actor {
     }
 }
 
-/// Starts a transaction that will write. On SQLite it takes the write lock at once
-/// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
-/// upgrades a read lock; PostgreSQL ignores the mode.
 /// A moment as pages show it, to the minute.
 pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// Starts a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
+/// upgrades a read lock; PostgreSQL ignores the mode.
 pub async fn begin_write(
     db: &sea_orm::DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {

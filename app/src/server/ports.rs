@@ -225,6 +225,41 @@ pub struct Pushed {
     pub differs: bool,
 }
 
+/// A branch as versioning sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchTags {
+    pub name: String,
+    /// The head commit's id.
+    pub head: String,
+    /// The base tag seen from the head: the highest release tag reachable from it.
+    pub base: Option<String>,
+    /// The version tags on the head commit.
+    pub head_tags: Vec<String>,
+}
+
+/// A version tag (`v` + SemVer) of a repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionTag {
+    pub name: String,
+    /// The commit it points at (annotated tags peeled).
+    pub commit: String,
+    /// When it was made: the tagger's time for an annotated tag, else the commit's; seconds
+    /// since the epoch.
+    pub at: i64,
+    pub annotated: bool,
+    /// The tag message's first line, or the commit's summary.
+    pub message: String,
+}
+
+/// A repository's branches and version tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoTags {
+    pub branches: Vec<BranchTags>,
+    pub tags: Vec<VersionTag>,
+    /// Tags that are not `v` + SemVer.
+    pub ignored: usize,
+}
+
 /// Git work on workspace repositories: a mirror per workspace in the data dir, fetched rather
 /// than cloned for every sync; pushes over HTTPS (token) or SSH (key) by the integration.
 #[async_trait::async_trait]
@@ -256,4 +291,7 @@ pub trait WorkspaceGit: Send + Sync {
         branch: &str,
         folder: &str,
     ) -> Result<Vec<(String, String)>, ForgeError>;
+
+    /// The branches and version tags (both freshly fetched), each branch with its base tag.
+    async fn tags(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<RepoTags, ForgeError>;
 }

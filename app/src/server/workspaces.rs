@@ -114,7 +114,7 @@ pub async fn git_integrations(db: &DatabaseConnection) -> AppResult<Vec<Integrat
     super::integrations::choices(db, integrations::Column::Kind.eq("git")).await
 }
 
-async fn by_slug<C: ConnectionTrait>(db: &C, slug: &str) -> AppResult<workspaces::Model> {
+pub(crate) async fn by_slug<C: ConnectionTrait>(db: &C, slug: &str) -> AppResult<workspaces::Model> {
     workspaces::Entity::find()
         .filter(workspaces::Column::Slug.eq(slug))
         .one(db)
@@ -257,7 +257,7 @@ async fn forge_repo<C: ConnectionTrait>(
 }
 
 /// A registered workspace's configuration and its forge-side handle.
-async fn reach<C: ConnectionTrait>(
+pub(crate) async fn reach<C: ConnectionTrait>(
     ctx: &AppCtx,
     db: &C,
     workspace: &workspaces::Model,

@@ -25,7 +25,85 @@ fn describe(error: git2::Error) -> String {
     error.message().to_string()
 }
 
-/// Reads the tags of the repository at `path` (a work tree or a bare repository).
+/// Every version tag of a repository, by the commit it points at.
+pub struct TagIndex {
+    by_commit: HashMap<Oid, Vec<Version>>,
+    /// Release tags (no pre-release part), highest first, with their commits.
+    releases: Vec<(Version, Oid)>,
+    pub all: Vec<Version>,
+    /// Tags that are not `v` + SemVer, left out.
+    pub ignored: usize,
+}
+
+impl TagIndex {
+    /// Reads `refs/tags/*`: lightweight and annotated tags peeled to their commits; names that
+    /// are not `v` + SemVer and tags of trees or blobs are counted in `ignored`.
+    pub fn read(repo: &Repository) -> Result<TagIndex, String> {
+        let mut by_commit: HashMap<Oid, Vec<Version>> = HashMap::new();
+        let mut all = Vec::new();
+        let mut ignored = 0;
+        let references = repo.references_glob("refs/tags/*").map_err(describe)?;
+        for reference in references {
+            let reference = reference.map_err(describe)?;
+            let Some(version) = reference
+                .shorthand()
+                .and_then(|name| Version::parse_tag(name).ok())
+            else {
+                ignored += 1;
+                continue;
+            };
+            let Ok(commit) = reference.peel_to_commit() else {
+                ignored += 1;
+                continue;
+            };
+            by_commit
+                .entry(commit.id())
+                .or_default()
+                .push(version.clone());
+            all.push(version);
+        }
+        let mut releases: Vec<(Version, Oid)> = by_commit
+            .iter()
+            .flat_map(|(oid, versions)| versions.iter().map(move |v| (v.clone(), *oid)))
+            .filter(|(v, _)| !v.is_prerelease())
+            .collect();
+        releases.sort_by(|a, b| b.0.precedence(&a.0));
+        Ok(TagIndex {
+            by_commit,
+            releases,
+            all,
+            ignored,
+        })
+    }
+
+    /// The version tags on `commit` itself.
+    pub fn on(&self, commit: Oid) -> &[Version] {
+        self.by_commit.get(&commit).map_or(&[], Vec::as_slice)
+    }
+
+    /// The base tag seen from `head`: release tags are asked highest first and the first
+    /// reachable one is the answer, so the history is walked only as far as that takes.
+    pub fn base(&self, repo: &Repository, head: Oid) -> Result<Option<Version>, String> {
+        for (version, oid) in &self.releases {
+            if *oid == head || repo.graph_descendant_of(head, *oid).map_err(describe)? {
+                return Ok(Some(version.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What `versioning::compute` needs to know about `head`.
+    pub fn tag_set(&self, repo: &Repository, head: Oid) -> Result<TagSet, String> {
+        Ok(TagSet {
+            reachable: self.base(repo, head)?.into_iter().collect(),
+            all: self.all.clone(),
+            head: self.on(head).to_vec(),
+        })
+    }
+}
+
+/// Reads the tags of the repository at `path` (a work tree or a bare repository), seen from
+/// its HEAD.
 pub fn read(path: &Path) -> Result<RepoVersions, String> {
     let repo = Repository::open(path).map_err(|e| match e.code() {
         git2::ErrorCode::NotFound => format!("{} is not a Git repository", path.display()),
@@ -41,55 +119,11 @@ pub fn read(path: &Path) -> Result<RepoVersions, String> {
             _ => format!("{}: cannot read HEAD: {}", path.display(), describe(e)),
         })?
         .id();
-    let mut by_commit: HashMap<Oid, Vec<Version>> = HashMap::new();
-    let mut all = Vec::new();
-    let mut ignored = 0;
-    let references = repo.references_glob("refs/tags/*").map_err(describe)?;
-    for reference in references {
-        let reference = reference.map_err(describe)?;
-        let Some(name) = reference.shorthand() else {
-            ignored += 1;
-            continue;
-        };
-        let Ok(version) = Version::parse_tag(name) else {
-            ignored += 1;
-            continue;
-        };
-        // Annotated tags peel through the tag object; a tag of a tree or blob is not a release.
-        let Ok(commit) = reference.peel_to_commit() else {
-            ignored += 1;
-            continue;
-        };
-        by_commit
-            .entry(commit.id())
-            .or_default()
-            .push(version.clone());
-        all.push(version);
-    }
-    let head_tags = by_commit.get(&head).cloned().unwrap_or_default();
-    // Release tags (no pre-release part), highest first; the first reachable one is the base.
-    let mut candidates: Vec<(&Version, Oid)> = by_commit
-        .iter()
-        .flat_map(|(oid, versions)| versions.iter().map(move |v| (v, *oid)))
-        .filter(|(v, _)| !v.is_prerelease())
-        .collect();
-    candidates.sort_by(|a, b| b.0.precedence(a.0));
-    let mut reachable = Vec::new();
-    for (version, oid) in candidates {
-        let is_reachable = oid == head || repo.graph_descendant_of(head, oid).map_err(describe)?;
-        if is_reachable {
-            reachable.push(version.clone());
-            break;
-        }
-    }
+    let index = TagIndex::read(&repo)?;
     Ok(RepoVersions {
-        tags: TagSet {
-            reachable,
-            all,
-            head: head_tags,
-        },
+        tags: index.tag_set(&repo, head)?,
         head: head.to_string(),
-        ignored,
+        ignored: index.ignored,
     })
 }
 

@@ -6,8 +6,11 @@
 
 use super::git_sources::{callbacks, describe_git_error, untrusted_host, Mirrors};
 use app::domain::integrations::Provider;
+use super::version_tags::TagIndex;
+use app::domain::semver::Version;
 use app::server::ports::{
-    ChangedFile, FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, WorkspaceGit,
+    BranchTags, ChangedFile, FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, RepoTags,
+    VersionTag, WorkspaceGit,
 };
 use git2::{FetchOptions, FileMode, Oid, PushOptions, Repository, Signature};
 use std::path::{Path, PathBuf};
@@ -79,6 +82,17 @@ fn git_error(error: git2::Error) -> ForgeError {
 /// Opens (or creates) the mirror and fetches every branch into `refs/remotes/origin/*`, pruning
 /// branches deleted upstream.
 fn fetch(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<Repository, ForgeError> {
+    fetch_refs(mirror, url, repo, false)
+}
+
+/// `fetch`, and with `tags` every tag into `refs/tags/*` as well (tags deleted or moved
+/// upstream are deleted or moved here too).
+fn fetch_refs(
+    mirror: &Path,
+    url: &str,
+    repo: &ForgeRepo,
+    tags: bool,
+) -> Result<Repository, ForgeError> {
     let git = if mirror.join("HEAD").exists() {
         Repository::open_bare(mirror)
     } else {
@@ -87,36 +101,40 @@ fn fetch(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<Repository, Forge
         Repository::init_bare(mirror)
     }
     .map_err(git_error)?;
-    {
-        let mut remote = git.remote_anonymous(url).map_err(git_error)?;
-        let mut options = FetchOptions::new();
-        options
-            .remote_callbacks(callbacks(repo.provider, &repo.settings, &repo.secrets))
-            .prune(git2::FetchPrune::On)
-            .download_tags(git2::AutotagOption::None);
-        remote
-            .fetch(
-                &["+refs/heads/*:refs/remotes/origin/*"],
-                Some(&mut options),
-                None,
-            )
-            .map_err(git_error)?;
-        // An anonymous remote does not prune: drop tracking refs the remote no longer has.
-        let connection_heads: Vec<String> = remote
-            .list()
-            .map_err(git_error)?
-            .iter()
-            .filter_map(|h| h.name().strip_prefix("refs/heads/").map(str::to_string))
-            .collect();
+    // (remote namespace, local namespace)
+    let mut namespaces = vec![("refs/heads/", "refs/remotes/origin/")];
+    if tags {
+        namespaces.push(("refs/tags/", "refs/tags/"));
+    }
+    let refspecs: Vec<String> = namespaces
+        .iter()
+        .map(|(remote, local)| format!("+{remote}*:{local}*"))
+        .collect();
+    let mut remote = git.remote_anonymous(url).map_err(git_error)?;
+    let mut options = FetchOptions::new();
+    options
+        .remote_callbacks(callbacks(repo.provider, &repo.settings, &repo.secrets))
+        .prune(git2::FetchPrune::On)
+        .download_tags(git2::AutotagOption::None);
+    remote
+        .fetch(&refspecs, Some(&mut options), None)
+        .map_err(git_error)?;
+    // An anonymous remote does not prune: drop local refs the remote no longer has.
+    let advertised: Vec<String> = remote
+        .list()
+        .map_err(git_error)?
+        .iter()
+        .map(|h| h.name().to_string())
+        .collect();
+    for (remote_ns, local_ns) in namespaces {
         let stale: Vec<String> = git
-            .references_glob("refs/remotes/origin/*")
+            .references_glob(&format!("{local_ns}*"))
             .map_err(git_error)?
             .flatten()
             .filter_map(|r| r.name().map(str::to_string))
             .filter(|n| {
-                !connection_heads
-                    .iter()
-                    .any(|h| n == &format!("refs/remotes/origin/{h}"))
+                let upstream = format!("{remote_ns}{}", &n[local_ns.len()..]);
+                !advertised.contains(&upstream)
             })
             .collect();
         for name in stale {
@@ -125,6 +143,7 @@ fn fetch(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<Repository, Forge
             }
         }
     }
+    drop(remote);
     Ok(git)
 }
 
@@ -332,6 +351,68 @@ fn read_blocking(
     Ok(files)
 }
 
+fn tags_blocking(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<RepoTags, ForgeError> {
+    let git = fetch_refs(mirror, url, repo, true)?;
+    let index = TagIndex::read(&git).map_err(ForgeError::permanent)?;
+    let mut branches = Vec::new();
+    for reference in git
+        .references_glob("refs/remotes/origin/*")
+        .map_err(git_error)?
+        .flatten()
+    {
+        let (Some(name), Ok(head)) = (
+            reference
+                .name()
+                .and_then(|n| n.strip_prefix("refs/remotes/origin/")),
+            reference.peel_to_commit(),
+        ) else {
+            continue;
+        };
+        branches.push(BranchTags {
+            name: name.to_string(),
+            head: head.id().to_string(),
+            base: index
+                .base(&git, head.id())
+                .map_err(ForgeError::permanent)?
+                .map(|v| v.tag()),
+            head_tags: index.on(head.id()).iter().map(|v| v.tag()).collect(),
+        });
+    }
+    branches.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut tags = Vec::new();
+    for reference in git.references_glob("refs/tags/*").map_err(git_error)?.flatten() {
+        let Some(name) = reference.shorthand().map(str::to_string) else {
+            continue;
+        };
+        if Version::parse_tag(&name).is_err() {
+            continue;
+        }
+        let Ok(commit) = reference.peel_to_commit() else {
+            continue;
+        };
+        let tag = reference.peel_to_tag().ok();
+        let first_line = |text: Option<&str>| text.unwrap_or("").lines().next().unwrap_or("").to_string();
+        tags.push(VersionTag {
+            name,
+            commit: commit.id().to_string(),
+            at: tag
+                .as_ref()
+                .and_then(|t| t.tagger())
+                .map_or(commit.time().seconds(), |s| s.when().seconds()),
+            annotated: tag.is_some(),
+            message: match &tag {
+                Some(t) if !first_line(t.message()).is_empty() => first_line(t.message()),
+                _ => first_line(commit.summary()),
+            },
+        });
+    }
+    Ok(RepoTags {
+        branches,
+        tags,
+        ignored: index.ignored,
+    })
+}
+
 /// The largest file shown in a diff; bigger ones are named but not shown.
 const MAX_DIFF_FILE: usize = 256 * 1024;
 
@@ -425,6 +506,14 @@ impl WorkspaceGit for GitWorkspaces {
         let (forge_repo, branch, folder) = (repo.clone(), branch.to_string(), folder.to_string());
         self.with_mirror(repo, config, move |mirror, url| {
             read_blocking(mirror, url, &forge_repo, &branch, &folder)
+        })
+        .await
+    }
+
+    async fn tags(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<RepoTags, ForgeError> {
+        let forge_repo = repo.clone();
+        self.with_mirror(repo, config, move |mirror, url| {
+            tags_blocking(mirror, url, &forge_repo)
         })
         .await
     }

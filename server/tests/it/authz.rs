@@ -287,6 +287,11 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("repository", "acme/live")],
     ),
     (
+        "get_versioning",
+        Needs::ReadCreatedLater,
+        &[("workspace", "acme-live")],
+    ),
+    (
         "get_pull_request",
         Needs::ReadCreatedLater,
         &[("repository", "acme/live"), ("number", "1")],

@@ -353,3 +353,149 @@ fn commit_check_prints_the_label_or_the_error_with_its_position() {
     assert!(!dir.join("data").exists(), "no data dir was created");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod portal {
+    use crate::db_test;
+    use crate::support::*;
+    use crate::workspaces::{bucket_form, settled};
+    use app::api::versioning::RepositoryVersioning;
+    use app::domain::conventional::Label;
+    use app::domain::versioning::{Outcome, ReleaseType, Strategy};
+
+    async fn versioning(client: &reqwest::Client, server: &TestServer) -> RepositoryVersioning {
+        let (status, body) = call(client, server, "get_versioning", &[("workspace", "acme-live")]).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// (branch, release type, next version or "skip vX" / "none") of each preview row.
+    fn rows(view: &RepositoryVersioning, strategy: Strategy, label: Option<Label>) -> Vec<(String, ReleaseType, String)> {
+        view.preview(strategy, label)
+            .into_iter()
+            .map(|r| {
+                let outcome = match r.computation.outcome {
+                    Outcome::Version(v) => v.tag(),
+                    Outcome::Skip(v) => format!("skip {}", v.tag()),
+                    Outcome::None => "none".into(),
+                };
+                (r.branch, r.release, outcome)
+            })
+            .collect()
+    }
+
+    fn row(branch: &str, release: ReleaseType, outcome: &str) -> (String, ReleaseType, String) {
+        (branch.to_string(), release, outcome.to_string())
+    }
+
+    db_test! {
+        async fn the_versioning_view_reads_branches_tags_and_the_pull_requests_slipway_merged(db: TestDb) {
+            let server = TestServer::start(&db, ServerOptions { worker: true, ..ServerOptions::default() }).await;
+            let admin = client();
+            demo_sign_in(&admin, &server, "ada").await;
+            let member = client();
+            demo_sign_in(&member, &server, "dev").await;
+            let viewer = client();
+            demo_sign_in(&viewer, &server, "pat").await;
+            let (status, body) = call(&viewer, &server, "get_versioning", &[("workspace", "acme-live")]).await;
+            assert_eq!(status, 404, "{body}");
+            assert_eq!(call(&admin, &server, "create_local_repository", &[("repository", "acme/live")]).await.0, 200);
+            let register = [("input[integration]", "local-git"), ("input[repository]", "acme/live")];
+            assert_eq!(call(&member, &server, "register_workspace", &register).await.0, 200);
+
+            // A new repository: one branch, no tags; every branch starts from v0.0.0.
+            let view = versioning(&viewer, &server).await;
+            assert_eq!((view.default_branch.as_str(), view.tag_count, view.timeline.len()), ("main", 0, 0));
+            assert_eq!(view.branches.len(), 1);
+            assert_eq!((view.branches[0].name.as_str(), view.branches[0].base.as_deref()), ("main", None));
+            assert_eq!(rows(&view, Strategy::GithubFlow, None), vec![row("main", ReleaseType::Latest, "v0.0.1")]);
+            assert_eq!(rows(&view, Strategy::GithubFlow, Some(Label::Minor)), vec![row("main", ReleaseType::Latest, "v0.1.0")]);
+
+            // Slipway merges a pull request: main's head is its merge commit, so the view knows
+            // the pull request (its title is not a Conventional Commit: no label).
+            assert_eq!(call(&member, &server, "create_resource", &bucket_form("logs", "Audit Logs", "acme-audit-logs")).await.0, 200);
+            assert_eq!(settled(&server, "logs").await, ("provision".into(), "ready".into()));
+            assert_eq!(call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await.0, 200);
+            assert_eq!(settled(&server, "logs").await, ("provisioned".into(), "done".into()));
+
+            // Tags pushed by hand: an annotated release and a lightweight one on the first
+            // commit, a non-SemVer tag, an alpha on develop, a release branch, and v3.0.0 on a
+            // commit no branch reaches.
+            let bare = server.data_dir.join("git/acme/live.git");
+            let scratch = server.data_dir.join("scratch");
+            std::fs::create_dir_all(&scratch).unwrap();
+            git(&scratch, &["clone", "-q", bare.to_str().unwrap(), "live"]);
+            let live = scratch.join("live");
+            git(&live, &["config", "user.email", "t@example.com"]);
+            git(&live, &["config", "user.name", "T"]);
+            let first = git(&live, &["rev-list", "--max-parents=0", "HEAD"]);
+            git(&live, &["tag", "-a", "v1.2.0", "-m", "First release\n\nWith notes.", &first]);
+            git(&live, &["tag", "v1.1.0", &first]);
+            git(&live, &["tag", "nightly", &first]);
+            git(&live, &["checkout", "-q", "-b", "release/1.3"]);
+            git(&live, &["checkout", "-q", "-b", "develop"]);
+            git(&live, &["commit", "-q", "--allow-empty", "-m", "feat: on develop"]);
+            git(&live, &["tag", "v1.2.1-alpha.0"]);
+            git(&live, &["checkout", "-q", "-b", "experiment"]);
+            git(&live, &["commit", "-q", "--allow-empty", "-m", "an experiment"]);
+            git(&live, &["tag", "v3.0.0"]);
+            git(&live, &["push", "-q", "origin", "develop", "release/1.3", "--tags"]);
+
+            let view = versioning(&viewer, &server).await;
+            let names: Vec<&str> = view.branches.iter().map(|b| b.name.as_str()).collect();
+            assert_eq!(names, ["develop", "main", "release/1.3", "update_audit_logs"], "the merged pull request's branch stays");
+            let main = &view.branches[1];
+            assert_eq!(main.base.as_deref(), Some("v1.2.0"), "v3.0.0 is higher but not reachable");
+            let known = main.merged_pull.as_ref().expect("the merge commit's pull request is known");
+            assert_eq!((known.number, known.label.as_str()), (1, "none"));
+            assert!(known.title.starts_with("Sync s3-bucket/audit_logs"), "{}", known.title);
+            assert_eq!(view.branches[0].head_tags, vec!["v1.2.1-alpha.0".to_string()]);
+            assert!(view.branches[0].merged_pull.is_none());
+            assert_eq!((view.tag_count, view.ignored), (4, 1));
+            let kinds: Vec<(&str, &str)> = view.timeline.iter().map(|t| (t.name.as_str(), t.kind.as_str())).collect();
+            for expected in [("v1.2.0", "latest"), ("v1.1.0", "latest"), ("v1.2.1-alpha.0", "alpha"), ("v3.0.0", "latest")] {
+                assert!(kinds.contains(&expected), "{kinds:?}");
+            }
+            let annotated = view.timeline.iter().find(|t| t.name == "v1.2.0").unwrap();
+            assert_eq!((annotated.annotated, annotated.message.as_str()), (true, "First release"));
+            let light = view.timeline.iter().find(|t| t.name == "v1.1.0").unwrap();
+            assert_eq!((light.annotated, light.commit.as_str()), (false, first.as_str()));
+            assert_eq!(light.message, git(&live, &["log", "-1", "--format=%s", &first]));
+            assert_eq!(view.numbering, vec!["v1.2.1-alpha.0".to_string()]);
+
+            // What the page's preview shows, from the same data.
+            assert_eq!(rows(&view, Strategy::GitFlow, None), vec![
+                row("develop", ReleaseType::Alpha, "skip v1.2.1-alpha.0"),
+                row("main", ReleaseType::Latest, "v1.2.1"),
+                row("release/1.3", ReleaseType::Beta, "v1.2.1-beta.0"),
+                row("update_audit_logs", ReleaseType::None, "none"),
+                row("hotfix/…", ReleaseType::Hotfix, "v1.2.1-hotfix.1"),
+            ]);
+            assert_eq!(rows(&view, Strategy::GitFlow, Some(Label::Minor)), vec![
+                row("develop", ReleaseType::Alpha, "v1.2.1-alpha.1"),
+                row("main", ReleaseType::Latest, "v1.3.0"),
+                row("release/1.3", ReleaseType::Beta, "v1.2.1-beta.0"),
+                row("update_audit_logs", ReleaseType::None, "none"),
+                row("hotfix/…", ReleaseType::Hotfix, "v1.2.1-hotfix.1"),
+            ]);
+            assert_eq!(rows(&view, Strategy::TrunkBased, Some(Label::Major)), vec![
+                row("develop", ReleaseType::None, "none"),
+                row("main", ReleaseType::Latest, "v2.0.0"),
+                row("release/1.3", ReleaseType::Hotfix, "v1.2.1-hotfix.1"),
+                row("update_audit_logs", ReleaseType::None, "none"),
+            ]);
+
+            // Tags deleted upstream leave the view; the CLI reads the same answer from the clone.
+            git(&live, &["push", "-q", "origin", ":refs/tags/v1.1.0", ":refs/tags/v3.0.0"]);
+            let view = versioning(&viewer, &server).await;
+            assert_eq!(view.tag_count, 2);
+            assert!(view.timeline.iter().all(|t| t.name != "v1.1.0" && t.name != "v3.0.0"));
+            git(&live, &["checkout", "-q", "main"]);
+            git(&live, &["pull", "-q"]);
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+                .args(["version", "compute", "--repo", live.to_str().unwrap(), "--branch", "main", "--strategy", "GIT_FLOW"])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "v1.2.1");
+        }
+    }
+}

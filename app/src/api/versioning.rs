@@ -137,10 +137,13 @@ impl RepositoryVersioning {
             return rows;
         };
         for (example, pattern) in strategy_branches(strategy) {
-            let present = self.branches.iter().any(|b| match pattern.strip_suffix('…') {
-                Some(prefix) => b.name.starts_with(prefix),
-                None => b.name == *pattern,
-            });
+            let present = self
+                .branches
+                .iter()
+                .any(|b| match pattern.strip_suffix('…') {
+                    Some(prefix) => b.name.starts_with(prefix),
+                    None => b.name == *pattern,
+                });
             if !present {
                 let mut preview = row(default, example, false);
                 preview.branch = pattern.to_string();

@@ -62,7 +62,8 @@ fn outcome_view(row: &BranchPreview) -> impl IntoView {
     match &row.computation.outcome {
         Outcome::Version(v) => view! { <code class="next-version">{v.tag()}</code> }.into_any(),
         Outcome::Skip(v) => {
-            view! { <span class="muted">"skip · already "<code>{v.tag()}</code></span> }.into_any()
+            view! { <span class="muted nowrap">"skip · already "<code>{v.tag()}</code></span> }
+                .into_any()
         }
         Outcome::None => view! { <span class="muted">"no version"</span> }.into_any(),
     }
@@ -73,9 +74,8 @@ fn outcome_view(row: &BranchPreview) -> impl IntoView {
 fn TitlePreview(versioning: RepositoryVersioning) -> impl IntoView {
     let strategy = RwSignal::new(Strategy::GithubFlow);
     let title = RwSignal::new(String::new());
-    let checked = Memo::new(move |_| {
-        title.with(|t| (!t.trim().is_empty()).then(|| check_title(t)))
-    });
+    let checked =
+        Memo::new(move |_| title.with(|t| (!t.trim().is_empty()).then(|| check_title(t))));
     let label = move || checked.with(|c| c.as_ref().and_then(|r| r.as_ref().ok().map(|(_, l)| *l)));
     let versioning = StoredValue::new(versioning);
     let rows = move || versioning.with_value(|v| v.preview(strategy.get(), label()));
@@ -140,13 +140,13 @@ fn TitlePreview(versioning: RepositoryVersioning) -> impl IntoView {
                     >{s.label()}</button>
                 }).collect_view()}
             </div>
+            <p class="preview-caption muted">{move || match checked.with(|c| c.as_ref().map(Result::is_ok)) {
+                Some(true) => "If a pull request with this title merged now, each branch would get:",
+                Some(false) => "The title cannot merge until it is fixed. Each branch's head as it is now:",
+                None => "Each branch's head as it is now (labelled by the pull request that merged it, when Slipway knows it):",
+            }}</p>
             <div class="table-wrap flat">
                 <table class="table preview-table">
-                    <caption class="muted">{move || if label().is_some() {
-                        "If a pull request with this title merged now, each branch would get:"
-                    } else {
-                        "Each branch's head as it is now (labelled by the pull request that merged it, when Slipway knows it):"
-                    }}</caption>
                     <thead><tr>
                         <th scope="col">"Branch"</th><th scope="col">"Release type"</th><th scope="col">"Base tag"</th>
                         <th scope="col">"Next version"</th><th scope="col">"Why"</th>
@@ -177,6 +177,13 @@ fn TitlePreview(versioning: RepositoryVersioning) -> impl IntoView {
     }
 }
 
+fn not_versions(ignored: usize) -> String {
+    match ignored {
+        1 => "1 more tag is not v + SemVer, so not a version.".to_string(),
+        n => format!("{n} more tags are not v + SemVer, so not versions."),
+    }
+}
+
 fn short(commit: &str) -> String {
     commit.chars().take(10).collect()
 }
@@ -187,10 +194,16 @@ fn Timeline(versioning: RepositoryVersioning) -> impl IntoView {
     let counts = ["latest", "alpha", "beta", "hotfix", "other"].map(|kind| {
         (
             kind,
-            versioning.timeline.iter().filter(|t| t.kind == kind).count(),
+            versioning
+                .timeline
+                .iter()
+                .filter(|t| t.kind == kind)
+                .count(),
         )
     });
-    let more = versioning.tag_count.saturating_sub(versioning.timeline.len());
+    let more = versioning
+        .tag_count
+        .saturating_sub(versioning.timeline.len());
     view! {
         <section class="card">
             <div class="timeline-head">
@@ -205,7 +218,7 @@ fn Timeline(versioning: RepositoryVersioning) -> impl IntoView {
                 view! {
                     <EmptyState title="No version tags yet">
                         <p>"The first merge to the default branch is tagged "<code>"v0.0.1"</code>" — or "<code>"v0.1.0"</code>" with a "<code>"feat"</code>" title, "<code>"v1.0.0"</code>" with a breaking one."</p>
-                        {(versioning.ignored > 0).then(|| view! { <p class="muted">{format!("{} tags are not v + SemVer and are not versions.", versioning.ignored)}</p> })}
+                        {(versioning.ignored > 0).then(|| view! { <p class="muted">{not_versions(versioning.ignored)}</p> })}
                     </EmptyState>
                 }.into_any()
             } else {
@@ -219,7 +232,7 @@ fn Timeline(versioning: RepositoryVersioning) -> impl IntoView {
                                         <code class="tag-name">{t.name.clone()}</code>
                                         <span class=format!("release release-{}", t.kind)>{t.kind.clone()}</span>
                                         <span class="hash">{short(&t.commit)}</span>
-                                        <span class="muted nowrap">{t.at.clone()}</span>
+                                        <span class="tag-at">{t.at.clone()}</span>
                                         {(!t.annotated).then(|| view! { <span class="hint">"lightweight"</span> })}
                                     </div>
                                     {(!t.message.is_empty()).then(|| view! { <p class="tag-message">{t.message.clone()}</p> })}
@@ -228,7 +241,7 @@ fn Timeline(versioning: RepositoryVersioning) -> impl IntoView {
                         }).collect_view()}
                     </ol>
                     {(more > 0).then(|| view! { <p class="muted">{format!("The newest {TIMELINE_LIMIT} of {} tags are shown.", versioning.tag_count)}</p> })}
-                    {(versioning.ignored > 0).then(|| view! { <p class="muted">{format!("{} other tags are not v + SemVer and are not versions.", versioning.ignored)}</p> })}
+                    {(versioning.ignored > 0).then(|| view! { <p class="muted">{not_versions(versioning.ignored)}</p> })}
                 }.into_any()
             }}
         </section>

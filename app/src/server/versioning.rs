@@ -83,14 +83,16 @@ pub async fn repository(ctx: &AppCtx, slug: &str) -> AppResult<RepositoryVersion
         .take(TIMELINE_LIMIT)
         .map(|(version, t)| {
             Ok(TimelineTag {
-            kind: TagKind::of(&version).map_or("other", TagKind::as_str).to_string(),
-            name: t.name,
-            commit: t.commit,
-            at: chrono::DateTime::from_timestamp(t.at, 0)
-                .map(|at| super::when(&at))
-                .ok_or_else(|| AppError::internal("a tag's time is out of range"))?,
-            annotated: t.annotated,
-            message: t.message,
+                kind: TagKind::of(&version)
+                    .map_or("other", TagKind::as_str)
+                    .to_string(),
+                name: t.name,
+                commit: t.commit,
+                at: chrono::DateTime::from_timestamp(t.at, 0)
+                    .map(|at| super::when(&at))
+                    .ok_or_else(|| AppError::internal("a tag's time is out of range"))?,
+                annotated: t.annotated,
+                message: t.message,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;

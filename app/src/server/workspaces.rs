@@ -114,7 +114,10 @@ pub async fn git_integrations(db: &DatabaseConnection) -> AppResult<Vec<Integrat
     super::integrations::choices(db, integrations::Column::Kind.eq("git")).await
 }
 
-pub(crate) async fn by_slug<C: ConnectionTrait>(db: &C, slug: &str) -> AppResult<workspaces::Model> {
+pub(crate) async fn by_slug<C: ConnectionTrait>(
+    db: &C,
+    slug: &str,
+) -> AppResult<workspaces::Model> {
     workspaces::Entity::find()
         .filter(workspaces::Column::Slug.eq(slug))
         .one(db)

@@ -5,8 +5,8 @@
 //! tree on that very base, which is what makes a re-run after a crash push nothing.
 
 use super::git_sources::{callbacks, describe_git_error, untrusted_host, Mirrors};
-use app::domain::integrations::Provider;
 use super::version_tags::TagIndex;
+use app::domain::integrations::Provider;
 use app::domain::semver::Version;
 use app::server::ports::{
     BranchTags, ChangedFile, FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, RepoTags,
@@ -380,7 +380,11 @@ fn tags_blocking(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<RepoTags,
     }
     branches.sort_by(|a, b| a.name.cmp(&b.name));
     let mut tags = Vec::new();
-    for reference in git.references_glob("refs/tags/*").map_err(git_error)?.flatten() {
+    for reference in git
+        .references_glob("refs/tags/*")
+        .map_err(git_error)?
+        .flatten()
+    {
         let Some(name) = reference.shorthand().map(str::to_string) else {
             continue;
         };
@@ -391,7 +395,8 @@ fn tags_blocking(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<RepoTags,
             continue;
         };
         let tag = reference.peel_to_tag().ok();
-        let first_line = |text: Option<&str>| text.unwrap_or("").lines().next().unwrap_or("").to_string();
+        let first_line =
+            |text: Option<&str>| text.unwrap_or("").lines().next().unwrap_or("").to_string();
         tags.push(VersionTag {
             name,
             commit: commit.id().to_string(),

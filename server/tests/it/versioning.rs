@@ -363,13 +363,23 @@ mod portal {
     use app::domain::versioning::{Outcome, ReleaseType, Strategy};
 
     async fn versioning(client: &reqwest::Client, server: &TestServer) -> RepositoryVersioning {
-        let (status, body) = call(client, server, "get_versioning", &[("workspace", "acme-live")]).await;
+        let (status, body) = call(
+            client,
+            server,
+            "get_versioning",
+            &[("workspace", "acme-live")],
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).unwrap()
     }
 
     /// (branch, release type, next version or "skip vX" / "none") of each preview row.
-    fn rows(view: &RepositoryVersioning, strategy: Strategy, label: Option<Label>) -> Vec<(String, ReleaseType, String)> {
+    fn rows(
+        view: &RepositoryVersioning,
+        strategy: Strategy,
+        label: Option<Label>,
+    ) -> Vec<(String, ReleaseType, String)> {
         view.preview(strategy, label)
             .into_iter()
             .map(|r| {

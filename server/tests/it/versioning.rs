@@ -85,6 +85,11 @@ fn lightweight(repo: &Repository, name: &str, commit: Oid) {
         .unwrap();
 }
 
+fn lightweight_forced(repo: &Repository, name: &str, commit: Oid) {
+    repo.reference(&format!("refs/tags/{name}"), commit, true, "tag")
+        .unwrap();
+}
+
 fn annotated(repo: &Repository, name: &str, commit: Oid) {
     let object = repo.find_object(commit, None).unwrap();
     let signature = Signature::now("T", "t@example.com").unwrap();
@@ -110,6 +115,9 @@ fn history(dir: &Path) -> (Repository, Oid) {
     lightweight(&repo, "v1.1.1-alpha.4", o1);
     let f1 = commit(&repo, "feature", &[c2], "f");
     let c3 = commit(&repo, "main", &[c2, f1], "c");
+    // A SemVer name on a tree is not a release.
+    let tree = repo.find_commit(c3).unwrap().tree_id();
+    annotated(&repo, "v7.0.0", tree);
     (repo, c3)
 }
 
@@ -168,11 +176,31 @@ fn version_compute_reads_real_histories() {
     assert_eq!(json["base_tag"], "v1.1.0");
     assert_eq!(json["bump"], "minor");
     assert_eq!(json["commit"], head.to_string());
-    assert_eq!(json["ignored_tags"], 2, "latest and v1.0");
+    assert_eq!(json["ignored_tags"], 3, "latest, v1.0 and the tree's v7.0.0");
     assert_eq!(
         json["reason"],
         "label release/minor: a minor bump from v1.1.0"
     );
+
+    // The same answers with the tags in packed-refs (as `git clone` and `git gc` leave them,
+    // annotated ones with their peeled commits), and with a loose ref overriding a packed one.
+    let git = |args: &[&str]| {
+        let status = Command::new("git").args(args).current_dir(&dir).status().unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["pack-refs", "--all"]);
+    assert!(!dir.join(".git/refs/tags/v1.1.0").exists());
+    assert!(std::fs::read_to_string(dir.join(".git/packed-refs")).unwrap().contains("^"));
+    assert_eq!(run(&["--release-type", "LATEST"]).1, "v1.1.1");
+    assert_eq!(run(&["--release-type", "ALPHA"]).1, "v1.1.1-alpha.5");
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["--release-type", "LATEST", "--json"]).1).unwrap();
+    assert_eq!(json["ignored_tags"], 3);
+    // v1.1.0 moved (loose, over its packed entry) to the commit never merged: v1.0.0 is the base.
+    lightweight_forced(&repo, "v1.1.0", repo.refname_to_id("refs/heads/other").unwrap());
+    assert_eq!(run(&["--release-type", "LATEST"]).1, "v1.0.1");
+    lightweight_forced(&repo, "v1.1.0", repo.find_commit(head).unwrap().parent_id(0).unwrap());
+    assert_eq!(run(&["--release-type", "LATEST"]).1, "v1.1.1");
 
     // Tag HEAD with the result: the same computation now says skip.
     annotated(&repo, "v1.1.1", head);

@@ -96,6 +96,40 @@ fn output(command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
+fn measure(repo: &Path, what: &str) {
+    println!("{what}:");
+    let (describe, base) = timed(|| {
+        output(
+            Command::new("git")
+                .args(["describe", "--tags", "--abbrev=0", "--match", "v*"])
+                .current_dir(repo),
+        )
+    });
+    let (process, next) = timed(|| {
+        output(
+            Command::new(env!("CARGO_BIN_EXE_slipway"))
+                .args(["version", "compute", "--release-type", "LATEST", "--repo"])
+                .arg(repo),
+        )
+    });
+    let (in_process, _) = timed(|| {
+        let (computation, _) =
+            server::adapters::version_tags::compute_at(repo, ReleaseType::Latest, Label::None)
+                .unwrap();
+        match computation.outcome {
+            Outcome::Version(v) => v.tag(),
+            other => format!("{other:?}"),
+        }
+    });
+    println!("  git describe --tags --abbrev=0 (median of {RUNS})  {describe:>8.1} ms   -> {base}");
+    println!("  slipway version compute        (median of {RUNS})  {process:>8.1} ms   -> {next}");
+    println!("    of which the computation, in-process          {in_process:>8.1} ms");
+    println!(
+        "  ratio: slipway / git describe = {:.2} (below 1: faster)",
+        process / describe
+    );
+}
+
 fn main() {
     let dir = std::env::temp_dir().join(format!("slipway-bench-versions-{}", std::process::id()));
     let repo = dir.join("big.git");
@@ -105,35 +139,13 @@ fn main() {
         "version_compute: {COMMITS} commits, {TAGS} tags generated in {:.1} s",
         start.elapsed().as_secs_f64()
     );
-    let (describe, base) = timed(|| {
-        output(
-            Command::new("git")
-                .args(["describe", "--tags", "--abbrev=0", "--match", "v*"])
-                .current_dir(&repo),
-        )
-    });
-    let (process, next) = timed(|| {
-        output(
-            Command::new(env!("CARGO_BIN_EXE_slipway"))
-                .args(["version", "compute", "--release-type", "LATEST", "--repo"])
-                .arg(&repo),
-        )
-    });
-    let (in_process, _) = timed(|| {
-        let (computation, _) =
-            server::adapters::version_tags::compute_at(&repo, ReleaseType::Latest, Label::None)
-                .unwrap();
-        match computation.outcome {
-            Outcome::Version(v) => v.tag(),
-            other => format!("{other:?}"),
-        }
-    });
-    println!("git describe --tags --abbrev=0 (median of {RUNS})  {describe:>8.1} ms   -> {base}");
-    println!("slipway version compute        (median of {RUNS})  {process:>8.1} ms   -> {next}");
-    println!("  of which the computation, in-process          {in_process:>8.1} ms");
-    println!(
-        "ratio: slipway / git describe = {:.2} (below 1: faster)",
-        process / describe
-    );
+    measure(&repo, "loose refs, as fast-import leaves them");
+    let status = Command::new("git")
+        .args(["pack-refs", "--all"])
+        .current_dir(&repo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    measure(&repo, "packed refs, as git clone and git gc leave them");
     let _ = std::fs::remove_dir_all(&dir);
 }

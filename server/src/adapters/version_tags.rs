@@ -137,8 +137,10 @@ impl TagIndex {
                 continue;
             };
             let commit = match peeled {
-                Some(peeled) => matches!(odb.read_header(peeled), Ok((_, git2::ObjectType::Commit)))
-                    .then_some(peeled),
+                Some(peeled) => {
+                    matches!(odb.read_header(peeled), Ok((_, git2::ObjectType::Commit)))
+                        .then_some(peeled)
+                }
                 None => match odb.read_header(target) {
                     Ok((_, git2::ObjectType::Commit)) => Some(target),
                     Ok((_, git2::ObjectType::Tag)) => repo

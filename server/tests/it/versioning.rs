@@ -176,7 +176,10 @@ fn version_compute_reads_real_histories() {
     assert_eq!(json["base_tag"], "v1.1.0");
     assert_eq!(json["bump"], "minor");
     assert_eq!(json["commit"], head.to_string());
-    assert_eq!(json["ignored_tags"], 3, "latest, v1.0 and the tree's v7.0.0");
+    assert_eq!(
+        json["ignored_tags"], 3,
+        "latest, v1.0 and the tree's v7.0.0"
+    );
     assert_eq!(
         json["reason"],
         "label release/minor: a minor bump from v1.1.0"
@@ -185,21 +188,35 @@ fn version_compute_reads_real_histories() {
     // The same answers with the tags in packed-refs (as `git clone` and `git gc` leave them,
     // annotated ones with their peeled commits), and with a loose ref overriding a packed one.
     let git = |args: &[&str]| {
-        let status = Command::new("git").args(args).current_dir(&dir).status().unwrap();
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .status()
+            .unwrap();
         assert!(status.success(), "git {args:?}");
     };
     git(&["pack-refs", "--all"]);
     assert!(!dir.join(".git/refs/tags/v1.1.0").exists());
-    assert!(std::fs::read_to_string(dir.join(".git/packed-refs")).unwrap().contains("^"));
+    assert!(std::fs::read_to_string(dir.join(".git/packed-refs"))
+        .unwrap()
+        .contains("^"));
     assert_eq!(run(&["--release-type", "LATEST"]).1, "v1.1.1");
     assert_eq!(run(&["--release-type", "ALPHA"]).1, "v1.1.1-alpha.5");
     let json: serde_json::Value =
         serde_json::from_str(&run(&["--release-type", "LATEST", "--json"]).1).unwrap();
     assert_eq!(json["ignored_tags"], 3);
     // v1.1.0 moved (loose, over its packed entry) to the commit never merged: v1.0.0 is the base.
-    lightweight_forced(&repo, "v1.1.0", repo.refname_to_id("refs/heads/other").unwrap());
+    lightweight_forced(
+        &repo,
+        "v1.1.0",
+        repo.refname_to_id("refs/heads/other").unwrap(),
+    );
     assert_eq!(run(&["--release-type", "LATEST"]).1, "v1.0.1");
-    lightweight_forced(&repo, "v1.1.0", repo.find_commit(head).unwrap().parent_id(0).unwrap());
+    lightweight_forced(
+        &repo,
+        "v1.1.0",
+        repo.find_commit(head).unwrap().parent_id(0).unwrap(),
+    );
     assert_eq!(run(&["--release-type", "LATEST"]).1, "v1.1.1");
 
     // Tag HEAD with the result: the same computation now says skip.

@@ -4,15 +4,15 @@
 
 use libfuzzer_sys::fuzz_target;
 
-mod domain {
-    #[path = "../../../app/src/domain/conventional.rs"]
-    pub mod conventional;
-    #[path = "../../../app/src/domain/semver.rs"]
-    pub mod semver;
-}
+#[allow(dead_code)]
+#[path = "../../app/src/domain/conventional.rs"]
+mod conventional;
+#[allow(dead_code)]
+#[path = "../../app/src/domain/semver.rs"]
+mod semver;
 
-use domain::conventional::{check_title, Commit};
-use domain::semver::Version;
+use conventional::{check_title, Commit};
+use semver::Version;
 
 fuzz_target!(|data: &[u8]| {
     match Commit::parse_bytes(data) {

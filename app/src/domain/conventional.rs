@@ -134,7 +134,9 @@ fn columns(text: &str) -> usize {
 
 impl Commit {
     /// Parses a whole commit message (a pull request title is a message of one line).
-    /// Trailing whitespace and a final newline are ignored; `\r\n` is read as `\n`.
+    /// Trailing whitespace and a final newline are ignored; `\r\n` is read as `\n`. Control
+    /// characters other than newline and tab (a NUL, a lone carriage return) are refused: git
+    /// would cut the message at a NUL, and a message holding them would not print back as itself.
     pub fn parse(message: &str) -> Result<Commit, CommitError> {
         let message = message.replace("\r\n", "\n");
         let message = message.trim_end();
@@ -142,6 +144,20 @@ impl Commit {
             return at(1, 1, "the message is empty");
         }
         let lines: Vec<&str> = message.split('\n').collect();
+        // (The header has its own, stricter check.)
+        for (n, line) in lines.iter().enumerate().skip(1) {
+            if let Some((column, c)) = line
+                .chars()
+                .enumerate()
+                .find(|(_, c)| c.is_control() && *c != '\t')
+            {
+                return at(
+                    n + 1,
+                    column + 1,
+                    format!("control character U+{:04X} is not allowed", c as u32),
+                );
+            }
+        }
         let header = lines[0];
         let mut commit = parse_header(header)?;
         if lines.len() == 1 {
@@ -510,9 +526,21 @@ mod tests {
                 "feat: tab\tinside",
                 "1:10: '\\t' cannot appear in the header",
             ),
+            // Found by cargo fuzz: a lone carriage return at a line's end lost one `\r` on
+            // each print and parse, and a NUL (which git cuts a message at) was taken.
+            (
+                "t(api)!: drop v1\n\nBo\0xt.\n\nfs #1 v1\n\0\0\r\r\r\n\r\nfs #12\n",
+                "3:3: control character U+0000 is not allowed",
+            ),
+            (
+                "fix: x\n\nbody\r\rmore",
+                "3:5: control character U+000D is not allowed",
+            ),
         ] {
             assert_eq!(err(message), expected, "{message:?}");
         }
+        let crlf = Commit::parse("fix: x\r\n\r\nbody\r\n\r\nRefs: #1\r\n").unwrap();
+        assert_eq!(Commit::parse(&crlf.to_string()), Ok(crlf));
         let long = format!("feat: {}", "x".repeat(10_000));
         assert_eq!(
             err(&long),

@@ -16,3 +16,4 @@ pub mod templates;
 pub mod variable_types;
 pub mod versioning;
 pub mod workspaces;
+pub mod yaml;

@@ -6,6 +6,7 @@ pub mod conventional;
 pub mod executors;
 pub mod hcl;
 pub mod integrations;
+pub mod manifests;
 pub mod modules;
 pub mod names;
 pub mod rbac;

@@ -2,7 +2,7 @@
 //! registry it publishes to, and the errors manifests are refused with — `file:line:column:
 //! message`, with a "did you mean" for a name that is nearly right.
 
-use super::yaml::Pos;
+use super::yaml::{Node, Pos, Value};
 use std::fmt;
 
 /// A CI stage a BuildDefinition may list.
@@ -271,6 +271,182 @@ mod tests {
         }
     }
 
+    const REPOSITORY: &str = "apiVersion: lowops.manifests.v1
+kind: GithubRepository
+metadata:
+  name: my-service
+  github-connection: pvotal-tech
+spec:
+  strategy: GITHUB_FLOW # or GIT_FLOW, TRUNK_BASED
+  permissions:
+    administrators:
+      groups: [platform-team]
+    contributors:
+      groups: [backend-engineers]
+";
+
+    const BUILD: &str = "apiVersion: lowops.manifests.v1
+kind: BuildDefinition
+metadata:
+  name: my-service
+  parent: GithubRepository/my-service
+spec:
+  type: GOLANG
+  stages:
+    - analysis
+    - security-scan
+    - test
+    - build
+    - containerize
+  golang:
+    versions: [\"stable\"]
+    buildType: bin
+    target: ./cmd/server
+  containerize:
+    - name: my-service
+      registries: [core-registry]
+";
+
+    fn errors(text: &str) -> Vec<String> {
+        load("m.yaml", text)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_seeds_examples_load_as_one_file_of_two_documents() {
+        let both = format!("{REPOSITORY}---\n{BUILD}");
+        let manifests = load("my-service.yaml", &both).unwrap();
+        assert_eq!(manifests.len(), 2);
+        let Manifest::GithubRepository(repo) = &manifests[0] else {
+            panic!()
+        };
+        assert_eq!(repo.metadata.name, "my-service");
+        assert_eq!(
+            repo.metadata.github_connection.as_deref(),
+            Some("pvotal-tech")
+        );
+        assert_eq!(
+            repo.strategy,
+            super::super::versioning::Strategy::GithubFlow
+        );
+        assert_eq!(repo.administrators.groups, ["platform-team"]);
+        assert_eq!(repo.contributors.groups, ["backend-engineers"]);
+        let Manifest::BuildDefinition(build) = &manifests[1] else {
+            panic!()
+        };
+        assert_eq!(build.build_type, BuildType::Golang);
+        assert_eq!(
+            build.stages,
+            [
+                Stage::Analysis,
+                Stage::SecurityScan,
+                Stage::Test,
+                Stage::Build,
+                Stage::Containerize
+            ]
+        );
+        assert_eq!(
+            build.settings,
+            vec![
+                ("versions".to_string(), vec!["stable".to_string()]),
+                ("buildType".to_string(), vec!["bin".to_string()]),
+                ("target".to_string(), vec!["./cmd/server".to_string()]),
+            ]
+        );
+        assert_eq!(
+            build.containerize,
+            [Containerize {
+                name: "my-service".into(),
+                registries: vec!["core-registry".into()]
+            }]
+        );
+        assert_eq!(
+            build.metadata.parent,
+            Some(("GithubRepository".into(), "my-service".into()))
+        );
+        let files: Vec<(String, Manifest)> = manifests
+            .into_iter()
+            .map(|m| ("my-service.yaml".to_string(), m))
+            .collect();
+        assert_eq!(check_links(&files), Vec::new());
+    }
+
+    #[test]
+    fn bad_manifests_are_refused_with_every_error_where_it_is() {
+        assert_eq!(
+            errors(&REPOSITORY.replace("  strategy:", "  stratgy:")),
+            [
+                "m.yaml:7:3: unknown field `stratgy`; did you mean `strategy`?",
+                "m.yaml:7:3: spec needs `strategy`",
+            ]
+        );
+        assert_eq!(
+            errors(&REPOSITORY.replace("GITHUB_FLOW", "GITFLOW")),
+            ["m.yaml:7:13: unknown strategy `GITFLOW`; did you mean `GIT_FLOW`?"]
+        );
+        assert_eq!(
+            errors(&BUILD.replace("    - build\n", "    - build\n    - publish\n")),
+            ["m.yaml:13:7: stage `publish` is not available for GOLANG; it has analysis, security-scan, test, build, release, containerize"]
+        );
+        assert_eq!(
+            errors(&BUILD.replace("type: GOLANG", "type: GOLANGG")),
+            [
+                "m.yaml:7:9: unknown build type `GOLANGG`; did you mean `GOLANG`?",
+                "m.yaml:14:3: unknown field `golang`; expected one of `type`, `stages`, `containerize`",
+            ]
+        );
+        assert_eq!(
+            errors(&BUILD.replace("apiVersion: lowops.manifests.v1", "apiVersion: v2")),
+            ["m.yaml:1:13: apiVersion must be lowops.manifests.v1"]
+        );
+        assert_eq!(
+            errors(&BUILD.replace("  name: my-service\n  parent", "  name: ../etc\n  parent")),
+            ["m.yaml:4:9: metadata.name \"../etc\" must be letters, digits, '-', '_' or '.', starting with a letter or digit (at most 100)"]
+        );
+        assert_eq!(errors("kind: Nope\n"), [
+            "m.yaml:1:1: a manifest needs `apiVersion`",
+            "m.yaml:1:7: unknown kind `Nope`; expected one of `GithubRepository`, `BuildDefinition`",
+            "m.yaml:1:1: a manifest needs `metadata`",
+            "m.yaml:1:1: a manifest needs `spec`",
+        ]);
+        assert_eq!(
+            errors("a: [\n"),
+            ["m.yaml:2:1: while parsing a node, did not find expected node content"]
+        );
+        assert_eq!(
+            errors("- 1\n"),
+            ["m.yaml:1:1: a manifest must be a mapping, not a list"]
+        );
+    }
+
+    #[test]
+    fn a_build_definition_needs_its_repository() {
+        let orphan = load(
+            "b.yaml",
+            &BUILD.replace("  parent: GithubRepository/my-service\n", ""),
+        )
+        .unwrap();
+        let wrong = BUILD
+            .replace("GithubRepository/my-service", "GithubRepository/other")
+            .replace("  name: my-service\n  parent", "  name: other\n  parent");
+        let wrong = load("c.yaml", &wrong).unwrap();
+        let repo = load("r.yaml", REPOSITORY).unwrap();
+        let mut files: Vec<(String, Manifest)> = Vec::new();
+        files.extend(repo.clone().into_iter().map(|m| ("r.yaml".to_string(), m)));
+        files.extend(orphan.into_iter().map(|m| ("b.yaml".to_string(), m)));
+        files.extend(wrong.into_iter().map(|m| ("c.yaml".to_string(), m)));
+        files.extend(repo.into_iter().map(|m| ("d.yaml".to_string(), m)));
+        let found: Vec<String> = check_links(&files).iter().map(|e| e.to_string()).collect();
+        assert_eq!(found, [
+            "d.yaml:4:3: GithubRepository my-service is defined twice (first at r.yaml:4:3)",
+            "b.yaml:4:3: a BuildDefinition must be the child of a GithubRepository: add metadata.parent: GithubRepository/<name>",
+            "c.yaml:4:3: the parent GithubRepository/other is not among the manifests",
+        ]);
+    }
+
     #[test]
     fn near_misses_are_named() {
         let fields = ["apiVersion", "kind", "metadata", "spec"];
@@ -299,4 +475,531 @@ mod tests {
             "repo.yaml:3:5: unknown field `sepc`; did you mean `spec`?"
         );
     }
+}
+
+pub const API_VERSION: &str = "lowops.manifests.v1";
+
+/// Who a permission or code owner entry names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Principals {
+    pub groups: Vec<String>,
+    pub users: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metadata {
+    pub name: String,
+    /// `Kind/name` of the parent manifest.
+    pub parent: Option<(String, String)>,
+    pub github_connection: Option<String>,
+    pub pos: Pos,
+}
+
+/// `codeOwners`: a path pattern and who owns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeOwner {
+    pub path: String,
+    pub owners: Principals,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GithubRepository {
+    pub metadata: Metadata,
+    pub strategy: super::versioning::Strategy,
+    pub administrators: Principals,
+    pub contributors: Principals,
+    pub code_owners: Vec<CodeOwner>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Containerize {
+    pub name: String,
+    pub registries: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildDefinition {
+    pub metadata: Metadata,
+    pub build_type: BuildType,
+    pub stages: Vec<Stage>,
+    /// The type's own settings (`golang: {versions, buildType, target}`, …): each key with its
+    /// value or values.
+    pub settings: Vec<(String, Vec<String>)>,
+    pub containerize: Vec<Containerize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Manifest {
+    GithubRepository(GithubRepository),
+    BuildDefinition(BuildDefinition),
+}
+
+impl Manifest {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Manifest::GithubRepository(_) => "GithubRepository",
+            Manifest::BuildDefinition(_) => "BuildDefinition",
+        }
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        match self {
+            Manifest::GithubRepository(m) => &m.metadata,
+            Manifest::BuildDefinition(m) => &m.metadata,
+        }
+    }
+}
+
+const KINDS: [&str; 2] = ["GithubRepository", "BuildDefinition"];
+
+/// Reads one mapping's fields, remembering which were asked for, so that the rest can be
+/// reported as unknown (with the nearest known name).
+struct Fields<'a> {
+    node: &'a Node,
+    entries: &'a [(Node, Node)],
+}
+
+impl<'a> Fields<'a> {
+    fn of(node: &'a Node, what: &str, errors: &mut Errors) -> Option<Fields<'a>> {
+        match &node.value {
+            Value::Mapping(entries) => Some(Fields { node, entries }),
+            _ => {
+                errors.at(
+                    node.pos,
+                    format!("{what} must be a mapping, not {}", node.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_null())
+    }
+
+    fn required(&self, key: &str, what: &str, errors: &mut Errors) -> Option<&'a Node> {
+        let found = self.get(key);
+        if found.is_none() {
+            errors.at(self.node.pos, format!("{what} needs `{key}`"));
+        }
+        found
+    }
+
+    /// Reports every key that is not in `known`.
+    fn only(&self, known: &[&str], errors: &mut Errors) {
+        for (key, _) in self.entries {
+            let name = key.as_str().unwrap_or_default();
+            if !known.contains(&name) {
+                errors.at(key.pos, unknown("field", name, known));
+            }
+        }
+    }
+}
+
+struct Errors<'f> {
+    file: &'f str,
+    list: Vec<ManifestError>,
+}
+
+impl Errors<'_> {
+    fn at(&mut self, pos: Pos, message: String) {
+        self.list.push(ManifestError {
+            file: self.file.to_string(),
+            pos,
+            message,
+        });
+    }
+}
+
+fn text(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
+    match node.as_str() {
+        Some(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+        _ => {
+            errors.at(
+                node.pos,
+                format!("{what} must be a non-empty text, not {}", node.kind()),
+            );
+            None
+        }
+    }
+}
+
+fn texts(node: &Node, what: &str, errors: &mut Errors) -> Vec<String> {
+    match &node.value {
+        Value::Sequence(items) => items.iter().filter_map(|i| text(i, what, errors)).collect(),
+        _ => {
+            errors.at(
+                node.pos,
+                format!("{what} must be a list, not {}", node.kind()),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// A name that becomes a path, a branch or a workflow file name: letters, digits, `-`, `_`, `.`,
+/// starting with a letter or digit, at most 100 characters.
+fn safe_name(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
+    let value = text(node, what, errors)?;
+    let ok = value.len() <= 100
+        && value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !value.contains("..");
+    if ok {
+        Some(value)
+    } else {
+        errors.at(
+            node.pos,
+            format!("{what} {value:?} must be letters, digits, '-', '_' or '.', starting with a letter or digit (at most 100)"),
+        );
+        None
+    }
+}
+
+fn principals(node: &Node, what: &str, errors: &mut Errors) -> Principals {
+    let Some(fields) = Fields::of(node, what, errors) else {
+        return Principals::default();
+    };
+    fields.only(&["groups", "users"], errors);
+    let list = |key: &str, errors: &mut Errors| {
+        fields
+            .get(key)
+            .map(|n| texts(n, &format!("{what}.{key}"), errors))
+            .unwrap_or_default()
+    };
+    Principals {
+        groups: list("groups", errors),
+        users: list("users", errors),
+    }
+}
+
+fn metadata(node: &Node, errors: &mut Errors) -> Option<Metadata> {
+    let fields = Fields::of(node, "metadata", errors)?;
+    fields.only(&["name", "parent", "github-connection"], errors);
+    let name = fields
+        .required("name", "metadata", errors)
+        .and_then(|n| safe_name(n, "metadata.name", errors));
+    let parent = fields.get("parent").and_then(|n| {
+        let value = text(n, "metadata.parent", errors)?;
+        match value.split_once('/') {
+            Some((kind, parent)) if KINDS.contains(&kind) && !parent.is_empty() => {
+                Some((kind.to_string(), parent.to_string()))
+            }
+            Some((kind, _)) if !KINDS.contains(&kind) => {
+                errors.at(n.pos, unknown("kind", kind, &KINDS));
+                None
+            }
+            _ => {
+                errors.at(n.pos, format!("metadata.parent {value:?} must be Kind/name, as GithubRepository/my-service"));
+                None
+            }
+        }
+    });
+    let github_connection = fields
+        .get("github-connection")
+        .and_then(|n| safe_name(n, "metadata.github-connection", errors));
+    Some(Metadata {
+        name: name?,
+        parent,
+        github_connection,
+        pos: node.pos,
+    })
+}
+
+fn github_repository(meta: Metadata, spec: &Node, errors: &mut Errors) -> Option<GithubRepository> {
+    use super::versioning::Strategy;
+    let fields = Fields::of(spec, "spec", errors)?;
+    fields.only(&["strategy", "permissions", "codeOwners"], errors);
+    let strategies: Vec<&str> = Strategy::ALL.iter().map(|s| s.as_str()).collect();
+    let strategy = fields.required("strategy", "spec", errors).and_then(|n| {
+        let value = text(n, "spec.strategy", errors)?;
+        let found = Strategy::parse(&value);
+        if found.is_none() {
+            errors.at(n.pos, unknown("strategy", &value, &strategies));
+        }
+        found
+    });
+    let (mut administrators, mut contributors) = (Principals::default(), Principals::default());
+    if let Some(node) = fields.get("permissions") {
+        if let Some(permissions) = Fields::of(node, "spec.permissions", errors) {
+            permissions.only(&["administrators", "contributors"], errors);
+            if let Some(n) = permissions.get("administrators") {
+                administrators = principals(n, "spec.permissions.administrators", errors);
+            }
+            if let Some(n) = permissions.get("contributors") {
+                contributors = principals(n, "spec.permissions.contributors", errors);
+            }
+        }
+    }
+    let mut code_owners = Vec::new();
+    if let Some(node) = fields.get("codeOwners") {
+        match &node.value {
+            Value::Sequence(items) => {
+                for item in items {
+                    let Some(entry) = Fields::of(item, "a codeOwners entry", errors) else {
+                        continue;
+                    };
+                    entry.only(&["path", "groups", "users"], errors);
+                    let path = entry
+                        .required("path", "a codeOwners entry", errors)
+                        .and_then(|n| text(n, "codeOwners.path", errors));
+                    let list = |key: &str, errors: &mut Errors| {
+                        entry
+                            .get(key)
+                            .map(|n| texts(n, &format!("codeOwners.{key}"), errors))
+                            .unwrap_or_default()
+                    };
+                    let owners = Principals {
+                        groups: list("groups", errors),
+                        users: list("users", errors),
+                    };
+                    if owners.groups.is_empty() && owners.users.is_empty() {
+                        errors.at(item.pos, "a codeOwners entry needs groups or users".into());
+                    }
+                    if let Some(path) = path {
+                        code_owners.push(CodeOwner { path, owners });
+                    }
+                }
+            }
+            _ => errors.at(
+                node.pos,
+                format!("spec.codeOwners must be a list, not {}", node.kind()),
+            ),
+        }
+    }
+    Some(GithubRepository {
+        metadata: meta,
+        strategy: strategy?,
+        administrators,
+        contributors,
+        code_owners,
+    })
+}
+
+fn build_definition(meta: Metadata, spec: &Node, errors: &mut Errors) -> Option<BuildDefinition> {
+    let fields = Fields::of(spec, "spec", errors)?;
+    let types: Vec<&str> = BuildType::ALL.iter().map(|t| t.as_str()).collect();
+    let build_type = fields.required("type", "spec", errors).and_then(|n| {
+        let value = text(n, "spec.type", errors)?;
+        let found = BuildType::parse(&value);
+        if found.is_none() {
+            errors.at(n.pos, unknown("build type", &value, &types));
+        }
+        found
+    });
+    // The type's settings live under its name in lower case (`golang:`, `flutter_web:`).
+    let settings_key = build_type.map(|t| t.as_str().to_lowercase());
+    let mut known = vec!["type", "stages", "containerize"];
+    if let Some(key) = &settings_key {
+        known.push(key);
+    }
+    fields.only(&known, errors);
+    let mut stages = Vec::new();
+    if let Some(node) = fields.required("stages", "spec", errors) {
+        match &node.value {
+            Value::Sequence(items) => {
+                for item in items {
+                    let Some(value) = text(item, "a stage", errors) else {
+                        continue;
+                    };
+                    let all: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+                    match Stage::parse(&value) {
+                        None => errors.at(item.pos, unknown("stage", &value, &all)),
+                        Some(stage) if stages.contains(&stage) => {
+                            errors.at(item.pos, format!("stage `{value}` is listed twice"))
+                        }
+                        Some(stage) => match build_type {
+                            Some(t) if !t.stages().contains(&stage) => errors.at(
+                                item.pos,
+                                format!(
+                                    "stage `{value}` is not available for {}; it has {}",
+                                    t.as_str(),
+                                    t.stages()
+                                        .iter()
+                                        .map(|s| s.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            ),
+                            _ => stages.push(stage),
+                        },
+                    }
+                }
+                if items.is_empty() {
+                    errors.at(node.pos, "spec.stages lists no stage".into());
+                }
+            }
+            _ => errors.at(
+                node.pos,
+                format!("spec.stages must be a list, not {}", node.kind()),
+            ),
+        }
+    }
+    let mut settings = Vec::new();
+    if let Some(node) = settings_key.as_deref().and_then(|k| fields.get(k)) {
+        if let Some(own) = Fields::of(node, "the build type's settings", errors) {
+            for (key, value) in own.entries {
+                let key_text = key.as_str().unwrap_or_default().to_string();
+                let values = match &value.value {
+                    Value::Sequence(_) => texts(value, &key_text, errors),
+                    _ => text(value, &key_text, errors).into_iter().collect(),
+                };
+                settings.push((key_text, values));
+            }
+        }
+    }
+    let mut containerize = Vec::new();
+    if let Some(node) = fields.get("containerize") {
+        if !stages.contains(&Stage::Containerize) {
+            errors.at(
+                node.pos,
+                "containerize targets need the `containerize` stage".into(),
+            );
+        }
+        match &node.value {
+            Value::Sequence(items) => {
+                for item in items {
+                    let Some(target) = Fields::of(item, "a containerize target", errors) else {
+                        continue;
+                    };
+                    target.only(&["name", "registries"], errors);
+                    let name = target
+                        .required("name", "a containerize target", errors)
+                        .and_then(|n| safe_name(n, "containerize.name", errors));
+                    let registries = target
+                        .required("registries", "a containerize target", errors)
+                        .map(|n| texts(n, "containerize.registries", errors))
+                        .unwrap_or_default();
+                    if let Some(name) = name {
+                        containerize.push(Containerize { name, registries });
+                    }
+                }
+            }
+            _ => errors.at(
+                node.pos,
+                format!("spec.containerize must be a list, not {}", node.kind()),
+            ),
+        }
+    }
+    Some(BuildDefinition {
+        metadata: meta,
+        build_type: build_type?,
+        stages,
+        settings,
+        containerize,
+    })
+}
+
+/// Every manifest of one file (documents separated by `---`), or every error in it.
+pub fn load(file: &str, source: &str) -> Result<Vec<Manifest>, Vec<ManifestError>> {
+    let mut errors = Errors {
+        file,
+        list: Vec::new(),
+    };
+    let documents = match super::yaml::documents(source) {
+        Ok(documents) => documents,
+        Err(e) => {
+            errors.at(e.pos, e.message);
+            return Err(errors.list);
+        }
+    };
+    let mut manifests = Vec::new();
+    for document in &documents {
+        let Some(fields) = Fields::of(document, "a manifest", &mut errors) else {
+            continue;
+        };
+        fields.only(&["apiVersion", "kind", "metadata", "spec"], &mut errors);
+        if let Some(node) = fields.required("apiVersion", "a manifest", &mut errors) {
+            if node.as_str() != Some(API_VERSION) {
+                errors.at(node.pos, format!("apiVersion must be {API_VERSION}"));
+            }
+        }
+        let kind = fields
+            .required("kind", "a manifest", &mut errors)
+            .and_then(|n| {
+                let value = text(n, "kind", &mut errors)?;
+                if KINDS.contains(&value.as_str()) {
+                    Some(value)
+                } else {
+                    errors.at(n.pos, unknown("kind", &value, &KINDS));
+                    None
+                }
+            });
+        let meta = fields
+            .required("metadata", "a manifest", &mut errors)
+            .and_then(|n| metadata(n, &mut errors));
+        let spec = fields.required("spec", "a manifest", &mut errors);
+        let (Some(kind), Some(meta), Some(spec)) = (kind, meta, spec) else {
+            continue;
+        };
+        let manifest = match kind.as_str() {
+            "GithubRepository" => {
+                github_repository(meta, spec, &mut errors).map(Manifest::GithubRepository)
+            }
+            _ => build_definition(meta, spec, &mut errors).map(Manifest::BuildDefinition),
+        };
+        manifests.extend(manifest);
+    }
+    if errors.list.is_empty() {
+        Ok(manifests)
+    } else {
+        Err(errors.list)
+    }
+}
+
+/// Checks the links between manifests (of any number of files, as `(file, manifest)`): names
+/// are unique per kind, and every BuildDefinition is the child of a GithubRepository that is
+/// there.
+pub fn check_links(manifests: &[(String, Manifest)]) -> Vec<ManifestError> {
+    let mut errors = Vec::new();
+    let mut seen: Vec<(&str, &str, &str, Pos)> = Vec::new();
+    for (file, manifest) in manifests {
+        let meta = manifest.metadata();
+        if let Some((_, first_file, _, first)) = seen
+            .iter()
+            .find(|(kind, _, name, _)| *kind == manifest.kind() && *name == meta.name)
+        {
+            errors.push(ManifestError {
+                file: file.clone(),
+                pos: meta.pos,
+                message: format!(
+                    "{} {} is defined twice (first at {first_file}:{first})",
+                    manifest.kind(),
+                    meta.name
+                ),
+            });
+        } else {
+            seen.push((manifest.kind(), file, &meta.name, meta.pos));
+        }
+    }
+    for (file, manifest) in manifests {
+        let Manifest::BuildDefinition(build) = manifest else {
+            continue;
+        };
+        let message = match &build.metadata.parent {
+            None => Some("a BuildDefinition must be the child of a GithubRepository: add metadata.parent: GithubRepository/<name>".to_string()),
+            Some((kind, _)) if kind != "GithubRepository" => Some(format!("a BuildDefinition's parent must be a GithubRepository, not a {kind}")),
+            Some((_, parent)) if !seen.iter().any(|(k, _, n, _)| *k == "GithubRepository" && n == parent) => {
+                Some(format!("the parent GithubRepository/{parent} is not among the manifests"))
+            }
+            _ => None,
+        };
+        if let Some(message) = message {
+            errors.push(ManifestError {
+                file: file.clone(),
+                pos: build.metadata.pos,
+                message,
+            });
+        }
+    }
+    errors
 }

@@ -61,6 +61,22 @@ enum Command {
         #[command(subcommand)]
         command: VersionCommand,
     },
+    /// Repository and build manifests (needs no database or configuration).
+    Manifests {
+        #[command(subcommand)]
+        command: ManifestsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ManifestsCommand {
+    /// Check manifest files (several documents per file, separated by ---) and the links
+    /// between them: prints what they define, or every error as file:line:column (exit 1).
+    Validate {
+        /// The manifest files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,6 +168,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Commit { command } => return commit_command(command),
         Command::Version { command } => return version_command(command),
+        Command::Manifests { command } => return manifests_command(command),
         _ => {}
     }
     tracing_subscriber::fmt()
@@ -242,6 +259,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         },
         Command::Commit { command } => Ok(commit_command(command)),
         Command::Version { command } => Ok(version_command(command)),
+        Command::Manifests { command } => Ok(manifests_command(command)),
         Command::Forge {
             command: ForgeCommand::CreateRepo { repository },
         } => {
@@ -366,6 +384,54 @@ fn commit_command(command: CommitCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn manifests_command(command: ManifestsCommand) -> ExitCode {
+    use app::domain::manifests::{check_links, load, Manifest};
+    let ManifestsCommand::Validate { files } = command;
+    let mut loaded: Vec<(String, Manifest)> = Vec::new();
+    let mut errors = Vec::new();
+    for path in &files {
+        let name = path.display().to_string();
+        let text = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    errors.push(format!(
+                        "{name}: not UTF-8 (byte {})",
+                        e.utf8_error().valid_up_to()
+                    ));
+                    continue;
+                }
+            },
+            Err(e) => {
+                errors.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        match load(&name, &text) {
+            Ok(manifests) => loaded.extend(manifests.into_iter().map(|m| (name.clone(), m))),
+            Err(found) => errors.extend(found.iter().map(|e| e.to_string())),
+        }
+    }
+    if errors.is_empty() {
+        errors.extend(check_links(&loaded).iter().map(|e| e.to_string()));
+    }
+    if !errors.is_empty() {
+        for error in &errors {
+            eprintln!("{error}");
+        }
+        eprintln!(
+            "{} error{}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        );
+        return ExitCode::FAILURE;
+    }
+    for (file, manifest) in &loaded {
+        println!("{file}: {} {}", manifest.kind(), manifest.metadata().name);
+    }
+    ExitCode::SUCCESS
 }
 
 fn version_command(command: VersionCommand) -> ExitCode {

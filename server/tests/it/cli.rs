@@ -82,6 +82,10 @@ fn every_command_has_help() {
         vec!["admin", "grant", "--help"],
         vec!["audit", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["forge", "create-repo", "--help"],
+        vec!["commit", "check", "--help"],
+        vec!["version", "compute", "--help"],
+        vec!["manifests", "validate", "--help"],
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_slipway"))
             .args(&args)

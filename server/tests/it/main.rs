@@ -15,6 +15,7 @@ mod generated_code;
 mod git_http;
 mod integrations;
 mod local_forge;
+mod manifests;
 mod oidc_tokens;
 mod replicas;
 mod resources;

@@ -120,7 +120,7 @@ fn fetch_refs(
         .fetch(&refspecs, Some(&mut options), None)
         .map_err(git_error)?;
     // An anonymous remote does not prune: drop local refs the remote no longer has.
-    let advertised: Vec<String> = remote
+    let advertised: std::collections::HashSet<String> = remote
         .list()
         .map_err(git_error)?
         .iter()

@@ -142,6 +142,198 @@ impl BuildType {
     }
 }
 
+/// One setting a build type takes under its lower-case name (`golang: {target: ./cmd/server}`):
+/// its key, whether it is a list, and the check each value passes. Values end up in generated
+/// workflows as command arguments, so each check admits only what cannot escape its place.
+pub struct Setting {
+    pub key: &'static str,
+    pub many: bool,
+    pub help: &'static str,
+    pub check: fn(&str) -> Result<(), String>,
+}
+
+/// A path inside the repository: relative, no `..` segment, no option-like start, only
+/// letters, digits and `._/-`.
+pub fn check_relative_path(value: &str) -> Result<(), String> {
+    if value.len() > 200 {
+        return Err("is longer than 200 characters".into());
+    }
+    if value.starts_with('/') || value.starts_with('-') {
+        return Err("must be a relative path inside the repository, as ./cmd/server".into());
+    }
+    if value.split('/').any(|segment| segment == "..") {
+        return Err("must not leave the repository (`..`)".into());
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-')))
+    {
+        return Err(format!(
+            "{c:?} is not allowed in a path (letters, digits, '.', '_', '/', '-')"
+        ));
+    }
+    Ok(())
+}
+
+/// A tool version or channel: `stable`, `1.22`, `1.22.x`, `3.12`, `21`.
+pub fn check_version(value: &str) -> Result<(), String> {
+    let ok = value.len() <= 32
+        && value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+    if ok {
+        Ok(())
+    } else {
+        Err("must be a version or channel, as 1.22, 3.12.x or stable".into())
+    }
+}
+
+fn one_of(value: &str, allowed: &[&str]) -> Result<(), String> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(match did_you_mean(value, allowed) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("must be one of {}", allowed.join(", ")),
+        })
+    }
+}
+
+impl BuildType {
+    /// The settings this type takes under its lower-case name (none is required; the
+    /// generated workflow says which default it used).
+    pub fn settings(self) -> &'static [Setting] {
+        const GO_VERSIONS: Setting = Setting {
+            key: "versions",
+            many: true,
+            help: "Go versions to test with (default: stable)",
+            check: check_version,
+        };
+        match self {
+            BuildType::Golang => &[
+                GO_VERSIONS,
+                Setting {
+                    key: "buildType",
+                    many: false,
+                    help: "bin (a program: built from target) or lib (a library)",
+                    check: |v| one_of(v, &["bin", "lib"]),
+                },
+                Setting {
+                    key: "target",
+                    many: false,
+                    help: "the main package of a bin build (default: .)",
+                    check: check_relative_path,
+                },
+            ],
+            BuildType::Docker => &[
+                Setting {
+                    key: "dockerfile",
+                    many: false,
+                    help: "the Dockerfile (default: Dockerfile)",
+                    check: check_relative_path,
+                },
+                Setting {
+                    key: "context",
+                    many: false,
+                    help: "the build context (default: .)",
+                    check: check_relative_path,
+                },
+            ],
+            BuildType::Flutter | BuildType::FlutterWeb => &[Setting {
+                key: "version",
+                many: false,
+                help: "the Flutter version (default: the stable channel's latest)",
+                check: check_version,
+            }],
+            BuildType::Java => &[
+                Setting {
+                    key: "versions",
+                    many: true,
+                    help: "Java versions to test with (default: 21)",
+                    check: check_version,
+                },
+                Setting {
+                    key: "distribution",
+                    many: false,
+                    help: "the JDK distribution (default: temurin)",
+                    check: |v| {
+                        one_of(
+                            v,
+                            &[
+                                "temurin",
+                                "zulu",
+                                "corretto",
+                                "microsoft",
+                                "liberica",
+                                "oracle",
+                                "semeru",
+                            ],
+                        )
+                    },
+                },
+            ],
+            BuildType::Python => &[
+                Setting {
+                    key: "versions",
+                    many: true,
+                    help: "Python versions to test with (default: 3.12)",
+                    check: check_version,
+                },
+                Setting {
+                    key: "directory",
+                    many: false,
+                    help: "the project directory holding pyproject.toml (default: .)",
+                    check: check_relative_path,
+                },
+            ],
+            BuildType::Protobuf => &[Setting {
+                key: "directory",
+                many: false,
+                help: "the buf module directory (default: .)",
+                check: check_relative_path,
+            }],
+            BuildType::Helm => &[Setting {
+                key: "chart",
+                many: false,
+                help: "the chart directory (default: chart)",
+                check: check_relative_path,
+            }],
+            BuildType::Terraform => &[
+                Setting {
+                    key: "directory",
+                    many: false,
+                    help: "the module directory (default: .)",
+                    check: check_relative_path,
+                },
+                Setting {
+                    key: "version",
+                    many: false,
+                    help: "the Terraform version (default: 1.9.8)",
+                    check: check_version,
+                },
+            ],
+            BuildType::Mojo => &[
+                Setting {
+                    key: "version",
+                    many: false,
+                    help: "the Mojo package version (default: latest)",
+                    check: check_version,
+                },
+                Setting {
+                    key: "target",
+                    many: false,
+                    help: "the program to build (default: main.mojo)",
+                    check: check_relative_path,
+                },
+            ],
+        }
+    }
+}
+
 /// A manifest refused: where, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestError {
@@ -643,8 +835,7 @@ fn texts(node: &Node, what: &str, errors: &mut Errors) -> Vec<String> {
 
 /// A name that becomes a path, a branch or a workflow file name: letters, digits, `-`, `_`, `.`,
 /// starting with a letter or digit, at most 100 characters.
-fn safe_name(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
-    let value = text(node, what, errors)?;
+pub fn check_name(value: &str) -> Result<(), String> {
     let ok = value.len() <= 100
         && value
             .chars()
@@ -655,13 +846,96 @@ fn safe_name(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !value.contains("..");
     if ok {
-        Some(value)
+        Ok(())
     } else {
+        Err("must be letters, digits, '-', '_' or '.', starting with a letter or digit (at most 100)".into())
+    }
+}
+
+fn safe_name(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
+    let value = text(node, what, errors)?;
+    match check_name(&value) {
+        Ok(()) => Some(value),
+        Err(why) => {
+            errors.at(node.pos, format!("{what} {value:?} {why}"));
+            None
+        }
+    }
+}
+
+/// A list of names that each pass [`safe_name`].
+fn names(node: &Node, what: &str, errors: &mut Errors) -> Vec<String> {
+    match &node.value {
+        Value::Sequence(items) => items
+            .iter()
+            .filter_map(|i| safe_name(i, what, errors))
+            .collect(),
+        _ => {
+            errors.at(
+                node.pos,
+                format!("{what} must be a list, not {}", node.kind()),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// GitHub logins: letters, digits and single hyphens, not at either end, at most 39.
+fn logins(node: &Node, what: &str, errors: &mut Errors) -> Vec<String> {
+    let Value::Sequence(items) = &node.value else {
         errors.at(
             node.pos,
-            format!("{what} {value:?} must be letters, digits, '-', '_' or '.', starting with a letter or digit (at most 100)"),
+            format!("{what} must be a list, not {}", node.kind()),
         );
-        None
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for item in items {
+        let Some(value) = text(item, what, errors) else {
+            continue;
+        };
+        let value = value.strip_prefix('@').unwrap_or(&value).to_string();
+        let ok = !value.is_empty()
+            && value.len() <= 39
+            && !value.starts_with('-')
+            && !value.ends_with('-')
+            && !value.contains("--")
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if ok {
+            found.push(value);
+        } else {
+            errors.at(
+                item.pos,
+                format!("{what}: {value:?} is not a GitHub login (letters, digits and single hyphens, at most 39)"),
+            );
+        }
+    }
+    found
+}
+
+/// A CODEOWNERS path pattern: no whitespace, comment, negation, escape or character class
+/// (GitHub's CODEOWNERS supports none of those).
+fn owned_path(node: &Node, errors: &mut Errors) -> Option<String> {
+    let value = text(node, "codeOwners.path", errors)?;
+    let bad = value
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '#' | '\\' | '[' | ']' | '!'));
+    match bad {
+        _ if value.len() > 255 => {
+            errors.at(
+                node.pos,
+                "codeOwners.path is longer than 255 characters".into(),
+            );
+            None
+        }
+        Some(c) => {
+            errors.at(
+                node.pos,
+                format!("codeOwners.path {value:?}: {c:?} is not allowed in a CODEOWNERS pattern"),
+            );
+            None
+        }
+        None => Some(value),
     }
 }
 
@@ -670,15 +944,15 @@ fn principals(node: &Node, what: &str, errors: &mut Errors) -> Principals {
         return Principals::default();
     };
     fields.only(&["groups", "users"], errors);
-    let list = |key: &str, errors: &mut Errors| {
-        fields
-            .get(key)
-            .map(|n| texts(n, &format!("{what}.{key}"), errors))
-            .unwrap_or_default()
-    };
     Principals {
-        groups: list("groups", errors),
-        users: list("users", errors),
+        groups: fields
+            .get("groups")
+            .map(|n| names(n, &format!("{what}.groups"), errors))
+            .unwrap_or_default(),
+        users: fields
+            .get("users")
+            .map(|n| logins(n, &format!("{what}.users"), errors))
+            .unwrap_or_default(),
     }
 }
 
@@ -751,16 +1025,16 @@ fn github_repository(meta: Metadata, spec: &Node, errors: &mut Errors) -> Option
                     entry.only(&["path", "groups", "users"], errors);
                     let path = entry
                         .required("path", "a codeOwners entry", errors)
-                        .and_then(|n| text(n, "codeOwners.path", errors));
-                    let list = |key: &str, errors: &mut Errors| {
-                        entry
-                            .get(key)
-                            .map(|n| texts(n, &format!("codeOwners.{key}"), errors))
-                            .unwrap_or_default()
-                    };
+                        .and_then(|n| owned_path(n, errors));
                     let owners = Principals {
-                        groups: list("groups", errors),
-                        users: list("users", errors),
+                        groups: entry
+                            .get("groups")
+                            .map(|n| names(n, "codeOwners.groups", errors))
+                            .unwrap_or_default(),
+                        users: entry
+                            .get("users")
+                            .map(|n| logins(n, "codeOwners.users", errors))
+                            .unwrap_or_default(),
                     };
                     if owners.groups.is_empty() && owners.users.is_empty() {
                         errors.at(item.pos, "a codeOwners entry needs groups or users".into());
@@ -845,15 +1119,35 @@ fn build_definition(meta: Metadata, spec: &Node, errors: &mut Errors) -> Option<
         }
     }
     let mut settings = Vec::new();
-    if let Some(node) = settings_key.as_deref().and_then(|k| fields.get(k)) {
-        if let Some(own) = Fields::of(node, "the build type's settings", errors) {
-            for (key, value) in own.entries {
-                let key_text = key.as_str().unwrap_or_default().to_string();
-                let values = match &value.value {
-                    Value::Sequence(_) => texts(value, &key_text, errors),
-                    _ => text(value, &key_text, errors).into_iter().collect(),
+    if let (Some(node), Some(build_type)) = (
+        settings_key.as_deref().and_then(|k| fields.get(k)),
+        build_type,
+    ) {
+        let what = format!("spec.{}", settings_key.as_deref().unwrap_or_default());
+        if let Some(own) = Fields::of(node, &what, errors) {
+            let schema = build_type.settings();
+            let names: Vec<&str> = schema.iter().map(|s| s.key).collect();
+            own.only(&names, errors);
+            for setting in schema {
+                let Some(value) = own.get(setting.key) else {
+                    continue;
                 };
-                settings.push((key_text, values));
+                let key = format!("{what}.{}", setting.key);
+                let values = if setting.many {
+                    texts(value, &key, errors)
+                } else {
+                    text(value, &key, errors).into_iter().collect()
+                };
+                let mut good = true;
+                for v in &values {
+                    if let Err(why) = (setting.check)(v) {
+                        errors.at(value.pos, format!("{key} {v:?}: {why}"));
+                        good = false;
+                    }
+                }
+                if good && !values.is_empty() {
+                    settings.push((setting.key.to_string(), values));
+                }
             }
         }
     }
@@ -877,7 +1171,7 @@ fn build_definition(meta: Metadata, spec: &Node, errors: &mut Errors) -> Option<
                         .and_then(|n| safe_name(n, "containerize.name", errors));
                     let registries = target
                         .required("registries", "a containerize target", errors)
-                        .map(|n| texts(n, "containerize.registries", errors))
+                        .map(|n| names(n, "containerize.registries", errors))
                         .unwrap_or_default();
                     if let Some(name) = name {
                         containerize.push(Containerize { name, registries });

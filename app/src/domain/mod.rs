@@ -2,6 +2,7 @@
 //! browser bundle, and where most unit tests live.
 
 pub mod audit;
+pub mod branching;
 pub mod conventional;
 pub mod executors;
 pub mod hcl;
@@ -10,11 +11,14 @@ pub mod manifests;
 pub mod modules;
 pub mod names;
 pub mod rbac;
+pub mod repositories;
 pub mod resource_code;
 pub mod resources;
 pub mod semver;
 pub mod templates;
 pub mod variable_types;
 pub mod versioning;
+pub mod workflows;
 pub mod workspaces;
 pub mod yaml;
+pub mod yaml_out;

@@ -11,7 +11,7 @@ use super::conventional::Label;
 use super::semver::{Identifier, Version};
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Strategy {
     GithubFlow,
     GitFlow,
@@ -65,7 +65,7 @@ impl Strategy {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ReleaseType {
     Latest,
     Alpha,

@@ -67,6 +67,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/:slug") view=IntegrationPage ssr=SsrMode::Async />
                     <Route path=path!("/catalog/:key") view=TemplatePage ssr=SsrMode::Async />
                     <Route path=path!("/repositories") view=RepositoriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/repositories/new") view=NewRepositoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/repositories/:name") view=RepositoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/repositories/:name/edit") view=EditRepositoryPage ssr=SsrMode::Async />
                     <Route path=path!("/releases") view=ReleasesPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async />

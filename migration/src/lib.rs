@@ -10,6 +10,7 @@ mod m20261123_000004_templates;
 mod m20261123_000005_sources_and_resources;
 mod m20261123_000006_jobs_and_executors;
 mod m20261123_000007_workspaces;
+mod m20261123_000008_repositories;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_sources_and_resources::Migration),
             Box::new(m20261123_000006_jobs_and_executors::Migration),
             Box::new(m20261123_000007_workspaces::Migration),
+            Box::new(m20261123_000008_repositories::Migration),
         ]
     }
 }

@@ -5,9 +5,12 @@
 //! byte, which is what lets provisioning see that nothing changed.
 
 use super::branching::{codeowners, policies, ruleset, ruleset_name, BranchPolicy, BranchRole};
-use super::manifests::{BuildDefinition, GithubRepository, Manifest};
+use super::manifests::{
+    check_links, load, BuildDefinition, GithubRepository, Manifest, ManifestError,
+};
 use super::versioning::Strategy;
 use super::workflows::{workflows, GeneratedFile, Target};
+use super::yaml::Pos;
 use serde::{Deserialize, Serialize};
 
 /// The managed-workflows repository's default name (seed section 2).
@@ -82,6 +85,90 @@ pub fn compute(
         branches,
         rulesets,
         files,
+    }
+}
+
+/// The file name a repository's manifests are reported under in the portal.
+pub const SOURCE_FILE: &str = "manifests.yaml";
+
+/// The largest manifests text the portal stores.
+pub const MAX_SOURCE: usize = 256 * 1024;
+
+/// A repository's manifests as the portal keeps them: one GithubRepository and the
+/// BuildDefinitions under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositoryManifests {
+    pub repository: GithubRepository,
+    pub builds: Vec<BuildDefinition>,
+}
+
+impl RepositoryManifests {
+    /// The organisation of teams and of the managed-workflows repository: the
+    /// `github-connection`, else `local` (the local forge's).
+    pub fn org(&self) -> &str {
+        self.repository
+            .metadata
+            .github_connection
+            .as_deref()
+            .unwrap_or("local")
+    }
+
+    pub fn plan(&self) -> RepositoryPlan {
+        let builds: Vec<&BuildDefinition> = self.builds.iter().collect();
+        compute(&self.repository, &builds, self.org(), MANAGED_REPOSITORY)
+    }
+}
+
+/// Reads the portal's manifests text (the same checks as `slipway manifests validate`, and
+/// exactly one GithubRepository, which every BuildDefinition is a child of). Runs in the
+/// browser as the text is typed, and on the server when it is saved.
+pub fn parse_source(text: &str) -> Result<RepositoryManifests, Vec<ManifestError>> {
+    let at = |pos: Pos, message: String| ManifestError {
+        file: SOURCE_FILE.into(),
+        pos,
+        message,
+    };
+    if text.len() > MAX_SOURCE {
+        return Err(vec![at(
+            Pos { line: 1, column: 1 },
+            format!(
+                "the manifests are {} KiB; at most {} KiB are kept",
+                text.len() / 1024,
+                MAX_SOURCE / 1024
+            ),
+        )]);
+    }
+    let manifests = load(SOURCE_FILE, text)?;
+    let named: Vec<(String, Manifest)> = manifests
+        .iter()
+        .map(|m| (SOURCE_FILE.to_string(), m.clone()))
+        .collect();
+    let mut errors = check_links(&named);
+    let mut repository = None;
+    let mut builds = Vec::new();
+    for manifest in manifests {
+        match manifest {
+            Manifest::GithubRepository(r) if repository.is_none() => repository = Some(r),
+            Manifest::GithubRepository(r) => errors.push(at(
+                r.metadata.pos,
+                format!(
+                    "one GithubRepository per repository: {} is a second one",
+                    r.metadata.name
+                ),
+            )),
+            Manifest::BuildDefinition(b) => builds.push(b),
+        }
+    }
+    match repository {
+        None if errors.is_empty() => Err(vec![at(
+            Pos { line: 1, column: 1 },
+            "no GithubRepository: start with `kind: GithubRepository` (its metadata.name names the repository)".into(),
+        )]),
+        Some(repository) if errors.is_empty() => Ok(RepositoryManifests { repository, builds }),
+        _ => {
+            errors.sort_by_key(|e| (e.pos.line, e.pos.column));
+            Err(errors)
+        }
     }
 }
 
@@ -206,6 +293,42 @@ spec:
             plans,
             compute_all(&manifests, None, MANAGED_REPOSITORY).unwrap()
         );
+    }
+
+    #[test]
+    fn the_portal_keeps_one_repository_with_its_builds() {
+        let parsed = parse_source(SEED).unwrap();
+        assert_eq!(parsed.repository.metadata.name, "my-service");
+        assert_eq!(parsed.builds.len(), 1);
+        assert_eq!(parsed.org(), "pvotal-tech");
+        assert_eq!(parsed.plan().files.len(), 9);
+        let two = format!(
+            "{SEED}---\n{}",
+            SEED.split("---")
+                .next()
+                .unwrap()
+                .replace("my-service", "other")
+        );
+        let errors = parse_source(&two).unwrap_err();
+        assert_eq!(
+            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+            ["manifests.yaml:38:3: one GithubRepository per repository: other is a second one"]
+        );
+        let orphan = SEED.replace(
+            "parent: GithubRepository/my-service",
+            "parent: GithubRepository/elsewhere",
+        );
+        assert_eq!(
+            parse_source(&orphan).unwrap_err()[0].to_string(),
+            "manifests.yaml:17:3: the parent GithubRepository/elsewhere is not among the manifests"
+        );
+        assert!(parse_source("").unwrap_err()[0]
+            .message
+            .starts_with("no GithubRepository"));
+        let huge = "#".repeat(MAX_SOURCE + 1);
+        assert!(parse_source(&huge).unwrap_err()[0]
+            .message
+            .contains("at most 256 KiB"));
     }
 
     #[test]

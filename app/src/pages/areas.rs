@@ -36,18 +36,6 @@ fn AreaPage(
 }
 
 #[component]
-pub fn RepositoriesPage() -> impl IntoView {
-    view! {
-        <AreaPage
-            title="Repositories"
-            subtitle="Repositories governed by a branching strategy."
-            empty="No repositories are governed yet"
-            how="A repository manifest names its strategy — GitHub Flow, Git Flow or Trunk-Based — which Slipway compiles into branch rules, CODEOWNERS and CI workflows."
-        />
-    }
-}
-
-#[component]
 pub fn ReleasesPage() -> impl IntoView {
     view! {
         <AreaPage

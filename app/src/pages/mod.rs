@@ -9,6 +9,7 @@ mod executors;
 mod home;
 mod integrations;
 mod not_found;
+mod repositories;
 mod resources;
 mod sign_in;
 mod sources;
@@ -17,13 +18,14 @@ mod workspaces;
 
 pub use account::AccountPage;
 pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage};
-pub use areas::{ReleasesPage, RepositoriesPage};
+pub use areas::ReleasesPage;
 pub use audit::AuditPage;
 pub use catalog::{CatalogPage, TemplatePage};
 pub use executors::{ExecutorPage, ExecutorsPage};
 pub use home::HomePage;
 pub use integrations::{IntegrationPage, IntegrationsPage};
 pub use not_found::NotFoundPage;
+pub use repositories::{EditRepositoryPage, NewRepositoryPage, RepositoriesPage, RepositoryPage};
 pub use resources::{
     EditResourcePage, NewResourcePage, ResourcePage, ResourcesPage, RevisionDiffPage,
 };

@@ -47,7 +47,7 @@ pub fn VersioningPage() -> impl IntoView {
     }
 }
 
-fn release_badge(release: ReleaseType) -> impl IntoView {
+pub(crate) fn release_badge(release: ReleaseType) -> impl IntoView {
     let kind = match release {
         ReleaseType::Latest => "latest",
         ReleaseType::Alpha => "alpha",

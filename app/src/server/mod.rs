@@ -12,6 +12,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod modules;
 pub mod ports;
+pub mod repositories;
 pub mod request;
 pub mod resources;
 pub mod secrets;

@@ -286,6 +286,24 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         Needs::ReadCreatedLater,
         &[("repository", "acme/live")],
     ),
+    ("get_repositories", Needs::ReadTemplates, &[]),
+    (
+        "save_repository",
+        Needs::WriteTemplates,
+        &[
+            ("name", ""),
+            ("revision", "0"),
+            (
+                "source",
+                "apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: governed\nspec:\n  strategy: GIT_FLOW\n",
+            ),
+        ],
+    ),
+    (
+        "get_repository",
+        Needs::ReadCreatedLater,
+        &[("name", "governed")],
+    ),
     (
         "get_versioning",
         Needs::ReadCreatedLater,

@@ -18,6 +18,7 @@ mod local_forge;
 mod manifests;
 mod oidc_tokens;
 mod replicas;
+mod repositories;
 mod resources;
 mod sessions;
 mod ssh;

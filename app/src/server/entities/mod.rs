@@ -14,6 +14,8 @@ pub mod job_logs;
 pub mod jobs;
 pub mod local_pulls;
 pub mod pull_requests;
+pub mod repositories;
+pub mod repository_revisions;
 pub mod resource_integrations;
 pub mod resource_parents;
 pub mod resource_revisions;

@@ -1,0 +1,488 @@
+//! The Repositories area: governed repositories with their strategy drawn as a branch diagram,
+//! the branch table, rulesets, CODEOWNERS and workflows Slipway computes; and the manifests
+//! editor, which checks the text as it is typed with the same code the CLI and the server run.
+
+use super::versioning::release_badge;
+use crate::api::repositories::{
+    get_repositories, get_repository, RepositoryDetail, RepositoryRow, SaveRepository,
+};
+use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::domain::branching::{BranchPolicy, BranchRole, SourceClass};
+use crate::domain::manifests::ManifestError;
+use crate::domain::repositories::{parse_source, RepositoryPlan, MANAGED_REPOSITORY};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+fn strategy_chip(strategy: crate::domain::versioning::Strategy) -> impl IntoView {
+    view! { <span class="badge strategy">{strategy.label()}</span> }
+}
+
+#[component]
+pub fn RepositoriesPage() -> impl IntoView {
+    let listed = Resource::new(|| (), |_| get_repositories());
+    view! {
+        <Title text="Repositories" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match listed.await {
+                    Ok(data) => view! {
+                        <PageHeader title="Repositories" subtitle="Repositories governed by a branching strategy: Slipway compiles each one's manifests into branch rules, CODEOWNERS and CI workflows.">
+                            {data.can_create.then(|| view! { <a class="button primary" href="/repositories/new">"New repository"</a> })}
+                        </PageHeader>
+                        {if data.repositories.is_empty() {
+                            view! {
+                                <EmptyState title="No repositories are governed yet">
+                                    <p>"A GithubRepository manifest names the strategy — GitHub Flow, Git Flow or Trunk-Based — and its BuildDefinitions the stages CI runs. Write them in the editor, or check files with "<code>"slipway manifests validate"</code>"."</p>
+                                </EmptyState>
+                            }.into_any()
+                        } else {
+                            view! { <RepositoryTable rows=data.repositories /> }.into_any()
+                        }}
+                    }
+                    .into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RepositoryTable(rows: Vec<RepositoryRow>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr><th>"Repository"</th><th>"Strategy"</th><th>"Builds"</th><th>"Revision"</th><th>"Changed"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| view! {
+                        <tr>
+                            <td><a href=format!("/repositories/{}", r.name)><strong>{r.name.clone()}</strong></a></td>
+                            <td>{strategy_chip(r.strategy)}</td>
+                            <td>{if r.builds.is_empty() {
+                                view! { <span class="muted">"none"</span> }.into_any()
+                            } else {
+                                r.builds.iter().map(|(name, kind)| view! { <span class="badge">{format!("{name} · {kind}")}</span>" " }).collect_view().into_any()
+                            }}</td>
+                            <td>{r.revision}</td>
+                            <td class="muted">{format!("{} by {}", r.updated_at, r.updated_by)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn RepositoryPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let detail = Resource::new(name, get_repository);
+    view! {
+        <Title text="Repository" />
+        <Transition fallback=|| view! { <Loading label="Computing the plan…" /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <RepositoryView detail /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RepositoryView(detail: RepositoryDetail) -> impl IntoView {
+    let row = detail.row.clone();
+    let plan = detail.plan.clone();
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/repositories">"Repositories"</a></p>
+                <h1>{row.name.clone()}</h1>
+                <p class="subtitle">
+                    {strategy_chip(row.strategy)}
+                    {format!(" · organisation {} · revision {} · changed {} by {}", plan.org, row.revision, row.updated_at, row.updated_by)}
+                </p>
+            </div>
+            <div class="page-actions">
+                {detail.can_edit.then(|| view! { <a class="button" href=format!("/repositories/{}/edit", row.name)>"Edit manifests"</a> })}
+            </div>
+        </div>
+        <PlanView plan=plan.clone() />
+        <section class="card">
+            <h2>"Revisions"</h2>
+            <ol class="revision-list">
+                {detail.revisions.iter().map(|r| view! {
+                    <li><strong>{format!("Revision {}", r.revision)}</strong><span class="muted">{format!(" · {} by {}", r.created_at, r.author)}</span></li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+/// Everything a plan holds: the diagram, the branch table, rulesets, CODEOWNERS and workflows.
+#[component]
+fn PlanView(plan: RepositoryPlan) -> impl IntoView {
+    let codeowners = plan
+        .files
+        .iter()
+        .find(|f| f.repository == plan.repository && f.path == ".github/CODEOWNERS")
+        .map(|f| f.contents.clone())
+        .unwrap_or_default();
+    let workflows: Vec<_> = plan
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(".github/workflows/"))
+        .cloned()
+        .collect();
+    let (callers, managed): (Vec<_>, Vec<_>) = workflows
+        .into_iter()
+        .partition(|f| f.repository == plan.repository);
+    view! {
+        <section class="card">
+            <h2>"Branches"</h2>
+            <p class="muted">"Arrows are the merges the strategy allows, labelled with their merge methods; Slipway's "<strong>"Merge Authorized"</strong>" check refuses any other."</p>
+            <BranchDiagram branches=plan.branches.clone() />
+            <div class="table-wrap flat">
+                <table class="table branch-table">
+                    <thead><tr><th>"Branch"</th><th>"Purpose"</th><th>"Merge policy"</th><th>"Accepts"</th><th>"Approvals"</th><th>"Version"</th></tr></thead>
+                    <tbody>
+                        {plan.branches.iter().map(|b| view! {
+                            <tr>
+                                <td><code>{b.role.shown()}</code></td>
+                                <td>{b.purpose.clone()}</td>
+                                <td>{b.merge_policy.clone()}<div class="hint">{b.methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")}</div></td>
+                                <td class="accepts">{b.sources_rule()}</td>
+                                <td>{b.approvals}</td>
+                                <td>{release_badge(b.release)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <section class="card">
+            <h2>{format!("Rulesets ({})", plan.rulesets.len())}</h2>
+            <p class="muted">"Applied through the forge's rulesets API (on the local forge, enforced by Slipway when it merges)."</p>
+            {plan.rulesets.iter().map(|r| view! {
+                <details class="code-file">
+                    <summary><code>{format!("rulesets/{}.json", r.name)}</code><span class="muted">{r.role.shown()}</span></summary>
+                    <pre><code>{r.json.clone()}</code></pre>
+                </details>
+            }).collect_view()}
+        </section>
+        <section class="card">
+            <h2>"CODEOWNERS"</h2>
+            <div class="code-file">
+                <header><code>".github/CODEOWNERS"</code></header>
+                <pre><code>{codeowners}</code></pre>
+            </div>
+        </section>
+        <section class="card">
+            <h2>{format!("Workflows ({} callers, {} managed)", callers.len(), managed.len())}</h2>
+            {if callers.is_empty() {
+                view! { <p class="muted">"No BuildDefinition: no CI workflows. Add one under this repository to get a pipeline per branch."</p> }.into_any()
+            } else {
+                view! {
+                    <h3>{format!("In {}", plan.repository)}</h3>
+                    <FileList files=callers />
+                    <h3>{format!("In {MANAGED_REPOSITORY}")}</h3>
+                    <FileList files=managed />
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn FileList(files: Vec<crate::domain::workflows::GeneratedFile>) -> impl IntoView {
+    files
+        .into_iter()
+        .map(|f| {
+            let lines = f.contents.lines().count();
+            view! {
+                <details class="code-file">
+                    <summary><code>{f.path.clone()}</code><span class="muted">{format!("{lines} lines")}</span></summary>
+                    <pre><code>{f.contents.clone()}</code></pre>
+                </details>
+            }
+        })
+        .collect_view()
+}
+
+const LANE_GAP: f64 = 64.0;
+const LANE_LEFT: f64 = 170.0;
+const LANE_RIGHT: f64 = 640.0;
+
+/// The strategy as a picture: one lane per kind of branch with its version type, and an arrow
+/// for every merge the strategy allows, labelled with its merge methods.
+#[component]
+fn BranchDiagram(branches: Vec<BranchPolicy>) -> impl IntoView {
+    let lanes: Vec<BranchRole> = branches.iter().map(|b| b.role).collect();
+    let y = |role: BranchRole| {
+        30.0 + LANE_GAP * lanes.iter().position(|r| *r == role).unwrap_or(0) as f64
+    };
+    let lane_of = |source: SourceClass| match source {
+        SourceClass::Conventional | SourceClass::Bugfix => BranchRole::Feature,
+        SourceClass::Release => BranchRole::Release,
+        SourceClass::Hotfix => BranchRole::Hotfix,
+    };
+    let mut arrows = Vec::new();
+    for target in &branches {
+        if target.role == BranchRole::Feature {
+            continue;
+        }
+        let mut sources: Vec<(BranchRole, String)> = Vec::new();
+        if target.sources.is_empty() {
+            sources.push((BranchRole::Feature, "any branch".into()));
+        }
+        for source in &target.sources {
+            let lane = lane_of(*source);
+            let note = match source {
+                SourceClass::Bugfix => "bugfix/ fix/ only".to_string(),
+                SourceClass::Conventional => "feat/ fix/ docs/ …".to_string(),
+                _ => String::new(),
+            };
+            if !sources.iter().any(|(l, _)| *l == lane) {
+                sources.push((lane, note));
+            }
+        }
+        for (source, note) in sources {
+            if lanes.contains(&source) {
+                arrows.push((
+                    source,
+                    target.role,
+                    target
+                        .methods
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    note,
+                ));
+            }
+        }
+    }
+    let height = 30.0 + LANE_GAP * (lanes.len() as f64 - 1.0) + 40.0;
+    let step = if arrows.is_empty() {
+        0.0
+    } else {
+        (LANE_RIGHT - LANE_LEFT - 80.0) / arrows.len() as f64
+    };
+    let description = arrows
+        .iter()
+        .map(|(s, t, m, _)| format!("{} merges into {} ({m})", s.shown(), t.shown()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    view! {
+        <figure class="branch-diagram">
+            <svg viewBox=format!("0 0 760 {height}") role="img" aria-label=format!("Branch diagram: {description}")>
+                <defs>
+                    <marker id="merge-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M 0 0 L 10 5 L 0 10 z" class="merge-head" />
+                    </marker>
+                </defs>
+                {branches.iter().map(|b| {
+                    let ly = y(b.role);
+                    view! {
+                        <g class=format!("lane lane-{}", b.role.slug())>
+                            <text x="12" y=ly + 5.0 class="lane-label">{b.role.shown()}</text>
+                            <line x1=LANE_LEFT y1=ly x2=LANE_RIGHT y2=ly class="lane-line" />
+                            <circle cx=LANE_LEFT cy=ly r="5" class="lane-dot" />
+                            <circle cx=LANE_RIGHT cy=ly r="5" class="lane-dot" />
+                            <text x=LANE_RIGHT + 14.0 y=ly + 5.0 class=format!("lane-version version-{}", b.release.as_str().to_lowercase())>{b.release.as_str()}</text>
+                        </g>
+                    }
+                }).collect_view()}
+                {arrows.iter().enumerate().map(|(i, (source, target, methods, note))| {
+                    let x = LANE_LEFT + 60.0 + step * i as f64;
+                    let (y1, y2) = (y(*source), y(*target));
+                    let down = y2 > y1;
+                    let (from, to) = if down { (y1 + 6.0, y2 - 7.0) } else { (y1 - 6.0, y2 + 7.0) };
+                    let mid = (y1 + y2) / 2.0;
+                    view! {
+                        <g class="merge">
+                            <circle cx=x cy=y1 r="4" class="merge-dot" />
+                            <line x1=x y1=from x2=x y2=to class="merge-line" marker-end="url(#merge-head)" />
+                            <text x=x + 6.0 y=mid class="merge-label">{methods.clone()}</text>
+                            {(!note.is_empty()).then(|| view! { <text x=x + 6.0 y=mid + 14.0 class="merge-note">{note.clone()}</text> })}
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+        </figure>
+    }
+}
+
+/// The starting text of a new repository's manifests: the seed's examples.
+const STARTER: &str = "apiVersion: lowops.manifests.v1
+kind: GithubRepository
+metadata:
+  name: my-service
+spec:
+  strategy: GITHUB_FLOW # or GIT_FLOW, TRUNK_BASED
+  permissions:
+    administrators:
+      groups: [platform-team]
+    contributors:
+      groups: [backend-engineers]
+---
+apiVersion: lowops.manifests.v1
+kind: BuildDefinition
+metadata:
+  name: my-service
+  parent: GithubRepository/my-service
+spec:
+  type: GOLANG
+  stages: [analysis, security-scan, test, build, containerize]
+  golang:
+    versions: [\"stable\"]
+    buildType: bin
+    target: ./cmd/server
+  containerize:
+    - name: my-service
+      registries: [core-registry]
+";
+
+#[component]
+pub fn NewRepositoryPage() -> impl IntoView {
+    view! {
+        <Title text="New repository" />
+        <ManifestEditor name=String::new() revision=0 source=STARTER.to_string() />
+    }
+}
+
+#[component]
+pub fn EditRepositoryPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let detail = Resource::new(name, get_repository);
+    view! {
+        <Title text="Edit manifests" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) if d.can_edit => view! { <ManifestEditor name=d.row.name.clone() revision=d.row.revision source=d.source.clone() /> }.into_any(),
+                    Ok(d) => view! { <ErrorPanel error=crate::error::AppError::Forbidden(format!("You need the member role on repository {} to edit its manifests.", d.row.name)) /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// One error under the editor: where, why, and the line with a caret.
+fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
+    let line: String = text
+        .lines()
+        .nth(error.pos.line.saturating_sub(1))
+        .unwrap_or_default()
+        .chars()
+        .take(160)
+        .collect();
+    let caret = (error.pos.column <= line.chars().count() + 1)
+        .then(|| format!("{}^", " ".repeat(error.pos.column.saturating_sub(1))));
+    view! {
+        <li class="manifest-error">
+            <p><strong>{format!("Line {}, column {}", error.pos.line, error.pos.column)}</strong>": "{error.message.clone()}</p>
+            {(!line.is_empty()).then(|| view! { <pre class="error-excerpt"><code>{line.clone()}{caret.map(|c| format!("\n{c}"))}</code></pre> })}
+        </li>
+    }
+}
+
+/// The manifests text, checked in the browser on every change (the wasm build of the parser
+/// the server and the CLI run), with the plan's outline while it is valid.
+#[component]
+fn ManifestEditor(name: String, revision: i32, source: String) -> impl IntoView {
+    let text = RwSignal::new(source);
+    let checked = Memo::new(move |_| text.with(|t| parse_source(t)));
+    let save = ServerAction::<SaveRepository>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(row)) = save.value().get() {
+            navigate(&format!("/repositories/{}", row.name), Default::default());
+        }
+    });
+    let creating = name.is_empty();
+    let title = if creating {
+        "New repository".to_string()
+    } else {
+        format!("Edit {name}")
+    };
+    let back = if creating {
+        "/repositories".to_string()
+    } else {
+        format!("/repositories/{name}")
+    };
+    let lines = move || text.with(|t| t.lines().count().max(1));
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/repositories">"Repositories"</a></p>
+                <h1>{title}</h1>
+                <p class="subtitle">{if creating { "One GithubRepository and the BuildDefinitions under it, in the reference format (documents separated by ---).".to_string() } else { format!("Saving makes revision {}.", revision + 1) }}</p>
+            </div>
+        </div>
+        <div class="editor-layout">
+            <section class="card editor-card">
+                <ActionForm action=save attr:class="stacked-form">
+                    <input type="hidden" name="name" value=name.clone() />
+                    <input type="hidden" name="revision" value=revision />
+                    <label class="editor-field">
+                        <span>{move || format!("manifests.yaml · {} lines", lines())}</span>
+                        <textarea
+                            name="source"
+                            class="manifest-editor"
+                            spellcheck="false"
+                            autocomplete="off"
+                            rows="28"
+                            aria-invalid=move || checked.with(|c| c.is_err().to_string())
+                            aria-describedby="manifest-check"
+                            prop:value=move || text.get()
+                            on:input=move |ev| text.set(event_target_value(&ev))
+                        ></textarea>
+                    </label>
+                    <div class="form-actions">
+                        <button type="submit" class="button primary" disabled=move || checked.with(|c| c.is_err()) || save.pending().get()>
+                            {move || if save.pending().get() { "Saving…" } else if creating { "Create repository" } else { "Save revision" }}
+                        </button>
+                        <a class="button" href=back.clone()>"Cancel"</a>
+                    </div>
+                </ActionForm>
+                <FormError result=save.value().into() />
+            </section>
+            <aside class="card editor-check" id="manifest-check" aria-live="polite">
+                {move || checked.with(|c| match c {
+                    Err(errors) => view! {
+                        <h2 class="check-bad">{format!("{} error{}", errors.len(), if errors.len() == 1 { "" } else { "s" })}</h2>
+                        <ul class="manifest-errors">
+                            {text.with_untracked(|t| errors.iter().map(|e| error_view(e, t)).collect_view())}
+                        </ul>
+                    }.into_any(),
+                    Ok(manifests) => {
+                        let plan = manifests.plan();
+                        let workflows = plan.files.iter().filter(|f| f.path.starts_with(".github/workflows/")).count();
+                        view! {
+                            <h2 class="check-ok"><span class="check-mark" aria-hidden="true">"✓"</span>" Valid"</h2>
+                            <p>
+                                <strong>{manifests.repository.metadata.name.clone()}</strong>" · "{strategy_chip(manifests.repository.strategy)}
+                            </p>
+                            <p class="muted">{format!(
+                                "{} branch kinds, {} ruleset{}, CODEOWNERS, {workflows} workflow{} ({} build definition{}).",
+                                plan.branches.len(),
+                                plan.rulesets.len(),
+                                if plan.rulesets.len() == 1 { "" } else { "s" },
+                                if workflows == 1 { "" } else { "s" },
+                                manifests.builds.len(),
+                                if manifests.builds.len() == 1 { "" } else { "s" },
+                            )}</p>
+                            <BranchDiagram branches=plan.branches.clone() />
+                        }.into_any()
+                    }
+                })}
+            </aside>
+        </div>
+    }
+}

@@ -1,0 +1,186 @@
+//! Governed repositories: manifests kept as one text per repository with every saved text a
+//! numbered revision, each save audited in its own transaction.
+
+use super::audit::{self, Change};
+use super::entities::{repositories, repository_revisions};
+use super::{begin_write, when, Actor};
+use crate::api::repositories::{RepositoryDetail, RepositoryRow, RevisionRow};
+use crate::domain::repositories::{parse_source, RepositoryManifests};
+use crate::error::{AppError, AppResult};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+fn parsed(model: &repositories::Model) -> AppResult<RepositoryManifests> {
+    parse_source(&model.source).map_err(|errors| {
+        AppError::internal(format!(
+            "stored manifests of {} no longer load: {}",
+            model.name,
+            errors.first().map(|e| e.to_string()).unwrap_or_default()
+        ))
+    })
+}
+
+fn row(model: &repositories::Model, manifests: &RepositoryManifests) -> RepositoryRow {
+    RepositoryRow {
+        name: model.name.clone(),
+        strategy: manifests.repository.strategy,
+        builds: manifests
+            .builds
+            .iter()
+            .map(|b| (b.metadata.name.clone(), b.build_type.as_str().to_string()))
+            .collect(),
+        revision: model.revision,
+        updated_by: model.updated_by.clone(),
+        updated_at: when(&model.updated_at),
+    }
+}
+
+pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<RepositoryRow>> {
+    repositories::Entity::find()
+        .order_by_asc(repositories::Column::Name)
+        .all(db)
+        .await?
+        .iter()
+        .map(|m| Ok(row(m, &parsed(m)?)))
+        .collect()
+}
+
+async fn by_name<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<repositories::Model> {
+    repositories::Entity::find()
+        .filter(repositories::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("Repository {name}")))
+}
+
+pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<RepositoryDetail> {
+    let model = by_name(db, name).await?;
+    let manifests = parsed(&model)?;
+    let revisions = repository_revisions::Entity::find()
+        .filter(repository_revisions::Column::RepositoryId.eq(model.id))
+        .order_by_desc(repository_revisions::Column::Revision)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| RevisionRow {
+            revision: r.revision,
+            author: r.author,
+            created_at: when(&r.created_at),
+        })
+        .collect();
+    Ok(RepositoryDetail {
+        row: row(&model, &manifests),
+        source: model.source.clone(),
+        revisions,
+        plan: manifests.plan(),
+        can_edit: false,
+    })
+}
+
+/// Saves `source` as the next revision of `name` (or creates the repository it names when
+/// `name` is None). Refused with every error as `manifests.yaml:line:column: …` when the text
+/// does not load; 409 when `base_revision` is not the current one or the name is taken.
+/// Saving the text unchanged writes nothing.
+pub async fn save(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: Option<&str>,
+    base_revision: i32,
+    source: &str,
+) -> AppResult<RepositoryRow> {
+    let manifests = parse_source(source).map_err(|errors| {
+        AppError::invalid(
+            "source",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
+    let named = manifests.repository.metadata.name.clone();
+    let strategy = manifests.repository.strategy.as_str().to_string();
+    let txn = begin_write(db).await?;
+    let now = chrono::Utc::now();
+    let model = match name {
+        None => {
+            if repositories::Entity::find()
+                .filter(repositories::Column::Name.eq(&named))
+                .one(&txn)
+                .await?
+                .is_some()
+            {
+                return Err(AppError::Conflict(format!(
+                    "Repository {named} already exists: edit it instead."
+                )));
+            }
+            repositories::ActiveModel {
+                name: Set(named.clone()),
+                strategy: Set(strategy.clone()),
+                source: Set(source.to_string()),
+                revision: Set(1),
+                created_by: Set(actor.label.clone()),
+                created_at: Set(now),
+                updated_by: Set(actor.label.clone()),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+        Some(name) => {
+            let current = by_name(&txn, name).await?;
+            if named != current.name {
+                return Err(AppError::invalid(
+                    "source",
+                    format!(
+                        "metadata.name of the GithubRepository is {named}, but this is repository {}: a repository keeps its name",
+                        current.name
+                    ),
+                ));
+            }
+            if base_revision != current.revision {
+                return Err(AppError::Conflict(format!(
+                    "Repository {name} is at revision {} now (you edited revision {base_revision}): reload to see the changes, then edit again.",
+                    current.revision
+                )));
+            }
+            if current.source == source {
+                return Ok(row(&current, &manifests));
+            }
+            let mut active: repositories::ActiveModel = current.clone().into();
+            active.strategy = Set(strategy.clone());
+            active.source = Set(source.to_string());
+            active.revision = Set(current.revision + 1);
+            active.updated_by = Set(actor.label.clone());
+            active.updated_at = Set(now);
+            active.update(&txn).await?
+        }
+    };
+    repository_revisions::ActiveModel {
+        repository_id: Set(model.id),
+        revision: Set(model.revision),
+        source: Set(source.to_string()),
+        author: Set(actor.label.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let summary = serde_json::json!({
+        "revision": model.revision,
+        "strategy": strategy,
+        "builds": manifests.builds.iter().map(|b| &b.metadata.name).collect::<Vec<_>>(),
+    });
+    let change = if model.revision == 1 {
+        Change::new("repository.create", "repository", &named)
+    } else {
+        Change::new("repository.update", "repository", &named)
+            .before(&serde_json::json!({ "revision": model.revision - 1 }))
+    };
+    audit::record(&txn, actor, change.after(&summary)).await?;
+    txn.commit().await?;
+    Ok(row(&model, &manifests))
+}

@@ -435,3 +435,56 @@ test('a developer reads a repository\'s version tags and previews a pull request
   await page.locator('.caret-line').waitFor();
   await shot(page, '30-versioning-invalid-title');
 });
+
+test('a developer writes repository manifests, fixes an inline error, and reads the computed plan', async () => {
+  const page = await env.page();
+  await demoSignIn(page, 'Devon Developer');
+  await page.goto(`${env.base}/repositories`);
+  await page.getByRole('heading', { name: 'No repositories are governed yet' }).waitFor();
+  await shot(page, '31-repositories-empty');
+  await page.getByRole('link', { name: 'New repository' }).click();
+  await page.waitForURL(`${env.base}/repositories/new`);
+  await hydrated(page);
+  // The starter text (the seed's examples) is valid; the outline and the diagram follow it.
+  await page.locator('.editor-check .check-ok').waitFor();
+  const editor = page.locator('textarea.manifest-editor');
+  const text = await editor.inputValue();
+  // A typo in the strategy and a stage the build type lacks: both named where they are.
+  await editor.fill(text.replace('name: my-service\nspec:\n  strategy: GITHUB_FLOW', 'name: payments\nspec:\n  strategy: GITFLOW')
+    .replace('GithubRepository/my-service', 'GithubRepository/payments')
+    .replace('[analysis, security-scan, test, build, containerize]', '[analysis, security-scan, test, build, publish, containerize]'));
+  const errors = page.locator('.manifest-errors li');
+  await page.locator('.editor-check h2', { hasText: '2 errors' }).waitFor();
+  assert.match(await errors.nth(0).innerText(), /Line 6, column 13: unknown strategy `GITFLOW`; did you mean `GIT_FLOW`\?/);
+  assert.match(await errors.nth(1).innerText(), /stage `publish` is not available for GOLANG/);
+  assert.equal(await page.getByRole('button', { name: 'Create repository' }).isDisabled(), true);
+  await shot(page, '32-repository-editor-errors');
+
+  // Fixed: valid again, the plan's outline for Git Flow.
+  await editor.fill((await editor.inputValue()).replace('GITFLOW', 'GIT_FLOW').replace('build, publish, containerize', 'build, containerize'));
+  await page.locator('.editor-check .check-ok').waitFor();
+  await page.locator('.editor-check', { hasText: '5 branch kinds, 4 rulesets, CODEOWNERS, 20 workflows' }).waitFor();
+  await shot(page, '33-repository-editor-valid');
+  await page.getByRole('button', { name: 'Create repository' }).click();
+  await page.waitForURL(`${env.base}/repositories/payments`);
+  await page.getByRole('heading', { name: 'payments', exact: true }).waitFor();
+  const rows = page.locator('.branch-table tbody tr');
+  assert.equal(await rows.count(), 5);
+  assert.match(await rows.nth(0).innerText(), /main\s+Production-ready code\s+Merge only \(from release\/hotfix\)/);
+  assert.match(await page.locator('.branch-diagram svg').getAttribute('aria-label'), /release\/\* merges into main \(merge\)/);
+  await page.getByText('rulesets/slipway-primary-branch.json').click();
+  await page.locator('details[open] pre', { hasText: '"context": "Merge Authorized"' }).waitFor();
+  await shot(page, '34-repository-plan');
+
+  // Edit: a new revision.
+  await page.getByRole('link', { name: 'Edit manifests' }).click();
+  await page.waitForURL(`${env.base}/repositories/payments/edit`);
+  await hydrated(page);
+  await editor.fill((await editor.inputValue()).replace('GIT_FLOW', 'TRUNK_BASED'));
+  await page.locator('.editor-check', { hasText: '3 branch kinds, 2 rulesets' }).waitFor();
+  await page.getByRole('button', { name: 'Save revision' }).click();
+  await page.waitForURL(`${env.base}/repositories/payments`);
+  await page.locator('.revision-list li', { hasText: 'Revision 2' }).waitFor();
+  await page.goto(`${env.base}/repositories`);
+  await page.locator('tbody tr', { hasText: 'payments' }).getByText('Trunk-Based').waitFor();
+});

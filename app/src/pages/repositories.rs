@@ -103,7 +103,13 @@ fn RepositoryView(detail: RepositoryDetail) -> impl IntoView {
                 <h1>{row.name.clone()}</h1>
                 <p class="subtitle">
                     {strategy_chip(row.strategy)}
-                    {format!(" · organisation {} · revision {} · changed {} by {}", plan.org, row.revision, row.updated_at, row.updated_by)}
+                    {format!(
+                        " · {} · revision {} · changed {} by {}",
+                        if plan.org == "local" { "local forge".to_string() } else { format!("organisation {}", plan.org) },
+                        row.revision,
+                        row.updated_at,
+                        row.updated_by
+                    )}
                 </p>
             </div>
             <div class="page-actions">
@@ -213,8 +219,21 @@ fn FileList(files: Vec<crate::domain::workflows::GeneratedFile>) -> impl IntoVie
 }
 
 const LANE_GAP: f64 = 64.0;
-const LANE_LEFT: f64 = 170.0;
-const LANE_RIGHT: f64 = 640.0;
+const LANE_LEFT: f64 = 200.0;
+const ARROW_STEP: f64 = 118.0;
+
+/// A merge policy's methods, short enough to label an arrow.
+fn methods_label(methods: &[crate::domain::branching::MergeMethod]) -> String {
+    if methods.len() == crate::domain::branching::MergeMethod::ALL.len() {
+        "any method".into()
+    } else {
+        methods
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+}
 
 /// The strategy as a picture: one lane per kind of branch with its version type, and an arrow
 /// for every merge the strategy allows, labelled with its merge methods.
@@ -251,26 +270,13 @@ fn BranchDiagram(branches: Vec<BranchPolicy>) -> impl IntoView {
         }
         for (source, note) in sources {
             if lanes.contains(&source) {
-                arrows.push((
-                    source,
-                    target.role,
-                    target
-                        .methods
-                        .iter()
-                        .map(|m| m.as_str())
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                    note,
-                ));
+                arrows.push((source, target.role, methods_label(&target.methods), note));
             }
         }
     }
     let height = 30.0 + LANE_GAP * (lanes.len() as f64 - 1.0) + 40.0;
-    let step = if arrows.is_empty() {
-        0.0
-    } else {
-        (LANE_RIGHT - LANE_LEFT - 80.0) / arrows.len() as f64
-    };
+    let lane_right = LANE_LEFT + 40.0 + ARROW_STEP * arrows.len().max(2) as f64;
+    let width = lane_right + 90.0;
     let description = arrows
         .iter()
         .map(|(s, t, m, _)| format!("{} merges into {} ({m})", s.shown(), t.shown()))
@@ -278,7 +284,7 @@ fn BranchDiagram(branches: Vec<BranchPolicy>) -> impl IntoView {
         .join("; ");
     view! {
         <figure class="branch-diagram">
-            <svg viewBox=format!("0 0 760 {height}") role="img" aria-label=format!("Branch diagram: {description}")>
+            <svg viewBox=format!("0 0 {width} {height}") style=format!("max-width: {width}px") role="img" aria-label=format!("Branch diagram: {description}")>
                 <defs>
                     <marker id="merge-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                         <path d="M 0 0 L 10 5 L 0 10 z" class="merge-head" />
@@ -288,26 +294,26 @@ fn BranchDiagram(branches: Vec<BranchPolicy>) -> impl IntoView {
                     let ly = y(b.role);
                     view! {
                         <g class=format!("lane lane-{}", b.role.slug())>
-                            <text x="12" y=ly + 5.0 class="lane-label">{b.role.shown()}</text>
-                            <line x1=LANE_LEFT y1=ly x2=LANE_RIGHT y2=ly class="lane-line" />
+                            <text x="12" y=ly + 5.0 class="lane-label">{if b.role == BranchRole::Feature { "feat/*, fix/*, …" } else { b.role.shown() }}</text>
+                            <line x1=LANE_LEFT y1=ly x2=lane_right y2=ly class="lane-line" />
                             <circle cx=LANE_LEFT cy=ly r="5" class="lane-dot" />
-                            <circle cx=LANE_RIGHT cy=ly r="5" class="lane-dot" />
-                            <text x=LANE_RIGHT + 14.0 y=ly + 5.0 class=format!("lane-version version-{}", b.release.as_str().to_lowercase())>{b.release.as_str()}</text>
+                            <circle cx=lane_right cy=ly r="5" class="lane-dot" />
+                            <text x=lane_right + 14.0 y=ly + 5.0 class=format!("lane-version version-{}", b.release.as_str().to_lowercase())>{b.release.as_str()}</text>
                         </g>
                     }
                 }).collect_view()}
                 {arrows.iter().enumerate().map(|(i, (source, target, methods, note))| {
-                    let x = LANE_LEFT + 60.0 + step * i as f64;
+                    let x = LANE_LEFT + 40.0 + ARROW_STEP * i as f64;
                     let (y1, y2) = (y(*source), y(*target));
                     let down = y2 > y1;
                     let (from, to) = if down { (y1 + 6.0, y2 - 7.0) } else { (y1 - 6.0, y2 + 7.0) };
-                    let mid = (y1 + y2) / 2.0;
+                    let mid = if down { y1 + 18.0 } else { y1 - 22.0 };
                     view! {
                         <g class="merge">
                             <circle cx=x cy=y1 r="4" class="merge-dot" />
                             <line x1=x y1=from x2=x y2=to class="merge-line" marker-end="url(#merge-head)" />
                             <text x=x + 6.0 y=mid class="merge-label">{methods.clone()}</text>
-                            {(!note.is_empty()).then(|| view! { <text x=x + 6.0 y=mid + 14.0 class="merge-note">{note.clone()}</text> })}
+                            {(!note.is_empty()).then(|| view! { <text x=x + 6.0 y=mid + 13.0 class="merge-note">{note.clone()}</text> })}
                         </g>
                     }
                 }).collect_view()}

@@ -1,6 +1,7 @@
 //! Governed repositories: each holds its manifests (one GithubRepository and the
-//! BuildDefinitions under it, as one multi-document YAML text in the reference format) and every
-//! earlier text as a numbered revision.
+//! BuildDefinitions under it, as one multi-document YAML text in the reference format), every
+//! earlier text as a numbered revision, and what was last applied (the revision and its rulesets,
+//! which Slipway enforces itself on the local forge); and approvals of local-forge pull requests.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -22,6 +23,20 @@ enum Repositories {
     CreatedAt,
     UpdatedBy,
     UpdatedAt,
+    /// The revision last provisioned (its rulesets are the ones in force).
+    AppliedRevision,
+    /// JSON list of the rulesets applied (name, role, request body).
+    AppliedRulesets,
+}
+
+#[derive(DeriveIden)]
+enum LocalPullReviews {
+    Table,
+    Id,
+    Repository,
+    Number,
+    Reviewer,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -51,6 +66,8 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Repositories::CreatedAt))
                     .col(string_len(Repositories::UpdatedBy, 200))
                     .col(timestamp_with_time_zone(Repositories::UpdatedAt))
+                    .col(integer_null(Repositories::AppliedRevision))
+                    .col(text_null(Repositories::AppliedRulesets))
                     .to_owned(),
             )
             .await?;
@@ -83,10 +100,33 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LocalPullReviews::Table)
+                    .col(big_pk_auto(LocalPullReviews::Id))
+                    .col(string_len(LocalPullReviews::Repository, 300))
+                    .col(big_integer(LocalPullReviews::Number))
+                    .col(string_len(LocalPullReviews::Reviewer, 200))
+                    .col(timestamp_with_time_zone(LocalPullReviews::CreatedAt))
+                    .index(
+                        Index::create()
+                            .name("local_pull_reviews_once")
+                            .unique()
+                            .col(LocalPullReviews::Repository)
+                            .col(LocalPullReviews::Number)
+                            .col(LocalPullReviews::Reviewer),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(LocalPullReviews::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(RepositoryRevisions::Table).to_owned())
             .await?;

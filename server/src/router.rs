@@ -122,6 +122,9 @@ pub fn state(
             workspace_git: Arc::new(crate::adapters::workspace_git::GitWorkspaces::new(
                 &config.data_dir,
             )),
+            local_git: Arc::new(crate::adapters::local_forge::LocalGitRepos::new(
+                &config.data_dir,
+            )),
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
             cache: Arc::default(),
             portal: Arc::new(PortalSettings {

@@ -40,6 +40,73 @@ pub struct RepositoryDetail {
     pub can_edit: bool,
 }
 
+/// One file of the plan against what the target repository's default branch holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedFile {
+    pub repository: String,
+    pub path: String,
+    /// added | changed | unchanged
+    pub change: String,
+    pub lines: Vec<crate::domain::resources::DiffLine>,
+}
+
+/// A pull request on the local forge as the Repositories area shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovernedPullRow {
+    /// The forge repository, `org/name`.
+    pub repository: String,
+    pub number: i64,
+    pub title: String,
+    pub head_branch: String,
+    pub base_branch: String,
+    /// open | merged | closed
+    pub state: String,
+    pub author: String,
+    pub created_at: String,
+}
+
+/// The plan against what is in place: files, rulesets, and the provisioning pull requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionView {
+    /// `org/name` on the local forge.
+    pub forge_repository: String,
+    pub managed_repository: String,
+    pub revision: i32,
+    pub applied_revision: Option<i32>,
+    pub files: Vec<PlannedFile>,
+    /// The rulesets the plan adds or changes (by name); `removed` those it drops.
+    pub rulesets_changed: Vec<String>,
+    pub rulesets_removed: Vec<String>,
+    /// Pull requests of the repository and of the managed-workflows repository, newest first.
+    pub pulls: Vec<GovernedPullRow>,
+    pub can_apply: bool,
+}
+
+impl ProvisionView {
+    /// Nothing to write: every file and ruleset is in place.
+    pub fn up_to_date(&self) -> bool {
+        self.files.iter().all(|f| f.change == "unchanged")
+            && self.rulesets_changed.is_empty()
+            && self.rulesets_removed.is_empty()
+    }
+}
+
+/// A local-forge pull request of a governed repository, with the Merge Authorized verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovernedPull {
+    pub row: GovernedPullRow,
+    pub approvals: Vec<String>,
+    /// (short id, first line) of the commits it brings, oldest first.
+    pub commits: Vec<(String, String)>,
+    /// The strategy in force (from the applied revision), if the repository is governed.
+    pub strategy: Option<Strategy>,
+    pub verdict: Option<crate::domain::branching::Verdict>,
+    /// The merge methods the target allows that the local forge performs.
+    pub methods: Vec<crate::domain::branching::MergeMethod>,
+    pub merge_commit: Option<String>,
+    pub can_review: bool,
+}
+
 #[cfg(feature = "ssr")]
 mod guard {
     pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
@@ -110,6 +177,138 @@ pub async fn save_repository(
                 &source,
             )
             .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_provisioning")]
+pub async fn get_provisioning(name: String) -> Result<ProvisionView, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, one(&name)).await?;
+            let mut view = crate::server::governance::provisioning(&ctx()?, name.trim()).await?;
+            view.can_apply = caller.may(Action::Update, &one(&name));
+            Ok(view)
+        }
+        .await,
+    )
+}
+
+/// Applies the current revision: a pull request with the files on the repository and one on
+/// the managed-workflows repository, and the rulesets. An unchanged plan changes nothing.
+#[server(endpoint = "provision_repository")]
+pub async fn provision_repository(name: String) -> Result<ProvisionView, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Update, one(&name)).await?;
+            let ctx = ctx()?;
+            crate::server::governance::provision(&ctx, &caller.actor(), name.trim()).await?;
+            let mut view = crate::server::governance::provisioning(&ctx, name.trim()).await?;
+            view.can_apply = true;
+            Ok(view)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "open_pull_request")]
+pub async fn open_pull_request(
+    name: String,
+    head: String,
+    base: String,
+    title: String,
+) -> Result<GovernedPullRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Create, one(&name)).await?;
+            crate::server::governance::open_pull(
+                &ctx()?,
+                &caller.actor(),
+                name.trim(),
+                head.trim(),
+                base.trim(),
+                &title,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// `number` of the repository, or with `managed` of its managed-workflows repository.
+#[server(endpoint = "get_governed_pull")]
+pub async fn get_governed_pull(
+    name: String,
+    number: i64,
+    managed: bool,
+) -> Result<GovernedPull, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, one(&name)).await?;
+            let mut pull =
+                crate::server::governance::pull(&ctx()?, name.trim(), number, managed).await?;
+            pull.can_review = caller.may(Action::Approve, &one(&name));
+            Ok(pull)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "approve_pull_request")]
+pub async fn approve_pull_request(
+    name: String,
+    number: i64,
+    managed: bool,
+) -> Result<GovernedPull, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Approve, one(&name)).await?;
+            let ctx = ctx()?;
+            crate::server::governance::approve(&ctx, &caller.actor(), name.trim(), number, managed)
+                .await?;
+            let mut pull =
+                crate::server::governance::pull(&ctx, name.trim(), number, managed).await?;
+            pull.can_review = true;
+            Ok(pull)
+        }
+        .await,
+    )
+}
+
+/// Merges when Merge Authorized passes; otherwise 409 with every failing rule's reason.
+#[server(endpoint = "merge_pull_request")]
+pub async fn merge_pull_request(
+    name: String,
+    number: i64,
+    managed: bool,
+    method: String,
+) -> Result<GovernedPull, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Approve, one(&name)).await?;
+            let method = crate::domain::branching::MergeMethod::parse(method.trim())
+                .ok_or_else(|| AppError::invalid("method", "must be merge, squash or rebase"))?;
+            let ctx = ctx()?;
+            crate::server::governance::merge(
+                &ctx,
+                &caller.actor(),
+                name.trim(),
+                number,
+                managed,
+                method,
+            )
+            .await?;
+            let mut pull =
+                crate::server::governance::pull(&ctx, name.trim(), number, managed).await?;
+            pull.can_review = true;
+            Ok(pull)
         }
         .await,
     )

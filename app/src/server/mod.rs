@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod directory;
 pub mod entities;
 pub mod executors;
+pub mod governance;
 pub mod integrations;
 pub mod jobs;
 pub mod modules;
@@ -37,6 +38,8 @@ pub struct AppCtx {
     pub forge: Arc<dyn ports::Forge>,
     /// Git work on workspace repositories (mirrors, branches, pushes).
     pub workspace_git: Arc<dyn ports::WorkspaceGit>,
+    /// Git on the local forge's governed repositories (provisioned files, gated merges).
+    pub local_git: Arc<dyn ports::LocalGit>,
     /// Wakes this replica's job worker when a job is queued (others find it on their next poll).
     pub jobs_wake: Arc<tokio::sync::Notify>,
     /// This replica's read caches, kept exact by the audit head (`cache`).

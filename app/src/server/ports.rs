@@ -295,3 +295,55 @@ pub trait WorkspaceGit: Send + Sync {
     /// The branches and version tags (both freshly fetched), each branch with its base tag.
     async fn tags(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<RepoTags, ForgeError>;
 }
+
+/// Git on the local forge's repositories for governed repositories: the files provisioning
+/// writes, the commits a pull request brings, and merges by the method a strategy allows.
+#[async_trait::async_trait]
+pub trait LocalGit: Send + Sync {
+    /// Creates `repository` (a first commit on `main`) unless it exists, and each of
+    /// `branches` it lacks from the default branch's head; returns the default branch.
+    async fn ensure(
+        &self,
+        repository: &str,
+        branches: &[String],
+        author: &str,
+    ) -> Result<String, ForgeError>;
+    /// The contents of `paths` on `branch` (`None`: absent, not UTF-8, or no such repository
+    /// or branch yet).
+    async fn read(
+        &self,
+        repository: &str,
+        branch: &str,
+        paths: &[String],
+    ) -> Result<Vec<Option<String>>, ForgeError>;
+    /// Writes `files` in one commit on `branch`, cut from `base`'s head. Returns None when
+    /// `base` already holds them all (nothing to review); the existing head, without a new
+    /// commit, when `branch` already holds exactly that change on that base.
+    async fn write(
+        &self,
+        repository: &str,
+        base: &str,
+        branch: &str,
+        files: &[(String, String)],
+        message: &str,
+        author: &str,
+    ) -> Result<Option<String>, ForgeError>;
+    /// The commits `head` brings over `base` that are not merges, as (id, message), oldest
+    /// first.
+    async fn commits(
+        &self,
+        repository: &str,
+        base: &str,
+        head: &str,
+    ) -> Result<Vec<(String, String)>, ForgeError>;
+    /// Merges `head` into `base`: a merge commit, or (squash) one commit with `message` whose
+    /// only parent is `base`'s head. Returns (base before, head, result).
+    async fn merge(
+        &self,
+        repository: &str,
+        base: &str,
+        head: &str,
+        method: crate::domain::branching::MergeMethod,
+        message: &str,
+    ) -> Result<(String, String, String), ForgeError>;
+}

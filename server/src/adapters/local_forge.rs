@@ -378,3 +378,327 @@ impl Forge for LocalForge {
         Ok(self.pull_of(&row))
     }
 }
+
+/// [`LocalGit`] on the local forge's bare repositories.
+pub struct LocalGitRepos {
+    root: PathBuf,
+}
+
+impl LocalGitRepos {
+    pub fn new(data_dir: &Path) -> LocalGitRepos {
+        LocalGitRepos {
+            root: data_dir.join("git"),
+        }
+    }
+
+    fn open(&self, repository: &str) -> Result<Repository, ForgeError> {
+        let path = repository_path(&self.root, repository)?;
+        if !path.join("HEAD").exists() {
+            return Err(ForgeError::permanent(format!(
+                "the local forge has no repository {repository}"
+            )));
+        }
+        Repository::open_bare(&path).map_err(|e| ForgeError::permanent(e.message().to_string()))
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        repository: &str,
+        work: impl FnOnce(Repository) -> Result<T, ForgeError> + Send + 'static,
+    ) -> Result<T, ForgeError> {
+        let git = self.open(repository)?;
+        tokio::task::spawn_blocking(move || work(git))
+            .await
+            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+    }
+}
+
+fn git_error(e: git2::Error) -> ForgeError {
+    ForgeError::permanent(e.message().to_string())
+}
+
+fn head_of(git: &Repository, branch: &str) -> Result<git2::Oid, ForgeError> {
+    branch_head(git, branch)
+        .ok_or_else(|| ForgeError::permanent(format!("there is no branch {branch}")))
+}
+
+/// `branch` names a ref inside `refs/heads/` and nothing else.
+fn check_branch(branch: &str) -> Result<(), ForgeError> {
+    let ok = !branch.is_empty()
+        && branch.len() <= 200
+        && git2::Reference::is_valid_name(&format!("refs/heads/{branch}"))
+        && !branch.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ForgeError::permanent(format!(
+            "{branch:?} is not a branch name"
+        )))
+    }
+}
+
+#[async_trait::async_trait]
+impl app::server::ports::LocalGit for LocalGitRepos {
+    async fn ensure(
+        &self,
+        repository: &str,
+        branches: &[String],
+        author: &str,
+    ) -> Result<String, ForgeError> {
+        for branch in branches {
+            check_branch(branch)?;
+        }
+        let path = repository_path(&self.root, repository)?;
+        if !path.join("HEAD").exists() {
+            let (root, repository, author) = (
+                self.root.clone(),
+                repository.to_string(),
+                author.to_string(),
+            );
+            match tokio::task::spawn_blocking(move || {
+                create_repository(&root, &repository, &author)
+            })
+            .await
+            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+            {
+                Ok(_) => {}
+                // Another replica made it meanwhile.
+                Err(_) if path.join("HEAD").exists() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let branches = branches.to_vec();
+        self.blocking(repository, move |git| {
+            let default = git
+                .find_reference("HEAD")
+                .ok()
+                .and_then(|r| r.symbolic_target().map(str::to_string))
+                .and_then(|t| t.strip_prefix("refs/heads/").map(str::to_string))
+                .unwrap_or_else(|| "main".into());
+            let head = head_of(&git, &default)?;
+            for branch in branches {
+                if branch_head(&git, &branch).is_none() {
+                    // Not forced: a branch someone pushed meanwhile stays as it is.
+                    let _ = git.reference(&format!("refs/heads/{branch}"), head, false, "slipway");
+                }
+            }
+            Ok(default)
+        })
+        .await
+    }
+
+    async fn read(
+        &self,
+        repository: &str,
+        branch: &str,
+        paths: &[String],
+    ) -> Result<Vec<Option<String>>, ForgeError> {
+        if !repository_path(&self.root, repository)?
+            .join("HEAD")
+            .exists()
+        {
+            return Ok(vec![None; paths.len()]);
+        }
+        let (branch, paths) = (branch.to_string(), paths.to_vec());
+        self.blocking(repository, move |git| {
+            let Some(head) = branch_head(&git, &branch) else {
+                return Ok(vec![None; paths.len()]);
+            };
+            let tree = git
+                .find_commit(head)
+                .and_then(|c| c.tree())
+                .map_err(git_error)?;
+            Ok(paths
+                .iter()
+                .map(|p| {
+                    tree.get_path(Path::new(p))
+                        .ok()
+                        .and_then(|e| git.find_blob(e.id()).ok())
+                        .and_then(|b| String::from_utf8(b.content().to_vec()).ok())
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn write(
+        &self,
+        repository: &str,
+        base: &str,
+        branch: &str,
+        files: &[(String, String)],
+        message: &str,
+        author: &str,
+    ) -> Result<Option<String>, ForgeError> {
+        check_branch(branch)?;
+        for (path, _) in files {
+            if path.is_empty()
+                || path.starts_with('/')
+                || path
+                    .split('/')
+                    .any(|s| s.is_empty() || s == "." || s == ".." || s == ".git")
+            {
+                return Err(ForgeError::permanent(format!(
+                    "{path:?} is not a file path"
+                )));
+            }
+        }
+        let (base, branch, files, message, author) = (
+            base.to_string(),
+            branch.to_string(),
+            files.to_vec(),
+            message.to_string(),
+            author.to_string(),
+        );
+        self.blocking(repository, move |git| {
+            let base_id = head_of(&git, &base)?;
+            let base_commit = git.find_commit(base_id).map_err(git_error)?;
+            let base_tree = base_commit.tree().map_err(git_error)?;
+            let mut update = git2::build::TreeUpdateBuilder::new();
+            for (path, contents) in &files {
+                let blob = git.blob(contents.as_bytes()).map_err(git_error)?;
+                update.upsert(path.as_str(), blob, git2::FileMode::Blob);
+            }
+            let tree_id = update.create_updated(&git, &base_tree).map_err(git_error)?;
+            if tree_id == base_tree.id() {
+                return Ok(None);
+            }
+            if let Some(existing) = branch_head(&git, &branch) {
+                let commit = git.find_commit(existing).map_err(git_error)?;
+                if commit.tree_id() == tree_id && commit.parent_id(0).ok() == Some(base_id) {
+                    return Ok(Some(existing.to_string()));
+                }
+            }
+            let tree = git.find_tree(tree_id).map_err(git_error)?;
+            let signature = Signature::now(&author, "slipway@localhost").map_err(git_error)?;
+            let commit = git
+                .commit(
+                    None,
+                    &signature,
+                    &signature,
+                    &message,
+                    &tree,
+                    &[&base_commit],
+                )
+                .map_err(git_error)?;
+            git.reference(
+                &format!("refs/heads/{branch}"),
+                commit,
+                true,
+                "slipway provision",
+            )
+            .map_err(git_error)?;
+            Ok(Some(commit.to_string()))
+        })
+        .await
+    }
+
+    async fn commits(
+        &self,
+        repository: &str,
+        base: &str,
+        head: &str,
+    ) -> Result<Vec<(String, String)>, ForgeError> {
+        let (base, head) = (base.to_string(), head.to_string());
+        self.blocking(repository, move |git| {
+            let mut walk = git.revwalk().map_err(git_error)?;
+            walk.push(head_of(&git, &head)?).map_err(git_error)?;
+            walk.hide(head_of(&git, &base)?).map_err(git_error)?;
+            walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+                .map_err(git_error)?;
+            let mut found = Vec::new();
+            for id in walk {
+                let commit = git.find_commit(id.map_err(git_error)?).map_err(git_error)?;
+                if commit.parent_count() <= 1 {
+                    found.push((
+                        commit.id().to_string(),
+                        String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+                    ));
+                }
+                if found.len() >= 1000 {
+                    break;
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn merge(
+        &self,
+        repository: &str,
+        base: &str,
+        head: &str,
+        method: app::domain::branching::MergeMethod,
+        message: &str,
+    ) -> Result<(String, String, String), ForgeError> {
+        use app::domain::branching::MergeMethod;
+        let (base, head, message) = (base.to_string(), head.to_string(), message.to_string());
+        self.blocking(repository, move |git| {
+            let (before, head_id, merged) = match method {
+                MergeMethod::Merge => merge_branches(&git, &base, &head, &message)?,
+                MergeMethod::Squash => squash_branches(&git, &base, &head, &message)?,
+                MergeMethod::Rebase => {
+                    return Err(ForgeError::permanent(
+                        "the local forge merges with a merge commit or a squash, not a rebase",
+                    ))
+                }
+            };
+            Ok((before.to_string(), head_id.to_string(), merged.to_string()))
+        })
+        .await
+    }
+}
+
+/// Squashes `head` onto `base`: the merged tree as one commit whose only parent is `base`'s
+/// head, moved in with a compare-and-swap like [`merge_branches`].
+fn squash_branches(
+    git: &Repository,
+    base_branch: &str,
+    head_branch: &str,
+    message: &str,
+) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
+    let base = head_of(git, base_branch)?;
+    let head = head_of(git, head_branch)?;
+    if base == head || git.graph_descendant_of(base, head).map_err(git_error)? {
+        return Ok((base, head, base));
+    }
+    let base_commit = git.find_commit(base).map_err(git_error)?;
+    let head_commit = git.find_commit(head).map_err(git_error)?;
+    let mut index = git
+        .merge_commits(&base_commit, &head_commit, None)
+        .map_err(git_error)?;
+    if index.has_conflicts() {
+        return Err(ForgeError::permanent(format!(
+            "{head_branch} conflicts with {base_branch}"
+        )));
+    }
+    let tree = git
+        .find_tree(index.write_tree_to(git).map_err(git_error)?)
+        .map_err(git_error)?;
+    let signature = Signature::now("Slipway", "slipway@localhost").map_err(git_error)?;
+    let squashed = git
+        .commit(
+            None,
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &[&base_commit],
+        )
+        .map_err(git_error)?;
+    git.reference_matching(
+        &format!("refs/heads/{base_branch}"),
+        squashed,
+        true,
+        base,
+        "slipway squash",
+    )
+    .map_err(|e| {
+        ForgeError::transient(format!(
+            "{base_branch} moved while merging ({})",
+            e.message()
+        ))
+    })?;
+    Ok((base, head, squashed))
+}

@@ -305,6 +305,36 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("name", "governed")],
     ),
     (
+        "get_provisioning",
+        Needs::ReadCreatedLater,
+        &[("name", "governed")],
+    ),
+    (
+        "provision_repository",
+        Needs::WriteTemplates,
+        &[("name", "governed")],
+    ),
+    (
+        "open_pull_request",
+        Needs::WriteTemplates,
+        &[("name", "governed"), ("head", "feat/x"), ("base", "develop"), ("title", "feat: x")],
+    ),
+    (
+        "get_governed_pull",
+        Needs::ReadCreatedLater,
+        &[("name", "governed"), ("number", "1"), ("managed", "false")],
+    ),
+    (
+        "approve_pull_request",
+        Needs::WriteTemplates,
+        &[("name", "governed"), ("number", "1"), ("managed", "false")],
+    ),
+    (
+        "merge_pull_request",
+        Needs::WriteTemplates,
+        &[("name", "governed"), ("number", "1"), ("managed", "false"), ("method", "squash")],
+    ),
+    (
         "get_versioning",
         Needs::ReadCreatedLater,
         &[("workspace", "acme-live")],
@@ -362,6 +392,13 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
 
 /// (endpoint, status, text): what the admin pass gets where the state it needs is not there.
 const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
+    ("open_pull_request", 422, "there is no branch feat/x"),
+    ("approve_pull_request", 409, "someone else must approve it"),
+    (
+        "merge_pull_request",
+        409,
+        "Merge Authorized refuses pull request #1",
+    ),
     ("revoke_access_token", 404, "Access token 1 was not found"),
     ("review_resource", 409, "is not in a workspace"),
     ("recreate_resource", 409, "is not in a workspace"),

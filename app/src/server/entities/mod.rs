@@ -12,6 +12,7 @@ pub mod identities;
 pub mod integrations;
 pub mod job_logs;
 pub mod jobs;
+pub mod local_pull_reviews;
 pub mod local_pulls;
 pub mod pull_requests;
 pub mod repositories;

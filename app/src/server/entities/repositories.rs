@@ -14,6 +14,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,
+    pub applied_revision: Option<i32>,
+    pub applied_rulesets: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,291 @@
+//! Governed repositories on the local forge, on both databases: provisioning through reviewed
+//! pull requests (re-applying an unchanged plan changes nothing), the plan as a diff against
+//! what is in place, and the Merge Authorized gate Slipway enforces before it merges — each rule
+//! of the seed's Git Flow "Key rules" and "Branch protection" refusing with its reason, and the
+//! right merges going through with the method the target allows.
+
+use crate::db_test;
+use crate::support::*;
+use app::api::repositories::{GovernedPull, GovernedPullRow, ProvisionView};
+use app::server::entities::audit_events;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use std::path::Path;
+use std::process::Command;
+
+const SHOP: &str = "apiVersion: lowops.manifests.v1
+kind: GithubRepository
+metadata:
+  name: shop
+spec:
+  strategy: GIT_FLOW
+  permissions:
+    administrators:
+      groups: [platform-team]
+---
+apiVersion: lowops.manifests.v1
+kind: BuildDefinition
+metadata:
+  name: shop-api
+  parent: GithubRepository/shop
+spec:
+  type: PYTHON
+  stages: [analysis, test, build]
+";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Pushes a branch cut from `from` with one commit per message.
+fn push_branch(work: &Path, from: &str, branch: &str, messages: &[&str]) {
+    git(work, &["fetch", "-q", "origin"]);
+    git(
+        work,
+        &["checkout", "-q", "-B", branch, &format!("origin/{from}")],
+    );
+    for (i, message) in messages.iter().enumerate() {
+        std::fs::write(
+            work.join(format!("{}-{i}.txt", branch.replace('/', "-"))),
+            message,
+        )
+        .unwrap();
+        git(work, &["add", "-A"]);
+        git(work, &["commit", "-q", "-m", message]);
+    }
+    git(work, &["push", "-q", "-f", "origin", branch]);
+}
+
+async fn open(
+    client: &reqwest::Client,
+    server: &TestServer,
+    head: &str,
+    base: &str,
+    title: &str,
+) -> i64 {
+    let (status, body) = call(
+        client,
+        server,
+        "open_pull_request",
+        &[
+            ("name", "shop"),
+            ("head", head),
+            ("base", base),
+            ("title", title),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str::<GovernedPullRow>(&body)
+        .unwrap()
+        .number
+}
+
+async fn merge(
+    client: &reqwest::Client,
+    server: &TestServer,
+    number: i64,
+    method: &str,
+) -> (u16, String) {
+    let number = number.to_string();
+    call(
+        client,
+        server,
+        "merge_pull_request",
+        &[
+            ("name", "shop"),
+            ("number", &number),
+            ("managed", "false"),
+            ("method", method),
+        ],
+    )
+    .await
+}
+
+async fn approve(
+    client: &reqwest::Client,
+    server: &TestServer,
+    number: i64,
+    managed: bool,
+) -> (u16, String) {
+    let number = number.to_string();
+    let managed = managed.to_string();
+    call(
+        client,
+        server,
+        "approve_pull_request",
+        &[("name", "shop"), ("number", &number), ("managed", &managed)],
+    )
+    .await
+}
+
+async fn provisioning(client: &reqwest::Client, server: &TestServer) -> ProvisionView {
+    let (status, body) = call(client, server, "get_provisioning", &[("name", "shop")]).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+db_test! {
+    async fn provisioning_opens_reviewed_pull_requests_and_the_local_forge_enforces_the_strategy(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let dev = client();
+        demo_sign_in(&dev, &server, "dev").await;
+        let ada = client();
+        demo_sign_in(&ada, &server, "ada").await;
+        let (status, body) = call(&dev, &server, "save_repository", &[("name", ""), ("revision", "0"), ("source", SHOP)]).await;
+        assert_eq!(status, 200, "{body}");
+
+        // Before anything is applied: every file is to be added, every ruleset to be applied.
+        let before = provisioning(&dev, &server).await;
+        assert_eq!((before.forge_repository.as_str(), before.managed_repository.as_str()), ("local/shop", "local/managed-workflows-private"));
+        assert!(before.files.iter().all(|f| f.change == "added"));
+        assert_eq!(before.files.len(), 1 + 5 * 2 * 2);
+        assert_eq!(before.rulesets_changed.len(), 4);
+        assert!(!before.up_to_date());
+
+        // Applying opens one pull request on each repository, from a conventional branch into
+        // the strategy's intake branch (develop under Git Flow).
+        let (status, body) = call(&dev, &server, "provision_repository", &[("name", "shop")]).await;
+        assert_eq!(status, 200, "{body}");
+        let applied: ProvisionView = serde_json::from_str(&body).unwrap();
+        assert_eq!(applied.applied_revision, Some(1));
+        assert!(applied.rulesets_changed.is_empty());
+        let pulls: Vec<(String, i64, String, String)> = applied.pulls.iter().map(|p| (p.repository.clone(), p.number, p.head_branch.clone(), p.base_branch.clone())).collect();
+        assert_eq!(pulls.len(), 2, "{pulls:?}");
+        assert!(pulls.contains(&("local/shop".into(), 1, "chore/slipway-provision".into(), "develop".into())));
+        assert!(pulls.contains(&("local/managed-workflows-private".into(), 1, "chore/slipway-provision".into(), "main".into())));
+        let bare = server.data_dir.join("git/local/shop.git");
+        let branches = || git(&bare, &["for-each-ref", "--format=%(refname:short) %(objectname)"]);
+        let refs_before = branches();
+        let events = || audit_events::Entity::find().filter(audit_events::Column::Action.eq("repository.provision")).count(&db.conn);
+        assert_eq!(events().await.unwrap(), 1);
+        // Again, unchanged: no commit, no pull request, no ruleset write, no audit event.
+        let (status, body) = call(&dev, &server, "provision_repository", &[("name", "shop")]).await;
+        assert_eq!(status, 200, "{body}");
+        let again: ProvisionView = serde_json::from_str(&body).unwrap();
+        assert_eq!(again.pulls.len(), 2);
+        assert_eq!(branches(), refs_before);
+        assert_eq!(events().await.unwrap(), 1);
+
+        // The provisioning pull request passes the gate once someone else approves it.
+        let (status, body) = merge(&dev, &server, 1, "squash").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("develop needs 1 approval from someone other than the author; it has 0"), "{body}");
+        let (status, body) = approve(&dev, &server, 1, false).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("someone else must approve it"), "{body}");
+        assert_eq!(approve(&ada, &server, 1, false).await.0, 200);
+        let (status, body) = merge(&dev, &server, 1, "squash").await;
+        assert_eq!(status, 200, "{body}");
+        let merged: GovernedPull = serde_json::from_str(&body).unwrap();
+        assert_eq!(merged.row.state, "merged");
+        assert_eq!(git(&bare, &["log", "-1", "--format=%s%n%P", "develop"]).lines().count(), 2, "one parent: squashed");
+        assert!(git(&bare, &["show", "develop:.github/CODEOWNERS"]).contains("@local/platform-team"));
+        assert_eq!(approve(&ada, &server, 1, true).await.0, 200);
+        let (status, body) = call(&dev, &server, "merge_pull_request", &[("name", "shop"), ("number", "1"), ("managed", "true"), ("method", "merge")]).await;
+        assert_eq!(status, 200, "{body}");
+        // What is in place now matches the plan.
+        let now = provisioning(&dev, &server).await;
+        assert!(now.up_to_date(), "{:?}", now.files.iter().filter(|f| f.change != "unchanged").map(|f| &f.path).collect::<Vec<_>>());
+
+        // Developers' branches, pushed over Git.
+        let work = std::env::temp_dir().join(format!("slipway-gov-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&work).unwrap();
+        git(&work, &["clone", "-q", bare.to_str().unwrap(), "shop"]);
+        let work = work.join("shop");
+        push_branch(&work, "develop", "feat/login", &["feat(auth): sign in with passkeys"]);
+        push_branch(&work, "main", "release/1.0", &["chore(release): freeze 1.0"]);
+        push_branch(&work, "release/1.0", "fix/wip", &["fix: handle the empty cart", "wip"]);
+        push_branch(&work, "release/1.0", "bugfix/rounding", &["fix: round totals half-even"]);
+        push_branch(&work, "develop", "feat/checkout", &["feat: one-page checkout"]);
+        push_branch(&work, "release/1.0", "feat/passkeys", &["feat(auth): passkeys on 1.0"]);
+
+        // Key rule: only release/* and hotfix/* branches merge into main.
+        let wrong_source = open(&dev, &server, "feat/checkout", "main", "feat: one-page checkout").await;
+        assert_eq!(approve(&ada, &server, wrong_source, false).await.0, 200);
+        let (status, body) = merge(&dev, &server, wrong_source, "merge").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("Only release/* and hotfix/* can merge into main (Git Flow); feat/checkout is not one of them"), "{body}");
+        // The pull request page carries the verdict, rule by rule.
+        let number = wrong_source.to_string();
+        let (_, body) = call(&dev, &server, "get_governed_pull", &[("name", "shop"), ("number", &number), ("managed", "false")]).await;
+        let page: GovernedPull = serde_json::from_str(&body).unwrap();
+        let verdict = page.verdict.expect("governed");
+        assert_eq!(verdict.failures().map(|c| c.rule.as_str()).collect::<Vec<_>>(), ["source branch"]);
+        assert_eq!(page.methods, [app::domain::branching::MergeMethod::Merge]);
+
+        // Key rule: release branches accept only bugfix/ and fix/ — and every commit message
+        // must be a Conventional Commit.
+        let wip = open(&dev, &server, "fix/wip", "release/1.0", "fix: handle the empty cart").await;
+        assert_eq!(approve(&ada, &server, wip, false).await.0, 200);
+        let (status, body) = merge(&dev, &server, wip, "merge").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("1 commit message is not Conventional Commits"), "{body}");
+        let feature_into_release = open(&dev, &server, "feat/passkeys", "release/1.0", "feat(auth): passkeys on 1.0").await;
+        assert_eq!(approve(&ada, &server, feature_into_release, false).await.0, 200);
+        let (status, body) = merge(&dev, &server, feature_into_release, "merge").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("Only bugfix/* and fix/* can merge into release/* (Git Flow); feat/passkeys is not one of them"), "{body}");
+        let bugfix = open(&dev, &server, "bugfix/rounding", "release/1.0", "fix: round totals half-even").await;
+        assert_eq!(approve(&ada, &server, bugfix, false).await.0, 200);
+        let (status, body) = merge(&dev, &server, bugfix, "rebase").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("release/1.0 allows merge or squash (Merge/squash (bugfixes only)), not rebase"), "{body}");
+        assert_eq!(merge(&dev, &server, bugfix, "merge").await.0, 200);
+
+        // Conventional Commits on titles.
+        let titled = open(&dev, &server, "release/1.0", "main", "Release 1.0").await;
+        assert_eq!(approve(&ada, &server, titled, false).await.0, 200);
+        let (status, body) = merge(&dev, &server, titled, "merge").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("The title is not a Conventional Commit: 1:"), "{body}");
+
+        // Develop is squash-only from feature branches; with an approval, the squash merges.
+        let login = open(&dev, &server, "feat/login", "develop", "feat(auth): sign in with passkeys").await;
+        assert_eq!(approve(&ada, &server, login, false).await.0, 200);
+        let (status, body) = merge(&dev, &server, login, "merge").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("develop allows squash (Squash from feature branches), not merge"), "{body}");
+        assert_eq!(merge(&dev, &server, login, "squash").await.0, 200);
+        assert_eq!(git(&bare, &["log", "-1", "--format=%s", "develop"]), format!("feat(auth): sign in with passkeys (#{login})"));
+
+        // A refused merge changed nothing; the right release merges into main with a merge commit.
+        let main_before = git(&bare, &["rev-parse", "main"]);
+        let (status, _) = call(&dev, &server, "open_pull_request", &[("name", "shop"), ("head", "release/1.0"), ("base", "main"), ("title", "chore(release): 1.0")]).await;
+        assert_eq!(status, 422, "release/1.0 already has an open pull request (#{titled})");
+        let (status, body) = call(&dev, &server, "open_pull_request", &[("name", "shop"), ("head", "../etc"), ("base", "main"), ("title", "x")]).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains("is not a branch name"), "{body}");
+        assert_eq!(git(&bare, &["rev-parse", "main"]), main_before);
+        // Retitled (a new pull request with a Conventional title), the release merges into
+        // main with a merge commit.
+        let (status, _) = call(&dev, &server, "approve_pull_request", &[("name", "shop"), ("number", &titled.to_string()), ("managed", "false")]).await;
+        assert_eq!(status, 409, "the author cannot approve");
+        let db_title = app::server::entities::local_pulls::Entity::find()
+            .filter(app::server::entities::local_pulls::Column::Repository.eq("local/shop"))
+            .filter(app::server::entities::local_pulls::Column::Number.eq(titled))
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut retitled: app::server::entities::local_pulls::ActiveModel = db_title.into();
+        retitled.title = sea_orm::Set("chore(release): 1.0".into());
+        sea_orm::ActiveModelTrait::update(retitled, &db.conn).await.unwrap();
+        let (status, body) = merge(&dev, &server, titled, "merge").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(git(&bare, &["log", "-1", "--format=%P", "main"]).split(' ').count(), 2, "a merge commit");
+    }
+}

@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/repositories/new") view=NewRepositoryPage ssr=SsrMode::Async />
                     <Route path=path!("/repositories/:name") view=RepositoryPage ssr=SsrMode::Async />
                     <Route path=path!("/repositories/:name/edit") view=EditRepositoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/repositories/:name/pulls/:number") view=GovernedPullPage ssr=SsrMode::Async />
                     <Route path=path!("/releases") view=ReleasesPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async />

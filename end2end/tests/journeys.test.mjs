@@ -476,6 +476,34 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   await page.locator('details[open] pre', { hasText: '"context": "Merge Authorized"' }).waitFor();
   await shot(page, '34-repository-plan');
 
+  // The plan against what is in place (nothing yet), then applied through pull requests.
+  const provisioning = page.locator('.provisioning');
+  await provisioning.getByText('Never applied').waitFor();
+  await provisioning.locator('.plan-summary', { hasText: '21 to add' }).waitFor();
+  await provisioning.locator('.plan-summary', { hasText: 'rulesets to apply: slipway-primary-branch, slipway-develop-branch, slipway-release-branch, slipway-hotfix-branch' }).waitFor();
+  await hydrated(page);
+  await provisioning.getByText('local/payments · .github/CODEOWNERS').click();
+  await provisioning.locator('details[open] .diff-lines .line.added', { hasText: '* @local/platform-team' }).waitFor();
+  await shot(page, '35-repository-plan-diff');
+  await provisioning.getByRole('button', { name: 'Apply plan' }).click();
+  await provisioning.getByText('Revision 1 applied').waitFor();
+  await provisioning.getByRole('button', { name: 'Awaiting review' }).waitFor();
+  await provisioning.getByText('the files wait in local/payments#1 and local/managed-workflows-private#1').waitFor();
+  const pulls = provisioning.locator('.pull-list li');
+  assert.equal(await pulls.count(), 2);
+  await provisioning.getByRole('link', { name: /local\/payments#1 chore\(slipway\): provision payments revision 1/ }).click();
+  await page.waitForURL(`${env.base}/repositories/payments/pulls/1`);
+  await page.getByRole('heading', { name: 'chore(slipway): provision payments revision 1' }).waitFor();
+  // Devon opened it, so Merge Authorized waits for someone else's approval.
+  await page.locator('.merge-check .check-bad', { hasText: 'refused' }).waitFor();
+  await page.locator('.rule.fail', { hasText: 'develop needs 1 approval from someone other than the author; it has 0' }).waitFor();
+  await page.locator('.rule.pass', { hasText: 'may merge into develop' }).waitFor();
+  await shot(page, '36-provisioning-pull-request');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.locator('.form-error', { hasText: 'someone else must approve it' }).waitFor();
+  await page.goto(`${env.base}/repositories/payments`);
+
   // Edit: a new revision.
   await page.getByRole('link', { name: 'Edit manifests' }).click();
   await page.waitForURL(`${env.base}/repositories/payments/edit`);

@@ -418,7 +418,13 @@ pub fn authorize(strategy: Strategy, facts: &PullRequestFacts) -> Verdict {
         Ok(commit) => Check {
             rule: Rule::Title,
             passed: true,
-            detail: format!("the title is a Conventional Commit ({})", commit.label()),
+            detail: format!(
+                "the title is a Conventional Commit (release label: {})",
+                match commit.label() {
+                    super::conventional::Label::None => "none, a patch",
+                    label => label.as_str(),
+                }
+            ),
         },
         Err(e) => Check {
             rule: Rule::Title,
@@ -443,11 +449,11 @@ pub fn authorize(strategy: Strategy, facts: &PullRequestFacts) -> Verdict {
         rule: Rule::CommitMessages,
         passed: bad.is_empty(),
         detail: if bad.is_empty() {
-            format!(
-                "{} commit message{} follow Conventional Commits",
-                facts.commits.len(),
-                if facts.commits.len() == 1 { "" } else { "s" }
-            )
+            match facts.commits.len() {
+                0 => "no commits to check".to_string(),
+                1 => "the commit message follows Conventional Commits".to_string(),
+                n => format!("all {n} commit messages follow Conventional Commits"),
+            }
         } else {
             format!(
                 "{} commit message{} not Conventional Commits: {}",

@@ -25,7 +25,9 @@ pub use executors::{ExecutorPage, ExecutorsPage};
 pub use home::HomePage;
 pub use integrations::{IntegrationPage, IntegrationsPage};
 pub use not_found::NotFoundPage;
-pub use repositories::{EditRepositoryPage, NewRepositoryPage, RepositoriesPage, RepositoryPage};
+pub use repositories::{
+    EditRepositoryPage, GovernedPullPage, NewRepositoryPage, RepositoriesPage, RepositoryPage,
+};
 pub use resources::{
     EditResourcePage, NewResourcePage, ResourcePage, ResourcesPage, RevisionDiffPage,
 };

@@ -2,9 +2,12 @@
 //! the branch table, rulesets, CODEOWNERS and workflows Slipway computes; and the manifests
 //! editor, which checks the text as it is typed with the same code the CLI and the server run.
 
+use super::resources::DiffLines;
 use super::versioning::release_badge;
 use crate::api::repositories::{
-    get_repositories, get_repository, RepositoryDetail, RepositoryRow, SaveRepository,
+    get_governed_pull, get_provisioning, get_repositories, get_repository, ApprovePullRequest,
+    GovernedPull, MergePullRequest, OpenPullRequest, ProvisionRepository, ProvisionView,
+    RepositoryDetail, RepositoryRow, SaveRepository,
 };
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::branching::{BranchPolicy, BranchRole, SourceClass};
@@ -12,7 +15,7 @@ use crate::domain::manifests::ManifestError;
 use crate::domain::repositories::{parse_source, RepositoryPlan, MANAGED_REPOSITORY};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 fn strategy_chip(strategy: crate::domain::versioning::Strategy) -> impl IntoView {
     view! { <span class="badge strategy">{strategy.label()}</span> }
@@ -116,6 +119,7 @@ fn RepositoryView(detail: RepositoryDetail) -> impl IntoView {
                 {detail.can_edit.then(|| view! { <a class="button" href=format!("/repositories/{}/edit", row.name)>"Edit manifests"</a> })}
             </div>
         </div>
+        <Provisioning name=row.name.clone() />
         <PlanView plan=plan.clone() />
         <section class="card">
             <h2>"Revisions"</h2>
@@ -489,6 +493,301 @@ fn ManifestEditor(name: String, revision: i32, source: String) -> impl IntoView 
                     }
                 })}
             </aside>
+        </div>
+    }
+}
+
+fn pull_href(name: &str, repository: &str, number: i64, managed_repository: &str) -> String {
+    let managed = repository == managed_repository;
+    format!(
+        "/repositories/{name}/pulls/{number}{}",
+        if managed { "?managed=true" } else { "" }
+    )
+}
+
+fn state_badge(state: &str) -> impl IntoView {
+    view! { <span class=format!("badge pull-{state}")>{state.to_string()}</span> }
+}
+
+/// The plan against what the local forge holds, the Apply button, the pull requests, and a
+/// form to open one.
+#[component]
+fn Provisioning(name: String) -> impl IntoView {
+    let apply = ServerAction::<ProvisionRepository>::new();
+    let open = ServerAction::<OpenPullRequest>::new();
+    let key = name.clone();
+    let view_data = Resource::new(
+        move || (key.clone(), apply.version().get(), open.version().get()),
+        |(name, _, _)| get_provisioning(name),
+    );
+    let name = StoredValue::new(name);
+    view! {
+        <Transition fallback=|| view! { <section class="card"><Loading label="Comparing the plan with the repository…" /></section> }>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(v) => view! { <ProvisioningCard v name=name.get_value() apply open /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ProvisioningCard(
+    v: ProvisionView,
+    name: String,
+    apply: ServerAction<ProvisionRepository>,
+    open: ServerAction<OpenPullRequest>,
+) -> impl IntoView {
+    let up_to_date = v.up_to_date();
+    // Applied, and its pull requests wait for a reviewer: applying again would change nothing.
+    let mut provisioning_pulls: Vec<_> = v
+        .pulls
+        .iter()
+        .filter(|p| p.state == "open" && p.head_branch == "chore/slipway-provision")
+        .collect();
+    provisioning_pulls.sort_by_key(|p| p.repository != v.forge_repository);
+    let awaiting: Vec<String> = provisioning_pulls
+        .iter()
+        .map(|p| format!("{}#{}", p.repository, p.number))
+        .collect();
+    let awaiting_review = !up_to_date
+        && v.applied_revision == Some(v.revision)
+        && v.rulesets_changed.is_empty()
+        && v.rulesets_removed.is_empty()
+        && !awaiting.is_empty();
+    let count = |change: &str| v.files.iter().filter(|f| f.change == change).count();
+    let (added, changed, unchanged) = (count("added"), count("changed"), count("unchanged"));
+    let status = match v.applied_revision {
+        None => "Never applied".to_string(),
+        Some(r) if r == v.revision => format!("Revision {r} applied"),
+        Some(r) => format!("Revision {r} applied; revision {} is not yet", v.revision),
+    };
+    let differing: Vec<_> = v
+        .files
+        .iter()
+        .filter(|f| f.change != "unchanged")
+        .cloned()
+        .collect();
+    let title = RwSignal::new(String::new());
+    let checked = Memo::new(move |_| {
+        title.with(|t| {
+            (!t.trim().is_empty())
+                .then(|| crate::domain::conventional::check_title(t).map(|(_, label)| label))
+        })
+    });
+    let managed = v.managed_repository.clone();
+    view! {
+        <section class="card provisioning">
+            <div class="card-head">
+                <div>
+                    <h2>"Provisioning"</h2>
+                    <p class="muted">
+                        <code>{v.forge_repository.clone()}</code>" and "<code>{v.managed_repository.clone()}</code>
+                        " on the local forge · "<strong>{status}</strong>
+                    </p>
+                </div>
+                {v.can_apply.then({
+                    let name = name.clone();
+                    move || view! {
+                    <ActionForm action=apply>
+                        <input type="hidden" name="name" value=name.clone() />
+                        <button type="submit" class="button primary" disabled=move || apply.pending().get() || up_to_date || awaiting_review>
+                            {move || if apply.pending().get() { "Applying…" } else if up_to_date { "Up to date" } else if awaiting_review { "Awaiting review" } else { "Apply plan" }}
+                        </button>
+                    </ActionForm>
+                }})}
+            </div>
+            <FormError result=apply.value().into() />
+            {if up_to_date {
+                view! { <p class="form-ok" role="status">"Everything is in place: the files match the plan and the rulesets are applied."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="plan-summary">
+                        <span class="badge change-added">{format!("{added} to add")}</span>" "
+                        <span class="badge change-changed">{format!("{changed} to change")}</span>" "
+                        <span class="badge">{format!("{unchanged} unchanged")}</span>" "
+                        {(!v.rulesets_changed.is_empty()).then(|| view! { <span class="badge change-changed">{format!("rulesets to apply: {}", v.rulesets_changed.join(", "))}</span> })}
+                        {(!v.rulesets_removed.is_empty()).then(|| view! { <span class="badge change-removed">{format!("rulesets to remove: {}", v.rulesets_removed.join(", "))}</span> })}
+                    </p>
+                    {if awaiting_review {
+                        view! { <p class="notice" role="status">{format!("Applied: the rulesets are in force, and the files wait in {} for someone to approve and merge.", awaiting.join(" and "))}</p> }.into_any()
+                    } else {
+                        view! { <p class="muted">"Applying opens a pull request with these files on each repository (from "<code>"chore/slipway-provision"</code>") and applies the rulesets; nothing reaches a branch until someone approves and merges."</p> }.into_any()
+                    }}
+                    {differing.into_iter().map(|f| view! {
+                        <details class="code-file">
+                            <summary><code>{format!("{} · {}", f.repository, f.path)}</code><span class=format!("badge change-{}", f.change)>{f.change.clone()}</span></summary>
+                            <DiffLines lines=f.lines.clone() />
+                        </details>
+                    }).collect_view()}
+                }.into_any()
+            }}
+            <h3>"Pull requests"</h3>
+            {if v.pulls.is_empty() {
+                view! { <p class="muted">"None yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="pull-list">
+                        {v.pulls.iter().map(|p| view! {
+                            <li>
+                                <a href=pull_href(&name, &p.repository, p.number, &managed)>{format!("{}#{} ", p.repository, p.number)}<strong>{p.title.clone()}</strong></a>
+                                " "{state_badge(&p.state)}
+                                <span class="muted">{format!(" {} → {} · {} · {}", p.head_branch, p.base_branch, p.author, p.created_at)}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {v.can_apply.then(|| view! {
+                <details class="open-pull">
+                    <summary>"Open a pull request"</summary>
+                    <ActionForm action=open attr:class="stacked-form inline-fields">
+                        <input type="hidden" name="name" value=name.clone() />
+                        <label><span>"From branch"</span><input type="text" name="head" required placeholder="feat/checkout" /></label>
+                        <label><span>"Into"</span><input type="text" name="base" required placeholder="develop" /></label>
+                        <label class="wide"><span>"Title"</span><input type="text" name="title" required placeholder="feat(checkout): one-page checkout"
+                            prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) /></label>
+                        <p class="hint" aria-live="polite">{move || checked.with(|c| match c {
+                            None => "The title must be a Conventional Commit; it labels the release.".to_string(),
+                            Some(Ok(label)) => format!("✓ Conventional Commit · label {}", label.as_str()),
+                            Some(Err(e)) => format!("✗ line {}, column {}: {}", e.line, e.column, e.message),
+                        })}</p>
+                        <button type="submit" class="button">"Open pull request"</button>
+                    </ActionForm>
+                    <FormError result=open.value().into() />
+                </details>
+            })}
+        </section>
+    }
+}
+
+#[component]
+pub fn GovernedPullPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let number = move || {
+        params
+            .read()
+            .get("number")
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let managed = move || query.read().get("managed").as_deref() == Some("true");
+    let approve = ServerAction::<ApprovePullRequest>::new();
+    let merge = ServerAction::<MergePullRequest>::new();
+    let data = Resource::new(
+        move || {
+            (
+                name(),
+                number(),
+                managed(),
+                approve.version().get(),
+                merge.version().get(),
+            )
+        },
+        |(name, number, managed, _, _)| get_governed_pull(name, number, managed),
+    );
+    view! {
+        <Title text="Pull request" />
+        <Transition fallback=|| view! { <Loading label="Checking the pull request…" /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(pull) => view! { <PullView pull name=name() managed=managed() approve merge /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn PullView(
+    pull: GovernedPull,
+    name: String,
+    managed: bool,
+    approve: ServerAction<ApprovePullRequest>,
+    merge: ServerAction<MergePullRequest>,
+) -> impl IntoView {
+    let row = pull.row.clone();
+    let open = row.state == "open";
+    let allowed = pull.verdict.as_ref().is_none_or(|v| v.allowed());
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/repositories">"Repositories"</a>" / "<a href=format!("/repositories/{name}")>{name.clone()}</a></p>
+                <h1>{row.title.clone()}</h1>
+                <p class="subtitle">
+                    {state_badge(&row.state)}
+                    {format!(" {}#{} · ", row.repository, row.number)}
+                    <code>{row.head_branch.clone()}</code>" → "<code>{row.base_branch.clone()}</code>
+                    {format!(" · opened by {} · {}", row.author, row.created_at)}
+                </p>
+            </div>
+        </div>
+        <div class="grid two">
+            <section class="card merge-check">
+                <h2>
+                    {match (&pull.verdict, open) {
+                        (_, false) => view! { <span>"Merge Authorized"</span> }.into_any(),
+                        (None, true) => view! { <span>"Merge Authorized · not governed"</span> }.into_any(),
+                        (Some(v), true) if v.allowed() => view! { <span class="check-ok">"✓ Merge Authorized"</span> }.into_any(),
+                        (Some(_), true) => view! { <span class="check-bad">"✗ Merge Authorized: refused"</span> }.into_any(),
+                    }}
+                </h2>
+                {pull.strategy.map(|s| view! { <p class="muted">{format!("The rules of {} as applied to this repository.", s.label())}</p> })}
+                {match &pull.verdict {
+                    Some(verdict) => view! {
+                        <ul class="rule-list">
+                            {verdict.checks.iter().map(|c| view! {
+                                <li class=if c.passed { "rule pass" } else { "rule fail" }>
+                                    <span class="rule-mark" aria-hidden="true">{if c.passed { "✓" } else { "✗" }}</span>
+                                    <div><strong>{c.rule.as_str()}</strong><p>{c.detail.clone()}</p></div>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    None if open => view! { <p class="muted">"This repository has no strategy applied: any approved pull request may merge."</p> }.into_any(),
+                    None => view! { <p class="muted">{pull.merge_commit.clone().map(|c| format!("Merged as {}.", c.chars().take(10).collect::<String>())).unwrap_or_else(|| format!("This pull request is {}.", row.state))}</p> }.into_any(),
+                }}
+                {(open && pull.can_review).then({
+                    let (for_approve, for_merge) = (name.clone(), name.clone());
+                    move || view! {
+                    <div class="review-actions">
+                        <ActionForm action=approve>
+                            <input type="hidden" name="name" value=for_approve.clone() />
+                            <input type="hidden" name="number" value=row.number />
+                            <input type="hidden" name="managed" value=managed.to_string() />
+                            <button type="submit" class="button">"Approve"</button>
+                        </ActionForm>
+                        <ActionForm action=merge attr:class="merge-form">
+                            <input type="hidden" name="name" value=for_merge.clone() />
+                            <input type="hidden" name="number" value=row.number />
+                            <input type="hidden" name="managed" value=managed.to_string() />
+                            <select name="method" aria-label="Merge method">
+                                {pull.methods.iter().map(|m| view! { <option value=m.as_str()>{m.as_str()}</option> }).collect_view()}
+                            </select>
+                            <button type="submit" class="button primary" disabled=!allowed>"Merge"</button>
+                        </ActionForm>
+                    </div>
+                    <FormError result=approve.value().into() />
+                    <FormError result=merge.value().into() />
+                }})}
+            </section>
+            <section class="card">
+                <h2>{format!("Approvals ({})", pull.approvals.len())}</h2>
+                {if pull.approvals.is_empty() {
+                    view! { <p class="muted">"No approval yet. The author cannot approve their own pull request."</p> }.into_any()
+                } else {
+                    view! { <ul>{pull.approvals.iter().map(|a| view! { <li>{a.clone()}</li> }).collect_view()}</ul> }.into_any()
+                }}
+                <h2>{format!("Commits ({})", pull.commits.len())}</h2>
+                <ul class="commit-list">
+                    {pull.commits.iter().map(|(id, summary)| view! { <li><code>{id.clone()}</code>" "{summary.clone()}</li> }).collect_view()}
+                </ul>
+            </section>
         </div>
     }
 }

@@ -289,3 +289,81 @@ db_test! {
         assert_eq!(git(&bare, &["log", "-1", "--format=%P", "main"]).split(' ').count(), 2, "a merge commit");
     }
 }
+
+const WEB: &str = "apiVersion: lowops.manifests.v1
+kind: GithubRepository
+metadata:
+  name: web
+spec:
+  strategy: GITHUB_FLOW
+  permissions:
+    administrators:
+      users: [ada]
+";
+
+db_test! {
+    // GitHub Flow's "Branch protection": main needs one reviewer and Merge Authorized, and only
+    // conventional-commit-prefixed branches merge into it, squashed; feature branches need no
+    // reviewer and take any method the local forge performs.
+    async fn github_flow_branch_protection_on_the_local_forge(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let dev = client();
+        demo_sign_in(&dev, &server, "dev").await;
+        let ada = client();
+        demo_sign_in(&ada, &server, "ada").await;
+        assert_eq!(call(&dev, &server, "save_repository", &[("name", ""), ("revision", "0"), ("source", WEB)]).await.0, 200);
+        assert_eq!(call(&dev, &server, "provision_repository", &[("name", "web")]).await.0, 200);
+        let bare = server.data_dir.join("git/local/web.git");
+        let work = std::env::temp_dir().join(format!("slipway-web-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&work).unwrap();
+        git(&work, &["clone", "-q", bare.to_str().unwrap(), "web"]);
+        let work = work.join("web");
+        push_branch(&work, "main", "bugfix/typo", &["fix: typo on the landing page"]);
+        push_branch(&work, "main", "feat/search", &["feat: search"]);
+        push_branch(&work, "feat/search", "fix/search-empty", &["fix: empty search"]);
+        let opened = |head: &'static str, base: &'static str, title: &'static str| {
+            let (dev, server) = (dev.clone(), &server);
+            async move {
+                let (status, body) = call(&dev, server, "open_pull_request", &[("name", "web"), ("head", head), ("base", base), ("title", title)]).await;
+                assert_eq!(status, 200, "{body}");
+                serde_json::from_str::<GovernedPullRow>(&body).unwrap().number
+            }
+        };
+        let merge_web = |number: i64, method: &'static str| {
+            let (dev, server) = (dev.clone(), &server);
+            async move {
+                let number = number.to_string();
+                call(&dev, server, "merge_pull_request", &[("name", "web"), ("number", &number), ("managed", "false"), ("method", method)]).await
+            }
+        };
+        let approve_web = |number: i64| {
+            let (ada, server) = (ada.clone(), &server);
+            async move {
+                let number = number.to_string();
+                call(&ada, server, "approve_pull_request", &[("name", "web"), ("number", &number), ("managed", "false")]).await.0
+            }
+        };
+        // Feature branches: no reviewer needed, any method.
+        let into_feature = opened("fix/search-empty", "feat/search", "fix: empty search").await;
+        let (status, body) = merge_web(into_feature, "merge").await;
+        assert_eq!(status, 200, "{body}");
+        // bugfix/ is not a conventional-commit branch: refused into main even approved.
+        let typo = opened("bugfix/typo", "main", "fix: typo on the landing page").await;
+        assert_eq!(approve_web(typo).await, 200);
+        let (status, body) = merge_web(typo, "squash").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("Only conventional-commit branches (feat/, fix/, docs/, test/, ci/, refactor/, perf/, chore/, revert/) can merge into main (GitHub Flow); bugfix/typo is not one of them"), "{body}");
+        // feat/ into main: one reviewer, and squash only.
+        let search = opened("feat/search", "main", "feat: search").await;
+        let (status, body) = merge_web(search, "squash").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("main needs 1 approval from someone other than the author; it has 0"), "{body}");
+        assert_eq!(approve_web(search).await, 200);
+        let (status, body) = merge_web(search, "merge").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("main allows squash (Squash only), not merge"), "{body}");
+        let (status, body) = merge_web(search, "squash").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(git(&bare, &["log", "-1", "--format=%s", "main"]), format!("feat: search (#{search})"));
+    }
+}

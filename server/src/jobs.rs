@@ -107,9 +107,13 @@ impl Worker {
             }
             workspaces::SYNC_JOB | workspaces::REVIEW_JOB => {
                 let say = |line: String| log.say(line);
-                let recorded = workspaces::perform(&self.ctx, &job, &self.name, &say).await;
+                let performed = workspaces::perform(&self.ctx, &job, &say).await;
+                // The log is complete before the job's end is recorded.
                 log.finish().await;
-                recorded
+                match performed {
+                    Ok(performed) => workspaces::record(&self.ctx, &self.name, performed).await,
+                    Err(e) => Err(e),
+                }
             }
             other => {
                 log.say(format!("no handler for jobs of kind {other:?}"));

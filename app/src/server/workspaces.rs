@@ -1243,12 +1243,21 @@ async fn review_job(
 
 /// Performs one attempt of a workspace job and records its end: what it did, the statuses,
 /// the audit event and the job's own row, in one transaction.
+/// What a workspace job did, to be recorded by [`record`] once its log is written (so a page
+/// that shows the job's end also shows every line that led to it).
+pub struct Performed {
+    job_id: i64,
+    resource_id: i64,
+    actor: Actor,
+    outcome: Outcome,
+    result: Result<(Context, Done), ForgeError>,
+}
+
 pub async fn perform(
     ctx: &AppCtx,
     job: &job_rows::Model,
-    worker: &str,
     say: &(dyn Fn(String) + Send + Sync),
-) -> AppResult<()> {
+) -> AppResult<Performed> {
     let (resource_id, initiator_id, initiator_label, result) = match job.kind.as_str() {
         SYNC_JOB => {
             let payload: SyncPayload =
@@ -1289,8 +1298,26 @@ pub async fn perform(
     if let Some(message) = outcome.error() {
         say(format!("failed: {message}"));
     }
+    Ok(Performed {
+        job_id: job.id,
+        resource_id,
+        actor,
+        outcome,
+        result,
+    })
+}
+
+/// Records a workspace job's end: the job's status, and the resource's and workspace's.
+pub async fn record(ctx: &AppCtx, worker: &str, performed: Performed) -> AppResult<()> {
+    let Performed {
+        job_id,
+        resource_id,
+        actor,
+        outcome,
+        result,
+    } = performed;
     let txn = super::begin_write(&ctx.db).await?;
-    let status = jobs::finish(&txn, job.id, worker, &outcome).await?;
+    let status = jobs::finish(&txn, job_id, worker, &outcome).await?;
     match (status.as_str(), result) {
         (jobs::SUCCEEDED, Ok((context, done))) => record_done(&txn, &actor, context, done).await?,
         (jobs::FAILED, result) => {

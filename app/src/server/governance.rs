@@ -344,6 +344,7 @@ async fn assess(
     } else {
         strategy_in_force(&ctx.db, t).await?
     };
+    let too_many = commits.len() > super::ports::MAX_PULL_COMMITS;
     let verdict = match (strategy, open) {
         (Some(strategy), true) => Some(authorize(
             strategy,
@@ -359,6 +360,19 @@ async fn assess(
         )),
         _ => None,
     };
+    let verdict = verdict.map(|mut v| {
+        if too_many {
+            v.checks.push(crate::domain::branching::Check {
+                rule: crate::domain::branching::Rule::CommitMessages,
+                passed: false,
+                detail: format!(
+                    "more than {} commits: too many to check in one pull request; split it",
+                    super::ports::MAX_PULL_COMMITS
+                ),
+            });
+        }
+        v
+    });
     let allowed = strategy
         .and_then(|s| policy_for(s, &row.base_branch))
         .map_or(MergeMethod::ALL.to_vec(), |p| p.methods);

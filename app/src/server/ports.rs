@@ -329,7 +329,7 @@ pub trait LocalGit: Send + Sync {
         author: &str,
     ) -> Result<Option<String>, ForgeError>;
     /// The commits `head` brings over `base` that are not merges, as (id, message), oldest
-    /// first.
+    /// first; at most [`MAX_PULL_COMMITS`] + 1.
     async fn commits(
         &self,
         repository: &str,
@@ -347,3 +347,7 @@ pub trait LocalGit: Send + Sync {
         message: &str,
     ) -> Result<(String, String, String), ForgeError>;
 }
+
+/// The most commits the Merge Authorized gate checks in one pull request; a pull request that
+/// brings more is refused (split it), never checked in part.
+pub const MAX_PULL_COMMITS: usize = 10_000;

@@ -615,7 +615,8 @@ impl app::server::ports::LocalGit for LocalGitRepos {
                         String::from_utf8_lossy(commit.message_bytes()).into_owned(),
                     ));
                 }
-                if found.len() >= 1000 {
+                // One past the most the gate checks, so that it can say there are too many.
+                if found.len() > app::server::ports::MAX_PULL_COMMITS {
                     break;
                 }
             }

@@ -365,5 +365,25 @@ db_test! {
         let (status, body) = merge_web(search, "squash").await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(git(&bare, &["log", "-1", "--format=%s", "main"]), format!("feat: search (#{search})"));
+
+        // A pull request bringing more commits than the gate checks is refused, not checked in
+        // part.
+        let main = git(&bare, &["rev-parse", "main"]);
+        let mut import = String::from("reset refs/heads/feat/huge\nfrom ");
+        import.push_str(&main);
+        import.push('\n');
+        for n in 0..=app::server::ports::MAX_PULL_COMMITS {
+            let message = format!("feat: step {n}");
+            import.push_str(&format!("commit refs/heads/feat/huge\ncommitter Dev <dev@example.com> {} +0000\ndata {}\n{message}\n\n", 1_800_000_000 + n, message.len()));
+        }
+        let mut child = Command::new("git").args(["fast-import", "--quiet"]).current_dir(&bare).stdin(std::process::Stdio::piped()).spawn().unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), import.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
+        let huge = opened("feat/huge", "main", "feat: everything at once").await;
+        let (status, body) = call(&dev, &server, "get_governed_pull", &[("name", "web"), ("number", &huge.to_string()), ("managed", "false")]).await;
+        assert_eq!(status, 200, "{body}");
+        let pull: GovernedPull = serde_json::from_str(&body).unwrap();
+        let failures: Vec<String> = pull.verdict.unwrap().failures().map(|c| c.detail.clone()).collect();
+        assert!(failures.contains(&"more than 10000 commits: too many to check in one pull request; split it".to_string()), "{failures:?}");
     }
 }

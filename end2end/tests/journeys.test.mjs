@@ -499,9 +499,7 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   await page.locator('.rule.fail', { hasText: 'develop needs 1 approval from someone other than the author; it has 0' }).waitFor();
   await page.locator('.rule.pass', { hasText: 'may merge into develop' }).waitFor();
   await shot(page, '36-provisioning-pull-request');
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Approve' }).click();
-  await page.locator('.form-error', { hasText: 'someone else must approve it' }).waitFor();
+  await page.getByText('You opened this pull request: someone else approves it.').waitFor();
   await page.goto(`${env.base}/repositories/payments`);
 
   // Edit: a new revision.
@@ -512,7 +510,10 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   await page.locator('.editor-check', { hasText: '3 branch kinds, 2 rulesets' }).waitFor();
   await page.getByRole('button', { name: 'Save revision' }).click();
   await page.waitForURL(`${env.base}/repositories/payments`);
-  await page.locator('.revision-list li', { hasText: 'Revision 2' }).waitFor();
+  await page.locator('.revision-list li', { hasText: 'Revision 2' }).getByText('2 lines changed').waitFor();
+  await page.locator('tbody tr', { has: page.locator('code', { hasText: /^main$/ }) }).getByText('Trunk (single source of truth)').waitFor();
   await page.goto(`${env.base}/repositories`);
   await page.locator('tbody tr', { hasText: 'payments' }).getByText('Trunk-Based').waitFor();
+  await page.locator('tbody tr', { hasText: 'payments' }).getByText('revision 1, behind').waitFor();
+  await shot(page, '37-repositories-list');
 });

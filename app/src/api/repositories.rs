@@ -14,6 +14,8 @@ pub struct RepositoryRow {
     /// The BuildDefinitions' names and types (`my-service · GOLANG`).
     pub builds: Vec<(String, String)>,
     pub revision: i32,
+    /// The revision last applied (provisioned), if any.
+    pub applied_revision: Option<i32>,
     pub updated_by: String,
     pub updated_at: String,
 }
@@ -29,6 +31,8 @@ pub struct RevisionRow {
     pub revision: i32,
     pub author: String,
     pub created_at: String,
+    /// What it changed from the revision before (for the newest few; empty for the first).
+    pub changes: Vec<crate::domain::resources::DiffLine>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +109,8 @@ pub struct GovernedPull {
     pub methods: Vec<crate::domain::branching::MergeMethod>,
     pub merge_commit: Option<String>,
     pub can_review: bool,
+    /// Whether the caller opened it (and so may not approve it).
+    pub is_author: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -253,6 +259,7 @@ pub async fn get_governed_pull(
             let mut pull =
                 crate::server::governance::pull(&ctx()?, name.trim(), number, managed).await?;
             pull.can_review = caller.may(Action::Approve, &one(&name));
+            pull.is_author = pull.row.author == caller.actor().label;
             Ok(pull)
         }
         .await,
@@ -270,11 +277,12 @@ pub async fn approve_pull_request(
         async {
             let caller = require(Action::Approve, one(&name)).await?;
             let ctx = ctx()?;
-            crate::server::governance::approve(&ctx, &caller.actor(), name.trim(), number, managed)
-                .await?;
+            let me = caller.actor();
+            crate::server::governance::approve(&ctx, &me, name.trim(), number, managed).await?;
             let mut pull =
                 crate::server::governance::pull(&ctx, name.trim(), number, managed).await?;
             pull.can_review = true;
+            pull.is_author = pull.row.author == me.label;
             Ok(pull)
         }
         .await,
@@ -308,6 +316,7 @@ pub async fn merge_pull_request(
             let mut pull =
                 crate::server::governance::pull(&ctx, name.trim(), number, managed).await?;
             pull.can_review = true;
+            pull.is_author = pull.row.author == caller.actor().label;
             Ok(pull)
         }
         .await,

@@ -56,7 +56,7 @@ fn RepositoryTable(rows: Vec<RepositoryRow>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table">
-                <thead><tr><th>"Repository"</th><th>"Strategy"</th><th>"Builds"</th><th>"Revision"</th><th>"Changed"</th></tr></thead>
+                <thead><tr><th>"Repository"</th><th>"Strategy"</th><th>"Builds"</th><th>"Revision"</th><th>"Applied"</th><th>"Changed"</th></tr></thead>
                 <tbody>
                     {rows.into_iter().map(|r| view! {
                         <tr>
@@ -68,6 +68,11 @@ fn RepositoryTable(rows: Vec<RepositoryRow>) -> impl IntoView {
                                 r.builds.iter().map(|(name, kind)| view! { <span class="badge">{format!("{name} · {kind}")}</span>" " }).collect_view().into_any()
                             }}</td>
                             <td>{r.revision}</td>
+                            <td>{match r.applied_revision {
+                                None => view! { <span class="badge">"not yet"</span> }.into_any(),
+                                Some(a) if a == r.revision => view! { <span class="badge change-added">{format!("revision {a}")}</span> }.into_any(),
+                                Some(a) => view! { <span class="badge change-changed">{format!("revision {a}, behind")}</span> }.into_any(),
+                            }}</td>
                             <td class="muted">{format!("{} by {}", r.updated_at, r.updated_by)}</td>
                         </tr>
                     }).collect_view()}
@@ -124,8 +129,19 @@ fn RepositoryView(detail: RepositoryDetail) -> impl IntoView {
         <section class="card">
             <h2>"Revisions"</h2>
             <ol class="revision-list">
-                {detail.revisions.iter().map(|r| view! {
-                    <li><strong>{format!("Revision {}", r.revision)}</strong><span class="muted">{format!(" · {} by {}", r.created_at, r.author)}</span></li>
+                {detail.revisions.iter().map(|r| {
+                    let changed = r.changes.iter().filter(|l| !matches!(l, crate::domain::resources::DiffLine::Same(_))).count();
+                    view! {
+                        <li>
+                            <strong>{format!("Revision {}", r.revision)}</strong><span class="muted">{format!(" · {} by {}", r.created_at, r.author)}</span>
+                            {(changed > 0).then(|| view! {
+                                <details class="code-file revision-changes">
+                                    <summary><span>{format!("{changed} line{} changed", if changed == 1 { "" } else { "s" })}</span></summary>
+                                    <DiffLines lines=r.changes.clone() />
+                                </details>
+                            })}
+                        </li>
+                    }
                 }).collect_view()}
             </ol>
         </section>
@@ -754,14 +770,21 @@ fn PullView(
                 }}
                 {(open && pull.can_review).then({
                     let (for_approve, for_merge) = (name.clone(), name.clone());
+                    let approved_already = !pull.approvals.is_empty();
                     move || view! {
                     <div class="review-actions">
-                        <ActionForm action=approve>
-                            <input type="hidden" name="name" value=for_approve.clone() />
-                            <input type="hidden" name="number" value=row.number />
-                            <input type="hidden" name="managed" value=managed.to_string() />
-                            <button type="submit" class="button">"Approve"</button>
-                        </ActionForm>
+                        {if pull.is_author {
+                            view! { <p class="hint">"You opened this pull request: someone else approves it."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ActionForm action=approve>
+                                    <input type="hidden" name="name" value=for_approve.clone() />
+                                    <input type="hidden" name="number" value=row.number />
+                                    <input type="hidden" name="managed" value=managed.to_string() />
+                                    <button type="submit" class="button">{if approved_already { "Approve too" } else { "Approve" }}</button>
+                                </ActionForm>
+                            }.into_any()
+                        }}
                         <ActionForm action=merge attr:class="merge-form">
                             <input type="hidden" name="name" value=for_merge.clone() />
                             <input type="hidden" name="number" value=row.number />

@@ -396,6 +396,7 @@ async fn assess(
             .collect(),
         merge_commit: row.merge_commit.clone(),
         can_review: false,
+        is_author: false,
     })
 }
 

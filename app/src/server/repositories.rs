@@ -32,10 +32,14 @@ fn row(model: &repositories::Model, manifests: &RepositoryManifests) -> Reposito
             .map(|b| (b.metadata.name.clone(), b.build_type.as_str().to_string()))
             .collect(),
         revision: model.revision,
+        applied_revision: model.applied_revision,
         updated_by: model.updated_by.clone(),
         updated_at: when(&model.updated_at),
     }
 }
+
+/// How many of the newest revisions come with their changes.
+const DIFFED_REVISIONS: usize = 10;
 
 pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<RepositoryRow>> {
     repositories::Entity::find()
@@ -58,16 +62,24 @@ async fn by_name<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<repositori
 pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<RepositoryDetail> {
     let model = by_name(db, name).await?;
     let manifests = parsed(&model)?;
-    let revisions = repository_revisions::Entity::find()
+    let rows = repository_revisions::Entity::find()
         .filter(repository_revisions::Column::RepositoryId.eq(model.id))
         .order_by_desc(repository_revisions::Column::Revision)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|r| RevisionRow {
+        .await?;
+    let revisions = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RevisionRow {
             revision: r.revision,
-            author: r.author,
+            author: r.author.clone(),
             created_at: when(&r.created_at),
+            changes: match rows.get(i + 1) {
+                Some(before) if i < DIFFED_REVISIONS => {
+                    crate::domain::resources::diff_lines(&before.source, &r.source)
+                }
+                _ => Vec::new(),
+            },
         })
         .collect();
     Ok(RepositoryDetail {

@@ -118,6 +118,10 @@ db_test! {
         assert_eq!(shown.row.strategy, app::domain::versioning::Strategy::TrunkBased);
         assert_eq!(shown.revisions.iter().map(|r| (r.revision, r.author.as_str())).collect::<Vec<_>>(), [(2, "dev"), (1, "dev")]);
         assert_eq!(shown.plan.rulesets.len(), 2);
+        use app::domain::resources::DiffLine;
+        let changes: Vec<&DiffLine> = shown.revisions[0].changes.iter().filter(|l| !matches!(l, DiffLine::Same(_))).collect();
+        assert_eq!(changes, [&DiffLine::Removed("  strategy: GIT_FLOW".into()), &DiffLine::Added("  strategy: TRUNK_BASED".into())]);
+        assert!(shown.revisions[1].changes.is_empty(), "the first revision changed nothing before it");
 
         // One audit event per save that changed something.
         let events = audit_events::Entity::find()

@@ -15,7 +15,7 @@ use app::error::AppError;
 use app::server::entities::jobs as job_rows;
 use app::server::executors::{self, RunResult, RUN_JOB};
 use app::server::jobs::{self, LogLine, Outcome};
-use app::server::{integrations, sources, workspaces, AppCtx};
+use app::server::{governance, integrations, sources, workspaces, AppCtx};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -114,6 +114,26 @@ impl Worker {
                     Ok(performed) => workspaces::record(&self.ctx, &self.name, performed).await,
                     Err(e) => Err(e),
                 }
+            }
+            governance::MERGE_AUTHORIZED_JOB => {
+                let say = |line: String| log.say(line);
+                let outcome = match serde_json::from_str::<governance::PullEvent>(&job.payload) {
+                    Err(e) => Outcome::Fail(format!("the job's payload does not read: {e}")),
+                    Ok(event) => match governance::check_github_pull(&self.ctx, &event, &say).await
+                    {
+                        Ok(()) => Outcome::Succeeded,
+                        Err(e) => {
+                            say(format!("failed: {}", e.message));
+                            match (e.retryable, e.retry_after) {
+                                (true, Some(seconds)) => Outcome::RetryAfter(e.message, seconds),
+                                (true, None) => Outcome::Retry(e.message),
+                                (false, _) => Outcome::Fail(e.message),
+                            }
+                        }
+                    },
+                };
+                log.finish().await;
+                finish_plain(&self.ctx, job.id, &self.name, &outcome).await
             }
             other => {
                 log.say(format!("no handler for jobs of kind {other:?}"));

@@ -131,6 +131,7 @@ pub fn state(
                 demo,
                 sign_in_methods,
                 admins: config.admins.clone(),
+                public_url: config.public_url.to_string(),
             }),
         },
         providers: Arc::new(providers),
@@ -153,7 +154,8 @@ pub fn router(state: ServerState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/auth/demo/{login}", post(auth::demo_sign_in))
-        .route("/auth/logout", post(auth::sign_out));
+        .route("/auth/logout", post(auth::sign_out))
+        .route("/hooks/github", post(crate::routes::hooks::github));
     for id in state.providers.keys().copied() {
         router = router
             .route(

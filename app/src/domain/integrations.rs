@@ -508,6 +508,12 @@ impl Provider {
                 "A fine-grained or classic token with repository read and write.",
                 Check::Token(20),
             ),
+            optional(secret(
+                "webhook_secret",
+                "Webhook secret",
+                "The secret of the organization's webhook to /hooks/github (pull_request and pull_request_review events): Slipway then posts the Merge Authorized status on governed repositories' pull requests.",
+                Check::Token(16),
+            )),
             SSH_KEY,
             SSH_KNOWN_HOSTS,
         ];

@@ -542,6 +542,11 @@ fn Provisioning(name: String) -> impl IntoView {
             {move || Suspend::new(async move {
                 match view_data.await {
                     Ok(v) => view! { <ProvisioningCard v name=name.get_value() apply open /> }.into_any(),
+                    // Where Slipway does not provision (GitHub, for now), the card says so and the
+                    // rest of the page stands.
+                    Err(crate::error::AppError::Conflict(message)) => view! {
+                        <section class="card provisioning"><h2>"Provisioning"</h2><p class="notice" role="status">{message}</p></section>
+                    }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}

@@ -87,9 +87,30 @@ fn pull_row(row: &local_pulls::Model) -> GovernedPullRow {
     }
 }
 
+/// A repository whose `github-connection` names a GitHub integration lives on GitHub, where
+/// Slipway does not provision yet (it posts Merge Authorized there, from the saved manifests).
+async fn refuse_remote<C: ConnectionTrait>(db: &C, t: &Target) -> AppResult<()> {
+    let Some(connection) = &t.manifests.repository.metadata.github_connection else {
+        return Ok(());
+    };
+    let remote = super::entities::integrations::Entity::find()
+        .filter(super::entities::integrations::Column::Slug.eq(connection))
+        .filter(super::entities::integrations::Column::Provider.eq(Provider::Github.as_str()))
+        .one(db)
+        .await?;
+    match remote {
+        None => Ok(()),
+        Some(_) => Err(AppError::Conflict(format!(
+            "{} is on GitHub (integration {connection}): Slipway posts the Merge Authorized status on its pull requests from the saved manifests; applying files and rulesets to GitHub is not available yet.",
+            t.model.name
+        ))),
+    }
+}
+
 /// The plan against what the local forge holds now.
 pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> {
     let t = target(&ctx.db, name).await?;
+    refuse_remote(&ctx.db, &t).await?;
     let plan = t.manifests.plan();
     let mut files = Vec::new();
     for (forge, managed) in [(&t.forge, false), (&t.managed, true)] {
@@ -165,6 +186,7 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
 /// ruleset, no audit event.
 pub async fn provision(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<()> {
     let t = target(&ctx.db, name).await?;
+    refuse_remote(&ctx.db, &t).await?;
     let plan = t.manifests.plan();
     let revision = t.model.revision;
     let title = format!("chore(slipway): provision {name} revision {revision}");
@@ -607,4 +629,224 @@ pub async fn merge(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The job that posts Merge Authorized on a GitHub pull request.
+pub const MERGE_AUTHORIZED_JOB: &str = "github.merge_authorized";
+
+/// A pull request event of a GitHub organization, as the webhook queues it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PullEvent {
+    /// The GitHub integration whose webhook secret signed the delivery.
+    pub integration: String,
+    /// `owner/name`.
+    pub repository: String,
+    pub number: i64,
+}
+
+/// The governed repository a GitHub repository is, if any: named alike, its manifests naming
+/// the integration as their `github-connection`.
+async fn governed_on_github<C: ConnectionTrait>(
+    db: &C,
+    integration: &str,
+    repository: &str,
+) -> AppResult<Option<Target>> {
+    let Some((_, name)) = repository.split_once('/') else {
+        return Ok(None);
+    };
+    let Ok(t) = target(db, name).await else {
+        return Ok(None);
+    };
+    let connected =
+        t.manifests.repository.metadata.github_connection.as_deref() == Some(integration);
+    Ok(connected.then_some(t))
+}
+
+/// Evaluates Merge Authorized for a GitHub pull request with what GitHub reports (commits,
+/// reviews) and posts the verdict as the pull request head's commit status. A repository Slipway
+/// does not govern (or has not applied) gets nothing.
+pub async fn check_github_pull(
+    ctx: &AppCtx,
+    event: &PullEvent,
+    say: &(dyn Fn(String) + Send + Sync),
+) -> Result<(), super::ports::ForgeError> {
+    use super::ports::{CommitStatus, ForgeError};
+    let internal = |e: AppError| ForgeError::transient(e.to_string());
+    let Some(t) = governed_on_github(&ctx.db, &event.integration, &event.repository)
+        .await
+        .map_err(internal)?
+    else {
+        say(format!(
+            "{} is not a governed repository: nothing to check",
+            event.repository
+        ));
+        return Ok(());
+    };
+    // Until rulesets are applied to GitHub through its API, the saved manifests decide.
+    let strategy = strategy_in_force(&ctx.db, &t)
+        .await
+        .map_err(internal)?
+        .unwrap_or(t.manifests.repository.strategy);
+    let integration = super::integrations::find(&ctx.db, &event.integration)
+        .await
+        .map_err(internal)?;
+    let integration_id = super::entities::integrations::Entity::find()
+        .filter(super::entities::integrations::Column::Slug.eq(&event.integration))
+        .one(&ctx.db)
+        .await
+        .map_err(|e| internal(e.into()))?
+        .map(|i| i.id)
+        .ok_or_else(|| {
+            ForgeError::permanent(format!("the integration {} is gone", event.integration))
+        })?;
+    let repo = ForgeRepo {
+        provider: integration.provider,
+        repository: event.repository.clone(),
+        settings: integration.settings,
+        secrets: super::integrations::open_secrets(&ctx.db, &ctx.secrets, integration_id)
+            .await
+            .map_err(internal)?,
+    };
+    let facts = ctx.forge.pull_facts(&repo, event.number).await?;
+    if facts.head_sha.len() != 40 || !facts.head_sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ForgeError::permanent(format!(
+            "GitHub gave {:?} as the head commit",
+            facts.head_sha
+        )));
+    }
+    let mut verdict = authorize(
+        strategy,
+        &PullRequestFacts {
+            source: facts.head_branch.clone(),
+            target: facts.base_branch.clone(),
+            title: facts.title.clone(),
+            commits: facts.commits.clone(),
+            author: facts.author.clone(),
+            approvers: facts.approvers.clone(),
+            method: None,
+        },
+    );
+    if facts.truncated {
+        verdict.checks.push(crate::domain::branching::Check {
+            rule: crate::domain::branching::Rule::CommitMessages,
+            passed: false,
+            detail: "GitHub lists only 250 commits of a pull request: too many to check; split it"
+                .into(),
+        });
+    }
+    for check in &verdict.checks {
+        say(format!(
+            "{} {}: {}",
+            if check.passed { "pass" } else { "FAIL" },
+            check.rule.as_str(),
+            check.detail
+        ));
+    }
+    ctx.forge
+        .post_status(
+            &repo,
+            &CommitStatus {
+                sha: facts.head_sha.clone(),
+                success: verdict.allowed(),
+                context: crate::domain::branching::MERGE_AUTHORIZED.into(),
+                description: verdict.summary(),
+                target_url: format!(
+                    "{}/repositories/{}",
+                    ctx.portal.public_url.trim_end_matches('/'),
+                    t.model.name
+                ),
+            },
+        )
+        .await?;
+    say(format!(
+        "posted {} on {} ({}#{})",
+        if verdict.allowed() {
+            "success"
+        } else {
+            "failure"
+        },
+        &facts.head_sha[..7],
+        event.repository,
+        event.number
+    ));
+    Ok(())
+}
+
+/// Which GitHub integration signed a webhook delivery: the one of `owner` whose webhook secret
+/// gives `signature` (`sha256=<hex HMAC of the body>`), compared in constant time.
+pub async fn webhook_integration(
+    ctx: &AppCtx,
+    owner: &str,
+    body: &[u8],
+    signature: &str,
+) -> AppResult<Option<String>> {
+    use hmac::{Hmac, Mac};
+    let Some(hex_signature) = signature.strip_prefix("sha256=") else {
+        return Ok(None);
+    };
+    let Ok(expected) = hex::decode(hex_signature) else {
+        return Ok(None);
+    };
+    let candidates = super::entities::integrations::Entity::find()
+        .filter(super::entities::integrations::Column::Provider.eq(Provider::Github.as_str()))
+        .all(&ctx.db)
+        .await?;
+    for candidate in candidates {
+        let row = super::integrations::row(&candidate)?;
+        if row.settings.get("organization").map(String::as_str) != Some(owner) {
+            continue;
+        }
+        let secrets =
+            super::integrations::open_secrets(&ctx.db, &ctx.secrets, candidate.id).await?;
+        let Some(secret) = secrets.get("webhook_secret") else {
+            continue;
+        };
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).map_err(AppError::internal)?;
+        mac.update(body);
+        if mac.verify_slice(&expected).is_ok() {
+            return Ok(Some(candidate.slug));
+        }
+    }
+    Ok(None)
+}
+
+/// Queues the Merge Authorized check of a pull request a signed webhook delivery named (once per
+/// delivery: a redelivery finds its job), with an audit event in the same transaction.
+pub async fn queue_github_check(ctx: &AppCtx, event: &PullEvent, delivery: &str) -> AppResult<i64> {
+    let txn = begin_write(&ctx.db).await?;
+    let key = format!("merge_authorized:{}:{delivery}", event.integration);
+    if let Some(existing) = super::entities::jobs::Entity::find()
+        .filter(super::entities::jobs::Column::IdempotencyKey.eq(&key))
+        .one(&txn)
+        .await?
+    {
+        return Ok(existing.id);
+    }
+    let job = super::jobs::enqueue(
+        &txn,
+        MERGE_AUTHORIZED_JOB,
+        &serde_json::to_value(event).map_err(AppError::internal)?,
+        Some(&key),
+        Some(&format!(
+            "merge_authorized:{}#{}",
+            event.repository, event.number
+        )),
+        5,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &Actor::system(&format!("github:{}", event.integration)),
+        Change::new(
+            "pull_request.check_requested",
+            "repository",
+            &event.repository,
+        )
+        .after(&serde_json::json!({ "number": event.number, "delivery": delivery, "job": job.id })),
+    )
+    .await?;
+    txn.commit().await?;
+    ctx.jobs_wake.notify_one();
+    Ok(job.id)
 }

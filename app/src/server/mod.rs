@@ -55,6 +55,8 @@ pub struct PortalSettings {
     pub sign_in_methods: Vec<crate::api::session::SignInMethod>,
     /// Logins or emails made global admin the first time they sign in.
     pub admins: Vec<String>,
+    /// Where people reach the portal (links in commit statuses and notifications).
+    pub public_url: String,
 }
 
 /// Who performed a change, as the audit log records it.

@@ -188,6 +188,46 @@ pub trait Forge: Send + Sync {
     ) -> Result<ForgePull, ForgeError>;
     /// Closes (declines, abandons) without merging; closing a closed one returns it unchanged.
     async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError>;
+    /// What the Merge Authorized gate needs of a pull request: its branches, title, author,
+    /// head commit, the non-merge commits it brings and who approved it (their latest review).
+    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ForgeError> {
+        let _ = (repo, number);
+        Err(ForgeError::permanent(
+            "this forge does not report pull request commits and reviews to Slipway yet",
+        ))
+    }
+    /// Sets a commit status (`context`, success or failure, a description of at most 140
+    /// characters, a link).
+    async fn post_status(&self, repo: &ForgeRepo, status: &CommitStatus) -> Result<(), ForgeError> {
+        let _ = (repo, status);
+        Err(ForgeError::permanent(
+            "this forge does not take commit statuses from Slipway yet",
+        ))
+    }
+}
+
+/// A pull request as the forge reports it to the Merge Authorized gate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PullFacts {
+    pub title: String,
+    pub head_branch: String,
+    pub base_branch: String,
+    pub head_sha: String,
+    pub author: String,
+    /// Non-merge commits as (id, message), oldest first.
+    pub commits: Vec<(String, String)>,
+    pub approvers: Vec<String>,
+    /// The forge lists no more than this many commits of a pull request (GitHub: 250).
+    pub truncated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitStatus {
+    pub sha: String,
+    pub success: bool,
+    pub context: String,
+    pub description: String,
+    pub target_url: String,
 }
 
 /// One folder's change on a branch cut from the default branch.

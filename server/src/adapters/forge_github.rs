@@ -4,7 +4,9 @@
 
 use super::forge_http::{base, existing_or, merged_or_refused, send, text, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
-use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use app::server::ports::{
+    CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullFacts, PullState,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -183,5 +185,110 @@ impl Forge for GitHubForge {
             .await
             .map_err(|r| r.error)?;
         pull_of(&value)
+    }
+
+    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ForgeError> {
+        let pull = self
+            .call(repo, Method::GET, &format!("/pulls/{number}"), None)
+            .await
+            .map_err(|r| r.error)?;
+        // GitHub lists at most 250 commits of a pull request, 100 a page.
+        let mut commits = Vec::new();
+        let mut listed = 0;
+        for page in 1..=3 {
+            let value = self
+                .call(
+                    repo,
+                    Method::GET,
+                    &format!("/pulls/{number}/commits?per_page=100&page={page}"),
+                    None,
+                )
+                .await
+                .map_err(|r| r.error)?;
+            let items = value.as_array().cloned().unwrap_or_default();
+            listed += items.len();
+            for item in &items {
+                let parents = item
+                    .get("parents")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                if parents <= 1 {
+                    commits.push((
+                        text(GITHUB, item, "/sha")?,
+                        text(GITHUB, item, "/commit/message")?,
+                    ));
+                }
+            }
+            if items.len() < 100 {
+                break;
+            }
+        }
+        // Reviews in order: each reviewer's latest approving or changes-requesting review counts.
+        let mut latest: Vec<(String, String)> = Vec::new();
+        for page in 1..=10 {
+            let value = self
+                .call(
+                    repo,
+                    Method::GET,
+                    &format!("/pulls/{number}/reviews?per_page=100&page={page}"),
+                    None,
+                )
+                .await
+                .map_err(|r| r.error)?;
+            let items = value.as_array().cloned().unwrap_or_default();
+            for review in &items {
+                let (Ok(login), Ok(state)) = (
+                    text(GITHUB, review, "/user/login"),
+                    text(GITHUB, review, "/state"),
+                ) else {
+                    continue;
+                };
+                if !matches!(
+                    state.as_str(),
+                    "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED"
+                ) {
+                    continue;
+                }
+                match latest.iter_mut().find(|(l, _)| *l == login) {
+                    Some(entry) => entry.1 = state,
+                    None => latest.push((login, state)),
+                }
+            }
+            if items.len() < 100 {
+                break;
+            }
+        }
+        Ok(PullFacts {
+            title: text(GITHUB, &pull, "/title")?,
+            head_branch: text(GITHUB, &pull, "/head/ref")?,
+            base_branch: text(GITHUB, &pull, "/base/ref")?,
+            head_sha: text(GITHUB, &pull, "/head/sha")?,
+            author: text(GITHUB, &pull, "/user/login")?,
+            commits,
+            approvers: latest
+                .into_iter()
+                .filter(|(_, state)| state == "APPROVED")
+                .map(|(login, _)| login)
+                .collect(),
+            truncated: listed >= 250,
+        })
+    }
+
+    async fn post_status(&self, repo: &ForgeRepo, status: &CommitStatus) -> Result<(), ForgeError> {
+        let description: String = status.description.chars().take(140).collect();
+        self.call(
+            repo,
+            Method::POST,
+            &format!("/statuses/{}", status.sha),
+            Some(json!({
+                "state": if status.success { "success" } else { "failure" },
+                "target_url": status.target_url,
+                "description": description,
+                "context": status.context,
+            })),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|r| r.error)
     }
 }

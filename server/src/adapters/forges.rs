@@ -6,7 +6,9 @@ use super::forge_github::GitHubForge;
 use super::local_forge::LocalForge;
 use app::domain::integrations::Provider;
 use app::domain::workspaces::RepoConfig;
-use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull};
+use app::server::ports::{
+    CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullFacts,
+};
 
 pub struct Forges {
     pub local: LocalForge,
@@ -83,5 +85,13 @@ impl Forge for Forges {
 
     async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
         self.pick(repo)?.close_pull(repo, number).await
+    }
+
+    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ForgeError> {
+        self.pick(repo)?.pull_facts(repo, number).await
+    }
+
+    async fn post_status(&self, repo: &ForgeRepo, status: &CommitStatus) -> Result<(), ForgeError> {
+        self.pick(repo)?.post_status(repo, status).await
     }
 }

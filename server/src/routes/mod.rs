@@ -1,6 +1,7 @@
-//! Routes outside Leptos: sign-in and sign-out, health.
+//! Routes outside Leptos: sign-in and sign-out, forge webhooks, health.
 
 pub mod auth;
+pub mod hooks;
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};

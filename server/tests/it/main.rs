@@ -13,6 +13,7 @@ mod executors;
 mod forges;
 mod generated_code;
 mod git_http;
+mod github_checks;
 mod governance;
 mod integrations;
 mod local_forge;

@@ -1,11 +1,13 @@
-"""Extracts the request-body schema of GitHub's "Create a repository ruleset" operation
-(POST /repos/{owner}/{repo}/rulesets) from the dereferenced REST description that the npm
-package @octokit/openapi ships (generated/api.github.com.deref.json), and makes it strict:
-every object that lists its properties refuses any other, so a misspelt field fails the check.
+"""Extracts the request-body schema of a GitHub REST operation from the dereferenced REST
+description that the npm package @octokit/openapi ships (generated/api.github.com.deref.json),
+and makes it strict: every object that lists its properties refuses any other, so a misspelt
+field fails the check.
 
     npm pack @octokit/openapi@23.0.2 && tar xzf octokit-openapi-23.0.2.tgz
-    python3 extract_github_ruleset.py package/generated/api.github.com.deref.json \
-        > github-create-repo-ruleset.schema.json
+    python3 extract_github_schema.py package/generated/api.github.com.deref.json \
+        /repos/{owner}/{repo}/rulesets > github-create-repo-ruleset.schema.json
+    python3 extract_github_schema.py package/generated/api.github.com.deref.json \
+        /repos/{owner}/{repo}/statuses/{sha} > github-create-commit-status.schema.json
 """
 import json
 import sys
@@ -24,7 +26,7 @@ def strict(node):
 
 
 description = json.load(open(sys.argv[1]))
-operation = description["paths"]["/repos/{owner}/{repo}/rulesets"]["post"]
+operation = description["paths"][sys.argv[2]]["post"]
 schema = operation["requestBody"]["content"]["application/json"]["schema"]
 schema = strict(schema)
 schema["$schema"] = "http://json-schema.org/draft-07/schema#"

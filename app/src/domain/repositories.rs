@@ -114,8 +114,14 @@ impl RepositoryManifests {
     }
 
     pub fn plan(&self) -> RepositoryPlan {
+        self.plan_in(self.org())
+    }
+
+    /// The plan with `org` as the organisation (the server passes a GitHub integration's
+    /// organization when the connection names one).
+    pub fn plan_in(&self, org: &str) -> RepositoryPlan {
         let builds: Vec<&BuildDefinition> = self.builds.iter().collect();
-        compute(&self.repository, &builds, self.org(), MANAGED_REPOSITORY)
+        compute(&self.repository, &builds, org, MANAGED_REPOSITORY)
     }
 }
 

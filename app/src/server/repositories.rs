@@ -59,6 +59,31 @@ async fn by_name<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<repositori
         .ok_or_else(|| AppError::not_found(format!("Repository {name}")))
 }
 
+/// The organisation a repository's teams and managed workflows belong to: the organization of
+/// the GitHub integration its `github-connection` names, else the connection's name (the local
+/// forge's organisation; `local` without one).
+pub async fn organization<C: ConnectionTrait>(
+    db: &C,
+    manifests: &RepositoryManifests,
+) -> AppResult<String> {
+    use crate::domain::integrations::Provider;
+    use crate::server::entities::integrations;
+    if let Some(connection) = &manifests.repository.metadata.github_connection {
+        if let Some(found) = integrations::Entity::find()
+            .filter(integrations::Column::Slug.eq(connection))
+            .filter(integrations::Column::Provider.eq(Provider::Github.as_str()))
+            .one(db)
+            .await?
+        {
+            let row = super::integrations::row(&found)?;
+            if let Some(org) = row.settings.get("organization") {
+                return Ok(org.clone());
+            }
+        }
+    }
+    Ok(manifests.org().to_string())
+}
+
 pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<RepositoryDetail> {
     let model = by_name(db, name).await?;
     let manifests = parsed(&model)?;
@@ -86,7 +111,7 @@ pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<Repository
         row: row(&model, &manifests),
         source: model.source.clone(),
         revisions,
-        plan: manifests.plan(),
+        plan: manifests.plan_in(&organization(db, &manifests).await?),
         can_edit: false,
     })
 }

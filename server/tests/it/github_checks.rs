@@ -209,6 +209,10 @@ db_test! {
         assert!(!body.contains(WEBHOOK_SECRET), "the secret never goes back to the browser");
         let (status, body) = call(&admin, &server, "save_repository", &[("name", ""), ("revision", "0"), ("source", SHOP)]).await;
         assert_eq!(status, 200, "{body}");
+        // Teams and the managed workflows belong to the integration's organization.
+        let (_, body) = call(&admin, &server, "get_repository", &[("name", "shop")]).await;
+        let detail: app::api::repositories::RepositoryDetail = serde_json::from_str(&body).unwrap();
+        assert_eq!(detail.plan.org, "acme");
         // Provisioning on GitHub is refused with a reason, not half done on the local forge.
         let (status, body) = call(&admin, &server, "provision_repository", &[("name", "shop")]).await;
         assert_eq!(status, 409, "{body}");

@@ -30,6 +30,18 @@ pub async fn enqueue<C: ConnectionTrait>(
     serial_key: Option<&str>,
     max_attempts: i32,
 ) -> AppResult<jobs::Model> {
+    // Jobs of one serial key run in id order, so ids must follow commit order: on PostgreSQL
+    // ids come from a sequence, and two transactions enqueuing for the same key could commit
+    // in the other order, letting the later job run first. A transaction-scoped lock per key
+    // makes the second enqueuer wait for the first to commit. (SQLite writes one at a time.)
+    if let (Some(key), DatabaseBackend::Postgres) = (serial_key, db.get_database_backend()) {
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [key.into()],
+        ))
+        .await?;
+    }
     if let Some(key) = idempotency_key {
         if let Some(existing) = jobs::Entity::find()
             .filter(jobs::Column::IdempotencyKey.eq(key))

@@ -429,30 +429,6 @@ pub async fn pull(ctx: &AppCtx, name: &str, number: i64, managed: bool) -> AppRe
     assess(ctx, &t, &row, managed, None).await
 }
 
-/// A branch name a person typed: what a ref under `refs/heads/` may be, and nothing that
-/// could read as an option or a path outside it.
-fn check_branch(field: &str, branch: &str) -> AppResult<()> {
-    let ok = !branch.is_empty()
-        && branch.len() <= 200
-        && !branch.starts_with(['-', '/', '.'])
-        && !branch.ends_with(['/', '.'])
-        && !branch.ends_with(".lock")
-        && !branch.contains("..")
-        && !branch.contains("//")
-        && !branch.contains("@{")
-        && branch
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            field,
-            format!("{branch:?} is not a branch name (letters, digits, '-', '_', '.', '/')"),
-        ))
-    }
-}
-
 pub async fn open_pull(
     ctx: &AppCtx,
     actor: &Actor,
@@ -461,8 +437,9 @@ pub async fn open_pull(
     base: &str,
     title: &str,
 ) -> AppResult<GovernedPullRow> {
-    check_branch("head", head)?;
-    check_branch("base", base)?;
+    use crate::domain::resource_code::validate_git_ref;
+    validate_git_ref(head).map_err(|m| AppError::invalid("head", m))?;
+    validate_git_ref(base).map_err(|m| AppError::invalid("base", m))?;
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 256 || title.contains('\n') {
         return Err(AppError::invalid(

@@ -268,7 +268,7 @@ db_test! {
         assert_eq!(status, 422, "release/1.0 already has an open pull request (#{titled})");
         let (status, body) = call(&dev, &server, "open_pull_request", &[("name", "shop"), ("head", "../etc"), ("base", "main"), ("title", "x")]).await;
         assert_eq!(status, 422, "{body}");
-        assert!(body.contains("is not a branch name"), "{body}");
+        assert!(body.contains(r#"\"../etc\" is not a valid tag or branch name"#), "{body}");
         assert_eq!(git(&bare, &["rev-parse", "main"]), main_before);
         // Retitled (a new pull request with a Conventional title), the release merges into
         // main with a merge commit.

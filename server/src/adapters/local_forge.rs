@@ -101,14 +101,7 @@ impl LocalForge {
     }
 
     fn open(&self, repository: &str) -> Result<Repository, ForgeError> {
-        let path = repository_path(&self.root, repository)?;
-        if !path.join("HEAD").exists() {
-            return Err(ForgeError::permanent(format!(
-                "the local forge has no repository {repository}; create it first \
-                 (Workspaces → New repository, or `slipway forge create-repo {repository}`)"
-            )));
-        }
-        Repository::open_bare(&path).map_err(|e| ForgeError::permanent(e.message().to_string()))
+        open_bare(&self.root, repository)
     }
 
     fn pull_of(&self, row: &local_pulls::Model) -> ForgePull {
@@ -138,6 +131,18 @@ impl LocalForge {
     }
 }
 
+/// Opens `ORG/NAME` under `root`, saying how to create it when it is not there.
+fn open_bare(root: &Path, repository: &str) -> Result<Repository, ForgeError> {
+    let path = repository_path(root, repository)?;
+    if !path.join("HEAD").exists() {
+        return Err(ForgeError::permanent(format!(
+            "the local forge has no repository {repository}; create it first \
+             (Workspaces → New repository, or `slipway forge create-repo {repository}`)"
+        )));
+    }
+    Repository::open_bare(&path).map_err(|e| ForgeError::permanent(e.message().to_string()))
+}
+
 fn db_error(error: sea_orm::DbErr) -> ForgeError {
     tracing::error!("local forge: {error}");
     ForgeError::transient("the local forge's database is unavailable")
@@ -149,13 +154,15 @@ fn branch_head(git: &Repository, branch: &str) -> Option<git2::Oid> {
         .and_then(|r| r.target())
 }
 
-/// Merges `head` into `base` with a merge commit; if `head` is already contained in `base` (a
-/// merge that happened before a crash), returns `base`'s head unchanged.
+/// Merges `head` into `base`: a merge commit, or with `squash` one commit whose only parent is
+/// `base`'s head; either moved in with a compare-and-swap. If `head` is already contained in
+/// `base` (a merge that happened before a crash), returns `base`'s head unchanged.
 pub fn merge_branches(
     git: &Repository,
     base_branch: &str,
     head_branch: &str,
     message: &str,
+    squash: bool,
 ) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
     let describe = |e: git2::Error| ForgeError::permanent(e.message().to_string());
     let base = branch_head(git, base_branch)
@@ -186,15 +193,13 @@ pub fn merge_branches(
     let tree_id = index.write_tree_to(git).map_err(describe)?;
     let tree = git.find_tree(tree_id).map_err(describe)?;
     let signature = Signature::now("Slipway", "slipway@localhost").map_err(describe)?;
+    let parents: &[&git2::Commit] = if squash {
+        &[&base_commit]
+    } else {
+        &[&base_commit, &head_commit]
+    };
     let merge = git
-        .commit(
-            None,
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &[&base_commit, &head_commit],
-        )
+        .commit(None, &signature, &signature, message, &tree, parents)
         .map_err(describe)?;
     // Compare-and-swap: a push that moved the base meanwhile makes this fail, not vanish.
     git.reference_matching(
@@ -343,7 +348,7 @@ impl Forge for LocalForge {
         let (base, head, merge) = tokio::task::spawn_blocking(move || {
             let git = Repository::open_bare(&path)
                 .map_err(|e| ForgeError::permanent(e.message().to_string()))?;
-            merge_branches(&git, &base_branch, &head_branch, &message)
+            merge_branches(&git, &base_branch, &head_branch, &message, false)
         })
         .await
         .map_err(|e| ForgeError::transient(format!("the merge task stopped: {e}")))??;
@@ -391,22 +396,12 @@ impl LocalGitRepos {
         }
     }
 
-    fn open(&self, repository: &str) -> Result<Repository, ForgeError> {
-        let path = repository_path(&self.root, repository)?;
-        if !path.join("HEAD").exists() {
-            return Err(ForgeError::permanent(format!(
-                "the local forge has no repository {repository}"
-            )));
-        }
-        Repository::open_bare(&path).map_err(|e| ForgeError::permanent(e.message().to_string()))
-    }
-
     async fn blocking<T: Send + 'static>(
         &self,
         repository: &str,
         work: impl FnOnce(Repository) -> Result<T, ForgeError> + Send + 'static,
     ) -> Result<T, ForgeError> {
-        let git = self.open(repository)?;
+        let git = open_bare(&self.root, repository)?;
         tokio::task::spawn_blocking(move || work(git))
             .await
             .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
@@ -637,8 +632,8 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         let (base, head, message) = (base.to_string(), head.to_string(), message.to_string());
         self.blocking(repository, move |git| {
             let (before, head_id, merged) = match method {
-                MergeMethod::Merge => merge_branches(&git, &base, &head, &message)?,
-                MergeMethod::Squash => squash_branches(&git, &base, &head, &message)?,
+                MergeMethod::Merge => merge_branches(&git, &base, &head, &message, false)?,
+                MergeMethod::Squash => merge_branches(&git, &base, &head, &message, true)?,
                 MergeMethod::Rebase => {
                     return Err(ForgeError::permanent(
                         "the local forge merges with a merge commit or a squash, not a rebase",
@@ -649,57 +644,4 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         })
         .await
     }
-}
-
-/// Squashes `head` onto `base`: the merged tree as one commit whose only parent is `base`'s
-/// head, moved in with a compare-and-swap like [`merge_branches`].
-fn squash_branches(
-    git: &Repository,
-    base_branch: &str,
-    head_branch: &str,
-    message: &str,
-) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
-    let base = head_of(git, base_branch)?;
-    let head = head_of(git, head_branch)?;
-    if base == head || git.graph_descendant_of(base, head).map_err(git_error)? {
-        return Ok((base, head, base));
-    }
-    let base_commit = git.find_commit(base).map_err(git_error)?;
-    let head_commit = git.find_commit(head).map_err(git_error)?;
-    let mut index = git
-        .merge_commits(&base_commit, &head_commit, None)
-        .map_err(git_error)?;
-    if index.has_conflicts() {
-        return Err(ForgeError::permanent(format!(
-            "{head_branch} conflicts with {base_branch}"
-        )));
-    }
-    let tree = git
-        .find_tree(index.write_tree_to(git).map_err(git_error)?)
-        .map_err(git_error)?;
-    let signature = Signature::now("Slipway", "slipway@localhost").map_err(git_error)?;
-    let squashed = git
-        .commit(
-            None,
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &[&base_commit],
-        )
-        .map_err(git_error)?;
-    git.reference_matching(
-        &format!("refs/heads/{base_branch}"),
-        squashed,
-        true,
-        base,
-        "slipway squash",
-    )
-    .map_err(|e| {
-        ForgeError::transient(format!(
-            "{base_branch} moved while merging ({})",
-            e.message()
-        ))
-    })?;
-    Ok((base, head, squashed))
 }

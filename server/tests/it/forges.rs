@@ -574,9 +574,10 @@ async fn answer(fake: Fake, request: Request) -> Response {
                     state.pulls[index].base.clone(),
                     state.pulls[index].head.clone(),
                 );
-                let (_, _, merged) =
-                    server::adapters::local_forge::merge_branches(&git, &base, &head, "Merge")
-                        .unwrap();
+                let (_, _, merged) = server::adapters::local_forge::merge_branches(
+                    &git, &base, &head, "Merge", false,
+                )
+                .unwrap();
                 state.pulls[index].state = "merged";
                 state.pulls[index].merge_commit = Some(merged.to_string());
                 if fake.kind == Provider::Github {

@@ -126,6 +126,21 @@ mod guard {
     pub fn one(name: &str) -> ResourceRef {
         ResourceRef::entity(EntityType::Repository, name.trim().to_string())
     }
+
+    /// A governed pull request as `caller` sees it: whether they may review it, and whether
+    /// they opened it (and so may not approve it).
+    pub async fn pull_for(
+        ctx: &crate::server::AppCtx,
+        caller: &crate::server::request::Caller,
+        name: &str,
+        number: i64,
+        managed: bool,
+    ) -> crate::error::AppResult<super::GovernedPull> {
+        let mut pull = crate::server::governance::pull(ctx, name.trim(), number, managed).await?;
+        pull.can_review = caller.may(Action::Approve, &one(name));
+        pull.is_author = pull.row.author == caller.actor().label;
+        Ok(pull)
+    }
 }
 
 #[server(endpoint = "get_repositories")]
@@ -256,11 +271,7 @@ pub async fn get_governed_pull(
     respond(
         async {
             let caller = require(Action::Read, one(&name)).await?;
-            let mut pull =
-                crate::server::governance::pull(&ctx()?, name.trim(), number, managed).await?;
-            pull.can_review = caller.may(Action::Approve, &one(&name));
-            pull.is_author = pull.row.author == caller.actor().label;
-            Ok(pull)
+            pull_for(&ctx()?, &caller, &name, number, managed).await
         }
         .await,
     )
@@ -277,13 +288,9 @@ pub async fn approve_pull_request(
         async {
             let caller = require(Action::Approve, one(&name)).await?;
             let ctx = ctx()?;
-            let me = caller.actor();
-            crate::server::governance::approve(&ctx, &me, name.trim(), number, managed).await?;
-            let mut pull =
-                crate::server::governance::pull(&ctx, name.trim(), number, managed).await?;
-            pull.can_review = true;
-            pull.is_author = pull.row.author == me.label;
-            Ok(pull)
+            crate::server::governance::approve(&ctx, &caller.actor(), name.trim(), number, managed)
+                .await?;
+            pull_for(&ctx, &caller, &name, number, managed).await
         }
         .await,
     )
@@ -313,11 +320,7 @@ pub async fn merge_pull_request(
                 method,
             )
             .await?;
-            let mut pull =
-                crate::server::governance::pull(&ctx, name.trim(), number, managed).await?;
-            pull.can_review = true;
-            pull.is_author = pull.row.author == caller.actor().label;
-            Ok(pull)
+            pull_for(&ctx, &caller, &name, number, managed).await
         }
         .await,
     )

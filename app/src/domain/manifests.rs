@@ -402,7 +402,7 @@ pub fn unknown(what: &str, word: &str, candidates: &[&str]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -463,7 +463,8 @@ mod tests {
         }
     }
 
-    const REPOSITORY: &str = "apiVersion: lowops.manifests.v1
+    /// The seed's two example manifests (with the parent its comment asks for).
+    pub(crate) const REPOSITORY: &str = "apiVersion: lowops.manifests.v1
 kind: GithubRepository
 metadata:
   name: my-service
@@ -477,7 +478,7 @@ spec:
       groups: [backend-engineers]
 ";
 
-    const BUILD: &str = "apiVersion: lowops.manifests.v1
+    pub(crate) const BUILD: &str = "apiVersion: lowops.manifests.v1
 kind: BuildDefinition
 metadata:
   name: my-service

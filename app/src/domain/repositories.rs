@@ -36,15 +36,6 @@ pub struct RepositoryPlan {
     pub files: Vec<GeneratedFile>,
 }
 
-impl RepositoryPlan {
-    /// The files that go to `repository`.
-    pub fn files_in<'a>(&'a self, repository: &'a str) -> impl Iterator<Item = &'a GeneratedFile> {
-        self.files
-            .iter()
-            .filter(move |f| f.repository == repository)
-    }
-}
-
 /// The plan of one repository and the BuildDefinitions that are its children.
 pub fn compute(
     repository: &GithubRepository,
@@ -222,45 +213,16 @@ pub fn compute_all(
 mod tests {
     use super::*;
     use crate::domain::manifests::load;
+    use crate::domain::manifests::tests::{BUILD, REPOSITORY};
 
-    const SEED: &str = "apiVersion: lowops.manifests.v1
-kind: GithubRepository
-metadata:
-  name: my-service
-  github-connection: pvotal-tech
-spec:
-  strategy: GITHUB_FLOW
-  permissions:
-    administrators:
-      groups: [platform-team]
-    contributors:
-      groups: [backend-engineers]
----
-apiVersion: lowops.manifests.v1
-kind: BuildDefinition
-metadata:
-  name: my-service
-  parent: GithubRepository/my-service
-spec:
-  type: GOLANG
-  stages:
-    - analysis
-    - security-scan
-    - test
-    - build
-    - containerize
-  golang:
-    versions: [\"stable\"]
-    buildType: bin
-    target: ./cmd/server
-  containerize:
-    - name: my-service
-      registries: [core-registry]
-";
+    /// The seed's two examples as one text, as the portal keeps them.
+    fn seed() -> String {
+        format!("{REPOSITORY}---\n{BUILD}")
+    }
 
     #[test]
     fn the_seed_example_plans_what_the_seed_shows() {
-        let manifests = load("seed.yaml", SEED).unwrap();
+        let manifests = load("seed.yaml", &seed()).unwrap();
         let plans = compute_all(&manifests, None, MANAGED_REPOSITORY).unwrap();
         assert_eq!(plans.len(), 1);
         let plan = &plans[0];
@@ -303,14 +265,16 @@ spec:
 
     #[test]
     fn the_portal_keeps_one_repository_with_its_builds() {
-        let parsed = parse_source(SEED).unwrap();
+        let parsed = parse_source(&seed()).unwrap();
         assert_eq!(parsed.repository.metadata.name, "my-service");
         assert_eq!(parsed.builds.len(), 1);
         assert_eq!(parsed.org(), "pvotal-tech");
         assert_eq!(parsed.plan().files.len(), 9);
         let two = format!(
-            "{SEED}---\n{}",
-            SEED.split("---")
+            "{}---\n{}",
+            seed(),
+            seed()
+                .split("---")
                 .next()
                 .unwrap()
                 .replace("my-service", "other")
@@ -320,7 +284,7 @@ spec:
             errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
             ["manifests.yaml:38:3: one GithubRepository per repository: other is a second one"]
         );
-        let orphan = SEED.replace(
+        let orphan = seed().replace(
             "parent: GithubRepository/my-service",
             "parent: GithubRepository/elsewhere",
         );
@@ -339,7 +303,7 @@ spec:
 
     #[test]
     fn a_repository_without_an_organisation_is_named() {
-        let text = SEED.replace("  github-connection: pvotal-tech\n", "");
+        let text = seed().replace("  github-connection: pvotal-tech\n", "");
         let manifests = load("seed.yaml", &text).unwrap();
         assert_eq!(
             compute_all(&manifests, None, MANAGED_REPOSITORY).unwrap_err(),

@@ -44,19 +44,8 @@ impl MapBuilder {
         self.with(key, Yaml::Str(value.into()))
     }
 
-    pub fn opt(self, key: &str, value: Option<Yaml>) -> MapBuilder {
-        match value {
-            Some(value) => self.with(key, value),
-            None => self,
-        }
-    }
-
     pub fn push(&mut self, key: &str, value: Yaml) {
         self.0.push((key.to_string(), value));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     pub fn build(self) -> Yaml {

@@ -90,19 +90,11 @@ fn pull_row(row: &local_pulls::Model) -> GovernedPullRow {
 /// A repository whose `github-connection` names a GitHub integration lives on GitHub, where
 /// Slipway does not provision yet (it posts Merge Authorized there, from the saved manifests).
 async fn refuse_remote<C: ConnectionTrait>(db: &C, t: &Target) -> AppResult<()> {
-    let Some(connection) = &t.manifests.repository.metadata.github_connection else {
-        return Ok(());
-    };
-    let remote = super::entities::integrations::Entity::find()
-        .filter(super::entities::integrations::Column::Slug.eq(connection))
-        .filter(super::entities::integrations::Column::Provider.eq(Provider::Github.as_str()))
-        .one(db)
-        .await?;
-    match remote {
+    match super::repositories::github_connection(db, &t.manifests).await? {
         None => Ok(()),
-        Some(_) => Err(AppError::Conflict(format!(
-            "{} is on GitHub (integration {connection}): Slipway posts the Merge Authorized status on its pull requests from the saved manifests; applying files and rulesets to GitHub is not available yet.",
-            t.model.name
+        Some(connection) => Err(AppError::Conflict(format!(
+            "{} is on GitHub (integration {}): Slipway posts the Merge Authorized status on its pull requests from the saved manifests; applying files and rulesets to GitHub is not available yet.",
+            t.model.name, connection.slug
         ))),
     }
 }
@@ -664,26 +656,15 @@ pub async fn check_github_pull(
         .await
         .map_err(internal)?
         .unwrap_or(t.manifests.repository.strategy);
-    let integration = super::integrations::find(&ctx.db, &event.integration)
+    let integration = super::repositories::github_connection(&ctx.db, &t.manifests)
         .await
-        .map_err(internal)?;
-    let integration_id = super::entities::integrations::Entity::find()
-        .filter(super::entities::integrations::Column::Slug.eq(&event.integration))
-        .one(&ctx.db)
-        .await
-        .map_err(|e| internal(e.into()))?
-        .map(|i| i.id)
+        .map_err(internal)?
         .ok_or_else(|| {
             ForgeError::permanent(format!("the integration {} is gone", event.integration))
         })?;
-    let repo = ForgeRepo {
-        provider: integration.provider,
-        repository: event.repository.clone(),
-        settings: integration.settings,
-        secrets: super::integrations::open_secrets(&ctx.db, &ctx.secrets, integration_id)
-            .await
-            .map_err(internal)?,
-    };
+    let repo = super::workspaces::forge_repo(ctx, &ctx.db, integration.id, &event.repository)
+        .await
+        .map_err(internal)?;
     let facts = ctx.forge.pull_facts(&repo, event.number).await?;
     if facts.head_sha.len() != 40 || !facts.head_sha.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(ForgeError::permanent(format!(

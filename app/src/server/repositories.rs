@@ -66,22 +66,33 @@ pub async fn organization<C: ConnectionTrait>(
     db: &C,
     manifests: &RepositoryManifests,
 ) -> AppResult<String> {
-    use crate::domain::integrations::Provider;
-    use crate::server::entities::integrations;
-    if let Some(connection) = &manifests.repository.metadata.github_connection {
-        if let Some(found) = integrations::Entity::find()
-            .filter(integrations::Column::Slug.eq(connection))
-            .filter(integrations::Column::Provider.eq(Provider::Github.as_str()))
-            .one(db)
-            .await?
+    if let Some(found) = github_connection(db, manifests).await? {
+        if let Some(org) = super::integrations::row(&found)?
+            .settings
+            .get("organization")
         {
-            let row = super::integrations::row(&found)?;
-            if let Some(org) = row.settings.get("organization") {
-                return Ok(org.clone());
-            }
+            return Ok(org.clone());
         }
     }
     Ok(manifests.org().to_string())
+}
+
+/// The GitHub integration the manifests' `github-connection` names, if it names one (else the
+/// repository lives on the local forge).
+pub async fn github_connection<C: ConnectionTrait>(
+    db: &C,
+    manifests: &RepositoryManifests,
+) -> AppResult<Option<crate::server::entities::integrations::Model>> {
+    use crate::domain::integrations::Provider;
+    use crate::server::entities::integrations;
+    let Some(connection) = &manifests.repository.metadata.github_connection else {
+        return Ok(None);
+    };
+    Ok(integrations::Entity::find()
+        .filter(integrations::Column::Slug.eq(connection))
+        .filter(integrations::Column::Provider.eq(Provider::Github.as_str()))
+        .one(db)
+        .await?)
 }
 
 pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<RepositoryDetail> {

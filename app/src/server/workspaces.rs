@@ -244,7 +244,7 @@ fn pull_row(pull: &pull_requests::Model, resource: Option<String>) -> PullRow {
 }
 
 /// The forge-side handle of a workspace: its provider, repository and opened credentials.
-async fn forge_repo<C: ConnectionTrait>(
+pub(crate) async fn forge_repo<C: ConnectionTrait>(
     ctx: &AppCtx,
     db: &C,
     integration_id: i64,

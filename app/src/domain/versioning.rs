@@ -45,23 +45,12 @@ impl Strategy {
         }
     }
 
-    /// The release type of `branch` (seed section 1's tables): `main` is LATEST everywhere;
-    /// Git Flow has develop (ALPHA), `release/…` (BETA) and `hotfix/…` (HOTFIX); Trunk-Based
-    /// has `release/…` maintenance branches (HOTFIX); everything else gets no version.
+    /// The release type of `branch`, from the strategy's table (`branching::policies`):
+    /// `main` is LATEST everywhere; Git Flow has develop (ALPHA), `release/…` (BETA) and
+    /// `hotfix/…` (HOTFIX); Trunk-Based has `release/…` maintenance branches (HOTFIX);
+    /// everything else gets no version.
     pub fn release_type(self, branch: &str) -> ReleaseType {
-        let under = |prefix: &str| {
-            branch
-                .strip_prefix(prefix)
-                .is_some_and(|rest| !rest.is_empty())
-        };
-        match self {
-            _ if branch == "main" => ReleaseType::Latest,
-            Strategy::GitFlow if branch == "develop" => ReleaseType::Alpha,
-            Strategy::GitFlow if under("release/") => ReleaseType::Beta,
-            Strategy::GitFlow if under("hotfix/") => ReleaseType::Hotfix,
-            Strategy::TrunkBased if under("release/") => ReleaseType::Hotfix,
-            _ => ReleaseType::None,
-        }
+        super::branching::policy_for(self, branch).map_or(ReleaseType::None, |p| p.release)
     }
 }
 
@@ -399,6 +388,8 @@ mod tests {
             (Strategy::GitFlow, "hotfix/cve-1", R::Hotfix),
             (Strategy::GitFlow, "feat/x", R::None),
             (Strategy::GitFlow, "release/", R::None),
+            (Strategy::GitFlow, "mainline", R::None),
+            (Strategy::GitFlow, "random", R::None),
             (Strategy::TrunkBased, "main", R::Latest),
             (Strategy::TrunkBased, "release/1.4/maint", R::Hotfix),
             (Strategy::TrunkBased, "develop", R::None),

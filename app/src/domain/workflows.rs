@@ -492,6 +492,14 @@ fn stage_steps(
     let name = &build.metadata.name;
     let dir = |key: &str| first_setting(build, key, ".");
     let mut extra = Vec::new();
+    let mojo_build = || {
+        Step::run(
+            "Build",
+            "mkdir -p dist\nmojo build \"$TARGET\" -o \"dist/$NAME\"\n",
+        )
+        .env("TARGET", first_setting(build, "target", "main.mojo"))
+        .env("NAME", name.clone())
+    };
     let steps = match (stage, t) {
         (Stage::SecurityScan, _) => {
             extra.push(("security-events", "write"));
@@ -695,17 +703,10 @@ fn stage_steps(
             ]
         }
         (Stage::Test, Mojo) => vec![Step::run("Test", "mojo test\n")],
-        (Stage::Build, Mojo) => vec![Step::run("Build", "mkdir -p dist\nmojo build \"$TARGET\" -o \"dist/$NAME\"\n")
-            .env("TARGET", first_setting(build, "target", "main.mojo"))
-            .env("NAME", name.clone())],
+        (Stage::Build, Mojo) => vec![mojo_build()],
         (Stage::Publish, Mojo) => {
             extra.push(("contents", "write"));
-            vec![
-                Step::run("Build", "mkdir -p dist\nmojo build \"$TARGET\" -o \"dist/$NAME\"\n")
-                    .env("TARGET", first_setting(build, "target", "main.mojo"))
-                    .env("NAME", name.clone()),
-                github_release("dist/*"),
-            ]
+            vec![mojo_build(), github_release("dist/*")]
         }
         (stage, t) => unreachable!("{} has no stage {}", t.as_str(), stage.as_str()),
     };

@@ -74,6 +74,16 @@ fn intake_branch(strategy: Strategy, default: &str) -> String {
     }
 }
 
+/// The plan's files for the repository itself, or (`managed`) for the managed-workflows one.
+fn files_for(
+    plan: &crate::domain::repositories::RepositoryPlan,
+    managed: bool,
+) -> impl Iterator<Item = &crate::domain::workflows::GeneratedFile> {
+    plan.files
+        .iter()
+        .filter(move |f| (f.repository == plan.repository) != managed)
+}
+
 fn pull_row(row: &local_pulls::Model) -> GovernedPullRow {
     GovernedPullRow {
         repository: row.repository.clone(),
@@ -106,11 +116,7 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
     let plan = t.manifests.plan();
     let mut files = Vec::new();
     for (forge, managed) in [(&t.forge, false), (&t.managed, true)] {
-        let wanted: Vec<_> = plan
-            .files
-            .iter()
-            .filter(|f| (f.repository == plan.repository) != managed)
-            .collect();
+        let wanted: Vec<_> = files_for(&plan, managed).collect();
         let paths: Vec<String> = wanted.iter().map(|f| f.path.clone()).collect();
         let branch = if managed {
             "main".to_string()
@@ -189,10 +195,7 @@ pub async fn provision(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<()>
     let mut opened = Vec::new();
     let mut updated = Vec::new();
     for (forge, managed) in [(&t.forge, false), (&t.managed, true)] {
-        let files: Vec<(String, String)> = plan
-            .files
-            .iter()
-            .filter(|f| (f.repository == plan.repository) != managed)
+        let files: Vec<(String, String)> = files_for(&plan, managed)
             .map(|f| (f.path.clone(), f.contents.clone()))
             .collect();
         if files.is_empty() {

@@ -4,7 +4,7 @@
 //! `git clone`, write the folder, `git add`, `git commit`, `git push`.
 
 use app::domain::integrations::Provider;
-use app::server::ports::{FolderChange, ForgeRepo, RepoConfig, WorkspaceGit};
+use app::server::ports::{BranchChange, ForgeRepo, RepoConfig, TreeEdit, WorkspaceGit};
 use server::adapters::workspace_git::GitWorkspaces;
 use std::io::Write;
 use std::path::Path;
@@ -116,11 +116,13 @@ fn main() {
         organization: "acme".into(),
         ..Default::default()
     };
-    let change = |revision: usize| FolderChange {
-        default_branch: "main".into(),
+    let change = |revision: usize| BranchChange {
+        base: "main".into(),
         branch: format!("update_audit_logs_{revision}"),
-        folder: "s3-bucket/audit_logs".into(),
-        files: Some(files(revision)),
+        edit: TreeEdit::Folder {
+            folder: "s3-bucket/audit_logs".into(),
+            files: Some(files(revision)),
+        },
         message: format!("feat(s3-bucket): sync audit_logs at revision {revision}\n"),
         author_name: "bench".into(),
         author_email: "bench@example.com".into(),

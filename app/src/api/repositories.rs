@@ -67,14 +67,20 @@ pub struct GovernedPullRow {
     pub state: String,
     pub author: String,
     pub created_at: String,
+    /// Where the forge shows it, for a pull request Slipway does not keep (GitHub's).
+    pub url: Option<String>,
 }
 
 /// The plan against what is in place: files, rulesets, and the provisioning pull requests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvisionView {
-    /// `org/name` on the local forge.
+    /// `org/name` on the forge.
     pub forge_repository: String,
     pub managed_repository: String,
+    /// Where both live: "the local forge", or "GitHub (integration SLUG)".
+    pub forge: String,
+    /// On GitHub pull requests are opened and merged there, not in Slipway.
+    pub on_github: bool,
     pub revision: i32,
     pub applied_revision: Option<i32>,
     pub files: Vec<PlannedFile>,

@@ -516,8 +516,11 @@ pub fn authorize(strategy: Strategy, facts: &PullRequestFacts) -> Verdict {
 
 /// The ruleset's name (and file name under `rulesets/`).
 pub fn ruleset_name(role: BranchRole) -> String {
-    format!("slipway-{}", role.slug())
+    format!("{RULESET_PREFIX}{}", role.slug())
 }
+
+/// What Slipway's rulesets' names start with: the forge's others are people's, left alone.
+pub const RULESET_PREFIX: &str = "slipway-";
 
 /// The body of GitHub's "Create a repository ruleset" request for one protected branch
 /// (`POST /repos/{owner}/{repo}/rulesets`): the refs it covers, no deletion or force push,

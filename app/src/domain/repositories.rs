@@ -209,6 +209,35 @@ pub fn compute_all(
     Ok(plans)
 }
 
+impl RulesetPlan {
+    /// Whether the forge's copy of a ruleset (`actual`, as GitHub answers `GET .../rulesets/ID`)
+    /// already says everything this plan says; writing it again would change nothing.
+    pub fn in_place(&self, actual: &serde_json::Value) -> bool {
+        serde_json::from_str(&self.json).is_ok_and(|wanted| covers(actual, &wanted))
+    }
+}
+
+/// `actual` holds every field of `wanted` with the same value. The forge adds its own fields
+/// (ids, links, timestamps, parameters added since) to what it stores, and may list a set's
+/// items in another order, so objects are compared by `wanted`'s keys and arrays as sets of
+/// equal length; a key the forge leaves out stands for an empty list.
+fn covers(actual: &serde_json::Value, wanted: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (actual, wanted) {
+        (Value::Object(actual), Value::Object(wanted)) => {
+            wanted.iter().all(|(key, w)| match actual.get(key) {
+                Some(a) => covers(a, w),
+                None => w.as_array().is_some_and(Vec::is_empty),
+            })
+        }
+        (Value::Array(actual), Value::Array(wanted)) => {
+            actual.len() == wanted.len()
+                && wanted.iter().all(|w| actual.iter().any(|a| covers(a, w)))
+        }
+        (actual, wanted) => actual == wanted,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +342,43 @@ mod tests {
             compute_all(&manifests, Some("acme"), "m").unwrap()[0].org,
             "acme"
         );
+    }
+
+    #[test]
+    fn a_ruleset_is_in_place_when_the_forge_holds_all_it_says() {
+        let plan = parse_source(&seed()).unwrap().plan();
+        let ruleset = &plan.rulesets[0];
+        let wanted: serde_json::Value = serde_json::from_str(&ruleset.json).unwrap();
+        // What GitHub answers: its own fields added, the rules in another order, parameters it
+        // added since, no bypass actors shown.
+        let mut actual = wanted.clone();
+        actual["id"] = 42.into();
+        actual["source_type"] = "Repository".into();
+        actual["_links"] = serde_json::json!({ "self": { "href": "https://api.github.com/x" } });
+        actual.as_object_mut().unwrap().remove("bypass_actors");
+        actual["rules"].as_array_mut().unwrap().reverse();
+        for rule in actual["rules"].as_array_mut().unwrap() {
+            if rule["type"] == "pull_request" {
+                rule["parameters"]["automatic_copilot_code_review_enabled"] = false.into();
+            }
+        }
+        assert!(ruleset.in_place(&actual));
+        // A changed approval count, a missing rule, another branch pattern: not in place.
+        let mut fewer = actual.clone();
+        for rule in fewer["rules"].as_array_mut().unwrap() {
+            if rule["type"] == "pull_request" {
+                rule["parameters"]["required_approving_review_count"] = 0.into();
+            }
+        }
+        assert!(!ruleset.in_place(&fewer));
+        let mut missing = actual.clone();
+        missing["rules"].as_array_mut().unwrap().pop();
+        assert!(!ruleset.in_place(&missing));
+        let mut elsewhere = actual.clone();
+        elsewhere["conditions"]["ref_name"]["include"] = serde_json::json!(["refs/heads/other"]);
+        assert!(!ruleset.in_place(&elsewhere));
+        let mut bypassed = actual;
+        bypassed["bypass_actors"] = serde_json::json!([{ "actor_id": 1, "actor_type": "OrganizationAdmin", "bypass_mode": "always" }]);
+        assert!(!ruleset.in_place(&bypassed));
     }
 }

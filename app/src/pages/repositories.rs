@@ -542,8 +542,8 @@ fn Provisioning(name: String) -> impl IntoView {
             {move || Suspend::new(async move {
                 match view_data.await {
                     Ok(v) => view! { <ProvisioningCard v name=name.get_value() apply open /> }.into_any(),
-                    // Where Slipway does not provision (GitHub, for now), the card says so and the
-                    // rest of the page stands.
+                    // Where Slipway cannot provision yet (a GitHub repository it cannot read, no
+                    // webhook secret), the card says why and the rest of the page stands.
                     Err(crate::error::AppError::Conflict(message)) => view! {
                         <section class="card provisioning"><h2>"Provisioning"</h2><p class="notice" role="status">{message}</p></section>
                     }.into_any(),
@@ -599,6 +599,7 @@ fn ProvisioningCard(
         })
     });
     let managed = v.managed_repository.clone();
+    let on_github = v.on_github;
     view! {
         <section class="card provisioning">
             <div class="card-head">
@@ -606,7 +607,7 @@ fn ProvisioningCard(
                     <h2>"Provisioning"</h2>
                     <p class="muted">
                         <code>{v.forge_repository.clone()}</code>" and "<code>{v.managed_repository.clone()}</code>
-                        " on the local forge · "<strong>{status}</strong>
+                        {format!(" on {} · ", v.forge)}<strong>{status}</strong>
                     </p>
                 </div>
                 {v.can_apply.then({
@@ -635,7 +636,7 @@ fn ProvisioningCard(
                     {if awaiting_review {
                         view! { <p class="notice" role="status">{format!("Applied: the rulesets are in force, and the files wait in {} for someone to approve and merge.", awaiting.join(" and "))}</p> }.into_any()
                     } else {
-                        view! { <p class="muted">"Applying opens a pull request with these files on each repository (from "<code>"chore/slipway-provision"</code>") and applies the rulesets; nothing reaches a branch until someone approves and merges."</p> }.into_any()
+                        view! { <p class="muted">"Applying opens a pull request with these files on each repository (from "<code>"chore/slipway-provision"</code>") and applies the rulesets"{on_github.then_some(" through GitHub's API, after the webhook that tells Slipway about pull requests")}"; nothing reaches a branch until someone approves and merges."</p> }.into_any()
                     }}
                     {differing.into_iter().map(|f| view! {
                         <details class="code-file">
@@ -651,17 +652,27 @@ fn ProvisioningCard(
             } else {
                 view! {
                     <ul class="pull-list">
-                        {v.pulls.iter().map(|p| view! {
-                            <li>
-                                <a href=pull_href(&name, &p.repository, p.number, &managed)>{format!("{}#{} ", p.repository, p.number)}<strong>{p.title.clone()}</strong></a>
-                                " "{state_badge(&p.state)}
-                                <span class="muted">{format!(" {} → {} · {} · {}", p.head_branch, p.base_branch, p.author, p.created_at)}</span>
-                            </li>
+                        {v.pulls.iter().map(|p| {
+                            let label = view! { {format!("{}#{} ", p.repository, p.number)}<strong>{p.title.clone()}</strong> };
+                            let link = match &p.url {
+                                Some(url) => view! { <a href=url.clone() rel="noopener" target="_blank">{label}" ↗"</a> }.into_any(),
+                                None => view! { <a href=pull_href(&name, &p.repository, p.number, &managed)>{label}</a> }.into_any(),
+                            };
+                            let by = [p.author.as_str(), p.created_at.as_str()]
+                                .into_iter()
+                                .filter(|s| !s.is_empty())
+                                .fold(String::new(), |acc, s| format!("{acc} · {s}"));
+                            view! {
+                                <li>
+                                    {link}" "{state_badge(&p.state)}
+                                    <span class="muted">{format!(" {} → {}{by}", p.head_branch, p.base_branch)}</span>
+                                </li>
+                            }
                         }).collect_view()}
                     </ul>
                 }.into_any()
             }}
-            {v.can_apply.then(|| view! {
+            {(v.can_apply && !v.on_github).then(|| view! {
                 <details class="open-pull">
                     <summary>"Open a pull request"</summary>
                     <ActionForm action=open attr:class="stacked-form inline-fields">

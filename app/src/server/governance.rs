@@ -1,21 +1,27 @@
-//! Governed repositories on the local forge: provisioning the reviewed way (a pull request with
-//! the generated files on the repository and one on the managed-workflows repository, the
-//! rulesets stored as applied), and the Merge Authorized gate Slipway enforces itself before it
-//! merges a pull request there. A repository `NAME` whose manifests name organisation `ORG`
-//! (`github-connection`, else `local`) is the local forge's `ORG/NAME`.
+//! Governed repositories: provisioning the reviewed way (a pull request with the generated
+//! files on the repository and one on the managed-workflows repository; rulesets through
+//! GitHub's API, or stored as applied on the local forge), and the Merge Authorized gate —
+//! enforced by Slipway itself before it merges a local-forge pull request, posted as a commit
+//! status on GitHub's. A repository `NAME` whose manifests' `github-connection` names a GitHub
+//! integration is `ORG/NAME` on GitHub (ORG: the integration's organization); otherwise it is
+//! the local forge's `CONNECTION/NAME` (`local/NAME` without a connection).
 
 use super::audit::{self, Change};
+use super::entities::integrations;
 use super::entities::{local_pull_reviews, local_pulls, repositories, repository_revisions};
-use super::ports::{ForgeRepo, NewPull, PullState};
+use super::ports::{BranchChange, ForgeRepo, NewPull, PullState, RepoConfig, TreeEdit, Webhook};
 use super::{begin_write, when, Actor, AppCtx};
 use crate::api::repositories::{GovernedPull, GovernedPullRow, PlannedFile, ProvisionView};
-use crate::domain::branching::{authorize, policy_for, MergeMethod, PullRequestFacts};
+use crate::domain::branching::{
+    authorize, policy_for, MergeMethod, PullRequestFacts, RULESET_PREFIX,
+};
 use crate::domain::integrations::Provider;
 use crate::domain::repositories::{
-    parse_source, RepositoryManifests, RulesetPlan, MANAGED_REPOSITORY,
+    parse_source, RepositoryManifests, RepositoryPlan, RulesetPlan, MANAGED_REPOSITORY,
 };
 use crate::domain::resources::{diff_lines, DiffLine};
 use crate::domain::versioning::Strategy;
+use crate::domain::workflows::GeneratedFile;
 use crate::error::{AppError, AppResult};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -28,8 +34,18 @@ pub const PROVISION_BRANCH: &str = "chore/slipway-provision";
 struct Target {
     model: repositories::Model,
     manifests: RepositoryManifests,
+    /// The organisation: the GitHub integration's, else the connection's name (`local`).
+    org: String,
     forge: String,
     managed: String,
+    /// The GitHub integration the manifests connect to; `None`: the local forge.
+    github: Option<integrations::Model>,
+}
+
+impl Target {
+    fn plan(&self) -> RepositoryPlan {
+        self.manifests.plan_in(&self.org)
+    }
 }
 
 async fn target<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Target> {
@@ -40,12 +56,15 @@ async fn target<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Target> {
         .ok_or_else(|| AppError::not_found(format!("Repository {name}")))?;
     let manifests = parse_source(&model.source)
         .map_err(|_| AppError::internal(format!("stored manifests of {name} no longer load")))?;
-    let org = manifests.org().to_string();
+    let github = super::repositories::github_connection(db, &manifests).await?;
+    let org = super::repositories::organization(db, &manifests).await?;
     Ok(Target {
         forge: format!("{org}/{}", model.name),
         managed: format!("{org}/{MANAGED_REPOSITORY}"),
+        org,
         model,
         manifests,
+        github,
     })
 }
 
@@ -74,16 +93,6 @@ fn intake_branch(strategy: Strategy, default: &str) -> String {
     }
 }
 
-/// The plan's files for the repository itself, or (`managed`) for the managed-workflows one.
-fn files_for(
-    plan: &crate::domain::repositories::RepositoryPlan,
-    managed: bool,
-) -> impl Iterator<Item = &crate::domain::workflows::GeneratedFile> {
-    plan.files
-        .iter()
-        .filter(move |f| (f.repository == plan.repository) != managed)
-}
-
 fn pull_row(row: &local_pulls::Model) -> GovernedPullRow {
     GovernedPullRow {
         repository: row.repository.clone(),
@@ -94,37 +103,195 @@ fn pull_row(row: &local_pulls::Model) -> GovernedPullRow {
         state: row.state.clone(),
         author: row.author.clone(),
         created_at: when(&row.created_at),
+        url: None,
     }
 }
 
-/// A repository whose `github-connection` names a GitHub integration lives on GitHub, where
-/// Slipway does not provision yet (it posts Merge Authorized there, from the saved manifests).
-async fn refuse_remote<C: ConnectionTrait>(db: &C, t: &Target) -> AppResult<()> {
-    match super::repositories::github_connection(db, &t.manifests).await? {
+/// Pull requests of a repository on GitHub are opened, reviewed and merged there; Slipway's own
+/// pull request pages are the local forge's.
+fn local_only(t: &Target) -> AppResult<()> {
+    match &t.github {
         None => Ok(()),
-        Some(connection) => Err(AppError::Conflict(format!(
-            "{} is on GitHub (integration {}): Slipway posts the Merge Authorized status on its pull requests from the saved manifests; applying files and rulesets to GitHub is not available yet.",
-            t.model.name, connection.slug
+        Some(integration) => Err(AppError::Conflict(format!(
+            "{} is on GitHub (integration {}): its pull requests are opened, reviewed and merged there, where Slipway posts Merge Authorized on each.",
+            t.forge, integration.slug
         ))),
     }
 }
 
-/// The plan against what the local forge holds now.
+/// One of the two repositories a plan writes to (the repository itself, or the
+/// managed-workflows one), as provisioning reaches it.
+struct Side {
+    /// `org/name`.
+    name: String,
+    managed: bool,
+    repo: ForgeRepo,
+    /// On GitHub: the repository as the forge describes it; `None` on the local forge.
+    remote: Option<RepoConfig>,
+}
+
+impl Side {
+    /// The plan's files for this repository.
+    fn files<'a>(&self, plan: &'a RepositoryPlan) -> Vec<&'a GeneratedFile> {
+        plan.files
+            .iter()
+            .filter(|f| (f.repository == plan.repository) != self.managed)
+            .collect()
+    }
+
+    /// The branch its files are reviewed into: the strategy's intake branch on the repository,
+    /// the default branch on the managed-workflows one.
+    fn base(&self, strategy: Strategy) -> String {
+        let default = self
+            .remote
+            .as_ref()
+            .map_or("main", |c| c.default_branch.as_str());
+        if self.managed {
+            default.to_string()
+        } else {
+            intake_branch(strategy, default)
+        }
+    }
+}
+
+/// The two repositories, reached: on GitHub each must exist (Slipway does not create
+/// repositories there) and is described by its API.
+async fn sides(ctx: &AppCtx, t: &Target) -> AppResult<Vec<Side>> {
+    let mut sides = Vec::new();
+    for (name, managed) in [(&t.forge, false), (&t.managed, true)] {
+        let (repo, remote) = match &t.github {
+            None => (local(name), None),
+            Some(integration) => {
+                let repo =
+                    super::workspaces::forge_repo(ctx, &ctx.db, integration.id, name).await?;
+                let config = ctx.forge.metadata(&repo).await.map_err(|e| {
+                    AppError::Conflict(format!(
+                        "{name} on GitHub cannot be read ({}); create it there, give the integration's token access, then apply again",
+                        e.message
+                    ))
+                })?;
+                (repo, Some(config))
+            }
+        };
+        sides.push(Side {
+            name: name.clone(),
+            managed,
+            repo,
+            remote,
+        });
+    }
+    Ok(sides)
+}
+
+/// The longest folder all `paths` are in ("" when they share none).
+fn common_folder(paths: &[String]) -> String {
+    let mut folder: Option<Vec<&str>> = None;
+    for path in paths {
+        let parts: Vec<&str> = path.split('/').collect();
+        let dirs = &parts[..parts.len().saturating_sub(1)];
+        folder = Some(match folder {
+            None => dirs.to_vec(),
+            Some(f) => f
+                .iter()
+                .zip(dirs)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| *a)
+                .collect(),
+        });
+    }
+    folder.unwrap_or_default().join("/")
+}
+
+/// What `paths` hold on `branch` now (`None`: absent).
+async fn current(
+    ctx: &AppCtx,
+    side: &Side,
+    branch: &str,
+    paths: &[String],
+) -> AppResult<Vec<Option<String>>> {
+    let Some(config) = &side.remote else {
+        return Ok(ctx.local_git.read(&side.name, branch, paths).await?);
+    };
+    let folder = common_folder(paths);
+    let held = ctx
+        .workspace_git
+        .read_folder(&side.repo, config, branch, &folder)
+        .await?;
+    Ok(paths
+        .iter()
+        .map(|path| {
+            let inside = if folder.is_empty() {
+                Some(path.as_str())
+            } else {
+                path.strip_prefix(&format!("{folder}/"))
+            };
+            held.iter()
+                .find(|(p, _)| Some(p.as_str()) == inside)
+                .map(|(_, contents)| contents.clone())
+        })
+        .collect())
+}
+
+/// The rulesets to write and to remove: against what the forge holds on GitHub, against what
+/// was last applied on the local forge. (name, the forge's id when it has one.)
+struct RulesetChanges {
+    write: Vec<(RulesetPlan, Option<i64>)>,
+    remove: Vec<(String, Option<i64>)>,
+}
+
+async fn ruleset_changes(
+    ctx: &AppCtx,
+    t: &Target,
+    side: &Side,
+    plan: &RepositoryPlan,
+) -> AppResult<RulesetChanges> {
+    if side.remote.is_none() {
+        let applied = applied_rulesets(&t.model);
+        return Ok(RulesetChanges {
+            write: plan
+                .rulesets
+                .iter()
+                .filter(|r| !applied.contains(r))
+                .map(|r| (r.clone(), None))
+                .collect(),
+            remove: applied
+                .iter()
+                .filter(|a| !plan.rulesets.iter().any(|r| r.name == a.name))
+                .map(|a| (a.name.clone(), None))
+                .collect(),
+        });
+    }
+    let held = ctx.forge.rulesets(&side.repo).await?;
+    let write = plan
+        .rulesets
+        .iter()
+        .filter_map(|r| match held.iter().find(|h| h.name == r.name) {
+            Some(h) if r.in_place(&h.body) => None,
+            Some(h) => Some((r.clone(), Some(h.id))),
+            None => Some((r.clone(), None)),
+        })
+        .collect();
+    // Only Slipway's own rulesets are removed; those people made stay.
+    let remove = held
+        .iter()
+        .filter(|h| h.name.starts_with(RULESET_PREFIX))
+        .filter(|h| !plan.rulesets.iter().any(|r| r.name == h.name))
+        .map(|h| (h.name.clone(), Some(h.id)))
+        .collect();
+    Ok(RulesetChanges { write, remove })
+}
+
+/// The plan against what the repositories hold now.
 pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> {
     let t = target(&ctx.db, name).await?;
-    refuse_remote(&ctx.db, &t).await?;
-    let plan = t.manifests.plan();
+    let plan = t.plan();
+    let sides = sides(ctx, &t).await?;
     let mut files = Vec::new();
-    for (forge, managed) in [(&t.forge, false), (&t.managed, true)] {
-        let wanted: Vec<_> = files_for(&plan, managed).collect();
+    for side in &sides {
+        let wanted = side.files(&plan);
         let paths: Vec<String> = wanted.iter().map(|f| f.path.clone()).collect();
-        let branch = if managed {
-            "main".to_string()
-        } else {
-            intake_branch(plan.strategy, "main")
-        };
-        let current = ctx.local_git.read(forge, &branch, &paths).await?;
-        for (file, now) in wanted.into_iter().zip(current) {
+        let now = current(ctx, side, &side.base(plan.strategy), &paths).await?;
+        for (file, now) in wanted.into_iter().zip(now) {
             let (change, lines) = match now {
                 None => (
                     "added",
@@ -137,140 +304,261 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
                 Some(now) => ("changed", diff_lines(&now, &file.contents)),
             };
             files.push(PlannedFile {
-                repository: forge.clone(),
+                repository: side.name.clone(),
                 path: file.path.clone(),
                 change: change.into(),
                 lines,
             });
         }
     }
-    let applied = applied_rulesets(&t.model);
-    let rulesets_changed = plan
-        .rulesets
-        .iter()
-        .filter(|r| !applied.contains(r))
-        .map(|r| r.name.clone())
-        .collect();
-    let rulesets_removed = applied
-        .iter()
-        .filter(|a| !plan.rulesets.iter().any(|r| r.name == a.name))
-        .map(|a| a.name.clone())
-        .collect();
-    let pulls = local_pulls::Entity::find()
-        .filter(local_pulls::Column::Repository.is_in([t.forge.clone(), t.managed.clone()]))
-        .order_by_desc(local_pulls::Column::CreatedAt)
-        .order_by_desc(local_pulls::Column::Id)
-        .all(&ctx.db)
-        .await?
-        .iter()
-        .map(pull_row)
-        .collect();
+    let rulesets = ruleset_changes(ctx, &t, &sides[0], &plan).await?;
+    let pulls = match &t.github {
+        None => local_pulls::Entity::find()
+            .filter(local_pulls::Column::Repository.is_in([t.forge.clone(), t.managed.clone()]))
+            .order_by_desc(local_pulls::Column::CreatedAt)
+            .order_by_desc(local_pulls::Column::Id)
+            .all(&ctx.db)
+            .await?
+            .iter()
+            .map(pull_row)
+            .collect(),
+        // GitHub keeps the pull requests: the open provisioning ones are shown, linked there.
+        Some(_) => {
+            let mut pulls = Vec::new();
+            for side in &sides {
+                if let Some(pull) = ctx
+                    .forge
+                    .find_open_pull(&side.repo, PROVISION_BRANCH)
+                    .await?
+                {
+                    pulls.push(GovernedPullRow {
+                        repository: side.name.clone(),
+                        number: pull.number,
+                        title: pull.title,
+                        head_branch: pull.head_branch,
+                        base_branch: pull.base_branch,
+                        state: pull.state.as_str().into(),
+                        author: String::new(),
+                        created_at: String::new(),
+                        url: Some(pull.url),
+                    });
+                }
+            }
+            pulls
+        }
+    };
     Ok(ProvisionView {
-        forge_repository: t.forge,
-        managed_repository: t.managed,
+        forge_repository: t.forge.clone(),
+        managed_repository: t.managed.clone(),
+        forge: match &t.github {
+            None => "the local forge".into(),
+            Some(integration) => format!("GitHub (integration {})", integration.slug),
+        },
+        on_github: t.github.is_some(),
         revision: t.model.revision,
         applied_revision: t.model.applied_revision,
         files,
-        rulesets_changed,
-        rulesets_removed,
+        rulesets_changed: rulesets.write.into_iter().map(|(r, _)| r.name).collect(),
+        rulesets_removed: rulesets.remove.into_iter().map(|(n, _)| n).collect(),
         pulls,
         can_apply: false,
     })
 }
 
+/// Writes a side's files on [`PROVISION_BRANCH`], cut from its base. None when the base already
+/// holds them (nothing to review); else whether the branch got a new commit.
+async fn write_side(
+    ctx: &AppCtx,
+    side: &Side,
+    strategy: Strategy,
+    files: &[(String, String)],
+    message: &str,
+) -> AppResult<Option<bool>> {
+    let base = side.base(strategy);
+    // Git Flow takes changes on develop, cut from the default branch the first time.
+    let extra: Vec<String> = if side.managed || base == side.base(Strategy::GithubFlow) {
+        Vec::new()
+    } else {
+        vec![base.clone()]
+    };
+    match &side.remote {
+        None => {
+            ctx.local_git.ensure(&side.name, &extra, "Slipway").await?;
+            let paths: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+            let before = ctx
+                .local_git
+                .read(&side.name, PROVISION_BRANCH, &paths)
+                .await?;
+            let written = ctx
+                .local_git
+                .write(
+                    &side.name,
+                    &base,
+                    PROVISION_BRANCH,
+                    files,
+                    message,
+                    "Slipway",
+                )
+                .await?;
+            let same = before
+                .iter()
+                .zip(files)
+                .all(|(now, (_, wanted))| now.as_deref() == Some(wanted.as_str()));
+            Ok(written.map(|_| !same))
+        }
+        Some(config) => {
+            for branch in &extra {
+                ctx.workspace_git
+                    .ensure_branch(&side.repo, config, branch, &config.default_branch)
+                    .await?;
+            }
+            let pushed = ctx
+                .workspace_git
+                .push_change(
+                    &side.repo,
+                    config,
+                    &BranchChange {
+                        base,
+                        branch: PROVISION_BRANCH.into(),
+                        edit: TreeEdit::Files(files.to_vec()),
+                        message: message.into(),
+                        author_name: "Slipway".into(),
+                        author_email: "slipway@localhost".into(),
+                    },
+                )
+                .await?;
+            Ok(pushed.differs.then_some(pushed.pushed))
+        }
+    }
+}
+
+/// The webhook that tells Slipway about a GitHub repository's pull requests, so that it posts
+/// Merge Authorized, which the rulesets require: without it nothing could merge, so provisioning
+/// on GitHub is refused (before it writes anything) until it can be set up.
+fn webhook(
+    ctx: &AppCtx,
+    t: &Target,
+    secrets: &crate::domain::integrations::Fields,
+) -> AppResult<Webhook> {
+    let slug = t
+        .github
+        .as_ref()
+        .map(|i| i.slug.as_str())
+        .unwrap_or_default();
+    let Some(secret) = secrets.get("webhook_secret").filter(|s| !s.is_empty()) else {
+        return Err(AppError::Conflict(format!(
+            "the integration {slug} has no webhook secret: the rulesets require Merge Authorized, which Slipway posts when GitHub tells it about a pull request; give the integration a webhook secret, then apply again"
+        )));
+    };
+    let public = ctx.portal.public_url.trim_end_matches('/');
+    if !(public.starts_with("https://") || public.starts_with("http://")) {
+        return Err(AppError::Conflict(
+            "Slipway's public URL is not set (SLIPWAY_PUBLIC_URL): GitHub needs it to reach the webhook".into(),
+        ));
+    }
+    Ok(Webhook {
+        url: format!("{public}/hooks/github"),
+        secret: secret.clone(),
+        events: vec!["pull_request".into(), "pull_request_review".into()],
+    })
+}
+
 /// Applies the current revision. Files go through pull requests (on the strategy's intake
-/// branch, from [`PROVISION_BRANCH`]); rulesets are stored as applied, which is what the local
-/// forge enforces. Re-applying an unchanged plan writes nothing: no commit, no pull request, no
-/// ruleset, no audit event.
+/// branch, from [`PROVISION_BRANCH`]). Rulesets: on GitHub through its rulesets API (after the
+/// webhook that Merge Authorized needs); on the local forge stored as applied, which is what
+/// Slipway enforces there. Re-applying an unchanged plan writes nothing: no commit, no pull
+/// request, no API write, no audit event.
 pub async fn provision(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<()> {
     let t = target(&ctx.db, name).await?;
-    refuse_remote(&ctx.db, &t).await?;
-    let plan = t.manifests.plan();
+    let plan = t.plan();
+    let sides = sides(ctx, &t).await?;
+    let hook = match &t.github {
+        Some(_) => Some(webhook(ctx, &t, &sides[0].repo.secrets)?),
+        None => None,
+    };
     let revision = t.model.revision;
     let title = format!("chore(slipway): provision {name} revision {revision}");
     let body = format!(
         "Generated by Slipway from the manifests of {name} at revision {revision}, applied by {}.",
         actor.label
     );
+    let webhook_written = match &hook {
+        Some(hook) => ctx.forge.ensure_webhook(&sides[0].repo, hook).await?,
+        None => false,
+    };
     let mut opened = Vec::new();
     let mut updated = Vec::new();
-    for (forge, managed) in [(&t.forge, false), (&t.managed, true)] {
-        let files: Vec<(String, String)> = files_for(&plan, managed)
+    for side in &sides {
+        let files: Vec<(String, String)> = side
+            .files(&plan)
+            .into_iter()
             .map(|f| (f.path.clone(), f.contents.clone()))
             .collect();
         if files.is_empty() {
             continue;
         }
-        let strategy = (!managed).then_some(plan.strategy);
-        let wanted: Vec<String> = match strategy {
-            Some(Strategy::GitFlow) => vec!["develop".into()],
-            _ => Vec::new(),
-        };
-        let default = ctx.local_git.ensure(forge, &wanted, "Slipway").await?;
-        let base = strategy.map_or(default.clone(), |s| intake_branch(s, &default));
-        let repo = local(forge);
-        let open = ctx.forge.find_open_pull(&repo, PROVISION_BRANCH).await?;
-        let before = match &open {
-            Some(_) => {
-                ctx.local_git
-                    .read(
-                        forge,
-                        PROVISION_BRANCH,
-                        &files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
-                    )
-                    .await?
-            }
-            None => Vec::new(),
-        };
-        let written = ctx
-            .local_git
-            .write(
-                forge,
-                &base,
-                PROVISION_BRANCH,
-                &files,
-                &format!("{title}\n\n{body}"),
-                "Slipway",
-            )
-            .await?;
-        if written.is_none() {
+        let Some(new_commit) = write_side(
+            ctx,
+            side,
+            plan.strategy,
+            &files,
+            &format!("{title}\n\n{body}"),
+        )
+        .await?
+        else {
             continue;
-        }
-        match open {
+        };
+        match ctx
+            .forge
+            .find_open_pull(&side.repo, PROVISION_BRANCH)
+            .await?
+        {
             None => {
                 let pull = ctx
                     .forge
                     .create_pull(
-                        &repo,
+                        &side.repo,
                         &NewPull {
                             head_branch: PROVISION_BRANCH.into(),
-                            base_branch: base.clone(),
+                            base_branch: side.base(plan.strategy),
                             title: title.clone(),
                             body: body.clone(),
                             author: actor.label.clone(),
                         },
                     )
                     .await?;
-                opened.push(format!("{forge}#{}", pull.number));
+                opened.push(format!("{}#{}", side.name, pull.number));
             }
-            Some(pull) => {
-                let same = before
-                    .iter()
-                    .zip(&files)
-                    .all(|(now, (_, wanted))| now.as_deref() == Some(wanted.as_str()));
-                if !same {
-                    updated.push(format!("{forge}#{}", pull.number));
-                }
+            Some(pull) if new_commit => updated.push(format!("{}#{}", side.name, pull.number)),
+            Some(_) => {}
+        }
+    }
+    let changes = ruleset_changes(ctx, &t, &sides[0], &plan).await?;
+    if sides[0].remote.is_some() {
+        for (ruleset, id) in &changes.write {
+            let body: serde_json::Value =
+                serde_json::from_str(&ruleset.json).map_err(AppError::internal)?;
+            ctx.forge.save_ruleset(&sides[0].repo, *id, &body).await?;
+        }
+        for (_, id) in &changes.remove {
+            if let Some(id) = id {
+                ctx.forge.delete_ruleset(&sides[0].repo, *id).await?;
             }
         }
     }
-    let applied = applied_rulesets(&t.model);
-    let rulesets_change = applied != plan.rulesets || t.model.applied_revision != Some(revision);
-    if opened.is_empty() && updated.is_empty() && !rulesets_change {
+    let rulesets_written = !changes.write.is_empty() || !changes.remove.is_empty();
+    let record_applied =
+        applied_rulesets(&t.model) != plan.rulesets || t.model.applied_revision != Some(revision);
+    if opened.is_empty()
+        && updated.is_empty()
+        && !rulesets_written
+        && !record_applied
+        && !webhook_written
+    {
         return Ok(());
     }
     let txn = begin_write(&ctx.db).await?;
-    if rulesets_change {
+    if record_applied {
         let mut active: repositories::ActiveModel = t.model.clone().into();
         active.applied_revision = Set(Some(revision));
         active.applied_rulesets = Set(Some(
@@ -285,9 +573,13 @@ pub async fn provision(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<()>
             .before(&serde_json::json!({ "applied_revision": t.model.applied_revision }))
             .after(&serde_json::json!({
                 "applied_revision": revision,
+                "forge": t.github.as_ref().map_or("local".to_string(), |i| format!("github:{}", i.slug)),
                 "pull_requests_opened": opened,
                 "pull_requests_updated": updated,
                 "rulesets": plan.rulesets.iter().map(|r| &r.name).collect::<Vec<_>>(),
+                "rulesets_written": changes.write.iter().map(|(r, _)| &r.name).collect::<Vec<_>>(),
+                "rulesets_removed": changes.remove.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                "webhook_written": webhook_written,
             })),
     )
     .await?;
@@ -419,6 +711,7 @@ async fn assess(
 
 pub async fn pull(ctx: &AppCtx, name: &str, number: i64, managed: bool) -> AppResult<GovernedPull> {
     let t = target(&ctx.db, name).await?;
+    local_only(&t)?;
     let repository = if managed { &t.managed } else { &t.forge };
     let row = pull_model(&ctx.db, repository, number).await?;
     assess(ctx, &t, &row, managed, None).await
@@ -449,6 +742,7 @@ pub async fn open_pull(
         ));
     }
     let t = target(&ctx.db, name).await?;
+    local_only(&t)?;
     let pull = ctx
         .forge
         .create_pull(
@@ -483,6 +777,7 @@ pub async fn approve(
     managed: bool,
 ) -> AppResult<()> {
     let t = target(&ctx.db, name).await?;
+    local_only(&t)?;
     let repository = if managed { &t.managed } else { &t.forge };
     let txn = begin_write(&ctx.db).await?;
     let row = pull_model(&txn, repository, number).await?;
@@ -534,6 +829,7 @@ pub async fn merge(
     method: MergeMethod,
 ) -> AppResult<()> {
     let t = target(&ctx.db, name).await?;
+    local_only(&t)?;
     let repository = if managed {
         t.managed.clone()
     } else {
@@ -654,17 +950,15 @@ pub async fn check_github_pull(
         ));
         return Ok(());
     };
-    // Until rulesets are applied to GitHub through its API, the saved manifests decide.
+    // The applied revision's strategy is the one the rulesets enforce; before the first apply
+    // the saved manifests decide.
     let strategy = strategy_in_force(&ctx.db, &t)
         .await
         .map_err(internal)?
         .unwrap_or(t.manifests.repository.strategy);
-    let integration = super::repositories::github_connection(&ctx.db, &t.manifests)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| {
-            ForgeError::permanent(format!("the integration {} is gone", event.integration))
-        })?;
+    let integration = t.github.as_ref().ok_or_else(|| {
+        ForgeError::permanent(format!("the integration {} is gone", event.integration))
+    })?;
     let repo = super::workspaces::forge_repo(ctx, &ctx.db, integration.id, &event.repository)
         .await
         .map_err(internal)?;

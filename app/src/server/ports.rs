@@ -147,6 +147,7 @@ pub struct ForgePull {
     pub state: PullState,
     pub head_branch: String,
     pub base_branch: String,
+    pub title: String,
     pub merge_commit: Option<String>,
 }
 
@@ -204,6 +205,55 @@ pub trait Forge: Send + Sync {
             "this forge does not take commit statuses from Slipway yet",
         ))
     }
+    /// The repository's own rulesets (not those it inherits), each with its full body.
+    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ForgeError> {
+        let _ = repo;
+        Err(ForgeError::permanent(
+            "this forge does not take rulesets from Slipway yet",
+        ))
+    }
+    /// Creates a ruleset (`id` None) or replaces ruleset `id` with `body`.
+    async fn save_ruleset(
+        &self,
+        repo: &ForgeRepo,
+        id: Option<i64>,
+        body: &serde_json::Value,
+    ) -> Result<(), ForgeError> {
+        let _ = (repo, id, body);
+        Err(ForgeError::permanent(
+            "this forge does not take rulesets from Slipway yet",
+        ))
+    }
+    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ForgeError> {
+        let _ = (repo, id);
+        Err(ForgeError::permanent(
+            "this forge does not take rulesets from Slipway yet",
+        ))
+    }
+    /// Makes sure the repository delivers `hook.events` to `hook.url`, signed with
+    /// `hook.secret`: creates the webhook, or corrects one with that URL. True when it wrote.
+    async fn ensure_webhook(&self, repo: &ForgeRepo, hook: &Webhook) -> Result<bool, ForgeError> {
+        let _ = (repo, hook);
+        Err(ForgeError::permanent(
+            "this forge does not take webhooks from Slipway yet",
+        ))
+    }
+}
+
+/// A ruleset as the forge holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForgeRuleset {
+    pub id: i64,
+    pub name: String,
+    pub body: serde_json::Value,
+}
+
+/// A webhook Slipway needs on a repository. The secret is never logged (no Debug).
+#[derive(Clone)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: String,
+    pub events: Vec<String>,
 }
 
 /// A pull request as the forge reports it to the Merge Authorized gate.
@@ -230,18 +280,46 @@ pub struct CommitStatus {
     pub target_url: String,
 }
 
-/// One folder's change on a branch cut from the default branch.
+/// One change, committed on a branch cut from `base`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FolderChange {
-    pub default_branch: String,
+pub struct BranchChange {
+    /// The branch the change is cut from and reviewed into (the default branch, or a
+    /// strategy's intake branch).
+    pub base: String,
     pub branch: String,
-    /// `<template_key>/<slug>`, validated by `domain::workspaces::resource_folder`.
-    pub folder: String,
-    /// The folder's new files; `None` removes the folder.
-    pub files: Option<Vec<(String, String)>>,
+    pub edit: TreeEdit,
     pub message: String,
     pub author_name: String,
     pub author_email: String,
+}
+
+/// Refuses a path a change cannot write: absolute, empty segments, `.`, `..` or `.git`.
+pub fn check_file_path(path: &str) -> Result<(), ForgeError> {
+    if path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == ".." || s.eq_ignore_ascii_case(".git"))
+    {
+        return Err(ForgeError::permanent(format!(
+            "{path:?} is not a file path"
+        )));
+    }
+    Ok(())
+}
+
+/// What a change does to the base's files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeEdit {
+    /// Replaces a resource folder (`<template_key>/<slug>`, validated by
+    /// `domain::workspaces::resource_folder`) with these flat files; `None` removes it.
+    Folder {
+        folder: String,
+        files: Option<Vec<(String, String)>>,
+    },
+    /// Writes these files (relative paths) and keeps every other file as it is.
+    Files(Vec<(String, String)>),
 }
 
 /// One file a commit changed: its contents before and after (`None`: absent on that side).
@@ -304,14 +382,24 @@ pub struct RepoTags {
 /// than cloned for every sync; pushes over HTTPS (token) or SSH (key) by the integration.
 #[async_trait::async_trait]
 pub trait WorkspaceGit: Send + Sync {
-    /// Commits the change on a fresh branch from the default branch's head and force-pushes it,
-    /// unless the remote branch already holds the same tree on the same base.
+    /// Commits the change on a fresh branch from the base's head and force-pushes it, unless
+    /// the remote branch already holds the same tree on the same base.
     async fn push_change(
         &self,
         repo: &ForgeRepo,
         config: &RepoConfig,
-        change: &FolderChange,
+        change: &BranchChange,
     ) -> Result<Pushed, ForgeError>;
+
+    /// Creates `branch` at `from`'s head unless it exists (never moves an existing branch).
+    /// True when it was created.
+    async fn ensure_branch(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        branch: &str,
+        from: &str,
+    ) -> Result<bool, ForgeError>;
 
     /// What `commit` changed against its first parent (a synced commit sits on the default
     /// branch's head, so this is exactly its pull request's change).

@@ -12,7 +12,7 @@ use super::entities::{
     workspace_resources, workspaces,
 };
 use super::jobs::{self, Outcome};
-use super::ports::{FolderChange, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use super::ports::{BranchChange, ForgeError, ForgePull, ForgeRepo, NewPull, PullState, TreeEdit};
 use super::{Actor, AppCtx};
 use crate::api::sources::IntegrationChoice;
 use crate::api::workspaces::{
@@ -1092,11 +1092,13 @@ async fn sync(
         job.workspace.repository,
         job.config.default_branch
     ));
-    let change = FolderChange {
-        default_branch: job.config.default_branch.clone(),
+    let change = BranchChange {
+        base: job.config.default_branch.clone(),
         branch: branch.clone(),
-        folder: job.member.folder.clone(),
-        files,
+        edit: TreeEdit::Folder {
+            folder: job.member.folder.clone(),
+            files,
+        },
         message: commit_message(
             payload.kind,
             &job.template_key,

@@ -87,6 +87,11 @@ fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
         state,
         head_branch: branch(&text(AZURE, value, "/sourceRefName")?),
         base_branch: branch(&text(AZURE, value, "/targetRefName")?),
+        title: value
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         merge_commit: (state == PullState::Merged)
             .then(|| {
                 value

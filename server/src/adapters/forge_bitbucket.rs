@@ -60,6 +60,11 @@ fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
         state,
         head_branch: text(BITBUCKET, value, "/source/branch/name")?,
         base_branch: text(BITBUCKET, value, "/destination/branch/name")?,
+        title: value
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         merge_commit: value
             .pointer("/merge_commit/hash")
             .and_then(Value::as_str)

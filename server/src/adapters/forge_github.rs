@@ -5,7 +5,8 @@
 use super::forge_http::{base, existing_or, merged_or_refused, send, text, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{
-    CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullFacts, PullState,
+    CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, ForgeRuleset, NewPull, PullFacts,
+    PullState, Webhook,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -58,6 +59,11 @@ fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
         state,
         head_branch: text(GITHUB, value, "/head/ref")?,
         base_branch: text(GITHUB, value, "/base/ref")?,
+        title: value
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         merge_commit: (state == PullState::Merged)
             .then(|| {
                 value
@@ -290,5 +296,135 @@ impl Forge for GitHubForge {
         .await
         .map(|_| ())
         .map_err(|r| r.error)
+    }
+
+    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ForgeError> {
+        let mut found = Vec::new();
+        for page in 1..=10 {
+            let value = self
+                .call(
+                    repo,
+                    Method::GET,
+                    &format!("/rulesets?includes_parents=false&per_page=100&page={page}"),
+                    None,
+                )
+                .await
+                .map_err(|r| r.error)?;
+            let items = value.as_array().cloned().unwrap_or_default();
+            for item in &items {
+                // The list leaves out conditions and rules: each is read whole.
+                let id = item.get("id").and_then(Value::as_i64).ok_or_else(|| {
+                    ForgeError::permanent("GitHub listed a ruleset without an id")
+                })?;
+                let body = self
+                    .call(repo, Method::GET, &format!("/rulesets/{id}"), None)
+                    .await
+                    .map_err(|r| r.error)?;
+                found.push(ForgeRuleset {
+                    id,
+                    name: text(GITHUB, &body, "/name")?,
+                    body,
+                });
+            }
+            if items.len() < 100 {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    async fn save_ruleset(
+        &self,
+        repo: &ForgeRepo,
+        id: Option<i64>,
+        body: &Value,
+    ) -> Result<(), ForgeError> {
+        let (method, path) = match id {
+            None => (Method::POST, "/rulesets".to_string()),
+            Some(id) => (Method::PUT, format!("/rulesets/{id}")),
+        };
+        self.call(repo, method, &path, Some(body.clone()))
+            .await
+            .map(|_| ())
+            .map_err(|r| r.error)
+    }
+
+    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ForgeError> {
+        match self
+            .call(repo, Method::DELETE, &format!("/rulesets/{id}"), None)
+            .await
+        {
+            // Already gone: a retry after a crash.
+            Err(refusal) if refusal.status.as_u16() == 404 => Ok(()),
+            other => other.map(|_| ()).map_err(|r| r.error),
+        }
+    }
+
+    async fn ensure_webhook(&self, repo: &ForgeRepo, hook: &Webhook) -> Result<bool, ForgeError> {
+        let value = self
+            .call(repo, Method::GET, "/hooks?per_page=100", None)
+            .await
+            .map_err(|r| r.error)?;
+        let config = json!({
+            "url": hook.url,
+            "content_type": "json",
+            "insecure_ssl": "0",
+            "secret": hook.secret,
+        });
+        let existing =
+            value.as_array().into_iter().flatten().find(|h| {
+                h.pointer("/config/url").and_then(Value::as_str) == Some(hook.url.as_str())
+            });
+        let Some(existing) = existing else {
+            self.call(
+                repo,
+                Method::POST,
+                "/hooks",
+                Some(json!({
+                    "name": "web",
+                    "active": true,
+                    "events": hook.events,
+                    "config": config,
+                })),
+            )
+            .await
+            .map_err(|r| r.error)?;
+            return Ok(true);
+        };
+        // GitHub never shows a secret back, so a hook with the URL, the events, JSON and
+        // verified TLS is taken as Slipway's.
+        let events: Vec<&str> = existing
+            .get("events")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let in_place = existing.get("active").and_then(Value::as_bool) == Some(true)
+            && hook.events.iter().all(|e| events.contains(&e.as_str()))
+            && existing
+                .pointer("/config/content_type")
+                .and_then(Value::as_str)
+                == Some("json")
+            && existing
+                .pointer("/config/insecure_ssl")
+                .and_then(Value::as_str)
+                == Some("0");
+        if in_place {
+            return Ok(false);
+        }
+        let id = existing
+            .get("id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| ForgeError::permanent("GitHub listed a webhook without an id"))?;
+        self.call(
+            repo,
+            Method::PATCH,
+            &format!("/hooks/{id}"),
+            Some(json!({ "active": true, "events": hook.events, "config": config })),
+        )
+        .await
+        .map_err(|r| r.error)?;
+        Ok(true)
     }
 }

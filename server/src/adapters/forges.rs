@@ -7,7 +7,8 @@ use super::local_forge::LocalForge;
 use app::domain::integrations::Provider;
 use app::domain::workspaces::RepoConfig;
 use app::server::ports::{
-    CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullFacts,
+    CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, ForgeRuleset, NewPull, PullFacts,
+    Webhook,
 };
 
 pub struct Forges {
@@ -93,5 +94,26 @@ impl Forge for Forges {
 
     async fn post_status(&self, repo: &ForgeRepo, status: &CommitStatus) -> Result<(), ForgeError> {
         self.pick(repo)?.post_status(repo, status).await
+    }
+
+    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ForgeError> {
+        self.pick(repo)?.rulesets(repo).await
+    }
+
+    async fn save_ruleset(
+        &self,
+        repo: &ForgeRepo,
+        id: Option<i64>,
+        body: &serde_json::Value,
+    ) -> Result<(), ForgeError> {
+        self.pick(repo)?.save_ruleset(repo, id, body).await
+    }
+
+    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ForgeError> {
+        self.pick(repo)?.delete_ruleset(repo, id).await
+    }
+
+    async fn ensure_webhook(&self, repo: &ForgeRepo, hook: &Webhook) -> Result<bool, ForgeError> {
+        self.pick(repo)?.ensure_webhook(repo, hook).await
     }
 }

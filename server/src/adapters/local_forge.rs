@@ -4,7 +4,9 @@
 
 use app::domain::workspaces::RepoConfig;
 use app::server::entities::local_pulls;
-use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use app::server::ports::{
+    check_file_path, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState,
+};
 use git2::{Repository, Signature};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -114,6 +116,7 @@ impl LocalForge {
             state: PullState::parse(&row.state).unwrap_or(PullState::Open),
             head_branch: row.head_branch.clone(),
             base_branch: row.base_branch.clone(),
+            title: row.title.clone(),
             merge_commit: row.merge_commit.clone(),
         }
     }
@@ -418,7 +421,8 @@ fn head_of(git: &Repository, branch: &str) -> Result<git2::Oid, ForgeError> {
 }
 
 /// `branch` names a ref inside `refs/heads/` and nothing else.
-fn check_branch(branch: &str) -> Result<(), ForgeError> {
+/// A name git takes for a branch, which cannot pass for an option.
+pub(crate) fn check_branch(branch: &str) -> Result<(), ForgeError> {
     let ok = !branch.is_empty()
         && branch.len() <= 200
         && git2::Reference::is_valid_name(&format!("refs/heads/{branch}"))
@@ -527,16 +531,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
     ) -> Result<Option<String>, ForgeError> {
         check_branch(branch)?;
         for (path, _) in files {
-            if path.is_empty()
-                || path.starts_with('/')
-                || path
-                    .split('/')
-                    .any(|s| s.is_empty() || s == "." || s == ".." || s == ".git")
-            {
-                return Err(ForgeError::permanent(format!(
-                    "{path:?} is not a file path"
-                )));
-            }
+            check_file_path(path)?;
         }
         let (base, branch, files, message, author) = (
             base.to_string(),

@@ -1,6 +1,6 @@
 //! Git work on workspace repositories through git2: one bare mirror per repository under
 //! `<data>/workspace-mirrors`, fetched (never cloned afresh) before each change. A change is a
-//! single commit on top of the default branch's head, built straight from trees (no working
+//! single commit on top of its base branch's head, built straight from trees (no working
 //! copy), and force-pushed to its branch — unless the remote branch already holds that very
 //! tree on that very base, which is what makes a re-run after a crash push nothing.
 
@@ -9,8 +9,8 @@ use super::version_tags::TagIndex;
 use app::domain::integrations::Provider;
 use app::domain::semver::Version;
 use app::server::ports::{
-    BranchTags, ChangedFile, FolderChange, ForgeError, ForgeRepo, Pushed, RepoConfig, RepoTags,
-    VersionTag, WorkspaceGit,
+    check_file_path, BranchChange, BranchTags, ChangedFile, ForgeError, ForgeRepo, Pushed,
+    RepoConfig, RepoTags, TreeEdit, VersionTag, WorkspaceGit,
 };
 use git2::{FetchOptions, FileMode, Oid, PushOptions, Repository, Signature};
 use std::path::{Path, PathBuf};
@@ -209,35 +209,95 @@ fn tree_of(git: &Repository, files: &[(String, String)]) -> Result<Option<Oid>, 
     builder.write().map(Some).map_err(git_error)
 }
 
+/// The base's tree with the change's edit made.
+fn edited_tree(
+    git: &Repository,
+    base_tree: &git2::Tree,
+    edit: &TreeEdit,
+) -> Result<Oid, ForgeError> {
+    match edit {
+        TreeEdit::Folder { folder, files } => {
+            let folder_tree = match files {
+                Some(files) => tree_of(git, files)?,
+                None => None,
+            };
+            let parts: Vec<&str> = folder.split('/').collect();
+            match replace_path(git, Some(base_tree), &parts, folder_tree).map_err(git_error)? {
+                Some(id) => Ok(id),
+                // The folder was the repository's only content.
+                None => git
+                    .treebuilder(None)
+                    .and_then(|b| b.write())
+                    .map_err(git_error),
+            }
+        }
+        TreeEdit::Files(files) => {
+            let mut update = git2::build::TreeUpdateBuilder::new();
+            for (path, contents) in files {
+                check_file_path(path)?;
+                let blob = git.blob(contents.as_bytes()).map_err(git_error)?;
+                update.upsert(path.as_str(), blob, FileMode::Blob);
+            }
+            update.create_updated(git, base_tree).map_err(git_error)
+        }
+    }
+}
+
+/// Pushes `local_ref` to the same name on the remote (`force`: even when it does not descend
+/// from the remote's), failing with the forge's reason when it refuses.
+fn push_ref(
+    git: &Repository,
+    url: &str,
+    repo: &ForgeRepo,
+    local_ref: &str,
+    force: bool,
+) -> Result<(), ForgeError> {
+    let mut remote = git.remote_anonymous(url).map_err(git_error)?;
+    let rejected: Arc<Mutex<Option<String>>> = Arc::default();
+    let mut callbacks = callbacks(repo.provider, &repo.settings, &repo.secrets);
+    {
+        let rejected = rejected.clone();
+        callbacks.push_update_reference(move |_name, status| {
+            if let Some(status) = status {
+                *rejected.lock().unwrap_or_else(|e| e.into_inner()) = Some(status.to_string());
+            }
+            Ok(())
+        });
+    }
+    let mut options = PushOptions::new();
+    options.remote_callbacks(callbacks);
+    let plus = if force { "+" } else { "" };
+    remote
+        .push(
+            &[format!("{plus}{local_ref}:{local_ref}")],
+            Some(&mut options),
+        )
+        .map_err(git_error)?;
+    if let Some(reason) = rejected.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        return Err(ForgeError::permanent(format!(
+            "the forge refused the push of {}: {reason}",
+            local_ref.trim_start_matches("refs/heads/")
+        )));
+    }
+    Ok(())
+}
+
 fn push_blocking(
     mirror: &Path,
     url: &str,
     repo: &ForgeRepo,
-    change: &FolderChange,
+    change: &BranchChange,
 ) -> Result<Pushed, ForgeError> {
     let git = fetch(mirror, url, repo)?;
-    let base_id = remote_head(&git, &change.default_branch).ok_or_else(|| {
+    let base_id = remote_head(&git, &change.base).ok_or_else(|| {
         ForgeError::permanent(format!(
-            "the repository has no branch {:?} (its default branch); push a first commit to it",
-            change.default_branch
+            "the repository has no branch {:?}; push a first commit to it",
+            change.base
         ))
     })?;
     let base = git.find_commit(base_id).map_err(git_error)?;
     let base_tree = base.tree().map_err(git_error)?;
-    let folder_tree = match &change.files {
-        Some(files) => tree_of(&git, files)?,
-        None => None,
-    };
-    let parts: Vec<&str> = change.folder.split('/').collect();
-    let new_tree_id =
-        match replace_path(&git, Some(&base_tree), &parts, folder_tree).map_err(git_error)? {
-            Some(id) => id,
-            // The folder was the repository's only content.
-            None => git
-                .treebuilder(None)
-                .and_then(|b| b.write())
-                .map_err(git_error)?,
-        };
+    let new_tree_id = edited_tree(&git, &base_tree, &change.edit)?;
     if new_tree_id == base_tree.id() {
         return Ok(Pushed {
             commit: base_id.to_string(),
@@ -270,29 +330,7 @@ fn push_blocking(
     let local_ref = format!("refs/heads/{}", change.branch);
     git.reference(&local_ref, commit, true, "slipway sync")
         .map_err(git_error)?;
-    let mut remote = git.remote_anonymous(url).map_err(git_error)?;
-    let rejected: Arc<Mutex<Option<String>>> = Arc::default();
-    let mut callbacks = callbacks(repo.provider, &repo.settings, &repo.secrets);
-    {
-        let rejected = rejected.clone();
-        callbacks.push_update_reference(move |_name, status| {
-            if let Some(status) = status {
-                *rejected.lock().unwrap_or_else(|e| e.into_inner()) = Some(status.to_string());
-            }
-            Ok(())
-        });
-    }
-    let mut options = PushOptions::new();
-    options.remote_callbacks(callbacks);
-    remote
-        .push(&[format!("+{local_ref}:{local_ref}")], Some(&mut options))
-        .map_err(git_error)?;
-    if let Some(reason) = rejected.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        return Err(ForgeError::permanent(format!(
-            "the forge refused the push of {}: {reason}",
-            change.branch
-        )));
-    }
+    push_ref(&git, url, repo, &local_ref, true)?;
     git.reference(
         &format!("refs/remotes/origin/{}", change.branch),
         commit,
@@ -305,6 +343,34 @@ fn push_blocking(
         pushed: true,
         differs: true,
     })
+}
+
+fn ensure_branch_blocking(
+    mirror: &Path,
+    url: &str,
+    repo: &ForgeRepo,
+    branch: &str,
+    from: &str,
+) -> Result<bool, ForgeError> {
+    let git = fetch(mirror, url, repo)?;
+    if remote_head(&git, branch).is_some() {
+        return Ok(false);
+    }
+    let head = remote_head(&git, from)
+        .ok_or_else(|| ForgeError::permanent(format!("the repository has no branch {from:?}")))?;
+    let local_ref = format!("refs/heads/{branch}");
+    git.reference(&local_ref, head, true, "slipway branch")
+        .map_err(git_error)?;
+    // Not forced: a branch someone pushed meanwhile stays as it is (the push is refused).
+    push_ref(&git, url, repo, &local_ref, false)?;
+    git.reference(
+        &format!("refs/remotes/origin/{branch}"),
+        head,
+        true,
+        "slipway branch",
+    )
+    .map_err(git_error)?;
+    Ok(true)
 }
 
 fn read_blocking(
@@ -492,11 +558,26 @@ impl WorkspaceGit for GitWorkspaces {
         &self,
         repo: &ForgeRepo,
         config: &RepoConfig,
-        change: &FolderChange,
+        change: &BranchChange,
     ) -> Result<Pushed, ForgeError> {
         let (forge_repo, change) = (repo.clone(), change.clone());
         self.with_mirror(repo, config, move |mirror, url| {
             push_blocking(mirror, url, &forge_repo, &change)
+        })
+        .await
+    }
+
+    async fn ensure_branch(
+        &self,
+        repo: &ForgeRepo,
+        config: &RepoConfig,
+        branch: &str,
+        from: &str,
+    ) -> Result<bool, ForgeError> {
+        super::local_forge::check_branch(branch)?;
+        let (forge_repo, branch, from) = (repo.clone(), branch.to_string(), from.to_string());
+        self.with_mirror(repo, config, move |mirror, url| {
+            ensure_branch_blocking(mirror, url, &forge_repo, &branch, &from)
         })
         .await
     }

@@ -213,10 +213,11 @@ db_test! {
         let (_, body) = call(&admin, &server, "get_repository", &[("name", "shop")]).await;
         let detail: app::api::repositories::RepositoryDetail = serde_json::from_str(&body).unwrap();
         assert_eq!(detail.plan.org, "acme");
-        // Provisioning on GitHub is refused with a reason, not half done on the local forge.
+        // Provisioning needs the repositories on GitHub (this fake serves only pull requests):
+        // refused with the reason, not done on the local forge instead.
         let (status, body) = call(&admin, &server, "provision_repository", &[("name", "shop")]).await;
         assert_eq!(status, 409, "{body}");
-        assert!(body.contains("is on GitHub (integration acme-gh)"), "{body}");
+        assert!(body.contains("acme/shop on GitHub cannot be read"), "{body}");
 
         {
             let mut gh = github.lock().unwrap();

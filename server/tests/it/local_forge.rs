@@ -6,20 +6,24 @@
 use crate::db_test;
 use crate::support::git;
 use app::domain::integrations::Provider;
-use app::server::ports::{FolderChange, Forge, ForgeRepo, NewPull, PullState, WorkspaceGit};
+use app::server::ports::{
+    BranchChange, Forge, ForgeRepo, NewPull, PullState, TreeEdit, WorkspaceGit,
+};
 use server::adapters::local_forge::{create_repository, repository_path, LocalForge};
 use server::adapters::workspace_git::GitWorkspaces;
 
-fn change(folder: &str, files: Option<&[(&str, &str)]>, branch: &str) -> FolderChange {
-    FolderChange {
-        default_branch: "main".into(),
+fn change(folder: &str, files: Option<&[(&str, &str)]>, branch: &str) -> BranchChange {
+    BranchChange {
+        base: "main".into(),
         branch: branch.into(),
-        folder: folder.into(),
-        files: files.map(|f| {
-            f.iter()
-                .map(|(n, c)| (n.to_string(), c.to_string()))
-                .collect()
-        }),
+        edit: TreeEdit::Folder {
+            folder: folder.into(),
+            files: files.map(|f| {
+                f.iter()
+                    .map(|(n, c)| (n.to_string(), c.to_string()))
+                    .collect()
+            }),
+        },
         message: format!("feat(vpc): sync {folder}\n\nSlipway-Initiator: ada <ada@example.com>\n"),
         author_name: "Ada Lovelace".into(),
         author_email: "ada@example.com".into(),

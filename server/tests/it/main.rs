@@ -14,6 +14,7 @@ mod forges;
 mod generated_code;
 mod git_http;
 mod github_checks;
+mod github_provisioning;
 mod governance;
 mod integrations;
 mod local_forge;

@@ -601,7 +601,7 @@ spec:
         );
         assert_eq!(errors("kind: Nope\n"), [
             "m.yaml:1:1: a manifest needs `apiVersion`",
-            "m.yaml:1:7: unknown kind `Nope`; expected one of `GithubRepository`, `BuildDefinition`",
+            "m.yaml:1:7: unknown kind `Nope`; expected one of `GithubRepository`, `BuildDefinition`, `Application`, `ApplicationSet`, `ReleaseTrack`, `DeploymentConfig`",
             "m.yaml:1:1: a manifest needs `metadata`",
             "m.yaml:1:1: a manifest needs `spec`",
         ]);
@@ -672,6 +672,11 @@ spec:
 
 pub const API_VERSION: &str = "lowops.manifests.v1";
 
+use super::release_manifests::{application, application_set, deployment_config, release_track};
+pub use super::release_manifests::{
+    Application, ApplicationSet, DeploymentConfig, ReleaseTrack, SignOff, TrackStage,
+};
+
 /// Who a permission or code owner entry names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Principals {
@@ -725,6 +730,10 @@ pub struct BuildDefinition {
 pub enum Manifest {
     GithubRepository(GithubRepository),
     BuildDefinition(BuildDefinition),
+    Application(Application),
+    ApplicationSet(ApplicationSet),
+    ReleaseTrack(ReleaseTrack),
+    DeploymentConfig(DeploymentConfig),
 }
 
 impl Manifest {
@@ -732,6 +741,10 @@ impl Manifest {
         match self {
             Manifest::GithubRepository(_) => "GithubRepository",
             Manifest::BuildDefinition(_) => "BuildDefinition",
+            Manifest::Application(_) => "Application",
+            Manifest::ApplicationSet(_) => "ApplicationSet",
+            Manifest::ReleaseTrack(_) => "ReleaseTrack",
+            Manifest::DeploymentConfig(_) => "DeploymentConfig",
         }
     }
 
@@ -739,21 +752,32 @@ impl Manifest {
         match self {
             Manifest::GithubRepository(m) => &m.metadata,
             Manifest::BuildDefinition(m) => &m.metadata,
+            Manifest::Application(m) => &m.metadata,
+            Manifest::ApplicationSet(m) => &m.metadata,
+            Manifest::ReleaseTrack(m) => &m.metadata,
+            Manifest::DeploymentConfig(m) => &m.metadata,
         }
     }
 }
 
-const KINDS: [&str; 2] = ["GithubRepository", "BuildDefinition"];
+const KINDS: [&str; 6] = [
+    "GithubRepository",
+    "BuildDefinition",
+    "Application",
+    "ApplicationSet",
+    "ReleaseTrack",
+    "DeploymentConfig",
+];
 
 /// Reads one mapping's fields, remembering which were asked for, so that the rest can be
 /// reported as unknown (with the nearest known name).
-struct Fields<'a> {
+pub(super) struct Fields<'a> {
     node: &'a Node,
     entries: &'a [(Node, Node)],
 }
 
 impl<'a> Fields<'a> {
-    fn of(node: &'a Node, what: &str, errors: &mut Errors) -> Option<Fields<'a>> {
+    pub(super) fn of(node: &'a Node, what: &str, errors: &mut Errors) -> Option<Fields<'a>> {
         match &node.value {
             Value::Mapping(entries) => Some(Fields { node, entries }),
             _ => {
@@ -766,7 +790,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn get(&self, key: &str) -> Option<&'a Node> {
+    pub(super) fn get(&self, key: &str) -> Option<&'a Node> {
         self.entries
             .iter()
             .find(|(k, _)| k.as_str() == Some(key))
@@ -774,7 +798,7 @@ impl<'a> Fields<'a> {
             .filter(|v| !v.is_null())
     }
 
-    fn required(&self, key: &str, what: &str, errors: &mut Errors) -> Option<&'a Node> {
+    pub(super) fn required(&self, key: &str, what: &str, errors: &mut Errors) -> Option<&'a Node> {
         let found = self.get(key);
         if found.is_none() {
             errors.at(self.node.pos, format!("{what} needs `{key}`"));
@@ -783,7 +807,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Reports every key that is not in `known`.
-    fn only(&self, known: &[&str], errors: &mut Errors) {
+    pub(super) fn only(&self, known: &[&str], errors: &mut Errors) {
         for (key, _) in self.entries {
             let name = key.as_str().unwrap_or_default();
             if !known.contains(&name) {
@@ -793,13 +817,13 @@ impl<'a> Fields<'a> {
     }
 }
 
-struct Errors<'f> {
+pub(super) struct Errors<'f> {
     file: &'f str,
     list: Vec<ManifestError>,
 }
 
 impl Errors<'_> {
-    fn at(&mut self, pos: Pos, message: String) {
+    pub(super) fn at(&mut self, pos: Pos, message: String) {
         self.list.push(ManifestError {
             file: self.file.to_string(),
             pos,
@@ -808,7 +832,7 @@ impl Errors<'_> {
     }
 }
 
-fn text(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
+pub(super) fn text(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
     match node.as_str() {
         Some(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
         _ => {
@@ -853,7 +877,7 @@ pub fn check_name(value: &str) -> Result<(), String> {
     }
 }
 
-fn safe_name(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
+pub(super) fn safe_name(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
     let value = text(node, what, errors)?;
     match check_name(&value) {
         Ok(()) => Some(value),
@@ -865,7 +889,7 @@ fn safe_name(node: &Node, what: &str, errors: &mut Errors) -> Option<String> {
 }
 
 /// A list of names that each pass [`safe_name`].
-fn names(node: &Node, what: &str, errors: &mut Errors) -> Vec<String> {
+pub(super) fn names(node: &Node, what: &str, errors: &mut Errors) -> Vec<String> {
     match &node.value {
         Value::Sequence(items) => items
             .iter()
@@ -1240,7 +1264,15 @@ pub fn load(file: &str, source: &str) -> Result<Vec<Manifest>, Vec<ManifestError
             "GithubRepository" => {
                 github_repository(meta, spec, &mut errors).map(Manifest::GithubRepository)
             }
-            _ => build_definition(meta, spec, &mut errors).map(Manifest::BuildDefinition),
+            "BuildDefinition" => {
+                build_definition(meta, spec, &mut errors).map(Manifest::BuildDefinition)
+            }
+            "Application" => application(meta, spec, &mut errors).map(Manifest::Application),
+            "ApplicationSet" => {
+                application_set(meta, spec, &mut errors).map(Manifest::ApplicationSet)
+            }
+            "ReleaseTrack" => release_track(meta, spec, &mut errors).map(Manifest::ReleaseTrack),
+            _ => deployment_config(meta, spec, &mut errors).map(Manifest::DeploymentConfig),
         };
         manifests.extend(manifest);
     }

@@ -11,6 +11,8 @@ pub mod manifests;
 pub mod modules;
 pub mod names;
 pub mod rbac;
+pub mod release_manifests;
+pub mod releases;
 pub mod repositories;
 pub mod resource_code;
 pub mod resources;

@@ -154,6 +154,14 @@ pub fn parse_source(text: &str) -> Result<RepositoryManifests, Vec<ManifestError
                 ),
             )),
             Manifest::BuildDefinition(b) => builds.push(b),
+            other => errors.push(at(
+                other.metadata().pos,
+                format!(
+                    "a repository's manifests are a GithubRepository and its BuildDefinitions; {} {} belongs under Releases",
+                    other.kind(),
+                    other.metadata().name
+                ),
+            )),
         }
     }
     match repository {

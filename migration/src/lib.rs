@@ -11,6 +11,7 @@ mod m20261123_000005_sources_and_resources;
 mod m20261123_000006_jobs_and_executors;
 mod m20261123_000007_workspaces;
 mod m20261123_000008_repositories;
+mod m20261124_000009_release_manifests;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_jobs_and_executors::Migration),
             Box::new(m20261123_000007_workspaces::Migration),
             Box::new(m20261123_000008_repositories::Migration),
+            Box::new(m20261124_000009_release_manifests::Migration),
         ]
     }
 }

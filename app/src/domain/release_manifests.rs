@@ -16,7 +16,7 @@
 //!   what one environment runs (`spec.environment`, `spec.version`, `spec.image` by digest).
 //!   Slipway writes these into the environment configuration repository.
 
-use super::manifests::{names, safe_name, text, Errors, Fields, Metadata};
+use super::manifests::{names, safe_name, text, Errors, Fields, Manifest, ManifestError, Metadata};
 use super::semver::Version;
 use super::yaml::{Node, Pos, Value};
 
@@ -448,8 +448,7 @@ pub(super) fn deployment_config(
 
 /// Links between release manifests loaded together: an ApplicationSet's applications and
 /// track, a DeploymentConfig's Application. `(kind, name)` of everything there is known.
-pub fn unknown_links(manifest: &super::manifests::Manifest, known: &[(&str, &str)]) -> Vec<String> {
-    use super::manifests::Manifest;
+pub fn unknown_links(manifest: &Manifest, known: &[(&str, &str)]) -> Vec<String> {
     let has = |kind: &str, name: &str| known.iter().any(|(k, n)| *k == kind && *n == name);
     let mut missing = Vec::new();
     match manifest {
@@ -473,6 +472,76 @@ pub fn unknown_links(manifest: &super::manifests::Manifest, known: &[(&str, &str
         _ => {}
     }
     missing
+}
+
+/// The group that owns ApplicationSets: product / release managers decide what ships together.
+pub const APPLICATION_SET_OWNERS: &str = "release-managers";
+/// The group that owns ReleaseTracks: platform / SRE decide how and where releases deploy.
+pub const RELEASE_TRACK_OWNERS: &str = "sre";
+
+/// The kinds the portal keeps (DeploymentConfigs are Slipway's to write, into the environment
+/// configuration repository).
+pub const PORTAL_KINDS: [&str; 3] = ["Application", "ApplicationSet", "ReleaseTrack"];
+
+/// The file name a release manifest is reported under in the portal.
+pub const RELEASE_SOURCE_FILE: &str = "manifest.yaml";
+
+/// The group whose members may edit a release manifest.
+pub fn owner(manifest: &Manifest) -> Option<&str> {
+    match manifest {
+        Manifest::Application(app) => Some(&app.team),
+        Manifest::ApplicationSet(_) => Some(APPLICATION_SET_OWNERS),
+        Manifest::ReleaseTrack(_) => Some(RELEASE_TRACK_OWNERS),
+        _ => None,
+    }
+}
+
+/// Reads one release manifest as the portal keeps it: exactly one document of a kind it keeps.
+/// Runs in the browser as it is typed and on the server when it is saved.
+pub fn parse_release_source(text: &str) -> Result<Manifest, Vec<ManifestError>> {
+    let at = |pos: Pos, message: String| ManifestError {
+        file: RELEASE_SOURCE_FILE.into(),
+        pos,
+        message,
+    };
+    if text.len() > super::repositories::MAX_SOURCE {
+        return Err(vec![at(
+            Pos { line: 1, column: 1 },
+            format!(
+                "the manifest is longer than {} KiB",
+                super::repositories::MAX_SOURCE / 1024
+            ),
+        )]);
+    }
+    let mut manifests = super::manifests::load(RELEASE_SOURCE_FILE, text)?;
+    match manifests.len() {
+        0 => Err(vec![at(
+            Pos { line: 1, column: 1 },
+            "no manifest: start with `kind: Application`, `ApplicationSet` or `ReleaseTrack`".into(),
+        )]),
+        1 => {
+            let manifest = manifests.remove(0);
+            if PORTAL_KINDS.contains(&manifest.kind()) {
+                Ok(manifest)
+            } else {
+                Err(vec![at(
+                    manifest.metadata().pos,
+                    format!(
+                        "a {} is not kept here: {}",
+                        manifest.kind(),
+                        match manifest.kind() {
+                            "DeploymentConfig" => "Slipway writes DeploymentConfigs into the environment configuration repository",
+                            _ => "repository manifests belong under Repositories",
+                        }
+                    ),
+                )])
+            }
+        }
+        _ => Err(vec![at(
+            manifests[1].metadata().pos,
+            "one manifest per text: save each Application, ApplicationSet and ReleaseTrack on its own".into(),
+        )]),
+    }
 }
 
 #[cfg(test)]
@@ -671,5 +740,22 @@ spec:
             .iter()
             .any(|e| e.contains("must name the image by digest")));
         assert_eq!(errors(&config.replace("  parent: Application/checkout-api\n", "")), ["m.yaml:4:3: a DeploymentConfig must be the child of an Application: add metadata.parent: Application/<name>"]);
+    }
+
+    #[test]
+    fn the_portal_keeps_one_release_manifest_per_text_with_its_owner() {
+        let Ok(track) = parse_release_source(TRACK) else {
+            panic!()
+        };
+        assert_eq!(owner(&track), Some(RELEASE_TRACK_OWNERS));
+        let two = format!("{TRACK}---\n{TRACK}");
+        assert_eq!(parse_release_source(&two).unwrap_err()[0].to_string(), "manifest.yaml:23:3: one manifest per text: save each Application, ApplicationSet and ReleaseTrack on its own");
+        let repo = "apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: shop\nspec:\n  strategy: GIT_FLOW\n";
+        assert!(parse_release_source(repo).unwrap_err()[0]
+            .message
+            .contains("belong under Repositories"));
+        assert!(parse_release_source("").unwrap_err()[0]
+            .message
+            .starts_with("no manifest"));
     }
 }

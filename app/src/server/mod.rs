@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod modules;
 pub mod ports;
+pub mod release_manifests;
 pub mod repositories;
 pub mod request;
 pub mod resources;

@@ -334,6 +334,25 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         Needs::WriteTemplates,
         &[("name", "governed"), ("number", "1"), ("managed", "false"), ("method", "squash")],
     ),
+    ("get_release_manifests", Needs::ReadTemplates, &[]),
+    (
+        "save_release_manifest",
+        Needs::WriteTemplates,
+        &[
+            ("kind", ""),
+            ("name", ""),
+            ("revision", "0"),
+            (
+                "source",
+                "apiVersion: lowops.manifests.v1\nkind: ReleaseTrack\nmetadata:\n  name: track\nspec:\n  releaseStages:\n  - environments: [production]\n",
+            ),
+        ],
+    ),
+    (
+        "get_release_manifest",
+        Needs::ReadCreatedLater,
+        &[("kind", "ReleaseTrack"), ("name", "track")],
+    ),
     (
         "get_versioning",
         Needs::ReadCreatedLater,

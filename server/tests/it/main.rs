@@ -20,6 +20,7 @@ mod integrations;
 mod local_forge;
 mod manifests;
 mod oidc_tokens;
+mod release_manifests;
 mod replicas;
 mod repositories;
 mod resources;

@@ -15,6 +15,8 @@ pub mod jobs;
 pub mod local_pull_reviews;
 pub mod local_pulls;
 pub mod pull_requests;
+pub mod release_manifest_revisions;
+pub mod release_manifests;
 pub mod repositories;
 pub mod repository_revisions;
 pub mod resource_integrations;

@@ -1,0 +1,147 @@
+//! Releases: the release manifests (Application, ApplicationSet, ReleaseTrack), each edited only
+//! by its owning group and kept with revisions.
+
+use crate::api::repositories::RevisionRow;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseManifestRow {
+    /// Application | ApplicationSet | ReleaseTrack
+    pub kind: String,
+    pub name: String,
+    /// The group that edits it.
+    pub owner: String,
+    pub revision: i32,
+    /// One line: an application's image and team, a set's applications and track, a track's stages.
+    pub summary: String,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseManifestsView {
+    pub manifests: Vec<ReleaseManifestRow>,
+    /// The text of each ReleaseTrack, to draw its pipeline.
+    pub tracks: Vec<(String, String)>,
+    /// The caller's groups: a manifest is theirs to edit when its owner is among them.
+    pub groups: Vec<String>,
+    /// May write releases at all (and administers access: edits whatever the owner).
+    pub can_write: bool,
+    pub administers: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseManifestDetail {
+    pub row: ReleaseManifestRow,
+    pub source: String,
+    pub revisions: Vec<RevisionRow>,
+    pub can_edit: bool,
+}
+
+#[cfg(feature = "ssr")]
+mod guard {
+    pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
+    pub use crate::server::release_manifests;
+    pub use crate::server::request::{ctx, require, respond};
+
+    pub fn all() -> ResourceRef {
+        ResourceRef::of_type(EntityType::Release)
+    }
+
+    /// The caller as ownership sees them.
+    pub async fn editor(
+        caller: &crate::server::request::Caller,
+    ) -> crate::error::AppResult<release_manifests::Editor> {
+        Ok(release_manifests::Editor {
+            actor: caller.actor(),
+            groups: crate::server::directory::groups_of(&ctx()?.db, caller.user.id).await?,
+            administers: caller.may(
+                Action::Administer,
+                &ResourceRef::of_type(EntityType::Access),
+            ),
+        })
+    }
+}
+
+#[server(endpoint = "get_release_manifests")]
+pub async fn get_release_manifests() -> Result<ReleaseManifestsView, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            let editor = editor(&caller).await?;
+            let db = &ctx()?.db;
+            let stored = release_manifests::all(db).await?;
+            Ok(ReleaseManifestsView {
+                tracks: stored
+                    .iter()
+                    .filter(|(m, _)| m.kind == "ReleaseTrack")
+                    .map(|(m, _)| (m.name.clone(), m.source.clone()))
+                    .collect(),
+                manifests: release_manifests::list(db).await?,
+                groups: editor.groups,
+                can_write: caller.may(Action::Update, &all()),
+                administers: editor.administers,
+            })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_release_manifest")]
+pub async fn get_release_manifest(
+    kind: String,
+    name: String,
+) -> Result<ReleaseManifestDetail, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            let mut detail =
+                release_manifests::detail(&ctx()?.db, kind.trim(), name.trim()).await?;
+            detail.can_edit = caller.may(Action::Update, &all())
+                && editor(&caller).await?.owns(&detail.row.owner);
+            Ok(detail)
+        }
+        .await,
+    )
+}
+
+/// Saves a release manifest: `kind` and `name` empty create the one the text names; otherwise
+/// `revision` must be the one the text was edited from.
+#[server(endpoint = "save_release_manifest")]
+pub async fn save_release_manifest(
+    kind: String,
+    name: String,
+    revision: i32,
+    source: String,
+) -> Result<ReleaseManifestRow, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let (kind, name) = (kind.trim(), name.trim());
+            let creating = kind.is_empty() && name.is_empty();
+            let caller = require(
+                if creating {
+                    Action::Create
+                } else {
+                    Action::Update
+                },
+                all(),
+            )
+            .await?;
+            let editor = editor(&caller).await?;
+            release_manifests::save(
+                &ctx()?.db,
+                &editor,
+                (!creating).then_some((kind, name)),
+                revision,
+                &source,
+            )
+            .await
+        }
+        .await,
+    )
+}

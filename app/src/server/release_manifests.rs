@@ -1,0 +1,289 @@
+//! Release manifests (Application, ApplicationSet, ReleaseTrack): one document each, every saved
+//! text a numbered revision with an audit event in the same transaction. Only the owning group
+//! edits each: an Application's team, the release managers for ApplicationSets, platform / SRE
+//! for ReleaseTracks (and whoever may administer access, who could join the group anyway).
+
+use super::audit::{self, Change};
+use super::entities::{release_manifest_revisions as revisions, release_manifests as manifests};
+use super::{begin_write, when, Actor};
+use crate::api::releases::{ReleaseManifestDetail, ReleaseManifestRow};
+use crate::api::repositories::RevisionRow;
+use crate::domain::manifests::Manifest;
+use crate::domain::release_manifests::{owner, parse_release_source, unknown_links};
+use crate::error::{AppError, AppResult};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+/// Who is editing, as ownership sees them.
+pub struct Editor {
+    pub actor: Actor,
+    pub groups: Vec<String>,
+    /// May administer access (and so join any group).
+    pub administers: bool,
+}
+
+impl Editor {
+    pub fn owns(&self, group: &str) -> bool {
+        self.administers || self.groups.iter().any(|g| g == group)
+    }
+}
+
+/// How many revisions the detail page shows with their changes.
+const DIFFED_REVISIONS: usize = 10;
+
+fn summary(manifest: &Manifest) -> String {
+    match manifest {
+        Manifest::Application(app) => format!("{} · team {}", app.image, app.team),
+        Manifest::ApplicationSet(set) => format!(
+            "{} application{} · track {}",
+            set.applications.len(),
+            if set.applications.len() == 1 { "" } else { "s" },
+            set.release_track
+        ),
+        Manifest::ReleaseTrack(track) => {
+            let line = |stages: &[crate::domain::release_manifests::TrackStage]| {
+                stages
+                    .iter()
+                    .map(|s| s.environments.join(" + "))
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            };
+            let mut parts = Vec::new();
+            if !track.pre_release.is_empty() {
+                parts.push(format!("pre-release {}", line(&track.pre_release)));
+            }
+            parts.push(format!("release {}", line(&track.release)));
+            if !track.hotfix.is_empty() {
+                parts.push(format!("hotfix {}", line(&track.hotfix)));
+            }
+            parts.join(" · ")
+        }
+        _ => String::new(),
+    }
+}
+
+fn parsed(model: &manifests::Model) -> AppResult<Manifest> {
+    parse_release_source(&model.source).map_err(|_| {
+        AppError::internal(format!(
+            "the stored {} {} no longer loads",
+            model.kind, model.name
+        ))
+    })
+}
+
+fn row(model: &manifests::Model, manifest: &Manifest) -> ReleaseManifestRow {
+    ReleaseManifestRow {
+        kind: model.kind.clone(),
+        name: model.name.clone(),
+        owner: model.owner.clone(),
+        revision: model.revision,
+        summary: summary(manifest),
+        updated_by: model.updated_by.clone(),
+        updated_at: when(&model.updated_at),
+    }
+}
+
+pub async fn all<C: ConnectionTrait>(db: &C) -> AppResult<Vec<(manifests::Model, Manifest)>> {
+    let models = manifests::Entity::find()
+        .order_by_asc(manifests::Column::Kind)
+        .order_by_asc(manifests::Column::Name)
+        .all(db)
+        .await?;
+    models
+        .into_iter()
+        .map(|m| {
+            let manifest = parsed(&m)?;
+            Ok((m, manifest))
+        })
+        .collect()
+}
+
+pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<ReleaseManifestRow>> {
+    Ok(all(db)
+        .await?
+        .iter()
+        .map(|(m, manifest)| row(m, manifest))
+        .collect())
+}
+
+async fn find<C: ConnectionTrait>(db: &C, kind: &str, name: &str) -> AppResult<manifests::Model> {
+    manifests::Entity::find()
+        .filter(manifests::Column::Kind.eq(kind))
+        .filter(manifests::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("{kind} {name}")))
+}
+
+pub async fn detail(
+    db: &DatabaseConnection,
+    kind: &str,
+    name: &str,
+) -> AppResult<ReleaseManifestDetail> {
+    let model = find(db, kind, name).await?;
+    let manifest = parsed(&model)?;
+    let rows = revisions::Entity::find()
+        .filter(revisions::Column::ManifestId.eq(model.id))
+        .order_by_desc(revisions::Column::Revision)
+        .all(db)
+        .await?;
+    let revisions = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RevisionRow {
+            revision: r.revision,
+            author: r.author.clone(),
+            created_at: when(&r.created_at),
+            changes: match rows.get(i + 1) {
+                Some(before) if i < DIFFED_REVISIONS => {
+                    crate::domain::resources::diff_lines(&before.source, &r.source)
+                }
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    Ok(ReleaseManifestDetail {
+        row: row(&model, &manifest),
+        source: model.source.clone(),
+        revisions,
+        can_edit: false,
+    })
+}
+
+/// Saves `source` as the next revision of the manifest `existing` names (`(kind, name)`), or
+/// creates the one it names. Refused with every error (422) when it does not load or names what
+/// is not there, 403 when the editor is not in the owning group, 409 on a stale base revision
+/// or a taken name. An unchanged text writes nothing.
+pub async fn save(
+    db: &DatabaseConnection,
+    editor: &Editor,
+    existing: Option<(&str, &str)>,
+    base_revision: i32,
+    source: &str,
+) -> AppResult<ReleaseManifestRow> {
+    let manifest = parse_release_source(source).map_err(|errors| {
+        AppError::invalid(
+            "source",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
+    let (kind, name) = (manifest.kind(), manifest.metadata().name.clone());
+    let new_owner = owner(&manifest).unwrap_or_default().to_string();
+    let txn = begin_write(db).await?;
+    let known: Vec<(String, String)> = manifests::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| (m.kind, m.name))
+        .collect();
+    let known_refs: Vec<(&str, &str)> = known
+        .iter()
+        .map(|(k, n)| (k.as_str(), n.as_str()))
+        .collect();
+    let missing = unknown_links(&manifest, &known_refs);
+    if !missing.is_empty() {
+        let at = manifest.metadata().pos;
+        return Err(AppError::invalid(
+            "source",
+            missing
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}:{at}: {m}: save it first",
+                        crate::domain::release_manifests::RELEASE_SOURCE_FILE
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ));
+    }
+    let now = chrono::Utc::now();
+    let (model, before) = match existing {
+        None => {
+            if !editor.owns(&new_owner) {
+                return Err(AppError::Forbidden(format!(
+                    "{kind}s are edited by the group {new_owner}, and you are not in it"
+                )));
+            }
+            if known.iter().any(|(k, n)| k == kind && *n == name) {
+                return Err(AppError::Conflict(format!(
+                    "{kind} {name} already exists: edit it instead."
+                )));
+            }
+            let model = manifests::ActiveModel {
+                kind: Set(kind.to_string()),
+                name: Set(name.clone()),
+                owner: Set(new_owner.clone()),
+                source: Set(source.to_string()),
+                revision: Set(1),
+                created_by: Set(editor.actor.label.clone()),
+                created_at: Set(now),
+                updated_by: Set(editor.actor.label.clone()),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            (model, None)
+        }
+        Some((current_kind, current_name)) => {
+            let current = find(&txn, current_kind, current_name).await?;
+            // The group that owns it now decides, including handing an Application to another team.
+            if !editor.owns(&current.owner) {
+                return Err(AppError::Forbidden(format!(
+                    "{current_kind} {current_name} is edited by the group {}, and you are not in it",
+                    current.owner
+                )));
+            }
+            if (kind, name.as_str()) != (current_kind, current_name) {
+                return Err(AppError::invalid(
+                    "source",
+                    format!("this is {current_kind} {current_name}: a manifest keeps its kind and name (it says {kind} {name})"),
+                ));
+            }
+            if base_revision != current.revision {
+                return Err(AppError::Conflict(format!(
+                    "{kind} {name} is at revision {} now (you edited revision {base_revision}): reload to see the changes, then edit again.",
+                    current.revision
+                )));
+            }
+            if current.source == source {
+                return Ok(row(&current, &manifest));
+            }
+            let before =
+                serde_json::json!({ "revision": current.revision, "owner": current.owner });
+            let mut active: manifests::ActiveModel = current.clone().into();
+            active.owner = Set(new_owner.clone());
+            active.source = Set(source.to_string());
+            active.revision = Set(current.revision + 1);
+            active.updated_by = Set(editor.actor.label.clone());
+            active.updated_at = Set(now);
+            (active.update(&txn).await?, Some(before))
+        }
+    };
+    revisions::ActiveModel {
+        manifest_id: Set(model.id),
+        revision: Set(model.revision),
+        source: Set(source.to_string()),
+        author: Set(editor.actor.label.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let entity = format!("{kind}/{name}");
+    let after = serde_json::json!({ "revision": model.revision, "owner": model.owner, "summary": summary(&manifest) });
+    let change = match before {
+        None => Change::new("release_manifest.create", "release", &entity),
+        Some(before) => Change::new("release_manifest.update", "release", &entity).before(&before),
+    };
+    audit::record(&txn, &editor.actor, change.after(&after)).await?;
+    txn.commit().await?;
+    Ok(row(&model, &manifest))
+}

@@ -517,3 +517,59 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   await page.locator('tbody tr', { hasText: 'payments' }).getByText('revision 1, behind').waitFor();
   await shot(page, '37-repositories-list');
 });
+
+test('each group writes its own release manifest and the track is drawn as a pipeline', async () => {
+  // Riley (SRE) writes the release track; the editor names an error where it is.
+  const sre = await env.page();
+  await demoSignIn(sre, 'Riley SRE');
+  await sre.goto(`${env.base}/releases`);
+  await sre.getByRole('heading', { name: 'Nothing to release yet' }).waitFor();
+  await shot(sre, '38-releases-empty');
+  await sre.getByRole('link', { name: 'New manifest' }).click();
+  await sre.waitForURL(`${env.base}/releases/manifests/new`);
+  await hydrated(sre);
+  await sre.locator('.editor-check .check-ok').waitFor();
+  const editor = sre.locator('textarea.manifest-editor');
+  const track = await editor.inputValue();
+  await editor.fill(track.replace('    - production\n  hotfixStages:', '    - production\n    signOff:\n    - group: product\n      approvals: 0\n    - group: security\n  hotfixStages:'));
+  await sre.locator('.editor-check h2', { hasText: '1 error' }).waitFor();
+  assert.match(await sre.locator('.manifest-errors li').first().innerText(), /Line 16, column 18: signOff.approvals must be a whole number from 1 to 10/);
+  assert.equal(await sre.getByRole('button', { name: 'Create' }).isDisabled(), true);
+  await shot(sre, '39-release-track-editor-error');
+  await editor.fill((await editor.inputValue()).replace('approvals: 0', 'approvals: 2'));
+  await sre.locator('.editor-check .check-ok').waitFor();
+  await sre.locator('.editor-check .badge.signoff', { hasText: 'product ×2' }).waitFor();
+  await sre.getByRole('button', { name: 'Create' }).click();
+  await sre.waitForURL(`${env.base}/releases/manifests/ReleaseTrack/my-product-releasetrack`);
+  await sre.getByRole('heading', { name: 'my-product-releasetrack' }).waitFor();
+
+  // Devon (a developer) describes an application of their team; the release manager bundles it.
+  const dev = await env.page();
+  await demoSignIn(dev, 'Devon Developer');
+  await dev.goto(`${env.base}/releases/manifests/new?kind=Application`);
+  await hydrated(dev);
+  await dev.locator('.editor-check', { hasText: 'Edited by the group developers.' }).waitFor();
+  await dev.getByRole('button', { name: 'Create' }).click();
+  await dev.waitForURL(`${env.base}/releases/manifests/Application/checkout-api`);
+  // Devon is not a release manager: the set is refused, with why.
+  await dev.goto(`${env.base}/releases/manifests/new?kind=ApplicationSet`);
+  await hydrated(dev);
+  await dev.getByRole('button', { name: 'Create' }).click();
+  await dev.getByText('ApplicationSets are edited by the group release-managers, and you are not in it').waitFor();
+  const remy = await env.page();
+  await demoSignIn(remy, 'Remy Release');
+  await remy.goto(`${env.base}/releases/manifests/new?kind=ApplicationSet`);
+  await hydrated(remy);
+  await remy.getByRole('button', { name: 'Create' }).click();
+  await remy.waitForURL(`${env.base}/releases/manifests/ApplicationSet/my-product`);
+
+  // Everyone sees the track as lanes of stages, and which manifests are theirs.
+  await remy.goto(`${env.base}/releases`);
+  await remy.locator('.track-pipeline').first().waitFor();
+  const stages = remy.locator('.lane').nth(1).locator('.stage');
+  assert.equal(await stages.count(), 2);
+  assert.match(await stages.nth(0).innerText(), /staging\s+qa ×1/);
+  assert.match(await stages.nth(1).innerText(), /production\s+product ×2\s+security ×1/);
+  await remy.locator('tbody tr', { hasText: 'my-product' }).getByText('you').waitFor();
+  await shot(remy, '40-releases-track-and-manifests');
+});

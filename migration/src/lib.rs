@@ -12,6 +12,7 @@ mod m20261123_000006_jobs_and_executors;
 mod m20261123_000007_workspaces;
 mod m20261123_000008_repositories;
 mod m20261124_000009_release_manifests;
+mod m20261124_000010_deployments;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_workspaces::Migration),
             Box::new(m20261123_000008_repositories::Migration),
             Box::new(m20261124_000009_release_manifests::Migration),
+            Box::new(m20261124_000010_deployments::Migration),
         ]
     }
 }

@@ -373,6 +373,107 @@ pub fn dora(history: &[DeploymentFact], production: &[String], now: i64, days: u
     }
 }
 
+/// A build-completed notification, as the generated push workflows send it (JSON:
+/// `repository`, `application`, `version`, `commit`, `branch`, `run`, `images: [{name, digest}]`),
+/// checked field by field.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BuildNotification {
+    /// `owner/name`.
+    pub repository: String,
+    pub application: String,
+    pub version: String,
+    pub commit: String,
+    pub branch: String,
+    pub run: String,
+    pub images: Vec<BuiltImage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BuiltImage {
+    pub name: String,
+    pub digest: String,
+}
+
+impl BuildNotification {
+    /// Reads and checks a notification; the error names the field.
+    pub fn parse(body: &[u8]) -> Result<BuildNotification, String> {
+        use super::manifests::check_name;
+        use super::release_manifests::{check_digest, check_version_tag};
+        let n: BuildNotification = serde_json::from_slice(body)
+            .map_err(|e| format!("the notification is not the expected JSON: {e}"))?;
+        let (owner, name) = n
+            .repository
+            .split_once('/')
+            .ok_or_else(|| format!("repository {:?} must be owner/name", n.repository))?;
+        for (field, value) in [
+            ("repository owner", owner),
+            ("repository name", name),
+            ("application", n.application.as_str()),
+        ] {
+            check_name(value).map_err(|why| format!("{field} {value:?} {why}"))?;
+        }
+        check_version_tag(&n.version).map_err(|why| format!("version {:?} {why}", n.version))?;
+        if n.commit.len() != 40 || !n.commit.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!("commit {:?} must be 40 hex digits", n.commit));
+        }
+        if n.branch.len() > 255 || n.run.len() > 500 {
+            return Err("branch or run is too long".into());
+        }
+        for image in &n.images {
+            check_name(&image.name).map_err(|why| format!("images.name {:?} {why}", image.name))?;
+            check_digest(&image.digest)
+                .map_err(|why| format!("images.digest {:?} {why}", image.digest))?;
+        }
+        Ok(n)
+    }
+
+    /// The image of `application` (an image repository, as `registry/team/checkout-api`) by
+    /// digest: the built image named like the repository's last part, or the only one built.
+    pub fn image_of(&self, image_repository: &str) -> Option<String> {
+        let last = image_repository.rsplit('/').next().unwrap_or_default();
+        let built = match self.images.as_slice() {
+            [only] => Some(only),
+            many => many.iter().find(|i| i.name == last),
+        }?;
+        Some(format!("{image_repository}@{}", built.digest))
+    }
+}
+
+/// Where a DeploymentConfig lives in the environment configuration repository.
+pub fn deployment_path(environment: &str, application: &str) -> String {
+    format!("{environment}/{application}.yaml")
+}
+
+/// A DeploymentConfig manifest in the reference format, as Slipway commits it.
+pub fn deployment_config(
+    application: &str,
+    environment: &str,
+    version: &str,
+    image: &str,
+) -> String {
+    use super::yaml_out::{print, Yaml};
+    let mut spec = Yaml::map()
+        .text("environment", environment)
+        .text("version", version);
+    if !image.is_empty() {
+        spec = spec.text("image", image);
+    }
+    print(
+        &Yaml::map()
+            .text("apiVersion", super::manifests::API_VERSION)
+            .text("kind", "DeploymentConfig")
+            .with(
+                "metadata",
+                Yaml::map()
+                    .text("name", format!("{application}-{environment}"))
+                    .text("parent", format!("Application/{application}"))
+                    .build(),
+            )
+            .with("spec", spec.build())
+            .build(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,5 +754,61 @@ mod tests {
             ),
             (0, None, None, None)
         );
+    }
+
+    #[test]
+    fn build_notifications_are_checked_and_become_deployment_configs() {
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let body = serde_json::json!({
+            "repository": "acme/checkout", "application": "checkout-api", "version": "v2.4.13",
+            "commit": "0123456789abcdef0123456789abcdef01234567", "branch": "main",
+            "run": "https://github.com/acme/checkout/actions/runs/1",
+            "images": [{ "name": "checkout-api", "digest": digest }],
+        });
+        let n = BuildNotification::parse(body.to_string().as_bytes()).unwrap();
+        let image = n
+            .image_of("registry.example.com/acme/checkout-api")
+            .unwrap();
+        assert_eq!(
+            image,
+            format!("registry.example.com/acme/checkout-api@{digest}")
+        );
+        let text = deployment_config("checkout-api", "development", "v2.4.13", &image);
+        // What Slipway writes loads as a DeploymentConfig, unchanged.
+        let loaded = crate::domain::manifests::load("c.yaml", &text).unwrap();
+        let crate::domain::manifests::Manifest::DeploymentConfig(config) = &loaded[0] else {
+            panic!("{text}")
+        };
+        assert_eq!(
+            (
+                config.environment.as_str(),
+                config.version.as_deref(),
+                config.image.as_deref()
+            ),
+            ("development", Some("v2.4.13"), Some(image.as_str()))
+        );
+        assert_eq!(
+            deployment_path("development", "checkout-api"),
+            "development/checkout-api.yaml"
+        );
+        for (field, value) in [
+            ("repository", serde_json::json!("acme")),
+            ("application", serde_json::json!("../etc")),
+            ("version", serde_json::json!("2.4.13")),
+            ("commit", serde_json::json!("HEAD")),
+            (
+                "images",
+                serde_json::json!([{ "name": "x", "digest": "sha256:short" }]),
+            ),
+        ] {
+            let mut bad = body.clone();
+            bad[field] = value;
+            let error = BuildNotification::parse(bad.to_string().as_bytes()).unwrap_err();
+            assert!(
+                error.contains(field.trim_end_matches('s')) || error.contains(field),
+                "{field}: {error}"
+            );
+        }
+        assert!(BuildNotification::parse(b"{").is_err());
     }
 }

@@ -2,13 +2,13 @@
 
 mod account;
 mod admin;
-mod areas;
 mod audit;
 mod catalog;
 mod executors;
 mod home;
 mod integrations;
 mod not_found;
+mod releases;
 mod repositories;
 mod resources;
 mod sign_in;
@@ -18,13 +18,15 @@ mod workspaces;
 
 pub use account::AccountPage;
 pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage};
-pub use areas::ReleasesPage;
 pub use audit::AuditPage;
 pub use catalog::{CatalogPage, TemplatePage};
 pub use executors::{ExecutorPage, ExecutorsPage};
 pub use home::HomePage;
 pub use integrations::{IntegrationPage, IntegrationsPage};
 pub use not_found::NotFoundPage;
+pub use releases::{
+    EditReleaseManifestPage, NewReleaseManifestPage, ReleaseManifestPage, ReleasesPage,
+};
 pub use repositories::{
     EditRepositoryPage, GovernedPullPage, NewRepositoryPage, RepositoriesPage, RepositoryPage,
 };

@@ -126,10 +126,18 @@ fn RepositoryView(detail: RepositoryDetail) -> impl IntoView {
         </div>
         <Provisioning name=row.name.clone() />
         <PlanView plan=plan.clone() />
+        <RevisionList revisions=detail.revisions.clone() />
+    }
+}
+
+/// A manifest's revisions, newest first, the newest few with what they changed.
+#[component]
+pub(crate) fn RevisionList(revisions: Vec<crate::api::repositories::RevisionRow>) -> impl IntoView {
+    view! {
         <section class="card">
             <h2>"Revisions"</h2>
             <ol class="revision-list">
-                {detail.revisions.iter().map(|r| {
+                {revisions.iter().map(|r| {
                     let changed = r.changes.iter().filter(|l| !matches!(l, crate::domain::resources::DiffLine::Same(_))).count();
                     view! {
                         <li>
@@ -400,7 +408,7 @@ pub fn EditRepositoryPage() -> impl IntoView {
 }
 
 /// One error under the editor: where, why, and the line with a caret.
-fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
+pub(crate) fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
     let line: String = text
         .lines()
         .nth(error.pos.line.saturating_sub(1))
@@ -415,6 +423,33 @@ fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
             <p><strong>{format!("Line {}, column {}", error.pos.line, error.pos.column)}</strong>": "{error.message.clone()}</p>
             {(!line.is_empty()).then(|| view! { <pre class="error-excerpt"><code>{line.clone()}{caret.map(|c| format!("\n{c}"))}</code></pre> })}
         </li>
+    }
+}
+
+/// The text area of a manifest editor, with its file name and line count; `invalid` while the
+/// in-browser check finds errors (shown in `#manifest-check`).
+#[component]
+pub(crate) fn ManifestText(
+    text: RwSignal<String>,
+    file: &'static str,
+    invalid: Signal<bool>,
+) -> impl IntoView {
+    let lines = move || text.with(|t| t.lines().count().max(1));
+    view! {
+        <label class="editor-field">
+            <span>{move || format!("{file} · {} lines", lines())}</span>
+            <textarea
+                name="source"
+                class="manifest-editor"
+                spellcheck="false"
+                autocomplete="off"
+                rows="28"
+                aria-invalid=move || invalid.get().to_string()
+                aria-describedby="manifest-check"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
+            ></textarea>
+        </label>
     }
 }
 
@@ -442,7 +477,6 @@ fn ManifestEditor(name: String, revision: i32, source: String) -> impl IntoView 
     } else {
         format!("/repositories/{name}")
     };
-    let lines = move || text.with(|t| t.lines().count().max(1));
     view! {
         <div class="page-header">
             <div>
@@ -456,20 +490,7 @@ fn ManifestEditor(name: String, revision: i32, source: String) -> impl IntoView 
                 <ActionForm action=save attr:class="stacked-form">
                     <input type="hidden" name="name" value=name.clone() />
                     <input type="hidden" name="revision" value=revision />
-                    <label class="editor-field">
-                        <span>{move || format!("manifests.yaml · {} lines", lines())}</span>
-                        <textarea
-                            name="source"
-                            class="manifest-editor"
-                            spellcheck="false"
-                            autocomplete="off"
-                            rows="28"
-                            aria-invalid=move || checked.with(|c| c.is_err().to_string())
-                            aria-describedby="manifest-check"
-                            prop:value=move || text.get()
-                            on:input=move |ev| text.set(event_target_value(&ev))
-                        ></textarea>
-                    </label>
+                    <ManifestText text file="manifests.yaml" invalid=Signal::derive(move || checked.with(|c| c.is_err())) />
                     <div class="form-actions">
                         <button type="submit" class="button primary" disabled=move || checked.with(|c| c.is_err()) || save.pending().get()>
                             {move || if save.pending().get() { "Saving…" } else if creating { "Create repository" } else { "Save revision" }}

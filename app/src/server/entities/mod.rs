@@ -3,6 +3,8 @@
 pub mod access_tokens;
 pub mod audit_events;
 pub mod audit_head;
+pub mod builds;
+pub mod deployments;
 pub mod executor_integrations;
 pub mod executor_runs;
 pub mod executors;

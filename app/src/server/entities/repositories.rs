@@ -16,6 +16,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub applied_revision: Option<i32>,
     pub applied_rulesets: Option<String>,
+    /// Sealed: signs the repository's build-completed notifications.
+    pub build_secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,345 @@
+//! The Releases area: release tracks drawn as pipelines of stages with who signs each off,
+//! application sets and applications with their owning groups, and an editor for each release
+//! manifest that checks it in the browser as it is typed.
+
+use super::repositories::{error_view, ManifestText, RevisionList};
+use crate::api::releases::{
+    get_release_manifest, get_release_manifests, ReleaseManifestDetail, ReleaseManifestRow,
+    SaveReleaseManifest,
+};
+use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::domain::manifests::Manifest;
+use crate::domain::release_manifests::{parse_release_source, ReleaseTrack, TrackStage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+fn manifest_href(kind: &str, name: &str) -> String {
+    format!("/releases/manifests/{kind}/{name}")
+}
+
+/// One lane of a track: its stages left to right, each with its environments and sign-off.
+#[component]
+fn Lane(label: &'static str, hint: &'static str, stages: Vec<TrackStage>) -> impl IntoView {
+    view! {
+        <div class="lane">
+            <div class="lane-label"><strong>{label}</strong><span class="muted">{hint}</span></div>
+            <ol class="pipeline">
+                {if stages.is_empty() {
+                    view! { <li class="stage stage-none"><span class="muted">"none"</span></li> }.into_any()
+                } else {
+                    stages.into_iter().map(|stage| view! {
+                        <li class="stage">
+                            <div class="stage-envs">
+                                {stage.environments.iter().map(|e| view! { <span class="env">{e.clone()}</span> }).collect_view()}
+                            </div>
+                            <div class="stage-signoff">
+                                {if stage.sign_off.is_empty() {
+                                    view! { <span class="muted">"deploys automatically"</span> }.into_any()
+                                } else {
+                                    stage.sign_off.iter().map(|s| view! {
+                                        <span class="badge signoff" title=format!("{} approval{} from the group {}", s.approvals, if s.approvals == 1 { "" } else { "s" }, s.group)>
+                                            {format!("{} ×{}", s.group, s.approvals)}
+                                        </span>
+                                    }).collect_view().into_any()
+                                }}
+                            </div>
+                        </li>
+                    }).collect_view().into_any()
+                }}
+            </ol>
+        </div>
+    }
+}
+
+/// A release track as three lanes of stages: pre-release, release, hotfix.
+#[component]
+fn TrackPipeline(track: ReleaseTrack) -> impl IntoView {
+    view! {
+        <div class="track-pipeline" role="img" aria-label=format!("Release track {}", track.metadata.name)>
+            <Lane label="Pre-release" hint="each build, automatically" stages=track.pre_release.clone() />
+            <Lane label="Release" hint="the bundle, signed off stage by stage" stages=track.release.clone() />
+            <Lane label="Hotfix" hint="hotfix builds, accelerated" stages=track.hotfix.clone() />
+        </div>
+    }
+}
+
+#[component]
+fn ManifestTable(
+    rows: Vec<ReleaseManifestRow>,
+    groups: Vec<String>,
+    administers: bool,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr><th>"Name"</th><th>"What"</th><th>"Edited by"</th><th>"Revision"</th><th>"Changed"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| {
+                        let yours = administers || groups.contains(&r.owner);
+                        view! {
+                            <tr>
+                                <td><a href=manifest_href(&r.kind, &r.name)><strong>{r.name.clone()}</strong></a></td>
+                                <td>{r.summary.clone()}</td>
+                                <td><span class="badge">{r.owner.clone()}</span>{yours.then(|| view! { " "<span class="badge change-added">"you"</span> })}</td>
+                                <td>{r.revision}</td>
+                                <td class="muted">{format!("{} by {}", r.updated_at, r.updated_by)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn ReleasesPage() -> impl IntoView {
+    let listed = Resource::new(|| (), |_| get_release_manifests());
+    view! {
+        <Title text="Releases" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match listed.await {
+                    Ok(data) => {
+                        let of = |kind: &str| data.manifests.iter().filter(|m| m.kind == kind).cloned().collect::<Vec<_>>();
+                        let (apps, sets) = (of("Application"), of("ApplicationSet"));
+                        let tracks: Vec<ReleaseTrack> = data.tracks.iter().filter_map(|(_, source)| match parse_release_source(source) {
+                            Ok(Manifest::ReleaseTrack(track)) => Some(track),
+                            _ => None,
+                        }).collect();
+                        view! {
+                            <PageHeader title="Releases" subtitle="Version-locked bundles of applications, promoted through a release track's environments with stakeholder sign-off.">
+                                {data.can_write.then(|| view! { <a class="button primary" href="/releases/manifests/new">"New manifest"</a> })}
+                            </PageHeader>
+                            {if data.manifests.is_empty() {
+                                view! {
+                                    <EmptyState title="Nothing to release yet">
+                                        <p>"Three manifests describe a release, each kept by the people it belongs to: platform / SRE write the "<strong>"ReleaseTrack"</strong>" (the environments, stage by stage, and who signs each off); development teams their "<strong>"Application"</strong>"s; release managers the "<strong>"ApplicationSet"</strong>" that ships them together."</p>
+                                    </EmptyState>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <section class="card">
+                                        <h2>"Release tracks"</h2>
+                                        {if tracks.is_empty() {
+                                            view! { <p class="muted">"None yet: platform / SRE (the group sre) write one."</p> }.into_any()
+                                        } else {
+                                            tracks.into_iter().map(|track| view! {
+                                                <div class="track">
+                                                    <h3><a href=manifest_href("ReleaseTrack", &track.metadata.name)>{track.metadata.name.clone()}</a></h3>
+                                                    <TrackPipeline track />
+                                                </div>
+                                            }).collect_view().into_any()
+                                        }}
+                                    </section>
+                                    <section class="card">
+                                        <h2>"Application sets"</h2>
+                                        {if sets.is_empty() {
+                                            view! { <p class="muted">"None yet: release managers bundle applications into a set."</p> }.into_any()
+                                        } else {
+                                            view! { <ManifestTable rows=sets groups=data.groups.clone() administers=data.administers /> }.into_any()
+                                        }}
+                                    </section>
+                                    <section class="card">
+                                        <h2>"Applications"</h2>
+                                        {if apps.is_empty() {
+                                            view! { <p class="muted">"None yet: each development team describes its own."</p> }.into_any()
+                                        } else {
+                                            view! { <ManifestTable rows=apps groups=data.groups.clone() administers=data.administers /> }.into_any()
+                                        }}
+                                    </section>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn ReleaseManifestPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("kind").unwrap_or_default(),
+            p.get("name").unwrap_or_default(),
+        )
+    };
+    let detail = Resource::new(key, |(kind, name)| get_release_manifest(kind, name));
+    view! {
+        <Title text="Release manifest" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <ManifestView detail /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ManifestView(detail: ReleaseManifestDetail) -> impl IntoView {
+    let row = detail.row.clone();
+    let track = match parse_release_source(&detail.source) {
+        Ok(Manifest::ReleaseTrack(track)) => Some(track),
+        _ => None,
+    };
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/releases">"Releases"</a>{format!(" · {}", row.kind)}</p>
+                <h1>{row.name.clone()}</h1>
+                <p class="subtitle">{format!("{} · edited by the group {} · revision {} · changed {} by {}", row.summary, row.owner, row.revision, row.updated_at, row.updated_by)}</p>
+            </div>
+            <div class="page-actions">
+                {detail.can_edit.then(|| view! { <a class="button" href=format!("{}/edit", manifest_href(&row.kind, &row.name))>"Edit"</a> })}
+            </div>
+        </div>
+        {track.map(|track| view! { <section class="card"><h2>"Pipeline"</h2><TrackPipeline track /></section> })}
+        <section class="card">
+            <h2>"Manifest"</h2>
+            <pre class="code-block"><code>{detail.source.clone()}</code></pre>
+        </section>
+        <RevisionList revisions=detail.revisions.clone() />
+    }
+}
+
+const STARTER: &str = "apiVersion: lowops.manifests.v1
+kind: ReleaseTrack
+metadata:
+  name: my-product-releasetrack
+spec:
+  preReleaseStages:
+  - environments:
+    - development
+  releaseStages:
+  - environments:
+    - staging
+  - environments:
+    - production
+  hotfixStages:
+  - environments:
+    - staging
+  - environments:
+    - production
+";
+
+/// The editor: `kind` and `name` empty for a new manifest.
+#[component]
+fn ReleaseManifestEditor(
+    kind: String,
+    name: String,
+    revision: i32,
+    source: String,
+) -> impl IntoView {
+    let text = RwSignal::new(source);
+    let checked = Memo::new(move |_| text.with(|t| parse_release_source(t)));
+    let save = ServerAction::<SaveReleaseManifest>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(row)) = save.value().get() {
+            navigate(&manifest_href(&row.kind, &row.name), Default::default());
+        }
+    });
+    let creating = name.is_empty();
+    let back = if creating {
+        "/releases".to_string()
+    } else {
+        manifest_href(&kind, &name)
+    };
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/releases">"Releases"</a></p>
+                <h1>{if creating { "New release manifest".to_string() } else { format!("Edit {kind} {name}") }}</h1>
+                <p class="subtitle">{if creating { "An Application, an ApplicationSet or a ReleaseTrack, in the reference format. Each is edited by the group that owns it.".to_string() } else { format!("Saving makes revision {}.", revision + 1) }}</p>
+            </div>
+        </div>
+        <div class="editor-layout">
+            <section class="card editor-card">
+                <ActionForm action=save attr:class="stacked-form">
+                    <input type="hidden" name="kind" value=kind.clone() />
+                    <input type="hidden" name="name" value=name.clone() />
+                    <input type="hidden" name="revision" value=revision />
+                    <ManifestText text file="manifest.yaml" invalid=Signal::derive(move || checked.with(|c| c.is_err())) />
+                    <div class="form-actions">
+                        <button type="submit" class="button primary" disabled=move || checked.with(|c| c.is_err()) || save.pending().get()>
+                            {move || if save.pending().get() { "Saving…" } else if creating { "Create" } else { "Save revision" }}
+                        </button>
+                        <a class="button" href=back.clone()>"Cancel"</a>
+                    </div>
+                </ActionForm>
+                <FormError result=save.value().into() />
+            </section>
+            <aside class="card editor-check" id="manifest-check" aria-live="polite">
+                {move || checked.with(|c| match c {
+                    Err(errors) => view! {
+                        <h2 class="check-bad">{format!("{} error{}", errors.len(), if errors.len() == 1 { "" } else { "s" })}</h2>
+                        <ul class="manifest-errors">
+                            {text.with_untracked(|t| errors.iter().map(|e| error_view(e, t)).collect_view())}
+                        </ul>
+                    }.into_any(),
+                    Ok(manifest) => view! {
+                        <h2 class="check-ok"><span class="check-mark" aria-hidden="true">"✓"</span>" Valid"</h2>
+                        <p><strong>{format!("{} {}", manifest.kind(), manifest.metadata().name)}</strong></p>
+                        <p class="muted">{match crate::domain::release_manifests::owner(manifest) {
+                            Some(group) => format!("Edited by the group {group}."),
+                            None => String::new(),
+                        }}</p>
+                        {match manifest {
+                            Manifest::ReleaseTrack(track) => view! { <TrackPipeline track=track.clone() /> }.into_any(),
+                            _ => ().into_any(),
+                        }}
+                    }.into_any(),
+                })}
+            </aside>
+        </div>
+    }
+}
+
+#[component]
+pub fn NewReleaseManifestPage() -> impl IntoView {
+    // `?kind=Application` starts from that kind's skeleton.
+    let query = use_query_map();
+    let starter = match query.read_untracked().get("kind").as_deref() {
+        Some("Application") => "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: checkout-api\nspec:\n  team: developers\n  image: registry.example.com/acme/checkout-api\n".to_string(),
+        Some("ApplicationSet") => "apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: my-product\nspec:\n  applications: [checkout-api]\n  releaseTrack: my-product-releasetrack\n".to_string(),
+        _ => STARTER.to_string(),
+    };
+    view! {
+        <Title text="New release manifest" />
+        <ReleaseManifestEditor kind=String::new() name=String::new() revision=0 source=starter />
+    }
+}
+
+#[component]
+pub fn EditReleaseManifestPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("kind").unwrap_or_default(),
+            p.get("name").unwrap_or_default(),
+        )
+    };
+    let detail = Resource::new(key, |(kind, name)| get_release_manifest(kind, name));
+    view! {
+        <Title text="Edit release manifest" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) if d.can_edit => view! { <ReleaseManifestEditor kind=d.row.kind.clone() name=d.row.name.clone() revision=d.row.revision source=d.source.clone() /> }.into_any(),
+                    Ok(d) => view! { <ErrorPanel error=crate::error::AppError::Forbidden(format!("{} {} is edited by the group {}.", d.row.kind, d.row.name, d.row.owner)) /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -135,6 +135,34 @@ impl Worker {
                 log.finish().await;
                 finish_plain(&self.ctx, job.id, &self.name, &outcome).await
             }
+            app::server::deployments::PRERELEASE_JOB => {
+                let say = |line: String| log.say(line);
+                let build = serde_json::from_str::<serde_json::Value>(&job.payload)
+                    .ok()
+                    .and_then(|p| p.get("build").and_then(serde_json::Value::as_i64));
+                let outcome = match build {
+                    None => Outcome::Fail("the job's payload names no build".into()),
+                    Some(build) => {
+                        match app::server::deployments::deploy_prerelease(&self.ctx, build, &say)
+                            .await
+                        {
+                            Ok(()) => Outcome::Succeeded,
+                            Err(e) => {
+                                say(format!("failed: {}", e.message));
+                                match (e.retryable, e.retry_after) {
+                                    (true, Some(seconds)) => {
+                                        Outcome::RetryAfter(e.message, seconds)
+                                    }
+                                    (true, None) => Outcome::Retry(e.message),
+                                    (false, _) => Outcome::Fail(e.message),
+                                }
+                            }
+                        }
+                    }
+                };
+                log.finish().await;
+                finish_plain(&self.ctx, job.id, &self.name, &outcome).await
+            }
             other => {
                 log.say(format!("no handler for jobs of kind {other:?}"));
                 log.finish().await;

@@ -155,7 +155,11 @@ pub fn router(state: ServerState) -> Router {
         .route("/healthz", get(healthz))
         .route("/auth/demo/{login}", post(auth::demo_sign_in))
         .route("/auth/logout", post(auth::sign_out))
-        .route("/hooks/github", post(crate::routes::hooks::github));
+        .route("/hooks/github", post(crate::routes::hooks::github))
+        .route(
+            "/hooks/build-completed",
+            post(crate::routes::hooks::build_completed),
+        );
     for id in state.providers.keys().copied() {
         router = router
             .route(

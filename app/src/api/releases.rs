@@ -30,6 +30,24 @@ pub struct ReleaseManifestsView {
     /// May write releases at all (and administers access: edits whatever the owner).
     pub can_write: bool,
     pub administers: bool,
+    /// What each environment runs now, by environment then application.
+    pub deployed: Vec<DeployedRow>,
+}
+
+/// An application's current deployment in one environment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedRow {
+    pub environment: String,
+    pub application: String,
+    pub version: String,
+    /// `registry/…@sha256:…`, or empty for a build without an image.
+    pub image: String,
+    /// prerelease | release | hotfix
+    pub kind: String,
+    pub since: String,
+    pub by: String,
+    /// The configuration repository's commit.
+    pub commit: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +99,20 @@ pub async fn get_release_manifests() -> Result<ReleaseManifestsView, AppError> {
                     .map(|(m, _)| (m.name.clone(), m.source.clone()))
                     .collect(),
                 manifests: release_manifests::list(db).await?,
+                deployed: crate::server::deployments::current(db)
+                    .await?
+                    .into_iter()
+                    .map(|d| DeployedRow {
+                        environment: d.environment,
+                        application: d.application,
+                        version: d.version,
+                        image: d.image,
+                        kind: d.kind,
+                        since: crate::server::when(&d.deployed_at),
+                        by: d.deployed_by,
+                        commit: d.config_commit,
+                    })
+                    .collect(),
                 groups: editor.groups,
                 can_write: caller.may(Action::Update, &all()),
                 administers: editor.administers,

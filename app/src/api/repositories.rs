@@ -42,6 +42,8 @@ pub struct RepositoryDetail {
     pub revisions: Vec<RevisionRow>,
     pub plan: RepositoryPlan,
     pub can_edit: bool,
+    /// Whether CI can sign build-completed notifications (a build secret exists).
+    pub has_build_secret: bool,
 }
 
 /// One file of the plan against what the target repository's default branch holds.
@@ -173,6 +175,21 @@ pub async fn get_repository(name: String) -> Result<RepositoryDetail, AppError> 
             let mut detail = repositories::detail(&ctx()?.db, name.trim()).await?;
             detail.can_edit = caller.may(Action::Update, &one(&name));
             Ok(detail)
+        }
+        .await,
+    )
+}
+
+/// Makes a new build secret for the repository (replacing any other) and returns it, once: it
+/// goes into the repository's CI secret `SLIPWAY_WEBHOOK_SECRET`.
+#[server(endpoint = "rotate_build_secret")]
+pub async fn rotate_build_secret(name: String) -> Result<String, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Update, one(&name)).await?;
+            crate::server::deployments::rotate_build_secret(&ctx()?, &caller.actor(), name.trim())
+                .await
         }
         .await,
     )

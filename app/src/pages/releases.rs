@@ -4,8 +4,8 @@
 
 use super::repositories::{error_view, ManifestText, RevisionList};
 use crate::api::releases::{
-    get_release_manifest, get_release_manifests, ReleaseManifestDetail, ReleaseManifestRow,
-    SaveReleaseManifest,
+    get_release_manifest, get_release_manifests, DeployedRow, ReleaseManifestDetail,
+    ReleaseManifestRow, SaveReleaseManifest,
 };
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::manifests::Manifest;
@@ -93,6 +93,42 @@ fn ManifestTable(
     }
 }
 
+/// What each environment runs now.
+#[component]
+fn Environments(rows: Vec<DeployedRow>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Environments"</h2>
+            {if rows.is_empty() {
+                view! { <p class="muted">"Nothing deployed yet. A build that completes on a governed repository deploys its application to the pre-release environments; releases deploy the rest."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr><th>"Environment"</th><th>"Application"</th><th>"Version"</th><th>"Image digest"</th><th>"Since"</th><th>"By"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|d| {
+                                    let digest = d.image.rsplit_once('@').map(|(_, digest)| digest.chars().take(19).collect::<String>()).unwrap_or_default();
+                                    view! {
+                                        <tr>
+                                            <td><span class="env">{d.environment.clone()}</span></td>
+                                            <td><a href=manifest_href("Application", &d.application)>{d.application.clone()}</a></td>
+                                            <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.clone()}</span></td>
+                                            <td><code title=d.image.clone()>{if digest.is_empty() { "no image".to_string() } else { format!("{digest}…") }}</code></td>
+                                            <td class="muted">{d.since.clone()}</td>
+                                            <td class="muted" title=format!("commit {}", d.commit)>{d.by.clone()}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
 #[component]
 pub fn ReleasesPage() -> impl IntoView {
     let listed = Resource::new(|| (), |_| get_release_manifests());
@@ -133,6 +169,7 @@ pub fn ReleasesPage() -> impl IntoView {
                                             }).collect_view().into_any()
                                         }}
                                     </section>
+                                    <Environments rows=data.deployed.clone() />
                                     <section class="card">
                                         <h2>"Application sets"</h2>
                                         {if sets.is_empty() {

@@ -7,7 +7,7 @@ use super::versioning::release_badge;
 use crate::api::repositories::{
     get_governed_pull, get_provisioning, get_repositories, get_repository, ApprovePullRequest,
     GovernedPull, MergePullRequest, OpenPullRequest, ProvisionRepository, ProvisionView,
-    RepositoryDetail, RepositoryRow, SaveRepository,
+    RepositoryDetail, RepositoryRow, RotateBuildSecret, SaveRepository,
 };
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::branching::{BranchPolicy, BranchRole, SourceClass};
@@ -125,8 +125,46 @@ fn RepositoryView(detail: RepositoryDetail) -> impl IntoView {
             </div>
         </div>
         <Provisioning name=row.name.clone() />
+        <BuildNotifications name=row.name.clone() has_secret=detail.has_build_secret can_edit=detail.can_edit />
         <PlanView plan=plan.clone() />
         <RevisionList revisions=detail.revisions.clone() />
+    }
+}
+
+/// How the repository's CI tells Slipway a build completed: a secret it signs with, shown once
+/// when made.
+#[component]
+fn BuildNotifications(name: String, has_secret: bool, can_edit: bool) -> impl IntoView {
+    let rotate = ServerAction::<RotateBuildSecret>::new();
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <div>
+                    <h2>"Build notifications"</h2>
+                    <p class="muted">"The push workflows tell Slipway each build they complete ("<code>"/hooks/build-completed"</code>"), signed with this repository's build secret; Slipway then deploys the application to its pre-release environments."</p>
+                </div>
+                {can_edit.then(|| view! {
+                    <ActionForm action=rotate>
+                        <input type="hidden" name="name" value=name.clone() />
+                        <button type="submit" class="button" disabled=move || rotate.pending().get()>
+                            {if has_secret { "Replace the build secret" } else { "Make a build secret" }}
+                        </button>
+                    </ActionForm>
+                })}
+            </div>
+            {move || match rotate.value().get() {
+                Some(Ok(secret)) => view! {
+                    <div class="notice" role="status">
+                        <p><strong>"Copy it now: it is not shown again."</strong>" Store it as the repository's Actions secret "<code>"SLIPWAY_WEBHOOK_SECRET"</code>"; notifications signed with an earlier secret are refused from now on."</p>
+                        <pre class="code-block"><code>{secret}</code></pre>
+                    </div>
+                }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                None => view! {
+                    <p>{if has_secret { "A build secret is set." } else { "No build secret yet: notifications from this repository are refused." }}</p>
+                }.into_any(),
+            }}
+        </section>
     }
 }
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod cache;
 pub mod catalog;
+pub mod deployments;
 pub mod directory;
 pub mod entities;
 pub mod executors;

@@ -444,7 +444,8 @@ pub trait LocalGit: Send + Sync {
         branch: &str,
         paths: &[String],
     ) -> Result<Vec<Option<String>>, ForgeError>;
-    /// Writes `files` in one commit on `branch`, cut from `base`'s head. Returns None when
+    /// Writes `files` in one commit on `branch`, cut from `base`'s head (`branch` == `base`:
+    /// a commit straight onto it, refused as transient if it moved meanwhile). Returns None when
     /// `base` already holds them all (nothing to review); the existing head, without a new
     /// commit, when `branch` already holds exactly that change on that base.
     async fn write(
@@ -456,6 +457,8 @@ pub trait LocalGit: Send + Sync {
         message: &str,
         author: &str,
     ) -> Result<Option<String>, ForgeError>;
+    /// The head commit of `branch` (`None`: no such repository or branch).
+    async fn head(&self, repository: &str, branch: &str) -> Result<Option<String>, ForgeError>;
     /// The commits `head` brings over `base` that are not merges, as (id, message), oldest
     /// first; at most [`MAX_PULL_COMMITS`] + 1.
     async fn commits(

@@ -124,6 +124,7 @@ pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<Repository
         revisions,
         plan: manifests.plan_in(&organization(db, &manifests).await?),
         can_edit: false,
+        has_build_secret: model.build_secret.is_some(),
     })
 }
 

@@ -438,6 +438,19 @@ pub(crate) fn check_branch(branch: &str) -> Result<(), ForgeError> {
 
 #[async_trait::async_trait]
 impl app::server::ports::LocalGit for LocalGitRepos {
+    async fn head(&self, repository: &str, branch: &str) -> Result<Option<String>, ForgeError> {
+        check_branch(branch)?;
+        let path = repository_path(&self.root, repository)?;
+        if !path.join("HEAD").exists() {
+            return Ok(None);
+        }
+        let branch = branch.to_string();
+        self.blocking(repository, move |git| {
+            Ok(branch_head(&git, &branch).map(|o| o.to_string()))
+        })
+        .await
+    }
+
     async fn ensure(
         &self,
         repository: &str,
@@ -571,13 +584,21 @@ impl app::server::ports::LocalGit for LocalGitRepos {
                     &[&base_commit],
                 )
                 .map_err(git_error)?;
-            git.reference(
-                &format!("refs/heads/{branch}"),
-                commit,
-                true,
-                "slipway provision",
-            )
-            .map_err(git_error)?;
+            let name = format!("refs/heads/{branch}");
+            if branch == base {
+                // A commit straight onto the base: moved in only if nobody moved it meanwhile
+                // (another replica's commit is kept; this one is retried on top of it).
+                git.reference_matching(&name, commit, true, base_id, "slipway commit")
+                    .map_err(|e| {
+                        ForgeError::transient(format!(
+                            "{branch} moved while committing: {}",
+                            e.message()
+                        ))
+                    })?;
+            } else {
+                git.reference(&name, commit, true, "slipway provision")
+                    .map_err(git_error)?;
+            }
             Ok(Some(commit.to_string()))
         })
         .await

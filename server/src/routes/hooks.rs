@@ -1,4 +1,5 @@
-//! Webhooks from forges. GitHub: an organization webhook (pull_request and pull_request_review
+//! Webhooks from forges and CI. Build completed: a governed repository's CI, signed with its
+//! build secret; an accepted build is deployed to the pre-release environments by a job. GitHub: an organization webhook (pull_request and pull_request_review
 //! events, JSON) signed with the GitHub integration's webhook secret; each relevant delivery
 //! queues the Merge Authorized check of its pull request and is answered 202 at once.
 
@@ -112,6 +113,56 @@ pub async fn github(State(state): State<ServerState>, headers: HeaderMap, body: 
         Ok(job) => answer(StatusCode::ACCEPTED, json!({ "queued": job })),
         Err(error) => {
             tracing::error!("queueing a Merge Authorized check: {error}");
+            answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "error": "try again later" }),
+            )
+        }
+    }
+}
+
+/// `POST /hooks/build-completed`: `X-Slipway-Timestamp` and `X-Slipway-Signature` (`sha256=`
+/// HMAC of `<timestamp>.<body>` with the repository's build secret). 202 with the build and its
+/// deployment job; 200 for a build already received; 400, 401 or 409 (a replay) otherwise.
+pub async fn build_completed(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use app::server::deployments::{receive_build, Received};
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let now = chrono::Utc::now().timestamp();
+    match receive_build(
+        &state.ctx,
+        &header("x-slipway-timestamp"),
+        &header("x-slipway-signature"),
+        &body,
+        now,
+    )
+    .await
+    {
+        Ok(Received::Accepted { build, job }) => answer(
+            StatusCode::ACCEPTED,
+            json!({ "build": build, "queued": job }),
+        ),
+        Ok(Received::Known { build }) => {
+            answer(StatusCode::OK, json!({ "build": build, "known": true }))
+        }
+        Ok(Received::Refused { status, reason }) => {
+            tracing::warn!(status, "refused a build-completed notification: {reason}");
+            answer(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                json!({ "error": reason }),
+            )
+        }
+        Err(error) => {
+            tracing::error!("recording a build-completed notification: {error}");
             answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({ "error": "try again later" }),

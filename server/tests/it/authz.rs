@@ -315,6 +315,11 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("name", "governed")],
     ),
     (
+        "rotate_build_secret",
+        Needs::WriteTemplates,
+        &[("name", "governed")],
+    ),
+    (
         "open_pull_request",
         Needs::WriteTemplates,
         &[("name", "governed"), ("head", "feat/x"), ("base", "develop"), ("title", "feat: x")],

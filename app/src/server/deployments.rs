@@ -1,0 +1,427 @@
+//! Builds and pre-release deployments. A governed repository's CI signs each build-completed
+//! notification with the repository's build secret (`sha256=` HMAC of `<timestamp>.<body>`);
+//! Slipway accepts it once, records the build, and a durable job deploys that one application to
+//! the pre-release stages of its release tracks: one commit per environment on the environment
+//! configuration repository, writing the application's DeploymentConfig (Argo CD or Flux applies
+//! it). Unsigned, wrongly signed, stale and replayed notifications are refused and audited.
+
+use super::audit::{self, Change};
+use super::entities::{builds, deployments, repositories};
+use super::{begin_write, Actor, AppCtx};
+use crate::domain::manifests::Manifest;
+use crate::domain::releases::{
+    build_kind, deployment_config, deployment_path, BuildKind, BuildNotification,
+};
+use crate::error::{AppError, AppResult};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+/// The local forge repository that holds the environments' DeploymentConfigs
+/// (`<environment>/<application>.yaml` on `main`).
+pub const ENVIRONMENTS_REPOSITORY: &str = "local/environments";
+
+/// How old a notification's timestamp may be (either way), in seconds.
+pub const MAX_SKEW: i64 = 300;
+
+/// The job that deploys a build to the pre-release environments.
+pub const PRERELEASE_JOB: &str = "release.prerelease_deploy";
+
+fn purpose(repository_id: i64) -> String {
+    format!("repository:{repository_id}:build_secret")
+}
+
+/// Makes a new build secret for `name`, replacing any other, and returns it: the only time it
+/// is shown (it goes into the repository's CI secret `SLIPWAY_WEBHOOK_SECRET`).
+pub async fn rotate_build_secret(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<String> {
+    use rand::RngCore;
+    let txn = begin_write(&ctx.db).await?;
+    let model = repositories::Entity::find()
+        .filter(repositories::Column::Name.eq(name))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("Repository {name}")))?;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = format!("slw_{}", hex::encode(bytes));
+    let had = model.build_secret.is_some();
+    let mut active: repositories::ActiveModel = model.clone().into();
+    active.build_secret = Set(Some(ctx.secrets.seal(&purpose(model.id), &secret)));
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("repository.build_secret", "repository", name)
+            .after(&serde_json::json!({ "replaced": had })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
+/// What became of a notification.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    /// Recorded; its deployment job queued.
+    Accepted {
+        build: i64,
+        job: i64,
+    },
+    /// The same repository, application and version again (a re-run of the workflow): nothing
+    /// new.
+    Known {
+        build: i64,
+    },
+    Refused {
+        status: u16,
+        reason: String,
+    },
+}
+
+/// Records a refusal in the audit log (its own transaction: nothing else is written).
+async fn refuse(
+    ctx: &AppCtx,
+    status: u16,
+    reason: String,
+    repository: &str,
+) -> AppResult<Received> {
+    let txn = begin_write(&ctx.db).await?;
+    audit::record(
+        &txn,
+        &Actor::system("build-webhook"),
+        Change::new(
+            "build.refused",
+            "repository",
+            if repository.is_empty() {
+                "unknown"
+            } else {
+                repository
+            },
+        )
+        .after(&serde_json::json!({ "status": status, "reason": reason })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Received::Refused { status, reason })
+}
+
+/// Checks and records a build-completed notification (`now`: seconds since the epoch).
+pub async fn receive_build(
+    ctx: &AppCtx,
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+    now: i64,
+) -> AppResult<Received> {
+    use hmac::{Hmac, Mac};
+    let notification = match BuildNotification::parse(body) {
+        Ok(n) => n,
+        Err(reason) => return refuse(ctx, 400, reason, "").await,
+    };
+    let name = notification
+        .repository
+        .split('/')
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let model = repositories::Entity::find()
+        .filter(repositories::Column::Name.eq(&name))
+        .one(&ctx.db)
+        .await?;
+    let Some((model, sealed)) = model.and_then(|m| m.build_secret.clone().map(|s| (m, s))) else {
+        return refuse(
+            ctx,
+            401,
+            format!("{name} is not a governed repository with a build secret"),
+            &name,
+        )
+        .await;
+    };
+    let Ok(at) = timestamp.trim().parse::<i64>() else {
+        return refuse(ctx, 401, "no X-Slipway-Timestamp".into(), &name).await;
+    };
+    if (now - at).abs() > MAX_SKEW {
+        return refuse(
+            ctx,
+            401,
+            format!(
+                "the timestamp is {}s away from now (at most {MAX_SKEW}s)",
+                now - at
+            ),
+            &name,
+        )
+        .await;
+    }
+    let secret = ctx
+        .secrets
+        .open(&purpose(model.id), &sealed)
+        .map_err(|_| AppError::internal("a repository's build secret does not open"))?;
+    let expected = signature
+        .strip_prefix("sha256=")
+        .and_then(|h| hex::decode(h).ok())
+        .unwrap_or_default();
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).map_err(AppError::internal)?;
+    mac.update(format!("{at}.").as_bytes());
+    mac.update(body);
+    if mac.verify_slice(&expected).is_err() {
+        return refuse(
+            ctx,
+            401,
+            "the signature does not match the repository's build secret".into(),
+            &name,
+        )
+        .await;
+    }
+    let signature = hex::encode(&expected);
+    let txn = begin_write(&ctx.db).await?;
+    if builds::Entity::find()
+        .filter(builds::Column::Signature.eq(&signature))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        drop(txn);
+        return refuse(
+            ctx,
+            409,
+            "a replay of a notification already received".into(),
+            &name,
+        )
+        .await;
+    }
+    if let Some(known) = builds::Entity::find()
+        .filter(builds::Column::Repository.eq(&notification.repository))
+        .filter(builds::Column::Application.eq(&notification.application))
+        .filter(builds::Column::Version.eq(&notification.version))
+        .one(&txn)
+        .await?
+    {
+        return Ok(Received::Known { build: known.id });
+    }
+    let image = application(&txn, &notification.application)
+        .await?
+        .and_then(|app| notification.image_of(&app.image))
+        .unwrap_or_default();
+    let build = builds::ActiveModel {
+        repository: Set(notification.repository.clone()),
+        application: Set(notification.application.clone()),
+        version: Set(notification.version.clone()),
+        commit: Set(notification.commit.clone()),
+        branch: Set(notification.branch.clone()),
+        run_url: Set(notification.run.clone()),
+        image: Set(image.clone()),
+        signature: Set(signature),
+        received_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let job = super::jobs::enqueue(
+        &txn,
+        PRERELEASE_JOB,
+        &serde_json::json!({ "build": build.id }),
+        Some(&format!("prerelease:{}", build.id)),
+        Some(&format!("deploy:{}", notification.application)),
+        5,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &Actor::system(&format!("ci:{}", notification.repository)),
+        Change::new("build.completed", "repository", &name).after(&serde_json::json!({
+            "application": notification.application,
+            "version": notification.version,
+            "commit": notification.commit,
+            "image": image,
+            "job": job.id,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    ctx.jobs_wake.notify_one();
+    Ok(Received::Accepted {
+        build: build.id,
+        job: job.id,
+    })
+}
+
+/// The Application manifest named `name`, if it is saved.
+async fn application<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> AppResult<Option<crate::domain::release_manifests::Application>> {
+    Ok(super::release_manifests::all(db)
+        .await?
+        .into_iter()
+        .find_map(|(_, m)| match m {
+            Manifest::Application(app) if app.metadata.name == name => Some(app),
+            _ => None,
+        }))
+}
+
+/// The pre-release environments of `application`: those of the tracks of every set it is in.
+async fn prerelease_environments<C: ConnectionTrait>(
+    db: &C,
+    application: &str,
+) -> AppResult<Vec<String>> {
+    let all = super::release_manifests::all(db).await?;
+    let tracks: Vec<&str> = all
+        .iter()
+        .filter_map(|(_, m)| match m {
+            Manifest::ApplicationSet(set) if set.applications.iter().any(|a| a == application) => {
+                Some(set.release_track.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut environments = Vec::new();
+    for (_, manifest) in &all {
+        if let Manifest::ReleaseTrack(track) = manifest {
+            if tracks.contains(&track.metadata.name.as_str()) {
+                for stage in &track.pre_release {
+                    for env in &stage.environments {
+                        if !environments.contains(env) {
+                            environments.push(env.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(environments)
+}
+
+/// Deploys a build to its application's pre-release environments: per environment one commit
+/// writing its DeploymentConfig, and one deployment recorded with an audit event. Idempotent:
+/// an environment already deployed from this build is skipped, and a commit made before a crash
+/// is found rather than made again.
+pub async fn deploy_prerelease(
+    ctx: &AppCtx,
+    build_id: i64,
+    say: &(dyn Fn(String) + Send + Sync),
+) -> Result<(), super::ports::ForgeError> {
+    use super::ports::ForgeError;
+    let internal = |e: AppError| ForgeError::transient(e.to_string());
+    let db_error = |e: sea_orm::DbErr| ForgeError::transient(e.to_string());
+    let build = builds::Entity::find_by_id(build_id)
+        .one(&ctx.db)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ForgeError::permanent(format!("build {build_id} is gone")))?;
+    if build_kind(&build.version).map_err(ForgeError::permanent)? == BuildKind::Hotfix {
+        say(format!(
+            "{} is a hotfix build: it goes through the hotfix stages, not pre-release",
+            build.version
+        ));
+        return Ok(());
+    }
+    let environments = prerelease_environments(&ctx.db, &build.application)
+        .await
+        .map_err(internal)?;
+    if environments.is_empty() {
+        say(format!(
+            "{} is in no application set whose track has pre-release stages: nothing to deploy",
+            build.application
+        ));
+        return Ok(());
+    }
+    ctx.local_git
+        .ensure(ENVIRONMENTS_REPOSITORY, &[], "Slipway")
+        .await?;
+    for environment in environments {
+        let done = deployments::Entity::find()
+            .filter(deployments::Column::BuildId.eq(build.id))
+            .filter(deployments::Column::Environment.eq(&environment))
+            .one(&ctx.db)
+            .await
+            .map_err(db_error)?;
+        if done.is_some() {
+            say(format!("{environment}: already deployed from this build"));
+            continue;
+        }
+        let path = deployment_path(&environment, &build.application);
+        let contents = deployment_config(
+            &build.application,
+            &environment,
+            &build.version,
+            &build.image,
+        );
+        let message = format!(
+            "deploy({environment}): {} {}\n\nPre-release deployment of build {} ({}, commit {}).\nSlipway-Build: {}\n",
+            build.application, build.version, build.id, build.repository, build.commit, build.run_url
+        );
+        let written = ctx
+            .local_git
+            .write(
+                ENVIRONMENTS_REPOSITORY,
+                "main",
+                "main",
+                &[(path.clone(), contents)],
+                &message,
+                "Slipway",
+            )
+            .await?;
+        let commit = match written {
+            Some(commit) => commit,
+            // Already there: written before a crash, or the same version deployed before.
+            None => ctx
+                .local_git
+                .head(ENVIRONMENTS_REPOSITORY, "main")
+                .await?
+                .unwrap_or_default(),
+        };
+        let txn = begin_write(&ctx.db).await.map_err(db_error)?;
+        let row = deployments::ActiveModel {
+            environment: Set(environment.clone()),
+            application: Set(build.application.clone()),
+            version: Set(build.version.clone()),
+            image: Set(build.image.clone()),
+            kind: Set("prerelease".into()),
+            build_id: Set(Some(build.id)),
+            config_commit: Set(commit.clone()),
+            deployed_by: Set("Slipway (pre-release)".into()),
+            deployed_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_error)?;
+        audit::record(
+            &txn,
+            &Actor::system("release"),
+            Change::new("deployment.create", "release", &format!("{environment}/{}", build.application))
+                .after(&serde_json::json!({ "deployment": row.id, "version": build.version, "image": build.image, "commit": commit, "kind": "prerelease" })),
+        )
+        .await
+        .map_err(db_error)?;
+        txn.commit().await.map_err(db_error)?;
+        say(format!(
+            "{environment}: {} {} deployed ({path} at {})",
+            build.application,
+            build.version,
+            &commit[..commit.len().min(7)]
+        ));
+    }
+    Ok(())
+}
+
+/// What each environment runs now: the latest deployment per environment and application.
+pub async fn current<C: ConnectionTrait>(db: &C) -> AppResult<Vec<deployments::Model>> {
+    let all = deployments::Entity::find()
+        .order_by_desc(deployments::Column::DeployedAt)
+        .order_by_desc(deployments::Column::Id)
+        .all(db)
+        .await?;
+    let mut latest: Vec<deployments::Model> = Vec::new();
+    for d in all {
+        if !latest
+            .iter()
+            .any(|l| l.environment == d.environment && l.application == d.application)
+        {
+            latest.push(d);
+        }
+    }
+    latest.sort_by(|a, b| (&a.environment, &a.application).cmp(&(&b.environment, &b.application)));
+    Ok(latest)
+}

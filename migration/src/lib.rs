@@ -13,6 +13,7 @@ mod m20261123_000007_workspaces;
 mod m20261123_000008_repositories;
 mod m20261124_000009_release_manifests;
 mod m20261124_000010_deployments;
+mod m20261124_000011_releases;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_repositories::Migration),
             Box::new(m20261124_000009_release_manifests::Migration),
             Box::new(m20261124_000010_deployments::Migration),
+            Box::new(m20261124_000011_releases::Migration),
         ]
     }
 }

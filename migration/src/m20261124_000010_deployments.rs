@@ -43,6 +43,8 @@ enum Deployments {
     /// prerelease | release | hotfix
     Kind,
     BuildId,
+    /// The release it is a stage of (release and hotfix deployments).
+    ReleaseId,
     /// The configuration repository's commit that made it.
     ConfigCommit,
     DeployedBy,
@@ -96,6 +98,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Deployments::Image, 400))
                     .col(string_len(Deployments::Kind, 16))
                     .col(big_integer_null(Deployments::BuildId))
+                    .col(big_integer_null(Deployments::ReleaseId))
                     .col(string_len(Deployments::ConfigCommit, 64))
                     .col(string_len(Deployments::DeployedBy, 200))
                     .col(timestamp_with_time_zone(Deployments::DeployedAt))
@@ -106,6 +109,18 @@ impl MigrationTrait for Migration {
                             .col(Deployments::BuildId)
                             .col(Deployments::Environment),
                     )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("deployments_of_release_once")
+                    .table(Deployments::Table)
+                    .unique()
+                    .col(Deployments::ReleaseId)
+                    .col(Deployments::Environment)
+                    .col(Deployments::Application)
                     .to_owned(),
             )
             .await

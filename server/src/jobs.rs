@@ -115,48 +115,48 @@ impl Worker {
                     Err(e) => Err(e),
                 }
             }
-            governance::MERGE_AUTHORIZED_JOB => {
+            governance::MERGE_AUTHORIZED_JOB
+            | app::server::deployments::PRERELEASE_JOB
+            | app::server::releases::STAGE_JOB => {
                 let say = |line: String| log.say(line);
-                let outcome = match serde_json::from_str::<governance::PullEvent>(&job.payload) {
-                    Err(e) => Outcome::Fail(format!("the job's payload does not read: {e}")),
-                    Ok(event) => match governance::check_github_pull(&self.ctx, &event, &say).await
-                    {
-                        Ok(()) => Outcome::Succeeded,
-                        Err(e) => {
-                            say(format!("failed: {}", e.message));
-                            match (e.retryable, e.retry_after) {
-                                (true, Some(seconds)) => Outcome::RetryAfter(e.message, seconds),
-                                (true, None) => Outcome::Retry(e.message),
-                                (false, _) => Outcome::Fail(e.message),
-                            }
+                let payload: serde_json::Value =
+                    serde_json::from_str(&job.payload).unwrap_or_default();
+                let id = |key: &str| payload.get(key).and_then(serde_json::Value::as_i64);
+                let result = match job.kind.as_str() {
+                    governance::MERGE_AUTHORIZED_JOB => {
+                        match serde_json::from_value::<governance::PullEvent>(payload.clone()) {
+                            Ok(event) => governance::check_github_pull(&self.ctx, &event, &say)
+                                .await
+                                .map_err(Some),
+                            Err(e) => Err(Some(app::server::ports::ForgeError::permanent(
+                                format!("the job's payload does not read: {e}"),
+                            ))),
                         }
+                    }
+                    app::server::deployments::PRERELEASE_JOB => match id("build") {
+                        Some(build) => {
+                            app::server::deployments::deploy_prerelease(&self.ctx, build, &say)
+                                .await
+                                .map_err(Some)
+                        }
+                        None => Err(None),
+                    },
+                    _ => match id("stage") {
+                        Some(stage) => app::server::releases::deploy_stage(&self.ctx, stage, &say)
+                            .await
+                            .map_err(Some),
+                        None => Err(None),
                     },
                 };
-                log.finish().await;
-                finish_plain(&self.ctx, job.id, &self.name, &outcome).await
-            }
-            app::server::deployments::PRERELEASE_JOB => {
-                let say = |line: String| log.say(line);
-                let build = serde_json::from_str::<serde_json::Value>(&job.payload)
-                    .ok()
-                    .and_then(|p| p.get("build").and_then(serde_json::Value::as_i64));
-                let outcome = match build {
-                    None => Outcome::Fail("the job's payload names no build".into()),
-                    Some(build) => {
-                        match app::server::deployments::deploy_prerelease(&self.ctx, build, &say)
-                            .await
-                        {
-                            Ok(()) => Outcome::Succeeded,
-                            Err(e) => {
-                                say(format!("failed: {}", e.message));
-                                match (e.retryable, e.retry_after) {
-                                    (true, Some(seconds)) => {
-                                        Outcome::RetryAfter(e.message, seconds)
-                                    }
-                                    (true, None) => Outcome::Retry(e.message),
-                                    (false, _) => Outcome::Fail(e.message),
-                                }
-                            }
+                let outcome = match result {
+                    Ok(()) => Outcome::Succeeded,
+                    Err(None) => Outcome::Fail("the job's payload does not read".into()),
+                    Err(Some(e)) => {
+                        say(format!("failed: {}", e.message));
+                        match (e.retryable, e.retry_after) {
+                            (true, Some(seconds)) => Outcome::RetryAfter(e.message, seconds),
+                            (true, None) => Outcome::Retry(e.message),
+                            (false, _) => Outcome::Fail(e.message),
                         }
                     }
                 };

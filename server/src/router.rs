@@ -125,6 +125,7 @@ pub fn state(
             local_git: Arc::new(crate::adapters::local_forge::LocalGitRepos::new(
                 &config.data_dir,
             )),
+            registry: Arc::new(app::server::registry::DbRegistry { db: db.clone() }),
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
             cache: Arc::default(),
             portal: Arc::new(PortalSettings {

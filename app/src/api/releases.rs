@@ -177,3 +177,160 @@ pub async fn save_release_manifest(
         .await,
     )
 }
+
+/// A release, as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRow {
+    pub id: i64,
+    pub app_set: String,
+    pub bundle: String,
+    pub rc_tag: String,
+    /// running | rejected | completed
+    pub state: String,
+    pub starter: String,
+    pub production_tag: Option<String>,
+    pub created_at: String,
+}
+
+/// One stage of a release: where it deploys, who signs it off, its state and the votes cast.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageView {
+    pub position: i32,
+    pub environments: Vec<String>,
+    pub sign_off: Vec<(String, u32)>,
+    pub state: crate::domain::releases::StageState,
+    /// The gate in a sentence ("Waiting for security 0/1").
+    pub gate: String,
+    pub votes: Vec<VoteRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteRow {
+    pub voter: String,
+    pub group: String,
+    pub approve: bool,
+    pub comment: String,
+    pub at: String,
+    /// When it was withdrawn, if it was.
+    pub withdrawn_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseView {
+    pub row: ReleaseRow,
+    /// (application, version, image by digest)
+    pub items: Vec<(String, String, String)>,
+    pub stages: Vec<StageView>,
+    /// The caller: their login and groups, to offer the sign-off form where it applies.
+    pub me: String,
+    pub my_groups: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleasesView {
+    pub releases: Vec<ReleaseRow>,
+    /// The application sets a release can be started for.
+    pub app_sets: Vec<String>,
+    pub can_start: bool,
+}
+
+#[server(endpoint = "get_releases")]
+pub async fn get_releases() -> Result<ReleasesView, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            let db = &ctx()?.db;
+            Ok(ReleasesView {
+                releases: crate::server::releases::list(db).await?,
+                app_sets: release_manifests::all(db)
+                    .await?
+                    .into_iter()
+                    .filter(|(m, _)| m.kind == "ApplicationSet")
+                    .map(|(m, _)| m.name)
+                    .collect(),
+                can_start: caller.may(Action::Administer, &all()),
+            })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_release")]
+pub async fn get_release(id: i64) -> Result<ReleaseView, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            let mut view = crate::server::releases::detail(&ctx()?.db, id).await?;
+            view.me = caller.actor().label;
+            view.my_groups = editor(&caller).await?.groups;
+            Ok(view)
+        }
+        .await,
+    )
+}
+
+/// Starts a release of an application set's bundle: release managers (administer on releases).
+#[server(endpoint = "start_release")]
+pub async fn start_release(app_set: String, bundle: String) -> Result<i64, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Administer, all()).await?;
+            crate::server::releases::start(&ctx()?, &caller.actor(), app_set.trim(), bundle.trim())
+                .await
+        }
+        .await,
+    )
+}
+
+/// Approves or rejects a stage. Reading releases is the permission asked of the role; the vote
+/// itself is authorized by the stage's sign-off groups, which the release track (owned by
+/// platform / SRE) names: only their members vote, each once, and never the starter's approval.
+#[server(endpoint = "vote_release")]
+pub async fn vote_release(
+    id: i64,
+    stage: i32,
+    group: String,
+    approve: bool,
+    comment: String,
+) -> Result<crate::domain::releases::StageState, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            let voter = crate::server::releases::Voter {
+                actor: caller.actor(),
+                groups: editor(&caller).await?.groups,
+            };
+            crate::server::releases::vote(
+                &ctx()?,
+                &voter,
+                id,
+                stage,
+                group.trim(),
+                approve,
+                &comment,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "withdraw_vote")]
+pub async fn withdraw_vote(id: i64, stage: i32) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            let voter = crate::server::releases::Voter {
+                actor: caller.actor(),
+                groups: editor(&caller).await?.groups,
+            };
+            crate::server::releases::withdraw(&ctx()?, &voter, id, stage).await
+        }
+        .await,
+    )
+}

@@ -78,6 +78,8 @@ pub struct DeploymentConfig {
     pub version: Option<String>,
     /// `registry/path/name@sha256:<64 hex>`.
     pub image: Option<String>,
+    /// The release candidate tag it is part of (release and hotfix deployments).
+    pub release: Option<String>,
 }
 
 /// The most approvals one group can be asked for at one stage.
@@ -418,7 +420,7 @@ pub(super) fn deployment_config(
         None => errors.at(meta.pos, "a DeploymentConfig must be the child of an Application: add metadata.parent: Application/<name>".into()),
     }
     let fields = Fields::of(spec, "spec", errors)?;
-    fields.only(&["environment", "version", "image"], errors);
+    fields.only(&["environment", "version", "image", "release"], errors);
     let environment = fields
         .required("environment", "spec", errors)
         .and_then(|n| safe_name(n, "spec.environment", errors));
@@ -438,11 +440,15 @@ pub(super) fn deployment_config(
             errors,
         )
     });
+    let release = fields
+        .get("release")
+        .and_then(|n| safe_name(n, "spec.release", errors));
     Some(DeploymentConfig {
         metadata: meta,
         environment: environment?,
         version,
         image,
+        release,
     })
 }
 

@@ -444,12 +444,14 @@ pub fn deployment_path(environment: &str, application: &str) -> String {
     format!("{environment}/{application}.yaml")
 }
 
-/// A DeploymentConfig manifest in the reference format, as Slipway commits it.
+/// A DeploymentConfig manifest in the reference format, as Slipway commits it; `release`: the
+/// release candidate tag of a release or hotfix deployment.
 pub fn deployment_config(
     application: &str,
     environment: &str,
     version: &str,
     image: &str,
+    release: Option<&str>,
 ) -> String {
     use super::yaml_out::{print, Yaml};
     let mut spec = Yaml::map()
@@ -457,6 +459,9 @@ pub fn deployment_config(
         .text("version", version);
     if !image.is_empty() {
         spec = spec.text("image", image);
+    }
+    if let Some(release) = release {
+        spec = spec.text("release", release);
     }
     print(
         &Yaml::map()
@@ -773,7 +778,7 @@ mod tests {
             image,
             format!("registry.example.com/acme/checkout-api@{digest}")
         );
-        let text = deployment_config("checkout-api", "development", "v2.4.13", &image);
+        let text = deployment_config("checkout-api", "development", "v2.4.13", &image, None);
         // What Slipway writes loads as a DeploymentConfig, unchanged.
         let loaded = crate::domain::manifests::load("c.yaml", &text).unwrap();
         let crate::domain::manifests::Manifest::DeploymentConfig(config) = &loaded[0] else {

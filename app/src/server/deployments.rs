@@ -346,6 +346,7 @@ pub async fn deploy_prerelease(
             &environment,
             &build.version,
             &build.image,
+            None,
         );
         let message = format!(
             "deploy({environment}): {} {}\n\nPre-release deployment of build {} ({}, commit {}).\nSlipway-Build: {}\n",
@@ -379,6 +380,7 @@ pub async fn deploy_prerelease(
             image: Set(build.image.clone()),
             kind: Set("prerelease".into()),
             build_id: Set(Some(build.id)),
+            release_id: Set(None),
             config_commit: Set(commit.clone()),
             deployed_by: Set("Slipway (pre-release)".into()),
             deployed_at: Set(chrono::Utc::now()),

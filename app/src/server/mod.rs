@@ -14,7 +14,9 @@ pub mod integrations;
 pub mod jobs;
 pub mod modules;
 pub mod ports;
+pub mod registry;
 pub mod release_manifests;
+pub mod releases;
 pub mod repositories;
 pub mod request;
 pub mod resources;
@@ -42,6 +44,8 @@ pub struct AppCtx {
     pub workspace_git: Arc<dyn ports::WorkspaceGit>,
     /// Git on the local forge's governed repositories (provisioned files, gated merges).
     pub local_git: Arc<dyn ports::LocalGit>,
+    /// Where release tags go (the embedded registry records them in the database).
+    pub registry: Arc<dyn ports::Registry>,
     /// Wakes this replica's job worker when a job is queued (others find it on their next poll).
     pub jobs_wake: Arc<tokio::sync::Notify>,
     /// This replica's read caches, kept exact by the audit head (`cache`).

@@ -482,3 +482,13 @@ pub trait LocalGit: Send + Sync {
 /// The most commits the Merge Authorized gate checks in one pull request; a pull request that
 /// brings more is refused (split it), never checked in part.
 pub const MAX_PULL_COMMITS: usize = 10_000;
+
+/// A container registry, for release tags. Tags are immutable: a tag already naming another
+/// digest is refused, one naming this digest is left as it is.
+#[async_trait::async_trait]
+pub trait Registry: Send + Sync {
+    /// Tags `digest` (`sha256:…`) of `image` (`registry/path/name`) as `tag`.
+    async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ForgeError>;
+    /// The tags of `image` as (tag, digest).
+    async fn tags(&self, image: &str) -> Result<Vec<(String, String)>, ForgeError>;
+}

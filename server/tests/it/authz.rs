@@ -25,6 +25,8 @@ enum Needs {
     AdministerIntegrations,
     /// Delete a workspace: admin on it (here: global admins).
     AdministerWorkspaces,
+    /// Start a release: admin on releases (release managers, global admins).
+    AdministerReleases,
     /// Like `ReadTemplates`, for something the admin pass creates: a viewer, who calls first,
     /// is let through and finds nothing (404).
     ReadCreatedLater,
@@ -358,6 +360,23 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         Needs::ReadCreatedLater,
         &[("kind", "ReleaseTrack"), ("name", "track")],
     ),
+    ("get_releases", Needs::ReadTemplates, &[]),
+    (
+        "start_release",
+        Needs::AdministerReleases,
+        &[("app_set", "nothing"), ("bundle", "2026.11")],
+    ),
+    ("get_release", Needs::ReadCreatedLater, &[("id", "1")]),
+    (
+        "vote_release",
+        Needs::ReadCreatedLater,
+        &[("id", "1"), ("stage", "0"), ("group", "qa"), ("approve", "true"), ("comment", "")],
+    ),
+    (
+        "withdraw_vote",
+        Needs::ReadCreatedLater,
+        &[("id", "1"), ("stage", "0")],
+    ),
     (
         "get_versioning",
         Needs::ReadCreatedLater,
@@ -416,6 +435,10 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
 
 /// (endpoint, status, text): what the admin pass gets where the state it needs is not there.
 const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
+    ("start_release", 404, "ApplicationSet nothing was not found"),
+    ("get_release", 404, "Release 1 was not found"),
+    ("vote_release", 404, "Stage 1 of release 1 was not found"),
+    ("withdraw_vote", 404, "Stage 1 of release 1 was not found"),
     ("open_pull_request", 422, "there is no branch feat/x"),
     ("approve_pull_request", 409, "someone else must approve it"),
     (

@@ -12,16 +12,16 @@ use hmac::{Hmac, Mac};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
-const TRACK: &str = "apiVersion: lowops.manifests.v1\nkind: ReleaseTrack\nmetadata:\n  name: shop-track\nspec:\n  preReleaseStages:\n  - environments: [development, preview]\n  releaseStages:\n  - environments: [staging]\n  - environments: [production]\n";
-const APP: &str = "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: checkout-api\nspec:\n  team: developers\n  image: registry.example.com/acme/checkout-api\n  repository: checkout\n";
-const SET: &str = "apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: shop\nspec:\n  applications: [checkout-api]\n  releaseTrack: shop-track\n";
-const REPOSITORY: &str = "apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: checkout\nspec:\n  strategy: GITHUB_FLOW\n";
+pub(crate) const TRACK: &str = "apiVersion: lowops.manifests.v1\nkind: ReleaseTrack\nmetadata:\n  name: shop-track\nspec:\n  preReleaseStages:\n  - environments: [development, preview]\n  releaseStages:\n  - environments: [staging]\n  - environments: [production]\n";
+pub(crate) const APP: &str = "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: checkout-api\nspec:\n  team: developers\n  image: registry.example.com/acme/checkout-api\n  repository: checkout\n";
+pub(crate) const SET: &str = "apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: shop\nspec:\n  applications: [checkout-api]\n  releaseTrack: shop-track\n";
+pub(crate) const REPOSITORY: &str = "apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: checkout\nspec:\n  strategy: GITHUB_FLOW\n";
 
-fn digest(seed: u8) -> String {
+pub(crate) fn digest(seed: u8) -> String {
     format!("sha256:{}", hex::encode([seed; 32]))
 }
 
-fn notification(version: &str, seed: u8) -> Vec<u8> {
+pub(crate) fn notification(version: &str, seed: u8) -> Vec<u8> {
     json!({
         "repository": "acme/checkout", "application": "checkout-api", "version": version,
         "commit": "0123456789abcdef0123456789abcdef01234567", "branch": "main",
@@ -32,14 +32,19 @@ fn notification(version: &str, seed: u8) -> Vec<u8> {
     .into_bytes()
 }
 
-fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn send(server: &TestServer, timestamp: i64, signature: &str, body: &[u8]) -> (u16, Value) {
+pub(crate) async fn send(
+    server: &TestServer,
+    timestamp: i64,
+    signature: &str,
+    body: &[u8],
+) -> (u16, Value) {
     let response = reqwest::Client::new()
         .post(server.url("/hooks/build-completed"))
         .header("Content-Type", "application/json")
@@ -76,7 +81,7 @@ async fn deployments(db: &TestDb, count: usize) -> Vec<app::server::entities::de
 }
 
 /// (summary, file contents at that commit) of the environments repository's commits, newest first.
-fn history(server: &TestServer, path: &str) -> Vec<(String, Option<String>)> {
+pub(crate) fn history(server: &TestServer, path: &str) -> Vec<(String, Option<String>)> {
     let git =
         git2::Repository::open_bare(server.data_dir.join("git/local/environments.git")).unwrap();
     let mut walk = git.revwalk().unwrap();

@@ -22,6 +22,7 @@ mod local_forge;
 mod manifests;
 mod oidc_tokens;
 mod release_manifests;
+mod releases;
 mod replicas;
 mod repositories;
 mod resources;

@@ -11,6 +11,7 @@ pub struct Model {
     pub image: String,
     pub kind: String,
     pub build_id: Option<i64>,
+    pub release_id: Option<i64>,
     pub config_commit: String,
     pub deployed_by: String,
     pub deployed_at: DateTimeUtc,

@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/repositories/:name/pulls/:number") view=GovernedPullPage ssr=SsrMode::Async />
                     <Route path=path!("/releases") view=ReleasesPage ssr=SsrMode::Async />
                     <Route path=path!("/releases/manifests/new") view=NewReleaseManifestPage ssr=SsrMode::Async />
+                    <Route path=path!("/releases/:id") view=ReleasePage ssr=SsrMode::Async />
                     <Route path=path!("/releases/manifests/:kind/:name") view=ReleaseManifestPage ssr=SsrMode::Async />
                     <Route path=path!("/releases/manifests/:kind/:name/edit") view=EditReleaseManifestPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />

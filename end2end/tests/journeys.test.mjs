@@ -573,3 +573,124 @@ test('each group writes its own release manifest and the track is drawn as a pip
   await remy.locator('tbody tr', { hasText: 'my-product' }).getByText('you').waitFor();
   await shot(remy, '40-releases-track-and-manifests');
 });
+
+test('a build deploys to development, and a release is signed off stage by stage by separate people', async () => {
+  const { createHmac } = await import('node:crypto');
+  const api = async (page, endpoint, form) => {
+    const response = await page.request.post(`${env.base}/api/${endpoint}`, { form });
+    return { status: response.status(), body: await response.text() };
+  };
+  // The platform's part, through the same server functions the editor uses.
+  const ada = await env.page();
+  await demoSignIn(ada, 'Ada Admin');
+  const manifests = [
+    'apiVersion: lowops.manifests.v1\nkind: ReleaseTrack\nmetadata:\n  name: shop-track\nspec:\n  preReleaseStages:\n  - environments: [development]\n  releaseStages:\n  - environments: [staging]\n  - environments: [production]\n',
+    'apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: cart\nspec:\n  team: developers\n  image: registry.example.com/acme/cart\n  repository: cart\n',
+    'apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: shop\nspec:\n  applications: [cart]\n  releaseTrack: shop-track\n',
+  ];
+  for (const source of manifests) {
+    const saved = await api(ada, 'save_release_manifest', { kind: '', name: '', revision: '0', source });
+    assert.equal(saved.status, 200, saved.body);
+  }
+  assert.equal((await api(ada, 'save_repository', { name: '', revision: '0', source: 'apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: cart\nspec:\n  strategy: GITHUB_FLOW\n' })).status, 200);
+  const secret = JSON.parse((await api(ada, 'rotate_build_secret', { name: 'cart' })).body);
+  // Remy, the release manager, is a product manager too: their own approval must still be refused.
+  assert.equal((await api(ada, 'add_group_member', { group: 'product', user: 'remy' })).status, 200);
+
+  // CI says a build completed: Slipway deploys it to development.
+  const body = JSON.stringify({
+    repository: 'acme/cart', application: 'cart', version: 'v1.4.0',
+    commit: '0123456789abcdef0123456789abcdef01234567', branch: 'main', run: 'https://ci.example/runs/1',
+    images: [{ name: 'cart', digest: `sha256:${'c'.repeat(64)}` }],
+  });
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  const sent = await fetch(`${env.base}/hooks/build-completed`, {
+    method: 'POST', body,
+    headers: { 'content-type': 'application/json', 'x-slipway-timestamp': `${timestamp}`, 'x-slipway-signature': `sha256=${signature}` },
+  });
+  assert.equal(sent.status, 202, await sent.text());
+  const remy = await env.page();
+  await demoSignIn(remy, 'Remy Release');
+  for (let i = 0; i < 100; i++) {
+    await remy.goto(`${env.base}/releases`);
+    if (await remy.locator('tbody tr', { hasText: 'cart' }).filter({ hasText: 'v1.4.0' }).count()) break;
+    await remy.waitForTimeout(200);
+  }
+  await remy.locator('tbody tr', { hasText: 'development' }).filter({ hasText: 'v1.4.0' }).waitFor();
+  await shot(remy, '41-releases-development-deployed');
+
+  // The release manager starts the release: rc.0, staging awaits QA.
+  await hydrated(remy);
+  await remy.locator('select[name="app_set"]').selectOption('shop');
+  await remy.getByLabel('Bundle').fill('2026.11');
+  await remy.getByRole('button', { name: 'Start release' }).click();
+  await remy.waitForURL(/\/releases\/\d+$/);
+  const release = remy.url();
+  await remy.getByRole('heading', { name: 'shop-2026.11-rc.0' }).waitFor();
+  await remy.locator('.stage-awaiting_sign_off', { hasText: 'staging' }).waitFor();
+  await shot(remy, '42-release-started');
+
+  // QA signs off staging; it deploys and production opens.
+  const quinn = await env.page();
+  await demoSignIn(quinn, 'Quinn QA');
+  await quinn.goto(release);
+  await hydrated(quinn);
+  await quinn.locator('.stage-awaiting_sign_off').getByLabel('Comment').fill('Regression suite green');
+  await quinn.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
+  for (let i = 0; i < 100 && !(await quinn.locator('.stage-deployed', { hasText: 'staging' }).count()); i++) {
+    await quinn.waitForTimeout(200);
+    await quinn.reload();
+  }
+  await quinn.locator('.stage-awaiting_sign_off', { hasText: 'production' }).waitFor();
+
+  // The product manager approves production: the gate stays closed without security.
+  const pat = await env.page();
+  await demoSignIn(pat, 'Pat Product');
+  await pat.goto(release);
+  await hydrated(pat);
+  await pat.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
+  await pat.locator('.stage-awaiting_sign_off', { hasText: 'Waiting for security 0/1' }).waitFor();
+  await pat.getByRole('button', { name: 'Withdraw my vote' }).waitFor();
+  await shot(pat, '43-release-production-waiting-for-security');
+  // The release manager's own approval is refused.
+  const own = await api(remy, 'vote_release', { id: release.split('/').pop(), stage: '1', group: 'product', approve: 'true', comment: '' });
+  assert.equal(own.status, 403, own.body);
+  assert.match(own.body, /you started this release: someone else must approve it/);
+
+  // Security approves: production deploys and the production tag appears.
+  const sam = await env.page();
+  await demoSignIn(sam, 'Sam Security');
+  await sam.goto(release);
+  await hydrated(sam);
+  await sam.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
+  for (let i = 0; i < 100 && !(await sam.getByText('production tag').count()); i++) {
+    await sam.waitForTimeout(200);
+    await sam.reload();
+  }
+  await sam.locator('.page-header code', { hasText: 'shop-2026.11' }).waitFor();
+  await sam.locator('.stage-deployed', { hasText: 'production' }).waitFor();
+  await sam.locator('.timeline li', { hasText: 'sam (security) approved stage 2' }).waitFor();
+  await shot(sam, '44-release-completed');
+
+  // A rejection stops the next bundle; the next attempt is rc.1.
+  await remy.goto(`${env.base}/releases`);
+  await hydrated(remy);
+  await remy.getByLabel('Bundle').fill('2026.12');
+  await remy.getByRole('button', { name: 'Start release' }).click();
+  await remy.getByRole('heading', { name: 'shop-2026.12-rc.0' }).waitFor();
+  await quinn.goto(remy.url());
+  await hydrated(quinn);
+  await quinn.getByText('Reject…').click();
+  await quinn.getByLabel('Why').fill('Checkout times out under load');
+  await quinn.getByRole('button', { name: 'Reject release' }).click();
+  await quinn.locator('.stage-rejected', { hasText: 'Rejected by quinn (qa): Checkout times out under load' }).waitFor();
+  await shot(quinn, '45-release-rejected');
+  await remy.goto(`${env.base}/releases`);
+  await hydrated(remy);
+  await remy.getByLabel('Bundle').fill('2026.12');
+  await remy.getByRole('button', { name: 'Start release' }).click();
+  await remy.getByRole('heading', { name: 'shop-2026.12-rc.1' }).waitFor();
+  await remy.goto(`${env.base}/releases`);
+  await shot(remy, '46-releases-list');
+});

@@ -4,9 +4,11 @@
 
 use super::repositories::{error_view, ManifestText, RevisionList};
 use crate::api::releases::{
-    get_release_manifest, get_release_manifests, DeployedRow, ReleaseManifestDetail,
-    ReleaseManifestRow, SaveReleaseManifest,
+    get_release, get_release_manifest, get_release_manifests, get_releases, DeployedRow,
+    ReleaseManifestDetail, ReleaseManifestRow, ReleaseRow, ReleaseView, SaveReleaseManifest,
+    StageView, StartRelease, VoteRelease, WithdrawVote,
 };
+use crate::domain::releases::StageState;
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::manifests::Manifest;
 use crate::domain::release_manifests::{parse_release_source, ReleaseTrack, TrackStage};
@@ -156,6 +158,7 @@ pub fn ReleasesPage() -> impl IntoView {
                                 }.into_any()
                             } else {
                                 view! {
+                                    <ReleaseList />
                                     <section class="card">
                                         <h2>"Release tracks"</h2>
                                         {if tracks.is_empty() {
@@ -378,5 +381,229 @@ pub fn EditReleaseManifestPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+fn state_badge(state: &str) -> impl IntoView {
+    let class = match state {
+        "completed" => "badge change-added",
+        "rejected" => "badge change-removed",
+        _ => "badge change-changed",
+    };
+    view! { <span class=class>{state.to_string()}</span> }
+}
+
+/// The releases, newest first, and the form that starts one.
+#[component]
+fn ReleaseList() -> impl IntoView {
+    let start = ServerAction::<StartRelease>::new();
+    let listed = Resource::new(move || start.version().get(), |_| get_releases());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
+            navigate(&format!("/releases/{id}"), Default::default());
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Releases"</h2>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match listed.await {
+                        Ok(data) => view! {
+                            {(data.can_start && !data.app_sets.is_empty()).then(|| view! {
+                                <ActionForm action=start attr:class="stacked-form inline-fields start-release">
+                                    <label><span>"Application set"</span>
+                                        <select name="app_set">{data.app_sets.iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}</select>
+                                    </label>
+                                    <label><span>"Bundle"</span><input type="text" name="bundle" required placeholder="2026.11" /></label>
+                                    <button type="submit" class="button primary" disabled=move || start.pending().get()>"Start release"</button>
+                                </ActionForm>
+                                <FormError result=start.value().into() />
+                            })}
+                            {if data.releases.is_empty() {
+                                view! { <p class="muted">"No release yet. A release manager starts one for an application set's bundle: every application's latest pre-release build, tagged with a release candidate tag, promoted stage by stage."</p> }.into_any()
+                            } else {
+                                view! { <ReleaseTable rows=data.releases.clone() /> }.into_any()
+                            }}
+                        }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ReleaseTable(rows: Vec<ReleaseRow>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr><th>"Release candidate"</th><th>"State"</th><th>"Production tag"</th><th>"Started"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| view! {
+                        <tr>
+                            <td><a href=format!("/releases/{}", r.id)><strong>{r.rc_tag.clone()}</strong></a></td>
+                            <td>{state_badge(&r.state)}</td>
+                            <td>{match &r.production_tag { Some(t) => view! { <code>{t.clone()}</code> }.into_any(), None => view! { <span class="muted">"—"</span> }.into_any() }}</td>
+                            <td class="muted">{format!("{} by {}", r.created_at, r.starter)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn ReleasePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|i| i.parse::<i64>().ok()).unwrap_or(0);
+    let vote = ServerAction::<VoteRelease>::new();
+    let withdraw = ServerAction::<WithdrawVote>::new();
+    let view_data = Resource::new(
+        move || (id(), vote.version().get(), withdraw.version().get()),
+        |(id, _, _)| get_release(id),
+    );
+    view! {
+        <Title text="Release" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(release) => view! { <ReleaseDetail release vote withdraw /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ReleaseDetail(
+    release: ReleaseView,
+    vote: ServerAction<VoteRelease>,
+    withdraw: ServerAction<WithdrawVote>,
+) -> impl IntoView {
+    let row = release.row.clone();
+    let mut timeline: Vec<(String, String)> = vec![(row.created_at.clone(), format!("{} started {}", row.starter, row.rc_tag))];
+    for stage in &release.stages {
+        for v in &stage.votes {
+            let what = if v.approve { "approved" } else { "rejected" };
+            let comment = if v.comment.is_empty() { String::new() } else { format!(": “{}”", v.comment) };
+            timeline.push((v.at.clone(), format!("{} ({}) {what} stage {} — {}{comment}", v.voter, v.group, stage.position + 1, stage.environments.join(" + "))));
+            if let Some(at) = &v.withdrawn_at {
+                timeline.push((at.clone(), format!("{} withdrew their vote on stage {}", v.voter, stage.position + 1)));
+            }
+        }
+    }
+    timeline.sort();
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/releases">"Releases"</a></p>
+                <h1>{row.rc_tag.clone()}</h1>
+                <p class="subtitle">{state_badge(&row.state)}{format!(" · {} bundle {} · started {} by {}", row.app_set, row.bundle, row.created_at, row.starter)}
+                    {row.production_tag.clone().map(|t| view! { " · production tag "<code>{t}</code> })}
+                </p>
+            </div>
+        </div>
+        <section class="card">
+            <h2>"Stages"</h2>
+            <ol class="pipeline release-stages">
+                {release.stages.iter().map(|stage| view! { <StageCard stage=stage.clone() release=release.clone() vote withdraw /> }).collect_view()}
+            </ol>
+            <FormError result=vote.value().into() />
+            <FormError result=withdraw.value().into() />
+        </section>
+        <section class="card">
+            <h2>"Bundle"</h2>
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr><th>"Application"</th><th>"Version"</th><th>"Image"</th></tr></thead>
+                    <tbody>
+                        {release.items.iter().map(|(app, version, image)| view! {
+                            <tr><td>{app.clone()}</td><td><span class="badge">{version.clone()}</span></td><td><code>{image.clone()}</code></td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <section class="card">
+            <h2>"Timeline"</h2>
+            <ol class="timeline">
+                {timeline.into_iter().map(|(at, what)| view! { <li><span class="muted">{at}</span>" "{what}</li> }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+/// One stage: its environments, state, gate, the votes, and the sign-off form for its groups.
+#[component]
+fn StageCard(
+    stage: StageView,
+    release: ReleaseView,
+    vote: ServerAction<VoteRelease>,
+    withdraw: ServerAction<WithdrawVote>,
+) -> impl IntoView {
+    let class = format!("stage stage-{}", stage.state.as_str());
+    let open = stage.state == StageState::AwaitingSignOff && release.row.state == "running";
+    let my_groups: Vec<String> = stage
+        .sign_off
+        .iter()
+        .map(|(g, _)| g.clone())
+        .filter(|g| release.my_groups.contains(g))
+        .collect();
+    let mine = stage.votes.iter().any(|v| v.voter == release.me && v.withdrawn_at.is_none());
+    let (id, position) = (release.row.id, stage.position);
+    view! {
+        <li class=class>
+            <div class="stage-envs">{stage.environments.iter().map(|e| view! { <span class="env">{e.clone()}</span> }).collect_view()}</div>
+            <p class="stage-state"><strong>{stage.state.label()}</strong></p>
+            <p class="muted">{stage.gate.clone()}</p>
+            <div class="stage-signoff">
+                {stage.sign_off.iter().map(|(g, n)| view! { <span class="badge signoff">{format!("{g} ×{n}")}</span> }).collect_view()}
+            </div>
+            <ul class="votes">
+                {stage.votes.iter().filter(|v| v.withdrawn_at.is_none()).map(|v| view! {
+                    <li class=if v.approve { "vote approve" } else { "vote reject" }>
+                        {if v.approve { "✓ " } else { "✗ " }}<strong>{v.voter.clone()}</strong>{format!(" ({})", v.group)}
+                    </li>
+                }).collect_view()}
+            </ul>
+            {(open && !my_groups.is_empty() && !mine).then(|| {
+                let groups = my_groups.clone();
+                view! {
+                    <ActionForm action=vote attr:class="stacked-form sign-off-form">
+                        <input type="hidden" name="id" value=id />
+                        <input type="hidden" name="stage" value=position />
+                        <input type="hidden" name="approve" value="true" />
+                        <label><span>"Sign off as"</span>
+                            <select name="group">{groups.iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view()}</select>
+                        </label>
+                        <label><span>"Comment"</span><textarea name="comment" rows="2"></textarea></label>
+                        <button type="submit" class="button primary">"Approve"</button>
+                    </ActionForm>
+                    <details class="reject">
+                        <summary>"Reject…"</summary>
+                        <ActionForm action=vote attr:class="stacked-form">
+                            <input type="hidden" name="id" value=id />
+                            <input type="hidden" name="stage" value=position />
+                            <input type="hidden" name="approve" value="false" />
+                            <input type="hidden" name="group" value=my_groups[0].clone() />
+                            <label><span>"Why"</span><textarea name="comment" rows="2" required></textarea></label>
+                            <button type="submit" class="button danger">"Reject release"</button>
+                        </ActionForm>
+                    </details>
+                }
+            })}
+            {(open && mine).then(|| view! {
+                <ActionForm action=withdraw>
+                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="stage" value=position />
+                    <button type="submit" class="button">"Withdraw my vote"</button>
+                </ActionForm>
+            })}
+        </li>
     }
 }

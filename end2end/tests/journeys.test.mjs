@@ -574,7 +574,7 @@ test('each group writes its own release manifest and the track is drawn as a pip
   await shot(remy, '40-releases-track-and-manifests');
 });
 
-test('a build deploys to development, and a release is signed off stage by stage by separate people', async () => {
+test('a build deploys to development, a release is signed off stage by stage by separate people, then a hotfix and a rejection', async () => {
   const { createHmac } = await import('node:crypto');
   const api = async (page, endpoint, form) => {
     const response = await page.request.post(`${env.base}/api/${endpoint}`, { form });
@@ -584,7 +584,7 @@ test('a build deploys to development, and a release is signed off stage by stage
   const ada = await env.page();
   await demoSignIn(ada, 'Ada Admin');
   const manifests = [
-    'apiVersion: lowops.manifests.v1\nkind: ReleaseTrack\nmetadata:\n  name: shop-track\nspec:\n  preReleaseStages:\n  - environments: [development]\n  releaseStages:\n  - environments: [staging]\n  - environments: [production]\n',
+    'apiVersion: lowops.manifests.v1\nkind: ReleaseTrack\nmetadata:\n  name: shop-track\nspec:\n  preReleaseStages:\n  - environments: [development]\n  releaseStages:\n  - environments: [staging]\n  - environments: [production]\n  hotfixStages:\n  - environments: [staging, production]\n',
     'apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: cart\nspec:\n  team: developers\n  image: registry.example.com/acme/cart\n  repository: cart\n',
     'apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: shop\nspec:\n  applications: [cart]\n  releaseTrack: shop-track\n',
   ];
@@ -598,18 +598,21 @@ test('a build deploys to development, and a release is signed off stage by stage
   assert.equal((await api(ada, 'add_group_member', { group: 'product', user: 'remy' })).status, 200);
 
   // CI says a build completed: Slipway deploys it to development.
-  const body = JSON.stringify({
-    repository: 'acme/cart', application: 'cart', version: 'v1.4.0',
-    commit: '0123456789abcdef0123456789abcdef01234567', branch: 'main', run: 'https://ci.example/runs/1',
-    images: [{ name: 'cart', digest: `sha256:${'c'.repeat(64)}` }],
-  });
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  const sent = await fetch(`${env.base}/hooks/build-completed`, {
-    method: 'POST', body,
-    headers: { 'content-type': 'application/json', 'x-slipway-timestamp': `${timestamp}`, 'x-slipway-signature': `sha256=${signature}` },
-  });
-  assert.equal(sent.status, 202, await sent.text());
+  const notify = async (version, digit) => {
+    const body = JSON.stringify({
+      repository: 'acme/cart', application: 'cart', version,
+      commit: '0123456789abcdef0123456789abcdef01234567', branch: 'main', run: 'https://ci.example/runs/1',
+      images: [{ name: 'cart', digest: `sha256:${digit.repeat(64)}` }],
+    });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+    const sent = await fetch(`${env.base}/hooks/build-completed`, {
+      method: 'POST', body,
+      headers: { 'content-type': 'application/json', 'x-slipway-timestamp': `${timestamp}`, 'x-slipway-signature': `sha256=${signature}` },
+    });
+    assert.equal(sent.status, 202, await sent.text());
+  };
+  await notify('v1.4.0', 'c');
   const remy = await env.page();
   await demoSignIn(remy, 'Remy Release');
   for (let i = 0; i < 100; i++) {
@@ -623,7 +626,7 @@ test('a build deploys to development, and a release is signed off stage by stage
   // The release manager starts the release: rc.0, staging awaits QA.
   await hydrated(remy);
   await remy.locator('select[name="app_set"]').selectOption('shop');
-  await remy.getByLabel('Bundle').fill('2026.11');
+  await remy.getByLabel('Bundle', { exact: true }).fill('2026.11');
   await remy.getByRole('button', { name: 'Start release' }).click();
   await remy.waitForURL(/\/releases\/\d+$/);
   const release = remy.url();
@@ -673,10 +676,36 @@ test('a build deploys to development, and a release is signed off stage by stage
   await sam.locator('.timeline li', { hasText: 'sam (security) approved stage 2' }).waitFor();
   await shot(sam, '44-release-completed');
 
+  // A hotfix build goes through the hotfix stage, signed off by an incident commander.
+  await notify('v1.4.0-hotfix.1', 'd');
+  await remy.goto(`${env.base}/releases`);
+  await hydrated(remy);
+  await remy.locator('select[name="app_set"]').selectOption('shop');
+  await remy.getByLabel('Bundle', { exact: true }).fill('2026.11');
+  await remy.getByLabel('Hotfix of the released bundle').check();
+  await remy.getByRole('button', { name: 'Start release' }).click();
+  await remy.getByRole('heading', { name: 'shop-2026.11-rc.1' }).waitFor();
+  await remy.locator('.stage-awaiting_sign_off', { hasText: 'incident-commanders ×1' }).waitFor();
+  const hotfix = remy.url();
+  const riley = await env.page();
+  await demoSignIn(riley, 'Riley SRE');
+  await riley.goto(hotfix);
+  await hydrated(riley);
+  await riley.locator('.stage-awaiting_sign_off').getByLabel('Comment').fill('Fixes the checkout outage');
+  await riley.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
+  for (let i = 0; i < 100 && !(await riley.getByText('production tag').count()); i++) {
+    await riley.waitForTimeout(200);
+    await riley.reload();
+  }
+  await riley.locator('.page-header code', { hasText: 'shop-2026.11-hotfix.1' }).waitFor();
+  await riley.locator('tbody tr', { hasText: 'v1.4.0-hotfix.1' }).waitFor();
+  await shot(riley, '45-hotfix-completed');
+
   // A rejection stops the next bundle; the next attempt is rc.1.
   await remy.goto(`${env.base}/releases`);
   await hydrated(remy);
-  await remy.getByLabel('Bundle').fill('2026.12');
+  await remy.locator('select[name="app_set"]').selectOption('shop');
+  await remy.getByLabel('Bundle', { exact: true }).fill('2026.12');
   await remy.getByRole('button', { name: 'Start release' }).click();
   await remy.getByRole('heading', { name: 'shop-2026.12-rc.0' }).waitFor();
   await quinn.goto(remy.url());
@@ -685,12 +714,16 @@ test('a build deploys to development, and a release is signed off stage by stage
   await quinn.getByLabel('Why').fill('Checkout times out under load');
   await quinn.getByRole('button', { name: 'Reject release' }).click();
   await quinn.locator('.stage-rejected', { hasText: 'Rejected by quinn (qa): Checkout times out under load' }).waitFor();
-  await shot(quinn, '45-release-rejected');
+  await shot(quinn, '46-release-rejected');
   await remy.goto(`${env.base}/releases`);
   await hydrated(remy);
-  await remy.getByLabel('Bundle').fill('2026.12');
+  await remy.locator('select[name="app_set"]').selectOption('shop');
+  await remy.getByLabel('Bundle', { exact: true }).fill('2026.12');
   await remy.getByRole('button', { name: 'Start release' }).click();
   await remy.getByRole('heading', { name: 'shop-2026.12-rc.1' }).waitFor();
   await remy.goto(`${env.base}/releases`);
-  await shot(remy, '46-releases-list');
+  // DORA from the history: two production deployments, one of them followed by the hotfix.
+  await remy.locator('.dora .figure', { hasText: '(1 of 2 needed a hotfix)' }).waitFor();
+  await remy.locator('.dora .figure', { hasText: '50 %' }).waitFor();
+  await shot(remy, '47-releases-list');
 });

@@ -20,7 +20,7 @@ pub struct ReleaseManifestRow {
     pub updated_at: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseManifestsView {
     pub manifests: Vec<ReleaseManifestRow>,
     /// The text of each ReleaseTrack, to draw its pipeline.
@@ -32,6 +32,8 @@ pub struct ReleaseManifestsView {
     pub administers: bool,
     /// What each environment runs now, by environment then application.
     pub deployed: Vec<DeployedRow>,
+    /// The DORA figures of the last 28 days, once a track names a production environment.
+    pub dora: Option<crate::domain::releases::Dora>,
 }
 
 /// An application's current deployment in one environment.
@@ -99,6 +101,7 @@ pub async fn get_release_manifests() -> Result<ReleaseManifestsView, AppError> {
                     .map(|(m, _)| (m.name.clone(), m.source.clone()))
                     .collect(),
                 manifests: release_manifests::list(db).await?,
+                dora: crate::server::deployments::dora(db, 28).await?,
                 deployed: crate::server::deployments::current(db)
                     .await?
                     .into_iter()
@@ -221,6 +224,8 @@ pub struct ReleaseView {
     /// (application, version, image by digest)
     pub items: Vec<(String, String, String)>,
     pub stages: Vec<StageView>,
+    /// (when, what) in the order it happened: the start, each vote and withdrawal, the end.
+    pub timeline: Vec<(String, String)>,
     /// The caller: their login and groups, to offer the sign-off form where it applies.
     pub me: String,
     pub my_groups: Vec<String>,
@@ -271,15 +276,27 @@ pub async fn get_release(id: i64) -> Result<ReleaseView, AppError> {
     )
 }
 
-/// Starts a release of an application set's bundle: release managers (administer on releases).
+/// Starts a release of an application set's bundle (`hotfix` given: a hotfix of its completed
+/// release, through the hotfix stages): release managers (administer on releases).
 #[server(endpoint = "start_release")]
-pub async fn start_release(app_set: String, bundle: String) -> Result<i64, AppError> {
+pub async fn start_release(
+    app_set: String,
+    bundle: String,
+    hotfix: Option<String>,
+) -> Result<i64, AppError> {
     use guard::*;
     respond(
         async {
             let caller = require(Action::Administer, all()).await?;
-            crate::server::releases::start(&ctx()?, &caller.actor(), app_set.trim(), bundle.trim())
-                .await
+            let hotfix = hotfix.is_some_and(|h| !h.is_empty() && h != "false");
+            crate::server::releases::start(
+                &ctx()?,
+                &caller.actor(),
+                app_set.trim(),
+                bundle.trim(),
+                hotfix,
+            )
+            .await
         }
         .await,
     )

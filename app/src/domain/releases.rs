@@ -321,7 +321,7 @@ fn median(mut values: Vec<i64>) -> Option<i64> {
     })
 }
 
-/// DORA over `history` (any order) for the `production` environments, the `days` before `now`.
+/// DORA over `history` (in the order it happened; any order by time works, ties keep theirs) for the `production` environments, the `days` before `now`.
 pub fn dora(history: &[DeploymentFact], production: &[String], now: i64, days: u32) -> Dora {
     const DAY: i64 = 86_400;
     let from = now - i64::from(days) * DAY;
@@ -348,13 +348,17 @@ pub fn dora(history: &[DeploymentFact], production: &[String], now: i64, days: u
             .filter(|t| *t >= 0)
             .collect(),
     );
-    // Each deployment's successor for the same application, among all production deployments.
+    // Each deployment's successor for the same application, among all production deployments
+    // (in the order given where two share a second).
     let mut failures = 0;
     let mut restores = Vec::new();
-    for d in &inside {
-        let next = prod
+    for (i, d) in prod.iter().enumerate() {
+        if !(d.at > from && d.at <= now) {
+            continue;
+        }
+        let next = prod[i + 1..]
             .iter()
-            .find(|n| n.application == d.application && n.at > d.at);
+            .find(|n| n.application == d.application);
         if let Some(next) = next.filter(|n| n.hotfix) {
             failures += 1;
             restores.push(next.at - d.at);

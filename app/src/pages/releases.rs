@@ -8,10 +8,10 @@ use crate::api::releases::{
     ReleaseManifestDetail, ReleaseManifestRow, ReleaseRow, ReleaseView, SaveReleaseManifest,
     StageView, StartRelease, VoteRelease, WithdrawVote,
 };
-use crate::domain::releases::StageState;
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::manifests::Manifest;
 use crate::domain::release_manifests::{parse_release_source, ReleaseTrack, TrackStage};
+use crate::domain::releases::StageState;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -95,6 +95,56 @@ fn ManifestTable(
     }
 }
 
+/// `3 h 20 min`, `2 d 4 h`: a duration in its two largest units.
+fn duration(seconds: i64) -> String {
+    let (d, h, m) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3_600,
+        seconds % 3_600 / 60,
+    );
+    match (d, h) {
+        (0, 0) => format!("{m} min"),
+        (0, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+/// The four DORA figures and the weekly production deployments as bars.
+#[component]
+fn DoraCard(dora: crate::domain::releases::Dora) -> impl IntoView {
+    let most = dora.weekly.iter().copied().max().unwrap_or(0).max(1);
+    let (width, height, gap) = (48.0, 80.0, 16.0);
+    let bars = dora.weekly.len() as f64;
+    let weeks = dora.weekly.len();
+    view! {
+        <section class="card dora">
+            <h2>{format!("Delivery · last {} days", dora.window_days)}</h2>
+            <div class="dora-figures">
+                <div class="figure"><span class="figure-value">{format!("{:.1}", dora.per_week)}</span><span class="figure-label">"production deployments a week"</span></div>
+                <div class="figure"><span class="figure-value">{dora.lead_time.map_or("—".to_string(), duration)}</span><span class="figure-label">"lead time, build to production (median)"</span></div>
+                <div class="figure"><span class="figure-value">{dora.change_failure_rate.map_or("—".to_string(), |r| format!("{:.0} %", r * 100.0))}</span><span class="figure-label">{format!("change failure rate ({} of {} needed a hotfix)", dora.failures, dora.production_deployments)}</span></div>
+                <div class="figure"><span class="figure-value">{dora.time_to_restore.map_or("—".to_string(), duration)}</span><span class="figure-label">"time to restore (median)"</span></div>
+            </div>
+            <svg class="dora-chart" viewBox=format!("0 0 {} {}", bars * (width + gap), height + 20.0) role="img"
+                aria-label=format!("Production deployments per week, oldest first: {}", dora.weekly.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "))>
+                {dora.weekly.iter().enumerate().map(|(i, n)| {
+                    let h = height * f64::from(*n) / f64::from(most);
+                    let x = i as f64 * (width + gap);
+                    view! {
+                        <g>
+                            <rect x=x y=height - h width=width height=h.max(1.0) rx="4" class="bar" />
+                            <text x=x + width / 2.0 y=height + 14.0 text-anchor="middle" class="bar-label">
+                                {if i + 1 == weeks { "this week".to_string() } else { format!("{} wk ago", weeks - 1 - i) }}
+                            </text>
+                            {(*n > 0).then(|| view! { <text x=x + width / 2.0 y=height - h - 4.0 text-anchor="middle" class="bar-value">{n.to_string()}</text> })}
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+        </section>
+    }
+}
+
 /// What each environment runs now.
 #[component]
 fn Environments(rows: Vec<DeployedRow>) -> impl IntoView {
@@ -110,13 +160,13 @@ fn Environments(rows: Vec<DeployedRow>) -> impl IntoView {
                             <thead><tr><th>"Environment"</th><th>"Application"</th><th>"Version"</th><th>"Image digest"</th><th>"Since"</th><th>"By"</th></tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|d| {
-                                    let digest = d.image.rsplit_once('@').map(|(_, digest)| digest.chars().take(19).collect::<String>()).unwrap_or_default();
+
                                     view! {
                                         <tr>
                                             <td><span class="env">{d.environment.clone()}</span></td>
                                             <td><a href=manifest_href("Application", &d.application)>{d.application.clone()}</a></td>
                                             <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.clone()}</span></td>
-                                            <td><code title=d.image.clone()>{if digest.is_empty() { "no image".to_string() } else { format!("{digest}…") }}</code></td>
+                                            <td><code title=d.image.clone()>{if d.image.is_empty() { "no image".to_string() } else { short_image(&d.image).rsplit('/').next().unwrap_or_default().to_string() }}</code></td>
                                             <td class="muted">{d.since.clone()}</td>
                                             <td class="muted" title=format!("commit {}", d.commit)>{d.by.clone()}</td>
                                         </tr>
@@ -173,6 +223,7 @@ pub fn ReleasesPage() -> impl IntoView {
                                         }}
                                     </section>
                                     <Environments rows=data.deployed.clone() />
+                                    {data.dora.clone().map(|dora| view! { <DoraCard dora /> })}
                                     <section class="card">
                                         <h2>"Application sets"</h2>
                                         {if sets.is_empty() {
@@ -384,6 +435,14 @@ pub fn EditReleaseManifestPage() -> impl IntoView {
     }
 }
 
+/// `registry/team/app@sha256:0123456789ab…`: the digest cut to its first 12 hex digits.
+fn short_image(image: &str) -> String {
+    match image.split_once("@sha256:") {
+        Some((repository, hex)) => format!("{repository}@sha256:{}…", &hex[..hex.len().min(12)]),
+        None => image.to_string(),
+    }
+}
+
 fn state_badge(state: &str) -> impl IntoView {
     let class = match state {
         "completed" => "badge change-added",
@@ -417,6 +476,7 @@ fn ReleaseList() -> impl IntoView {
                                         <select name="app_set">{data.app_sets.iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}</select>
                                     </label>
                                     <label><span>"Bundle"</span><input type="text" name="bundle" required placeholder="2026.11" /></label>
+                                    <label class="check"><input type="checkbox" name="hotfix" value="true" /><span>"Hotfix of the released bundle"</span></label>
                                     <button type="submit" class="button primary" disabled=move || start.pending().get()>"Start release"</button>
                                 </ActionForm>
                                 <FormError result=start.value().into() />
@@ -459,7 +519,13 @@ fn ReleaseTable(rows: Vec<ReleaseRow>) -> impl IntoView {
 #[component]
 pub fn ReleasePage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|i| i.parse::<i64>().ok()).unwrap_or(0);
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|i| i.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
     let vote = ServerAction::<VoteRelease>::new();
     let withdraw = ServerAction::<WithdrawVote>::new();
     let view_data = Resource::new(
@@ -486,18 +552,7 @@ fn ReleaseDetail(
     withdraw: ServerAction<WithdrawVote>,
 ) -> impl IntoView {
     let row = release.row.clone();
-    let mut timeline: Vec<(String, String)> = vec![(row.created_at.clone(), format!("{} started {}", row.starter, row.rc_tag))];
-    for stage in &release.stages {
-        for v in &stage.votes {
-            let what = if v.approve { "approved" } else { "rejected" };
-            let comment = if v.comment.is_empty() { String::new() } else { format!(": “{}”", v.comment) };
-            timeline.push((v.at.clone(), format!("{} ({}) {what} stage {} — {}{comment}", v.voter, v.group, stage.position + 1, stage.environments.join(" + "))));
-            if let Some(at) = &v.withdrawn_at {
-                timeline.push((at.clone(), format!("{} withdrew their vote on stage {}", v.voter, stage.position + 1)));
-            }
-        }
-    }
-    timeline.sort();
+    let timeline = release.timeline.clone();
     view! {
         <div class="page-header">
             <div>
@@ -523,7 +578,7 @@ fn ReleaseDetail(
                     <thead><tr><th>"Application"</th><th>"Version"</th><th>"Image"</th></tr></thead>
                     <tbody>
                         {release.items.iter().map(|(app, version, image)| view! {
-                            <tr><td>{app.clone()}</td><td><span class="badge">{version.clone()}</span></td><td><code>{image.clone()}</code></td></tr>
+                            <tr><td>{app.clone()}</td><td><span class="badge">{version.clone()}</span></td><td><code class="image-ref" title=image.clone()>{short_image(image)}</code></td></tr>
                         }).collect_view()}
                     </tbody>
                 </table>
@@ -554,7 +609,10 @@ fn StageCard(
         .map(|(g, _)| g.clone())
         .filter(|g| release.my_groups.contains(g))
         .collect();
-    let mine = stage.votes.iter().any(|v| v.voter == release.me && v.withdrawn_at.is_none());
+    let mine = stage
+        .votes
+        .iter()
+        .any(|v| v.voter == release.me && v.withdrawn_at.is_none());
     let (id, position) = (release.row.id, stage.position);
     view! {
         <li class=class>

@@ -427,3 +427,49 @@ pub async fn current<C: ConnectionTrait>(db: &C) -> AppResult<Vec<deployments::M
     latest.sort_by(|a, b| (&a.environment, &a.application).cmp(&(&b.environment, &b.application)));
     Ok(latest)
 }
+
+/// The DORA figures of the production environments (the last release stage of every track) over
+/// the `days` before now; `None` while no track names a production environment.
+pub async fn dora<C: ConnectionTrait>(
+    db: &C,
+    days: u32,
+) -> AppResult<Option<crate::domain::releases::Dora>> {
+    use crate::domain::releases::{dora, DeploymentFact};
+    let mut production: Vec<String> = Vec::new();
+    for (_, manifest) in super::release_manifests::all(db).await? {
+        if let Manifest::ReleaseTrack(track) = manifest {
+            for env in track.production() {
+                if !production.contains(env) {
+                    production.push(env.clone());
+                }
+            }
+        }
+    }
+    if production.is_empty() {
+        return Ok(None);
+    }
+    let built: Vec<builds::Model> = builds::Entity::find().all(db).await?;
+    let facts: Vec<DeploymentFact> = deployments::Entity::find()
+        .filter(deployments::Column::Environment.is_in(production.clone()))
+        .order_by_asc(deployments::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| DeploymentFact {
+            built_at: built
+                .iter()
+                .find(|b| b.application == d.application && b.version == d.version)
+                .map(|b| b.received_at.timestamp()),
+            application: d.application,
+            environment: d.environment,
+            at: d.deployed_at.timestamp(),
+            hotfix: d.kind == "hotfix",
+        })
+        .collect();
+    Ok(Some(dora(
+        &facts,
+        &production,
+        chrono::Utc::now().timestamp(),
+        days,
+    )))
+}

@@ -73,8 +73,15 @@ fn as_votes(rows: &[votes::Model]) -> Vec<Vote> {
         .collect()
 }
 
-/// Starts a release of `app_set` for `bundle`; returns its id.
-pub async fn start(ctx: &AppCtx, actor: &Actor, app_set: &str, bundle: &str) -> AppResult<i64> {
+/// Starts a release of `app_set` for `bundle` (`hotfix`: a hotfix of the bundle's completed
+/// release through the track's hotfix stages); returns its id.
+pub async fn start(
+    ctx: &AppCtx,
+    actor: &Actor,
+    app_set: &str,
+    bundle: &str,
+    hotfix: bool,
+) -> AppResult<i64> {
     check_bundle(bundle).map_err(|m| AppError::invalid("bundle", m))?;
     let all = super::release_manifests::all(&ctx.db).await?;
     let set = all
@@ -96,22 +103,23 @@ pub async fn start(ctx: &AppCtx, actor: &Actor, app_set: &str, bundle: &str) -> 
                 set.release_track
             ))
         })?;
-    // Each application's latest pre-release build with an image: what was tested.
-    let mut items = Vec::new();
-    for application in &set.applications {
-        let latest = deployments::Entity::find()
-            .filter(deployments::Column::Application.eq(application))
-            .filter(deployments::Column::Kind.eq("prerelease"))
-            .filter(deployments::Column::Image.ne(""))
-            .order_by_desc(deployments::Column::DeployedAt)
-            .order_by_desc(deployments::Column::Id)
-            .one(&ctx.db)
-            .await?
-            .ok_or_else(|| {
-                AppError::Conflict(format!("{application} has no pre-release build with an image yet: nothing of it to release"))
-            })?;
-        items.push((application.clone(), latest.version, latest.image));
+    let stages = if hotfix {
+        &track.hotfix
+    } else {
+        &track.release
+    };
+    if stages.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "the track {} has no {} stages",
+            track.metadata.name,
+            if hotfix { "hotfix" } else { "release" }
+        )));
     }
+    let items = if hotfix {
+        hotfix_items(ctx, app_set, bundle).await?
+    } else {
+        release_items_of(ctx, &set.applications).await?
+    };
     let earlier: Vec<String> = releases::Entity::find()
         .filter(releases::Column::AppSet.eq(app_set))
         .all(&ctx.db)
@@ -142,7 +150,7 @@ pub async fn start(ctx: &AppCtx, actor: &Actor, app_set: &str, bundle: &str) -> 
     let release = releases::ActiveModel {
         app_set: Set(app_set.to_string()),
         bundle: Set(bundle.to_string()),
-        kind: Set("release".into()),
+        kind: Set(if hotfix { "hotfix" } else { "release" }.into()),
         rc: Set(rc as i32),
         rc_tag: Set(tag.clone()),
         state: Set("running".into()),
@@ -166,7 +174,7 @@ pub async fn start(ctx: &AppCtx, actor: &Actor, app_set: &str, bundle: &str) -> 
         .insert(&txn)
         .await?;
     }
-    for (position, stage) in track.release.iter().enumerate() {
+    for (position, stage) in stages.iter().enumerate() {
         stage_runs::ActiveModel {
             release_id: Set(release.id),
             position: Set(position as i32),
@@ -201,13 +209,91 @@ pub async fn start(ctx: &AppCtx, actor: &Actor, app_set: &str, bundle: &str) -> 
         &txn,
         actor,
         Change::new("release.start", "release", &tag).after(&serde_json::json!({
-            "app_set": app_set, "bundle": bundle, "rc": rc,
+            "app_set": app_set, "bundle": bundle, "rc": rc, "hotfix": hotfix,
             "items": items.iter().map(|(a, v, i)| serde_json::json!({ "application": a, "version": v, "image": i })).collect::<Vec<_>>(),
         })),
     )
     .await?;
     txn.commit().await?;
     Ok(release.id)
+}
+
+/// A release's items: each application's latest pre-release build with an image (what was
+/// tested).
+async fn release_items_of(
+    ctx: &AppCtx,
+    applications: &[String],
+) -> AppResult<Vec<(String, String, String)>> {
+    let mut items = Vec::new();
+    for application in applications {
+        let latest = deployments::Entity::find()
+            .filter(deployments::Column::Application.eq(application))
+            .filter(deployments::Column::Kind.eq("prerelease"))
+            .filter(deployments::Column::Image.ne(""))
+            .order_by_desc(deployments::Column::DeployedAt)
+            .order_by_desc(deployments::Column::Id)
+            .one(&ctx.db)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(format!("{application} has no pre-release build with an image yet: nothing of it to release"))
+            })?;
+        items.push((application.clone(), latest.version, latest.image));
+    }
+    Ok(items)
+}
+
+/// A hotfix's items: what the bundle's last completed release (or hotfix) shipped, with each
+/// application that has a hotfix build since then at that build.
+async fn hotfix_items(
+    ctx: &AppCtx,
+    app_set: &str,
+    bundle: &str,
+) -> AppResult<Vec<(String, String, String)>> {
+    use super::entities::builds;
+    use crate::domain::releases::{build_kind, BuildKind};
+    let shipped = releases::Entity::find()
+        .filter(releases::Column::AppSet.eq(app_set))
+        .filter(releases::Column::Bundle.eq(bundle))
+        .filter(releases::Column::State.eq("completed"))
+        .order_by_desc(releases::Column::Id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{app_set} {bundle} has no completed release to hotfix"
+            ))
+        })?;
+    let mut items: Vec<(String, String, String)> = release_items::Entity::find()
+        .filter(release_items::Column::ReleaseId.eq(shipped.id))
+        .order_by_asc(release_items::Column::Application)
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|i| (i.application, i.version, i.image))
+        .collect();
+    let mut fixed = 0;
+    for item in &mut items {
+        let hotfix = builds::Entity::find()
+            .filter(builds::Column::Application.eq(&item.0))
+            .filter(builds::Column::Image.ne(""))
+            .filter(builds::Column::ReceivedAt.gt(shipped.created_at))
+            .order_by_desc(builds::Column::Id)
+            .all(&ctx.db)
+            .await?
+            .into_iter()
+            .find(|b| build_kind(&b.version) == Ok(BuildKind::Hotfix));
+        if let Some(build) = hotfix {
+            *item = (item.0.clone(), build.version, build.image);
+            fixed += 1;
+        }
+    }
+    if fixed == 0 {
+        return Err(AppError::Conflict(format!(
+            "no application of {app_set} has a hotfix build (vX.Y.Z-hotfix.N) since {} shipped",
+            shipped.rc_tag
+        )));
+    }
+    Ok(items)
 }
 
 /// The stage row, locked against other voters until the transaction ends (PostgreSQL; SQLite
@@ -626,6 +712,10 @@ pub async fn detail<C: ConnectionTrait>(
         .map(|i| (i.application, i.version, i.image))
         .collect();
     let mut stages = Vec::new();
+    let mut events = vec![(
+        release.created_at,
+        format!("{} started {}", release.starter, release.rc_tag),
+    )];
     for stage in stage_runs::Entity::find()
         .filter(stage_runs::Column::ReleaseId.eq(id))
         .order_by_asc(stage_runs::Column::Position)
@@ -642,6 +732,34 @@ pub async fn detail<C: ConnectionTrait>(
             .filter(|v| v.withdrawn_at.is_none())
             .cloned()
             .collect();
+        let environments = environments_of(&stage).join(" + ");
+        for v in &all_votes {
+            let comment = if v.comment.is_empty() {
+                String::new()
+            } else {
+                format!(": “{}”", v.comment)
+            };
+            events.push((
+                v.created_at,
+                format!(
+                    "{} ({}) {} stage {} — {environments}{comment}",
+                    v.voter,
+                    v.group_name,
+                    if v.approve { "approved" } else { "rejected" },
+                    stage.position + 1
+                ),
+            ));
+            if let Some(at) = v.withdrawn_at {
+                events.push((
+                    at,
+                    format!(
+                        "{} withdrew their vote on stage {}",
+                        v.voter,
+                        stage.position + 1
+                    ),
+                ));
+            }
+        }
         let sign_off = sign_off_of(&stage);
         let state = StageState::parse(&stage.state).unwrap_or(StageState::Waiting);
         stages.push(StageView {
@@ -670,10 +788,26 @@ pub async fn detail<C: ConnectionTrait>(
                 .collect(),
         });
     }
+    if let Some(at) = release.completed_at {
+        events.push((
+            at,
+            match &release.production_tag {
+                Some(tag) if release.state == "completed" => {
+                    format!("completed: every image tagged {tag}")
+                }
+                _ => "stopped by the rejection".to_string(),
+            },
+        ));
+    }
+    events.sort_by_key(|(at, _)| *at);
     Ok(ReleaseView {
         row: release_row(&release),
         items,
         stages,
+        timeline: events
+            .into_iter()
+            .map(|(at, what)| (super::when(&at), what))
+            .collect(),
         me: String::new(),
         my_groups: Vec::new(),
     })

@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
-pub(crate) const TRACK: &str = "apiVersion: lowops.manifests.v1\nkind: ReleaseTrack\nmetadata:\n  name: shop-track\nspec:\n  preReleaseStages:\n  - environments: [development, preview]\n  releaseStages:\n  - environments: [staging]\n  - environments: [production]\n";
+pub(crate) const TRACK: &str = "apiVersion: lowops.manifests.v1\nkind: ReleaseTrack\nmetadata:\n  name: shop-track\nspec:\n  preReleaseStages:\n  - environments: [development, preview]\n  releaseStages:\n  - environments: [staging]\n  - environments: [production]\n  hotfixStages:\n  - environments: [staging, production]\n";
 pub(crate) const APP: &str = "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: checkout-api\nspec:\n  team: developers\n  image: registry.example.com/acme/checkout-api\n  repository: checkout\n";
 pub(crate) const SET: &str = "apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: shop\nspec:\n  applications: [checkout-api]\n  releaseTrack: shop-track\n";
 pub(crate) const REPOSITORY: &str = "apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: checkout\nspec:\n  strategy: GITHUB_FLOW\n";

@@ -197,6 +197,36 @@ db_test! {
         };
         assert!(message.contains("Approved by pat (product), sam (security)."), "{message}");
 
+        // A hotfix: only with a hotfix build, through the hotfix stages signed off by an
+        // incident commander; its production tag is the -hotfix.1 variant.
+        let hotfix_form = [("app_set", "shop"), ("bundle", "2026.11"), ("hotfix", "true")];
+        let (status, body) = call(&remy, &server, "start_release", &hotfix_form).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("has a hotfix build"), "{body}");
+        let fix = notification("v2.4.13-hotfix.1", 7);
+        let at = chrono::Utc::now().timestamp();
+        assert_eq!(send(&server, at, &sign(&secret, at, &fix), &fix).await.0, 202);
+        let (status, body) = call(&remy, &server, "start_release", &hotfix_form).await;
+        assert_eq!(status, 200, "{body}");
+        let hotfix: i64 = serde_json::from_str(&body).unwrap();
+        let view = release(&remy, &server, hotfix).await;
+        assert_eq!(view.row.rc_tag, "shop-2026.11-rc.1");
+        assert_eq!(view.items[0].1, "v2.4.13-hotfix.1");
+        assert_eq!(view.stages.len(), 1);
+        assert_eq!(view.stages[0].sign_off, vec![("incident-commanders".to_string(), 1)]);
+        assert_eq!(vote(&quinn, &server, hotfix, 0, "incident-commanders", true, "").await.0, 403);
+        let riley = as_user(&server, "riley").await;
+        assert_eq!(vote(&riley, &server, hotfix, 0, "incident-commanders", true, "Fixes the outage").await.1, "\"Approved\"");
+        stage_becomes(&remy, &server, hotfix, 0, StageState::Deployed).await;
+        let mut fixed = release_rows::Entity::find_by_id(hotfix).one(&db.conn).await.unwrap().unwrap();
+        for _ in 0..100 {
+            if fixed.state == "completed" { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            fixed = release_rows::Entity::find_by_id(hotfix).one(&db.conn).await.unwrap().unwrap();
+        }
+        assert_eq!((fixed.kind.as_str(), fixed.production_tag.as_deref()), ("hotfix", Some("shop-2026.11-hotfix.1")));
+        assert_eq!(deployed(&db, hotfix, "production").await, 1);
+
         // A rejection stops the release; the next attempt is rc.1.
         let (status, body) = start(&remy, &server, "2026.12").await;
         assert_eq!(status, 200, "{body}");
@@ -227,9 +257,16 @@ db_test! {
         assert_eq!(deployed(&db, retry, "production").await, 1);
         let production = history(&server, "production/checkout-api.yaml");
         assert_eq!(production.iter().filter(|(s, _)| s.starts_with("release(production): shop-2026.12-rc.1")).count(), 1);
+        // DORA from the production history: rc.0, the hotfix that followed it, rc.1.
+        let (_, body) = call(&remy, &server, "get_release_manifests", &[]).await;
+        let view: app::api::releases::ReleaseManifestsView = serde_json::from_str(&body).unwrap();
+        let dora = view.dora.expect("the track names production");
+        assert_eq!((dora.production_deployments, dora.failures), (3, 1));
+        assert!(dora.lead_time.is_some_and(|t| t >= 0) && dora.time_to_restore.is_some_and(|t| t >= 0), "{dora:?}");
+        assert_eq!(dora.weekly.iter().sum::<u32>(), 3);
         let stage_jobs = app::server::entities::jobs::Entity::find()
             .filter(app::server::entities::jobs::Column::Kind.eq("release.stage_deploy"))
             .count(&db.conn).await.unwrap();
-        assert_eq!(stage_jobs, 4, "one deployment job per stage signed off: two of rc.0, none of the rejected one, two of rc.1");
+        assert_eq!(stage_jobs, 5, "one deployment job per stage signed off: two of 2026.11-rc.0, one of the hotfix, none of the rejected one, two of 2026.12-rc.1");
     }
 }

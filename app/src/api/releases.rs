@@ -187,6 +187,8 @@ pub struct ReleaseRow {
     pub id: i64,
     pub app_set: String,
     pub bundle: String,
+    /// release | hotfix
+    pub kind: String,
     pub rc_tag: String,
     /// running | rejected | completed
     pub state: String,

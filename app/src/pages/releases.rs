@@ -125,7 +125,7 @@ fn DoraCard(dora: crate::domain::releases::Dora) -> impl IntoView {
                 <div class="figure"><span class="figure-value">{dora.change_failure_rate.map_or("—".to_string(), |r| format!("{:.0} %", r * 100.0))}</span><span class="figure-label">{format!("change failure rate ({} of {} needed a hotfix)", dora.failures, dora.production_deployments)}</span></div>
                 <div class="figure"><span class="figure-value">{dora.time_to_restore.map_or("—".to_string(), duration)}</span><span class="figure-label">"time to restore (median)"</span></div>
             </div>
-            <svg class="dora-chart" viewBox=format!("0 0 {} {}", bars * (width + gap), height + 20.0) role="img"
+            <svg class="dora-chart" viewBox=format!("0 -16 {} {}", bars * (width + gap), height + 36.0) role="img"
                 aria-label=format!("Production deployments per week, oldest first: {}", dora.weekly.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "))>
                 {dora.weekly.iter().enumerate().map(|(i, n)| {
                     let h = height * f64::from(*n) / f64::from(most);
@@ -476,7 +476,7 @@ fn ReleaseList() -> impl IntoView {
                                         <select name="app_set">{data.app_sets.iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}</select>
                                     </label>
                                     <label><span>"Bundle"</span><input type="text" name="bundle" required placeholder="2026.11" /></label>
-                                    <label class="check"><input type="checkbox" name="hotfix" value="true" /><span>"Hotfix of the released bundle"</span></label>
+                                    <label class="checkbox"><input type="checkbox" name="hotfix" value="true" /><span>"Hotfix of the released bundle"</span></label>
                                     <button type="submit" class="button primary" disabled=move || start.pending().get()>"Start release"</button>
                                 </ActionForm>
                                 <FormError result=start.value().into() />
@@ -504,7 +504,7 @@ fn ReleaseTable(rows: Vec<ReleaseRow>) -> impl IntoView {
                 <tbody>
                     {rows.into_iter().map(|r| view! {
                         <tr>
-                            <td><a href=format!("/releases/{}", r.id)><strong>{r.rc_tag.clone()}</strong></a></td>
+                            <td><a href=format!("/releases/{}", r.id)><strong>{r.rc_tag.clone()}</strong></a>{(r.kind == "hotfix").then(|| view! { " "<span class="badge">"hotfix"</span> })}</td>
                             <td>{state_badge(&r.state)}</td>
                             <td>{match &r.production_tag { Some(t) => view! { <code>{t.clone()}</code> }.into_any(), None => view! { <span class="muted">"—"</span> }.into_any() }}</td>
                             <td class="muted">{format!("{} by {}", r.created_at, r.starter)}</td>
@@ -558,7 +558,7 @@ fn ReleaseDetail(
             <div>
                 <p class="eyebrow"><a href="/releases">"Releases"</a></p>
                 <h1>{row.rc_tag.clone()}</h1>
-                <p class="subtitle">{state_badge(&row.state)}{format!(" · {} bundle {} · started {} by {}", row.app_set, row.bundle, row.created_at, row.starter)}
+                <p class="subtitle">{state_badge(&row.state)}{format!(" · {}{} bundle {} · started {} by {}", if row.kind == "hotfix" { "hotfix of " } else { "" }, row.app_set, row.bundle, row.created_at, row.starter)}
                     {row.production_tag.clone().map(|t| view! { " · production tag "<code>{t}</code> })}
                 </p>
             </div>

@@ -676,6 +676,7 @@ fn release_row(r: &releases::Model) -> crate::api::releases::ReleaseRow {
         id: r.id,
         app_set: r.app_set.clone(),
         bundle: r.bundle.clone(),
+        kind: r.kind.clone(),
         rc_tag: r.rc_tag.clone(),
         state: r.state.clone(),
         starter: r.starter.clone(),
@@ -772,7 +773,7 @@ pub async fn detail<C: ConnectionTrait>(
             state,
             gate: match state {
                 StageState::Waiting => "Waits for the stage before it".into(),
-                StageState::Deployed => "Deployed".into(),
+                StageState::Deployed => "Signed off and deployed".into(),
                 _ => gate(&sign_off, &as_votes(&active)).describe(),
             },
             votes: all_votes

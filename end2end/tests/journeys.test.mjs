@@ -726,4 +726,12 @@ test('a build deploys to development, a release is signed off stage by stage by 
   await remy.locator('.dora .figure', { hasText: '(1 of 2 needed a hotfix)' }).waitFor();
   await remy.locator('.dora .figure', { hasText: '50 %' }).waitFor();
   await shot(remy, '47-releases-list');
+  // The application's deployment history: development, staging, production and the hotfix.
+  await remy.getByRole('link', { name: 'cart', exact: true }).first().click();
+  await remy.waitForURL(`${env.base}/releases/manifests/Application/cart`);
+  const history = remy.locator('section', { hasText: 'Deployment history' }).locator('tbody tr');
+  await history.first().waitFor();
+  assert.equal(await history.count(), 5);
+  assert.match(await history.first().innerText(), /v1\.4\.0-hotfix\.1/);
+  await shot(remy, '48-application-deployment-history');
 });

@@ -58,6 +58,8 @@ pub struct ReleaseManifestDetail {
     pub source: String,
     pub revisions: Vec<RevisionRow>,
     pub can_edit: bool,
+    /// An Application's deployments, newest first (empty for the other kinds).
+    pub deployments: Vec<DeployedRow>,
 }
 
 #[cfg(feature = "ssr")]
@@ -105,16 +107,7 @@ pub async fn get_release_manifests() -> Result<ReleaseManifestsView, AppError> {
                 deployed: crate::server::deployments::current(db)
                     .await?
                     .into_iter()
-                    .map(|d| DeployedRow {
-                        environment: d.environment,
-                        application: d.application,
-                        version: d.version,
-                        image: d.image,
-                        kind: d.kind,
-                        since: crate::server::when(&d.deployed_at),
-                        by: d.deployed_by,
-                        commit: d.config_commit,
-                    })
+                    .map(crate::server::deployments::deployed_row)
                     .collect(),
                 groups: editor.groups,
                 can_write: caller.may(Action::Update, &all()),

@@ -145,6 +145,39 @@ fn DoraCard(dora: crate::domain::releases::Dora) -> impl IntoView {
     }
 }
 
+/// An application's deployments, newest first.
+#[component]
+fn DeploymentHistory(rows: Vec<DeployedRow>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Deployment history"</h2>
+            {if rows.is_empty() {
+                view! { <p class="muted">"Not deployed yet: its first build that completes deploys it to the pre-release environments."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr><th>"When"</th><th>"Environment"</th><th>"Version"</th><th>"Image"</th><th>"By"</th><th>"Commit"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|d| view! {
+                                    <tr>
+                                        <td class="muted">{d.since.clone()}</td>
+                                        <td><span class="env">{d.environment.clone()}</span></td>
+                                        <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.clone()}</span></td>
+                                        <td><code class="image-ref" title=d.image.clone()>{short_image(&d.image)}</code></td>
+                                        <td class="muted">{d.by.clone()}</td>
+                                        <td><code>{d.commit.chars().take(7).collect::<String>()}</code></td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
 /// What each environment runs now.
 #[component]
 fn Environments(rows: Vec<DeployedRow>) -> impl IntoView {
@@ -294,6 +327,7 @@ fn ManifestView(detail: ReleaseManifestDetail) -> impl IntoView {
             </div>
         </div>
         {track.map(|track| view! { <section class="card"><h2>"Pipeline"</h2><TrackPipeline track /></section> })}
+        {(row.kind == "Application").then(|| view! { <DeploymentHistory rows=detail.deployments.clone() /> })}
         <section class="card">
             <h2>"Manifest"</h2>
             <pre class="code-block"><code>{detail.source.clone()}</code></pre>

@@ -408,6 +408,38 @@ pub async fn deploy_prerelease(
     Ok(())
 }
 
+/// A deployment as the pages show it.
+pub fn deployed_row(d: deployments::Model) -> crate::api::releases::DeployedRow {
+    crate::api::releases::DeployedRow {
+        environment: d.environment,
+        application: d.application,
+        version: d.version,
+        image: d.image,
+        kind: d.kind,
+        since: super::when(&d.deployed_at),
+        by: d.deployed_by,
+        commit: d.config_commit,
+    }
+}
+
+/// The most deployments an application's history shows.
+pub const HISTORY: u64 = 200;
+
+/// An application's deployments, newest first (at most [`HISTORY`]).
+pub async fn history<C: ConnectionTrait>(
+    db: &C,
+    application: &str,
+) -> AppResult<Vec<deployments::Model>> {
+    use sea_orm::QuerySelect;
+    Ok(deployments::Entity::find()
+        .filter(deployments::Column::Application.eq(application))
+        .order_by_desc(deployments::Column::DeployedAt)
+        .order_by_desc(deployments::Column::Id)
+        .limit(HISTORY)
+        .all(db)
+        .await?)
+}
+
 /// What each environment runs now: the latest deployment per environment and application.
 pub async fn current<C: ConnectionTrait>(db: &C) -> AppResult<Vec<deployments::Model>> {
     let all = deployments::Entity::find()

@@ -144,11 +144,20 @@ pub async fn detail(
             },
         })
         .collect();
+    let deployments = match manifest {
+        Manifest::Application(_) => super::deployments::history(db, &model.name)
+            .await?
+            .into_iter()
+            .map(super::deployments::deployed_row)
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(ReleaseManifestDetail {
         row: row(&model, &manifest),
         source: model.source.clone(),
         revisions,
         can_edit: false,
+        deployments,
     })
 }
 

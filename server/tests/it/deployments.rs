@@ -180,6 +180,13 @@ db_test! {
         let now_running: Vec<(&str, &str)> = view.deployed.iter().map(|d| (d.environment.as_str(), d.version.as_str())).collect();
         assert_eq!(now_running, [("development", "v2.4.14"), ("preview", "v2.4.14")]);
 
+        // The application's history: every deployment, newest first.
+        let (status, body) = call(&ada, &server, "get_release_manifest", &[("kind", "Application"), ("name", "checkout-api")]).await;
+        assert_eq!(status, 200, "{body}");
+        let detail: app::api::releases::ReleaseManifestDetail = serde_json::from_str(&body).unwrap();
+        let versions: Vec<&str> = detail.deployments.iter().map(|d| d.version.as_str()).collect();
+        assert_eq!(versions, ["v2.4.14", "v2.4.14", "v2.4.13", "v2.4.13"]);
+        assert!(detail.deployments.iter().all(|d| d.commit.len() == 40 && d.kind == "prerelease"));
         assert_eq!(count(&db, "build.refused").await, 6, "3 bad signatures, a stale one, a bad body and a replay");
         assert_eq!(count(&db, "build.completed").await, 3);
         assert_eq!(count(&db, "deployment.create").await, 4);

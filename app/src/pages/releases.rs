@@ -2,7 +2,7 @@
 //! application sets and applications with their owning groups, and an editor for each release
 //! manifest that checks it in the browser as it is typed.
 
-use super::repositories::{error_view, ManifestText, RevisionList};
+use super::repositories::{error_list, ManifestText, RevisionList};
 use crate::api::releases::{
     get_release, get_release_manifest, get_release_manifests, get_releases, DeployedRow,
     ReleaseManifestDetail, ReleaseManifestRow, ReleaseRow, ReleaseView, SaveReleaseManifest,
@@ -405,12 +405,7 @@ fn ReleaseManifestEditor(
             </section>
             <aside class="card editor-check" id="manifest-check" aria-live="polite">
                 {move || checked.with(|c| match c {
-                    Err(errors) => view! {
-                        <h2 class="check-bad">{format!("{} error{}", errors.len(), if errors.len() == 1 { "" } else { "s" })}</h2>
-                        <ul class="manifest-errors">
-                            {text.with_untracked(|t| errors.iter().map(|e| error_view(e, t)).collect_view())}
-                        </ul>
-                    }.into_any(),
+                    Err(errors) => error_list(errors, text).into_any(),
                     Ok(manifest) => view! {
                         <h2 class="check-ok"><span class="check-mark" aria-hidden="true">"✓"</span>" Valid"</h2>
                         <p><strong>{format!("{} {}", manifest.kind(), manifest.metadata().name)}</strong></p>

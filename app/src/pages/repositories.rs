@@ -446,7 +446,17 @@ pub fn EditRepositoryPage() -> impl IntoView {
 }
 
 /// One error under the editor: where, why, and the line with a caret.
-pub(crate) fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
+/// The editor's errors: how many, then each where it is.
+pub(crate) fn error_list(errors: &[ManifestError], text: RwSignal<String>) -> impl IntoView {
+    view! {
+        <h2 class="check-bad">{format!("{} error{}", errors.len(), if errors.len() == 1 { "" } else { "s" })}</h2>
+        <ul class="manifest-errors">
+            {text.with_untracked(|t| errors.iter().map(|e| error_view(e, t)).collect_view())}
+        </ul>
+    }
+}
+
+fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
     let line: String = text
         .lines()
         .nth(error.pos.line.saturating_sub(1))
@@ -540,12 +550,7 @@ fn ManifestEditor(name: String, revision: i32, source: String) -> impl IntoView 
             </section>
             <aside class="card editor-check" id="manifest-check" aria-live="polite">
                 {move || checked.with(|c| match c {
-                    Err(errors) => view! {
-                        <h2 class="check-bad">{format!("{} error{}", errors.len(), if errors.len() == 1 { "" } else { "s" })}</h2>
-                        <ul class="manifest-errors">
-                            {text.with_untracked(|t| errors.iter().map(|e| error_view(e, t)).collect_view())}
-                        </ul>
-                    }.into_any(),
+                    Err(errors) => error_list(errors, text).into_any(),
                     Ok(manifests) => {
                         let plan = manifests.plan();
                         let workflows = plan.files.iter().filter(|f| f.path.starts_with(".github/workflows/")).count();

@@ -7,7 +7,6 @@ use super::audit::{self, Change};
 use super::entities::{release_manifest_revisions as revisions, release_manifests as manifests};
 use super::{begin_write, when, Actor};
 use crate::api::releases::{ReleaseManifestDetail, ReleaseManifestRow};
-use crate::api::repositories::RevisionRow;
 use crate::domain::manifests::Manifest;
 use crate::domain::release_manifests::{owner, parse_release_source, unknown_links};
 use crate::error::{AppError, AppResult};
@@ -29,9 +28,6 @@ impl Editor {
         self.administers || self.groups.iter().any(|g| g == group)
     }
 }
-
-/// How many revisions the detail page shows with their changes.
-const DIFFED_REVISIONS: usize = 10;
 
 fn summary(manifest: &Manifest) -> String {
     match manifest {
@@ -129,21 +125,14 @@ pub async fn detail(
         .order_by_desc(revisions::Column::Revision)
         .all(db)
         .await?;
-    let revisions = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RevisionRow {
-            revision: r.revision,
-            author: r.author.clone(),
-            created_at: when(&r.created_at),
-            changes: match rows.get(i + 1) {
-                Some(before) if i < DIFFED_REVISIONS => {
-                    crate::domain::resources::diff_lines(&before.source, &r.source)
-                }
-                _ => Vec::new(),
-            },
-        })
-        .collect();
+    let revisions = super::repositories::revision_rows(rows.iter().map(|r| {
+        (
+            r.revision,
+            r.author.as_str(),
+            &r.created_at,
+            r.source.as_str(),
+        )
+    }));
     let deployments = match manifest {
         Manifest::Application(_) => super::deployments::history(db, &model.name)
             .await?

@@ -41,6 +41,28 @@ fn row(model: &repositories::Model, manifests: &RepositoryManifests) -> Reposito
 /// How many of the newest revisions come with their changes.
 const DIFFED_REVISIONS: usize = 10;
 
+/// A manifest's revisions (newest first, as (revision, author, when, text)) as the pages list
+/// them, the newest [`DIFFED_REVISIONS`] with what each changed from the one before.
+pub(crate) fn revision_rows<'a>(
+    rows: impl Iterator<Item = (i32, &'a str, &'a chrono::DateTime<chrono::Utc>, &'a str)>,
+) -> Vec<RevisionRow> {
+    let rows: Vec<_> = rows.collect();
+    rows.iter()
+        .enumerate()
+        .map(|(i, (revision, author, at, source))| RevisionRow {
+            revision: *revision,
+            author: author.to_string(),
+            created_at: when(at),
+            changes: match rows.get(i + 1) {
+                Some((_, _, _, before)) if i < DIFFED_REVISIONS => {
+                    crate::domain::resources::diff_lines(before, source)
+                }
+                _ => Vec::new(),
+            },
+        })
+        .collect()
+}
+
 pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<RepositoryRow>> {
     repositories::Entity::find()
         .order_by_asc(repositories::Column::Name)
@@ -103,21 +125,14 @@ pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<Repository
         .order_by_desc(repository_revisions::Column::Revision)
         .all(db)
         .await?;
-    let revisions = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RevisionRow {
-            revision: r.revision,
-            author: r.author.clone(),
-            created_at: when(&r.created_at),
-            changes: match rows.get(i + 1) {
-                Some(before) if i < DIFFED_REVISIONS => {
-                    crate::domain::resources::diff_lines(&before.source, &r.source)
-                }
-                _ => Vec::new(),
-            },
-        })
-        .collect();
+    let revisions = revision_rows(rows.iter().map(|r| {
+        (
+            r.revision,
+            r.author.as_str(),
+            &r.created_at,
+            r.source.as_str(),
+        )
+    }));
     Ok(RepositoryDetail {
         row: row(&model, &manifests),
         source: model.source.clone(),

@@ -24,6 +24,9 @@ pub struct Config {
     pub github: Option<GitHubSettings>,
     pub microsoft: Option<OidcSettings>,
     pub oidc: Option<OidcSettings>,
+    /// Where release tags go: `None` is the embedded registry (tags in the database); `Some`
+    /// is a real registry spoken to through the OCI distribution API.
+    pub registry: Option<crate::adapters::oci_registry::OciSettings>,
 }
 
 /// The server's secret, from which keys for encryption at rest are derived. Never printed.
@@ -270,6 +273,7 @@ impl Config {
             github: github_settings(sources)?,
             microsoft: microsoft_settings(sources)?,
             oidc: oidc_settings(sources)?,
+            registry: registry_settings(sources)?,
             database_url,
             data_dir,
             public_url,
@@ -290,6 +294,55 @@ impl Config {
         url.set_query(None);
         url
     }
+}
+
+/// `SLIPWAY_REGISTRY`: `embedded` (the default) or `oci`, with the credentials of
+/// `SLIPWAY_REGISTRY_AUTH_FILE` (Docker's `config.json`) and the hosts of
+/// `SLIPWAY_REGISTRY_PLAIN_HTTP` spoken to without TLS.
+fn registry_settings(
+    sources: &Sources,
+) -> Result<Option<crate::adapters::oci_registry::OciSettings>, ConfigError> {
+    use crate::adapters::oci_registry::{check_host, read_auth_file, OciSettings};
+    let oci = match sources.get("SLIPWAY_REGISTRY").unwrap_or("embedded") {
+        "embedded" => false,
+        "oci" => true,
+        other => {
+            return Err(problem(
+                "SLIPWAY_REGISTRY",
+                format!("{other:?} is neither embedded nor oci"),
+            ))
+        }
+    };
+    let auth_file = sources.get("SLIPWAY_REGISTRY_AUTH_FILE");
+    let plain = sources.get("SLIPWAY_REGISTRY_PLAIN_HTTP");
+    if !oci {
+        for (key, value) in [
+            ("SLIPWAY_REGISTRY_AUTH_FILE", auth_file),
+            ("SLIPWAY_REGISTRY_PLAIN_HTTP", plain),
+        ] {
+            if value.is_some() {
+                return Err(problem(key, "is set while SLIPWAY_REGISTRY is not oci"));
+            }
+        }
+        return Ok(None);
+    }
+    let credentials = match auth_file {
+        Some(path) => read_auth_file(Path::new(path))
+            .map_err(|message| problem("SLIPWAY_REGISTRY_AUTH_FILE", message))?,
+        None => BTreeMap::new(),
+    };
+    let mut plain_http = std::collections::BTreeSet::new();
+    for host in plain.unwrap_or_default().split(',').map(str::trim) {
+        if host.is_empty() {
+            continue;
+        }
+        check_host(host).map_err(|message| problem("SLIPWAY_REGISTRY_PLAIN_HTTP", message))?;
+        plain_http.insert(host.to_ascii_lowercase());
+    }
+    Ok(Some(OciSettings {
+        credentials,
+        plain_http,
+    }))
 }
 
 /// Both or neither: a client id without its secret (or the reverse) is a mistake worth naming.
@@ -508,6 +561,7 @@ mod tests {
         assert!(first.github.is_none() && first.microsoft.is_none() && first.oidc.is_none());
         assert_eq!(format!("{:?}", first.secret_key), "SecretKey(…)");
         assert_eq!(first.job_lease, std::time::Duration::from_secs(60));
+        assert!(first.registry.is_none(), "the embedded registry by default");
     }
 
     #[test]
@@ -523,6 +577,10 @@ mod tests {
             (&[("SLIPWAY_MICROSOFT_CLIENT_ID", "abc"), ("SLIPWAY_MICROSOFT_TENANT", "../x")], "SLIPWAY_MICROSOFT_TENANT: must be a tenant id, a domain, common or organizations"),
             (&[("SLIPWAY_JOB_LEASE_SECONDS", "1")], "SLIPWAY_JOB_LEASE_SECONDS: \"1\" is not a whole number of seconds from 3 to 3600"),
             (&[("SLIPWAY_JOB_LEASE_SECONDS", "1m")], "SLIPWAY_JOB_LEASE_SECONDS: \"1m\" is not a whole number of seconds from 3 to 3600"),
+            (&[("SLIPWAY_REGISTRY", "harbor")], "SLIPWAY_REGISTRY: \"harbor\" is neither embedded nor oci"),
+            (&[("SLIPWAY_REGISTRY_PLAIN_HTTP", "127.0.0.1:5000")], "SLIPWAY_REGISTRY_PLAIN_HTTP: is set while SLIPWAY_REGISTRY is not oci"),
+            (&[("SLIPWAY_REGISTRY", "oci"), ("SLIPWAY_REGISTRY_PLAIN_HTTP", "a/b")], "SLIPWAY_REGISTRY_PLAIN_HTTP: \"a/b\" is not a host or host:port"),
+            (&[("SLIPWAY_REGISTRY", "oci"), ("SLIPWAY_REGISTRY_AUTH_FILE", "/nonexistent/config.json")], "SLIPWAY_REGISTRY_AUTH_FILE: /nonexistent/config.json: No such file or directory (os error 2)"),
         ];
         for (pairs, expected) in cases {
             let error = config(pairs).unwrap_err().to_string();

@@ -125,7 +125,12 @@ pub fn state(
             local_git: Arc::new(crate::adapters::local_forge::LocalGitRepos::new(
                 &config.data_dir,
             )),
-            registry: Arc::new(app::server::registry::DbRegistry { db: db.clone() }),
+            registry: match &config.registry {
+                Some(settings) => Arc::new(crate::adapters::oci_registry::OciRegistry::new(
+                    settings.clone(),
+                )),
+                None => Arc::new(app::server::registry::DbRegistry { db: db.clone() }),
+            },
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
             cache: Arc::default(),
             portal: Arc::new(PortalSettings {

@@ -489,6 +489,6 @@ pub const MAX_PULL_COMMITS: usize = 10_000;
 pub trait Registry: Send + Sync {
     /// Tags `digest` (`sha256:…`) of `image` (`registry/path/name`) as `tag`.
     async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ForgeError>;
-    /// The tags of `image` as (tag, digest).
-    async fn tags(&self, image: &str) -> Result<Vec<(String, String)>, ForgeError>;
+    /// The tags of `image`.
+    async fn tags(&self, image: &str) -> Result<Vec<String>, ForgeError>;
 }

@@ -1,5 +1,5 @@
-//! The embedded registry: release tags recorded in the database (an OCI registry adapter
-//! speaking the distribution API takes its place where images live in a real registry).
+//! The embedded registry: release tags recorded in the database (the OCI registry adapter,
+//! `SLIPWAY_REGISTRY=oci`, takes its place where images live in a real registry).
 
 use super::entities::registry_tags;
 use super::ports::{ForgeError, Registry};
@@ -47,14 +47,14 @@ impl Registry for DbRegistry {
         }
     }
 
-    async fn tags(&self, image: &str) -> Result<Vec<(String, String)>, ForgeError> {
+    async fn tags(&self, image: &str) -> Result<Vec<String>, ForgeError> {
         Ok(registry_tags::Entity::find()
             .filter(registry_tags::Column::Image.eq(image))
             .all(&self.db)
             .await
             .map_err(db_error)?
             .into_iter()
-            .map(|t| (t.tag, t.digest))
+            .map(|t| t.tag)
             .collect())
     }
 }

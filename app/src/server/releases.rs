@@ -599,13 +599,7 @@ pub async fn deploy_stage(
             let mut existing = Vec::new();
             for item in &items {
                 let repository = item.image.split('@').next().unwrap_or_default();
-                existing.extend(
-                    ctx.registry
-                        .tags(repository)
-                        .await?
-                        .into_iter()
-                        .map(|(t, _)| t),
-                );
+                existing.extend(ctx.registry.tags(repository).await?);
             }
             let tag = production_tag(&release.app_set, &release.bundle, &existing);
             let mut active: releases::ActiveModel = release.clone().into();

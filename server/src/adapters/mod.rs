@@ -10,6 +10,7 @@ pub mod git_sources;
 pub mod github;
 pub mod identity;
 pub mod local_forge;
+pub mod oci_registry;
 pub mod oidc;
 pub mod version_tags;
 pub mod workspace_git;

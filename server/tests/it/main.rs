@@ -20,6 +20,7 @@ mod governance;
 mod integrations;
 mod local_forge;
 mod manifests;
+mod oci_registry;
 mod oidc_tokens;
 mod release_manifests;
 mod releases;

@@ -16,7 +16,7 @@ use app::server::entities::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-async fn as_user(server: &TestServer, login: &str) -> reqwest::Client {
+pub(crate) async fn as_user(server: &TestServer, login: &str) -> reqwest::Client {
     let client = client();
     demo_sign_in(&client, server, login).await;
     client
@@ -28,7 +28,7 @@ async fn release(client: &reqwest::Client, server: &TestServer, id: i64) -> Rele
     serde_json::from_str(&body).unwrap()
 }
 
-async fn vote(
+pub(crate) async fn vote(
     client: &reqwest::Client,
     server: &TestServer,
     id: i64,
@@ -52,7 +52,7 @@ async fn vote(
     .await
 }
 
-async fn start(client: &reqwest::Client, server: &TestServer, bundle: &str) -> (u16, String) {
+pub(crate) async fn start(client: &reqwest::Client, server: &TestServer, bundle: &str) -> (u16, String) {
     call(
         client,
         server,
@@ -63,7 +63,7 @@ async fn start(client: &reqwest::Client, server: &TestServer, bundle: &str) -> (
 }
 
 /// Waits until stage `position` of release `id` is in `state`.
-async fn stage_becomes(
+pub(crate) async fn stage_becomes(
     client: &reqwest::Client,
     server: &TestServer,
     id: i64,

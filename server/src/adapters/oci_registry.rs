@@ -1,0 +1,729 @@
+//! Release tags on images in a real registry, through the OCI distribution API
+//! (<https://github.com/opencontainers/distribution-spec/blob/main/spec.md>): a tag is made by
+//! fetching the manifest by digest and putting the very same bytes back under the tag, so the
+//! tag names exactly the digest that was tested. Tags are never moved: a tag that already names
+//! another digest is refused, one naming this digest is left as it is.
+//!
+//! Authentication follows the registry's challenge: anonymous first, then Basic, or a Bearer
+//! token from the realm it names (the token flow of Docker Hub, GHCR, Harbor, GitLab, ACR,
+//! Artifact Registry and `registry:2`), with the credentials of Docker's `config.json`
+//! (`auths.HOST.auth`, `username`/`password`, or `identitytoken` for the OAuth2 refresh flow).
+
+use app::server::ports::{ForgeError, Registry};
+use base64::Engine;
+use reqwest::{header, Method, StatusCode};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Every manifest kind a release image may be: an OCI index or manifest, or Docker's list or
+/// schema 2 manifest. Sent as `Accept` so the registry hands back the manifest as stored.
+const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// The biggest manifest accepted (the distribution spec's registries refuse past 4 MiB).
+const MAX_MANIFEST: usize = 4 * 1024 * 1024;
+
+/// The most pages of the tag list read for one image (at the page size, 100 000 tags).
+const MAX_PAGES: usize = 1000;
+
+/// How Slipway signs in to one registry host, from Docker's `config.json`. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    Password { username: String, password: String },
+    /// An OAuth2 refresh token (`identitytoken`), exchanged at the token realm.
+    IdentityToken(String),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Password { username, .. } => write!(f, "Password({username}, …)"),
+            Credential::IdentityToken(_) => f.write_str("IdentityToken(…)"),
+        }
+    }
+}
+
+/// The OCI registry's settings: credentials by registry host, and the hosts spoken to over
+/// plain HTTP (a registry on 127.0.0.1, say; every other host is HTTPS).
+#[derive(Clone, Debug, Default)]
+pub struct OciSettings {
+    pub credentials: BTreeMap<String, Credential>,
+    pub plain_http: BTreeSet<String>,
+}
+
+/// A registry host as images and `config.json` name it: Docker Hub's many spellings are one.
+fn normalize_host(key: &str) -> String {
+    let host = key
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match host.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            "docker.io".to_string()
+        }
+        _ => host,
+    }
+}
+
+/// A host as `SLIPWAY_REGISTRY_PLAIN_HTTP` lists it: a name or address with an optional port.
+pub fn check_host(host: &str) -> Result<(), String> {
+    let ok = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{host:?} is not a host or host:port"))
+    }
+}
+
+/// Reads the credentials of Docker's `config.json` (what `docker login` writes). A problem
+/// names the file and the host, never the secret.
+pub fn read_auth_file(path: &Path) -> Result<BTreeMap<String, Credential>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not JSON ({e})",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let Some(auths) = value.get("auths").and_then(|a| a.as_object()) else {
+        return Err(format!(
+            "{}: has no \"auths\" object (the format `docker login` writes)",
+            path.display()
+        ));
+    };
+    let mut credentials = BTreeMap::new();
+    for (key, entry) in auths {
+        let place = format!("{}: auths.{key}", path.display());
+        let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        let credential = if let Some(token) = field("identitytoken") {
+            Credential::IdentityToken(token.to_string())
+        } else if let Some(auth) = field("auth") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(auth.trim())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| format!("{place}.auth is not base64 of user:password"))?;
+            let (username, password) = decoded
+                .split_once(':')
+                .ok_or_else(|| format!("{place}.auth is not base64 of user:password"))?;
+            Credential::Password {
+                username: username.to_string(),
+                password: password.to_string(),
+            }
+        } else if let (Some(username), Some(password)) = (field("username"), field("password")) {
+            Credential::Password {
+                username: username.to_string(),
+                password: password.to_string(),
+            }
+        } else {
+            return Err(format!(
+                "{place} has none of auth, username and password, or identitytoken"
+            ));
+        };
+        credentials.insert(normalize_host(key), credential);
+    }
+    Ok(credentials)
+}
+
+/// Where an image lives: its registry host, the API's base address, its repository name.
+struct Location {
+    host: String,
+    base: String,
+    name: String,
+}
+
+/// A `WWW-Authenticate` challenge: its scheme and parameters.
+#[derive(Debug, PartialEq, Eq)]
+struct Challenge {
+    scheme: String,
+    params: BTreeMap<String, String>,
+}
+
+/// Parses `Bearer realm="https://auth",service="registry",scope="repository:a/b:pull,push"`:
+/// quoted values may hold commas.
+fn parse_challenge(header: &str) -> Option<Challenge> {
+    let header = header.trim();
+    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+    let mut params = BTreeMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while matches!(chars.peek(), Some(c) if *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.trim().is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value = chars.by_ref().take_while(|c| *c != ',').collect();
+        }
+        params.insert(key.trim().to_ascii_lowercase(), value.trim().to_string());
+    }
+    Some(Challenge {
+        scheme: scheme.to_ascii_lowercase(),
+        params,
+    })
+}
+
+/// A tag as the distribution spec allows it: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
+fn check_tag(tag: &str) -> Result<(), ForgeError> {
+    let mut chars = tag.chars();
+    let ok = tag.len() <= 128
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ForgeError::permanent(format!(
+            "{tag:?} is not a valid image tag"
+        )))
+    }
+}
+
+/// The registry's error text from `{"errors": [{"code", "message"}]}`, cut to 300 characters.
+fn error_text(body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let text = parsed
+        .as_ref()
+        .and_then(|v| v.get("errors"))
+        .and_then(|e| e.as_array())
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let code = e.get("code").and_then(|c| c.as_str()).unwrap_or_default();
+                    let message = e.get("message").and_then(|c| c.as_str()).unwrap_or_default();
+                    format!("{code} {message}").trim().to_string()
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default();
+    text.chars().take(300).collect()
+}
+
+/// A failed answer as a `ForgeError`: worth retrying (rate limits, 5xx, timeouts) or not.
+fn refusal(host: &str, what: &str, status: StatusCode, headers: &header::HeaderMap, body: &str) -> ForgeError {
+    let said = match error_text(body) {
+        text if text.is_empty() => String::new(),
+        text => format!(": {text}"),
+    };
+    let code = status.as_u16();
+    let retry_after = headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match code {
+        401 => ForgeError::permanent(format!(
+            "the registry {host} refused Slipway's credentials ({code}) to {what}{said}; check SLIPWAY_REGISTRY_AUTH_FILE"
+        )),
+        403 => ForgeError::permanent(format!(
+            "the registry {host} does not allow Slipway to {what} ({code}){said}"
+        )),
+        404 => ForgeError::permanent(format!(
+            "the registry {host} has nothing to {what} ({code}){said}"
+        )),
+        408 | 429 | 500..=599 => ForgeError {
+            message: format!("the registry {host} failed to {what} ({code}){said}"),
+            retryable: true,
+            retry_after,
+        },
+        _ => ForgeError::permanent(format!(
+            "the registry {host} refused to {what} ({code}){said}"
+        )),
+    }
+}
+
+fn cannot_reach(host: &str, error: reqwest::Error) -> ForgeError {
+    // reqwest's text names the URL, which holds no credential (they travel in headers).
+    ForgeError::transient(format!("cannot reach the registry {host}: {error}"))
+}
+
+pub struct OciRegistry {
+    http: reqwest::Client,
+    settings: OciSettings,
+    /// Tags asked for per page of the tag list.
+    page_size: usize,
+    /// Bearer tokens by (host, repository), with the moment they stop being used.
+    tokens: Mutex<HashMap<(String, String), (String, Instant)>>,
+    /// Hosts whose challenge was Basic: their credentials go with every request.
+    basic: Mutex<BTreeSet<String>>,
+}
+
+impl OciRegistry {
+    pub fn new(settings: OciSettings) -> OciRegistry {
+        OciRegistry::with_page_size(settings, 100)
+    }
+
+    pub fn with_page_size(settings: OciSettings, page_size: usize) -> OciRegistry {
+        OciRegistry {
+            http: super::http_client(),
+            settings,
+            page_size: page_size.max(1),
+            tokens: Mutex::default(),
+            basic: Mutex::default(),
+        }
+    }
+
+    /// `registry.example.com/team/app` → host, `https://registry.example.com`, `team/app`; a
+    /// name without a registry host (`team/app`) is on Docker Hub.
+    fn locate(&self, image: &str) -> Result<Location, ForgeError> {
+        let (first, rest) = image
+            .split_once('/')
+            .ok_or_else(|| ForgeError::permanent(format!("{image:?} names no repository")))?;
+        let names_host = first.contains('.') || first.contains(':') || first == "localhost";
+        let (host, name) = if names_host {
+            (normalize_host(first), rest.to_string())
+        } else {
+            ("docker.io".to_string(), image.to_string())
+        };
+        let api_host = if host == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            host.as_str()
+        };
+        let scheme = if self.settings.plain_http.contains(&host) {
+            "http"
+        } else {
+            "https"
+        };
+        Ok(Location {
+            base: format!("{scheme}://{api_host}"),
+            host,
+            name,
+        })
+    }
+
+    fn credential(&self, host: &str) -> Option<&Credential> {
+        self.settings.credentials.get(host)
+    }
+
+    /// Adds what the host asked for last time: a live Bearer token, or Basic credentials.
+    fn authorize(&self, request: reqwest::RequestBuilder, at: &Location) -> reqwest::RequestBuilder {
+        let key = (at.host.clone(), at.name.clone());
+        if let Some((token, until)) = self.tokens.lock().unwrap().get(&key) {
+            if *until > Instant::now() {
+                return request.bearer_auth(token);
+            }
+        }
+        if self.basic.lock().unwrap().contains(&at.host) {
+            if let Some(Credential::Password { username, password }) = self.credential(&at.host) {
+                return request.basic_auth(username, Some(password));
+            }
+        }
+        request
+    }
+
+    /// Sends a request, answering one authentication challenge on the way.
+    async fn send(
+        &self,
+        at: &Location,
+        method: Method,
+        url: &str,
+        content: Option<(&str, &[u8])>,
+        what: &str,
+    ) -> Result<reqwest::Response, ForgeError> {
+        for attempt in 0..2 {
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .header(header::ACCEPT, MANIFEST_TYPES);
+            if let Some((content_type, body)) = content {
+                request = request
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(body.to_vec());
+            }
+            let response = self
+                .authorize(request, at)
+                .send()
+                .await
+                .map_err(|e| cannot_reach(&at.host, e))?;
+            if response.status() != StatusCode::UNAUTHORIZED || attempt == 1 {
+                return Ok(response);
+            }
+            let challenge = response
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_challenge)
+                .ok_or_else(|| {
+                    ForgeError::permanent(format!(
+                        "the registry {} refused Slipway (401) without saying how to sign in",
+                        at.host
+                    ))
+                })?;
+            self.answer(at, &challenge, what).await?;
+        }
+        unreachable!("the second attempt always returns")
+    }
+
+    /// Meets a challenge: Basic remembers to send the credentials; Bearer fetches a token for
+    /// this repository from the realm.
+    async fn answer(&self, at: &Location, challenge: &Challenge, what: &str) -> Result<(), ForgeError> {
+        let credential = self.credential(&at.host);
+        match challenge.scheme.as_str() {
+            "basic" => match credential {
+                Some(Credential::Password { .. }) => {
+                    self.basic.lock().unwrap().insert(at.host.clone());
+                    Ok(())
+                }
+                _ => Err(ForgeError::permanent(format!(
+                    "the registry {} asks for a user and password to {what}: add them to SLIPWAY_REGISTRY_AUTH_FILE",
+                    at.host
+                ))),
+            },
+            "bearer" => {
+                let realm = challenge.params.get("realm").ok_or_else(|| {
+                    ForgeError::permanent(format!(
+                        "the registry {} asked for a token without naming its realm",
+                        at.host
+                    ))
+                })?;
+                let realm = url::Url::parse(realm).map_err(|_| {
+                    ForgeError::permanent(format!(
+                        "the registry {} named a token realm that is not a URL",
+                        at.host
+                    ))
+                })?;
+                // Credentials travel only over HTTPS, or to a host listed as plain HTTP.
+                let realm_host = match realm.port() {
+                    Some(port) => format!("{}:{port}", realm.host_str().unwrap_or_default()),
+                    None => realm.host_str().unwrap_or_default().to_string(),
+                };
+                let plain_allowed = self.settings.plain_http.contains(&realm_host);
+                if realm.scheme() != "https" && !(realm.scheme() == "http" && plain_allowed) {
+                    return Err(ForgeError::permanent(format!(
+                        "the registry {} named a token realm that is not HTTPS ({realm_host}); list it in SLIPWAY_REGISTRY_PLAIN_HTTP to allow it",
+                        at.host
+                    )));
+                }
+                let scope = format!("repository:{}:pull,push", at.name);
+                let service = challenge.params.get("service").cloned().unwrap_or_default();
+                let request = match credential {
+                    Some(Credential::IdentityToken(refresh)) => self.http.post(realm.clone()).form(&[
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", refresh.as_str()),
+                        ("service", service.as_str()),
+                        ("scope", scope.as_str()),
+                        ("client_id", "slipway"),
+                    ]),
+                    other => {
+                        let mut url = realm.clone();
+                        url.query_pairs_mut()
+                            .append_pair("service", &service)
+                            .append_pair("scope", &scope);
+                        let request = self.http.get(url);
+                        match other {
+                            Some(Credential::Password { username, password }) => {
+                                request.basic_auth(username, Some(password))
+                            }
+                            _ => request,
+                        }
+                    }
+                };
+                let response = request.send().await.map_err(|e| cannot_reach(&realm_host, e))?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.text().await.unwrap_or_default();
+                if !status.is_success() {
+                    return Err(refusal(&at.host, "issue a token", status, &headers, &body));
+                }
+                let answer: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
+                    ForgeError::transient(format!(
+                        "the token realm of the registry {} answered with a body that is not JSON",
+                        at.host
+                    ))
+                })?;
+                let token = answer
+                    .get("token")
+                    .or_else(|| answer.get("access_token"))
+                    .and_then(|t| t.as_str())
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| {
+                        ForgeError::transient(format!(
+                            "the token realm of the registry {} answered without a token",
+                            at.host
+                        ))
+                    })?;
+                // The spec's default lifetime is 60 s; stop using a token 10 s early.
+                let lifetime = answer
+                    .get("expires_in")
+                    .and_then(|e| e.as_u64())
+                    .unwrap_or(60)
+                    .max(20);
+                self.tokens.lock().unwrap().insert(
+                    (at.host.clone(), at.name.clone()),
+                    (
+                        token.to_string(),
+                        Instant::now() + Duration::from_secs(lifetime - 10),
+                    ),
+                );
+                Ok(())
+            }
+            other => Err(ForgeError::permanent(format!(
+                "the registry {} asks for {other} authentication, which Slipway does not speak",
+                at.host
+            ))),
+        }
+    }
+
+    /// The digest `reference` (a tag or digest) names now, or `None` when there is none.
+    async fn resolve(&self, at: &Location, reference: &str) -> Result<Option<String>, ForgeError> {
+        let url = format!("{}/v2/{}/manifests/{reference}", at.base, at.name);
+        let what = format!("read {}:{reference}", at.name);
+        let response = self.send(at, Method::HEAD, &url, None, &what).await?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(refusal(&at.host, &what, status, response.headers(), ""));
+        }
+        if let Some(digest) = response
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+        {
+            return Ok(Some(digest.to_string()));
+        }
+        // A registry that does not say: the digest of the bytes it serves.
+        let (_, bytes) = self.manifest(at, reference).await?;
+        Ok(Some(format!("sha256:{}", hex::encode(Sha256::digest(&bytes)))))
+    }
+
+    /// The manifest `reference` names, as stored: (media type, bytes).
+    async fn manifest(&self, at: &Location, reference: &str) -> Result<(String, Vec<u8>), ForgeError> {
+        let url = format!("{}/v2/{}/manifests/{reference}", at.base, at.name);
+        let what = format!("read the manifest {}@{reference}", at.name);
+        let response = self.send(at, Method::GET, &url, None, &what).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(refusal(&at.host, &what, status, &headers, &body));
+        }
+        let media_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                ForgeError::permanent(format!(
+                    "the registry {} served {}@{reference} without its media type",
+                    at.host, at.name
+                ))
+            })?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| cannot_reach(&at.host, e))?;
+        if bytes.len() > MAX_MANIFEST {
+            return Err(ForgeError::permanent(format!(
+                "the manifest {}@{reference} is larger than 4 MiB",
+                at.name
+            )));
+        }
+        Ok((media_type, bytes.to_vec()))
+    }
+}
+
+#[async_trait::async_trait]
+impl Registry for OciRegistry {
+    async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ForgeError> {
+        check_tag(tag)?;
+        app::domain::release_manifests::check_digest(digest)
+            .map_err(|e| ForgeError::permanent(format!("{digest:?}: {e}")))?;
+        let at = self.locate(image)?;
+        match self.resolve(&at, tag).await? {
+            Some(named) if named == digest => return Ok(()),
+            Some(named) => {
+                return Err(ForgeError::permanent(format!(
+                    "{image}:{tag} already names {named} (tags are never moved)"
+                )))
+            }
+            None => {}
+        }
+        let (media_type, bytes) = self.manifest(&at, digest).await?;
+        // What is tagged is exactly what was tested: the bytes must hash to the digest.
+        let served = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        if served != digest {
+            return Err(ForgeError::permanent(format!(
+                "the registry {} served {image}@{digest} with content whose digest is {served}",
+                at.host
+            )));
+        }
+        let url = format!("{}/v2/{}/manifests/{tag}", at.base, at.name);
+        let what = format!("tag {image}@{digest} as {tag}");
+        let response = self
+            .send(&at, Method::PUT, &url, Some((&media_type, &bytes)), &what)
+            .await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(refusal(&at.host, &what, status, &headers, &body));
+        }
+        match headers.get("docker-content-digest").and_then(|v| v.to_str().ok()) {
+            Some(stored) if stored != digest => Err(ForgeError::permanent(format!(
+                "the registry {} stored {image}:{tag} as {stored}, not {digest}",
+                at.host
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn tags(&self, image: &str) -> Result<Vec<String>, ForgeError> {
+        let at = self.locate(image)?;
+        let what = format!("list the tags of {}", at.name);
+        let mut url = format!("{}/v2/{}/tags/list?n={}", at.base, at.name, self.page_size);
+        let mut tags = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let response = self.send(&at, Method::GET, &url, None, &what).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.text().await.unwrap_or_default();
+            if status == StatusCode::NOT_FOUND {
+                // No such repository yet: it has no tags.
+                return Ok(tags);
+            }
+            if !status.is_success() {
+                return Err(refusal(&at.host, &what, status, &headers, &body));
+            }
+            let page: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
+                ForgeError::transient(format!(
+                    "the registry {} answered the tag list of {} with a body that is not JSON",
+                    at.host, at.name
+                ))
+            })?;
+            tags.extend(
+                page.get("tags")
+                    .and_then(|t| t.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.as_str().map(str::to_string)),
+            );
+            // `Link: </v2/name/tags/list?n=100&last=x>; rel="next"`, relative to the registry.
+            let next = headers
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| v.contains("rel=\"next\""))
+                .and_then(|v| v.split_once('<'))
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .map(|(target, _)| target.to_string());
+            match next {
+                Some(target) if target.starts_with('/') => url = format!("{}{target}", at.base),
+                Some(target) if target.starts_with(&format!("{}/", at.base)) => url = target,
+                Some(_) => {
+                    return Err(ForgeError::permanent(format!(
+                        "the registry {} pointed the tag list of {} at another host",
+                        at.host, at.name
+                    )))
+                }
+                None => return Ok(tags),
+            }
+        }
+        Err(ForgeError::permanent(format!(
+            "{} has more than {} tags",
+            at.name,
+            MAX_PAGES * self.page_size
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_parse_with_commas_inside_quotes() {
+        let c = parse_challenge(
+            r#"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#,
+        )
+        .unwrap();
+        assert_eq!(c.scheme, "bearer");
+        assert_eq!(c.params["realm"], "https://auth.example.com/token");
+        assert_eq!(c.params["service"], "registry.example.com");
+        assert_eq!(c.params["scope"], "repository:a/b:pull,push");
+        let basic = parse_challenge(r#"Basic realm="Registry Realm""#).unwrap();
+        assert_eq!(basic.scheme, "basic");
+        assert_eq!(basic.params["realm"], "Registry Realm");
+    }
+
+    #[test]
+    fn images_are_located_on_their_registry() {
+        let registry = OciRegistry::new(OciSettings {
+            plain_http: ["127.0.0.1:5000".to_string()].into(),
+            ..OciSettings::default()
+        });
+        let at = registry.locate("127.0.0.1:5000/acme/api").unwrap();
+        assert_eq!((at.host.as_str(), at.base.as_str(), at.name.as_str()), ("127.0.0.1:5000", "http://127.0.0.1:5000", "acme/api"));
+        let at = registry.locate("ghcr.io/acme/api").unwrap();
+        assert_eq!(at.base, "https://ghcr.io");
+        let at = registry.locate("acme/api").unwrap();
+        assert_eq!((at.host.as_str(), at.base.as_str(), at.name.as_str()), ("docker.io", "https://registry-1.docker.io", "acme/api"));
+    }
+
+    #[test]
+    fn tags_follow_the_distribution_spec() {
+        for good in ["shop-2026.11-rc.0", "v1", "_x", "A.b-c_d"] {
+            assert!(check_tag(good).is_ok(), "{good}");
+        }
+        for bad in ["", "-x", ".x", "a/b", "a:b", &"x".repeat(129)] {
+            assert!(check_tag(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn auth_files_name_the_place_and_never_the_secret() {
+        let dir = std::env::temp_dir().join(format!("slipway-auth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.json");
+        let encoded = base64::engine::general_purpose::STANDARD.encode("ci:hunter2:with-colon");
+        std::fs::write(
+            &path,
+            format!(r#"{{"auths": {{"https://index.docker.io/v1/": {{"auth": "{encoded}"}}, "ghcr.io": {{"username": "u", "password": "p"}}, "acr.example.io": {{"identitytoken": "refresh"}}}}}}"#),
+        )
+        .unwrap();
+        let read = read_auth_file(&path).unwrap();
+        assert_eq!(
+            read["docker.io"],
+            Credential::Password { username: "ci".into(), password: "hunter2:with-colon".into() }
+        );
+        assert_eq!(read["acr.example.io"], Credential::IdentityToken("refresh".into()));
+        assert!(!format!("{read:?}").contains("hunter2"));
+        std::fs::write(&path, r#"{"auths": {"ghcr.io": {"auth": "bm9jb2xvbg=="}}}"#).unwrap();
+        let error = read_auth_file(&path).unwrap_err();
+        assert!(error.ends_with("auths.ghcr.io.auth is not base64 of user:password"), "{error}");
+        std::fs::write(&path, "{\n  \"auths\": [\n").unwrap();
+        let error = read_auth_file(&path).unwrap_err();
+        assert!(error.contains("config.json:3:"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -734,6 +734,14 @@ test('a build deploys to development, a release is signed off stage by stage by 
   await remy.locator('.dora .figure', { hasText: '(1 of 2 needed a hotfix)' }).waitFor();
   await remy.locator('.dora .figure', { hasText: '50 %' }).waitFor();
   await shot(remy, '47-releases-list');
+  // Another window: the figures are read again for it; the page keeps its place.
+  await hydrated(remy);
+  await remy.locator('.window-picker').getByRole('link', { name: '1 year' }).click();
+  await remy.waitForURL(`${env.base}/releases?window=365`);
+  await remy.getByRole('heading', { name: 'Delivery · last 1 year' }).waitFor();
+  await remy.locator('.dora .figure', { hasText: '(1 of 2 needed a hotfix)' }).waitFor();
+  assert.equal(await remy.locator('.dora-chart rect.bar').count(), 1, 'one week with deployments');
+  await shot(remy, '47b-delivery-one-year');
   // The application's deployment history: development, staging, production and the hotfix.
   await remy.getByRole('link', { name: 'cart', exact: true }).first().click();
   await remy.waitForURL(`${env.base}/releases/manifests/Application/cart`);

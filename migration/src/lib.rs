@@ -14,6 +14,7 @@ mod m20261123_000008_repositories;
 mod m20261124_000009_release_manifests;
 mod m20261124_000010_deployments;
 mod m20261124_000011_releases;
+mod m20261124_000012_deployment_indexes;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_release_manifests::Migration),
             Box::new(m20261124_000010_deployments::Migration),
             Box::new(m20261124_000011_releases::Migration),
+            Box::new(m20261124_000012_deployment_indexes::Migration),
         ]
     }
 }

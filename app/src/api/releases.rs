@@ -32,8 +32,6 @@ pub struct ReleaseManifestsView {
     pub administers: bool,
     /// What each environment runs now, by environment then application.
     pub deployed: Vec<DeployedRow>,
-    /// The DORA figures of the last 28 days, once a track names a production environment.
-    pub dora: Option<crate::domain::releases::Dora>,
 }
 
 /// An application's current deployment in one environment.
@@ -103,7 +101,6 @@ pub async fn get_release_manifests() -> Result<ReleaseManifestsView, AppError> {
                     .map(|(m, _)| (m.name.clone(), m.source.clone()))
                     .collect(),
                 manifests: release_manifests::list(db).await?,
-                dora: crate::server::deployments::dora(db, 28).await?,
                 deployed: crate::server::deployments::current(db)
                     .await?
                     .into_iter()
@@ -113,6 +110,24 @@ pub async fn get_release_manifests() -> Result<ReleaseManifestsView, AppError> {
                 can_write: caller.may(Action::Update, &all()),
                 administers: editor.administers,
             })
+        }
+        .await,
+    )
+}
+
+/// The four DORA figures of the production environments over the last `days` (one of
+/// [`DORA_WINDOWS`](crate::domain::releases::DORA_WINDOWS)); `None` while no track names a
+/// production environment.
+#[server(endpoint = "get_delivery")]
+pub async fn get_delivery(days: u32) -> Result<Option<crate::domain::releases::Dora>, AppError> {
+    use guard::*;
+    respond(
+        async {
+            require(Action::Read, all()).await?;
+            if !crate::domain::releases::DORA_WINDOWS.contains(&days) {
+                return Err(AppError::invalid("days", "must be 7, 28, 90 or 365"));
+            }
+            crate::server::deployments::dora(&ctx()?.db, days).await
         }
         .await,
     )

@@ -321,7 +321,12 @@ fn median(mut values: Vec<i64>) -> Option<i64> {
     })
 }
 
-/// DORA over `history` (in the order it happened; any order by time works, ties keep theirs) for the `production` environments, the `days` before `now`.
+/// The windows the DORA figures are offered over, in days.
+pub const DORA_WINDOWS: [u32; 4] = [7, 28, 90, 365];
+
+/// DORA over `history` (in the order it happened; any order by time works, ties keep theirs) for
+/// the `production` environments, the `days` before `now`. Linear in the history but for its
+/// sort: only deployments after the window's start matter (a successor is always later).
 pub fn dora(history: &[DeploymentFact], production: &[String], now: i64, days: u32) -> Dora {
     const DAY: i64 = 86_400;
     let from = now - i64::from(days) * DAY;
@@ -349,17 +354,19 @@ pub fn dora(history: &[DeploymentFact], production: &[String], now: i64, days: u
             .collect(),
     );
     // Each deployment's successor for the same application, among all production deployments
-    // (in the order given where two share a second).
+    // (in the order given where two share a second): one pass from the newest.
+    let mut newer: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut successor = vec![None; prod.len()];
+    for (i, d) in prod.iter().enumerate().rev() {
+        successor[i] = newer.insert(d.application.as_str(), i);
+    }
     let mut failures = 0;
     let mut restores = Vec::new();
     for (i, d) in prod.iter().enumerate() {
         if !(d.at > from && d.at <= now) {
             continue;
         }
-        let next = prod[i + 1..]
-            .iter()
-            .find(|n| n.application == d.application);
-        if let Some(next) = next.filter(|n| n.hotfix) {
+        if let Some(next) = successor[i].map(|j| prod[j]).filter(|n| n.hotfix) {
             failures += 1;
             restores.push(next.at - d.at);
         }
@@ -743,16 +750,36 @@ mod tests {
             d("web", "production", 3, false, Some(72)),
             d("web", "staging", 4, false, Some(1)), // not production
             d("web", "production", 40, false, None), // outside a 28-day window
+            d("web", "production", 2, false, Some(5)), // web's next after day 3: not a hotfix
+            d("api", "production", 1, true, None),  // api's next after day 9: a hotfix of a hotfix
         ];
         let figures = dora(&history, &["production".to_string()], now, 28);
-        assert_eq!(figures.production_deployments, 4);
-        assert_eq!(figures.weekly, vec![0, 1, 2, 1]);
-        assert!((figures.per_week - 1.0).abs() < 1e-9);
-        // Lead times 48, 24, 2 and 72 hours: the median is 36 hours.
-        assert_eq!(figures.lead_time, Some(36 * 3600));
-        assert_eq!(figures.failures, 1);
-        assert_eq!(figures.change_failure_rate, Some(0.25));
-        assert_eq!(figures.time_to_restore, Some(DAY));
+        assert_eq!(figures.production_deployments, 6);
+        assert_eq!(figures.weekly, vec![0, 1, 2, 3]);
+        assert!((figures.per_week - 1.5).abs() < 1e-9);
+        // Lead times 48, 24, 2, 72 and 5 hours: the median is 24 hours.
+        assert_eq!(figures.lead_time, Some(24 * 3600));
+        // The day-10 release needed the day-9 hotfix (1 day), which needed the day-1 one
+        // (8 days); each application's successor is its own, whatever lies between.
+        assert_eq!(figures.failures, 2);
+        assert_eq!(figures.change_failure_rate, Some(2.0 / 6.0));
+        assert_eq!(figures.time_to_restore, Some((DAY + 8 * DAY) / 2));
+        // The history in any order gives the same figures; a week's window only its own.
+        let mut shuffled = history.clone();
+        shuffled.reverse();
+        assert_eq!(
+            dora(&shuffled, &["production".to_string()], now, 28),
+            figures
+        );
+        let week = dora(&history, &["production".to_string()], now, 7);
+        assert_eq!(
+            (
+                week.production_deployments,
+                week.weekly.clone(),
+                week.failures
+            ),
+            (3, vec![3], 0)
+        );
         let empty = dora(&[], &["production".to_string()], now, 28);
         assert_eq!(
             (

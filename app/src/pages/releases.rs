@@ -4,14 +4,14 @@
 
 use super::repositories::{error_list, ManifestText, RevisionList};
 use crate::api::releases::{
-    get_release, get_release_manifest, get_release_manifests, get_releases, DeployedRow,
-    ReleaseManifestDetail, ReleaseManifestRow, ReleaseRow, ReleaseView, SaveReleaseManifest,
-    StageView, StartRelease, VoteRelease, WithdrawVote,
+    get_delivery, get_release, get_release_manifest, get_release_manifests, get_releases,
+    DeployedRow, ReleaseManifestDetail, ReleaseManifestRow, ReleaseRow, ReleaseView,
+    SaveReleaseManifest, StageView, StartRelease, VoteRelease, WithdrawVote,
 };
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::manifests::Manifest;
 use crate::domain::release_manifests::{parse_release_source, ReleaseTrack, TrackStage};
-use crate::domain::releases::StageState;
+use crate::domain::releases::{StageState, DORA_WINDOWS};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -109,34 +109,90 @@ fn duration(seconds: i64) -> String {
     }
 }
 
-/// The four DORA figures and the weekly production deployments as bars.
+/// The window picker's label for a number of days.
+fn window_label(days: u32) -> String {
+    match days {
+        365 => "1 year".to_string(),
+        days => format!("{days} days"),
+    }
+}
+
+/// The DORA figures over the window the reader picks (`?window=`, 28 days unless one of
+/// [`DORA_WINDOWS`]); nothing while no track names a production environment.
+#[component]
+fn Delivery() -> impl IntoView {
+    let query = use_query_map();
+    let window = move || {
+        query
+            .read()
+            .get("window")
+            .and_then(|w| w.parse::<u32>().ok())
+            .filter(|w| DORA_WINDOWS.contains(w))
+            .unwrap_or(28)
+    };
+    let figures = Resource::new(window, get_delivery);
+    view! {
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match figures.await {
+                    Ok(Some(dora)) => view! { <DoraCard dora /> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The four DORA figures and the weekly production deployments as bars (labelled every few
+/// weeks when the window is long).
 #[component]
 fn DoraCard(dora: crate::domain::releases::Dora) -> impl IntoView {
     let most = dora.weekly.iter().copied().max().unwrap_or(0).max(1);
-    let (width, height, gap) = (48.0, 80.0, 16.0);
-    let bars = dora.weekly.len() as f64;
     let weeks = dora.weekly.len();
+    // The chart keeps its width: a year's 53 weeks are thinner bars than a month's 4.
+    let (chart, height) = (if weeks <= 5 { 320.0 } else { 640.0 }, 80.0);
+    let slot = chart / weeks.max(1) as f64;
+    let width = slot * 0.72;
+    let every = weeks.div_ceil(8).max(1);
+    let label = move |i: usize| match weeks - 1 - i {
+        0 => "this week".to_string(),
+        ago if weeks <= 5 => format!("{ago} wk ago"),
+        ago => format!("−{ago} wk"),
+    };
+    let window = dora.window_days;
+    let wide = weeks > 5;
     view! {
         <section class="card dora">
-            <h2>{format!("Delivery · last {} days", dora.window_days)}</h2>
+            <div class="card-head">
+                <h2>{format!("Delivery · last {}", window_label(window))}</h2>
+                <nav class="window-picker" aria-label="Window">
+                    {DORA_WINDOWS.iter().map(|days| view! {
+                        <a class="chip" href=format!("?window={days}") aria-current=(*days == window).then_some("page")>{window_label(*days)}</a>
+                    }).collect_view()}
+                </nav>
+            </div>
             <div class="dora-figures">
                 <div class="figure"><span class="figure-value">{format!("{:.1}", dora.per_week)}</span><span class="figure-label">"production deployments a week"</span></div>
                 <div class="figure"><span class="figure-value">{dora.lead_time.map_or("—".to_string(), duration)}</span><span class="figure-label">"lead time, build to production (median)"</span></div>
                 <div class="figure"><span class="figure-value">{dora.change_failure_rate.map_or("—".to_string(), |r| format!("{:.0} %", r * 100.0))}</span><span class="figure-label">{format!("change failure rate ({} of {} needed a hotfix)", dora.failures, dora.production_deployments)}</span></div>
                 <div class="figure"><span class="figure-value">{dora.time_to_restore.map_or("—".to_string(), duration)}</span><span class="figure-label">"time to restore (median)"</span></div>
             </div>
-            <svg class="dora-chart" viewBox=format!("0 -16 {} {}", bars * (width + gap), height + 36.0) role="img"
+            <svg class="dora-chart" class:wide=wide viewBox=format!("0 -16 {chart} {}", height + 36.0) role="img"
                 aria-label=format!("Production deployments per week, oldest first: {}", dora.weekly.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "))>
+                <line x1="0" x2=chart y1=height y2=height class="axis" />
                 {dora.weekly.iter().enumerate().map(|(i, n)| {
                     let h = height * f64::from(*n) / f64::from(most);
-                    let x = i as f64 * (width + gap);
+                    let x = i as f64 * slot + (slot - width) / 2.0;
+                    let labelled = (weeks - 1 - i) % every == 0;
                     view! {
                         <g>
-                            <rect x=x y=height - h width=width height=h.max(1.0) rx="4" class="bar" />
-                            <text x=x + width / 2.0 y=height + 14.0 text-anchor="middle" class="bar-label">
-                                {if i + 1 == weeks { "this week".to_string() } else { format!("{} wk ago", weeks - 1 - i) }}
-                            </text>
-                            {(*n > 0).then(|| view! { <text x=x + width / 2.0 y=height - h - 4.0 text-anchor="middle" class="bar-value">{n.to_string()}</text> })}
+                            <title>{format!("{}: {n}", label(i))}</title>
+                            {(*n > 0).then(|| view! { <rect x=x y=height - h width=width height=h rx=(width / 6.0).min(4.0) class="bar" /> })}
+                            {labelled.then(|| view! {
+                                <text x=x + width / 2.0 y=height + 14.0 text-anchor="middle" class="bar-label">{label(i)}</text>
+                            })}
+                            {(*n > 0 && weeks <= 13).then(|| view! { <text x=x + width / 2.0 y=height - h - 4.0 text-anchor="middle" class="bar-value">{n.to_string()}</text> })}
                         </g>
                     }
                 }).collect_view()}
@@ -256,7 +312,7 @@ pub fn ReleasesPage() -> impl IntoView {
                                         }}
                                     </section>
                                     <Environments rows=data.deployed.clone() />
-                                    {data.dora.clone().map(|dora| view! { <DoraCard dora /> })}
+                                    <Delivery />
                                     <section class="card">
                                         <h2>"Application sets"</h2>
                                         {if sets.is_empty() {

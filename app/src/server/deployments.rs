@@ -440,24 +440,29 @@ pub async fn history<C: ConnectionTrait>(
         .await?)
 }
 
-/// What each environment runs now: the latest deployment per environment and application.
+/// What each environment runs now: the latest deployment per environment and application (the
+/// highest id: deployments are recorded in the order they happen), read without the history.
 pub async fn current<C: ConnectionTrait>(db: &C) -> AppResult<Vec<deployments::Model>> {
-    let all = deployments::Entity::find()
-        .order_by_desc(deployments::Column::DeployedAt)
-        .order_by_desc(deployments::Column::Id)
+    use sea_orm::QuerySelect;
+    let latest: Vec<i64> = deployments::Entity::find()
+        .select_only()
+        .column_as(deployments::Column::Id.max(), "id")
+        .group_by(deployments::Column::Environment)
+        .group_by(deployments::Column::Application)
+        .into_tuple()
         .all(db)
         .await?;
-    let mut latest: Vec<deployments::Model> = Vec::new();
-    for d in all {
-        if !latest
-            .iter()
-            .any(|l| l.environment == d.environment && l.application == d.application)
-        {
-            latest.push(d);
-        }
+    let mut rows = Vec::with_capacity(latest.len());
+    for chunk in latest.chunks(500) {
+        rows.extend(
+            deployments::Entity::find()
+                .filter(deployments::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?,
+        );
     }
-    latest.sort_by(|a, b| (&a.environment, &a.application).cmp(&(&b.environment, &b.application)));
-    Ok(latest)
+    rows.sort_by(|a, b| (&a.environment, &a.application).cmp(&(&b.environment, &b.application)));
+    Ok(rows)
 }
 
 /// The DORA figures of the production environments (the last release stage of every track) over
@@ -467,6 +472,7 @@ pub async fn dora<C: ConnectionTrait>(
     days: u32,
 ) -> AppResult<Option<crate::domain::releases::Dora>> {
     use crate::domain::releases::{dora, DeploymentFact};
+    use sea_orm::QuerySelect;
     let mut production: Vec<String> = Vec::new();
     for (_, manifest) in super::release_manifests::all(db).await? {
         if let Manifest::ReleaseTrack(track) = manifest {
@@ -480,28 +486,51 @@ pub async fn dora<C: ConnectionTrait>(
     if production.is_empty() {
         return Ok(None);
     }
-    let built: Vec<builds::Model> = builds::Entity::find().all(db).await?;
-    let facts: Vec<DeploymentFact> = deployments::Entity::find()
+    let now = chrono::Utc::now();
+    // A successor is always later, so the window's deployments are all the history needed.
+    let from = now - chrono::Duration::days(i64::from(days));
+    // Only the columns the figures need, each with when its version was built (the builds'
+    // index on version answers that inside the same query).
+    type Row = (
+        String,
+        String,
+        String,
+        chrono::DateTime<chrono::Utc>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let rows: Vec<Row> = deployments::Entity::find()
+        .select_only()
+        .columns([
+            deployments::Column::Application,
+            deployments::Column::Environment,
+            deployments::Column::Kind,
+            deployments::Column::DeployedAt,
+        ])
+        .column_as(
+            sea_orm::sea_query::Expr::cust(
+                "(SELECT MIN(builds.received_at) FROM builds \
+                 WHERE builds.version = deployments.version \
+                 AND builds.application = deployments.application)",
+            ),
+            "built_at",
+        )
         .filter(deployments::Column::Environment.is_in(production.clone()))
+        .filter(deployments::Column::DeployedAt.gt(from))
         .order_by_asc(deployments::Column::Id)
+        .into_tuple()
         .all(db)
-        .await?
+        .await?;
+    let facts: Vec<DeploymentFact> = rows
         .into_iter()
-        .map(|d| DeploymentFact {
-            built_at: built
-                .iter()
-                .find(|b| b.application == d.application && b.version == d.version)
-                .map(|b| b.received_at.timestamp()),
-            application: d.application,
-            environment: d.environment,
-            at: d.deployed_at.timestamp(),
-            hotfix: d.kind == "hotfix",
-        })
+        .map(
+            |(application, environment, kind, at, built)| DeploymentFact {
+                built_at: built.map(|b| b.timestamp()),
+                application,
+                environment,
+                at: at.timestamp(),
+                hotfix: kind == "hotfix",
+            },
+        )
         .collect();
-    Ok(Some(dora(
-        &facts,
-        &production,
-        chrono::Utc::now().timestamp(),
-        days,
-    )))
+    Ok(Some(dora(&facts, &production, now.timestamp(), days)))
 }

@@ -12,9 +12,19 @@ use tower_sessions::Session;
 /// The session key holding the signed-in user's id.
 pub const SESSION_USER_KEY: &str = "user_id";
 
+/// The application's context. Missing only when a request's reactive owner is gone (a
+/// server-side render the browser abandoned, say): the log names the caller, so such a case
+/// can be told from a route that forgot to provide it.
+#[track_caller]
 pub fn ctx() -> AppResult<AppCtx> {
-    use_context::<AppCtx>()
-        .ok_or_else(|| AppError::internal("AppCtx missing from the request context"))
+    let caller = std::panic::Location::caller();
+    use_context::<AppCtx>().ok_or_else(|| {
+        AppError::internal(format!(
+            "AppCtx missing from the request context (asked at {}:{})",
+            caller.file(),
+            caller.line()
+        ))
+    })
 }
 
 pub async fn session() -> AppResult<Session> {

@@ -34,7 +34,10 @@ const MAX_PAGES: usize = 1000;
 /// How Slipway signs in to one registry host, from Docker's `config.json`. Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
-    Password { username: String, password: String },
+    Password {
+        username: String,
+        password: String,
+    },
     /// An OAuth2 refresh token (`identitytoken`), exchanged at the token realm.
     IdentityToken(String),
 }
@@ -109,7 +112,12 @@ pub fn read_auth_file(path: &Path) -> Result<BTreeMap<String, Credential>, Strin
     let mut credentials = BTreeMap::new();
     for (key, entry) in auths {
         let place = format!("{}: auths.{key}", path.display());
-        let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        let field = |name: &str| {
+            entry
+                .get(name)
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.is_empty())
+        };
         let credential = if let Some(token) = field("identitytoken") {
             Credential::IdentityToken(token.to_string())
         } else if let Some(auth) = field("auth") {
@@ -219,7 +227,10 @@ fn error_text(body: &str) -> String {
                 .iter()
                 .map(|e| {
                     let code = e.get("code").and_then(|c| c.as_str()).unwrap_or_default();
-                    let message = e.get("message").and_then(|c| c.as_str()).unwrap_or_default();
+                    let message = e
+                        .get("message")
+                        .and_then(|c| c.as_str())
+                        .unwrap_or_default();
                     format!("{code} {message}").trim().to_string()
                 })
                 .collect::<Vec<_>>()
@@ -230,7 +241,13 @@ fn error_text(body: &str) -> String {
 }
 
 /// A failed answer as a `ForgeError`: worth retrying (rate limits, 5xx, timeouts) or not.
-fn refusal(host: &str, what: &str, status: StatusCode, headers: &header::HeaderMap, body: &str) -> ForgeError {
+fn refusal(
+    host: &str,
+    what: &str,
+    status: StatusCode,
+    headers: &header::HeaderMap,
+    body: &str,
+) -> ForgeError {
     let said = match error_text(body) {
         text if text.is_empty() => String::new(),
         text => format!(": {text}"),
@@ -326,7 +343,11 @@ impl OciRegistry {
     }
 
     /// Adds what the host asked for last time: a live Bearer token, or Basic credentials.
-    fn authorize(&self, request: reqwest::RequestBuilder, at: &Location) -> reqwest::RequestBuilder {
+    fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        at: &Location,
+    ) -> reqwest::RequestBuilder {
         let key = (at.host.clone(), at.name.clone());
         if let Some((token, until)) = self.tokens.lock().unwrap().get(&key) {
             if *until > Instant::now() {
@@ -386,7 +407,12 @@ impl OciRegistry {
 
     /// Meets a challenge: Basic remembers to send the credentials; Bearer fetches a token for
     /// this repository from the realm.
-    async fn answer(&self, at: &Location, challenge: &Challenge, what: &str) -> Result<(), ForgeError> {
+    async fn answer(
+        &self,
+        at: &Location,
+        challenge: &Challenge,
+        what: &str,
+    ) -> Result<(), ForgeError> {
         let credential = self.credential(&at.host);
         match challenge.scheme.as_str() {
             "basic" => match credential {
@@ -515,11 +541,18 @@ impl OciRegistry {
         }
         // A registry that does not say: the digest of the bytes it serves.
         let (_, bytes) = self.manifest(at, reference).await?;
-        Ok(Some(format!("sha256:{}", hex::encode(Sha256::digest(&bytes)))))
+        Ok(Some(format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(&bytes))
+        )))
     }
 
     /// The manifest `reference` names, as stored: (media type, bytes).
-    async fn manifest(&self, at: &Location, reference: &str) -> Result<(String, Vec<u8>), ForgeError> {
+    async fn manifest(
+        &self,
+        at: &Location,
+        reference: &str,
+    ) -> Result<(String, Vec<u8>), ForgeError> {
         let url = format!("{}/v2/{}/manifests/{reference}", at.base, at.name);
         let what = format!("read the manifest {}@{reference}", at.name);
         let response = self.send(at, Method::GET, &url, None, &what).await?;
@@ -590,7 +623,10 @@ impl Registry for OciRegistry {
             let body = response.text().await.unwrap_or_default();
             return Err(refusal(&at.host, &what, status, &headers, &body));
         }
-        match headers.get("docker-content-digest").and_then(|v| v.to_str().ok()) {
+        match headers
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+        {
             Some(stored) if stored != digest => Err(ForgeError::permanent(format!(
                 "the registry {} stored {image}:{tag} as {stored}, not {digest}",
                 at.host
@@ -683,11 +719,17 @@ mod tests {
             ..OciSettings::default()
         });
         let at = registry.locate("127.0.0.1:5000/acme/api").unwrap();
-        assert_eq!((at.host.as_str(), at.base.as_str(), at.name.as_str()), ("127.0.0.1:5000", "http://127.0.0.1:5000", "acme/api"));
+        assert_eq!(
+            (at.host.as_str(), at.base.as_str(), at.name.as_str()),
+            ("127.0.0.1:5000", "http://127.0.0.1:5000", "acme/api")
+        );
         let at = registry.locate("ghcr.io/acme/api").unwrap();
         assert_eq!(at.base, "https://ghcr.io");
         let at = registry.locate("acme/api").unwrap();
-        assert_eq!((at.host.as_str(), at.base.as_str(), at.name.as_str()), ("docker.io", "https://registry-1.docker.io", "acme/api"));
+        assert_eq!(
+            (at.host.as_str(), at.base.as_str(), at.name.as_str()),
+            ("docker.io", "https://registry-1.docker.io", "acme/api")
+        );
     }
 
     #[test]
@@ -714,13 +756,22 @@ mod tests {
         let read = read_auth_file(&path).unwrap();
         assert_eq!(
             read["docker.io"],
-            Credential::Password { username: "ci".into(), password: "hunter2:with-colon".into() }
+            Credential::Password {
+                username: "ci".into(),
+                password: "hunter2:with-colon".into()
+            }
         );
-        assert_eq!(read["acr.example.io"], Credential::IdentityToken("refresh".into()));
+        assert_eq!(
+            read["acr.example.io"],
+            Credential::IdentityToken("refresh".into())
+        );
         assert!(!format!("{read:?}").contains("hunter2"));
         std::fs::write(&path, r#"{"auths": {"ghcr.io": {"auth": "bm9jb2xvbg=="}}}"#).unwrap();
         let error = read_auth_file(&path).unwrap_err();
-        assert!(error.ends_with("auths.ghcr.io.auth is not base64 of user:password"), "{error}");
+        assert!(
+            error.ends_with("auths.ghcr.io.auth is not base64 of user:password"),
+            "{error}"
+        );
         std::fs::write(&path, "{\n  \"auths\": [\n").unwrap();
         let error = read_auth_file(&path).unwrap_err();
         assert!(error.contains("config.json:3:"), "{error}");

@@ -342,6 +342,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("name", "governed"), ("number", "1"), ("managed", "false"), ("method", "squash")],
     ),
     ("get_release_manifests", Needs::ReadTemplates, &[]),
+    ("get_delivery", Needs::ReadTemplates, &[("days", "28")]),
     (
         "save_release_manifest",
         Needs::WriteTemplates,

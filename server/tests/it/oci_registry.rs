@@ -43,7 +43,11 @@ impl Issuer {
     fn token(&self, service: &str, scope: &str) -> String {
         // `repository:NAME:ACTIONS`: grant what was asked.
         let mut parts = scope.splitn(3, ':');
-        let (kind, name, actions) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let (kind, name, actions) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
         let now = chrono::Utc::now().timestamp();
         let claims = serde_json::json!({
             "iss": "slipway-test-issuer", "sub": USER, "aud": service,
@@ -56,7 +60,11 @@ impl Issuer {
     }
 }
 
-async fn token_get(State(issuer): State<Issuer>, headers: HeaderMap, Query(query): Query<BTreeMap<String, String>>) -> axum::response::Response {
+async fn token_get(
+    State(issuer): State<Issuer>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> axum::response::Response {
     let scope = query.get("scope").cloned().unwrap_or_default();
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
     let signed_in = match headers.get("authorization").and_then(|v| v.to_str().ok()) {
@@ -64,23 +72,44 @@ async fn token_get(State(issuer): State<Issuer>, headers: HeaderMap, Query(query
         Some(_) => "wrong",
         None => "anonymous",
     };
-    issuer.asked.lock().unwrap().push((signed_in.to_string(), scope.clone()));
+    issuer
+        .asked
+        .lock()
+        .unwrap()
+        .push((signed_in.to_string(), scope.clone()));
     if signed_in != "basic" {
-        return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"details": "incorrect username or password"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({"details": "incorrect username or password"})),
+        )
+            .into_response();
     }
-    let token = issuer.token(query.get("service").map(String::as_str).unwrap_or_default(), &scope);
+    let token = issuer.token(
+        query.get("service").map(String::as_str).unwrap_or_default(),
+        &scope,
+    );
     axum::Json(serde_json::json!({ "token": token, "expires_in": 300 })).into_response()
 }
 
 /// The OAuth2 form of the token specification: a refresh token for an access token.
-async fn token_post(State(issuer): State<Issuer>, Form(form): Form<BTreeMap<String, String>>) -> axum::response::Response {
+async fn token_post(
+    State(issuer): State<Issuer>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> axum::response::Response {
     let scope = form.get("scope").cloned().unwrap_or_default();
-    let good = form.get("grant_type").map(String::as_str) == Some("refresh_token") && form.get("refresh_token").map(String::as_str) == Some(REFRESH);
-    issuer.asked.lock().unwrap().push((if good { "refresh" } else { "wrong" }.to_string(), scope.clone()));
+    let good = form.get("grant_type").map(String::as_str) == Some("refresh_token")
+        && form.get("refresh_token").map(String::as_str) == Some(REFRESH);
+    issuer.asked.lock().unwrap().push((
+        if good { "refresh" } else { "wrong" }.to_string(),
+        scope.clone(),
+    ));
     if !good {
         return (StatusCode::UNAUTHORIZED, "invalid refresh token").into_response();
     }
-    let token = issuer.token(form.get("service").map(String::as_str).unwrap_or_default(), &scope);
+    let token = issuer.token(
+        form.get("service").map(String::as_str).unwrap_or_default(),
+        &scope,
+    );
     axum::Json(serde_json::json!({ "access_token": token, "expires_in": 300 })).into_response()
 }
 
@@ -99,7 +128,11 @@ impl Drop for RegistryProcess {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts the registry with `auth` (the YAML under `auth:`), or None (after `unavailable`)
@@ -129,7 +162,11 @@ async fn registry_process(dir: &Path, auth: &str) -> Option<RegistryProcess> {
         .stderr(std::fs::File::create(dir.join("registry.err")).unwrap())
         .spawn()
         .expect("docker-registry starts");
-    let process = RegistryProcess { host: format!("127.0.0.1:{port}"), child, log };
+    let process = RegistryProcess {
+        host: format!("127.0.0.1:{port}"),
+        child,
+        log,
+    };
     for _ in 0..200 {
         if let Ok(response) = reqwest::get(format!("http://{}/v2/", process.host)).await {
             assert_eq!(response.status(), 401, "the registry asks for credentials");
@@ -137,7 +174,10 @@ async fn registry_process(dir: &Path, auth: &str) -> Option<RegistryProcess> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("docker-registry did not listen: {}", std::fs::read_to_string(dir.join("registry.err")).unwrap_or_default());
+    panic!(
+        "docker-registry did not listen: {}",
+        std::fs::read_to_string(dir.join("registry.err")).unwrap_or_default()
+    );
 }
 
 /// A registry with token authentication and its token server.
@@ -152,7 +192,18 @@ async fn token_registry() -> Option<TokenRegistry> {
     let dir = std::env::temp_dir().join(format!("slipway-oci-{:016x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
     let status = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=slipway-test-token-issuer", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=slipway-test-token-issuer",
+            "-keyout",
+        ])
         .arg(dir.join("key.pem"))
         .arg("-out")
         .arg(dir.join("cert.pem"))
@@ -167,7 +218,10 @@ async fn token_registry() -> Option<TokenRegistry> {
         .unwrap()
         .stdout;
     let issuer = Issuer {
-        key: Arc::new(jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(dir.join("key.pem")).unwrap()).unwrap()),
+        key: Arc::new(
+            jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(dir.join("key.pem")).unwrap())
+                .unwrap(),
+        ),
         x5c: base64::engine::general_purpose::STANDARD.encode(der),
         asked: Asked::default(),
     };
@@ -182,34 +236,74 @@ async fn token_registry() -> Option<TokenRegistry> {
         dir.join("cert.pem").display()
     );
     let registry = registry_process(&dir.join("registry"), &auth).await?;
-    Some(TokenRegistry { registry, realm_host, issuer, _dir: dir })
+    Some(TokenRegistry {
+        registry,
+        realm_host,
+        issuer,
+        _dir: dir,
+    })
 }
 
 impl TokenRegistry {
     fn settings(&self, credential: Option<Credential>) -> OciSettings {
         OciSettings {
-            credentials: credential.into_iter().map(|c| (self.registry.host.clone(), c)).collect(),
+            credentials: credential
+                .into_iter()
+                .map(|c| (self.registry.host.clone(), c))
+                .collect(),
             plain_http: [self.registry.host.clone(), self.realm_host.clone()].into(),
         }
     }
 
     /// Pushes a blob and a manifest for `name`, as CI does, returning the manifest's digest.
-    async fn push(&self, name: &str, media_type: &str, manifest: &[u8], blob: Option<&[u8]>) -> String {
+    async fn push(
+        &self,
+        name: &str,
+        media_type: &str,
+        manifest: &[u8],
+        blob: Option<&[u8]>,
+    ) -> String {
         let http = reqwest::Client::new();
-        let token = self.issuer.token("slipway-test-registry", &format!("repository:{name}:pull,push"));
+        let token = self.issuer.token(
+            "slipway-test-registry",
+            &format!("repository:{name}:pull,push"),
+        );
         let base = format!("http://{}", self.registry.host);
         if let Some(blob) = blob {
-            let started = http.post(format!("{base}/v2/{name}/blobs/uploads/")).bearer_auth(&token).send().await.unwrap();
+            let started = http
+                .post(format!("{base}/v2/{name}/blobs/uploads/"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(started.status(), 202, "{}", started.text().await.unwrap());
             let location = started.headers()["location"].to_str().unwrap().to_string();
-            let location = if location.starts_with('/') { format!("{base}{location}") } else { location };
+            let location = if location.starts_with('/') {
+                format!("{base}{location}")
+            } else {
+                location
+            };
             let separator = if location.contains('?') { '&' } else { '?' };
             let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(blob)));
-            let put = http.put(format!("{location}{separator}digest={digest}")).bearer_auth(&token).header("content-type", "application/octet-stream").body(blob.to_vec()).send().await.unwrap();
+            let put = http
+                .put(format!("{location}{separator}digest={digest}"))
+                .bearer_auth(&token)
+                .header("content-type", "application/octet-stream")
+                .body(blob.to_vec())
+                .send()
+                .await
+                .unwrap();
             assert_eq!(put.status(), 201, "{}", put.text().await.unwrap());
         }
         let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(manifest)));
-        let put = http.put(format!("{base}/v2/{name}/manifests/{digest}")).bearer_auth(&token).header("content-type", media_type).body(manifest.to_vec()).send().await.unwrap();
+        let put = http
+            .put(format!("{base}/v2/{name}/manifests/{digest}"))
+            .bearer_auth(&token)
+            .header("content-type", media_type)
+            .body(manifest.to_vec())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(put.status(), 201, "{}", put.text().await.unwrap());
         digest
     }
@@ -217,19 +311,33 @@ impl TokenRegistry {
     /// Pushes a one-config image whose config holds `label`; returns its manifest's digest.
     async fn push_image(&self, name: &str, label: &str) -> String {
         let config = format!("{{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{{\"Labels\":{{\"build\":\"{label}\"}}}},\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[]}}}}");
-        let config_digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(config.as_bytes())));
+        let config_digest = format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(config.as_bytes()))
+        );
         let manifest = format!(
             "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_MANIFEST}\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{config_digest}\",\"size\":{}}},\"layers\":[]}}",
             config.len()
         );
-        self.push(name, OCI_MANIFEST, manifest.as_bytes(), Some(config.as_bytes())).await
+        self.push(
+            name,
+            OCI_MANIFEST,
+            manifest.as_bytes(),
+            Some(config.as_bytes()),
+        )
+        .await
     }
 
     /// What `reference` names in the registry now: (digest, media type), through the API.
     async fn lookup(&self, name: &str, reference: &str) -> Option<(String, String)> {
-        let token = self.issuer.token("slipway-test-registry", &format!("repository:{name}:pull"));
+        let token = self
+            .issuer
+            .token("slipway-test-registry", &format!("repository:{name}:pull"));
         let response = reqwest::Client::new()
-            .get(format!("http://{}/v2/{name}/manifests/{reference}", self.registry.host))
+            .get(format!(
+                "http://{}/v2/{name}/manifests/{reference}",
+                self.registry.host
+            ))
             .bearer_auth(token)
             .header("accept", format!("{OCI_INDEX}, {OCI_MANIFEST}"))
             .send()
@@ -239,35 +347,61 @@ impl TokenRegistry {
             return None;
         }
         assert_eq!(response.status(), 200);
-        let media_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        let media_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
         let bytes = response.bytes().await.unwrap();
-        Some((format!("sha256:{}", hex::encode(sha2::Sha256::digest(&bytes))), media_type))
+        Some((
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(&bytes))),
+            media_type,
+        ))
     }
 }
 
 #[tokio::test]
 async fn release_tags_go_into_a_real_registry_with_bearer_tokens() {
-    let Some(registry) = token_registry().await else { return };
+    let Some(registry) = token_registry().await else {
+        return;
+    };
     let name = "acme/checkout-api";
     let image = format!("{}/{name}", registry.registry.host);
     let first = registry.push_image(name, "v2.4.13").await;
     let second = registry.push_image(name, "v2.4.14").await;
     let oci = OciRegistry::with_page_size(
-        registry.settings(Some(Credential::Password { username: USER.into(), password: PASSWORD.into() })),
+        registry.settings(Some(Credential::Password {
+            username: USER.into(),
+            password: PASSWORD.into(),
+        })),
         2,
     );
 
     // A tag names exactly the digest given; tagging again is a no-op; a tag is never moved.
     oci.tag(&image, &first, "shop-2026.11-rc.0").await.unwrap();
-    assert_eq!(registry.lookup(name, "shop-2026.11-rc.0").await, Some((first.clone(), OCI_MANIFEST.to_string())));
+    assert_eq!(
+        registry.lookup(name, "shop-2026.11-rc.0").await,
+        Some((first.clone(), OCI_MANIFEST.to_string()))
+    );
     oci.tag(&image, &first, "shop-2026.11-rc.0").await.unwrap();
-    let moved = oci.tag(&image, &second, "shop-2026.11-rc.0").await.unwrap_err();
+    let moved = oci
+        .tag(&image, &second, "shop-2026.11-rc.0")
+        .await
+        .unwrap_err();
     assert!(!moved.retryable);
-    assert_eq!(moved.message, format!("{image}:shop-2026.11-rc.0 already names {first} (tags are never moved)"));
-    assert_eq!(registry.lookup(name, "shop-2026.11-rc.0").await.unwrap().0, first);
+    assert_eq!(
+        moved.message,
+        format!("{image}:shop-2026.11-rc.0 already names {first} (tags are never moved)")
+    );
+    assert_eq!(
+        registry.lookup(name, "shop-2026.11-rc.0").await.unwrap().0,
+        first
+    );
     // The token server was asked for this repository, with the configured user.
     let asked = registry.issuer.asked.lock().unwrap().clone();
-    assert!(asked.contains(&("basic".into(), format!("repository:{name}:pull,push"))), "{asked:?}");
+    assert!(
+        asked.contains(&("basic".into(), format!("repository:{name}:pull,push"))),
+        "{asked:?}"
+    );
     assert!(asked.iter().all(|(how, _)| how == "basic"), "{asked:?}");
 
     // A multi-platform index stays an index under its tag.
@@ -276,57 +410,138 @@ async fn release_tags_go_into_a_real_registry_with_bearer_tokens() {
         registry.lookup_size(name, &second).await
     );
     let index_digest = registry.push(name, OCI_INDEX, index.as_bytes(), None).await;
-    oci.tag(&image, &index_digest, "shop-2026.12-rc.0").await.unwrap();
-    assert_eq!(registry.lookup(name, "shop-2026.12-rc.0").await, Some((index_digest.clone(), OCI_INDEX.to_string())));
+    oci.tag(&image, &index_digest, "shop-2026.12-rc.0")
+        .await
+        .unwrap();
+    assert_eq!(
+        registry.lookup(name, "shop-2026.12-rc.0").await,
+        Some((index_digest.clone(), OCI_INDEX.to_string()))
+    );
 
     // A digest the registry does not hold: refused, nothing tagged.
     let unknown = format!("sha256:{}", "ab".repeat(32));
-    let missing = oci.tag(&image, &unknown, "shop-2027.01-rc.0").await.unwrap_err();
+    let missing = oci
+        .tag(&image, &unknown, "shop-2027.01-rc.0")
+        .await
+        .unwrap_err();
     assert!(!missing.retryable);
-    assert!(missing.message.contains(&format!("has nothing to read the manifest {name}@{unknown} (404)")), "{}", missing.message);
+    assert!(
+        missing.message.contains(&format!(
+            "has nothing to read the manifest {name}@{unknown} (404)"
+        )),
+        "{}",
+        missing.message
+    );
     assert_eq!(registry.lookup(name, "shop-2027.01-rc.0").await, None);
     // A tag or digest that could never be valid is refused before any request.
-    assert!(oci.tag(&image, &first, "../latest").await.unwrap_err().message.contains("is not a valid image tag"));
+    assert!(oci
+        .tag(&image, &first, "../latest")
+        .await
+        .unwrap_err()
+        .message
+        .contains("is not a valid image tag"));
     assert!(oci.tag(&image, "sha256:xyz", "ok").await.is_err());
 
     // The tag list, read page by page (two a page here).
     oci.tag(&image, &second, "shop-2026.11").await.unwrap();
     let mut tags = oci.tags(&image).await.unwrap();
     tags.sort();
-    assert_eq!(tags, ["shop-2026.11", "shop-2026.11-rc.0", "shop-2026.12-rc.0"]);
-    assert_eq!(oci.tags(&format!("{}/acme/never-pushed", registry.registry.host)).await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        tags,
+        ["shop-2026.11", "shop-2026.11-rc.0", "shop-2026.12-rc.0"]
+    );
+    assert_eq!(
+        oci.tags(&format!("{}/acme/never-pushed", registry.registry.host))
+            .await
+            .unwrap(),
+        Vec::<String>::new()
+    );
 
     // docker login's identity token: exchanged at the realm for an access token.
-    let refreshed = OciRegistry::new(registry.settings(Some(Credential::IdentityToken(REFRESH.into()))));
-    refreshed.tag(&image, &second, "shop-2026.11-hotfix.1").await.unwrap();
-    assert_eq!(registry.lookup(name, "shop-2026.11-hotfix.1").await.unwrap().0, second);
-    assert!(registry.issuer.asked.lock().unwrap().contains(&("refresh".into(), format!("repository:{name}:pull,push"))));
+    let refreshed =
+        OciRegistry::new(registry.settings(Some(Credential::IdentityToken(REFRESH.into()))));
+    refreshed
+        .tag(&image, &second, "shop-2026.11-hotfix.1")
+        .await
+        .unwrap();
+    assert_eq!(
+        registry
+            .lookup(name, "shop-2026.11-hotfix.1")
+            .await
+            .unwrap()
+            .0,
+        second
+    );
+    assert!(registry
+        .issuer
+        .asked
+        .lock()
+        .unwrap()
+        .contains(&("refresh".into(), format!("repository:{name}:pull,push"))));
 
     // A wrong password: refused for good, the password in no message.
-    let wrong = OciRegistry::new(registry.settings(Some(Credential::Password { username: USER.into(), password: "not-the-password".into() })));
-    let refused = wrong.tag(&image, &first, "shop-2027.02-rc.0").await.unwrap_err();
+    let wrong = OciRegistry::new(registry.settings(Some(Credential::Password {
+        username: USER.into(),
+        password: "not-the-password".into(),
+    })));
+    let refused = wrong
+        .tag(&image, &first, "shop-2027.02-rc.0")
+        .await
+        .unwrap_err();
     assert!(!refused.retryable);
-    assert!(refused.message.contains("refused Slipway's credentials (401) to issue a token"), "{}", refused.message);
+    assert!(
+        refused
+            .message
+            .contains("refused Slipway's credentials (401) to issue a token"),
+        "{}",
+        refused.message
+    );
     assert!(!refused.message.contains("not-the-password"));
     // No credentials at all: the token server refuses the anonymous caller.
     let anonymous = OciRegistry::new(registry.settings(None));
-    assert!(anonymous.tag(&image, &first, "shop-2027.03-rc.0").await.unwrap_err().message.contains("(401)"));
+    assert!(anonymous
+        .tag(&image, &first, "shop-2027.03-rc.0")
+        .await
+        .unwrap_err()
+        .message
+        .contains("(401)"));
 
     // A token realm over plain HTTP that is not listed: no credentials are sent to it.
-    let mut strict = registry.settings(Some(Credential::Password { username: USER.into(), password: PASSWORD.into() }));
+    let mut strict = registry.settings(Some(Credential::Password {
+        username: USER.into(),
+        password: PASSWORD.into(),
+    }));
     strict.plain_http.remove(&registry.realm_host);
     let before = registry.issuer.asked.lock().unwrap().len();
-    let error = OciRegistry::new(strict).tag(&image, &first, "shop-2027.04-rc.0").await.unwrap_err();
-    assert!(error.message.contains("named a token realm that is not HTTPS"), "{}", error.message);
-    assert_eq!(registry.issuer.asked.lock().unwrap().len(), before, "the realm was never called");
+    let error = OciRegistry::new(strict)
+        .tag(&image, &first, "shop-2027.04-rc.0")
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("named a token realm that is not HTTPS"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        registry.issuer.asked.lock().unwrap().len(),
+        before,
+        "the realm was never called"
+    );
     assert!(std::fs::metadata(&registry.registry.log).is_ok());
 }
 
 impl TokenRegistry {
     async fn lookup_size(&self, name: &str, reference: &str) -> usize {
-        let token = self.issuer.token("slipway-test-registry", &format!("repository:{name}:pull"));
+        let token = self
+            .issuer
+            .token("slipway-test-registry", &format!("repository:{name}:pull"));
         reqwest::Client::new()
-            .get(format!("http://{}/v2/{name}/manifests/{reference}", self.registry.host))
+            .get(format!(
+                "http://{}/v2/{name}/manifests/{reference}",
+                self.registry.host
+            ))
             .bearer_auth(token)
             .header("accept", OCI_MANIFEST)
             .send()
@@ -341,11 +556,17 @@ impl TokenRegistry {
 
 #[tokio::test]
 async fn basic_authentication_sends_the_configured_user() {
-    let dir = std::env::temp_dir().join(format!("slipway-oci-basic-{:016x}", rand::random::<u64>()));
+    let dir =
+        std::env::temp_dir().join(format!("slipway-oci-basic-{:016x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("htpasswd"), format!("{HTPASSWD}\n")).unwrap();
-    let auth = format!("  htpasswd:\n    realm: slipway-test\n    path: {}\n", dir.join("htpasswd").display());
-    let Some(process) = registry_process(&dir.join("registry"), &auth).await else { return };
+    let auth = format!(
+        "  htpasswd:\n    realm: slipway-test\n    path: {}\n",
+        dir.join("htpasswd").display()
+    );
+    let Some(process) = registry_process(&dir.join("registry"), &auth).await else {
+        return;
+    };
     let name = "acme/basic";
     let image = format!("{}/{name}", process.host);
     // Push with Basic credentials, as CI would.
@@ -353,31 +574,78 @@ async fn basic_authentication_sends_the_configured_user() {
     let base = format!("http://{}", process.host);
     let config = b"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
     let config_digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(config)));
-    let started = http.post(format!("{base}/v2/{name}/blobs/uploads/")).basic_auth(USER, Some(PASSWORD)).send().await.unwrap();
+    let started = http
+        .post(format!("{base}/v2/{name}/blobs/uploads/"))
+        .basic_auth(USER, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(started.status(), 202);
     let location = started.headers()["location"].to_str().unwrap().to_string();
-    let put = http.put(format!("{location}&digest={config_digest}")).basic_auth(USER, Some(PASSWORD)).body(config.to_vec()).send().await.unwrap();
+    let put = http
+        .put(format!("{location}&digest={config_digest}"))
+        .basic_auth(USER, Some(PASSWORD))
+        .body(config.to_vec())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status(), 201);
     let manifest = format!("{{\"schemaVersion\":2,\"mediaType\":\"{OCI_MANIFEST}\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{config_digest}\",\"size\":{}}},\"layers\":[]}}", config.len());
-    let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(manifest.as_bytes())));
-    let put = http.put(format!("{base}/v2/{name}/manifests/{digest}")).basic_auth(USER, Some(PASSWORD)).header("content-type", OCI_MANIFEST).body(manifest).send().await.unwrap();
+    let digest = format!(
+        "sha256:{}",
+        hex::encode(sha2::Sha256::digest(manifest.as_bytes()))
+    );
+    let put = http
+        .put(format!("{base}/v2/{name}/manifests/{digest}"))
+        .basic_auth(USER, Some(PASSWORD))
+        .header("content-type", OCI_MANIFEST)
+        .body(manifest)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status(), 201);
 
     let plain = || -> std::collections::BTreeSet<String> { [process.host.clone()].into() };
     let oci = OciRegistry::new(OciSettings {
-        credentials: [(process.host.clone(), Credential::Password { username: USER.into(), password: PASSWORD.into() })].into(),
+        credentials: [(
+            process.host.clone(),
+            Credential::Password {
+                username: USER.into(),
+                password: PASSWORD.into(),
+            },
+        )]
+        .into(),
         plain_http: plain(),
     });
     oci.tag(&image, &digest, "shop-2026.11-rc.0").await.unwrap();
     oci.tag(&image, &digest, "shop-2026.11-rc.0").await.unwrap();
     assert_eq!(oci.tags(&image).await.unwrap(), ["shop-2026.11-rc.0"]);
-    let tagged = http.head(format!("{base}/v2/{name}/manifests/shop-2026.11-rc.0")).basic_auth(USER, Some(PASSWORD)).header("accept", OCI_MANIFEST).send().await.unwrap();
-    assert_eq!(tagged.headers()["docker-content-digest"].to_str().unwrap(), digest);
+    let tagged = http
+        .head(format!("{base}/v2/{name}/manifests/shop-2026.11-rc.0"))
+        .basic_auth(USER, Some(PASSWORD))
+        .header("accept", OCI_MANIFEST)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tagged.headers()["docker-content-digest"].to_str().unwrap(),
+        digest
+    );
 
-    let anonymous = OciRegistry::new(OciSettings { credentials: BTreeMap::new(), plain_http: plain() });
-    let error = anonymous.tag(&image, &digest, "shop-2026.12-rc.0").await.unwrap_err();
+    let anonymous = OciRegistry::new(OciSettings {
+        credentials: BTreeMap::new(),
+        plain_http: plain(),
+    });
+    let error = anonymous
+        .tag(&image, &digest, "shop-2026.12-rc.0")
+        .await
+        .unwrap_err();
     assert!(!error.retryable);
-    assert!(error.message.contains("asks for a user and password"), "{}", error.message);
+    assert!(
+        error.message.contains("asks for a user and password"),
+        "{}",
+        error.message
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

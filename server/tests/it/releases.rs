@@ -52,7 +52,11 @@ pub(crate) async fn vote(
     .await
 }
 
-pub(crate) async fn start(client: &reqwest::Client, server: &TestServer, bundle: &str) -> (u16, String) {
+pub(crate) async fn start(
+    client: &reqwest::Client,
+    server: &TestServer,
+    bundle: &str,
+) -> (u16, String) {
     call(
         client,
         server,
@@ -258,9 +262,11 @@ db_test! {
         let production = history(&server, "production/checkout-api.yaml");
         assert_eq!(production.iter().filter(|(s, _)| s.starts_with("release(production): shop-2026.12-rc.1")).count(), 1);
         // DORA from the production history: rc.0, the hotfix that followed it, rc.1.
-        let (_, body) = call(&remy, &server, "get_release_manifests", &[]).await;
-        let view: app::api::releases::ReleaseManifestsView = serde_json::from_str(&body).unwrap();
-        let dora = view.dora.expect("the track names production");
+        let (status, body) = call(&remy, &server, "get_delivery", &[("days", "30")]).await;
+        assert_eq!(status, 422, "only the offered windows: {body}");
+        let (_, body) = call(&remy, &server, "get_delivery", &[("days", "28")]).await;
+        let dora: Option<app::domain::releases::Dora> = serde_json::from_str(&body).unwrap();
+        let dora = dora.expect("the track names production");
         assert_eq!((dora.production_deployments, dora.failures), (3, 1));
         assert!(dora.lead_time.is_some_and(|t| t >= 0) && dora.time_to_restore.is_some_and(|t| t >= 0), "{dora:?}");
         assert_eq!(dora.weekly.iter().sum::<u32>(), 3);

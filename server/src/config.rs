@@ -27,6 +27,9 @@ pub struct Config {
     /// Where release tags go: `None` is the embedded registry (tags in the database); `Some`
     /// is a real registry spoken to through the OCI distribution API.
     pub registry: Option<crate::adapters::oci_registry::OciSettings>,
+    /// The workspace whose repository holds the environments' DeploymentConfigs; `None`: the
+    /// local forge's `local/environments`.
+    pub environments_workspace: Option<String>,
 }
 
 /// The server's secret, from which keys for encryption at rest are derived. Never printed.
@@ -274,6 +277,18 @@ impl Config {
             microsoft: microsoft_settings(sources)?,
             oidc: oidc_settings(sources)?,
             registry: registry_settings(sources)?,
+            environments_workspace: match sources.get("SLIPWAY_ENVIRONMENTS_WORKSPACE") {
+                None => None,
+                Some(slug) if app::domain::names::validate_slug(slug).is_ok() => {
+                    Some(slug.to_string())
+                }
+                Some(slug) => {
+                    return Err(problem(
+                        "SLIPWAY_ENVIRONMENTS_WORKSPACE",
+                        format!("{slug:?} is not a workspace slug"),
+                    ))
+                }
+            },
             database_url,
             data_dir,
             public_url,
@@ -577,6 +592,7 @@ mod tests {
             (&[("SLIPWAY_MICROSOFT_CLIENT_ID", "abc"), ("SLIPWAY_MICROSOFT_TENANT", "../x")], "SLIPWAY_MICROSOFT_TENANT: must be a tenant id, a domain, common or organizations"),
             (&[("SLIPWAY_JOB_LEASE_SECONDS", "1")], "SLIPWAY_JOB_LEASE_SECONDS: \"1\" is not a whole number of seconds from 3 to 3600"),
             (&[("SLIPWAY_JOB_LEASE_SECONDS", "1m")], "SLIPWAY_JOB_LEASE_SECONDS: \"1m\" is not a whole number of seconds from 3 to 3600"),
+            (&[("SLIPWAY_ENVIRONMENTS_WORKSPACE", "../x")], "SLIPWAY_ENVIRONMENTS_WORKSPACE: \"../x\" is not a workspace slug"),
             (&[("SLIPWAY_REGISTRY", "harbor")], "SLIPWAY_REGISTRY: \"harbor\" is neither embedded nor oci"),
             (&[("SLIPWAY_REGISTRY_PLAIN_HTTP", "127.0.0.1:5000")], "SLIPWAY_REGISTRY_PLAIN_HTTP: is set while SLIPWAY_REGISTRY is not oci"),
             (&[("SLIPWAY_REGISTRY", "oci"), ("SLIPWAY_REGISTRY_PLAIN_HTTP", "a/b")], "SLIPWAY_REGISTRY_PLAIN_HTTP: \"a/b\" is not a host or host:port"),

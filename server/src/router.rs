@@ -138,6 +138,7 @@ pub fn state(
                 sign_in_methods,
                 admins: config.admins.clone(),
                 public_url: config.public_url.to_string(),
+                environments_workspace: config.environments_workspace.clone(),
             }),
         },
         providers: Arc::new(providers),

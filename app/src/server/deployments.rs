@@ -18,8 +18,73 @@ use sea_orm::{
 };
 
 /// The local forge repository that holds the environments' DeploymentConfigs
-/// (`<environment>/<application>.yaml` on `main`).
+/// (`<environment>/<application>.yaml` on `main`) unless `SLIPWAY_ENVIRONMENTS_WORKSPACE`
+/// names a workspace whose repository does.
 pub const ENVIRONMENTS_REPOSITORY: &str = "local/environments";
+
+/// Commits `files` onto the environment configuration repository's default branch, with
+/// `message`, and returns the commit that holds them (the head, when they were there already:
+/// written before a crash, or the same versions deployed again). The repository is the
+/// workspace `SLIPWAY_ENVIRONMENTS_WORKSPACE` names, on any forge — pushed without force, so a
+/// commit made meanwhile is never dropped: the forge refuses the push and the job tries again
+/// on the new head — or else the local forge's `local/environments`, written compare-and-swap.
+pub(crate) async fn commit_deployment(
+    ctx: &AppCtx,
+    files: &[(String, String)],
+    message: &str,
+) -> Result<String, super::ports::ForgeError> {
+    use super::ports::{BranchChange, ForgeError, TreeEdit};
+    let Some(slug) = &ctx.portal.environments_workspace else {
+        ctx.local_git
+            .ensure(ENVIRONMENTS_REPOSITORY, &[], "Slipway")
+            .await?;
+        let written = ctx
+            .local_git
+            .write(
+                ENVIRONMENTS_REPOSITORY,
+                "main",
+                "main",
+                files,
+                message,
+                "Slipway",
+            )
+            .await?;
+        return match written {
+            Some(commit) => Ok(commit),
+            None => Ok(ctx
+                .local_git
+                .head(ENVIRONMENTS_REPOSITORY, "main")
+                .await?
+                .unwrap_or_default()),
+        };
+    };
+    let workspace = super::entities::workspaces::Entity::find()
+        .filter(super::entities::workspaces::Column::Slug.eq(slug))
+        .one(&ctx.db)
+        .await
+        .map_err(|e| ForgeError::transient(e.to_string()))?
+        .ok_or_else(|| {
+            ForgeError::permanent(format!(
+                "SLIPWAY_ENVIRONMENTS_WORKSPACE names {slug}, which is not a registered workspace"
+            ))
+        })?;
+    let (config, repo) = super::workspaces::reach(ctx, &ctx.db, &workspace)
+        .await
+        .map_err(|e| ForgeError::transient(e.to_string()))?;
+    let change = BranchChange {
+        base: config.default_branch.clone(),
+        branch: config.default_branch.clone(),
+        edit: TreeEdit::Files(files.to_vec()),
+        message: message.to_string(),
+        author_name: "Slipway".into(),
+        author_email: "slipway@localhost".into(),
+    };
+    Ok(ctx
+        .workspace_git
+        .push_change(&repo, &config, &change)
+        .await?
+        .commit)
+}
 
 /// How old a notification's timestamp may be (either way), in seconds.
 pub const MAX_SKEW: i64 = 300;
@@ -326,9 +391,6 @@ pub async fn deploy_prerelease(
         ));
         return Ok(());
     }
-    ctx.local_git
-        .ensure(ENVIRONMENTS_REPOSITORY, &[], "Slipway")
-        .await?;
     for environment in environments {
         let done = deployments::Entity::find()
             .filter(deployments::Column::BuildId.eq(build.id))
@@ -352,26 +414,7 @@ pub async fn deploy_prerelease(
             "deploy({environment}): {} {}\n\nPre-release deployment of build {} ({}, commit {}).\nSlipway-Build: {}\n",
             build.application, build.version, build.id, build.repository, build.commit, build.run_url
         );
-        let written = ctx
-            .local_git
-            .write(
-                ENVIRONMENTS_REPOSITORY,
-                "main",
-                "main",
-                &[(path.clone(), contents)],
-                &message,
-                "Slipway",
-            )
-            .await?;
-        let commit = match written {
-            Some(commit) => commit,
-            // Already there: written before a crash, or the same version deployed before.
-            None => ctx
-                .local_git
-                .head(ENVIRONMENTS_REPOSITORY, "main")
-                .await?
-                .unwrap_or_default(),
-        };
+        let commit = commit_deployment(ctx, &[(path.clone(), contents)], &message).await?;
         let txn = begin_write(&ctx.db).await.map_err(db_error)?;
         let row = deployments::ActiveModel {
             environment: Set(environment.clone()),

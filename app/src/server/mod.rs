@@ -63,6 +63,9 @@ pub struct PortalSettings {
     pub admins: Vec<String>,
     /// Where people reach the portal (links in commit statuses and notifications).
     pub public_url: String,
+    /// The workspace whose repository holds the environments' DeploymentConfigs
+    /// (`SLIPWAY_ENVIRONMENTS_WORKSPACE`); `None`: the local forge's `local/environments`.
+    pub environments_workspace: Option<String>,
 }
 
 /// Who performed a change, as the audit log records it.

@@ -8,7 +8,6 @@
 //! production tag is made and the release is complete; one rejection stops it.
 
 use super::audit::{self, Change};
-use super::deployments::ENVIRONMENTS_REPOSITORY;
 use super::entities::{deployments, release_items, releases, stage_runs, votes};
 use super::{begin_write, Actor, AppCtx};
 use crate::domain::manifests::Manifest;
@@ -492,9 +491,6 @@ pub async fn deploy_stage(
         .map(|v| format!("{} ({})", v.voter, v.group_name))
         .collect();
     if stage.state == StageState::Approved.as_str() {
-        ctx.local_git
-            .ensure(ENVIRONMENTS_REPOSITORY, &[], "Slipway")
-            .await?;
         for environment in environments_of(&stage) {
             let done = deployments::Entity::find()
                 .filter(deployments::Column::ReleaseId.eq(release.id))
@@ -528,25 +524,7 @@ pub async fn deploy_stage(
                 items.iter().map(|i| format!("{} {}", i.application, i.version)).collect::<Vec<_>>().join(", "),
                 if approvers.is_empty() { "no one (no sign-off required)".to_string() } else { approvers.join(", ") },
             );
-            let commit = match ctx
-                .local_git
-                .write(
-                    ENVIRONMENTS_REPOSITORY,
-                    "main",
-                    "main",
-                    &files,
-                    &message,
-                    "Slipway",
-                )
-                .await?
-            {
-                Some(commit) => commit,
-                None => ctx
-                    .local_git
-                    .head(ENVIRONMENTS_REPOSITORY, "main")
-                    .await?
-                    .unwrap_or_default(),
-            };
+            let commit = super::deployments::commit_deployment(ctx, &files, &message).await?;
             let txn = begin_write(&ctx.db).await.map_err(db_error)?;
             for item in &items {
                 deployments::ActiveModel {

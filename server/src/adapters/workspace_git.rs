@@ -2,7 +2,8 @@
 //! `<data>/workspace-mirrors`, fetched (never cloned afresh) before each change. A change is a
 //! single commit on top of its base branch's head, built straight from trees (no working
 //! copy), and force-pushed to its branch — unless the remote branch already holds that very
-//! tree on that very base, which is what makes a re-run after a crash push nothing.
+//! tree on that very base, which is what makes a re-run after a crash push nothing. A change
+//! onto the base branch itself (deployments) is pushed without force instead.
 
 use super::git_sources::{callbacks, describe_git_error, untrusted_host, Mirrors};
 use super::version_tags::TagIndex;
@@ -305,7 +306,11 @@ fn push_blocking(
             differs: false,
         });
     }
-    if let Some(existing) = remote_head(&git, &change.branch) {
+    // A change onto the base itself (the environment configuration repository's default
+    // branch) is one commit on its head, pushed without force: when someone pushed meanwhile the
+    // forge refuses it and the caller tries again from the new head; nothing is ever dropped.
+    let direct = change.branch == change.base;
+    if let Some(existing) = remote_head(&git, &change.branch).filter(|_| !direct) {
         let commit = git.find_commit(existing).map_err(git_error)?;
         if commit.tree_id() == new_tree_id && commit.parent_ids().eq([base_id]) {
             return Ok(Pushed {
@@ -330,7 +335,16 @@ fn push_blocking(
     let local_ref = format!("refs/heads/{}", change.branch);
     git.reference(&local_ref, commit, true, "slipway sync")
         .map_err(git_error)?;
-    push_ref(&git, url, repo, &local_ref, true)?;
+    push_ref(&git, url, repo, &local_ref, !direct).map_err(|e| {
+        let moved = ["fast-forward", "fastforward", "fetch first", "stale"]
+            .iter()
+            .any(|m| e.message.to_lowercase().contains(m));
+        if direct && moved {
+            ForgeError::transient(format!("{} (it moved meanwhile: trying again)", e.message))
+        } else {
+            e
+        }
+    })?;
     git.reference(
         &format!("refs/remotes/origin/{}", change.branch),
         commit,

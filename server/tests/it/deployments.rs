@@ -194,3 +194,64 @@ db_test! {
         assert!(!format!("{events:?}").contains(&secret), "the secret reaches no audit event");
     }
 }
+
+db_test! {
+    async fn deployments_go_to_the_configured_workspace_repository_and_keep_other_commits(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions {
+            worker: true,
+            settings: vec![("SLIPWAY_ENVIRONMENTS_WORKSPACE", "acme-environments".into())],
+            ..ServerOptions::default()
+        })
+        .await;
+        let ada = client();
+        demo_sign_in(&ada, &server, "ada").await;
+        // The environment configuration repository: a workspace on a forge, reached over git's
+        // smart HTTP with the integration's credentials like any other.
+        let (status, body) = call(&ada, &server, "create_local_repository", &[("repository", "acme/environments")]).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = call(&ada, &server, "register_workspace", &[("input[integration]", "local-git"), ("input[repository]", "acme/environments"), ("input[labels]", "gitops")]).await;
+        assert_eq!(status, 200, "{body}");
+        for (endpoint, fields) in [
+            ("save_release_manifest", vec![("kind", ""), ("name", ""), ("revision", "0"), ("source", TRACK)]),
+            ("save_release_manifest", vec![("kind", ""), ("name", ""), ("revision", "0"), ("source", APP)]),
+            ("save_release_manifest", vec![("kind", ""), ("name", ""), ("revision", "0"), ("source", SET)]),
+            ("save_repository", vec![("name", ""), ("revision", "0"), ("source", REPOSITORY)]),
+        ] {
+            let (status, body) = call(&ada, &server, endpoint, &fields).await;
+            assert_eq!(status, 200, "{endpoint}: {body}");
+        }
+        let (_, body) = call(&ada, &server, "rotate_build_secret", &[("name", "checkout")]).await;
+        let secret: String = serde_json::from_str(&body).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let first = notification("v2.4.13", 1);
+        assert_eq!(send(&server, now, &sign(&secret, now, &first), &first).await.0, 202);
+        let rows = deployments(&db, 2).await;
+        let bare = server.data_dir.join("git/acme/environments.git");
+        let log = |bare: &std::path::Path| git(bare, &["log", "--format=%s", "main"]);
+        let subjects = log(&bare);
+        assert!(subjects.contains("deploy(development): checkout-api v2.4.13") && subjects.contains("deploy(preview): checkout-api v2.4.13"), "{subjects}");
+        let head = git(&bare, &["rev-parse", "main"]);
+        assert!(rows.iter().any(|d| d.config_commit == head), "the recorded commit is on the branch");
+        assert!(git(&bare, &["show", "main:development/checkout-api.yaml"]).contains("version: v2.4.13"));
+        assert!(!server.data_dir.join("git/local/environments.git").exists(), "the local forge's default is not used");
+
+        // Someone commits to the repository by hand (Argo CD's own settings, say); the next
+        // deployment goes on top of it and keeps it.
+        let work = server.data_dir.join("environments-work");
+        git(&server.data_dir, &["clone", "-q", bare.to_str().unwrap(), work.to_str().unwrap()]);
+        std::fs::write(work.join("argocd.yaml"), "project: shop\n").unwrap();
+        git(&work, &["add", "argocd.yaml"]);
+        git(&work, &["-c", "user.name=Ops", "-c", "user.email=ops@example.com", "commit", "-q", "-m", "chore: argo project"]);
+        git(&work, &["push", "-q", "origin", "main"]);
+        let later = now + 1;
+        let second = notification("v2.4.14", 2);
+        assert_eq!(send(&server, later, &sign(&secret, later, &second), &second).await.0, 202);
+        deployments(&db, 4).await;
+        let subjects = log(&bare);
+        let lines: Vec<&str> = subjects.lines().collect();
+        assert_eq!(lines.iter().filter(|s| s.starts_with("deploy(")).count(), 4, "{subjects}");
+        assert!(lines.contains(&"chore: argo project"), "{subjects}");
+        assert_eq!(git(&bare, &["show", "main:argocd.yaml"]), "project: shop");
+        assert!(git(&bare, &["show", "main:preview/checkout-api.yaml"]).contains("version: v2.4.14"));
+    }
+}

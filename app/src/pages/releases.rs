@@ -173,12 +173,18 @@ fn DoraCard(dora: crate::domain::releases::Dora) -> impl IntoView {
                 </nav>
             </div>
             <div class="dora-figures">
-                <div class="figure"><span class="figure-value">{format!("{:.1}", dora.per_week)}</span><span class="figure-label">"production deployments a week"</span></div>
+                // Fewer than one a week reads better as a count over the window than as "0.0".
+                {let (value, label) = if dora.per_week >= 0.95 {
+                    (format!("{:.1}", dora.per_week), "production deployments a week".to_string())
+                } else {
+                    (dora.production_deployments.to_string(), format!("production deployments in {}", window_label(window)))
+                };
+                view! { <div class="figure"><span class="figure-value">{value}</span><span class="figure-label">{label}</span></div> }}
                 <div class="figure"><span class="figure-value">{dora.lead_time.map_or("—".to_string(), duration)}</span><span class="figure-label">"lead time, build to production (median)"</span></div>
                 <div class="figure"><span class="figure-value">{dora.change_failure_rate.map_or("—".to_string(), |r| format!("{:.0} %", r * 100.0))}</span><span class="figure-label">{format!("change failure rate ({} of {} needed a hotfix)", dora.failures, dora.production_deployments)}</span></div>
                 <div class="figure"><span class="figure-value">{dora.time_to_restore.map_or("—".to_string(), duration)}</span><span class="figure-label">"time to restore (median)"</span></div>
             </div>
-            <svg class="dora-chart" class:wide=wide viewBox=format!("0 -16 {chart} {}", height + 36.0) role="img"
+            <svg class="dora-chart" class:wide=wide viewBox=format!("-28 -16 {} {}", chart + 56.0, height + 36.0) role="img"
                 aria-label=format!("Production deployments per week, oldest first: {}", dora.weekly.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "))>
                 <line x1="0" x2=chart y1=height y2=height class="axis" />
                 {dora.weekly.iter().enumerate().map(|(i, n)| {

@@ -456,8 +456,11 @@ fn webhook(
             "Slipway's public URL is not set (SLIPWAY_PUBLIC_URL): GitHub needs it to reach the webhook".into(),
         ));
     }
+    // The secret's fingerprint in the address: GitHub never shows a hook's secret back, so this
+    // is how a rotated secret is seen to be missing from a hook that exists.
+    let key = ctx.secrets.fingerprint("github webhook", secret);
     Ok(Webhook {
-        url: format!("{public}/hooks/github"),
+        url: format!("{public}/hooks/github?key={key}"),
         secret: secret.clone(),
         events: vec!["pull_request".into(), "pull_request_review".into()],
     })

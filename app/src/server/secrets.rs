@@ -16,6 +16,8 @@ const NONCE_LEN: usize = 24;
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// Keys [`SecretBox::fingerprint`]: derived apart from the encryption key.
+    fingerprint_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -41,9 +43,26 @@ impl SecretBox {
         let mut key = [0u8; 32];
         hkdf.expand(b"slipway secrets at rest v1", &mut key)
             .expect("32 bytes is a valid HKDF-SHA256 output length");
+        let mut fingerprint_key = [0u8; 32];
+        hkdf.expand(b"slipway secret fingerprints v1", &mut fingerprint_key)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
         SecretBox {
             cipher: XChaCha20Poly1305::new(&key.into()),
+            fingerprint_key,
         }
+    }
+
+    /// A short, keyed fingerprint of a secret for `purpose`: tells whether a secret changed
+    /// (where it was written, say a webhook's address) without revealing it — without the
+    /// server's key it cannot be checked against a guess. 12 hex digits.
+    pub fn fingerprint(&self, purpose: &str, secret: &str) -> String {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.fingerprint_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(secret.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..6])
     }
 
     /// Seals `plaintext` for `purpose` (e.g. `integration:42:token`) under a fresh random nonce.
@@ -122,6 +141,24 @@ mod tests {
             other.open("integration:7:token", &sealed),
             Err(SecretError::Open)
         );
+    }
+
+    #[test]
+    fn fingerprints_tell_secrets_apart_only_with_the_servers_key() {
+        let secrets = SecretBox::from_server_secret(SERVER_SECRET);
+        let print = secrets.fingerprint("github webhook", "whsec-1");
+        assert_eq!(print.len(), 12);
+        assert!(print.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(
+            print,
+            secrets.fingerprint("github webhook", "whsec-1"),
+            "the same on every replica"
+        );
+        assert_ne!(print, secrets.fingerprint("github webhook", "whsec-2"));
+        assert_ne!(print, secrets.fingerprint("other purpose", "whsec-1"));
+        let other = SecretBox::from_server_secret("another-server-secret-of-32-characters!");
+        assert_ne!(print, other.fingerprint("github webhook", "whsec-1"));
+        assert!(!print.contains("whsec"));
     }
 
     #[test]

@@ -371,10 +371,14 @@ impl Forge for GitHubForge {
             "insecure_ssl": "0",
             "secret": hook.secret,
         });
-        let existing =
-            value.as_array().into_iter().flatten().find(|h| {
-                h.pointer("/config/url").and_then(Value::as_str) == Some(hook.url.as_str())
-            });
+        // Slipway's hook is the one at its address, whatever the query (the secret's
+        // fingerprint) it was written with.
+        let address = |url: &str| url.split('?').next().unwrap_or_default().to_string();
+        let existing = value.as_array().into_iter().flatten().find(|h| {
+            h.pointer("/config/url")
+                .and_then(Value::as_str)
+                .is_some_and(|url| address(url) == address(&hook.url))
+        });
         let Some(existing) = existing else {
             self.call(
                 repo,
@@ -391,8 +395,8 @@ impl Forge for GitHubForge {
             .map_err(|r| r.error)?;
             return Ok(true);
         };
-        // GitHub never shows a secret back, so a hook with the URL, the events, JSON and
-        // verified TLS is taken as Slipway's.
+        // GitHub never shows a secret back: the address carries the secret's fingerprint, so a
+        // hook with the very address, the events, JSON and verified TLS has the current secret.
         let events: Vec<&str> = existing
             .get("events")
             .and_then(Value::as_array)
@@ -401,6 +405,7 @@ impl Forge for GitHubForge {
             .filter_map(Value::as_str)
             .collect();
         let in_place = existing.get("active").and_then(Value::as_bool) == Some(true)
+            && existing.pointer("/config/url").and_then(Value::as_str) == Some(hook.url.as_str())
             && hook.events.iter().all(|e| events.contains(&e.as_str()))
             && existing
                 .pointer("/config/content_type")

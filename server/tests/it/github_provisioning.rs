@@ -591,7 +591,9 @@ db_test! {
             // The webhook Merge Authorized needs, signed with the integration's secret.
             let hooks: Vec<&Value> = shop.hooks.values().collect();
             assert_eq!(hooks.len(), 1);
-            assert_eq!(hooks[0]["config"]["url"], format!("{}/hooks/github", server.base));
+            let url = hooks[0]["config"]["url"].as_str().unwrap();
+            assert!(url.starts_with(&format!("{}/hooks/github?key=", server.base)) && url.len() == server.base.len() + "/hooks/github?key=".len() + 12, "{url}");
+            assert!(!url.contains(WEBHOOK_SECRET));
             assert_eq!(hooks[0]["config"]["secret"], WEBHOOK_SECRET);
             assert_eq!(hooks[0]["config"]["content_type"], "json");
             assert_eq!(hooks[0]["events"], json!(["pull_request", "pull_request_review"]));
@@ -620,6 +622,7 @@ db_test! {
         assert_eq!(github.head_of("shop", "chore/slipway-provision"), head);
         assert_eq!(provisions(&db).await, 1);
 
+        let url_before_rotation = github.state.lock().unwrap().repos["shop"].hooks.values().next().unwrap()["config"]["url"].as_str().unwrap().to_string();
         // Someone lowers the approvals of a Slipway ruleset on GitHub: the plan shows it, and
         // applying puts it back with one write.
         let (id, mut changed) = {
@@ -639,6 +642,31 @@ db_test! {
         let now = github.writes();
         assert_eq!(now[writes.len()..].to_vec(), vec![format!("PUT /api/v3/repos/acme/shop/rulesets/{id}")]);
         assert_eq!(provisions(&db).await, 2);
+
+        // The integration's webhook secret is rotated: the next apply rewrites the hook (one
+        // PATCH, the same hook), and GitHub then signs with the new secret.
+        let rotated = "whsec-rotated-9876543210";
+        let mut form = integration(true);
+        form.retain(|(k, _)| *k != "input[secrets][webhook_secret]");
+        form.push(("input[secrets][webhook_secret]", rotated.to_string()));
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = call(&admin, &server, "update_integration", &fields).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = call(&admin, &server, "provision_repository", &[("name", "shop")]).await;
+        assert_eq!(status, 200, "{body}");
+        let after_rotation = github.writes();
+        let hook_id = *github.state.lock().unwrap().repos["shop"].hooks.keys().next().unwrap();
+        assert_eq!(after_rotation[now.len()..].to_vec(), vec![format!("PATCH /api/v3/repos/acme/shop/hooks/{hook_id}")]);
+        {
+            let state = github.state.lock().unwrap();
+            let hooks: Vec<&Value> = state.repos["shop"].hooks.values().collect();
+            assert_eq!(hooks.len(), 1);
+            assert_eq!(hooks[0]["config"]["secret"], rotated);
+            assert_ne!(hooks[0]["config"]["url"].as_str().unwrap(), url_before_rotation);
+        }
+        let (status, body) = call(&admin, &server, "provision_repository", &[("name", "shop")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(github.writes(), after_rotation, "in place: nothing to write");
 
         // Merged on GitHub: the plan is in place.
         for repo in REPOSITORIES {
@@ -672,6 +700,6 @@ db_test! {
         // The token and the webhook secret reach no audit event.
         let events = app::server::entities::audit_events::Entity::find().all(&db.conn).await.unwrap();
         let text = format!("{events:?}");
-        assert!(!text.contains(TOKEN) && !text.contains(WEBHOOK_SECRET));
+        assert!(!text.contains(TOKEN) && !text.contains(WEBHOOK_SECRET) && !text.contains("whsec-rotated"));
     }
 }

@@ -465,6 +465,11 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   await page.locator('.editor-check h2', { hasText: '2 errors' }).waitFor();
   assert.match(await errors.nth(0).innerText(), /Line 6, column 13: unknown strategy `GITFLOW`; did you mean `GIT_FLOW`\?/);
   assert.match(await errors.nth(1).innerText(), /stage `publish` is not available for GOLANG/);
+  // An error's place takes the cursor there, selecting the word it names.
+  await errors.nth(0).getByRole('button', { name: 'Line 6, column 13' }).click();
+  const selected = await editor.evaluate((area) => area.value.slice(area.selectionStart, area.selectionEnd));
+  assert.equal(selected, 'GITFLOW');
+  assert.equal(await editor.evaluate((area) => area === document.activeElement), true);
   assert.equal(await page.getByRole('button', { name: 'Create repository' }).isDisabled(), true);
   await shot(page, '32-repository-editor-errors');
 

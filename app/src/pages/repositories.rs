@@ -466,13 +466,60 @@ fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
         .collect();
     let caret = (error.pos.column <= line.chars().count() + 1)
         .then(|| format!("{}^", " ".repeat(error.pos.column.saturating_sub(1))));
+    let (at_line, at_column) = (error.pos.line, error.pos.column);
     view! {
         <li class="manifest-error">
-            <p><strong>{format!("Line {}, column {}", error.pos.line, error.pos.column)}</strong>": "{error.message.clone()}</p>
+            <p>
+                <button type="button" class="link-button" title="Show it in the text"
+                    on:click=move |_| go_to(at_line, at_column)>
+                    {format!("Line {at_line}, column {at_column}")}
+                </button>
+                ": "{error.message.clone()}
+            </p>
             {(!line.is_empty()).then(|| view! { <pre class="error-excerpt"><code>{line.clone()}{caret.map(|c| format!("\n{c}"))}</code></pre> })}
         </li>
     }
 }
+
+/// Puts the editor's cursor at `line`:`column` (1-based, in characters), selecting the word
+/// there, and scrolls it into view. Browser only (a click handler).
+fn go_to(line: usize, column: usize) {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(area) = document()
+        .get_element_by_id(EDITOR_ID)
+        .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok())
+    else {
+        return;
+    };
+    let text = area.value();
+    let lines: Vec<&str> = text.split('\n').collect();
+    let Some(target) = lines.get(line.saturating_sub(1)) else {
+        return;
+    };
+    // The selection is counted in UTF-16 code units, as the DOM counts.
+    let utf16 = |s: &str| s.encode_utf16().count() as u32;
+    let start: u32 = lines[..line - 1].iter().map(|l| utf16(l) + 1).sum();
+    let column_chars = column.saturating_sub(1);
+    let column: u32 = target
+        .chars()
+        .take(column_chars)
+        .map(|c| c.len_utf16() as u32)
+        .sum();
+    // The word there: up to the next blank or the line's end.
+    let word: u32 = target
+        .chars()
+        .skip(column_chars)
+        .take_while(|c| !c.is_whitespace())
+        .map(|c| c.len_utf16() as u32)
+        .sum();
+    let _ = area.focus();
+    let _ = area.set_selection_range(start + column, start + column + word);
+    let per_line = area.scroll_height() / lines.len().max(1) as i32;
+    area.set_scroll_top((line as i32 - 4).max(0) * per_line);
+}
+
+/// The id of the manifest editor's text area (one editor per page).
+const EDITOR_ID: &str = "manifest-source";
 
 /// The text area of a manifest editor, with its file name and line count; `invalid` while the
 /// in-browser check finds errors (shown in `#manifest-check`).
@@ -487,6 +534,7 @@ pub(crate) fn ManifestText(
         <label class="editor-field">
             <span>{move || format!("{file} · {} lines", lines())}</span>
             <textarea
+                id=EDITOR_ID
                 name="source"
                 class="manifest-editor"
                 spellcheck="false"

@@ -157,6 +157,88 @@ fn branch_head(git: &Repository, branch: &str) -> Option<git2::Oid> {
         .and_then(|r| r.target())
 }
 
+/// Rebases `head_branch` onto `base_branch` and moves the base to the result, as a forge's
+/// "rebase and merge" does: each commit the head brings, oldest first, replayed on the base's
+/// head with its author and message kept (Slipway as committer); one already in the base
+/// (nothing left to change) is dropped. A branch with merge commits, or a commit that conflicts,
+/// is refused with the reason and nothing moves. Returns (base before, head, new base).
+pub fn rebase_branches(
+    git: &Repository,
+    base_branch: &str,
+    head_branch: &str,
+) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
+    let describe = |e: git2::Error| ForgeError::permanent(e.message().to_string());
+    let base = branch_head(git, base_branch)
+        .ok_or_else(|| ForgeError::permanent(format!("the base branch {base_branch} is gone")))?;
+    let head = branch_head(git, head_branch)
+        .ok_or_else(|| ForgeError::permanent(format!("the branch {head_branch} is gone")))?;
+    if base == head || git.graph_descendant_of(base, head).map_err(describe)? {
+        return Ok((base, head, base));
+    }
+    let mut walk = git.revwalk().map_err(describe)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+        .map_err(describe)?;
+    walk.push(head).map_err(describe)?;
+    walk.hide(base).map_err(describe)?;
+    let commits: Vec<git2::Oid> = walk.collect::<Result<_, _>>().map_err(describe)?;
+    let committer = Signature::now("Slipway", "slipway@localhost").map_err(describe)?;
+    let mut tip = git.find_commit(base).map_err(describe)?;
+    for id in commits {
+        let commit = git.find_commit(id).map_err(describe)?;
+        let short = &id.to_string()[..7];
+        if commit.parent_count() > 1 {
+            return Err(ForgeError::permanent(format!(
+                "{head_branch} has a merge commit ({short}): a rebase needs a linear branch; merge or squash it instead"
+            )));
+        }
+        let mut index = git
+            .cherrypick_commit(&commit, &tip, 0, None)
+            .map_err(describe)?;
+        if index.has_conflicts() {
+            let files: Vec<String> = index
+                .conflicts()
+                .map_err(describe)?
+                .flatten()
+                .filter_map(|c| c.our.or(c.their))
+                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                .collect();
+            return Err(ForgeError::permanent(format!(
+                "{short} ({}) conflicts with {base_branch} in {} when rebased; merge instead, or rebase it yourself",
+                commit.summary().unwrap_or_default(),
+                files.join(", ")
+            )));
+        }
+        let tree_id = index.write_tree_to(git).map_err(describe)?;
+        if tree_id == tip.tree_id() {
+            continue;
+        }
+        let tree = git.find_tree(tree_id).map_err(describe)?;
+        let message = commit
+            .message_raw()
+            .map(str::to_string)
+            .unwrap_or_else(|| String::from_utf8_lossy(commit.message_raw_bytes()).into_owned());
+        let replayed = git
+            .commit(None, &commit.author(), &committer, &message, &tree, &[&tip])
+            .map_err(describe)?;
+        tip = git.find_commit(replayed).map_err(describe)?;
+    }
+    // Compare-and-swap, as for a merge: a push that moved the base meanwhile fails this.
+    git.reference_matching(
+        &format!("refs/heads/{base_branch}"),
+        tip.id(),
+        true,
+        base,
+        "slipway rebase",
+    )
+    .map_err(|e| {
+        ForgeError::transient(format!(
+            "{base_branch} moved while rebasing; trying again ({})",
+            e.message()
+        ))
+    })?;
+    Ok((base, head, tip.id()))
+}
+
 /// Merges `head` into `base`: a merge commit, or with `squash` one commit whose only parent is
 /// `base`'s head; either moved in with a compare-and-swap. If `head` is already contained in
 /// `base` (a merge that happened before a crash), returns `base`'s head unchanged.
@@ -650,11 +732,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
             let (before, head_id, merged) = match method {
                 MergeMethod::Merge => merge_branches(&git, &base, &head, &message, false)?,
                 MergeMethod::Squash => merge_branches(&git, &base, &head, &message, true)?,
-                MergeMethod::Rebase => {
-                    return Err(ForgeError::permanent(
-                        "the local forge merges with a merge commit or a squash, not a rebase",
-                    ))
-                }
+                MergeMethod::Rebase => rebase_branches(&git, &base, &head)?,
             };
             Ok((before.to_string(), head_id.to_string(), merged.to_string()))
         })

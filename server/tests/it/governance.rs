@@ -321,6 +321,7 @@ db_test! {
         push_branch(&work, "main", "bugfix/typo", &["fix: typo on the landing page"]);
         push_branch(&work, "main", "feat/search", &["feat: search"]);
         push_branch(&work, "feat/search", "fix/search-empty", &["fix: empty search"]);
+        push_branch(&work, "feat/search", "fix/search-rank", &["fix: rank exact matches first", "fix: rank by recency next"]);
         let opened = |head: &'static str, base: &'static str, title: &'static str| {
             let (dev, server) = (dev.clone(), &server);
             async move {
@@ -347,6 +348,30 @@ db_test! {
         let into_feature = opened("fix/search-empty", "feat/search", "fix: empty search").await;
         let (status, body) = merge_web(into_feature, "merge").await;
         assert_eq!(status, 200, "{body}");
+        // Rebased: the branch's two commits replayed, in order, on top of that merge — a
+        // straight line, their messages and author kept, Slipway the committer.
+        let merge_head = git(&bare, &["rev-parse", "feat/search"]);
+        let rank = opened("fix/search-rank", "feat/search", "fix: search ranking").await;
+        let (status, body) = merge_web(rank, "rebase").await;
+        assert_eq!(status, 200, "{body}");
+        let line = git(&bare, &["log", "-3", "--format=%s|%P|%cn|%an", "feat/search"]);
+        let rows: Vec<Vec<&str>> = line.lines().map(|l| l.split('|').collect()).collect();
+        assert_eq!(rows[0][0], "fix: rank by recency next", "{line}");
+        assert_eq!(rows[1][0], "fix: rank exact matches first", "{line}");
+        assert_eq!(rows[1][1], merge_head, "replayed on the base's head: {line}");
+        assert!(rows[..2].iter().all(|r| !r[1].contains(' ') && r[2] == "Slipway" && r[3] != "Slipway"), "{line}");
+        assert_eq!(git(&bare, &["ls-tree", "--name-only", "feat/search", "fix-search-rank-1.txt"]), "fix-search-rank-1.txt");
+        // A rebase cannot carry a merge commit: refused, the base unmoved.
+        push_branch(&work, "feat/search", "feat/search-merged", &["feat: facets"]);
+        git(&work, &["fetch", "-q", "origin"]);
+        git(&work, &["merge", "-q", "--no-ff", "-m", "Merge bugfix/typo", "origin/bugfix/typo"]);
+        git(&work, &["push", "-q", "-f", "origin", "feat/search-merged"]);
+        let merged_branch = opened("feat/search-merged", "feat/search", "feat: facets").await;
+        let before = git(&bare, &["rev-parse", "feat/search"]);
+        let (status, body) = merge_web(merged_branch, "rebase").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("feat/search-merged has a merge commit") && body.contains("a rebase needs a linear branch"), "{body}");
+        assert_eq!(git(&bare, &["rev-parse", "feat/search"]), before);
         // bugfix/ is not a conventional-commit branch: refused into main even approved.
         let typo = opened("bugfix/typo", "main", "fix: typo on the landing page").await;
         assert_eq!(approve_web(typo).await, 200);

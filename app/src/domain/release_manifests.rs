@@ -87,11 +87,18 @@ pub const MAX_APPROVALS: u32 = 10;
 
 /// An image repository: `host[:port]/path`, lower case, no tag, no digest.
 pub fn check_image(value: &str) -> Result<(), String> {
+    // Each part starts and ends with a letter or digit (the distribution spec's name grammar),
+    // so none is `.` or `..`: the name goes into registry API paths as it is.
+    let edges = |part: &str| {
+        part.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && part.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
     let ok = value.len() <= 255
         && value.contains('/')
         && !value.contains('@')
         && value.split('/').all(|part| {
             !part.is_empty()
+                && edges(part)
                 && part
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_' | ':'))
@@ -706,6 +713,19 @@ spec:
                 Some("checkout")
             )
         );
+        for escaping in [
+            "acme/../checkout-api",
+            "acme/./checkout-api",
+            "acme/-checkout-api",
+            "acme/checkout-api.",
+        ] {
+            assert_eq!(
+                errors(&app.replace("acme/checkout-api", escaping)).len(),
+                1,
+                "{escaping}"
+            );
+        }
+        assert!(check_image("127.0.0.1:5000/acme/checkout-api").is_ok());
         assert_eq!(errors(&app.replace("acme/checkout-api", "acme/checkout-api:latest")), ["m.yaml:7:10: spec.image \"registry.example.com/acme/checkout-api:latest\" must be an image repository without tag or digest, as registry.example.com/team/app"]);
         assert_eq!(
             errors(&app.replace("  team: payments\n", "")),

@@ -321,6 +321,16 @@ impl OciRegistry {
         } else {
             ("docker.io".to_string(), image.to_string())
         };
+        // The name goes into the API's paths: no empty or dot segment may change where.
+        if name
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+            || name.contains(['?', '#', '%', '\\'])
+        {
+            return Err(ForgeError::permanent(format!(
+                "{image:?} is not an image repository name"
+            )));
+        }
         let api_host = if host == "docker.io" {
             "registry-1.docker.io"
         } else {
@@ -725,6 +735,14 @@ mod tests {
         );
         let at = registry.locate("ghcr.io/acme/api").unwrap();
         assert_eq!(at.base, "https://ghcr.io");
+        for bad in [
+            "ghcr.io/acme/../api",
+            "ghcr.io/./api",
+            "ghcr.io/acme//api",
+            "ghcr.io/acme/api?x",
+        ] {
+            assert!(registry.locate(bad).is_err(), "{bad}");
+        }
         let at = registry.locate("acme/api").unwrap();
         assert_eq!(
             (at.host.as_str(), at.base.as_str(), at.name.as_str()),

@@ -25,7 +25,7 @@ fn error_text(body: &str) -> String {
 
 /// The seconds a rate-limited answer asks us to wait: `Retry-After`, or GitHub's
 /// `x-ratelimit-reset` (epoch seconds) when `x-ratelimit-remaining` is 0.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(seconds) = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
         return Some(seconds);

@@ -253,10 +253,7 @@ fn refusal(
         text => format!(": {text}"),
     };
     let code = status.as_u16();
-    let retry_after = headers
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after = super::forge_http::retry_after(headers);
     match code {
         401 => ForgeError::permanent(format!(
             "the registry {host} refused Slipway's credentials ({code}) to {what}{said}; check SLIPWAY_REGISTRY_AUTH_FILE"

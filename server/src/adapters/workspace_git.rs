@@ -3,7 +3,8 @@
 //! single commit on top of its base branch's head, built straight from trees (no working
 //! copy), and force-pushed to its branch — unless the remote branch already holds that very
 //! tree on that very base, which is what makes a re-run after a crash push nothing. A change
-//! onto the base branch itself (deployments) is pushed without force instead.
+//! onto the base branch itself (deployments) is pushed without force instead; one that lost a
+//! race to another push is refused as worth retrying.
 
 use super::git_sources::{callbacks, describe_git_error, untrusted_host, Mirrors};
 use super::version_tags::TagIndex;
@@ -268,16 +269,33 @@ fn push_ref(
     let mut options = PushOptions::new();
     options.remote_callbacks(callbacks);
     let plus = if force { "+" } else { "" };
+    let branch = local_ref.trim_start_matches("refs/heads/");
+    // A branch that moved since the fetch (only an unforced push meets one) is a lost race:
+    // worth trying again from the new head, unlike any other refusal.
+    let moved = |reason: &str| {
+        ForgeError::transient(format!(
+            "{branch} moved since it was fetched ({reason}); trying again on its new head"
+        ))
+    };
     remote
         .push(
             &[format!("{plus}{local_ref}:{local_ref}")],
             Some(&mut options),
         )
-        .map_err(git_error)?;
+        .map_err(|e| match e.code() {
+            git2::ErrorCode::NotFastForward => moved(e.message()),
+            _ => git_error(e),
+        })?;
     if let Some(reason) = rejected.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let lowered = reason.to_lowercase();
+        if ["non-fast-forward", "fetch first", "stale info"]
+            .iter()
+            .any(|m| lowered.contains(m))
+        {
+            return Err(moved(&reason));
+        }
         return Err(ForgeError::permanent(format!(
-            "the forge refused the push of {}: {reason}",
-            local_ref.trim_start_matches("refs/heads/")
+            "the forge refused the push of {branch}: {reason}"
         )));
     }
     Ok(())
@@ -335,16 +353,7 @@ fn push_blocking(
     let local_ref = format!("refs/heads/{}", change.branch);
     git.reference(&local_ref, commit, true, "slipway sync")
         .map_err(git_error)?;
-    push_ref(&git, url, repo, &local_ref, !direct).map_err(|e| {
-        let moved = ["fast-forward", "fastforward", "fetch first", "stale"]
-            .iter()
-            .any(|m| e.message.to_lowercase().contains(m));
-        if direct && moved {
-            ForgeError::transient(format!("{} (it moved meanwhile: trying again)", e.message))
-        } else {
-            e
-        }
-    })?;
+    push_ref(&git, url, repo, &local_ref, !direct)?;
     git.reference(
         &format!("refs/remotes/origin/{}", change.branch),
         commit,

@@ -118,19 +118,13 @@ fn window_label(days: u32) -> String {
 }
 
 /// The DORA figures over the window the reader picks (`?window=`, 28 days unless one of
-/// [`DORA_WINDOWS`]); nothing while no track names a production environment.
+/// [`DORA_WINDOWS`]); nothing while no track names a production environment. The page owns
+/// the resource: one made inside the page's own suspended view would be dropped with it, its
+/// server-side fetch losing the request's context mid-flight.
 #[component]
-fn Delivery() -> impl IntoView {
-    let query = use_query_map();
-    let window = move || {
-        query
-            .read()
-            .get("window")
-            .and_then(|w| w.parse::<u32>().ok())
-            .filter(|w| DORA_WINDOWS.contains(w))
-            .unwrap_or(28)
-    };
-    let figures = Resource::new(window, get_delivery);
+fn Delivery(
+    figures: Resource<Result<Option<crate::domain::releases::Dora>, crate::error::AppError>>,
+) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
@@ -279,6 +273,16 @@ fn Environments(rows: Vec<DeployedRow>) -> impl IntoView {
 #[component]
 pub fn ReleasesPage() -> impl IntoView {
     let listed = Resource::new(|| (), |_| get_release_manifests());
+    let query = use_query_map();
+    let window = move || {
+        query
+            .read()
+            .get("window")
+            .and_then(|w| w.parse::<u32>().ok())
+            .filter(|w| DORA_WINDOWS.contains(w))
+            .unwrap_or(28)
+    };
+    let figures = Resource::new(window, get_delivery);
     view! {
         <Title text="Releases" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -318,7 +322,7 @@ pub fn ReleasesPage() -> impl IntoView {
                                         }}
                                     </section>
                                     <Environments rows=data.deployed.clone() />
-                                    <Delivery />
+                                    <Delivery figures />
                                     <section class="card">
                                         <h2>"Application sets"</h2>
                                         {if sets.is_empty() {

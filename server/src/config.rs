@@ -172,6 +172,15 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     Ok(values)
 }
 
+/// A path setting resolved against the working directory at start-up (symlinks kept).
+fn absolute(setting: &str, value: &str) -> Result<PathBuf, ConfigError> {
+    if value.is_empty() {
+        return Err(problem(setting, "is empty"));
+    }
+    std::path::absolute(value)
+        .map_err(|e| problem(setting, format!("{value:?} cannot be made absolute ({e})")))
+}
+
 fn parse_url(setting: &str, value: &str) -> Result<Url, ConfigError> {
     let url =
         Url::parse(value).map_err(|e| problem(setting, format!("{value:?} is not a URL ({e})")))?;
@@ -186,7 +195,13 @@ fn parse_url(setting: &str, value: &str) -> Result<Url, ConfigError> {
 
 impl Config {
     pub fn from_sources(sources: &Sources) -> Result<Config, ConfigError> {
-        let data_dir = PathBuf::from(sources.get("SLIPWAY_DATA_DIR").unwrap_or("./data"));
+        // Made absolute once, here: every path derived from it (the SQLite file, the local
+        // forge's `file://` remotes, run folders, mirrors) must mean the same place whatever
+        // directory a later step, a child process or libgit2 resolves it from.
+        let data_dir = absolute(
+            "SLIPWAY_DATA_DIR",
+            sources.get("SLIPWAY_DATA_DIR").unwrap_or("./data"),
+        )?;
         let database_url = match sources.get("DATABASE_URL") {
             Some(url) => {
                 if !(url.starts_with("sqlite:")
@@ -234,14 +249,15 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
-        let site_root = PathBuf::from(
-            sources
+        let site_root = absolute(
+            "SLIPWAY_SITE_ROOT",
+            &sources
                 .get("SLIPWAY_SITE_ROOT")
                 .or(sources.get("LEPTOS_SITE_ROOT"))
                 .map(str::to_string)
                 .or_else(|| std::env::var("LEPTOS_SITE_ROOT").ok())
                 .unwrap_or_else(|| "target/site".into()),
-        );
+        )?;
         let program = |key: &str| -> Result<Option<PathBuf>, ConfigError> {
             match sources.get(key) {
                 None => Ok(None),
@@ -577,6 +593,23 @@ mod tests {
         assert_eq!(format!("{:?}", first.secret_key), "SecretKey(…)");
         assert_eq!(first.job_lease, std::time::Duration::from_secs(60));
         assert!(first.registry.is_none(), "the embedded registry by default");
+    }
+
+    #[test]
+    fn a_relative_data_dir_is_made_absolute_once() {
+        // The README's default is the relative `./data`; every path derived from it (the
+        // database, the local forge's `file://` remotes) must be absolute, or libgit2 and child
+        // processes resolve it against whatever directory they run in.
+        let name = format!("slipway-config-rel-{}", rand::random::<u64>());
+        let config = config(&[("SLIPWAY_DATA_DIR", &format!("./{name}"))]).unwrap();
+        let expected = std::env::current_dir().unwrap().join(&name);
+        assert_eq!(config.data_dir, expected);
+        assert!(config.site_root.is_absolute());
+        assert_eq!(
+            config.database_url,
+            format!("sqlite://{}/slipway.db", expected.display())
+        );
+        std::fs::remove_dir_all(&expected).unwrap();
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub fn PageHeader(
     title: &'static str,
     #[prop(optional)] subtitle: &'static str,
     #[prop(optional)] children: Option<Children>,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <div class="page-header">
             <div>
@@ -18,23 +18,25 @@ pub fn PageHeader(
             <div class="page-actions">{children.map(|c| c())}</div>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl IntoView {
+pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> AnyView {
     view! {
         <div class="loading" role="status" aria-live="polite">
             <span class="spinner" aria-hidden="true"></span>
             <span>{label}</span>
         </div>
     }
+    .into_any()
 }
 
 #[component]
 pub fn EmptyState(
     title: &'static str,
     #[prop(optional)] children: Option<Children>,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <div class="empty-state">
             <svg class="empty-icon" viewBox="0 0 48 48" aria-hidden="true">
@@ -45,12 +47,13 @@ pub fn EmptyState(
             {children.map(|c| view! { <div class="empty-body">{c()}</div> })}
         </div>
     }
+    .into_any()
 }
 
 /// A refusal or failure, with the way forward where there is one. Rendered on the server, it
 /// also gives the page its HTTP status, so a page that shows a refusal answers with it.
 #[component]
-pub fn ErrorPanel(error: AppError) -> impl IntoView {
+pub fn ErrorPanel(error: AppError) -> AnyView {
     let status = error.status_code();
     #[cfg(feature = "ssr")]
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
@@ -80,20 +83,22 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             </div>
         </section>
     }
+    .into_any()
 }
 
 /// The error of the last submission of a form, if any, next to the form.
 #[component]
 pub fn FormError<T: Clone + Send + Sync + 'static>(
     result: Signal<Option<Result<T, AppError>>>,
-) -> impl IntoView {
-    move || match result.get() {
+) -> AnyView {
+    (move || match result.get() {
         Some(Err(error)) => {
             let text = error.to_string();
             Some(view! { <p class="form-error" role="alert">{text}</p> })
         }
         _ => None,
-    }
+    })
+    .into_any()
 }
 
 /// Runs `tick` once every `every` in the browser until `done` turns true, never starting one

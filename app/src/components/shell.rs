@@ -17,7 +17,7 @@ pub fn use_user() -> UserResource {
 }
 
 #[component]
-pub fn Shell(children: Children) -> impl IntoView {
+pub fn Shell(children: Children) -> AnyView {
     let user = Resource::new(|| (), |_| get_current_user());
     provide_context(UserContext(user));
     // Set once the wasm bundle has taken over the page; journeys wait for it.
@@ -54,10 +54,11 @@ pub fn Shell(children: Children) -> impl IntoView {
             </footer>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-fn Logo() -> impl IntoView {
+fn Logo() -> AnyView {
     view! {
         <svg class="logo" viewBox="0 0 32 32" aria-hidden="true">
             <rect width="32" height="32" rx="8" fill="currentColor" />
@@ -65,10 +66,11 @@ fn Logo() -> impl IntoView {
             <path d="M6 25 H26" stroke="white" stroke-width="3" stroke-linecap="round" />
         </svg>
     }
+    .into_any()
 }
 
 #[component]
-fn MainNav(user: CurrentUser) -> impl IntoView {
+fn MainNav(user: CurrentUser) -> AnyView {
     view! {
         <nav class="main-nav" aria-label="Main">
             <A href="/workspaces">"Workspaces"</A>
@@ -82,10 +84,11 @@ fn MainNav(user: CurrentUser) -> impl IntoView {
             {user.can_admin.then(|| view! { <A href="/admin">"Admin"</A> })}
         </nav>
     }
+    .into_any()
 }
 
 #[component]
-fn UserMenu(user: CurrentUser) -> impl IntoView {
+fn UserMenu(user: CurrentUser) -> AnyView {
     let open = RwSignal::new(false);
     let initials = user.initials();
     let groups = if user.groups.is_empty() {
@@ -132,4 +135,5 @@ fn UserMenu(user: CurrentUser) -> impl IntoView {
             </div>
         </div>
     }
+    .into_any()
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
-pub fn AccountPage() -> impl IntoView {
+pub fn AccountPage() -> AnyView {
     let create = ServerAction::<CreateAccessToken>::new();
     let revoke = ServerAction::<RevokeAccessToken>::new();
     let account = Resource::new(
@@ -104,4 +104,5 @@ pub fn AccountPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

@@ -31,7 +31,7 @@ where
 }
 
 #[component]
-fn AdminTabs() -> impl IntoView {
+fn AdminTabs() -> AnyView {
     view! {
         <nav class="tabs" aria-label="Administration">
             <A href="/admin" exact=true>"Users"</A>
@@ -39,10 +39,11 @@ fn AdminTabs() -> impl IntoView {
             <A href="/admin/access">"Role bindings"</A>
         </nav>
     }
+    .into_any()
 }
 
 #[component]
-pub fn AdminUsersPage() -> impl IntoView {
+pub fn AdminUsersPage() -> AnyView {
     let users = Resource::new(|| (), |_| list_users());
     view! {
         <Title text="Users" />
@@ -87,10 +88,11 @@ pub fn AdminUsersPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-pub fn AdminGroupsPage() -> impl IntoView {
+pub fn AdminGroupsPage() -> AnyView {
     let create = ServerAction::<CreateGroup>::new();
     let create_form = reset_on_success(create);
     let groups = Resource::new(move || create.version().get(), |_| list_groups());
@@ -148,10 +150,11 @@ pub fn AdminGroupsPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-pub fn AdminGroupPage() -> impl IntoView {
+pub fn AdminGroupPage() -> AnyView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
     let add = ServerAction::<AddGroupMember>::new();
@@ -233,13 +236,14 @@ pub fn AdminGroupPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
 fn BindingTable(
     bindings: Vec<BindingRow>,
     #[prop(optional)] delete: Option<ServerAction<DeleteRoleBinding>>,
-) -> impl IntoView {
+) -> AnyView {
     if bindings.is_empty() {
         return view! { <p class="muted">"No role bindings."</p> }.into_any();
     }
@@ -278,7 +282,7 @@ fn BindingTable(
 }
 
 #[component]
-pub fn AdminAccessPage() -> impl IntoView {
+pub fn AdminAccessPage() -> AnyView {
     let create = ServerAction::<CreateRoleBinding>::new();
     let delete = ServerAction::<DeleteRoleBinding>::new();
     let bindings = Resource::new(
@@ -342,4 +346,5 @@ pub fn AdminAccessPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

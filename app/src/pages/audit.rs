@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
-pub fn AuditPage() -> impl IntoView {
+pub fn AuditPage() -> AnyView {
     let query = use_query_map();
     let filter = move || {
         let q = query.read();
@@ -93,10 +93,11 @@ pub fn AuditPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-fn AuditRow(event: AuditEventRow) -> impl IntoView {
+fn AuditRow(event: AuditEventRow) -> AnyView {
     let when = event
         .occurred_at
         .replace('T', " ")
@@ -117,6 +118,7 @@ fn AuditRow(event: AuditEventRow) -> impl IntoView {
             </td>
         </tr>
     }
+    .into_any()
 }
 
 /// Query-string encoding for the few characters a filter may hold.

@@ -14,7 +14,7 @@ const ROW: usize = 52;
 
 /// The hierarchy as a picture: one box per template, elbow lines from each parent.
 #[component]
-fn TemplateTree(boxes: Vec<TreeBox>) -> impl IntoView {
+fn TemplateTree(boxes: Vec<TreeBox>) -> AnyView {
     let depth = boxes.iter().map(|b| b.depth).max().unwrap_or(0);
     let width = (depth * COLUMN + BOX_WIDTH + 20).to_string();
     let height = (boxes.len() * ROW + 10).to_string();
@@ -57,10 +57,11 @@ fn TemplateTree(boxes: Vec<TreeBox>) -> impl IntoView {
             </svg>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-pub fn CatalogPage() -> impl IntoView {
+pub fn CatalogPage() -> AnyView {
     let create = ServerAction::<CreateTemplate>::new();
     let delete = ServerAction::<DeleteTemplate>::new();
     let catalog = Resource::new(
@@ -166,11 +167,12 @@ pub fn CatalogPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// One template: its place in the hierarchy and, for members, the form to change it.
 #[component]
-pub fn TemplatePage() -> impl IntoView {
+pub fn TemplatePage() -> AnyView {
     let params = leptos_router::hooks::use_params_map();
     let key = move || params.read().get("key").unwrap_or_default();
     let update = ServerAction::<UpdateTemplate>::new();
@@ -243,4 +245,5 @@ pub fn TemplatePage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

@@ -15,8 +15,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use std::time::Duration;
 
-pub fn run_badge(status: &str) -> impl IntoView {
+pub fn run_badge(status: &str) -> AnyView {
     view! { <span class=format!("run-status run-{status}")>{status.to_string()}</span> }
+    .into_any()
 }
 
 /// The fields shared by the create and edit forms.
@@ -25,7 +26,7 @@ fn ExecutorFields(
     current: Option<ExecutorRow>,
     sources: Vec<(i64, String)>,
     integrations: Vec<crate::api::sources::IntegrationChoice>,
-) -> impl IntoView {
+) -> AnyView {
     let c = current.clone();
     let chosen: Vec<String> = c
         .as_ref()
@@ -72,10 +73,11 @@ fn ExecutorFields(
             }).collect_view()}
         </fieldset>
     }
+    .into_any()
 }
 
 #[component]
-pub fn ExecutorsPage() -> impl IntoView {
+pub fn ExecutorsPage() -> AnyView {
     let create = ServerAction::<CreateExecutor>::new();
     let listed = Resource::new(move || create.version().get(), |_| get_executors());
     let navigate = use_navigate();
@@ -130,12 +132,13 @@ pub fn ExecutorsPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// A run's log, followed once a second until the run ends (in the browser; the server renders
 /// what is there).
 #[component]
-fn LiveLog(slug: String, initial: RunLog, #[prop(into)] on_done: Callback<()>) -> impl IntoView {
+fn LiveLog(slug: String, initial: RunLog, #[prop(into)] on_done: Callback<()>) -> AnyView {
     let run_id = initial.run.id;
     let lines: RwSignal<Vec<LogLine>> = RwSignal::new(initial.lines.clone());
     let run: RwSignal<RunRow> = RwSignal::new(initial.run.clone());
@@ -187,10 +190,11 @@ fn LiveLog(slug: String, initial: RunLog, #[prop(into)] on_done: Callback<()>) -
             }}
         </section>
     }
+    .into_any()
 }
 
 #[component]
-pub fn ExecutorPage() -> impl IntoView {
+pub fn ExecutorPage() -> AnyView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
@@ -357,4 +361,5 @@ pub fn ExecutorPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub fn HomePage() -> AnyView {
     let user = use_user();
     view! {
         <Title text="" />
@@ -69,20 +69,22 @@ pub fn HomePage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-fn AreaCard(href: &'static str, title: &'static str, text: &'static str) -> impl IntoView {
+fn AreaCard(href: &'static str, title: &'static str, text: &'static str) -> AnyView {
     view! {
         <a class="area-card" href=href>
             <h3>{title}</h3>
             <p>{text}</p>
         </a>
     }
+    .into_any()
 }
 
 #[component]
-fn Landing() -> impl IntoView {
+fn Landing() -> AnyView {
     view! {
         <section class="landing">
             <div class="landing-copy">
@@ -98,4 +100,5 @@ fn Landing() -> impl IntoView {
             </div>
         </section>
     }
+    .into_any()
 }

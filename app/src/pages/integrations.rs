@@ -20,7 +20,7 @@ fn ProviderFields(
     provider: Provider,
     current: Option<IntegrationRow>,
     result: Signal<Option<Result<IntegrationRow, AppError>>>,
-) -> impl IntoView {
+) -> AnyView {
     let fields = provider.fields();
     if fields.is_empty() {
         return view! { <p class="muted">"This provider needs no settings."</p> }.into_any();
@@ -86,7 +86,7 @@ fn ProviderFields(
 }
 
 #[component]
-pub fn IntegrationsPage() -> impl IntoView {
+pub fn IntegrationsPage() -> AnyView {
     let create = ServerAction::<CreateIntegration>::new();
     let listed = Resource::new(move || create.version().get(), |_| get_integrations());
     let provider = RwSignal::new(Provider::Github);
@@ -156,10 +156,11 @@ pub fn IntegrationsPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-pub fn IntegrationPage() -> impl IntoView {
+pub fn IntegrationPage() -> AnyView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let update = ServerAction::<UpdateIntegration>::new();
@@ -254,4 +255,5 @@ pub fn IntegrationPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
-pub fn NotFoundPage() -> impl IntoView {
+pub fn NotFoundPage() -> AnyView {
     view! {
         <Title text="Not found" />
         <ErrorPanel error=AppError::NotFound("There is no page at this address.".into()) />
     }
+    .into_any()
 }

@@ -22,7 +22,7 @@ fn manifest_href(kind: &str, name: &str) -> String {
 
 /// One lane of a track: its stages left to right, each with its environments and sign-off.
 #[component]
-fn Lane(label: &'static str, hint: &'static str, stages: Vec<TrackStage>) -> impl IntoView {
+fn Lane(label: &'static str, hint: &'static str, stages: Vec<TrackStage>) -> AnyView {
     view! {
         <div class="lane">
             <div class="lane-label"><strong>{label}</strong><span class="muted">{hint}</span></div>
@@ -52,11 +52,12 @@ fn Lane(label: &'static str, hint: &'static str, stages: Vec<TrackStage>) -> imp
             </ol>
         </div>
     }
+    .into_any()
 }
 
 /// A release track as three lanes of stages: pre-release, release, hotfix.
 #[component]
-fn TrackPipeline(track: ReleaseTrack) -> impl IntoView {
+fn TrackPipeline(track: ReleaseTrack) -> AnyView {
     view! {
         <div class="track-pipeline" role="img" aria-label=format!("Release track {}", track.metadata.name)>
             <Lane label="Pre-release" hint="each build, automatically" stages=track.pre_release.clone() />
@@ -64,6 +65,7 @@ fn TrackPipeline(track: ReleaseTrack) -> impl IntoView {
             <Lane label="Hotfix" hint="hotfix builds, accelerated" stages=track.hotfix.clone() />
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -71,7 +73,7 @@ fn ManifestTable(
     rows: Vec<ReleaseManifestRow>,
     groups: Vec<String>,
     administers: bool,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <div class="table-wrap">
             <table class="table">
@@ -93,6 +95,7 @@ fn ManifestTable(
             </table>
         </div>
     }
+    .into_any()
 }
 
 /// `3 h 20 min`, `2 d 4 h`: a duration in its two largest units.
@@ -124,7 +127,7 @@ fn window_label(days: u32) -> String {
 #[component]
 fn Delivery(
     figures: Resource<Result<Option<crate::domain::releases::Dora>, crate::error::AppError>>,
-) -> impl IntoView {
+) -> AnyView {
     view! {
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
@@ -136,12 +139,13 @@ fn Delivery(
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// The four DORA figures and the weekly production deployments as bars (labelled every few
 /// weeks when the window is long).
 #[component]
-fn DoraCard(dora: crate::domain::releases::Dora) -> impl IntoView {
+fn DoraCard(dora: crate::domain::releases::Dora) -> AnyView {
     let most = dora.weekly.iter().copied().max().unwrap_or(0).max(1);
     let weeks = dora.weekly.len();
     // The chart keeps its width: a year's 53 weeks are thinner bars than a month's 4.
@@ -199,11 +203,12 @@ fn DoraCard(dora: crate::domain::releases::Dora) -> impl IntoView {
             </svg>
         </section>
     }
+    .into_any()
 }
 
 /// An application's deployments, newest first.
 #[component]
-fn DeploymentHistory(rows: Vec<DeployedRow>) -> impl IntoView {
+fn DeploymentHistory(rows: Vec<DeployedRow>) -> AnyView {
     view! {
         <section class="card">
             <h2>"Deployment history"</h2>
@@ -232,11 +237,12 @@ fn DeploymentHistory(rows: Vec<DeployedRow>) -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 /// What each environment runs now.
 #[component]
-fn Environments(rows: Vec<DeployedRow>) -> impl IntoView {
+fn Environments(rows: Vec<DeployedRow>) -> AnyView {
     view! {
         <section class="card">
             <h2>"Environments"</h2>
@@ -268,10 +274,11 @@ fn Environments(rows: Vec<DeployedRow>) -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 #[component]
-pub fn ReleasesPage() -> impl IntoView {
+pub fn ReleasesPage() -> AnyView {
     let listed = Resource::new(|| (), |_| get_release_manifests());
     let query = use_query_map();
     let window = move || {
@@ -348,10 +355,11 @@ pub fn ReleasesPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-pub fn ReleaseManifestPage() -> impl IntoView {
+pub fn ReleaseManifestPage() -> AnyView {
     let params = use_params_map();
     let key = move || {
         let p = params.read();
@@ -372,10 +380,11 @@ pub fn ReleaseManifestPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-fn ManifestView(detail: ReleaseManifestDetail) -> impl IntoView {
+fn ManifestView(detail: ReleaseManifestDetail) -> AnyView {
     let row = detail.row.clone();
     let track = match parse_release_source(&detail.source) {
         Ok(Manifest::ReleaseTrack(track)) => Some(track),
@@ -400,6 +409,7 @@ fn ManifestView(detail: ReleaseManifestDetail) -> impl IntoView {
         </section>
         <RevisionList revisions=detail.revisions.clone() />
     }
+    .into_any()
 }
 
 const STARTER: &str = "apiVersion: lowops.manifests.v1
@@ -429,7 +439,7 @@ fn ReleaseManifestEditor(
     name: String,
     revision: i32,
     source: String,
-) -> impl IntoView {
+) -> AnyView {
     let text = RwSignal::new(source);
     let checked = Memo::new(move |_| text.with(|t| parse_release_source(t)));
     let save = ServerAction::<SaveReleaseManifest>::new();
@@ -488,10 +498,11 @@ fn ReleaseManifestEditor(
             </aside>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-pub fn NewReleaseManifestPage() -> impl IntoView {
+pub fn NewReleaseManifestPage() -> AnyView {
     // `?kind=Application` starts from that kind's skeleton.
     let query = use_query_map();
     let starter = match query.read_untracked().get("kind").as_deref() {
@@ -503,10 +514,11 @@ pub fn NewReleaseManifestPage() -> impl IntoView {
         <Title text="New release manifest" />
         <ReleaseManifestEditor kind=String::new() name=String::new() revision=0 source=starter />
     }
+    .into_any()
 }
 
 #[component]
-pub fn EditReleaseManifestPage() -> impl IntoView {
+pub fn EditReleaseManifestPage() -> AnyView {
     let params = use_params_map();
     let key = move || {
         let p = params.read();
@@ -528,6 +540,7 @@ pub fn EditReleaseManifestPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// `registry/team/app@sha256:0123456789ab…`: the digest cut to its first 12 hex digits.
@@ -538,18 +551,19 @@ fn short_image(image: &str) -> String {
     }
 }
 
-fn state_badge(state: &str) -> impl IntoView {
+fn state_badge(state: &str) -> AnyView {
     let class = match state {
         "completed" => "badge change-added",
         "rejected" => "badge change-removed",
         _ => "badge change-changed",
     };
     view! { <span class=class>{state.to_string()}</span> }
+    .into_any()
 }
 
 /// The releases, newest first, and the form that starts one.
 #[component]
-fn ReleaseList() -> impl IntoView {
+fn ReleaseList() -> AnyView {
     let start = ServerAction::<StartRelease>::new();
     let listed = Resource::new(move || start.version().get(), |_| get_releases());
     let navigate = use_navigate();
@@ -588,10 +602,11 @@ fn ReleaseList() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn ReleaseTable(rows: Vec<ReleaseRow>) -> impl IntoView {
+fn ReleaseTable(rows: Vec<ReleaseRow>) -> AnyView {
     view! {
         <div class="table-wrap">
             <table class="table">
@@ -609,10 +624,11 @@ fn ReleaseTable(rows: Vec<ReleaseRow>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-pub fn ReleasePage() -> impl IntoView {
+pub fn ReleasePage() -> AnyView {
     let params = use_params_map();
     let id = move || {
         params
@@ -638,6 +654,7 @@ pub fn ReleasePage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -645,7 +662,7 @@ fn ReleaseDetail(
     release: ReleaseView,
     vote: ServerAction<VoteRelease>,
     withdraw: ServerAction<WithdrawVote>,
-) -> impl IntoView {
+) -> AnyView {
     let row = release.row.clone();
     let timeline = release.timeline.clone();
     view! {
@@ -686,6 +703,7 @@ fn ReleaseDetail(
             </ol>
         </section>
     }
+    .into_any()
 }
 
 /// One stage: its environments, state, gate, the votes, and the sign-off form for its groups.
@@ -695,7 +713,7 @@ fn StageCard(
     release: ReleaseView,
     vote: ServerAction<VoteRelease>,
     withdraw: ServerAction<WithdrawVote>,
-) -> impl IntoView {
+) -> AnyView {
     let class = format!("stage stage-{}", stage.state.as_str());
     let open = stage.state == StageState::AwaitingSignOff && release.row.state == "running";
     let my_groups: Vec<String> = stage
@@ -759,4 +777,5 @@ fn StageCard(
             })}
         </li>
     }
+    .into_any()
 }

@@ -17,12 +17,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-fn strategy_chip(strategy: crate::domain::versioning::Strategy) -> impl IntoView {
+fn strategy_chip(strategy: crate::domain::versioning::Strategy) -> AnyView {
     view! { <span class="badge strategy">{strategy.label()}</span> }
+    .into_any()
 }
 
 #[component]
-pub fn RepositoriesPage() -> impl IntoView {
+pub fn RepositoriesPage() -> AnyView {
     let listed = Resource::new(|| (), |_| get_repositories());
     view! {
         <Title text="Repositories" />
@@ -49,10 +50,11 @@ pub fn RepositoriesPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-fn RepositoryTable(rows: Vec<RepositoryRow>) -> impl IntoView {
+fn RepositoryTable(rows: Vec<RepositoryRow>) -> AnyView {
     view! {
         <div class="table-wrap">
             <table class="table">
@@ -80,10 +82,11 @@ fn RepositoryTable(rows: Vec<RepositoryRow>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-pub fn RepositoryPage() -> impl IntoView {
+pub fn RepositoryPage() -> AnyView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
     let detail = Resource::new(name, get_repository);
@@ -98,10 +101,11 @@ pub fn RepositoryPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-fn RepositoryView(detail: RepositoryDetail) -> impl IntoView {
+fn RepositoryView(detail: RepositoryDetail) -> AnyView {
     let row = detail.row.clone();
     let plan = detail.plan.clone();
     view! {
@@ -129,12 +133,13 @@ fn RepositoryView(detail: RepositoryDetail) -> impl IntoView {
         <PlanView plan=plan.clone() />
         <RevisionList revisions=detail.revisions.clone() />
     }
+    .into_any()
 }
 
 /// How the repository's CI tells Slipway a build completed: a secret it signs with, shown once
 /// when made.
 #[component]
-fn BuildNotifications(name: String, has_secret: bool, can_edit: bool) -> impl IntoView {
+fn BuildNotifications(name: String, has_secret: bool, can_edit: bool) -> AnyView {
     let rotate = ServerAction::<RotateBuildSecret>::new();
     view! {
         <section class="card">
@@ -166,6 +171,7 @@ fn BuildNotifications(name: String, has_secret: bool, can_edit: bool) -> impl In
             }}
         </section>
     }
+    .into_any()
 }
 
 /// A manifest's revisions, newest first, the newest few with what they changed.
@@ -196,7 +202,7 @@ pub(crate) fn RevisionList(revisions: Vec<crate::api::repositories::RevisionRow>
 
 /// Everything a plan holds: the diagram, the branch table, rulesets, CODEOWNERS and workflows.
 #[component]
-fn PlanView(plan: RepositoryPlan) -> impl IntoView {
+fn PlanView(plan: RepositoryPlan) -> AnyView {
     let codeowners = plan
         .files
         .iter()
@@ -266,10 +272,11 @@ fn PlanView(plan: RepositoryPlan) -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn FileList(files: Vec<crate::domain::workflows::GeneratedFile>) -> impl IntoView {
+fn FileList(files: Vec<crate::domain::workflows::GeneratedFile>) -> AnyView {
     files
         .into_iter()
         .map(|f| {
@@ -282,6 +289,7 @@ fn FileList(files: Vec<crate::domain::workflows::GeneratedFile>) -> impl IntoVie
             }
         })
         .collect_view()
+        .into_any()
 }
 
 const LANE_GAP: f64 = 64.0;
@@ -304,7 +312,7 @@ fn methods_label(methods: &[crate::domain::branching::MergeMethod]) -> String {
 /// The strategy as a picture: one lane per kind of branch with its version type, and an arrow
 /// for every merge the strategy allows, labelled with its merge methods.
 #[component]
-fn BranchDiagram(branches: Vec<BranchPolicy>) -> impl IntoView {
+fn BranchDiagram(branches: Vec<BranchPolicy>) -> AnyView {
     let lanes: Vec<BranchRole> = branches.iter().map(|b| b.role).collect();
     let y = |role: BranchRole| {
         30.0 + LANE_GAP * lanes.iter().position(|r| *r == role).unwrap_or(0) as f64
@@ -386,6 +394,7 @@ fn BranchDiagram(branches: Vec<BranchPolicy>) -> impl IntoView {
             </svg>
         </figure>
     }
+    .into_any()
 }
 
 /// The starting text of a new repository's manifests: the seed's examples.
@@ -419,15 +428,16 @@ spec:
 ";
 
 #[component]
-pub fn NewRepositoryPage() -> impl IntoView {
+pub fn NewRepositoryPage() -> AnyView {
     view! {
         <Title text="New repository" />
         <ManifestEditor name=String::new() revision=0 source=STARTER.to_string() />
     }
+    .into_any()
 }
 
 #[component]
-pub fn EditRepositoryPage() -> impl IntoView {
+pub fn EditRepositoryPage() -> AnyView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
     let detail = Resource::new(name, get_repository);
@@ -443,6 +453,7 @@ pub fn EditRepositoryPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// One error under the editor: where, why, and the line with a caret.
@@ -456,7 +467,7 @@ pub(crate) fn error_list(errors: &[ManifestError], text: RwSignal<String>) -> im
     }
 }
 
-fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
+fn error_view(error: &ManifestError, text: &str) -> AnyView {
     let line: String = text
         .lines()
         .nth(error.pos.line.saturating_sub(1))
@@ -479,6 +490,7 @@ fn error_view(error: &ManifestError, text: &str) -> impl IntoView {
             {(!line.is_empty()).then(|| view! { <pre class="error-excerpt"><code>{line.clone()}{caret.map(|c| format!("\n{c}"))}</code></pre> })}
         </li>
     }
+    .into_any()
 }
 
 /// Puts the editor's cursor at `line`:`column` (1-based, in characters), selecting the word
@@ -528,7 +540,7 @@ pub(crate) fn ManifestText(
     text: RwSignal<String>,
     file: &'static str,
     invalid: Signal<bool>,
-) -> impl IntoView {
+) -> AnyView {
     let lines = move || text.with(|t| t.lines().count().max(1));
     view! {
         <label class="editor-field">
@@ -547,12 +559,13 @@ pub(crate) fn ManifestText(
             ></textarea>
         </label>
     }
+    .into_any()
 }
 
 /// The manifests text, checked in the browser on every change (the wasm build of the parser
 /// the server and the CLI run), with the plan's outline while it is valid.
 #[component]
-fn ManifestEditor(name: String, revision: i32, source: String) -> impl IntoView {
+fn ManifestEditor(name: String, revision: i32, source: String) -> AnyView {
     let text = RwSignal::new(source);
     let checked = Memo::new(move |_| text.with(|t| parse_source(t)));
     let save = ServerAction::<SaveRepository>::new();
@@ -623,6 +636,7 @@ fn ManifestEditor(name: String, revision: i32, source: String) -> impl IntoView 
             </aside>
         </div>
     }
+    .into_any()
 }
 
 fn pull_href(name: &str, repository: &str, number: i64, managed_repository: &str) -> String {
@@ -633,14 +647,15 @@ fn pull_href(name: &str, repository: &str, number: i64, managed_repository: &str
     )
 }
 
-fn state_badge(state: &str) -> impl IntoView {
+fn state_badge(state: &str) -> AnyView {
     view! { <span class=format!("badge pull-{state}")>{state.to_string()}</span> }
+    .into_any()
 }
 
 /// The plan against what the local forge holds, the Apply button, the pull requests, and a
 /// form to open one.
 #[component]
-fn Provisioning(name: String) -> impl IntoView {
+fn Provisioning(name: String) -> AnyView {
     let apply = ServerAction::<ProvisionRepository>::new();
     let open = ServerAction::<OpenPullRequest>::new();
     let key = name.clone();
@@ -664,6 +679,7 @@ fn Provisioning(name: String) -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -672,7 +688,7 @@ fn ProvisioningCard(
     name: String,
     apply: ServerAction<ProvisionRepository>,
     open: ServerAction<OpenPullRequest>,
-) -> impl IntoView {
+) -> AnyView {
     let up_to_date = v.up_to_date();
     // Applied, and its pull requests wait for a reviewer: applying again would change nothing.
     let mut provisioning_pulls: Vec<_> = v
@@ -805,10 +821,11 @@ fn ProvisioningCard(
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
-pub fn GovernedPullPage() -> impl IntoView {
+pub fn GovernedPullPage() -> AnyView {
     let params = use_params_map();
     let query = use_query_map();
     let name = move || params.read().get("name").unwrap_or_default();
@@ -845,6 +862,7 @@ pub fn GovernedPullPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -854,7 +872,7 @@ fn PullView(
     managed: bool,
     approve: ServerAction<ApprovePullRequest>,
     merge: ServerAction<MergePullRequest>,
-) -> impl IntoView {
+) -> AnyView {
     let row = pull.row.clone();
     let open = row.state == "open";
     let allowed = pull.verdict.as_ref().is_none_or(|v| v.allowed());
@@ -941,4 +959,5 @@ fn PullView(
             </section>
         </div>
     }
+    .into_any()
 }

@@ -19,15 +19,16 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 /// State and status as two pills.
 #[component]
-pub fn StateBadges(state: ResourceState, status: ResourceStatus) -> impl IntoView {
+pub fn StateBadges(state: ResourceState, status: ResourceStatus) -> AnyView {
     view! {
         <span class=format!("state state-{}", state.as_str())>{state.as_str()}</span>
         <span class=format!("status status-{}", status.as_str())>{status.to_string()}</span>
     }
+    .into_any()
 }
 
 #[component]
-pub fn ResourcesPage() -> impl IntoView {
+pub fn ResourcesPage() -> AnyView {
     let query = use_query_map();
     let page = move || {
         query
@@ -98,6 +99,7 @@ pub fn ResourcesPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// The error message for one field of the last submission, if it was about that field.
@@ -119,7 +121,7 @@ fn VariableField(
     current: Option<String>,
     sensitive_set: bool,
     result: Signal<Option<Result<ResourceListRow, AppError>>>,
-) -> impl IntoView {
+) -> AnyView {
     let constraint =
         TypeConstraint::parse(variable.type_expr.as_deref()).unwrap_or(TypeConstraint::Any);
     let kind = constraint.field_kind();
@@ -188,6 +190,7 @@ fn VariableField(
             {move || error().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
         </div>
     }
+    .into_any()
 }
 
 /// The form's fields for a template: name, version, parents, integrations and the variables of
@@ -196,7 +199,7 @@ fn VariableField(
 fn ResourceFields(
     form: ResourceForm,
     result: Signal<Option<Result<ResourceListRow, AppError>>>,
-) -> impl IntoView {
+) -> AnyView {
     let current = form.current.clone();
     let editing = current.is_some();
     let initial_version = current
@@ -316,11 +319,12 @@ fn ResourceFields(
         <h3>"Variables"</h3>
         <div class="variables">{variables}</div>
     }
+    .into_any()
 }
 
 /// Under the form: what went wrong, unless the message already stands beside its field.
 #[component]
-fn FormSummary(result: Signal<Option<Result<ResourceListRow, AppError>>>) -> impl IntoView {
+fn FormSummary(result: Signal<Option<Result<ResourceListRow, AppError>>>) -> AnyView {
     const INLINE: [&str; 6] = [
         "name",
         "slug",
@@ -329,7 +333,7 @@ fn FormSummary(result: Signal<Option<Result<ResourceListRow, AppError>>>) -> imp
         "integrations",
         "workspace",
     ];
-    move || {
+    (move || {
         let message = match result.get() {
             Some(Err(AppError::Invalid { field, .. }))
                 if field.starts_with("values.") || INLINE.contains(&field.as_str()) =>
@@ -340,7 +344,8 @@ fn FormSummary(result: Signal<Option<Result<ResourceListRow, AppError>>>) -> imp
             _ => return None,
         };
         Some(view! { <p class="form-error" role="alert">{message}</p> })
-    }
+    })
+    .into_any()
 }
 
 /// After a successful save, go to the resource's page.
@@ -354,7 +359,7 @@ fn go_to_saved(result: Signal<Option<Result<ResourceListRow, AppError>>>) {
 }
 
 #[component]
-pub fn NewResourcePage() -> impl IntoView {
+pub fn NewResourcePage() -> AnyView {
     let query = use_query_map();
     let template = move || query.read().get("template").unwrap_or_default();
     let form = Resource::new(template, |t| get_resource_form(t, None));
@@ -418,10 +423,11 @@ pub fn NewResourcePage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-pub fn EditResourcePage() -> impl IntoView {
+pub fn EditResourcePage() -> AnyView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let form = Resource::new(slug, |s| get_resource_form(String::new(), Some(s)));
@@ -453,6 +459,7 @@ pub fn EditResourcePage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -460,7 +467,7 @@ fn Overview(
     detail: ResourceDetail,
     act: ServerAction<ResourceAction>,
     refresh: Callback<()>,
-) -> impl IntoView {
+) -> AnyView {
     let slug = detail.slug.clone();
     let action_button = |action: &'static str, label: &'static str, class: &'static str| {
         let slug = slug.clone();
@@ -556,10 +563,11 @@ fn Overview(
             </div>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn CodeTab(detail: ResourceDetail) -> impl IntoView {
+fn CodeTab(detail: ResourceDetail) -> AnyView {
     view! {
         <p class="muted">{format!("Generated for revision {}. Same input, same bytes; formatted as tofu fmt formats.", detail.revision)}</p>
         {detail.files.into_iter().map(|file| view! {
@@ -569,10 +577,11 @@ fn CodeTab(detail: ResourceDetail) -> impl IntoView {
             </section>
         }).collect_view()}
     }
+    .into_any()
 }
 
 #[component]
-fn RevisionsTab(detail: ResourceDetail) -> impl IntoView {
+fn RevisionsTab(detail: ResourceDetail) -> AnyView {
     let slug = detail.slug.clone();
     view! {
         <div class="table-wrap">
@@ -598,10 +607,11 @@ fn RevisionsTab(detail: ResourceDetail) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-pub fn ResourcePage() -> impl IntoView {
+pub fn ResourcePage() -> AnyView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
@@ -661,11 +671,12 @@ pub fn ResourcePage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// A line diff, as the revision and pull request pages show it.
 #[component]
-pub fn DiffLines(lines: Vec<DiffLine>) -> impl IntoView {
+pub fn DiffLines(lines: Vec<DiffLine>) -> AnyView {
     view! {
         <pre class="diff-lines">
             {lines.into_iter().map(|line| match line {
@@ -675,10 +686,11 @@ pub fn DiffLines(lines: Vec<DiffLine>) -> impl IntoView {
             }).collect_view()}
         </pre>
     }
+    .into_any()
 }
 
 #[component]
-pub fn RevisionDiffPage() -> impl IntoView {
+pub fn RevisionDiffPage() -> AnyView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
@@ -764,4 +776,5 @@ pub fn RevisionDiffPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
-pub fn SignInPage() -> impl IntoView {
+pub fn SignInPage() -> AnyView {
     let query = use_query_map();
     let problem = move || query.read().get("error");
     view! {
@@ -20,6 +20,7 @@ pub fn SignInPage() -> impl IntoView {
             </div>
         </div>
     }
+    .into_any()
 }
 
 fn sign_in_problem(code: &str) -> &'static str {
@@ -32,7 +33,7 @@ fn sign_in_problem(code: &str) -> &'static str {
 
 /// The buttons for every configured way in.
 #[component]
-pub fn SignInChoices() -> impl IntoView {
+pub fn SignInChoices() -> AnyView {
     let options = Resource::new(|| (), |_| get_sign_in_options());
     view! {
         <Suspense fallback=|| view! { <Loading /> }>
@@ -70,10 +71,11 @@ pub fn SignInChoices() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
-pub fn DemoSignInPage() -> impl IntoView {
+pub fn DemoSignInPage() -> AnyView {
     let users = Resource::new(|| (), |_| demo_users());
     view! {
         <Title text="Demo sign-in" />
@@ -123,4 +125,5 @@ pub fn DemoSignInPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }

@@ -16,7 +16,7 @@ fn SourceCard(
     can_change: bool,
     refresh: ServerAction<RefreshSource>,
     delete: ServerAction<DeleteSource>,
-) -> impl IntoView {
+) -> AnyView {
     let listing = source.listing.clone();
     view! {
         <section class="card source-card">
@@ -54,10 +54,11 @@ fn SourceCard(
             </dl>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-pub fn SourcesPage() -> impl IntoView {
+pub fn SourcesPage() -> AnyView {
     let create = ServerAction::<CreateSource>::new();
     let refresh = ServerAction::<RefreshSource>::new();
     let delete = ServerAction::<DeleteSource>::new();
@@ -110,11 +111,12 @@ pub fn SourcesPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// One version's variables and outputs as a compact table.
 #[component]
-fn Interface(version: VersionRow) -> impl IntoView {
+fn Interface(version: VersionRow) -> AnyView {
     view! {
         <div class="table-wrap flat">
             <table class="table">
@@ -144,11 +146,12 @@ fn Interface(version: VersionRow) -> impl IntoView {
         </div>
         <p class="muted">"Outputs: "{version.interface.outputs.iter().map(|o| view! { <code class="output">{o.name.clone()}</code>" " }).collect_view()}</p>
     }
+    .into_any()
 }
 
 /// A template's source code versions, and (for members) the form that adds one.
 #[component]
-pub fn TemplateVersions(template: String, is_abstract: bool, can_edit: bool) -> impl IntoView {
+pub fn TemplateVersions(template: String, is_abstract: bool, can_edit: bool) -> AnyView {
     let create = ServerAction::<CreateVersion>::new();
     let delete = ServerAction::<DeleteVersion>::new();
     let key = template.clone();

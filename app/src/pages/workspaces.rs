@@ -19,16 +19,18 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
-fn status_badge(status: WorkspaceStatus) -> impl IntoView {
+fn status_badge(status: WorkspaceStatus) -> AnyView {
     view! { <span class=format!("status status-{}", status.as_str())>{status.label()}</span> }
+    .into_any()
 }
 
-fn pull_badge(state: &str) -> impl IntoView {
+fn pull_badge(state: &str) -> AnyView {
     view! { <span class=format!("pull pull-{state}")>{state.to_string()}</span> }
+    .into_any()
 }
 
 #[component]
-fn WorkspaceCard(workspace: WorkspaceRow) -> impl IntoView {
+fn WorkspaceCard(workspace: WorkspaceRow) -> AnyView {
     let href = format!("/workspaces/{}", workspace.slug);
     view! {
         <a class="card workspace-card link-card" href=href>
@@ -45,10 +47,11 @@ fn WorkspaceCard(workspace: WorkspaceRow) -> impl IntoView {
             </p>
         </a>
     }
+    .into_any()
 }
 
 #[component]
-pub fn WorkspacesPage() -> impl IntoView {
+pub fn WorkspacesPage() -> AnyView {
     let register = ServerAction::<RegisterWorkspace>::new();
     let create_repo = ServerAction::<CreateLocalRepository>::new();
     let listed = Resource::new(
@@ -111,10 +114,11 @@ pub fn WorkspacesPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-pub fn WorkspacePage() -> impl IntoView {
+pub fn WorkspacePage() -> AnyView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let update = ServerAction::<UpdateWorkspace>::new();
@@ -251,6 +255,7 @@ pub fn WorkspacePage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// The workspace panel of a resource's page: where its code goes, its open pull request with
@@ -263,7 +268,7 @@ pub fn WorkspacePanel(
     /// but the page still says in progress, the page is refreshed.
     page_in_progress: bool,
     #[prop(into)] on_settled: Callback<()>,
-) -> impl IntoView {
+) -> AnyView {
     let review = ServerAction::<ReviewResource>::new();
     let recreate = ServerAction::<RecreateResource>::new();
     let key = slug.clone();
@@ -303,6 +308,7 @@ pub fn WorkspacePanel(
             }}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -313,7 +319,7 @@ fn LivePanel(
     recreate: ServerAction<RecreateResource>,
     page_in_progress: bool,
     on_settled: Callback<()>,
-) -> impl IntoView {
+) -> AnyView {
     let state = RwSignal::new(view.clone());
     let lines = RwSignal::new(view.lines.clone());
     let done = RwSignal::new(view.done);
@@ -414,6 +420,7 @@ fn LivePanel(
             </pre>
         </section>
     }
+    .into_any()
 }
 
 /// `ORG/NAME` from the route.
@@ -432,7 +439,7 @@ fn repository_param() -> impl Fn() -> String + Copy {
 /// A local-forge repository: how to clone it, its files on the default branch, and its pull
 /// requests.
 #[component]
-pub fn ForgeRepositoryPage() -> impl IntoView {
+pub fn ForgeRepositoryPage() -> AnyView {
     let repository = repository_param();
     let data = Resource::new(repository, get_forge_repository);
     view! {
@@ -482,11 +489,12 @@ pub fn ForgeRepositoryPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// A local-forge pull request with its change as a line diff.
 #[component]
-pub fn PullRequestPage() -> impl IntoView {
+pub fn PullRequestPage() -> AnyView {
     let params = use_params_map();
     let repository = repository_param();
     let number = move || {
@@ -549,4 +557,5 @@ pub fn PullRequestPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

@@ -1,5 +1,5 @@
-# Sourced by scripts/run and scripts/test: tools first on PATH, npm tools before any system copy
+# Sourced by the scripts: tools first on PATH, npm build tools before any system copy
 # (Debian's binaryen is too old and breaks the release wasm).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$ROOT/.venv/bin:$PATH"
+export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$ROOT/.venv/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"

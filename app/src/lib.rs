@@ -6,15 +6,17 @@ pub mod components;
 pub mod domain;
 pub mod error;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
 
 use components::shell::Shell;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
-use pages::*;
+use leptos_router::{path, Lazy, SsrMode};
+use routes::*;
+use pages::NotFoundPage;
 
 /// The document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -26,6 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -40,47 +43,46 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/slipway.css" />
         <Title formatter=|page: String| if page.is_empty() { "Slipway".to_string() } else { format!("{page} · Slipway") } />
         <Router>
             <Shell>
                 <Routes fallback=|| view! { <NotFoundPage /> }>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/auth/signin") view=SignInPage ssr=SsrMode::Async />
-                    <Route path=path!("/auth/demo") view=DemoSignInPage ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/workspaces") view=WorkspacesPage ssr=SsrMode::Async />
-                    <Route path=path!("/workspaces/:slug") view=WorkspacePage ssr=SsrMode::Async />
-                    <Route path=path!("/workspaces/:slug/versioning") view=VersioningPage ssr=SsrMode::Async />
-                    <Route path=path!("/forge/:org/:name") view=ForgeRepositoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/forge/:org/:name/pulls/:number") view=PullRequestPage ssr=SsrMode::Async />
-                    <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
-                    <Route path=path!("/catalog/sources") view=SourcesPage ssr=SsrMode::Async />
-                    <Route path=path!("/resources") view=ResourcesPage ssr=SsrMode::Async />
-                    <Route path=path!("/resources/new") view=NewResourcePage ssr=SsrMode::Async />
-                    <Route path=path!("/resources/:slug") view=ResourcePage ssr=SsrMode::Async />
-                    <Route path=path!("/resources/:slug/edit") view=EditResourcePage ssr=SsrMode::Async />
-                    <Route path=path!("/resources/:slug/diff") view=RevisionDiffPage ssr=SsrMode::Async />
-                    <Route path=path!("/executors") view=ExecutorsPage ssr=SsrMode::Async />
-                    <Route path=path!("/executors/:slug") view=ExecutorPage ssr=SsrMode::Async />
-                    <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async />
-                    <Route path=path!("/integrations/:slug") view=IntegrationPage ssr=SsrMode::Async />
-                    <Route path=path!("/catalog/:key") view=TemplatePage ssr=SsrMode::Async />
-                    <Route path=path!("/repositories") view=RepositoriesPage ssr=SsrMode::Async />
-                    <Route path=path!("/repositories/new") view=NewRepositoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/repositories/:name") view=RepositoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/repositories/:name/edit") view=EditRepositoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/repositories/:name/pulls/:number") view=GovernedPullPage ssr=SsrMode::Async />
-                    <Route path=path!("/releases") view=ReleasesPage ssr=SsrMode::Async />
-                    <Route path=path!("/releases/manifests/new") view=NewReleaseManifestPage ssr=SsrMode::Async />
-                    <Route path=path!("/releases/:id") view=ReleasePage ssr=SsrMode::Async />
-                    <Route path=path!("/releases/manifests/:kind/:name") view=ReleaseManifestPage ssr=SsrMode::Async />
-                    <Route path=path!("/releases/manifests/:kind/:name/edit") view=EditReleaseManifestPage ssr=SsrMode::Async />
-                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/groups") view=AdminGroupsPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/groups/:name") view=AdminGroupPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/access") view=AdminAccessPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/auth/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/auth/demo") view={Lazy::<DemoSignInRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/workspaces") view={Lazy::<WorkspacesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/workspaces/:slug") view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/workspaces/:slug/versioning") view={Lazy::<VersioningRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/forge/:org/:name") view={Lazy::<ForgeRepositoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/forge/:org/:name/pulls/:number") view={Lazy::<PullRequestRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/catalog") view={Lazy::<CatalogRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/catalog/sources") view={Lazy::<SourcesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/resources") view={Lazy::<ResourcesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/resources/new") view={Lazy::<NewResourceRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/resources/:slug") view={Lazy::<ResourceRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/resources/:slug/edit") view={Lazy::<EditResourceRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/resources/:slug/diff") view={Lazy::<RevisionDiffRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/executors") view={Lazy::<ExecutorsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/executors/:slug") view={Lazy::<ExecutorRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/integrations") view={Lazy::<IntegrationsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/:slug") view={Lazy::<IntegrationRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/catalog/:key") view={Lazy::<TemplateRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/repositories") view={Lazy::<RepositoriesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/repositories/new") view={Lazy::<NewRepositoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/repositories/:name") view={Lazy::<RepositoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/repositories/:name/edit") view={Lazy::<EditRepositoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/repositories/:name/pulls/:number") view={Lazy::<GovernedPullRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/releases") view={Lazy::<ReleasesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/releases/manifests/new") view={Lazy::<NewReleaseManifestRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/releases/:id") view={Lazy::<ReleaseRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/releases/manifests/:kind/:name") view={Lazy::<ReleaseManifestRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/releases/manifests/:kind/:name/edit") view={Lazy::<EditReleaseManifestRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/groups") view={Lazy::<AdminGroupsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/groups/:name") view={Lazy::<AdminGroupRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/access") view={Lazy::<AdminAccessRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </Shell>
         </Router>

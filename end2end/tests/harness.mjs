@@ -1,5 +1,7 @@
 // Starts what the journeys need, all on 127.0.0.1: oidc-provider-mock, the real `slipway`
-// binary (fresh SQLite database, --demo, OIDC pointed at the mock), and headless Chromium.
+// binary (the release build that scripts/run serves, started with the README's defaults: a
+// relative ./data in a fresh working directory, --demo, OIDC pointed at the mock), and headless
+// Chromium.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 export const screenshots = resolve(here, '..', 'screenshots');
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -53,14 +55,15 @@ export async function start() {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const bin = process.env.SLIPWAY_BIN ?? join(root, 'target', 'debug', 'slipway');
+  const bin = process.env.SLIPWAY_BIN ?? join(root, 'target', 'release', 'slipway');
+  // No DATABASE_URL and no SLIPWAY_DATA_DIR: the defaults (sqlite under ./data, relative to the
+  // working directory) are what a newcomer gets, so they are what the journeys use.
+  const { DATABASE_URL, SLIPWAY_DATA_DIR, ...inherited } = process.env;
   const server = spawn(bin, ['serve', '--demo', '--addr', `127.0.0.1:${port}`], {
     cwd: dir,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${dir}/slipway.db`,
-      SLIPWAY_DATA_DIR: dir,
+      ...inherited,
       SLIPWAY_PUBLIC_URL: base,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? join(root, 'target', 'site'),
       SLIPWAY_OIDC_ISSUER: issuer,
@@ -84,7 +87,7 @@ export async function start() {
     base,
     issuer,
     /// The server's data dir (the local forge's repositories are under `git/`).
-    dataDir: dir,
+    dataDir: join(dir, 'data'),
     browser,
     async page() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });

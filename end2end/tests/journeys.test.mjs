@@ -270,13 +270,14 @@ test('a developer plans an executor and follows its log live', async () => {
   await shot(page, '21-executor-run');
 });
 
-test('a developer registers a local workspace and takes a resource through reviewed pull requests', async () => {
+test('a developer registers a local workspace and takes a resource through pull requests another person approves', async () => {
   const page = await env.page();
   await demoSignIn(page, 'Devon Developer');
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.getByRole('link', { name: 'Workspaces' }).click();
   await page.waitForURL(`${env.base}/workspaces`);
-  await page.getByRole('heading', { name: 'No workspaces yet' }).waitFor();
+  // The demo's workspace is there already, on the README's defaults (a relative ./data).
+  await page.locator('.workspace-card', { hasText: 'acme/infra-live' }).waitFor();
   await hydrated(page);
 
   // A repository in the local forge, then registered: the forge's metadata fills the card.
@@ -315,16 +316,26 @@ test('a developer registers a local workspace and takes a resource through revie
   await page.locator('.code-file', { hasText: 's3-bucket/audit_logs/variables.tf' }).locator('.line.added', { hasText: 'acme-audit-logs' }).first().waitFor();
   assert.equal(await page.locator('.badge.change-added').count(), 3);
   await shot(page, '24-pull-request-diff');
+  // Another person approves it: Ada, on her own session. Merged; the resource is provisioned.
+  const ada = await env.page();
+  await demoSignIn(ada, 'Ada Admin');
+  await ada.goto(`${env.base}/resources/audit-logs`);
+  await ada.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(ada);
+  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve (merge)' }).click();
+  await ada.locator('.page-header .state-provisioned').waitFor({ timeout: 60_000 });
+  await ada.locator('.workspace-panel[data-done="true"]').waitFor();
+  assert.match(await ada.locator('.workspace-panel').innerText(), /pull request #1 merged/);
+  await shot(ada, '25-resource-merged');
   await page.goto(`${env.base}/resources/audit-logs`);
-  await page.locator('.workspace-panel[data-done="true"]').waitFor();
+  await page.locator('.page-header .state-provisioned').waitFor();
 
-  // Approve: merged; the resource is provisioned.
-  await hydrated(page);
-  await panel.getByRole('button', { name: 'Approve (merge)' }).click();
-  await page.locator('.page-header .state-provisioned').waitFor({ timeout: 60_000 });
-  await page.locator('.workspace-panel[data-done="true"]').waitFor();
-  assert.match(await page.locator('.workspace-panel').innerText(), /pull request #1 merged/);
-  await shot(page, '25-resource-merged');
+  // The workspace's versioning page reads the repository the merge landed in.
+  await page.goto(`${env.base}/workspaces/acme-live/versioning`);
+  await page.getByRole('heading', { name: 'Versioning' }).waitFor();
+  await page.getByRole('heading', { name: 'No version tags yet' }).waitFor();
+  await page.locator('.preview-table tbody tr', { hasText: 'main' }).first().waitFor();
+  await shot(page, '25b-workspace-versioning');
 
   // The code is on the default branch, as the portal reads it from the repository.
   await page.goto(`${env.base}/forge/acme/live`);
@@ -448,8 +459,10 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   const page = await env.page();
   await demoSignIn(page, 'Devon Developer');
   await page.goto(`${env.base}/repositories`);
-  await page.getByRole('heading', { name: 'No repositories are governed yet' }).waitFor();
-  await shot(page, '31-repositories-empty');
+  // The demo governs two repositories already; payments-api's strategy waits for review.
+  await page.locator('tbody tr', { hasText: 'payments-api' }).getByText('Git Flow').waitFor();
+  await page.locator('tbody tr', { hasText: 'storefront' }).waitFor();
+  await shot(page, '31-repositories-seeded');
   await page.getByRole('link', { name: 'New repository' }).click();
   await page.waitForURL(`${env.base}/repositories/new`);
   await hydrated(page);
@@ -536,8 +549,9 @@ test('each group writes its own release manifest and the track is drawn as a pip
   const sre = await env.page();
   await demoSignIn(sre, 'Riley SRE');
   await sre.goto(`${env.base}/releases`);
-  await sre.getByRole('heading', { name: 'Nothing to release yet' }).waitFor();
-  await shot(sre, '38-releases-empty');
+  // The demo's track, set and release are there already.
+  await sre.locator('.track', { hasText: 'web' }).waitFor();
+  await shot(sre, '38-releases-seeded');
   await sre.getByRole('link', { name: 'New manifest' }).click();
   await sre.waitForURL(`${env.base}/releases/manifests/new`);
   await hydrated(sre);
@@ -579,7 +593,7 @@ test('each group writes its own release manifest and the track is drawn as a pip
   // Everyone sees the track as lanes of stages, and which manifests are theirs.
   await remy.goto(`${env.base}/releases`);
   await remy.locator('.track-pipeline').first().waitFor();
-  const stages = remy.locator('.lane').nth(1).locator('.stage');
+  const stages = remy.locator('.track', { hasText: 'my-product-releasetrack' }).locator('.lane').nth(1).locator('.stage');
   assert.equal(await stages.count(), 2);
   assert.match(await stages.nth(0).innerText(), /staging\s+qa ×1/);
   assert.match(await stages.nth(1).innerText(), /production\s+product ×2\s+security ×1/);
@@ -755,4 +769,46 @@ test('a build deploys to development, a release is signed off stage by stage by 
   assert.equal(await history.count(), 5);
   assert.match(await history.first().innerText(), /v1\.4\.0-hotfix\.1/);
   await shot(remy, '48-application-deployment-history');
+});
+
+test('from the seeded release estate: a simulated build deploys, and production is signed off', async () => {
+  // Devon builds storefront without a CI: it deploys to development a moment later.
+  const dev = await env.page();
+  await demoSignIn(dev, 'Devon Developer');
+  await dev.goto(`${env.base}/releases`);
+  await dev.getByRole('heading', { name: 'Simulate a build' }).waitFor();
+  await hydrated(dev);
+  await dev.locator('.simulate-build select[name="application"]').selectOption('storefront');
+  await dev.getByRole('button', { name: 'Simulate a build' }).click();
+  const built = await dev.locator('.form-ok', { hasText: /Built v\d+\.\d+\.\d+/ }).innerText();
+  const version = built.match(/v\d+\.\d+\.\d+/)[0];
+  await dev.locator('tbody tr', { hasText: 'development' }).filter({ hasText: 'storefront' }).filter({ hasText: version }).waitFor({ timeout: 30_000 });
+  await shot(dev, '45-simulated-build-deployed');
+
+  // The seeded release waits for product and security; QA signed staging off already.
+  const pat = await env.page();
+  await demoSignIn(pat, 'Pat Product');
+  await pat.goto(`${env.base}/releases`);
+  await pat.getByRole('link', { name: 'webshop-2026.12-rc.0' }).click();
+  await pat.waitForURL(/\/releases\/\d+$/);
+  const release = pat.url();
+  await pat.locator('.stage-deployed', { hasText: 'staging' }).waitFor();
+  await pat.locator('.stage-awaiting_sign_off', { hasText: 'Waiting for product 0/1, security 0/1' }).waitFor();
+  await hydrated(pat);
+  await pat.locator('.stage-awaiting_sign_off').getByLabel('Comment').fill('Checkout conversion unchanged in staging');
+  await pat.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
+  await pat.locator('.stage-awaiting_sign_off', { hasText: 'Waiting for security 0/1' }).waitFor();
+  await shot(pat, '46-seeded-release-product-signed');
+
+  const sam = await env.page();
+  await demoSignIn(sam, 'Sam Security');
+  await sam.goto(release);
+  await hydrated(sam);
+  await sam.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
+  for (let i = 0; i < 100 && !(await sam.locator('.stage-deployed', { hasText: 'production' }).count()); i++) {
+    await sam.waitForTimeout(200);
+    await sam.reload();
+  }
+  await sam.locator('.page-header code', { hasText: 'webshop-2026.12' }).waitFor();
+  await shot(sam, '47-seeded-release-shipped');
 });

@@ -317,15 +317,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             if !skip_migrations {
                 db::migrate(&db).await?;
             }
-            let leptos = LeptosOptions::builder()
-                .output_name("slipway")
-                .site_root(config.site_root.display().to_string())
-                .site_pkg_dir("pkg")
-                .site_addr(addr)
-                .build();
+            let leptos = crate::site::SiteNames::leptos_options(&config.site_root, addr);
             let state = router::state(&config, db.clone(), demo, leptos)?;
             if demo {
-                demo::seed(&state.ctx, &config.data_dir)
+                demo::seed(&state.ctx, &config)
                     .await
                     .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
             }

@@ -12,6 +12,7 @@ use app::error::{AppError, AppResult};
 use app::server::directory::{self, DEMO_PROVIDER};
 use app::server::Actor;
 use app::server::{integrations, resources, sources, AppCtx};
+use crate::config::Config;
 use std::path::Path;
 
 pub struct DemoUser {
@@ -167,8 +168,9 @@ fn group_plan(group: &str) -> (&'static str, Vec<(Role, Scope)>) {
 }
 
 /// Seeds users, groups, the template hierarchy, integrations, the demo module repository with
-/// its versions, and a few resources. Runs once: a seeded database is left alone.
-pub async fn seed(ctx: &AppCtx, data_dir: &Path) -> AppResult<()> {
+/// its versions, and the estate of `demo_estate` (a workspace with its resources, governed
+/// repositories, releases). Runs once: a seeded database is left alone.
+pub async fn seed(ctx: &AppCtx, config: &Config) -> AppResult<()> {
     let db = &ctx.db;
     if directory::find_demo_user(db, DEMO_USERS[0].login)
         .await?
@@ -176,6 +178,7 @@ pub async fn seed(ctx: &AppCtx, data_dir: &Path) -> AppResult<()> {
     {
         return Ok(());
     }
+    let data_dir = config.data_dir.as_path();
     let actor = Actor::system("demo-seed");
     let mut groups: Vec<&str> = DEMO_USERS.iter().map(|u| u.group).collect();
     groups.push("incident-commanders");
@@ -228,7 +231,10 @@ pub async fn seed(ctx: &AppCtx, data_dir: &Path) -> AppResult<()> {
         )
         .await?;
     }
-    seed_catalog(ctx, data_dir, &actor).await?;
+    seed_catalog(ctx, data_dir).await?;
+    let worker = crate::jobs::Worker::new(ctx.clone(), config);
+    crate::demo_estate::resources(ctx, &worker).await?;
+    crate::demo_estate::releases(ctx, &worker).await?;
     if directory::find_demo_user(db, DEMO_USERS[0].login)
         .await?
         .is_none()
@@ -240,8 +246,13 @@ pub async fn seed(ctx: &AppCtx, data_dir: &Path) -> AppResult<()> {
 
 /// The local git integration, an AWS integration with AWS's documented example keys, the
 /// module repository under `<data>/git/demo`, a version per concrete template and tag, and a
-/// small production estate.
-async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, actor: &Actor) -> AppResult<()> {
+/// small production estate, created by the demo developer in the demo's workspace.
+async fn seed_catalog(ctx: &AppCtx, data_dir: &Path) -> AppResult<()> {
+    let actor = &Actor::system("demo-seed");
+    let developer = directory::find_demo_user(&ctx.db, "dev")
+        .await?
+        .ok_or_else(|| AppError::internal("the demo developer is missing"))?;
+    let developer = Actor::user(developer.id, &developer.login);
     let fields = |pairs: &[(&str, &str)]| -> Fields {
         pairs
             .iter()
@@ -283,6 +294,7 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, actor: &Actor) -> AppResult
         },
     )
     .await?;
+    let workspace = &crate::demo_estate::workspace(ctx).await?;
     let repository = data_dir.join("git/demo/terraform-modules.git");
     crate::demo_modules::ensure_repository(&repository)
         .map_err(|e| AppError::internal(format!("creating the demo module repository: {e}")))?;
@@ -331,7 +343,7 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, actor: &Actor) -> AppResult
             .collect(),
         integrations: fields(&[("aws-production", "on")]),
         values: fields(values),
-        workspace: String::new(),
+        workspace: workspace.to_string(),
     };
     for input in [
         resource(
@@ -380,7 +392,7 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, actor: &Actor) -> AppResult
             &[("bucket_name", "acme-static-assets")],
         ),
     ] {
-        resources::create(ctx, actor, &input).await?;
+        resources::create(ctx, &developer, &input).await?;
     }
     app::server::executors::save(
         &ctx.db,

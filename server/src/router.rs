@@ -187,14 +187,32 @@ pub fn router(state: ServerState) -> Router {
             );
     }
     let leptos = state.leptos.clone();
+    let not_found =
+        leptos_axum::file_and_error_handler_with_context::<ServerState, _>(page_context.clone(), shell);
     router
-        .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
+        .leptos_routes_with_context(&state, routes, page_context, move || {
             shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            ServerState,
-            _,
-        >(page_context, shell))
+        .fallback(
+            move |uri: axum::http::Uri, State(state): State<ServerState>, request: axum::extract::Request| {
+                let not_found = not_found.clone();
+                async move {
+                    let root = std::path::PathBuf::from(state.leptos.site_root.as_ref());
+                    let file = crate::site::serve(&root, &request);
+                    match file.await {
+                        Some(file) => file,
+                        None => not_found(uri, State(state), request).await,
+                    }
+                }
+            },
+        )
+        // HTML, server function answers and JSON: compressed as the browser asks (static files
+        // come precompressed, and the layer leaves an encoded answer alone).
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .br(true)
+                .gzip(true),
+        )
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(refuse_large_bodies))

@@ -32,6 +32,8 @@ pub struct ReleaseManifestsView {
     pub administers: bool,
     /// What each environment runs now, by environment then application.
     pub deployed: Vec<DeployedRow>,
+    /// The demo (`--demo`) offers "Simulate a build" to those who may change repositories.
+    pub can_simulate: bool,
 }
 
 /// An application's current deployment in one environment.
@@ -109,7 +111,36 @@ pub async fn get_release_manifests() -> Result<ReleaseManifestsView, AppError> {
                 groups: editor.groups,
                 can_write: caller.may(Action::Update, &all()),
                 administers: editor.administers,
+                can_simulate: ctx()?.portal.demo
+                    && caller.may(Action::Update, &ResourceRef::of_type(EntityType::Repository)),
             })
+        }
+        .await,
+    )
+}
+
+/// The demo's stand-in for CI: records a build of `application` (its next patch version) as a
+/// signed build-completed notification would, so it deploys to the pre-release environments.
+/// Only under `slipway serve --demo`, and only for those who may change repositories (CI pushes
+/// there). Returns the version built.
+#[server(endpoint = "simulate_build")]
+pub async fn simulate_build(application: String) -> Result<String, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(
+                Action::Update,
+                ResourceRef::of_type(EntityType::Repository),
+            )
+            .await?;
+            let ctx = ctx()?;
+            if !ctx.portal.demo {
+                return Err(AppError::Forbidden(
+                    "builds are simulated only in the demo (slipway serve --demo); CI posts real ones to /hooks/build-completed".into(),
+                ));
+            }
+            crate::server::deployments::simulate_build(&ctx, &caller.actor(), application.trim())
+                .await
         }
         .await,
     )

@@ -6,7 +6,7 @@ use super::repositories::{error_list, ManifestText, RevisionList};
 use crate::api::releases::{
     get_delivery, get_release, get_release_manifest, get_release_manifests, get_releases,
     DeployedRow, ReleaseManifestDetail, ReleaseManifestRow, ReleaseRow, ReleaseView,
-    SaveReleaseManifest, StageView, StartRelease, VoteRelease, WithdrawVote,
+    SaveReleaseManifest, SimulateBuild, StageView, StartRelease, VoteRelease, WithdrawVote,
 };
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::manifests::Manifest;
@@ -277,9 +277,61 @@ fn Environments(rows: Vec<DeployedRow>) -> AnyView {
     .into_any()
 }
 
+/// The demo's stand-in for CI: build an application, and watch it deploy to pre-release.
+#[component]
+fn SimulateBuildForm(simulate: ServerAction<SimulateBuild>, applications: Vec<String>) -> AnyView {
+    view! {
+        <ActionForm action=simulate attr:class="inline-form simulate-build">
+            <label>
+                <span>"Application"</span>
+                <select name="application" required>
+                    {applications.into_iter().map(|name| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="button" disabled=move || simulate.pending().get()>
+                {move || if simulate.pending().get() { "Building…" } else { "Simulate a build" }}
+            </button>
+            <span class="hint">"Demo only: what a governed repository's CI sends after a push to main."</span>
+        </ActionForm>
+        {move || simulate.value().get().map(|result| match result {
+            Ok(version) => view! { <p class="form-ok" role="status">{format!("Built {version}: deploying it to the pre-release environments…")}</p> }.into_any(),
+            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+        })}
+    }
+    .into_any()
+}
+
 #[component]
 pub fn ReleasesPage() -> AnyView {
-    let listed = Resource::new(|| (), |_| get_release_manifests());
+    let simulate = ServerAction::<SimulateBuild>::new();
+    // After a simulated build, read the environments again every second until it has deployed.
+    let refresh = RwSignal::new(0u32);
+    let listed = Resource::new(
+        move || (simulate.version().get(), refresh.get()),
+        |_| get_release_manifests(),
+    );
+    Effect::new(move |_| {
+        let Some(Ok(version)) = simulate.value().get() else {
+            return;
+        };
+        let done = RwSignal::new(false);
+        let tries = StoredValue::new(0u32);
+        Effect::new(move |_| {
+            if let Some(Ok(view)) = listed.get() {
+                if view.deployed.iter().any(|d| d.version == version) {
+                    done.set(true);
+                }
+            }
+        });
+        crate::components::common::poll_until(done, std::time::Duration::from_secs(1), move || {
+            tries.update_value(|t| *t += 1);
+            if tries.get_value() >= 30 {
+                done.set(true);
+            }
+            refresh.update(|r| *r += 1);
+            async {}
+        });
+    });
     let query = use_query_map();
     let window = move || {
         query
@@ -329,6 +381,12 @@ pub fn ReleasesPage() -> AnyView {
                                         }}
                                     </section>
                                     <Environments rows=data.deployed.clone() />
+                                    {data.can_simulate.then(|| view! {
+                                        <section class="card">
+                                            <h2>"Simulate a build"</h2>
+                                            <SimulateBuildForm simulate applications=apps.iter().map(|a| a.name.clone()).collect() />
+                                        </section>
+                                    })}
                                     <Delivery figures />
                                     <section class="card">
                                         <h2>"Application sets"</h2>

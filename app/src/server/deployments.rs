@@ -239,9 +239,23 @@ pub async fn receive_build(
         .await;
     }
     let signature = hex::encode(&expected);
+    let actor = Actor::system(&format!("ci:{}", notification.repository));
+    record_build(ctx, &actor, &notification, &name, &signature).await
+}
+
+/// Records a build that was verified (or, in the demo, made by Slipway itself) and queues its
+/// pre-release deployment, once: `signature` is unique per notification, so a replay is refused,
+/// and a version already built is answered with the build that has it.
+async fn record_build(
+    ctx: &AppCtx,
+    actor: &Actor,
+    notification: &BuildNotification,
+    name: &str,
+    signature: &str,
+) -> AppResult<Received> {
     let txn = begin_write(&ctx.db).await?;
     if builds::Entity::find()
-        .filter(builds::Column::Signature.eq(&signature))
+        .filter(builds::Column::Signature.eq(signature))
         .one(&txn)
         .await?
         .is_some()
@@ -251,7 +265,7 @@ pub async fn receive_build(
             ctx,
             409,
             "a replay of a notification already received".into(),
-            &name,
+            name,
         )
         .await;
     }
@@ -276,7 +290,7 @@ pub async fn receive_build(
         branch: Set(notification.branch.clone()),
         run_url: Set(notification.run.clone()),
         image: Set(image.clone()),
-        signature: Set(signature),
+        signature: Set(signature.to_string()),
         received_at: Set(chrono::Utc::now()),
         ..Default::default()
     }
@@ -293,8 +307,8 @@ pub async fn receive_build(
     .await?;
     audit::record(
         &txn,
-        &Actor::system(&format!("ci:{}", notification.repository)),
-        Change::new("build.completed", "repository", &name).after(&serde_json::json!({
+        actor,
+        Change::new("build.completed", "repository", name).after(&serde_json::json!({
             "application": notification.application,
             "version": notification.version,
             "commit": notification.commit,
@@ -309,6 +323,67 @@ pub async fn receive_build(
         build: build.id,
         job: job.id,
     })
+}
+
+/// The demo's "Simulate a build" (`slipway serve --demo` only: the caller checks): what a
+/// governed repository's CI would send after a push to its primary branch — the application's
+/// next patch version (after the newest built one), a commit and an image digest made up for
+/// it — recorded through the same path as a signed notification, so it deploys to the
+/// pre-release environments as a real build does. Returns the version.
+pub async fn simulate_build(ctx: &AppCtx, actor: &Actor, application: &str) -> AppResult<String> {
+    use crate::domain::semver::Version;
+    use rand::RngCore;
+    let Some(app) = self::application(&ctx.db, application).await? else {
+        return Err(AppError::NotFound(format!("no Application named {application}")));
+    };
+    let repository = app.repository.clone().ok_or_else(|| {
+        AppError::Conflict(format!(
+            "{application} names no repository (spec.repository): nothing builds it"
+        ))
+    })?;
+    let model = repositories::Entity::find()
+        .filter(repositories::Column::Name.eq(&repository))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{application} is built from {repository}, which is not a governed repository"
+            ))
+        })?;
+    let manifests = crate::domain::repositories::parse_source(&model.source)
+        .map_err(|_| AppError::internal(format!("the stored manifests of {repository} do not load")))?;
+    let organization = super::repositories::organization(&ctx.db, &manifests).await?;
+    let latest = builds::Entity::find()
+        .filter(builds::Column::Application.eq(application))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .filter_map(|b| Version::parse_tag(&b.version).ok())
+        .filter(|v| v.pre.is_empty())
+        .max();
+    let next = match latest {
+        Some(v) => Version::new(v.major, v.minor, v.patch + 1),
+        None => Version::new(1, 0, 0),
+    };
+    let mut bytes = [0u8; 52];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let notification = BuildNotification {
+        repository: format!("{organization}/{repository}"),
+        application: application.to_string(),
+        version: next.tag(),
+        commit: hex::encode(&bytes[..20]),
+        branch: "main".into(),
+        run: format!("{}/repositories/{repository}", ctx.portal.public_url.trim_end_matches('/')),
+        images: vec![crate::domain::releases::BuiltImage {
+            name: app.image.rsplit('/').next().unwrap_or_default().to_string(),
+            digest: format!("sha256:{}", hex::encode(&bytes[20..52])),
+        }],
+    };
+    let signature = format!("demo:{}", hex::encode(&bytes[..16]));
+    match record_build(ctx, actor, &notification, &repository, &signature).await? {
+        Received::Accepted { .. } | Received::Known { .. } => Ok(next.tag()),
+        Received::Refused { reason, .. } => Err(AppError::Conflict(reason)),
+    }
 }
 
 /// The Application manifest named `name`, if it is saved.

@@ -12,7 +12,7 @@ pub fn plain_page(status: StatusCode, title: &str, message: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><title>{title} · Slipway</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/slipway.css\"></head><body><div class=\"app\">\
+         <link rel=\"stylesheet\" href=\"{stylesheet}\"></head><body><div class=\"app\">\
          <header class=\"topbar\"><a class=\"brand\" href=\"/\"><span>Slipway</span></a></header>\
          <main id=\"main\" class=\"content\"><section class=\"error-panel\" role=\"alert\" data-status=\"{code}\">\
          <div class=\"error-code\">{code}</div><div><h2>{title}</h2><p>{message}</p>\
@@ -20,6 +20,7 @@ pub fn plain_page(status: StatusCode, title: &str, message: &str) -> Response {
         title = escape(title),
         message = escape(message),
         code = status.as_u16(),
+        stylesheet = crate::site::SiteNames::get().stylesheet,
     );
     (status, Html(body)).into_response()
 }

@@ -103,7 +103,7 @@ export async function start() {
 
 /// Waits until the wasm bundle has hydrated the page.
 export async function hydrated(page) {
-  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30000 });
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30000 });
 }
 
 export async function shot(page, name) {

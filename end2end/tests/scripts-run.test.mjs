@@ -76,7 +76,7 @@ test('scripts/run serves the portal with demo users, and its pages hydrate', asy
   await page.getByRole('button', { name: 'Sign in as Devon Developer' }).click();
   await page.waitForURL(`${base}/`);
   await page.goto(`${base}/resources`);
-  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30000 });
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30000 });
   const menu = page.getByRole('button', { name: /Devon Developer/ });
   await menu.click();
   assert.equal(await menu.getAttribute('aria-expanded'), 'true', 'a click handled by the wasm bundle');

@@ -85,13 +85,17 @@ try {
 
   const visit = async (page, cdp, url) => {
     const seen = new Map();
-    const onResponse = ({ requestId, response }) => seen.set(requestId, { url: response.url, type: response.mimeType, cached: response.fromDiskCache || response.fromMemoryCache, bytes: 0 });
+    const cached = new Set();
+    const onCached = ({ requestId }) => cached.add(requestId);
+    const onResponse = ({ requestId, response }) => seen.set(requestId, { url: response.url, type: response.mimeType, cached: cached.has(requestId) || response.fromDiskCache || response.fromMemoryCache, bytes: 0 });
     const onFinished = ({ requestId, encodedDataLength }) => { const r = seen.get(requestId); if (r) r.bytes = encodedDataLength; };
+    cdp.on('Network.requestServedFromCache', onCached);
     cdp.on('Network.responseReceived', onResponse);
     cdp.on('Network.loadingFinished', onFinished);
     await page.goto(url);
-    await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 60000 });
+    await page.waitForSelector('body[data-hydrated="true"]', { timeout: 60000 });
     await page.waitForLoadState('networkidle');
+    cdp.off('Network.requestServedFromCache', onCached);
     cdp.off('Network.responseReceived', onResponse);
     cdp.off('Network.loadingFinished', onFinished);
     const fetched = [...seen.values()].filter((r) => !r.cached);

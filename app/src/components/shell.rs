@@ -20,11 +20,8 @@ pub fn use_user() -> UserResource {
 pub fn Shell(children: Children) -> AnyView {
     let user = Resource::new(|| (), |_| get_current_user());
     provide_context(UserContext(user));
-    // Set once the wasm bundle has taken over the page; journeys wait for it.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     view! {
-        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+        <div class="app">
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/">

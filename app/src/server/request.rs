@@ -116,15 +116,35 @@ pub async fn require(action: Action, resource: ResourceRef) -> AppResult<Caller>
     }
 }
 
+/// Whether the request being answered is a browser's own form submission (it accepts HTML),
+/// rather than the wasm bundle's fetch of a server function (which asks for JSON).
+fn is_plain_form_post() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts.method == axum::http::Method::POST
+            && parts.uri.path().starts_with("/api/")
+            && parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
 /// Any signed-in caller.
 pub async fn require_signed_in() -> AppResult<Caller> {
     caller().await?.ok_or(AppError::Unauthorized)
 }
 
 /// Every server function ends with this: an error sets the response's HTTP status, for a fetch
-/// from the browser and for the page being rendered on the server alike.
+/// from the browser and for the page being rendered on the server alike — except for a plain
+/// HTML form's post (no wasm yet, or none at all): that one is answered with a redirect back to
+/// its page, the error carried in the address for the page to show beside the form, and a
+/// status would turn the redirect into a page of raw JSON.
 pub fn respond<T>(result: AppResult<T>) -> AppResult<T> {
     if let Err(error) = &result {
+        if is_plain_form_post() {
+            return result;
+        }
         if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = axum::http::StatusCode::from_u16(error.status_code()) {
                 options.set_status(status);

@@ -15,8 +15,8 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
-use routes::*;
 use pages::NotFoundPage;
+use routes::*;
 
 /// The document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -47,9 +47,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Shell>
                 <Routes fallback=|| view! { <NotFoundPage /> }>
-                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/auth/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/auth/demo") view={Lazy::<DemoSignInRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/") view=pages::HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/signin") view=pages::SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/demo") view=pages::DemoSignInPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/workspaces") view={Lazy::<WorkspacesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/workspaces/:slug") view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async />
@@ -58,7 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forge/:org/:name/pulls/:number") view={Lazy::<PullRequestRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/catalog") view={Lazy::<CatalogRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/catalog/sources") view={Lazy::<SourcesRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/resources") view={Lazy::<ResourcesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/resources") view=pages::ResourcesPage ssr=SsrMode::Async />
                     <Route path=path!("/resources/new") view={Lazy::<NewResourceRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/resources/:slug") view={Lazy::<ResourceRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/resources/:slug/edit") view={Lazy::<EditResourceRoute>::new()} ssr=SsrMode::Async />

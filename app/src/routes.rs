@@ -4,6 +4,10 @@
 //! Each area is one split point, so the pages of an area share their code: per-page split points
 //! made 670 shared parts (100–360 files per page, a 600 KB loader script). A visit downloads the
 //! shell and the areas it opens, never the manifest editors of the others.
+//!
+//! The pages of a first visit and of every day — the landing page, sign-in and the resources
+//! list — are not split: they come with the shell (see `App`), so opening them fetches one file
+//! instead of the shell and some eighty shared parts, each compressed on its own.
 
 use crate::pages::*;
 use leptos::prelude::*;
@@ -57,12 +61,6 @@ macro_rules! areas {
 }
 
 areas! {
-    /// The landing page and sign-in: what a first visit opens.
-    Start in start_area, loaded by __preload_start_area {
-        HomeRoute => HomePage,
-        SignInRoute => SignInPage,
-        DemoSignInRoute => DemoSignInPage,
-    }
     /// The account: personal access tokens.
     Account in account_area, loaded by __preload_account_area {
         AccountRoute => AccountPage,
@@ -77,10 +75,6 @@ areas! {
     /// A workspace's versioning: the Conventional Commits parser and the version computation.
     Versioning in versioning_area, loaded by __preload_versioning_area {
         VersioningRoute => VersioningPage,
-    }
-    /// The resources list, apart from the forms: the page people open most.
-    ResourceList in resource_list_area, loaded by __preload_resource_list_area {
-        ResourcesRoute => ResourcesPage,
     }
     /// A resource, its generated form and its revisions.
     Resources in resources_area, loaded by __preload_resources_area {

@@ -320,7 +320,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let leptos = crate::site::SiteNames::leptos_options(&config.site_root, addr);
             let state = router::state(&config, db.clone(), demo, leptos)?;
             if demo {
-                demo::seed(&state.ctx, &config)
+                demo::seed(&state.ctx, &config, demo::Estate::Both)
                     .await
                     .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
             }

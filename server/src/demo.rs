@@ -1,6 +1,7 @@
 //! `--demo`: seeded users, one per role, each in the group that role belongs to, so every part
 //! of the portal can be tried without an identity provider. Seeding is idempotent.
 
+use crate::config::Config;
 use app::api::admin::NewBinding;
 use app::api::executors::ExecutorInput;
 use app::api::integrations::IntegrationInput;
@@ -12,7 +13,6 @@ use app::error::{AppError, AppResult};
 use app::server::directory::{self, DEMO_PROVIDER};
 use app::server::Actor;
 use app::server::{integrations, resources, sources, AppCtx};
-use crate::config::Config;
 use std::path::Path;
 
 pub struct DemoUser {
@@ -167,10 +167,21 @@ fn group_plan(group: &str) -> (&'static str, Vec<(Role, Scope)>) {
     }
 }
 
+/// What `seed` makes beyond the users, groups and catalog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Estate {
+    /// `slipway serve --demo`: the workspace with its resources, governed repositories and
+    /// releases of `demo_estate`, so both halves can be tried at once.
+    Both,
+    /// The catalog's resources only, outside any workspace (tests that build their own estate).
+    CatalogOnly,
+}
+
 /// Seeds users, groups, the template hierarchy, integrations, the demo module repository with
-/// its versions, and the estate of `demo_estate` (a workspace with its resources, governed
-/// repositories, releases). Runs once: a seeded database is left alone.
-pub async fn seed(ctx: &AppCtx, config: &Config) -> AppResult<()> {
+/// its versions, its resources and (`Estate::Both`) the estate of `demo_estate` (a workspace
+/// holding those resources, governed repositories, releases). Runs once: a seeded database is
+/// left alone.
+pub async fn seed(ctx: &AppCtx, config: &Config, estate: Estate) -> AppResult<()> {
     let db = &ctx.db;
     if directory::find_demo_user(db, DEMO_USERS[0].login)
         .await?
@@ -231,10 +242,12 @@ pub async fn seed(ctx: &AppCtx, config: &Config) -> AppResult<()> {
         )
         .await?;
     }
-    seed_catalog(ctx, data_dir).await?;
-    let worker = crate::jobs::Worker::new(ctx.clone(), config);
-    crate::demo_estate::resources(ctx, &worker).await?;
-    crate::demo_estate::releases(ctx, &worker).await?;
+    seed_catalog(ctx, data_dir, estate).await?;
+    if estate == Estate::Both {
+        let worker = crate::jobs::Worker::new(ctx.clone(), config);
+        crate::demo_estate::resources(ctx, &worker).await?;
+        crate::demo_estate::releases(ctx, &worker).await?;
+    }
     if directory::find_demo_user(db, DEMO_USERS[0].login)
         .await?
         .is_none()
@@ -246,8 +259,9 @@ pub async fn seed(ctx: &AppCtx, config: &Config) -> AppResult<()> {
 
 /// The local git integration, an AWS integration with AWS's documented example keys, the
 /// module repository under `<data>/git/demo`, a version per concrete template and tag, and a
-/// small production estate, created by the demo developer in the demo's workspace.
-async fn seed_catalog(ctx: &AppCtx, data_dir: &Path) -> AppResult<()> {
+/// small production estate, created by the demo developer (in the demo's workspace, with
+/// `Estate::Both`).
+async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, estate: Estate) -> AppResult<()> {
     let actor = &Actor::system("demo-seed");
     let developer = directory::find_demo_user(&ctx.db, "dev")
         .await?
@@ -294,7 +308,10 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path) -> AppResult<()> {
         },
     )
     .await?;
-    let workspace = &crate::demo_estate::workspace(ctx).await?;
+    let workspace = &match estate {
+        Estate::Both => crate::demo_estate::workspace(ctx).await?,
+        Estate::CatalogOnly => String::new(),
+    };
     let repository = data_dir.join("git/demo/terraform-modules.git");
     crate::demo_modules::ensure_repository(&repository)
         .map_err(|e| AppError::internal(format!("creating the demo module repository: {e}")))?;

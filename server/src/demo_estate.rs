@@ -161,15 +161,13 @@ pub async fn releases(ctx: &AppCtx, worker: &Worker) -> AppResult<()> {
         let application = format!(
             "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: {name}\nspec:\n  team: developers\n  image: {image}\n  repository: {name}\n"
         );
-        app::server::release_manifests::save(&ctx.db, &editor(&dev), None, 0, &application)
-            .await?;
+        app::server::release_manifests::save(&ctx.db, &editor(&dev), None, 0, &application).await?;
         let repository = format!(
             "apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: {name}\nspec:\n  strategy: {strategy}\n  permissions:\n    administrators:\n      groups: [platform-admins]\n    contributors:\n      groups: [developers]\n---\napiVersion: lowops.manifests.v1\nkind: BuildDefinition\nmetadata:\n  name: {name}\n  parent: GithubRepository/{name}\nspec:\n{build}"
         );
         app::server::repositories::save(&ctx.db, &dev.actor, None, 0, &repository).await?;
     }
-    app::server::release_manifests::save(&ctx.db, &editor(&remy), None, 0, APPLICATION_SET)
-        .await?;
+    app::server::release_manifests::save(&ctx.db, &editor(&remy), None, 0, APPLICATION_SET).await?;
     // The payments team applied its strategy: the files wait for review in a pull request.
     app::server::governance::provision(ctx, &dev.actor, "payments-api").await?;
 
@@ -179,8 +177,7 @@ pub async fn releases(ctx: &AppCtx, worker: &Worker) -> AppResult<()> {
     }
     worker.run_due().await;
 
-    let release =
-        app::server::releases::start(ctx, &remy.actor, "webshop", BUNDLE, false).await?;
+    let release = app::server::releases::start(ctx, &remy.actor, "webshop", BUNDLE, false).await?;
     let qa = Voter {
         actor: quinn.actor.clone(),
         groups: quinn.groups.clone(),
@@ -211,7 +208,8 @@ async fn history(ctx: &AppCtx) -> AppResult<()> {
         let major = index as i64 + 1;
         for week in 0..WEEKS {
             // Oldest first, so ids follow time as deployments made by Slipway do.
-            let built = now - Duration::days((WEEKS - week) * 7) + Duration::hours(index as i64 * 5);
+            let built =
+                now - Duration::days((WEEKS - week) * 7) + Duration::hours(index as i64 * 5);
             let version = format!("v{major}.{}.0", week + 1);
             let digest = demo_digest(name, &version);
             let deploy = |environment: &str, kind: &str, at, version: &str, digest: &str| {
@@ -229,27 +227,55 @@ async fn history(ctx: &AppCtx) -> AppResult<()> {
                     ..Default::default()
                 }
             };
-            build_row(name, &version, &digest, built).insert(&txn).await?;
-            deploy("development", "prerelease", built + Duration::minutes(12), &version, &digest)
+            build_row(name, &version, &digest, built)
                 .insert(&txn)
                 .await?;
-            deploy("staging", "release", built + Duration::hours(26), &version, &digest)
-                .insert(&txn)
-                .await?;
-            deploy("production", "release", built + Duration::hours(49), &version, &digest)
-                .insert(&txn)
-                .await?;
+            deploy(
+                "development",
+                "prerelease",
+                built + Duration::minutes(12),
+                &version,
+                &digest,
+            )
+            .insert(&txn)
+            .await?;
+            deploy(
+                "staging",
+                "release",
+                built + Duration::hours(26),
+                &version,
+                &digest,
+            )
+            .insert(&txn)
+            .await?;
+            deploy(
+                "production",
+                "release",
+                built + Duration::hours(49),
+                &version,
+                &digest,
+            )
+            .insert(&txn)
+            .await?;
             count += 4;
             // Two releases went wrong in production and were restored by a hotfix.
             if (index == 0 && week == 5) || (index == 1 && week == 11) {
                 let hotfix = format!("v{major}.{}.0-hotfix.1", week + 1);
                 let hotfix_digest = demo_digest(name, &hotfix);
                 let at = built + Duration::hours(53);
-                build_row(name, &hotfix, &hotfix_digest, at).insert(&txn).await?;
+                build_row(name, &hotfix, &hotfix_digest, at)
+                    .insert(&txn)
+                    .await?;
                 for environment in ["staging", "production"] {
-                    deploy(environment, "hotfix", at + Duration::hours(2), &hotfix, &hotfix_digest)
-                        .insert(&txn)
-                        .await?;
+                    deploy(
+                        environment,
+                        "hotfix",
+                        at + Duration::hours(2),
+                        &hotfix,
+                        &hotfix_digest,
+                    )
+                    .insert(&txn)
+                    .await?;
                 }
                 count += 3;
             }
@@ -298,6 +324,8 @@ fn demo_digest(application: &str, version: &str) -> String {
     use sha2::Digest;
     format!(
         "sha256:{}",
-        hex::encode(sha2::Sha256::digest(format!("{application}@{version}").as_bytes()))
+        hex::encode(sha2::Sha256::digest(
+            format!("{application}@{version}").as_bytes()
+        ))
     )
 }

@@ -187,14 +187,16 @@ pub fn router(state: ServerState) -> Router {
             );
     }
     let leptos = state.leptos.clone();
-    let not_found =
-        leptos_axum::file_and_error_handler_with_context::<ServerState, _>(page_context.clone(), shell);
+    let not_found = leptos_axum::file_and_error_handler_with_context::<ServerState, _>(
+        page_context.clone(),
+        shell,
+    );
     router
-        .leptos_routes_with_context(&state, routes, page_context, move || {
-            shell(leptos.clone())
-        })
+        .leptos_routes_with_context(&state, routes, page_context, move || shell(leptos.clone()))
         .fallback(
-            move |uri: axum::http::Uri, State(state): State<ServerState>, request: axum::extract::Request| {
+            move |uri: axum::http::Uri,
+                  State(state): State<ServerState>,
+                  request: axum::extract::Request| {
                 let not_found = not_found.clone();
                 async move {
                     let root = std::path::PathBuf::from(state.leptos.site_root.as_ref());

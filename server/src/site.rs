@@ -92,7 +92,9 @@ pub fn is_content_hashed(file_name: &str) -> bool {
             && part
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            && part.bytes().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            && part
+                .bytes()
+                .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
     })
 }
 

@@ -33,10 +33,7 @@ pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> AnyView {
 }
 
 #[component]
-pub fn EmptyState(
-    title: &'static str,
-    #[prop(optional)] children: Option<Children>,
-) -> AnyView {
+pub fn EmptyState(title: &'static str, #[prop(optional)] children: Option<Children>) -> AnyView {
     view! {
         <div class="empty-state">
             <svg class="empty-icon" viewBox="0 0 48 48" aria-hidden="true">

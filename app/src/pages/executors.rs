@@ -16,8 +16,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use std::time::Duration;
 
 pub fn run_badge(status: &str) -> AnyView {
-    view! { <span class=format!("run-status run-{status}")>{status.to_string()}</span> }
-    .into_any()
+    view! { <span class=format!("run-status run-{status}")>{status.to_string()}</span> }.into_any()
 }
 
 /// The fields shared by the create and edit forms.

@@ -69,11 +69,7 @@ fn TrackPipeline(track: ReleaseTrack) -> AnyView {
 }
 
 #[component]
-fn ManifestTable(
-    rows: Vec<ReleaseManifestRow>,
-    groups: Vec<String>,
-    administers: bool,
-) -> AnyView {
+fn ManifestTable(rows: Vec<ReleaseManifestRow>, groups: Vec<String>, administers: bool) -> AnyView {
     view! {
         <div class="table-wrap">
             <table class="table">
@@ -492,12 +488,7 @@ spec:
 
 /// The editor: `kind` and `name` empty for a new manifest.
 #[component]
-fn ReleaseManifestEditor(
-    kind: String,
-    name: String,
-    revision: i32,
-    source: String,
-) -> AnyView {
+fn ReleaseManifestEditor(kind: String, name: String, revision: i32, source: String) -> AnyView {
     let text = RwSignal::new(source);
     let checked = Memo::new(move |_| text.with(|t| parse_release_source(t)));
     let save = ServerAction::<SaveReleaseManifest>::new();
@@ -615,8 +606,7 @@ fn state_badge(state: &str) -> AnyView {
         "rejected" => "badge change-removed",
         _ => "badge change-changed",
     };
-    view! { <span class=class>{state.to_string()}</span> }
-    .into_any()
+    view! { <span class=class>{state.to_string()}</span> }.into_any()
 }
 
 /// The releases, newest first, and the form that starts one.

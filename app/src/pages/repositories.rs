@@ -18,8 +18,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 fn strategy_chip(strategy: crate::domain::versioning::Strategy) -> AnyView {
-    view! { <span class="badge strategy">{strategy.label()}</span> }
-    .into_any()
+    view! { <span class="badge strategy">{strategy.label()}</span> }.into_any()
 }
 
 #[component]
@@ -648,8 +647,7 @@ fn pull_href(name: &str, repository: &str, number: i64, managed_repository: &str
 }
 
 fn state_badge(state: &str) -> AnyView {
-    view! { <span class=format!("badge pull-{state}")>{state.to_string()}</span> }
-    .into_any()
+    view! { <span class=format!("badge pull-{state}")>{state.to_string()}</span> }.into_any()
 }
 
 /// The plan against what the local forge holds, the Apply button, the pull requests, and a

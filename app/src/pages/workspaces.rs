@@ -21,12 +21,11 @@ use std::time::Duration;
 
 fn status_badge(status: WorkspaceStatus) -> AnyView {
     view! { <span class=format!("status status-{}", status.as_str())>{status.label()}</span> }
-    .into_any()
+        .into_any()
 }
 
 fn pull_badge(state: &str) -> AnyView {
-    view! { <span class=format!("pull pull-{state}")>{state.to_string()}</span> }
-    .into_any()
+    view! { <span class=format!("pull pull-{state}")>{state.to_string()}</span> }.into_any()
 }
 
 #[component]

@@ -325,7 +325,7 @@ async fn record_build(
     })
 }
 
-/// The demo's "Simulate a build" (`slipway serve --demo` only: the caller checks): what a
+/// The demo's "Simulate a build" (`slipway serve --demo` only; refused otherwise): what a
 /// governed repository's CI would send after a push to its primary branch — the application's
 /// next patch version (after the newest built one), a commit and an image digest made up for
 /// it — recorded through the same path as a signed notification, so it deploys to the
@@ -333,8 +333,15 @@ async fn record_build(
 pub async fn simulate_build(ctx: &AppCtx, actor: &Actor, application: &str) -> AppResult<String> {
     use crate::domain::semver::Version;
     use rand::RngCore;
+    if !ctx.portal.demo {
+        return Err(AppError::Forbidden(
+            "builds are simulated only in the demo (slipway serve --demo); CI posts real ones to /hooks/build-completed".into(),
+        ));
+    }
     let Some(app) = self::application(&ctx.db, application).await? else {
-        return Err(AppError::NotFound(format!("no Application named {application}")));
+        return Err(AppError::NotFound(format!(
+            "no Application named {application}"
+        )));
     };
     let repository = app.repository.clone().ok_or_else(|| {
         AppError::Conflict(format!(
@@ -350,8 +357,9 @@ pub async fn simulate_build(ctx: &AppCtx, actor: &Actor, application: &str) -> A
                 "{application} is built from {repository}, which is not a governed repository"
             ))
         })?;
-    let manifests = crate::domain::repositories::parse_source(&model.source)
-        .map_err(|_| AppError::internal(format!("the stored manifests of {repository} do not load")))?;
+    let manifests = crate::domain::repositories::parse_source(&model.source).map_err(|_| {
+        AppError::internal(format!("the stored manifests of {repository} do not load"))
+    })?;
     let organization = super::repositories::organization(&ctx.db, &manifests).await?;
     let latest = builds::Entity::find()
         .filter(builds::Column::Application.eq(application))
@@ -373,7 +381,10 @@ pub async fn simulate_build(ctx: &AppCtx, actor: &Actor, application: &str) -> A
         version: next.tag(),
         commit: hex::encode(&bytes[..20]),
         branch: "main".into(),
-        run: format!("{}/repositories/{repository}", ctx.portal.public_url.trim_end_matches('/')),
+        run: format!(
+            "{}/repositories/{repository}",
+            ctx.portal.public_url.trim_end_matches('/')
+        ),
         images: vec![crate::domain::releases::BuiltImage {
             name: app.image.rsplit('/').next().unwrap_or_default().to_string(),
             digest: format!("sha256:{}", hex::encode(&bytes[20..52])),

@@ -91,7 +91,7 @@ db_test! {
 
 db_test! {
     async fn without_demo_the_demo_routes_are_404(db: TestDb) {
-        let server = TestServer::start(&db, ServerOptions { demo: false, settings: vec![], worker: false }).await;
+        let server = TestServer::start(&db, ServerOptions { demo: false, estate: false, settings: vec![], worker: false }).await;
         let browser = client();
         let page = browser.get(server.url("/auth/demo")).send().await.unwrap();
         assert_eq!(page.status(), 404);
@@ -268,6 +268,7 @@ db_test! {
             &db,
             ServerOptions {
                 demo: false,
+                estate: false,
                 worker: false,
                 settings: vec![
                     ("SLIPWAY_GITHUB_CLIENT_ID", "gh-client".into()),
@@ -444,6 +445,7 @@ db_test! {
             &db,
             ServerOptions {
                 demo: false,
+                estate: false,
                 worker: false,
                 settings: vec![
                     ("SLIPWAY_OIDC_CLIENT_ID", "slipway-oidc".into()),

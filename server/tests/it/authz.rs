@@ -322,6 +322,11 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("name", "governed")],
     ),
     (
+        "simulate_build",
+        Needs::WriteTemplates,
+        &[("application", "nothing")],
+    ),
+    (
         "open_pull_request",
         Needs::WriteTemplates,
         &[("name", "governed"), ("head", "feat/x"), ("base", "develop"), ("title", "feat: x")],
@@ -437,6 +442,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
 /// (endpoint, status, text): what the admin pass gets where the state it needs is not there.
 const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ("start_release", 404, "ApplicationSet nothing was not found"),
+    ("simulate_build", 404, "no Application named nothing"),
     ("get_release", 404, "Release 1 was not found"),
     ("vote_release", 404, "Stage 1 of release 1 was not found"),
     ("withdraw_vote", 404, "Stage 1 of release 1 was not found"),

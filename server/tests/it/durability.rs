@@ -18,17 +18,46 @@ use std::time::Duration;
 
 const LEASE: &str = "3";
 
-async fn events(db: &DatabaseConnection, action: &str) -> u64 {
+/// Where the demo's own seeding ended (`slipway serve --demo` seeds a workspace whose jobs and
+/// audit events are there before a test acts): what a test counts comes after it.
+#[derive(Clone, Copy)]
+struct Seeded {
+    job: i64,
+    event: i64,
+}
+
+async fn seeded(db: &DatabaseConnection) -> Seeded {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let job = job_rows::Entity::find()
+        .order_by_desc(job_rows::Column::Id)
+        .limit(1)
+        .one(db)
+        .await
+        .unwrap()
+        .map_or(0, |j| j.id);
+    let event = audit_events::Entity::find()
+        .order_by_desc(audit_events::Column::Seq)
+        .limit(1)
+        .one(db)
+        .await
+        .unwrap()
+        .map_or(0, |e| e.seq);
+    Seeded { job, event }
+}
+
+async fn events(db: &DatabaseConnection, seeded: Seeded, action: &str) -> u64 {
     audit_events::Entity::find()
         .filter(audit_events::Column::Action.eq(action))
+        .filter(audit_events::Column::Seq.gt(seeded.event))
         .count(db)
         .await
         .unwrap()
 }
 
-async fn jobs_of_kind(db: &DatabaseConnection, kind: &str) -> Vec<job_rows::Model> {
+async fn jobs_of_kind(db: &DatabaseConnection, seeded: Seeded, kind: &str) -> Vec<job_rows::Model> {
     job_rows::Entity::find()
         .filter(job_rows::Column::Kind.eq(kind))
+        .filter(job_rows::Column::Id.gt(seeded.job))
         .all(db)
         .await
         .unwrap()
@@ -71,6 +100,7 @@ db_test! {
     async fn a_process_killed_inside_a_job_resumes_it_without_doing_anything_twice(db: TestDb) {
         let fake = Fake::start(Provider::Github, db.dir.join("fake-forge")).await;
         let mut server = ServerProcess::start(&db, &[("SLIPWAY_JOB_LEASE_SECONDS", LEASE)]).await;
+        let seeded = seeded(&db.conn).await;
         let admin = client();
         demo_sign_in(&admin, &server, "ada").await;
         let member = client();
@@ -87,7 +117,7 @@ db_test! {
         reached(stall, &server).await;
         let pushed = fake.head_of("update_audit_logs").expect("the branch was pushed before the kill");
         server.kill().await;
-        let sync = jobs_of_kind(&db.conn, "workspace.sync").await;
+        let sync = jobs_of_kind(&db.conn, seeded, "workspace.sync").await;
         assert_eq!(sync.len(), 1);
         assert_eq!((sync[0].status.as_str(), sync[0].attempts), ("running", 1), "the dead worker's claim stays until its lease ends");
 
@@ -112,7 +142,7 @@ db_test! {
             .collect();
         assert!(log.iter().any(|l| l.starts_with("update_audit_logs already holds this change at")), "{log:?}");
         assert!(log.iter().any(|l| l == "pull request #1 is already open for update_audit_logs; not opening another"), "{log:?}");
-        assert_eq!(events(&db.conn, "workspace.sync").await, 1, "one audit event for the sync");
+        assert_eq!(events(&db.conn, seeded, "workspace.sync").await, 1, "one audit event for the sync");
 
         // Kill 2: the forge merges, and the process dies before it hears back.
         let stall = fake.stall("PUT /api/v3/repos/acme/live/pulls/1/merge");
@@ -124,10 +154,10 @@ db_test! {
         assert_eq!(fake.pulls(), vec![("update_audit_logs".to_string(), "merged")]);
         assert_eq!(git(&fake.bare(), &["rev-list", "--count", "--merges", "main"]), "1", "merged once");
         assert!(git(&fake.bare(), &["show", "main:s3-bucket/audit_logs/variables.tf"]).contains("acme-audit-logs"));
-        let review = jobs_of_kind(&db.conn, "workspace.review").await;
+        let review = jobs_of_kind(&db.conn, seeded, "workspace.review").await;
         assert_eq!(review.len(), 1);
         assert_eq!((review[0].status.as_str(), review[0].attempts), ("succeeded", 2));
-        assert_eq!(events(&db.conn, "workspace.merge").await, 1, "one audit event for the merge");
+        assert_eq!(events(&db.conn, seeded, "workspace.merge").await, 1, "one audit event for the merge");
         assert_eq!(fake.violations(), Vec::<String>::new());
     }
 }
@@ -139,6 +169,7 @@ db_test! {
         let a = ServerProcess::start(&db, &[]).await;
         // The second replica starts once the first has migrated and seeded.
         let b = ServerProcess::start(&db, &[]).await;
+        let seeded = seeded(&db.conn).await;
         let admin = client();
         demo_sign_in(&admin, &a, "ada").await;
         let member = client();
@@ -171,7 +202,7 @@ db_test! {
         eprintln!("{RESOURCES} resources created and synced by two replicas in {:.1} s", started.elapsed().as_secs_f64());
 
         // Each job ran once, and both replicas took part.
-        let jobs = jobs_of_kind(&db.conn, "workspace.sync").await;
+        let jobs = jobs_of_kind(&db.conn, seeded, "workspace.sync").await;
         assert_eq!(jobs.len(), RESOURCES);
         let mut workers = BTreeSet::new();
         for job in &jobs {
@@ -183,11 +214,15 @@ db_test! {
         assert_eq!(workers.len(), 2, "both replicas ran jobs: {workers:?}");
 
         // One pull request per resource, no duplicates, each with its branch.
-        let pulls = local_pulls::Entity::find().all(&db.conn).await.unwrap();
+        // (The demo's own pull requests are on acme/infra-live and local/….)
+        let pulls: Vec<_> = local_pulls::Entity::find().all(&db.conn).await.unwrap()
+            .into_iter()
+            .filter(|p| p.repository.starts_with("acme/live"))
+            .collect();
         assert_eq!(pulls.len(), RESOURCES);
         let heads: BTreeSet<(String, String)> = pulls.iter().map(|p| (p.repository.clone(), p.head_branch.clone())).collect();
         assert_eq!(heads.len(), RESOURCES, "no head branch has two pull requests");
-        assert_eq!(events(&db.conn, "workspace.sync").await, RESOURCES as u64);
+        assert_eq!(events(&db.conn, seeded, "workspace.sync").await, RESOURCES as u64);
         for w in 0..WORKSPACES {
             let bare = db.dir.join(format!("git/acme/live{w}.git"));
             let branches = git(&bare, &["branch", "--list", "update_*"]);

@@ -8,6 +8,7 @@ mod auth;
 mod authz;
 mod catalog;
 mod cli;
+mod demo_estate;
 mod deployments;
 mod durability;
 mod executors;

@@ -165,6 +165,7 @@ db_test! {
             &db,
             ServerOptions {
                 demo: false,
+                estate: false,
                 worker: false,
                 settings: vec![
                     ("SLIPWAY_OIDC_ISSUER", base.clone()),

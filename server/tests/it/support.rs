@@ -151,6 +151,9 @@ pub struct TestServer {
 
 pub struct ServerOptions {
     pub demo: bool,
+    /// With `demo`: seed the demo's whole estate (workspace, repositories, releases), as
+    /// `slipway serve --demo` does; off, only the catalog, for tests that build their own.
+    pub estate: bool,
     pub settings: Vec<(&'static str, String)>,
     /// Run a job worker beside the server.
     pub worker: bool,
@@ -160,6 +163,7 @@ impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             demo: true,
+            estate: false,
             settings: Vec::new(),
             worker: false,
         }
@@ -187,9 +191,17 @@ impl TestServer {
             .build();
         let state = server::router::state(&config, db.conn.clone(), options.demo, leptos).unwrap();
         if options.demo {
-            server::demo::seed(&state.ctx, &config.data_dir)
-                .await
-                .expect("demo seed");
+            server::demo::seed(
+                &state.ctx,
+                &config,
+                if options.estate {
+                    server::demo::Estate::Both
+                } else {
+                    server::demo::Estate::CatalogOnly
+                },
+            )
+            .await
+            .expect("demo seed");
         }
         let ctx = state.ctx.clone();
         if options.worker {

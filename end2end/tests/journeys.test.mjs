@@ -181,7 +181,9 @@ test('a developer creates a resource through the generated form, reads its code,
   await page.getByRole('link', { name: 'Production VPC' }).waitFor();
   await shot(page, '13-resources');
   await page.getByRole('link', { name: 'New resource' }).click();
-  await page.getByRole('link', { name: 'S3 Bucket' }).click();
+  // (The list links the template too: choose it on the new resource page.)
+  await page.waitForURL(`${env.base}/resources/new`);
+  await page.locator('.template-picker').getByRole('link', { name: 'S3 Bucket' }).click();
   await page.waitForURL(/template=s3-bucket/);
   await page.locator('[data-variable="bucket_name"]').waitFor();
   await hydrated(page);
@@ -786,7 +788,7 @@ test('from the seeded release estate: a simulated build deploys, and production 
   const built = await dev.locator('.form-ok', { hasText: /Built v\d+\.\d+\.\d+/ }).innerText();
   const version = built.match(/v\d+\.\d+\.\d+/)[0];
   await dev.locator('tbody tr', { hasText: 'development' }).filter({ hasText: 'storefront' }).filter({ hasText: version }).waitFor({ timeout: 30_000 });
-  await shot(dev, '45-simulated-build-deployed');
+  await shot(dev, '49-simulated-build-deployed');
 
   // The seeded release waits for product and security; QA signed staging off already.
   const pat = await env.page();
@@ -801,7 +803,7 @@ test('from the seeded release estate: a simulated build deploys, and production 
   await pat.locator('.stage-awaiting_sign_off').getByLabel('Comment').fill('Checkout conversion unchanged in staging');
   await pat.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
   await pat.locator('.stage-awaiting_sign_off', { hasText: 'Waiting for security 0/1' }).waitFor();
-  await shot(pat, '46-seeded-release-product-signed');
+  await shot(pat, '50-seeded-release-product-signed');
 
   const sam = await env.page();
   await demoSignIn(sam, 'Sam Security');
@@ -813,5 +815,5 @@ test('from the seeded release estate: a simulated build deploys, and production 
     await sam.reload();
   }
   await sam.locator('.page-header code', { hasText: 'webshop-2026.12' }).waitFor();
-  await shot(sam, '47-seeded-release-shipped');
+  await shot(sam, '51-seeded-release-shipped');
 });

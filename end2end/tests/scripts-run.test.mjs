@@ -52,6 +52,7 @@ test('scripts/run serves the portal with demo users, and its pages hydrate', asy
     assert.match(output, new RegExp(`^\\s+${login}\\s`, 'm'), `the demo user ${login} is printed`);
   }
   assert.doesNotMatch(output, /Compiling |setup: /, 'with nothing changed, scripts/run neither installs nor compiles');
+  assert.match(output, /build: up to date/, 'nor runs cargo-leptos again (it would split and optimise every part anew)');
 
   // The pages over plain HTTP: the landing page and the demo sign-in.
   const landing = await fetch(base);

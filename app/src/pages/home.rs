@@ -2,13 +2,14 @@
 
 use crate::components::common::{ErrorPanel, Loading, PageHeader};
 use crate::components::shell::use_user;
-use crate::pages::sign_in::SignInChoices;
+use crate::pages::sign_in::{sign_in_options, SignInChoices, SignInOptionsResource};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> AnyView {
     let user = use_user();
+    let options = sign_in_options();
     view! {
         <Title text="" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -63,7 +64,7 @@ pub fn HomePage() -> AnyView {
                         }
                         .into_any()
                     }
-                    Ok(None) => view! { <Landing /> }.into_any(),
+                    Ok(None) => view! { <Landing options /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -84,7 +85,7 @@ fn AreaCard(href: &'static str, title: &'static str, text: &'static str) -> AnyV
 }
 
 #[component]
-fn Landing() -> AnyView {
+fn Landing(options: SignInOptionsResource) -> AnyView {
     view! {
         <section class="landing">
             <div class="landing-copy">
@@ -96,7 +97,7 @@ fn Landing() -> AnyView {
             </div>
             <div class="card sign-in-card">
                 <h2>"Sign in"</h2>
-                <SignInChoices />
+                <SignInChoices options />
             </div>
         </section>
     }

@@ -5,13 +5,14 @@
 use super::repositories::{error_list, ManifestText, RevisionList};
 use crate::api::releases::{
     get_delivery, get_release, get_release_manifest, get_release_manifests, get_releases,
-    DeployedRow, ReleaseManifestDetail, ReleaseManifestRow, ReleaseRow, ReleaseView,
+    DeployedRow, ReleaseManifestDetail, ReleaseManifestRow, ReleaseRow, ReleaseView, ReleasesView,
     SaveReleaseManifest, SimulateBuild, StageView, StartRelease, VoteRelease, WithdrawVote,
 };
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::manifests::Manifest;
 use crate::domain::release_manifests::{parse_release_source, ReleaseTrack, TrackStage};
 use crate::domain::releases::{StageState, DORA_WINDOWS};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -338,6 +339,11 @@ pub fn ReleasesPage() -> AnyView {
             .unwrap_or(28)
     };
     let figures = Resource::new(window, get_delivery);
+    // Made here, not in the list: a resource made inside what a `Suspend` renders is made twice
+    // on the server when its data are there already, and the browser would hydrate against
+    // another resource's markup.
+    let start = ServerAction::<StartRelease>::new();
+    let releases = Resource::new(move || start.version().get(), |_| get_releases());
     view! {
         <Title text="Releases" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -362,7 +368,7 @@ pub fn ReleasesPage() -> AnyView {
                                 }.into_any()
                             } else {
                                 view! {
-                                    <ReleaseList />
+                                    <ReleaseList start listed=releases />
                                     <section class="card">
                                         <h2>"Release tracks"</h2>
                                         {if tracks.is_empty() {
@@ -611,9 +617,10 @@ fn state_badge(state: &str) -> AnyView {
 
 /// The releases, newest first, and the form that starts one.
 #[component]
-fn ReleaseList() -> AnyView {
-    let start = ServerAction::<StartRelease>::new();
-    let listed = Resource::new(move || start.version().get(), |_| get_releases());
+fn ReleaseList(
+    start: ServerAction<StartRelease>,
+    listed: Resource<Result<ReleasesView, AppError>>,
+) -> AnyView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = start.value().get() {

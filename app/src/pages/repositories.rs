@@ -13,6 +13,7 @@ use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, Page
 use crate::domain::branching::{BranchPolicy, BranchRole, SourceClass};
 use crate::domain::manifests::ManifestError;
 use crate::domain::repositories::{parse_source, RepositoryPlan, MANAGED_REPOSITORY};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -89,12 +90,14 @@ pub fn RepositoryPage() -> AnyView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
     let detail = Resource::new(name, get_repository);
+    // Made here, not in the card: see `ProvisioningData`.
+    let provisioning = ProvisioningData::new(name);
     view! {
         <Title text="Repository" />
         <Transition fallback=|| view! { <Loading label="Computing the plan…" /> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <RepositoryView detail /> }.into_any(),
+                    Ok(detail) => view! { <RepositoryView detail provisioning /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -104,7 +107,7 @@ pub fn RepositoryPage() -> AnyView {
 }
 
 #[component]
-fn RepositoryView(detail: RepositoryDetail) -> AnyView {
+fn RepositoryView(detail: RepositoryDetail, provisioning: ProvisioningData) -> AnyView {
     let row = detail.row.clone();
     let plan = detail.plan.clone();
     view! {
@@ -127,7 +130,7 @@ fn RepositoryView(detail: RepositoryDetail) -> AnyView {
                 {detail.can_edit.then(|| view! { <a class="button" href=format!("/repositories/{}/edit", row.name)>"Edit manifests"</a> })}
             </div>
         </div>
-        <Provisioning name=row.name.clone() />
+        <Provisioning name=row.name.clone() data=provisioning />
         <BuildNotifications name=row.name.clone() has_secret=detail.has_build_secret can_edit=detail.can_edit />
         <PlanView plan=plan.clone() />
         <RevisionList revisions=detail.revisions.clone() />
@@ -650,17 +653,41 @@ fn state_badge(state: &str) -> AnyView {
     view! { <span class=format!("badge pull-{state}")>{state.to_string()}</span> }.into_any()
 }
 
+/// What the provisioning card reads and does, made by the page at its top: a resource made
+/// inside what a `Suspend` renders is made twice on the server when the data it waits for are
+/// there already, and the browser, making it once, would hydrate against another's markup.
+#[derive(Clone, Copy)]
+struct ProvisioningData {
+    apply: ServerAction<ProvisionRepository>,
+    open: ServerAction<OpenPullRequest>,
+    view_data: Resource<Result<ProvisionView, AppError>>,
+}
+
+impl ProvisioningData {
+    fn new(name: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        let apply = ServerAction::<ProvisionRepository>::new();
+        let open = ServerAction::<OpenPullRequest>::new();
+        let view_data = Resource::new(
+            move || (name(), apply.version().get(), open.version().get()),
+            |(name, _, _)| get_provisioning(name),
+        );
+        ProvisioningData {
+            apply,
+            open,
+            view_data,
+        }
+    }
+}
+
 /// The plan against what the local forge holds, the Apply button, the pull requests, and a
 /// form to open one.
 #[component]
-fn Provisioning(name: String) -> AnyView {
-    let apply = ServerAction::<ProvisionRepository>::new();
-    let open = ServerAction::<OpenPullRequest>::new();
-    let key = name.clone();
-    let view_data = Resource::new(
-        move || (key.clone(), apply.version().get(), open.version().get()),
-        |(name, _, _)| get_provisioning(name),
-    );
+fn Provisioning(name: String, data: ProvisioningData) -> AnyView {
+    let ProvisioningData {
+        apply,
+        open,
+        view_data,
+    } = data;
     let name = StoredValue::new(name);
     view! {
         <Transition fallback=|| view! { <section class="card"><Loading label="Comparing the plan with the repository…" /></section> }>

@@ -2,7 +2,7 @@
 //! revisions, the form generated from the module's variables (create and edit), and the diff of
 //! two revisions.
 
-use super::workspaces::WorkspacePanel;
+use super::workspaces::{workspace_panel_data, WorkspacePanel, WorkspacePanelData};
 use crate::api::resources::{
     get_resource, get_resource_form, get_resources, get_revision_diff, CreateResource,
     ResourceAction, ResourceDetail, ResourceForm, ResourceListRow, UpdateResource,
@@ -467,6 +467,7 @@ fn Overview(
     detail: ResourceDetail,
     act: ServerAction<ResourceAction>,
     refresh: Callback<()>,
+    panel: WorkspacePanelData,
 ) -> AnyView {
     let slug = detail.slug.clone();
     let action_button = |action: &'static str, label: &'static str, class: &'static str| {
@@ -533,6 +534,7 @@ fn Overview(
         </div>
         <WorkspacePanel
             slug=detail.slug.clone()
+            initial=panel
             page_in_progress=detail.status == ResourceStatus::InProgress
             on_settled=refresh
         />
@@ -621,7 +623,13 @@ pub fn ResourcePage() -> AnyView {
         move || (slug(), act.version().get()),
         |(s, _)| get_resource(s),
     );
-    let refresh = Callback::new(move |_| detail.refetch());
+    // Refreshed with the page: a job's end changes both.
+    let settled = RwSignal::new(0usize);
+    let panel = workspace_panel_data(slug, move || act.version().get() + settled.get());
+    let refresh = Callback::new(move |_| {
+        detail.refetch();
+        settled.update(|n| *n += 1);
+    });
     view! {
         <Title text="Resource" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -645,7 +653,7 @@ pub fn ResourcePage() -> AnyView {
                         let body = match current.as_str() {
                             "code" => view! { <CodeTab detail=detail.clone() /> }.into_any(),
                             "revisions" => view! { <RevisionsTab detail=detail.clone() /> }.into_any(),
-                            _ => view! { <Overview detail=detail.clone() act refresh /> }.into_any(),
+                            _ => view! { <Overview detail=detail.clone() act refresh panel /> }.into_any(),
                         };
                         view! {
                             <div class="page-header">

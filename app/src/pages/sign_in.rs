@@ -1,13 +1,15 @@
 //! Sign-in: the configured providers, and the one-click demo users under `--demo`.
 
-use crate::api::session::{demo_users, get_sign_in_options};
+use crate::api::session::{demo_users, get_sign_in_options, SignInOptions};
 use crate::components::common::{ErrorPanel, Loading, PageHeader};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn SignInPage() -> AnyView {
+    let options = sign_in_options();
     let query = use_query_map();
     let problem = move || query.read().get("error");
     view! {
@@ -16,7 +18,7 @@ pub fn SignInPage() -> AnyView {
             <PageHeader title="Sign in to Slipway" />
             {move || problem().map(|p| view! { <p class="form-error" role="alert">{sign_in_problem(&p)}</p> })}
             <div class="card">
-                <SignInChoices />
+                <SignInChoices options />
             </div>
         </div>
     }
@@ -31,10 +33,19 @@ fn sign_in_problem(code: &str) -> &'static str {
     }
 }
 
+pub type SignInOptionsResource = Resource<Result<SignInOptions, AppError>>;
+
+/// The configured ways in, fetched by the page itself: a resource made by a component that a
+/// `Suspend` renders is made twice on the server when the data it waits for is already there
+/// (once to discover what it reads, once to render), so the browser, making it once, would read
+/// another resource's data and hydrate against markup it did not render.
+pub fn sign_in_options() -> SignInOptionsResource {
+    Resource::new(|| (), |_| get_sign_in_options())
+}
+
 /// The buttons for every configured way in.
 #[component]
-pub fn SignInChoices() -> AnyView {
-    let options = Resource::new(|| (), |_| get_sign_in_options());
+pub fn SignInChoices(options: SignInOptionsResource) -> AnyView {
     view! {
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {

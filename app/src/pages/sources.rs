@@ -7,6 +7,7 @@ use crate::api::sources::{
 };
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::variable_types::TypeConstraint;
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -149,17 +150,50 @@ fn Interface(version: VersionRow) -> AnyView {
     .into_any()
 }
 
+/// What a template's versions card reads and does. Made by the page, at its top: a resource
+/// made inside what a `Suspend` renders is made twice on the server when its data are already
+/// there, and the browser, making it once, would hydrate against another resource's markup.
+#[derive(Clone, Copy)]
+pub struct TemplateVersionsData {
+    create: ServerAction<CreateVersion>,
+    delete: ServerAction<DeleteVersion>,
+    versions: Resource<Result<Vec<VersionRow>, AppError>>,
+    sources: Resource<Result<crate::api::sources::SourcesView, AppError>>,
+}
+
+impl TemplateVersionsData {
+    /// For the template `key` names (the page's parameter).
+    pub fn new(key: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        let create = ServerAction::<CreateVersion>::new();
+        let delete = ServerAction::<DeleteVersion>::new();
+        let versions = Resource::new(
+            move || (key(), create.version().get(), delete.version().get()),
+            |(key, _, _)| get_template_versions(key),
+        );
+        let sources = Resource::new(|| (), |_| get_sources());
+        TemplateVersionsData {
+            create,
+            delete,
+            versions,
+            sources,
+        }
+    }
+}
+
 /// A template's source code versions, and (for members) the form that adds one.
 #[component]
-pub fn TemplateVersions(template: String, is_abstract: bool, can_edit: bool) -> AnyView {
-    let create = ServerAction::<CreateVersion>::new();
-    let delete = ServerAction::<DeleteVersion>::new();
-    let key = template.clone();
-    let versions = Resource::new(
-        move || (create.version().get(), delete.version().get()),
-        move |_| get_template_versions(key.clone()),
-    );
-    let sources = Resource::new(|| (), |_| get_sources());
+pub fn TemplateVersions(
+    template: String,
+    data: TemplateVersionsData,
+    is_abstract: bool,
+    can_edit: bool,
+) -> AnyView {
+    let TemplateVersionsData {
+        create,
+        delete,
+        versions,
+        sources,
+    } = data;
     let template = StoredValue::new(template);
     if is_abstract {
         return view! {

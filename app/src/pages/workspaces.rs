@@ -12,6 +12,7 @@ use crate::components::common::{
     poll_until, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
 };
 use crate::domain::workspaces::WorkspaceStatus;
+use crate::error::AppError;
 use crate::pages::executors::run_badge;
 use crate::pages::resources::DiffLines;
 use leptos::prelude::*;
@@ -257,12 +258,32 @@ pub fn WorkspacePage() -> AnyView {
     .into_any()
 }
 
+/// The workspace panel's first reading of a resource's workspace.
+pub type WorkspacePanelData = Resource<Result<Option<ResourceWorkspace>, AppError>>;
+
+/// The panel's reading for the resource `slug` names, fetched again whenever `version` changes.
+pub fn workspace_panel_data(
+    slug: impl Fn() -> String + Send + Sync + 'static,
+    version: impl Fn() -> usize + Send + Sync + 'static,
+) -> WorkspacePanelData {
+    Resource::new(
+        move || (slug(), version()),
+        |(slug, _)| get_resource_workspace(slug, 0),
+    )
+}
+
 /// The workspace panel of a resource's page: where its code goes, its open pull request with
 /// approve / reject, and the last job's log, followed once a second while the job is queued or
 /// running. `on_settled` runs when a job ends, so the page shows the resource's new state.
+///
+/// Its first reading comes from the page: a resource made inside what a `Suspend` renders is
+/// made twice on the server when its data are there already, and the browser, making it once,
+/// would hydrate against another resource's markup.
 #[component]
 pub fn WorkspacePanel(
     slug: String,
+    /// The panel's first reading, made by the page at its top (see `workspace_panel_data`).
+    initial: WorkspacePanelData,
     /// The resource's status as the page has it: when the panel finds the work already ended
     /// but the page still says in progress, the page is refreshed.
     page_in_progress: bool,
@@ -270,8 +291,6 @@ pub fn WorkspacePanel(
 ) -> AnyView {
     let review = ServerAction::<ReviewResource>::new();
     let recreate = ServerAction::<RecreateResource>::new();
-    let key = slug.clone();
-    let initial = Resource::new(|| (), move |_| get_resource_workspace(key.clone(), 0));
     // The resource left its workspace (a merged delete) between the page's fetch and this
     // one: bring the page up to date.
     Effect::new(move |_| {

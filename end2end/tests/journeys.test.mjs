@@ -360,8 +360,16 @@ test('a developer registers a local workspace and takes a resource through pull 
     await destroying.waitFor();
   }
   await page.locator('.workspace-panel[data-done="true"]').getByText('opened pull request #2').waitFor({ timeout: 60_000 });
-  await hydrated(page);
-  await page.locator('.workspace-panel').getByRole('button', { name: 'Approve (merge)' }).click();
+  // The change is Devon's: the page says someone else approves it, and offers only Reject.
+  await page.locator('.workspace-panel').getByText('holds your change: someone else approves it').waitFor();
+  assert.equal(await page.locator('.workspace-panel').getByRole('button', { name: 'Approve (merge)' }).count(), 0);
+  await shot(page, '26b-own-change-awaits-review');
+  await ada.goto(`${env.base}/resources/audit-logs`);
+  await ada.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(ada);
+  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve (merge)' }).click();
+  await ada.locator('.page-header .state-destroyed').waitFor({ timeout: 60_000 });
+  await page.reload();
   await page.locator('.page-header .state-destroyed').waitFor({ timeout: 60_000 });
 
   await page.goto(`${env.base}/workspaces/acme-live`);

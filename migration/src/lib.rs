@@ -15,6 +15,7 @@ mod m20261124_000009_release_manifests;
 mod m20261124_000010_deployments;
 mod m20261124_000011_releases;
 mod m20261124_000012_deployment_indexes;
+mod m20261206_000013_reviews_bind_commits;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_deployments::Migration),
             Box::new(m20261124_000011_releases::Migration),
             Box::new(m20261124_000012_deployment_indexes::Migration),
+            Box::new(m20261206_000013_reviews_bind_commits::Migration),
         ]
     }
 }

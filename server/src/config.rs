@@ -70,6 +70,8 @@ pub struct OidcSettings {
     pub client_id: String,
     pub client_secret: Option<SecretKey>,
     pub scopes: Vec<String>,
+    /// Entra ID: the tenants (`tid`) whose people may sign in; `None` for other issuers.
+    pub allowed_tenants: Option<Vec<String>>,
 }
 
 /// A configuration problem: the one line start-up prints before it stops.
@@ -457,6 +459,34 @@ fn microsoft_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigE
         ));
     }
     let multi_tenant = matches!(tenant, "common" | "organizations" | "consumers");
+    // Who may sign in is said, never implied: a multi-tenant endpoint admits every Entra
+    // tenant in the world, so it needs the list of those that may.
+    let listed: Vec<String> = sources
+        .get("SLIPWAY_MICROSOFT_ALLOWED_TENANTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if let Some(bad) = listed.iter().find(|t| !is_uuid(t)) {
+        return Err(problem(
+            "SLIPWAY_MICROSOFT_ALLOWED_TENANTS",
+            &format!("{bad:?} is not a tenant id (a UUID, as Entra's tid claim)"),
+        ));
+    }
+    let allowed_tenants = if !listed.is_empty() {
+        listed
+    } else if multi_tenant {
+        return Err(problem(
+            "SLIPWAY_MICROSOFT_ALLOWED_TENANTS",
+            &format!("SLIPWAY_MICROSOFT_TENANT is {tenant}, which admits people of any Entra tenant: list the tenant ids that may sign in (comma-separated), or set SLIPWAY_MICROSOFT_TENANT to your tenant's id"),
+        ));
+    } else if is_uuid(tenant) {
+        vec![tenant.to_ascii_lowercase()]
+    } else {
+        // A domain names one tenant: its issuer is that tenant's alone.
+        Vec::new()
+    };
     // SLIPWAY_MICROSOFT_ISSUER points at another Entra-compatible issuer (sovereign clouds, tests).
     let issuer = match sources.get("SLIPWAY_MICROSOFT_ISSUER") {
         Some(issuer) => parse_url("SLIPWAY_MICROSOFT_ISSUER", issuer)?,
@@ -473,7 +503,16 @@ fn microsoft_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigE
         client_id,
         client_secret,
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
+        allowed_tenants: (!allowed_tenants.is_empty()).then_some(allowed_tenants),
     }))
+}
+
+fn is_uuid(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn oidc_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigError> {
@@ -516,6 +555,7 @@ fn oidc_settings(sources: &Sources) -> Result<Option<OidcSettings>, ConfigError>
         client_id,
         client_secret,
         scopes,
+        allowed_tenants: None,
     }))
 }
 
@@ -646,6 +686,10 @@ mod tests {
             ("SLIPWAY_GITHUB_URL", "https://ghe.example.com"),
             ("SLIPWAY_MICROSOFT_CLIENT_ID", "ms"),
             ("SLIPWAY_MICROSOFT_TENANT", "common"),
+            (
+                "SLIPWAY_MICROSOFT_ALLOWED_TENANTS",
+                "11111111-2222-3333-4444-555555555555",
+            ),
         ])
         .unwrap();
         assert_eq!(
@@ -658,6 +702,29 @@ mod tests {
             "https://login.microsoftonline.com/common/v2.0"
         );
         assert!(ms.issuer_is_template);
+        assert_eq!(
+            ms.allowed_tenants,
+            Some(vec!["11111111-2222-3333-4444-555555555555".to_string()])
+        );
+        // Any tenant at all is never the default.
+        let open = config(&[("SLIPWAY_MICROSOFT_CLIENT_ID", "ms")]).unwrap_err();
+        assert_eq!(open.setting, "SLIPWAY_MICROSOFT_ALLOWED_TENANTS");
+        assert!(
+            open.message.contains("admits people of any Entra tenant"),
+            "{open}"
+        );
+        let one = config(&[
+            ("SLIPWAY_MICROSOFT_CLIENT_ID", "ms"),
+            (
+                "SLIPWAY_MICROSOFT_TENANT",
+                "AAAAAAAA-2222-3333-4444-555555555555",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            one.microsoft.unwrap().allowed_tenants,
+            Some(vec!["aaaaaaaa-2222-3333-4444-555555555555".to_string()])
+        );
     }
 
     #[test]

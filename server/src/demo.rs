@@ -130,8 +130,11 @@ fn group_plan(group: &str) -> (&'static str, Vec<(Role, Scope)>) {
             vec![(Role::Admin, everything)],
         ),
         "developers" => (
-            "Build and change workspaces, resources and repositories",
-            vec![(Role::Member, everything)],
+            "Build and change workspaces, resources and repositories; plan with the integrations",
+            vec![
+                (Role::Member, everything),
+                (Role::Member, on(EntityType::Integration)),
+            ],
         ),
         "qa" => (
             "Sign off staging",
@@ -152,8 +155,11 @@ fn group_plan(group: &str) -> (&'static str, Vec<(Role, Scope)>) {
             ],
         ),
         "sre" => (
-            "Operate environments and release tracks",
-            vec![(Role::Member, everything)],
+            "Operate environments and release tracks; plan with the integrations",
+            vec![
+                (Role::Member, everything),
+                (Role::Member, on(EntityType::Integration)),
+            ],
         ),
         "incident-commanders" => ("Sign off hotfixes", vec![(Role::Viewer, everything)]),
         "release-managers" => (

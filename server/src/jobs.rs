@@ -18,9 +18,8 @@ use app::server::jobs::{self, LogLine, Outcome};
 use app::server::{governance, integrations, sources, workspaces, AppCtx};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
 const POLL: Duration = Duration::from_millis(500);
@@ -31,7 +30,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(3600);
 pub struct Worker {
     ctx: AppCtx,
     pub name: String,
-    runs_dir: PathBuf,
+    sandbox: crate::sandbox::Sandbox,
     tofu: Option<PathBuf>,
     terraform: Option<PathBuf>,
     lease: Duration,
@@ -47,7 +46,7 @@ impl Worker {
                 std::process::id(),
                 rand::random::<u16>()
             ),
-            runs_dir: config.data_dir.join("runs"),
+            sandbox: crate::sandbox::Sandbox::new(&config.data_dir),
             tofu: config.tofu_bin.clone(),
             terraform: config.terraform_bin.clone(),
             lease: config.job_lease,
@@ -246,10 +245,16 @@ impl Worker {
                 return result;
             }
         };
-        let dir = self
-            .runs_dir
-            .join(format!("run-{}-{}", plan.run_id, job.attempts));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = match self
+            .sandbox
+            .make_run_dir(&format!("run-{}-{}", plan.run_id, job.attempts))
+        {
+            Ok(dir) => dir,
+            Err(e) => {
+                result.outcome = Outcome::Retry(e);
+                return result;
+            }
+        };
         if let Err(e) = std::fs::create_dir_all(dir.join(".home")) {
             result.outcome = Outcome::Retry(format!("cannot create the run folder: {e}"));
             return result;
@@ -304,6 +309,11 @@ impl Worker {
                 return Outcome::Retry(format!("cannot restore the state file: {e}"));
             }
         }
+        // Arguments saved before the allow-list existed are checked again here.
+        if let Err(refused) = app::domain::executors::check_arguments(&plan.arguments) {
+            return Outcome::Fail(format!("command: {refused}"));
+        }
+        let mut secrets: Vec<String> = Vec::new();
         let mut env: Vec<(String, String)> = vec![
             ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
             ("HOME".into(), dir.join(".home").display().to_string()),
@@ -316,8 +326,9 @@ impl Worker {
                 integrations::find_by_id(db, *id).await,
                 integrations::open_secrets(db, &self.ctx.secrets, *id).await,
             ) {
-                (Ok(integration), Ok(secrets)) => {
-                    let vars = environment(integration.provider, &integration.settings, &secrets);
+                (Ok(integration), Ok(opened)) => {
+                    let vars = environment(integration.provider, &integration.settings, &opened);
+                    secrets.extend(opened.values().cloned());
                     log.say(format!(
                         "integration {}: {}",
                         integration.slug,
@@ -337,11 +348,22 @@ impl Worker {
                 }
             }
         }
+        if let Err(e) = self.sandbox.hand_over(dir) {
+            return Outcome::Retry(e);
+        }
         let name = plan.runtime.program();
+        let run = Run {
+            sandbox: &self.sandbox,
+            program,
+            dir,
+            cwd: &module,
+            env: &env,
+            secrets: &secrets,
+        };
         let init = ["init", "-input=false", "-no-color"]
             .map(String::from)
             .to_vec();
-        match execute(program, &init, &module, &env, log, name).await {
+        match execute(&run, &init, log, name).await {
             Ok(0) => {}
             Ok(code) => {
                 result.exit_code = Some(code);
@@ -359,7 +381,7 @@ impl Worker {
             ],
         };
         args.extend(plan.arguments.iter().cloned());
-        let code = match execute(program, &args, &module, &env, log, name).await {
+        let code = match execute(&run, &args, log, name).await {
             Ok(code) => code,
             Err(e) => return Outcome::Fail(e),
         };
@@ -377,7 +399,7 @@ impl Worker {
             ));
         }
         if plan.action == RunAction::Apply {
-            match capture(program, &["output", "-json", "-no-color"], &module, &env).await {
+            match capture(&run, &["output", "-json", "-no-color"]).await {
                 Ok(json) => result.outputs = outputs_of(&json),
                 Err(e) => log.say(format!("reading the outputs failed: {e}")),
             }
@@ -416,61 +438,112 @@ fn outputs_of(json: &str) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
-fn command(
-    program: &Path,
-    args: &[impl AsRef<std::ffi::OsStr>],
-    dir: &Path,
-    env: &[(String, String)],
-) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(program);
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
+/// One module run's sandboxed commands: what runs, where, with what, and what to mask.
+struct Run<'a> {
+    sandbox: &'a crate::sandbox::Sandbox,
+    program: &'a Path,
+    /// The run folder (the only place written).
+    dir: &'a Path,
+    /// The module's folder inside it.
+    cwd: &'a Path,
+    env: &'a [(String, String)],
+    /// The attached integrations' secret values: masked in every line logged.
+    secrets: &'a [String],
 }
 
-/// Runs a command, its output line by line into the log; the exit status, or why it did not run.
-async fn execute(
-    program: &Path,
-    args: &[String],
-    dir: &Path,
-    env: &[(String, String)],
-    log: &JobLog,
-    name: &str,
-) -> Result<i32, String> {
-    log.say(format!("$ {name} {}", args.join(" ")));
-    let mut child = command(program, args, dir, env)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let pump = |stream: &'static str, reader: Box<dyn tokio::io::AsyncRead + Unpin + Send>| {
-        let sender = log.sender.clone();
-        async move {
-            let mut lines = BufReader::new(reader).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let _ = sender.send((stream, line));
+/// The most output a command may log (more is a runaway: the command is stopped).
+const MAX_OUTPUT: usize = 8 << 20;
+/// The longest line kept whole; longer ones are cut.
+const MAX_LINE: usize = 8 << 10;
+
+/// Reads `reader` as lines into `sender` (masked, cut at [`MAX_LINE`]) until it ends or the
+/// run's output passes [`MAX_OUTPUT`]: then false.
+async fn pump_lines(
+    mut reader: Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+    stream: &'static str,
+    sender: mpsc::UnboundedSender<(&'static str, String)>,
+    secrets: Vec<String>,
+    total: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> bool {
+    use std::sync::atomic::Ordering;
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut line: Vec<u8> = Vec::new();
+    let mut cut = false;
+    let flush = |line: &mut Vec<u8>, cut: &mut bool| {
+        let mut text = String::from_utf8_lossy(line).into_owned();
+        if *cut {
+            text.push_str(" …(line cut)");
+        }
+        let _ = sender.send((stream, crate::sandbox::mask(&text, &secrets)));
+        line.clear();
+        *cut = false;
+    };
+    loop {
+        let read = match reader.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        if total.fetch_add(read, Ordering::Relaxed) + read > MAX_OUTPUT {
+            return false;
+        }
+        for &byte in &buffer[..read] {
+            if byte == b'\n' {
+                flush(&mut line, &mut cut);
+            } else if line.len() < MAX_LINE {
+                line.push(byte);
+            } else {
+                cut = true;
             }
         }
+    }
+    if !line.is_empty() {
+        flush(&mut line, &mut cut);
+    }
+    true
+}
+
+/// Runs a command in the sandbox, its output line by line into the log; the exit status, or
+/// why it did not run or was stopped.
+async fn execute(run: &Run<'_>, args: &[String], log: &JobLog, name: &str) -> Result<i32, String> {
+    log.say(format!(
+        "$ {name} {}",
+        crate::sandbox::mask(&args.join(" "), run.secrets)
+    ));
+    let mut child = run
+        .sandbox
+        .command(run.program, args, run.dir, run.cwd, run.env)?
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", run.program.display()))?;
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let total = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let pump = |stream: &'static str, reader: Box<dyn tokio::io::AsyncRead + Unpin + Send>| {
+        pump_lines(
+            reader,
+            stream,
+            log.sender.clone(),
+            run.secrets.to_vec(),
+            total.clone(),
+        )
     };
     let waited = tokio::time::timeout(COMMAND_TIMEOUT, async {
-        let (_, _, status) = tokio::join!(
-            pump("out", Box::new(stdout)),
-            pump("err", Box::new(stderr)),
-            child.wait()
-        );
-        status
+        let (out, err) = tokio::join!(pump("out", Box::new(stdout)), pump("err", Box::new(stderr)));
+        if !(out && err) {
+            let _ = child.kill().await;
+            return Err(format!(
+                "{name} wrote more than {} MiB of output and was stopped",
+                MAX_OUTPUT >> 20
+            ));
+        }
+        child
+            .wait()
+            .await
+            .map_err(|e| format!("waiting for {name}: {e}"))
     })
     .await;
     match waited {
         Ok(Ok(status)) => Ok(status.code().unwrap_or(-1)),
-        Ok(Err(e)) => Err(format!("waiting for {name}: {e}")),
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(format!(
             "{name} ran longer than {} minutes and was stopped",
             COMMAND_TIMEOUT.as_secs() / 60
@@ -478,19 +551,21 @@ async fn execute(
     }
 }
 
-/// Runs a command and returns its standard output (for `output -json`).
-async fn capture(
-    program: &Path,
-    args: &[&str],
-    dir: &Path,
-    env: &[(String, String)],
-) -> Result<String, String> {
-    let output = command(program, args, dir, env)
+/// Runs a command in the sandbox and returns its standard output (for `output -json`), at most
+/// [`MAX_OUTPUT`].
+async fn capture(run: &Run<'_>, args: &[&str]) -> Result<String, String> {
+    let output = run
+        .sandbox
+        .command(run.program, args, run.dir, run.cwd, run.env)?
         .output()
         .await
-        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+        .map_err(|e| format!("cannot start {}: {e}", run.program.display()))?;
     if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        let errors = String::from_utf8_lossy(&output.stderr);
+        return Err(crate::sandbox::mask(&errors, run.secrets));
+    }
+    if output.stdout.len() > MAX_OUTPUT {
+        return Err("the outputs are larger than 8 MiB".into());
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
@@ -554,5 +629,41 @@ impl JobLog {
     async fn finish(self) {
         drop(self.sender);
         let _ = self.writer.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn a_run_s_output_is_masked_cut_and_bounded() {
+        let (sender, mut receiver) = mpsc::unbounded_channel();
+        let secrets = vec!["s3cr3t-value".to_string()];
+        let total = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let text = format!("token=s3cr3t-value\n{}\nlast", "x".repeat(MAX_LINE + 10));
+        let reader: Box<dyn tokio::io::AsyncRead + Unpin + Send> =
+            Box::new(std::io::Cursor::new(text.into_bytes()));
+        assert!(
+            pump_lines(
+                reader,
+                "out",
+                sender.clone(),
+                secrets.clone(),
+                total.clone()
+            )
+            .await
+        );
+        assert_eq!(receiver.recv().await.unwrap().1, "token=***");
+        let long = receiver.recv().await.unwrap().1;
+        assert!(long.ends_with(" …(line cut)") && long.len() < MAX_LINE + 20);
+        assert_eq!(receiver.recv().await.unwrap().1, "last");
+        // A gigabyte of output stops at the bound, long before it is read whole.
+        let flood: Box<dyn tokio::io::AsyncRead + Unpin + Send> =
+            Box::new(tokio::io::repeat(b'y').take(1 << 30));
+        let fresh = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        assert!(!pump_lines(flood, "out", sender, secrets, fresh.clone()).await);
+        assert!(fresh.load(std::sync::atomic::Ordering::Relaxed) <= MAX_OUTPUT + (64 << 10));
     }
 }

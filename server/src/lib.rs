@@ -12,5 +12,6 @@ pub mod git_http;
 pub mod jobs;
 pub mod router;
 pub mod routes;
+pub mod sandbox;
 pub mod session_store;
 pub mod site;

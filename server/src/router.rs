@@ -52,6 +52,46 @@ async fn refuse_large_bodies(
     next.run(request).await
 }
 
+/// Refuses a state-changing request another site's page made (cross-site request forgery): a
+/// browser says where a request comes from in `Origin` and `Sec-Fetch-Site`, and only this
+/// portal's own pages may post here. Clients that are not browsers (the CLI, CI, webhooks) send
+/// neither and are authenticated otherwise.
+async fn refuse_cross_origin(
+    public_origin: Arc<str>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let method = request.method();
+    if matches!(
+        *method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let cross_site = text("sec-fetch-site") == Some("cross-site");
+    let foreign_origin = text("origin").is_some_and(|origin| {
+        let authority = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.trim_end_matches('/'));
+        let own_host = text("host");
+        origin != public_origin.as_ref() && (authority.is_none() || authority != own_host)
+    });
+    if cross_site || foreign_origin {
+        let error = app::error::AppError::Forbidden(
+            "This request came from another site's page; Slipway takes changes only from its own pages.".into(),
+        );
+        return (axum::http::StatusCode::FORBIDDEN, axum::Json(error)).into_response();
+    }
+    next.run(request).await
+}
+
+/// What pages may load and run: the portal's own scripts, styles, wasm and requests, no frames,
+/// no plugins, no forms posting elsewhere. (Leptos's hydration scripts are inline.)
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 /// The cookie that carries the session id.
 pub const SESSION_COOKIE: &str = "slipway_session";
 
@@ -187,6 +227,16 @@ pub fn router(state: ServerState) -> Router {
             );
     }
     let leptos = state.leptos.clone();
+    let public_origin: Arc<str> = {
+        let url = &state.ctx.portal.public_url;
+        match url.split_once("://") {
+            Some((scheme, rest)) => Arc::from(format!(
+                "{scheme}://{}",
+                rest.split('/').next().unwrap_or_default()
+            )),
+            None => Arc::from(url.trim_end_matches('/')),
+        }
+    };
     let not_found = leptos_axum::file_and_error_handler_with_context::<ServerState, _>(
         page_context.clone(),
         shell,
@@ -218,6 +268,13 @@ pub fn router(state: ServerState) -> Router {
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            refuse_cross_origin(public_origin.clone(), request, next)
+        }))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

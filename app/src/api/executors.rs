@@ -62,6 +62,9 @@ pub struct ExecutorDetail {
     pub executor: ExecutorRow,
     pub runs: Vec<RunRow>,
     pub can_run: bool,
+    /// An apply runs with the attached integrations' full rights: it takes administer on each
+    /// of them (planning takes use). Why the caller may not, when they may not.
+    pub apply_refused: Option<String>,
     pub can_delete: bool,
 }
 
@@ -138,7 +141,20 @@ pub async fn get_executor(slug: String) -> Result<ExecutorDetail, AppError> {
         async {
             let caller = require(Action::Read, one(&slug)).await?;
             let mut detail = executors::detail(&ctx()?.db, &slug).await?;
-            detail.can_run = caller.may(Action::Update, &one(&slug));
+            detail.can_run = caller.may(Action::Update, &one(&slug))
+                && caller
+                    .check_integrations(
+                        Action::Use,
+                        detail.executor.integrations.iter().map(|i| i.slug.as_str()),
+                    )
+                    .is_ok();
+            detail.apply_refused = caller
+                .check_integrations(
+                    Action::Administer,
+                    detail.executor.integrations.iter().map(|i| i.slug.as_str()),
+                )
+                .err()
+                .map(|e| e.to_string());
             detail.can_delete = caller.may(Action::Delete, &one(&slug));
             Ok(detail)
         }
@@ -152,6 +168,8 @@ pub async fn create_executor(input: ExecutorInput) -> Result<ExecutorRow, AppErr
     respond(
         async {
             let caller = require(Action::Create, all()).await?;
+            caller
+                .check_integrations(Action::Use, input.integrations.keys().map(String::as_str))?;
             executors::save(&ctx()?.db, &caller.actor(), &input, true).await
         }
         .await,
@@ -164,7 +182,18 @@ pub async fn update_executor(input: ExecutorInput) -> Result<ExecutorRow, AppErr
     respond(
         async {
             let caller = require(Action::Update, one(&input.slug)).await?;
-            executors::save(&ctx()?.db, &caller.actor(), &input, false).await
+            caller
+                .check_integrations(Action::Use, input.integrations.keys().map(String::as_str))?;
+            let db = ctx()?.db;
+            if executors::moves_state(&db, &input).await? {
+                caller.check(Action::Administer, &one(&input.slug)).map_err(|_| {
+                    AppError::Forbidden(format!(
+                        "Executor {} holds the state of what it applied: pointing it at other code (source, ref or module path) would hand that state to the new code. That takes the admin role on the executor.",
+                        input.slug.trim()
+                    ))
+                })?;
+            }
+            executors::save(&db, &caller.actor(), &input, false).await
         }
         .await,
     )
@@ -190,6 +219,18 @@ pub async fn run_executor(slug: String, action: String) -> Result<RunRow, AppErr
         async {
             let caller = require(Action::Update, one(&slug)).await?;
             let ctx = ctx()?;
+            // Checked again at the click, against the integrations attached now: a binding
+            // removed since the executor was saved stops its runs.
+            let attached = executors::detail(&ctx.db, &slug)
+                .await?
+                .executor
+                .integrations;
+            let needed = if action.trim() == "apply" {
+                Action::Administer
+            } else {
+                Action::Use
+            };
+            caller.check_integrations(needed, attached.iter().map(|i| i.slug.as_str()))?;
             let run = executors::run(&ctx.db, &caller.actor(), &slug, &action).await?;
             ctx.jobs_wake.notify_one();
             Ok(run)

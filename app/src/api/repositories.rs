@@ -107,6 +107,9 @@ impl ProvisionView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GovernedPull {
     pub row: GovernedPullRow,
+    /// The commit an approval covers (None once the branch is gone).
+    pub head_commit: Option<String>,
+    /// Who approved the head commit.
     pub approvals: Vec<String>,
     /// (short id, first line) of the commits it brings, oldest first.
     pub commits: Vec<(String, String)>,
@@ -135,6 +138,17 @@ mod guard {
         ResourceRef::entity(EntityType::Repository, name.trim().to_string())
     }
 
+    /// Who reviews (approves, merges) a pull request: approve on the repository; in the
+    /// managed-workflows repository, whose workflows every governed repository's CI runs,
+    /// administer on repositories (platform admins).
+    pub fn reviewer_needs(name: &str, managed: bool) -> (Action, ResourceRef) {
+        if managed {
+            (Action::Administer, all())
+        } else {
+            (Action::Approve, one(name))
+        }
+    }
+
     /// A governed pull request as `caller` sees it: whether they may review it, and whether
     /// they opened it (and so may not approve it).
     pub async fn pull_for(
@@ -145,7 +159,8 @@ mod guard {
         managed: bool,
     ) -> crate::error::AppResult<super::GovernedPull> {
         let mut pull = crate::server::governance::pull(ctx, name.trim(), number, managed).await?;
-        pull.can_review = caller.may(Action::Approve, &one(name));
+        let (action, target) = reviewer_needs(name, managed);
+        pull.can_review = caller.may(action, &target);
         pull.is_author = pull.row.author == caller.actor().label;
         Ok(pull)
     }
@@ -187,7 +202,8 @@ pub async fn rotate_build_secret(name: String) -> Result<String, AppError> {
     use guard::*;
     respond(
         async {
-            let caller = require(Action::Update, one(&name)).await?;
+            // The secret lets CI deploy the repository's applications: administer, not update.
+            let caller = require(Action::Administer, one(&name)).await?;
             crate::server::deployments::rotate_build_secret(&ctx()?, &caller.actor(), name.trim())
                 .await
         }
@@ -305,14 +321,24 @@ pub async fn approve_pull_request(
     name: String,
     number: i64,
     managed: bool,
+    /// The head commit reviewed: the approval covers exactly it.
+    commit: String,
 ) -> Result<GovernedPull, AppError> {
     use guard::*;
     respond(
         async {
-            let caller = require(Action::Approve, one(&name)).await?;
+            let (action, target) = reviewer_needs(&name, managed);
+            let caller = require(action, target).await?;
             let ctx = ctx()?;
-            crate::server::governance::approve(&ctx, &caller.actor(), name.trim(), number, managed)
-                .await?;
+            crate::server::governance::approve(
+                &ctx,
+                &caller.actor(),
+                name.trim(),
+                number,
+                managed,
+                &commit,
+            )
+            .await?;
             pull_for(&ctx, &caller, &name, number, managed).await
         }
         .await,
@@ -330,7 +356,8 @@ pub async fn merge_pull_request(
     use guard::*;
     respond(
         async {
-            let caller = require(Action::Approve, one(&name)).await?;
+            let (action, target) = reviewer_needs(&name, managed);
+            let caller = require(action, target).await?;
             let method = crate::domain::branching::MergeMethod::parse(method.trim())
                 .ok_or_else(|| AppError::invalid("method", "must be merge, squash or rebase"))?;
             let ctx = ctx()?;

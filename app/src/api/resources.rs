@@ -173,6 +173,31 @@ mod guard {
     pub fn one(slug: &str) -> ResourceRef {
         ResourceRef::entity(EntityType::Resource, slug.trim().to_string())
     }
+
+    /// A resource's code is written into its workspace's repository: changing the resource
+    /// needs update on that workspace as well.
+    pub async fn require_workspace_write(
+        caller: &crate::server::request::Caller,
+        workspace: Option<&str>,
+    ) -> crate::error::AppResult<()> {
+        match workspace.map(str::trim).filter(|w| !w.is_empty()) {
+            Some(workspace) => caller.check(
+                Action::Update,
+                &ResourceRef::entity(EntityType::Workspace, workspace.to_string()),
+            ),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn require_resource_workspace_write(
+        caller: &crate::server::request::Caller,
+        slug: &str,
+    ) -> crate::error::AppResult<()> {
+        let ctx = ctx()?;
+        let workspace =
+            crate::server::workspaces::workspace_of_resource_if_any(&ctx.db, slug.trim()).await?;
+        require_workspace_write(caller, workspace.as_deref()).await
+    }
 }
 
 /// One page of resources, newest change first, with the total count.
@@ -241,6 +266,9 @@ pub async fn create_resource(input: ResourceInput) -> Result<ResourceListRow, Ap
     respond(
         async {
             let caller = require(Action::Create, all()).await?;
+            require_workspace_write(&caller, Some(&input.workspace)).await?;
+            caller
+                .check_integrations(Action::Use, input.integrations.keys().map(String::as_str))?;
             resources::create(&ctx()?, &caller.actor(), &input).await
         }
         .await,
@@ -254,6 +282,9 @@ pub async fn update_resource(input: ResourceInput) -> Result<ResourceListRow, Ap
     respond(
         async {
             let caller = require(Action::Update, one(&input.slug)).await?;
+            require_resource_workspace_write(&caller, &input.slug).await?;
+            caller
+                .check_integrations(Action::Use, input.integrations.keys().map(String::as_str))?;
             resources::update(&ctx()?, &caller.actor(), &input).await
         }
         .await,
@@ -272,6 +303,7 @@ pub async fn resource_action(slug: String, action: String) -> Result<(), AppErro
                 Action::Update
             };
             let caller = require(needed, one(&slug)).await?;
+            require_resource_workspace_write(&caller, &slug).await?;
             let ctx = ctx()?;
             resources::act(&ctx.db, &caller.actor(), &slug, &action).await?;
             // Destroy queues a sync, and deleting a resource under review queues a close.

@@ -114,6 +114,8 @@ pub async fn create_source(source: NewSource) -> Result<SourceCodeRow, AppError>
     respond(
         async {
             let caller = require(Action::Create, catalog()).await?;
+            // Its credentials fetch the repository: use on the integration.
+            caller.check_integrations(Action::Use, [source.integration.as_str()])?;
             sources::create(&ctx()?, &caller.actor(), &source).await
         }
         .await,

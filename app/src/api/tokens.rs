@@ -14,6 +14,11 @@ pub struct AccessTokenRow {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// `read` or `write`.
+    pub scope: String,
+    pub expires_at: Option<String>,
+    /// Past its expiry: it opens nothing.
+    pub expired: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,12 +73,25 @@ pub async fn get_account() -> Result<AccountView, AppError> {
 }
 
 #[server(endpoint = "create_access_token")]
-pub async fn create_access_token(name: String) -> Result<CreatedToken, AppError> {
+pub async fn create_access_token(
+    name: String,
+    /// `read` (the default) or `write`.
+    scope: Option<String>,
+    /// Days until it expires: 7, 30, 90 (the default) or 365.
+    days: Option<i64>,
+) -> Result<CreatedToken, AppError> {
     use crate::server::request::{ctx, require_signed_in, respond};
     respond(
         async {
             let caller = require_signed_in().await?;
-            crate::server::tokens::create(&ctx()?.db, &caller.actor(), &name).await
+            crate::server::tokens::create(
+                &ctx()?.db,
+                &caller.actor(),
+                &name,
+                scope.as_deref().unwrap_or("read"),
+                days.unwrap_or(90),
+            )
+            .await
         }
         .await,
     )

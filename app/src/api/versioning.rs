@@ -156,7 +156,8 @@ impl RepositoryVersioning {
 
 #[cfg(feature = "ssr")]
 mod guard {
-    pub use crate::server::request::{ctx, require_signed_in, respond};
+    pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
+    pub use crate::server::request::{ctx, require, respond};
     pub use crate::server::versioning;
 }
 
@@ -166,7 +167,11 @@ pub async fn get_versioning(workspace: String) -> Result<RepositoryVersioning, A
     use guard::*;
     respond(
         async {
-            require_signed_in().await?;
+            require(
+                Action::Read,
+                ResourceRef::entity(EntityType::Workspace, workspace.trim().to_string()),
+            )
+            .await?;
             versioning::repository(&ctx()?, workspace.trim()).await
         }
         .await,

@@ -77,6 +77,10 @@ pub struct PullRow {
     pub state: String,
     pub url: String,
     pub created_by: String,
+    /// Everyone whose change is in it: none of them may approve it.
+    pub authors: Vec<String>,
+    /// The commit a review approves: a later commit needs a new review.
+    pub head_commit: Option<String>,
     pub created_at: String,
 }
 
@@ -122,6 +126,8 @@ pub struct ResourceWorkspace {
     /// No job is queued or running: the log is complete.
     pub done: bool,
     pub can_review: bool,
+    /// The caller's change is in the open pull request: they may reject it, not approve it.
+    pub is_author: bool,
     /// Provisioned and idle: its code can be written again and merged (recreate).
     pub recreatable: bool,
 }
@@ -184,8 +190,12 @@ pub async fn get_workspaces() -> Result<WorkspacesView, AppError> {
         async {
             let caller = require_signed_in().await?;
             let ctx = ctx()?;
+            // Each workspace is listed to those who may read it (a binding on one workspace
+            // shows that one).
+            let mut listed = workspaces::list(&ctx.db).await?;
+            listed.retain(|w| caller.may(Action::Read, &one(&w.slug)));
             Ok(WorkspacesView {
-                workspaces: workspaces::list(&ctx.db).await?,
+                workspaces: listed,
                 integrations: workspaces::git_integrations(&ctx.db).await?,
                 can_create: caller.may(Action::Create, &all()),
             })
@@ -199,7 +209,7 @@ pub async fn get_workspace(slug: String) -> Result<WorkspaceDetail, AppError> {
     use guard::*;
     respond(
         async {
-            let caller = require_signed_in().await?;
+            let caller = require(Action::Read, one(&slug)).await?;
             let ctx = ctx()?;
             let mut detail = workspaces::detail(&ctx.db, slug.trim()).await?;
             detail.can_edit = caller.may(Action::Update, &one(&slug));
@@ -216,6 +226,8 @@ pub async fn register_workspace(input: NewWorkspace) -> Result<WorkspaceRow, App
     respond(
         async {
             let caller = require(Action::Create, all()).await?;
+            // Its credentials push the workspace's code: use on the integration.
+            caller.check_integrations(Action::Use, [input.integration.as_str()])?;
             workspaces::register(&ctx()?, &caller.actor(), &input).await
         }
         .await,
@@ -276,8 +288,11 @@ pub async fn get_pull_request(repository: String, number: i64) -> Result<PullDet
     use guard::*;
     respond(
         async {
-            require_signed_in().await?;
-            workspaces::pull_detail(&ctx()?, repository.trim(), number).await
+            let caller = require_signed_in().await?;
+            let ctx = ctx()?;
+            let workspace = workspaces::workspace_of_repository(&ctx.db, repository.trim()).await?;
+            caller.check(Action::Read, &one(&workspace))?;
+            workspaces::pull_detail(&ctx, repository.trim(), number).await
         }
         .await,
     )
@@ -289,8 +304,11 @@ pub async fn get_forge_repository(repository: String) -> Result<ForgeRepository,
     use guard::*;
     respond(
         async {
-            require_signed_in().await?;
-            workspaces::forge_repository(&ctx()?, repository.trim()).await
+            let caller = require_signed_in().await?;
+            let ctx = ctx()?;
+            let workspace = workspaces::workspace_of_repository(&ctx.db, repository.trim()).await?;
+            caller.check(Action::Read, &one(&workspace))?;
+            workspaces::forge_repository(&ctx, repository.trim()).await
         }
         .await,
     )
@@ -311,6 +329,11 @@ pub async fn get_resource_workspace(
             if let Some(view) = &mut view {
                 view.can_review = caller.may(Action::Approve, &resource(&slug))
                     && caller.may(Action::Approve, &one(&view.workspace));
+                let me = caller.actor().label;
+                view.is_author = view
+                    .open_pull
+                    .as_ref()
+                    .is_some_and(|p| p.authors.contains(&me));
             }
             Ok(view)
         }
@@ -336,7 +359,12 @@ pub async fn recreate_resource(slug: String) -> Result<(), AppError> {
 
 /// Approve (merge) or reject (close) the open pull request of a resource.
 #[server(endpoint = "review_resource")]
-pub async fn review_resource(slug: String, approve: bool) -> Result<(), AppError> {
+pub async fn review_resource(
+    slug: String,
+    approve: bool,
+    /// Approving: the head commit reviewed, the only one the merge may take.
+    commit: String,
+) -> Result<(), AppError> {
     use guard::*;
     respond(
         async {
@@ -344,7 +372,7 @@ pub async fn review_resource(slug: String, approve: bool) -> Result<(), AppError
             let ctx = ctx()?;
             let workspace = workspaces::workspace_of_resource(&ctx.db, slug.trim()).await?;
             require(Action::Approve, one(&workspace)).await?;
-            workspaces::review(&ctx, &caller.actor(), slug.trim(), approve).await
+            workspaces::review(&ctx, &caller.actor(), slug.trim(), approve, &commit).await
         }
         .await,
     )

@@ -146,6 +146,73 @@ pub fn split_arguments(text: &str) -> Result<Vec<String>, String> {
     Ok(args)
 }
 
+/// The options a plan or apply may take from an executor's command; everything else (such as
+/// `-state-out=`, `-chdir=`, `-out=`, `-plugin-dir=`, or a `-var-file` outside the module) is
+/// refused, each named.
+pub const ALLOWED_OPTIONS: &str = "-var, -var-file (a file inside the module), -target, -replace, -refresh, -refresh-only, -parallelism, -lock-timeout, -compact-warnings, -destroy";
+
+/// Checks the arguments of a plan or apply against [`ALLOWED_OPTIONS`]: every refusal at once.
+pub fn check_arguments(args: &[String]) -> Result<(), String> {
+    let mut refused: Vec<String> = Vec::new();
+    let mut at = 0;
+    // (option, its value): `-opt=value`, or `-opt value` for those that take one.
+    while at < args.len() {
+        let arg = &args[at];
+        at += 1;
+        let (option, inline) = match arg.split_once('=') {
+            Some((o, v)) if o.starts_with('-') => (o, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let takes_value = matches!(option, "-var" | "-var-file" | "-target" | "-replace");
+        let value = if takes_value && inline.is_none() {
+            let next = args.get(at).cloned();
+            at += 1;
+            next
+        } else {
+            inline
+        };
+        let fault = match (option, value.as_deref()) {
+            ("-var", Some(v)) if v.contains('=') => None,
+            ("-var", _) => Some("takes name=value".to_string()),
+            ("-var-file", Some(path)) => {
+                let inside = !path.is_empty()
+                    && !path.starts_with('/')
+                    && !path.starts_with('~')
+                    && !path.contains('\\')
+                    && path.split('/').all(|part| part != "..");
+                (!inside)
+                    .then(|| "must name a file inside the module (relative, no ..)".to_string())
+            }
+            ("-target" | "-replace", Some(address)) if !address.is_empty() => None,
+            ("-target" | "-replace", _) => Some("takes a resource address".to_string()),
+            ("-refresh", Some("true" | "false")) => None,
+            ("-refresh", _) => Some("takes true or false".to_string()),
+            ("-parallelism", Some(n)) if n.parse::<u32>().is_ok_and(|n| (1..=64).contains(&n)) => {
+                None
+            }
+            ("-parallelism", _) => Some("takes a number from 1 to 64".to_string()),
+            ("-lock-timeout", Some(t))
+                if t.len() >= 2
+                    && t[..t.len() - 1].chars().all(|c| c.is_ascii_digit())
+                    && (t.ends_with('s') || t.ends_with('m')) =>
+            {
+                None
+            }
+            ("-lock-timeout", _) => Some("takes a duration such as 30s or 5m".to_string()),
+            ("-refresh-only" | "-compact-warnings" | "-destroy", None) => None,
+            _ => Some(format!("is not taken; allowed: {ALLOWED_OPTIONS}")),
+        };
+        if let Some(fault) = fault {
+            refused.push(format!("{arg:.60} {fault}"));
+        }
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(refused.join("; "))
+    }
+}
+
 /// Seconds before attempt `attempt + 1` of a job whose attempt `attempt` failed: 5 s doubling,
 /// capped at 10 minutes.
 pub fn backoff_seconds(attempt: i32) -> i64 {
@@ -189,5 +256,36 @@ mod tests {
             (1..=9).map(backoff_seconds).collect::<Vec<_>>(),
             vec![5, 10, 20, 40, 80, 160, 320, 600, 600]
         );
+    }
+
+    #[test]
+    fn only_plan_and_apply_options_are_taken_and_every_refusal_is_named() {
+        let args = |text: &str| split_arguments(text).unwrap();
+        for fine in [
+            "-var name=orders -var 'replicas=3'",
+            "-var=name=x -var-file=environments/dev.tfvars -target=module.vpc -refresh=false",
+            "-parallelism=4 -lock-timeout=30s -compact-warnings -destroy -replace aws_instance.a",
+            "",
+        ] {
+            assert_eq!(check_arguments(&args(fine)), Ok(()), "{fine}");
+        }
+        let refused = check_arguments(&args(
+            "-state-out=/tmp/x -out=plan -chdir=/ -var-file=/etc/passwd -var-file ../../secret_key -plugin-dir=/x ; rm",
+        ))
+        .unwrap_err();
+        for named in [
+            "-state-out=/tmp/x",
+            "-out=plan",
+            "-chdir=/",
+            "-var-file=/etc/passwd",
+            "-var-file must name",
+            "-plugin-dir=/x",
+            "; is not taken",
+            "rm is not taken",
+        ] {
+            assert!(refused.contains(named), "{named} in {refused}");
+        }
+        assert!(check_arguments(&args("-var")).is_err());
+        assert!(check_arguments(&args("-parallelism=1000")).is_err());
     }
 }

@@ -1078,6 +1078,81 @@ fn check_state_settings(provider: Provider, settings: &Fields) -> Result<(), (St
     }
 }
 
+/// The host of a git remote URL, lower case: `https://host[:port]/…`, `http://…`,
+/// `ssh://[user@]host[:port]/…` or scp-like `user@host:path`. None when it names none.
+pub fn git_url_host(url: &str) -> Option<String> {
+    let authority = if let Some(rest) = ["https://", "http://", "ssh://", "git://"]
+        .iter()
+        .find_map(|s| url.strip_prefix(s))
+    {
+        rest.split('/').next()?
+    } else if !url.contains("://") {
+        // user@host:path
+        url.split_once(':')?.0
+    } else {
+        return None;
+    };
+    let host = authority.rsplit('@').next()?;
+    let host = if let Some(bracketed) = host.strip_prefix('[') {
+        bracketed.split(']').next()?
+    } else {
+        host.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// The hosts a git integration's credentials may go to: its provider's, as its settings name
+/// them (github.com or the GitHub Enterprise host, bitbucket.org, dev.azure.com or the
+/// organization's visualstudio.com host).
+pub fn credential_hosts(provider: Provider, settings: &Fields) -> Vec<String> {
+    let host_of = |key: &str| settings.get(key).and_then(|u| git_url_host(u));
+    match provider {
+        Provider::Github => match host_of("api_url").as_deref() {
+            None | Some("api.github.com") => vec!["github.com".into()],
+            Some(enterprise) => vec![enterprise.to_string()],
+        },
+        Provider::Bitbucket => match host_of("api_url").as_deref() {
+            None | Some("api.bitbucket.org") => vec!["bitbucket.org".into()],
+            Some(other) => vec![other.to_string()],
+        },
+        Provider::AzureDevops => match host_of("organization_url") {
+            Some(host) if host == "dev.azure.com" => {
+                vec![host, "ssh.dev.azure.com".into()]
+            }
+            Some(host) if host.ends_with(".visualstudio.com") => {
+                vec![host, "vs-ssh.visualstudio.com".into()]
+            }
+            Some(host) => vec![host],
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Refuses a repository URL whose host is not one `provider`'s credentials may go to.
+pub fn check_credential_host(
+    provider: Provider,
+    settings: &Fields,
+    url: &str,
+) -> Result<(), String> {
+    let hosts = credential_hosts(provider, settings);
+    let host = git_url_host(url).ok_or("must name a host")?;
+    if hosts.iter().any(|h| *h == host) {
+        Ok(())
+    } else if hosts.is_empty() {
+        Err(format!(
+            "{} integrations fetch no git repositories",
+            provider.label()
+        ))
+    } else {
+        Err(format!(
+            "{host} is not a {} host: this integration's credentials go only to {}",
+            provider.label(),
+            hosts.join(", ")
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1339,5 +1414,92 @@ mod tests {
         .unwrap();
         assert_eq!(kind, "gcs");
         assert_eq!(args[1], ("prefix", serde_json::json!("vpc/prod")));
+    }
+
+    #[test]
+    fn credentials_go_only_to_their_provider_s_hosts() {
+        let fields = |pairs: &[(&str, &str)]| -> Fields {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let github = fields(&[("api_url", "https://api.github.com")]);
+        for url in [
+            "https://github.com/acme/x.git",
+            "git@github.com:acme/x.git",
+            "ssh://git@GitHub.com/acme/x.git",
+        ] {
+            assert_eq!(
+                check_credential_host(Provider::Github, &github, url),
+                Ok(()),
+                "{url}"
+            );
+        }
+        for url in [
+            "https://evil.example/acme/x.git",
+            "https://github.com.evil.example/x.git",
+            "https://github.com@evil.example/x.git",
+            "http://169.254.169.254/latest/meta-data",
+            "git@evil.example:acme/x.git",
+        ] {
+            let refused = check_credential_host(Provider::Github, &github, url).unwrap_err();
+            assert!(
+                refused.contains("credentials go only to github.com"),
+                "{url}: {refused}"
+            );
+        }
+        let enterprise = fields(&[("api_url", "https://git.acme.internal/api/v3")]);
+        assert!(check_credential_host(
+            Provider::Github,
+            &enterprise,
+            "https://git.acme.internal/a/b.git"
+        )
+        .is_ok());
+        assert!(
+            check_credential_host(Provider::Github, &enterprise, "https://github.com/a/b.git")
+                .is_err()
+        );
+        let bitbucket = fields(&[("api_url", "https://api.bitbucket.org/2.0")]);
+        assert!(check_credential_host(
+            Provider::Bitbucket,
+            &bitbucket,
+            "https://bitbucket.org/acme/x.git"
+        )
+        .is_ok());
+        assert!(check_credential_host(
+            Provider::Bitbucket,
+            &bitbucket,
+            "https://api.bitbucket.org.evil/x.git"
+        )
+        .is_err());
+        let azure = fields(&[("organization_url", "https://dev.azure.com/acme")]);
+        assert!(check_credential_host(
+            Provider::AzureDevops,
+            &azure,
+            "https://dev.azure.com/acme/p/_git/x"
+        )
+        .is_ok());
+        assert!(check_credential_host(
+            Provider::AzureDevops,
+            &azure,
+            "git@ssh.dev.azure.com:v3/acme/p/x"
+        )
+        .is_ok());
+        assert!(check_credential_host(
+            Provider::AzureDevops,
+            &azure,
+            "https://acme.visualstudio.com/p/_git/x"
+        )
+        .is_err());
+        assert!(
+            check_credential_host(Provider::Aws, &Fields::new(), "https://github.com/a/b.git")
+                .is_err()
+        );
+        assert_eq!(
+            git_url_host("https://[::1]:8443/x.git").as_deref(),
+            Some("::1")
+        );
+        assert_eq!(git_url_host("file:///srv/x.git"), None);
     }
 }

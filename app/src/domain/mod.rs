@@ -10,6 +10,7 @@ pub mod integrations;
 pub mod manifests;
 pub mod modules;
 pub mod names;
+pub mod pushes;
 pub mod rbac;
 pub mod release_manifests;
 pub mod releases;

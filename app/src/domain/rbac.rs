@@ -134,16 +134,21 @@ pub enum Action {
     Approve,
     /// Change who may do what on the resource.
     Administer,
+    /// Attach an integration to something and run with its credentials. Integrations guard
+    /// every action but reading, so a global member does not have it: it takes a binding on
+    /// integrations, or on the one integration (running an apply with it takes administer).
+    Use,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::Read,
         Action::Create,
         Action::Update,
         Action::Delete,
         Action::Approve,
         Action::Administer,
+        Action::Use,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -154,6 +159,20 @@ impl Action {
             Action::Delete => "delete",
             Action::Approve => "approve",
             Action::Administer => "administer",
+            Action::Use => "use",
+        }
+    }
+
+    /// The least role that permits the action on `entity_type`: on a type that guards writes
+    /// (integrations), changing takes admin on any scope; members bound to it may only use it.
+    pub fn required_role_on(self, entity_type: EntityType) -> Role {
+        match self {
+            Action::Create | Action::Update | Action::Delete | Action::Approve
+                if entity_type.guards_writes() =>
+            {
+                Role::Admin
+            }
+            _ => self.required_role(),
         }
     }
 
@@ -161,7 +180,9 @@ impl Action {
     pub fn required_role(self) -> Role {
         match self {
             Action::Read => Role::Viewer,
-            Action::Create | Action::Update | Action::Delete | Action::Approve => Role::Member,
+            Action::Create | Action::Update | Action::Delete | Action::Approve | Action::Use => {
+                Role::Member
+            }
             Action::Administer => Role::Admin,
         }
     }
@@ -275,7 +296,7 @@ pub fn authorize(subject: &Subject, action: Action, resource: &ResourceRef) -> D
     if !subject.is_authenticated() {
         return Decision::Unauthenticated;
     }
-    let needed = action.required_role();
+    let needed = action.required_role_on(resource.entity_type);
     let guarded = resource.entity_type.is_sensitive()
         || (resource.entity_type.guards_writes() && action != Action::Read);
     let allowed = subject.grants.iter().any(|grant| {
@@ -321,7 +342,9 @@ mod tests {
     fn expected_global_minimum(action: Action, entity_type: EntityType) -> Role {
         let base = match action {
             Action::Read => Role::Viewer,
-            Action::Create | Action::Update | Action::Delete | Action::Approve => Role::Member,
+            Action::Create | Action::Update | Action::Delete | Action::Approve | Action::Use => {
+                Role::Member
+            }
             Action::Administer => Role::Admin,
         };
         match entity_type {
@@ -364,10 +387,50 @@ mod tests {
     }
 
     #[test]
+    fn integrations_are_used_by_members_bound_to_them_and_changed_by_their_admins() {
+        let on_type = Scope::EntityType {
+            entity_type: EntityType::Integration,
+        };
+        let prod = ResourceRef::entity(EntityType::Integration, "aws-production");
+        let member = subject(&[
+            (Role::Member, Scope::Global),
+            (Role::Member, on_type.clone()),
+        ]);
+        assert!(authorize(&member, Action::Use, &prod).is_allowed());
+        for change in [
+            Action::Create,
+            Action::Update,
+            Action::Delete,
+            Action::Administer,
+        ] {
+            assert!(
+                !authorize(&member, change, &prod).is_allowed(),
+                "{change:?}"
+            );
+        }
+        // A global member reads integrations but neither uses nor changes them.
+        let global = subject(&[(Role::Member, Scope::Global)]);
+        assert!(authorize(&global, Action::Read, &prod).is_allowed());
+        assert!(!authorize(&global, Action::Use, &prod).is_allowed());
+        let owner = subject(&[(
+            Role::Admin,
+            Scope::Entity {
+                entity_type: EntityType::Integration,
+                entity_id: "aws-production".into(),
+            },
+        )]);
+        for action in Action::ALL {
+            assert!(authorize(&owner, action, &prod).is_allowed(), "{action:?}");
+        }
+        let staging = ResourceRef::entity(EntityType::Integration, "aws-staging");
+        assert!(!authorize(&owner, Action::Use, &staging).is_allowed());
+    }
+
+    #[test]
     fn type_and_entity_bindings_grant_only_their_scope() {
         for action in Action::ALL {
             for entity_type in EntityType::ALL {
-                let needed = action.required_role();
+                let needed = action.required_role_on(entity_type);
                 let on_type = subject(&[(needed, Scope::EntityType { entity_type })]);
                 let on_entity = subject(&[(
                     needed,

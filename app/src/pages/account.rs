@@ -49,6 +49,20 @@ pub fn AccountPage() -> AnyView {
                                     <h2>"New access token"</h2>
                                     <ActionForm action=create attr:class="stacked-form">
                                         <label><span>"What is it for?"</span><input type="text" name="name" required maxlength="100" placeholder="laptop git" /></label>
+                                        <label><span>"It may"</span>
+                                            <select name="scope">
+                                                <option value="read" selected>"read: clone and fetch"</option>
+                                                <option value="write">"write: push branches as well"</option>
+                                            </select>
+                                        </label>
+                                        <label><span>"Expires in"</span>
+                                            <select name="days">
+                                                <option value="7">"7 days"</option>
+                                                <option value="30">"30 days"</option>
+                                                <option value="90" selected>"90 days"</option>
+                                                <option value="365">"a year"</option>
+                                            </select>
+                                        </label>
                                         <button type="submit" class="button primary">"Create token"</button>
                                     </ActionForm>
                                     <FormError result=create.value().into() />
@@ -68,7 +82,7 @@ pub fn AccountPage() -> AnyView {
                                 } else {
                                     view! {
                                         <table class="table tokens">
-                                            <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
+                                            <thead><tr><th>"Name"</th><th>"Token"</th><th>"Scope"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
                                             <tbody>
                                                 {account.tokens.into_iter().map(|t| {
                                                     let revoked = t.revoked_at.clone();
@@ -76,11 +90,14 @@ pub fn AccountPage() -> AnyView {
                                                         <tr class:revoked=revoked.is_some()>
                                                             <td>{t.name.clone()}</td>
                                                             <td><code>{format!("{}…", t.prefix)}</code></td>
+                                                            <td>{t.scope.clone()}</td>
                                                             <td>{t.created_at.clone()}</td>
+                                                            <td>{t.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
                                                             <td>{t.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
-                                                            <td>{match &revoked {
-                                                                Some(at) => view! { <span class="status status-error">{format!("revoked {at}")}</span> }.into_any(),
-                                                                None => view! { <span class="status status-done">"active"</span> }.into_any(),
+                                                            <td>{match (&revoked, t.expired) {
+                                                                (Some(at), _) => view! { <span class="status status-error">{format!("revoked {at}")}</span> }.into_any(),
+                                                                (None, true) => view! { <span class="status status-error">"expired"</span> }.into_any(),
+                                                                (None, false) => view! { <span class="status status-done">"active"</span> }.into_any(),
                                                             }}</td>
                                                             <td>{revoked.is_none().then(|| view! {
                                                                 <ActionForm action=revoke>

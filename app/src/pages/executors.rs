@@ -261,6 +261,9 @@ pub fn ExecutorPage() -> AnyView {
                                 </div>
                                 {detail.can_run.then(|| {
                                     let (a, b) = (slug_value.clone(), slug_value.clone());
+                                    let apply_refused = detail.apply_refused.clone();
+                                    let apply_disabled = apply_refused.is_some();
+                                    let apply_title = apply_refused.clone().unwrap_or_else(|| "Apply with the attached integrations' credentials".into());
                                     view! {
                                         <div class="page-actions">
                                             <ActionForm action=start>
@@ -271,8 +274,9 @@ pub fn ExecutorPage() -> AnyView {
                                             <ActionForm action=start>
                                                 <input type="hidden" name="slug" value=b />
                                                 <input type="hidden" name="action" value="apply" />
-                                                <button type="submit" class="button primary">"Apply"</button>
+                                                <button type="submit" class="button primary" disabled=apply_disabled title=apply_title>"Apply"</button>
                                             </ActionForm>
+                                            {apply_refused.map(|why| view! { <p class="hint">{format!("Apply: {why}")}</p> })}
                                         </div>
                                     }
                                 })}

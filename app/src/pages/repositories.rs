@@ -942,6 +942,7 @@ fn PullView(
                 {(open && pull.can_review).then({
                     let (for_approve, for_merge) = (name.clone(), name.clone());
                     let approved_already = !pull.approvals.is_empty();
+                    let head = pull.head_commit.clone().unwrap_or_default();
                     move || view! {
                     <div class="review-actions">
                         {if pull.is_author {
@@ -952,7 +953,8 @@ fn PullView(
                                     <input type="hidden" name="name" value=for_approve.clone() />
                                     <input type="hidden" name="number" value=row.number />
                                     <input type="hidden" name="managed" value=managed.to_string() />
-                                    <button type="submit" class="button">{if approved_already { "Approve too" } else { "Approve" }}</button>
+                                    <input type="hidden" name="commit" value=head.clone() />
+                                    <button type="submit" class="button" title="Approves this commit; a later commit needs a new approval">{if approved_already { "Approve too" } else { "Approve" }}</button>
                                 </ActionForm>
                             }.into_any()
                         }}
@@ -972,6 +974,9 @@ fn PullView(
             </section>
             <section class="card">
                 <h2>{format!("Approvals ({})", pull.approvals.len())}</h2>
+                {pull.head_commit.clone().filter(|_| open).map(|c| view! {
+                    <p class="muted">"Approvals count for the head commit "<code>{c.chars().take(10).collect::<String>()}</code>" only: a new commit needs new approvals."</p>
+                })}
                 {if pull.approvals.is_empty() {
                     view! { <p class="muted">"No approval yet. The author cannot approve their own pull request."</p> }.into_any()
                 } else {

@@ -385,10 +385,18 @@ fn LivePanel(
     let view_slug = slug.clone();
     let review_button = move |approve: bool| {
         let slug = slug.clone();
+        // The commit on the page is the one approved: the merge takes exactly it.
+        let commit = state.with_untracked(|v| {
+            v.open_pull
+                .as_ref()
+                .and_then(|p| p.head_commit.clone())
+                .unwrap_or_default()
+        });
         view! {
             <ActionForm action=review>
                 <input type="hidden" name="slug" value=slug />
                 <input type="hidden" name="approve" value=approve.to_string() />
+                <input type="hidden" name="commit" value=commit />
                 <button type="submit" class=if approve { "button primary" } else { "button ghost danger" }>
                     {if approve { "Approve (merge)" } else { "Reject (close)" }}
                 </button>
@@ -411,9 +419,23 @@ fn LivePanel(
                     <dd><a href=p.url.clone()>{format!("#{} {}", p.number, p.title)}</a>" "<code>{p.head_branch.clone()}</code></dd>
                 })}
             </dl>
-            {move || (done.get() && state.get().can_review && state.get().open_pull.is_some()).then(|| view! {
-                <div class="button-row">{review_button(true)}{review_button(false)}</div>
-            })}
+            {move || {
+                let view = state.get();
+                let pull = view.open_pull.clone()?;
+                (done.get() && view.can_review).then(|| {
+                    if view.is_author {
+                        view! {
+                            <p class="hint">{format!("Pull request #{} holds your change: someone else approves it. You can still reject (close) it.", pull.number)}</p>
+                            <div class="button-row">{review_button(false)}</div>
+                        }.into_any()
+                    } else {
+                        view! {
+                            {pull.head_commit.clone().map(|c| view! { <p class="muted">"Approving merges commit "<code>{c.chars().take(10).collect::<String>()}</code>" exactly; a later commit needs a new review."</p> })}
+                            <div class="button-row">{review_button(true)}{review_button(false)}</div>
+                        }.into_any()
+                    }
+                })
+            }}
             {move || {
                 let view = state.get();
                 (done.get() && view.can_review && view.recreatable && view.open_pull.is_none()).then(|| {

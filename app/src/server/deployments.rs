@@ -278,10 +278,25 @@ async fn record_build(
     {
         return Ok(Received::Known { build: known.id });
     }
-    let image = application(&txn, &notification.application)
+    // A repository's build secret speaks for that repository only: it announces builds of the
+    // applications whose manifests name it, never another team's.
+    let built_here = application(&txn, &notification.application)
         .await?
-        .and_then(|app| notification.image_of(&app.image))
-        .unwrap_or_default();
+        .filter(|app| app.repository.as_deref() == Some(name));
+    let Some(app) = built_here else {
+        drop(txn);
+        return refuse(
+            ctx,
+            403,
+            format!(
+                "no application {:?} names repository {name} in its manifest: a repository's build secret announces builds of its own applications only",
+                notification.application
+            ),
+            name,
+        )
+        .await;
+    };
+    let image = notification.image_of(&app.image).unwrap_or_default();
     let build = builds::ActiveModel {
         repository: Set(notification.repository.clone()),
         application: Set(notification.application.clone()),

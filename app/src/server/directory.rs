@@ -89,7 +89,12 @@ pub async fn sign_in(
             };
             let user = match linked {
                 Some(user) => user,
-                None => create_user(&txn, claims, email.clone(), admins).await?,
+                // A user's address is one a provider vouched for: an unverified one is not
+                // kept, so it can neither link nor name anyone later.
+                None => {
+                    let verified = email.clone().filter(|_| claims.email_verified);
+                    create_user(&txn, claims, verified, admins).await?
+                }
             };
             link_identity(
                 &txn,
@@ -180,9 +185,13 @@ async fn create_user<C: ConnectionTrait>(
         }),
     )
     .await?;
+    // SLIPWAY_ADMINS names people by an address their provider verified, or by their GitHub
+    // login (GitHub's own name for the account). A login made from a name any OIDC user may
+    // choose (preferred_username) names nobody.
     let listed = admins.iter().any(|entry| {
         let entry = entry.trim().to_lowercase();
-        entry == user.login || Some(&entry) == user.email.as_ref()
+        (claims.provider == "github" && entry == user.login.to_lowercase())
+            || (claims.email_verified && Some(&entry) == user.email.as_ref())
     });
     if listed {
         insert_binding(

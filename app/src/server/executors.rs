@@ -12,7 +12,7 @@ use super::Actor;
 use crate::api::executors::{
     ExecutorDetail, ExecutorInput, ExecutorRow, ExecutorsView, RunLog, RunRow,
 };
-use crate::domain::executors::{split_arguments, RunAction, Runtime};
+use crate::domain::executors::{check_arguments, split_arguments, RunAction, Runtime};
 use crate::domain::names::{validate_slug, validate_text};
 use crate::domain::resource_code::{validate_git_ref, validate_module_path};
 use crate::domain::resources::{ResourceState, ResourceStatus};
@@ -164,6 +164,7 @@ pub async fn detail(db: &DatabaseConnection, slug: &str) -> AppResult<ExecutorDe
         executor: row(db, &model).await?,
         runs,
         can_run: false,
+        apply_refused: None,
         can_delete: false,
     })
 }
@@ -187,6 +188,7 @@ pub async fn save(
     let runtime = Runtime::parse(input.runtime.trim())
         .ok_or_else(|| AppError::invalid("runtime", "choose opentofu or terraform"))?;
     let arguments = split_arguments(&input.command).map_err(|m| AppError::invalid("command", m))?;
+    check_arguments(&arguments).map_err(|m| AppError::invalid("command", m))?;
     let git_ref = input.git_ref.trim().to_string();
     validate_git_ref(&git_ref).map_err(|m| AppError::invalid("git_ref", m))?;
     let module_path = validate_module_path(&input.module_path)
@@ -314,6 +316,24 @@ async fn active_run<C: ConnectionTrait>(
         .filter(executor_runs::Column::Status.is_in([jobs::QUEUED, jobs::RUNNING]))
         .one(db)
         .await?)
+}
+
+/// Whether saving `input` would point an executor that holds a state (what it applied, with
+/// its secrets) at other code: another source, ref or module path. That code would be handed
+/// the state on its next run, so it takes more than updating the executor.
+pub async fn moves_state(db: &DatabaseConnection, input: &ExecutorInput) -> AppResult<bool> {
+    let Some(existing) = executors::Entity::find()
+        .filter(executors::Column::Slug.eq(input.slug.trim()))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let same_code = input.source_id.trim() == existing.source_code_id.to_string()
+        && input.git_ref.trim() == existing.git_ref
+        && validate_module_path(&input.module_path).ok().as_deref()
+            == Some(existing.module_path.as_str());
+    Ok(existing.tf_state.is_some() && !same_code)
 }
 
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppResult<()> {

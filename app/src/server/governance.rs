@@ -128,6 +128,10 @@ struct Side {
     repo: ForgeRepo,
     /// On GitHub: the repository as the forge describes it; `None` on the local forge.
     remote: Option<RepoConfig>,
+    /// The branch Slipway writes its files on: [`PROVISION_BRANCH`] in the governed repository,
+    /// one per governed repository in the managed one (which all of them share), so that one
+    /// repository's files never land in another's pull request.
+    branch: String,
 }
 
 impl Side {
@@ -173,11 +177,18 @@ async fn sides(ctx: &AppCtx, t: &Target) -> AppResult<Vec<Side>> {
                 (repo, Some(config))
             }
         };
+        let branch = if managed {
+            let governed = t.forge.rsplit('/').next().unwrap_or(&t.forge);
+            format!("{PROVISION_BRANCH}-{governed}")
+        } else {
+            PROVISION_BRANCH.to_string()
+        };
         sides.push(Side {
             name: name.clone(),
             managed,
             repo,
             remote,
+            branch,
         });
     }
     Ok(sides)
@@ -326,11 +337,7 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
         Some(_) => {
             let mut pulls = Vec::new();
             for side in &sides {
-                if let Some(pull) = ctx
-                    .forge
-                    .find_open_pull(&side.repo, PROVISION_BRANCH)
-                    .await?
-                {
+                if let Some(pull) = ctx.forge.find_open_pull(&side.repo, &side.branch).await? {
                     pulls.push(GovernedPullRow {
                         repository: side.name.clone(),
                         number: pull.number,
@@ -365,7 +372,7 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
     })
 }
 
-/// Writes a side's files on [`PROVISION_BRANCH`], cut from its base. None when the base already
+/// Writes a side's files on its branch, cut from its base. None when the base already
 /// holds them (nothing to review); else whether the branch got a new commit.
 async fn write_side(
     ctx: &AppCtx,
@@ -385,20 +392,10 @@ async fn write_side(
         None => {
             ctx.local_git.ensure(&side.name, &extra, "Slipway").await?;
             let paths: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
-            let before = ctx
-                .local_git
-                .read(&side.name, PROVISION_BRANCH, &paths)
-                .await?;
+            let before = ctx.local_git.read(&side.name, &side.branch, &paths).await?;
             let written = ctx
                 .local_git
-                .write(
-                    &side.name,
-                    &base,
-                    PROVISION_BRANCH,
-                    files,
-                    message,
-                    "Slipway",
-                )
+                .write(&side.name, &base, &side.branch, files, message, "Slipway")
                 .await?;
             let same = before
                 .iter()
@@ -419,7 +416,7 @@ async fn write_side(
                     config,
                     &BranchChange {
                         base,
-                        branch: PROVISION_BRANCH.into(),
+                        branch: side.branch.clone(),
                         edit: TreeEdit::Files(files.to_vec()),
                         message: message.into(),
                         author_name: "Slipway".into(),
@@ -511,18 +508,14 @@ pub async fn provision(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<()>
         else {
             continue;
         };
-        match ctx
-            .forge
-            .find_open_pull(&side.repo, PROVISION_BRANCH)
-            .await?
-        {
+        match ctx.forge.find_open_pull(&side.repo, &side.branch).await? {
             None => {
                 let pull = ctx
                     .forge
                     .create_pull(
                         &side.repo,
                         &NewPull {
-                            head_branch: PROVISION_BRANCH.into(),
+                            head_branch: side.branch.clone(),
                             base_branch: side.base(plan.strategy),
                             title: title.clone(),
                             body: body.clone(),
@@ -591,6 +584,27 @@ pub async fn provision(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<()>
 }
 
 /// The strategy in force on the local forge: the applied revision's.
+/// The governed repository `repository` (`org/name`) is on the local forge, with the strategy
+/// in force there (None before one is applied); None when it is not one.
+pub async fn local_governed<C: ConnectionTrait>(
+    db: &C,
+    repository: &str,
+) -> AppResult<Option<(String, Option<Strategy>)>> {
+    let Some((_, name)) = repository.split_once('/') else {
+        return Ok(None);
+    };
+    let t = match target(db, name).await {
+        Ok(t) => t,
+        Err(AppError::NotFound(_)) => return Ok(None),
+        Err(other) => return Err(other),
+    };
+    if t.github.is_some() || t.forge != repository {
+        return Ok(None);
+    }
+    let strategy = strategy_in_force(db, &t).await?;
+    Ok(Some((t.model.name, strategy)))
+}
+
 async fn strategy_in_force<C: ConnectionTrait>(db: &C, t: &Target) -> AppResult<Option<Strategy>> {
     let Some(applied) = t.model.applied_revision else {
         return Ok(None);
@@ -618,14 +632,18 @@ async fn pull_model<C: ConnectionTrait>(
         .ok_or_else(|| AppError::not_found(format!("Pull request #{number} of {repository}")))
 }
 
+/// Who approved `head` of the pull request: an approval of an earlier commit does not count
+/// for a later one.
 async fn approvers<C: ConnectionTrait>(
     db: &C,
     repository: &str,
     number: i64,
+    head: &str,
 ) -> AppResult<Vec<String>> {
     Ok(local_pull_reviews::Entity::find()
         .filter(local_pull_reviews::Column::Repository.eq(repository))
         .filter(local_pull_reviews::Column::Number.eq(number))
+        .filter(local_pull_reviews::Column::Commit.eq(head))
         .order_by_asc(local_pull_reviews::Column::Id)
         .all(db)
         .await?
@@ -642,8 +660,18 @@ async fn assess(
     managed: bool,
     method: Option<MergeMethod>,
 ) -> AppResult<GovernedPull> {
-    let approvals = approvers(&ctx.db, &row.repository, row.number).await?;
     let open = row.state == PullState::Open.as_str();
+    let head = if open {
+        ctx.local_git
+            .head(&row.repository, &row.head_branch)
+            .await?
+    } else {
+        row.head_commit.clone()
+    };
+    let approvals = match &head {
+        Some(head) => approvers(&ctx.db, &row.repository, row.number, head).await?,
+        None => Vec::new(),
+    };
     let commits = if open {
         ctx.local_git
             .commits(&row.repository, &row.base_branch, &row.head_branch)
@@ -688,8 +716,26 @@ async fn assess(
     let allowed = strategy
         .and_then(|s| policy_for(s, &row.base_branch))
         .map_or(MergeMethod::ALL.to_vec(), |p| p.methods);
+    // The managed-workflows repository has no strategy of its own: what merges there runs in
+    // every governed repository's CI, so someone other than its author must approve it (the API
+    // lets only platform admins approve there).
+    let verdict = match (managed && open, verdict) {
+        (true, _) => Some(crate::domain::branching::Verdict {
+            checks: vec![crate::domain::branching::Check {
+                rule: crate::domain::branching::Rule::Approvals,
+                passed: approvals.iter().any(|a| *a != row.author),
+                detail: if approvals.iter().any(|a| *a != row.author) {
+                    format!("approved by {}", approvals.join(", "))
+                } else {
+                    "the managed workflows run in every governed repository: a platform admin other than its author must approve this commit".into()
+                },
+            }],
+        }),
+        (false, verdict) => verdict,
+    };
     Ok(GovernedPull {
         row: pull_row(row),
+        head_commit: head,
         approvals,
         commits: commits
             .into_iter()
@@ -772,12 +818,14 @@ pub async fn open_pull(
     Ok(pull_row(&row))
 }
 
+/// Approves `commit`, the head the reviewer saw: a commit pushed later needs its own approval.
 pub async fn approve(
     ctx: &AppCtx,
     actor: &Actor,
     name: &str,
     number: i64,
     managed: bool,
+    commit: &str,
 ) -> AppResult<()> {
     let t = target(&ctx.db, name).await?;
     local_only(&t)?;
@@ -795,26 +843,69 @@ pub async fn approve(
             "You opened pull request #{number}: someone else must approve it."
         )));
     }
-    if approvers(&txn, repository, number)
+    let head = ctx
+        .local_git
+        .head(repository, &row.head_branch)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "The branch {} of pull request #{number} is gone.",
+                row.head_branch
+            ))
+        })?;
+    let commit = commit.trim();
+    if commit.is_empty() {
+        return Err(AppError::invalid(
+            "commit",
+            "name the head commit you reviewed: an approval covers exactly that commit",
+        ));
+    }
+    if commit != head {
+        return Err(AppError::Conflict(format!(
+            "Pull request #{number} changed since you reviewed it: its head is now {}, you reviewed {}. Review the new commits.",
+            &head[..12.min(head.len())],
+            &commit[..12.min(commit.len())]
+        )));
+    }
+    if approvers(&txn, repository, number, &head)
         .await?
         .contains(&actor.label)
     {
         return Ok(());
     }
-    local_pull_reviews::ActiveModel {
-        repository: Set(repository.clone()),
-        number: Set(number),
-        reviewer: Set(actor.label.clone()),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
+    // One review per person: an approval of an earlier commit is moved to this one.
+    let earlier = local_pull_reviews::Entity::find()
+        .filter(local_pull_reviews::Column::Repository.eq(repository.as_str()))
+        .filter(local_pull_reviews::Column::Number.eq(number))
+        .filter(local_pull_reviews::Column::Reviewer.eq(actor.label.as_str()))
+        .one(&txn)
+        .await?;
+    match earlier {
+        Some(review) => {
+            let mut active: local_pull_reviews::ActiveModel = review.into();
+            active.commit = Set(Some(head.clone()));
+            active.created_at = Set(chrono::Utc::now());
+            active.update(&txn).await?;
+        }
+        None => {
+            local_pull_reviews::ActiveModel {
+                repository: Set(repository.clone()),
+                number: Set(number),
+                reviewer: Set(actor.label.clone()),
+                commit: Set(Some(head.clone())),
+                created_at: Set(chrono::Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
     }
-    .insert(&txn)
-    .await?;
     audit::record(
         &txn,
         actor,
-        Change::new("pull_request.approve", "repository", name)
-            .after(&serde_json::json!({ "repository": repository, "number": number })),
+        Change::new("pull_request.approve", "repository", name).after(
+            &serde_json::json!({ "repository": repository, "number": number, "commit": head }),
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -864,6 +955,13 @@ pub async fn merge(
             row.head_branch, row.title
         ),
     };
+    // Exactly the commit assessed (and approved) is merged: a push since is refused.
+    let assessed_head = assessed.head_commit.clone().ok_or_else(|| {
+        AppError::Conflict(format!(
+            "The branch {} of pull request #{number} is gone.",
+            row.head_branch
+        ))
+    })?;
     let (base, head, merged) = ctx
         .local_git
         .merge(
@@ -872,8 +970,10 @@ pub async fn merge(
             &row.head_branch,
             method,
             &message,
+            (number, &assessed_head),
         )
-        .await?;
+        .await
+        .map_err(|e| AppError::Conflict(e.message))?;
     let txn = begin_write(&ctx.db).await?;
     let current = pull_model(&txn, &repository, number).await?;
     if current.state != PullState::Open.as_str() {

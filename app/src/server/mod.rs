@@ -9,6 +9,7 @@ pub mod deployments;
 pub mod directory;
 pub mod entities;
 pub mod executors;
+pub mod forge_access;
 pub mod governance;
 pub mod integrations;
 pub mod jobs;

@@ -148,7 +148,32 @@ pub struct ForgePull {
     pub head_branch: String,
     pub base_branch: String,
     pub title: String,
+    /// The commit the pull request would merge now (Bitbucket reports it abbreviated).
+    pub head_commit: Option<String>,
     pub merge_commit: Option<String>,
+}
+
+/// Refuses to merge pull request `number` unless its head is the commit approved: an approval
+/// covers what was reviewed, and a commit pushed after it needs a review of its own. A forge
+/// that reports an abbreviated hash is compared on the length it gives (at least 7).
+pub fn approved_head(number: i64, head: Option<&str>, approved: &str) -> Result<(), ForgeError> {
+    let Some(head) = head else {
+        return Err(ForgeError::permanent(format!(
+            "the forge did not say which commit pull request #{number} would merge; not merging what nobody can say was reviewed"
+        )));
+    };
+    let same = head.len() >= 7
+        && approved.len() >= 7
+        && (approved.starts_with(head) || head.starts_with(approved));
+    if same {
+        Ok(())
+    } else {
+        Err(ForgeError::permanent(format!(
+            "pull request #{number} moved to {} after {} was approved; not merged: the new commits need a review of their own",
+            &head[..12.min(head.len())],
+            &approved[..12.min(approved.len())]
+        )))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,12 +205,15 @@ pub trait Forge: Send + Sync {
     ) -> Result<Option<ForgePull>, ForgeError>;
     async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError>;
     async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError>;
-    /// Merges into the base branch; merging a merged pull request returns it unchanged.
+    /// Merges exactly `approved` (the head commit a person approved) into the base branch, or
+    /// refuses when the head moved (see [`approved_head`]); merging a merged pull request
+    /// returns it unchanged.
     async fn merge_pull(
         &self,
         repo: &ForgeRepo,
         number: i64,
         message: &str,
+        approved: &str,
     ) -> Result<ForgePull, ForgeError>;
     /// Closes (declines, abandons) without merging; closing a closed one returns it unchanged.
     async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError>;
@@ -468,7 +496,8 @@ pub trait LocalGit: Send + Sync {
         head: &str,
     ) -> Result<Vec<(String, String)>, ForgeError>;
     /// Merges `head` into `base`: a merge commit, or (squash) one commit with `message` whose
-    /// only parent is `base`'s head. Returns (base before, head, result).
+    /// only parent is `base`'s head; only if `head` is still `approved` (pull request number,
+    /// commit). Returns (base before, head, result).
     async fn merge(
         &self,
         repository: &str,
@@ -476,6 +505,7 @@ pub trait LocalGit: Send + Sync {
         head: &str,
         method: crate::domain::branching::MergeMethod,
         message: &str,
+        approved: (i64, &str),
     ) -> Result<(String, String, String), ForgeError>;
 }
 

@@ -51,6 +51,37 @@ impl Caller {
     pub fn may(&self, action: Action, resource: &ResourceRef) -> bool {
         authorize(&self.subject, action, resource).is_allowed()
     }
+
+    /// Attaching integrations to something, or running with them: `action` (use; administer
+    /// for an apply) on each of them.
+    pub fn check_integrations<'a>(
+        &self,
+        action: Action,
+        slugs: impl IntoIterator<Item = &'a str>,
+    ) -> AppResult<()> {
+        use crate::domain::rbac::EntityType;
+        for slug in slugs {
+            let slug = slug.trim();
+            if slug.is_empty() {
+                continue;
+            }
+            self.check(
+                action,
+                &ResourceRef::entity(EntityType::Integration, slug.to_string()),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A second check on the same request (the workspace a resource writes into, say): the
+    /// refusal says which role on what was needed.
+    pub fn check(&self, action: Action, resource: &ResourceRef) -> AppResult<()> {
+        match authorize(&self.subject, action, resource) {
+            Decision::Allow => Ok(()),
+            Decision::Unauthenticated => Err(AppError::Unauthorized),
+            Decision::Deny(reason) => Err(AppError::Forbidden(reason)),
+        }
+    }
 }
 
 /// The signed-in caller, or `None` for an anonymous request. Served from the replica's cache

@@ -24,8 +24,22 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// What a token may do.
+pub const SCOPES: [&str; 2] = ["read", "write"];
+/// The lifetimes a token may be given, in days.
+pub const LIFETIMES: [i64; 4] = [7, 30, 90, 365];
+
+/// A token that authenticated: whose it is and whether it may push.
+pub struct TokenUser {
+    pub user: users::Model,
+    pub may_write: bool,
+}
+
 fn row(model: &access_tokens::Model) -> AccessTokenRow {
     AccessTokenRow {
+        scope: model.scope.clone(),
+        expires_at: model.expires_at.as_ref().map(super::when),
+        expired: model.expires_at.is_some_and(|at| at <= Utc::now()),
         id: model.id,
         name: model.name.clone(),
         prefix: model.prefix.clone(),
@@ -46,7 +60,27 @@ pub async fn list(db: &DatabaseConnection, user_id: i64) -> AppResult<Vec<Access
         .collect())
 }
 
-pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppResult<CreatedToken> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    scope: &str,
+    days: i64,
+) -> AppResult<CreatedToken> {
+    let scope = scope.trim();
+    let mut errors = Vec::new();
+    if !SCOPES.contains(&scope) {
+        errors.push((
+            "scope",
+            "choose read (clone and fetch) or write (push too)".to_string(),
+        ));
+    }
+    if !LIFETIMES.contains(&days) {
+        errors.push(("days", "choose 7, 30, 90 or 365 days".to_string()));
+    }
+    if let Some((field, message)) = errors.into_iter().next() {
+        return Err(AppError::invalid(field, message));
+    }
     let user_id = actor
         .user_id
         .ok_or_else(|| AppError::internal("a token belongs to a person"))?;
@@ -82,6 +116,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppRe
         name: Set(name.to_string()),
         prefix: Set(token[..SHOWN_PREFIX].to_string()),
         token_hash: Set(hash(&token)),
+        scope: Set(scope.to_string()),
+        expires_at: Set(Some(Utc::now() + chrono::Duration::days(days))),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -128,9 +164,9 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
     Ok(after)
 }
 
-/// The person a token stands for, if it is one of ours and not revoked. Marks it used (at most
-/// once a minute, so a busy clone does not write on every request).
-pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Option<users::Model>> {
+/// The person a token stands for, if it is one of ours, not revoked and not expired. Marks it
+/// used (at most once a minute, so a busy clone does not write on every request).
+pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Option<TokenUser>> {
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
         return Ok(None);
     }
@@ -143,6 +179,9 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Opt
         return Ok(None);
     };
     let now = Utc::now();
+    if model.expires_at.is_some_and(|at| at <= now) {
+        return Ok(None);
+    }
     if model
         .last_used_at
         .is_none_or(|t| now - t > chrono::Duration::minutes(1))
@@ -156,7 +195,13 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Opt
             .exec(db)
             .await?;
     }
-    Ok(users::Entity::find_by_id(model.user_id).one(db).await?)
+    Ok(users::Entity::find_by_id(model.user_id)
+        .one(db)
+        .await?
+        .map(|user| TokenUser {
+            user,
+            may_write: model.scope == "write",
+        }))
 }
 
 fn generate() -> String {

@@ -228,6 +228,22 @@ pub async fn detail(db: &DatabaseConnection, slug: &str) -> AppResult<WorkspaceD
     })
 }
 
+/// Everyone who wrote into a pull request: none of them may approve it.
+pub(crate) fn pull_authors(pull: &pull_requests::Model) -> Vec<String> {
+    pull.authors
+        .as_deref()
+        .and_then(|a| serde_json::from_str::<Vec<String>>(a).ok())
+        .unwrap_or_else(|| vec![pull.created_by.clone()])
+}
+
+/// `authors` with `label` added (once), as stored.
+fn with_author(mut authors: Vec<String>, label: &str) -> String {
+    if !authors.iter().any(|a| a == label) {
+        authors.push(label.to_string());
+    }
+    serde_json::to_string(&authors).unwrap_or_else(|_| "[]".into())
+}
+
 fn pull_row(pull: &pull_requests::Model, resource: Option<String>) -> PullRow {
     PullRow {
         number: pull.number,
@@ -239,6 +255,8 @@ fn pull_row(pull: &pull_requests::Model, resource: Option<String>) -> PullRow {
         state: pull.state.clone(),
         url: pull.url.clone(),
         created_by: pull.created_by.clone(),
+        authors: pull_authors(pull),
+        head_commit: pull.head_commit.clone(),
         created_at: when(&pull.created_at),
     }
 }
@@ -444,6 +462,26 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppRe
     Ok(())
 }
 
+/// The slug of the workspace a local-forge repository is registered as (404 when none).
+pub async fn workspace_of_repository(
+    db: &DatabaseConnection,
+    repository: &str,
+) -> AppResult<String> {
+    Ok(local_workspace(db, repository).await?.slug)
+}
+
+/// The workspace a resource's code is in, if any.
+pub async fn workspace_of_resource_if_any(
+    db: &DatabaseConnection,
+    resource_slug: &str,
+) -> AppResult<Option<String>> {
+    match workspace_of_resource(db, resource_slug).await {
+        Ok(slug) => Ok(Some(slug)),
+        Err(AppError::Conflict(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 /// The slug of the workspace holding a resource's code.
 pub async fn workspace_of_resource(
     db: &DatabaseConnection,
@@ -624,6 +662,7 @@ pub async fn resource_workspace(
         lines,
         done,
         can_review: false,
+        is_author: false,
         recreatable: resource.state == ResourceState::Provisioned.as_str()
             && resource.status != ResourceStatus::InProgress.as_str(),
     }))
@@ -686,6 +725,7 @@ pub async fn attach<C: ConnectionTrait>(
         status: Set(WorkspaceStatus::Done.as_str().into()),
         status_message: Set(None),
         merged_commit: Set(None),
+        merged_revision: Set(None),
         last_job_id: Set(None),
     }
     .insert(db)
@@ -709,6 +749,10 @@ struct ReviewPayload {
     resource_id: i64,
     pull_id: i64,
     approve: bool,
+    /// Approving: the head commit approved, the only one the merge may take. (Absent in jobs
+    /// queued before approvals bound to commits: such a merge is refused.)
+    #[serde(default)]
+    commit: Option<String>,
     /// Delete the resource once its pull request is closed (a never-provisioned resource
     /// deleted while its code awaited review).
     #[serde(default)]
@@ -805,19 +849,22 @@ async fn idle_resource<C: ConnectionTrait>(db: &C, slug: &str) -> AppResult<reso
 }
 
 /// Queues the merge (approve) or close of a recorded pull request, on the workspace's serial key.
+/// Queues a review: `approve` is the head commit approved (the merge takes exactly it); `None`
+/// closes the pull request.
 async fn enqueue_review<C: ConnectionTrait>(
     db: &C,
     resource_id: i64,
     workspace_id: i64,
     pull_id: i64,
-    approve: bool,
+    approve: Option<String>,
     delete_resource: bool,
     actor: &Actor,
 ) -> AppResult<job_rows::Model> {
     let payload = ReviewPayload {
         resource_id,
         pull_id,
-        approve,
+        approve: approve.is_some(),
+        commit: approve,
         delete_resource,
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
@@ -845,6 +892,23 @@ pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppRe
             resource.state
         )));
     }
+    // Recreate merges on the initiator's word alone, so it may only write back code someone
+    // else approved: the revision last merged. A change since (an edit whose pull request was
+    // rejected, say) goes through review like any other.
+    let member = workspace_resources::Entity::find_by_id(resource.id)
+        .one(&txn)
+        .await?;
+    if let Some(member) = &member {
+        if member.merged_revision != Some(resource.revision) {
+            return Err(AppError::Conflict(format!(
+                "resource {resource_slug} changed since its code was last approved ({}; now revision {}): recreate writes back approved code only; sync it and have someone else approve the pull request",
+                member
+                    .merged_revision
+                    .map_or("no approved revision on record".to_string(), |r| format!("revision {r} was merged")),
+                resource.revision
+            )));
+        }
+    }
     if !enqueue_sync_job(&txn, &resource, SyncKind::Update, true, actor).await? {
         return Err(AppError::Conflict(format!(
             "resource {resource_slug} is not in a workspace"
@@ -863,11 +927,14 @@ pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppRe
 }
 
 /// Asks for the resource's open pull request to be merged (approve) or closed (reject).
+/// Approving names the head commit the reviewer saw: the merge takes exactly that commit, and
+/// nobody whose change is in the pull request may approve it.
 pub async fn review(
     ctx: &AppCtx,
     actor: &Actor,
     resource_slug: &str,
     approve: bool,
+    commit: &str,
 ) -> AppResult<()> {
     let txn = super::begin_write(&ctx.db).await?;
     let resource = idle_resource(&txn, resource_slug).await?;
@@ -889,12 +956,17 @@ pub async fn review(
                 if approve { "approve" } else { "reject" }
             ))
         })?;
+    let approved = if approve {
+        Some(approvable(&pull, actor, commit)?)
+    } else {
+        None
+    };
     let job = enqueue_review(
         &txn,
         resource.id,
         member.workspace_id,
         pull.id,
-        approve,
+        approved,
         false,
         actor,
     )
@@ -912,12 +984,49 @@ pub async fn review(
             "resource",
             resource.id,
         )
-        .after(&serde_json::json!({ "pull_request": pull.number, "branch": pull.head_branch })),
+        .after(&serde_json::json!({ "pull_request": pull.number, "branch": pull.head_branch, "commit": pull.head_commit })),
     )
     .await?;
     txn.commit().await?;
     ctx.jobs_wake.notify_one();
     Ok(())
+}
+
+/// The commit `actor` may approve in `pull`: the head they reviewed, if it is still the head and
+/// none of the change is theirs.
+fn approvable(pull: &pull_requests::Model, actor: &Actor, reviewed: &str) -> AppResult<String> {
+    if pull_authors(pull).contains(&actor.label) {
+        return Err(AppError::Forbidden(format!(
+            "Pull request #{} holds your change: someone else must approve it.",
+            pull.number
+        )));
+    }
+    let head = pull.head_commit.clone().ok_or_else(|| {
+        AppError::Conflict(format!(
+            "Pull request #{} has no recorded head commit; sync the resource again.",
+            pull.number
+        ))
+    })?;
+    let reviewed = reviewed.trim();
+    if reviewed.is_empty() {
+        return Err(AppError::invalid(
+            "commit",
+            "name the head commit you reviewed: an approval merges exactly that commit",
+        ));
+    }
+    if reviewed != head {
+        return Err(AppError::Conflict(format!(
+            "Pull request #{} changed since you reviewed it: its head is now {}, you reviewed {}. Review the new change.",
+            pull.number,
+            short(&head),
+            short(reviewed)
+        )));
+    }
+    Ok(head)
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..12.min(commit.len())]
 }
 
 /// Deleting a never-provisioned resource whose code awaits review: its open pull request is
@@ -962,7 +1071,7 @@ pub async fn close_then_delete<C: ConnectionTrait>(
         resource.id,
         member.workspace_id,
         pull.id,
-        false,
+        None,
         true,
         actor,
     )
@@ -977,6 +1086,8 @@ enum Done {
         kind: SyncKind,
         branch: String,
         commit: String,
+        /// The resource revision the code renders.
+        revision: i32,
         /// None: the default branch already held exactly this code.
         pull: Option<ForgePull>,
         title: String,
@@ -1131,6 +1242,7 @@ async fn sync(
                 kind: payload.kind,
                 branch,
                 commit: pushed.commit,
+                revision,
                 pull: None,
                 title,
                 body,
@@ -1184,6 +1296,7 @@ async fn sync(
             kind: payload.kind,
             branch,
             commit: pushed.commit,
+            revision,
             pull: Some(pull),
             title,
             body,
@@ -1212,8 +1325,15 @@ async fn review_job(
             "Merge pull request #{} from {}\n\n{}\n\nApproved in Slipway by {}.\n",
             pull.number, pull.head_branch, pull.title, payload.initiator
         );
+        // Exactly the commit approved, or nothing (a review queued before approvals named
+        // their commit merges nothing: it is reviewed again).
+        let approved = payload.commit.as_deref().ok_or_else(|| {
+            ForgeError::permanent(
+                "this approval names no commit; approve the pull request again from its page",
+            )
+        })?;
         ctx.forge
-            .merge_pull(&job.repo, pull.number, &message)
+            .merge_pull(&job.repo, pull.number, &message, approved)
             .await?
     } else {
         say(format!(
@@ -1385,6 +1505,7 @@ async fn record_done<C: ConnectionTrait>(
             kind,
             branch,
             commit,
+            revision,
             pull,
             title,
             body,
@@ -1399,6 +1520,7 @@ async fn record_done<C: ConnectionTrait>(
                 member_active.status_message =
                     Set(Some("the default branch already holds this code".into()));
                 member_active.merged_commit = Set(Some(commit.clone()));
+                member_active.merged_revision = Set(Some(revision));
                 (
                     "workspace.sync",
                     serde_json::json!({ "branch": branch, "commit": commit, "pull_request": null }),
@@ -1412,7 +1534,10 @@ async fn record_done<C: ConnectionTrait>(
                     .await?;
                 let row = match existing {
                     Some(existing) => {
+                        let authors = with_author(pull_authors(&existing), &actor.label);
                         let mut active: pull_requests::ActiveModel = existing.into();
+                        active.authors = Set(Some(authors));
+                        active.revision = Set(Some(revision));
                         active.head_commit = Set(Some(commit.clone()));
                         active.resource_id = Set(Some(resource.id));
                         active.updated_at = Set(now);
@@ -1431,8 +1556,10 @@ async fn record_done<C: ConnectionTrait>(
                             url: Set(pull.url.clone()),
                             state: Set(pull.state.as_str().into()),
                             head_commit: Set(Some(commit.clone())),
+                            revision: Set(Some(revision)),
                             merge_commit: Set(None),
                             created_by: Set(actor.label.clone()),
+                            authors: Set(Some(with_author(Vec::new(), &actor.label))),
                             created_at: Set(now),
                             updated_at: Set(now),
                             ..Default::default()
@@ -1443,9 +1570,16 @@ async fn record_done<C: ConnectionTrait>(
                 };
                 if merge {
                     // Recreate: the merge follows at once, as the initiator's approval.
-                    let job =
-                        enqueue_review(db, resource.id, workspace.id, row.id, true, false, actor)
-                            .await?;
+                    let job = enqueue_review(
+                        db,
+                        resource.id,
+                        workspace.id,
+                        row.id,
+                        Some(commit.clone()),
+                        false,
+                        actor,
+                    )
+                    .await?;
                     chained = true;
                     resource_active.status = Set(ResourceStatus::InProgress.as_str().into());
                     member_active.status = Set(WorkspaceStatus::InProgress.as_str().into());
@@ -1475,7 +1609,9 @@ async fn record_done<C: ConnectionTrait>(
             delete_resource,
         } => {
             remove_resource = delete_resource;
+            let mut merged_revision = None;
             if let Some(row) = pull_requests::Entity::find_by_id(pull_id).one(db).await? {
+                merged_revision = row.revision;
                 let mut active: pull_requests::ActiveModel = row.into();
                 active.state = Set(pull.state.as_str().into());
                 active.merge_commit = Set(pull.merge_commit.clone());
@@ -1487,6 +1623,7 @@ async fn record_done<C: ConnectionTrait>(
                 resource_active.state = Set(settled.as_str().into());
                 remove_member = settled == ResourceState::Destroyed;
                 member_active.merged_commit = Set(pull.merge_commit.clone());
+                member_active.merged_revision = Set(merged_revision);
                 member_active.status_message =
                     Set(Some(format!("pull request #{} merged", pull.number)));
             } else {
@@ -1579,32 +1716,6 @@ async fn record_failure<C: ConnectionTrait>(
     )
     .await?;
     Ok(())
-}
-
-/// Whether `user` may fetch from (`push` false) or push to a local forge repository over smart
-/// HTTP: read or update on its workspace. A repository not (yet) registered as a workspace is
-/// its creators': create on workspaces. Returns the workspace's slug, if registered.
-pub async fn authorize_git(
-    db: &DatabaseConnection,
-    user_id: i64,
-    repository: &str,
-    push: bool,
-) -> AppResult<Option<String>> {
-    use crate::domain::rbac::{authorize, Action, Decision, EntityType, ResourceRef};
-    let subject = super::access::subject_for_user(db, user_id).await?;
-    let registered = local_workspace(db, repository).await.ok();
-    let (action, target) = match &registered {
-        Some(w) => (
-            if push { Action::Update } else { Action::Read },
-            ResourceRef::entity(EntityType::Workspace, w.slug.clone()),
-        ),
-        None => (Action::Create, ResourceRef::of_type(EntityType::Workspace)),
-    };
-    match authorize(&subject, action, &target) {
-        Decision::Allow => Ok(registered.map(|w| w.slug)),
-        Decision::Unauthenticated => Err(AppError::Unauthorized),
-        Decision::Deny(reason) => Err(AppError::Forbidden(reason)),
-    }
 }
 
 /// Records a push over smart HTTP: the refs it changed, before and after (`None`: absent).

@@ -5,7 +5,9 @@
 
 use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, text, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
-use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use app::server::ports::{
+    approved_head, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -86,6 +88,10 @@ fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
         ),
         state,
         head_branch: branch(&text(AZURE, value, "/sourceRefName")?),
+        head_commit: value
+            .pointer("/lastMergeSourceCommit/commitId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         base_branch: branch(&text(AZURE, value, "/targetRefName")?),
         title: value
             .get("title")
@@ -203,6 +209,7 @@ impl Forge for AzureDevOpsForge {
         repo: &ForgeRepo,
         number: i64,
         message: &str,
+        approved: &str,
     ) -> Result<ForgePull, ForgeError> {
         let current = self
             .call(
@@ -215,13 +222,15 @@ impl Forge for AzureDevOpsForge {
             .await
             .map_err(|r| r.error)?;
         let pull = pull_of(&current)?;
+        let pull_head = pull.head_commit.clone();
         if let Some(merged) = merged_or_refused(AZURE, pull, "abandoned")? {
             return Ok(merged);
         }
-        let source = text(AZURE, &current, "/lastMergeSourceCommit/commitId")?;
+        approved_head(number, pull_head.as_deref(), approved)?;
+        // Azure DevOps completes only if the source is still this commit.
         let body = json!({
             "status": "completed",
-            "lastMergeSourceCommit": { "commitId": source },
+            "lastMergeSourceCommit": { "commitId": approved },
             "completionOptions": {
                 "mergeStrategy": "noFastForward",
                 "mergeCommitMessage": message,

@@ -4,7 +4,9 @@
 
 use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, text, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
-use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState};
+use app::server::ports::{
+    approved_head, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -59,6 +61,10 @@ fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
         url: text(BITBUCKET, value, "/links/html/href")?,
         state,
         head_branch: text(BITBUCKET, value, "/source/branch/name")?,
+        head_commit: value
+            .pointer("/source/commit/hash")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         base_branch: text(BITBUCKET, value, "/destination/branch/name")?,
         title: value
             .get("title")
@@ -176,11 +182,16 @@ impl Forge for BitbucketForge {
         repo: &ForgeRepo,
         number: i64,
         message: &str,
+        approved: &str,
     ) -> Result<ForgePull, ForgeError> {
         let pull = self.get_pull(repo, number).await?;
+        let head = pull.head_commit.clone();
         if let Some(merged) = merged_or_refused(BITBUCKET, pull, "declined")? {
             return Ok(merged);
         }
+        // Bitbucket's merge takes no expected head: checked just before (a push in between is
+        // the window Bitbucket leaves; its branch restrictions should forbid pushes by people).
+        approved_head(number, head.as_deref(), approved)?;
         let body = json!({
             "type": "pullrequest",
             "message": message,

@@ -5,8 +5,8 @@
 use super::forge_http::{base, existing_or, merged_or_refused, send, text, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{
-    CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, ForgeRuleset, NewPull, PullFacts,
-    PullState, Webhook,
+    approved_head, CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, ForgeRuleset, NewPull,
+    PullFacts, PullState, Webhook,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -58,6 +58,10 @@ fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
         url: text(GITHUB, value, "/html_url")?,
         state,
         head_branch: text(GITHUB, value, "/head/ref")?,
+        head_commit: value
+            .pointer("/head/sha")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         base_branch: text(GITHUB, value, "/base/ref")?,
         title: value
             .get("title")
@@ -154,16 +158,21 @@ impl Forge for GitHubForge {
         repo: &ForgeRepo,
         number: i64,
         message: &str,
+        approved: &str,
     ) -> Result<ForgePull, ForgeError> {
         let pull = self.get_pull(repo, number).await?;
+        let head = pull.head_commit.clone();
         if let Some(merged) = merged_or_refused(GITHUB, pull, "closed")? {
             return Ok(merged);
         }
+        approved_head(number, head.as_deref(), approved)?;
         let (title, body) = message.split_once("\n\n").unwrap_or((message, ""));
+        // `sha`: GitHub itself refuses (409) if the head moves between the check and the merge.
         let request = json!({
             "commit_title": title,
             "commit_message": body,
             "merge_method": "merge",
+            "sha": approved,
         });
         self.call(
             repo,

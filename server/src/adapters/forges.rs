@@ -80,8 +80,11 @@ impl Forge for Forges {
         repo: &ForgeRepo,
         number: i64,
         message: &str,
+        approved: &str,
     ) -> Result<ForgePull, ForgeError> {
-        self.pick(repo)?.merge_pull(repo, number, message).await
+        self.pick(repo)?
+            .merge_pull(repo, number, message, approved)
+            .await
     }
 
     async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {

@@ -92,7 +92,13 @@ impl GitSources {
                 "url",
                 "file:// repositories need the local Git integration",
             )),
-            (_, false) => Ok(()),
+            // The integration's credentials go with the fetch: only to its provider's hosts.
+            (provider, false) => app::domain::integrations::check_credential_host(
+                provider,
+                &access.settings,
+                &access.url,
+            )
+            .map_err(|why| AppError::invalid("url", why)),
         }
     }
 

@@ -117,6 +117,14 @@ impl LocalForge {
             head_branch: row.head_branch.clone(),
             base_branch: row.base_branch.clone(),
             title: row.title.clone(),
+            head_commit: match PullState::parse(&row.state) {
+                Some(PullState::Open) => self
+                    .open(&row.repository)
+                    .ok()
+                    .and_then(|git| branch_head(&git, &row.head_branch))
+                    .map(|oid| oid.to_string()),
+                _ => row.head_commit.clone(),
+            },
             merge_commit: row.merge_commit.clone(),
         }
     }
@@ -166,12 +174,16 @@ pub fn rebase_branches(
     git: &Repository,
     base_branch: &str,
     head_branch: &str,
+    approved: Option<(i64, &str)>,
 ) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
     let describe = |e: git2::Error| ForgeError::permanent(e.message().to_string());
     let base = branch_head(git, base_branch)
         .ok_or_else(|| ForgeError::permanent(format!("the base branch {base_branch} is gone")))?;
     let head = branch_head(git, head_branch)
         .ok_or_else(|| ForgeError::permanent(format!("the branch {head_branch} is gone")))?;
+    if let Some((number, approved)) = approved {
+        app::server::ports::approved_head(number, Some(&head.to_string()), approved)?;
+    }
     if base == head || git.graph_descendant_of(base, head).map_err(describe)? {
         return Ok((base, head, base));
     }
@@ -241,19 +253,25 @@ pub fn rebase_branches(
 
 /// Merges `head` into `base`: a merge commit, or with `squash` one commit whose only parent is
 /// `base`'s head; either moved in with a compare-and-swap. If `head` is already contained in
-/// `base` (a merge that happened before a crash), returns `base`'s head unchanged.
+/// `base` (a merge that happened before a crash), returns `base`'s head unchanged. With
+/// `approved` (pull request number, commit), the head must be that commit: the commit read is
+/// the commit merged, so a push after the check cannot slip in.
 pub fn merge_branches(
     git: &Repository,
     base_branch: &str,
     head_branch: &str,
     message: &str,
     squash: bool,
+    approved: Option<(i64, &str)>,
 ) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
     let describe = |e: git2::Error| ForgeError::permanent(e.message().to_string());
     let base = branch_head(git, base_branch)
         .ok_or_else(|| ForgeError::permanent(format!("the base branch {base_branch} is gone")))?;
     let head = branch_head(git, head_branch)
         .ok_or_else(|| ForgeError::permanent(format!("the branch {head_branch} is gone")))?;
+    if let Some((number, approved)) = approved {
+        app::server::ports::approved_head(number, Some(&head.to_string()), approved)?;
+    }
     if base == head || git.graph_descendant_of(base, head).map_err(describe)? {
         return Ok((base, head, base));
     }
@@ -413,6 +431,7 @@ impl Forge for LocalForge {
         repo: &ForgeRepo,
         number: i64,
         message: &str,
+        approved: &str,
     ) -> Result<ForgePull, ForgeError> {
         let row = self.row(&repo.repository, number).await?;
         match PullState::parse(&row.state) {
@@ -425,15 +444,23 @@ impl Forge for LocalForge {
             _ => {}
         }
         let path = repository_path(&self.root, &repo.repository)?;
-        let (base_branch, head_branch, message) = (
+        let (base_branch, head_branch, message, approved) = (
             row.base_branch.clone(),
             row.head_branch.clone(),
             message.to_string(),
+            approved.to_string(),
         );
         let (base, head, merge) = tokio::task::spawn_blocking(move || {
             let git = Repository::open_bare(&path)
                 .map_err(|e| ForgeError::permanent(e.message().to_string()))?;
-            merge_branches(&git, &base_branch, &head_branch, &message, false)
+            merge_branches(
+                &git,
+                &base_branch,
+                &head_branch,
+                &message,
+                false,
+                Some((number, &approved)),
+            )
         })
         .await
         .map_err(|e| ForgeError::transient(format!("the merge task stopped: {e}")))??;
@@ -725,14 +752,21 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         head: &str,
         method: app::domain::branching::MergeMethod,
         message: &str,
+        approved: (i64, &str),
     ) -> Result<(String, String, String), ForgeError> {
         use app::domain::branching::MergeMethod;
         let (base, head, message) = (base.to_string(), head.to_string(), message.to_string());
+        let (number, approved) = (approved.0, approved.1.to_string());
         self.blocking(repository, move |git| {
+            let approved = Some((number, approved.as_str()));
             let (before, head_id, merged) = match method {
-                MergeMethod::Merge => merge_branches(&git, &base, &head, &message, false)?,
-                MergeMethod::Squash => merge_branches(&git, &base, &head, &message, true)?,
-                MergeMethod::Rebase => rebase_branches(&git, &base, &head)?,
+                MergeMethod::Merge => {
+                    merge_branches(&git, &base, &head, &message, false, approved)?
+                }
+                MergeMethod::Squash => {
+                    merge_branches(&git, &base, &head, &message, true, approved)?
+                }
+                MergeMethod::Rebase => rebase_branches(&git, &base, &head, approved)?,
             };
             Ok((before.to_string(), head_id.to_string(), merged.to_string()))
         })

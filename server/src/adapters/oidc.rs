@@ -266,6 +266,18 @@ impl OidcProvider {
                 )));
             }
         }
+        if let Some(allowed) = &self.settings.allowed_tenants {
+            let tid = claims
+                .tid
+                .as_deref()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if !allowed.contains(&tid) {
+                return Err(ProviderError::Refused(format!(
+                    "people of the Entra tenant {tid:?} may not sign in here (SLIPWAY_MICROSOFT_ALLOWED_TENANTS)"
+                )));
+            }
+        }
         if claims.nonce.as_deref() != Some(flow.nonce.as_str()) {
             return Err(untrusted("id token nonce does not match this sign-in"));
         }

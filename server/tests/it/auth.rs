@@ -455,6 +455,9 @@ db_test! {
                     ("SLIPWAY_MICROSOFT_CLIENT_ID", "slipway-entra".into()),
                     ("SLIPWAY_MICROSOFT_CLIENT_SECRET", "entra-secret".into()),
                     ("SLIPWAY_MICROSOFT_ISSUER", mock.issuer.clone()),
+                    ("SLIPWAY_MICROSOFT_ALLOWED_TENANTS", "11111111-2222-3333-4444-555555555555".into()),
+                    // A verified address names an admin; a login an OIDC user chose names nobody.
+                    ("SLIPWAY_ADMINS", "dev-1@example.com, megan, mallory".into()),
                 ],
             },
         )
@@ -492,6 +495,7 @@ db_test! {
         let me = whoami(&browser, &server).await;
         assert_eq!(me["login"], "dev-1");
         assert_eq!(me["email"], "dev-1@example.com");
+        assert_eq!(me["can_admin"], true, "listed by the address the provider verified");
 
         // Microsoft: the identity is the tenant and object id; Entra's email is not trusted to
         // link accounts, so the same address makes a separate user.
@@ -501,6 +505,27 @@ db_test! {
         let megan = whoami(&other, &server).await;
         assert_eq!(megan["login"], "megan");
         assert_eq!(megan["name"], "Megan Bowen");
+        assert_eq!(megan["can_admin"], false, "neither her unverified address nor a chosen login makes an admin");
+        assert_eq!(megan["email"], serde_json::Value::Null, "an address nobody vouched for is not kept");
+        // Someone from another tenant, whatever they call themselves, does not get in.
+        let put = http
+            .put(format!("{}/users/mallory-sub", mock.issuer))
+            .json(&serde_json::json!({
+                "oid": "00000000-0000-0000-0000-00000000dead",
+                "tid": "99999999-2222-3333-4444-555555555555",
+                "preferred_username": "mallory@evil.example",
+                "email": "dev-1@example.com",
+                "name": "Mallory"
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(put.status().is_success());
+        let outsider = client();
+        let refused = oidc_sign_in(&outsider, &server, "microsoft", "mallory-sub").await;
+        assert_eq!(refused.status(), 303);
+        assert!(refused.headers()["location"].to_str().unwrap().starts_with("/auth/signin?error="), "{:?}", refused.headers()["location"]);
+        assert_eq!(call(&outsider, &server, "current_user", &[]).await.1, "null");
         let identity = identities::Entity::find()
             .filter(identities::Column::Provider.eq("microsoft"))
             .one(&db.conn)

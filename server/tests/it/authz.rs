@@ -262,6 +262,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         Needs::WriteTemplates,
         &[("slug", "scratch-network")],
     ),
+    // Lists only the workspaces the caller may read.
     ("get_workspaces", Needs::ReadTemplates, &[]),
     (
         "create_local_repository",
@@ -339,7 +340,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     (
         "approve_pull_request",
         Needs::WriteTemplates,
-        &[("name", "governed"), ("number", "1"), ("managed", "false")],
+        &[("name", "governed"), ("number", "1"), ("managed", "false"), ("commit", "")],
     ),
     (
         "merge_pull_request",
@@ -415,7 +416,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     (
         "review_resource",
         Needs::WriteTemplates,
-        &[("slug", "prod-vpc"), ("approve", "true")],
+        &[("slug", "prod-vpc"), ("approve", "true"), ("commit", "")],
     ),
     (
         "delete_workspace",
@@ -558,8 +559,52 @@ db_test! {
             }
             assert_eq!(status, 200, "admin {endpoint}: {body}");
         }
+
+        // Two signed-in users the global bindings do not cover: quinn, whom the admin pass
+        // took out of qa (no binding at all), and riley, out of their groups, a member of one other
+        // workspace only. Neither reaches anything but their own account; where a function
+        // looks the thing up before the check, the answer is 404 and never its data.
+        for group in ["sre", "incident-commanders"] {
+            let (status, body) = call(&admin, &server, "remove_group_member", &[("group", group), ("user", "riley")]).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let (status, body) = call(&admin, &server, "create_role_binding", &[
+            ("binding[subject_kind]", "user"),
+            ("binding[subject]", "riley"),
+            ("binding[role]", "member"),
+            ("binding[scope_kind]", "entity"),
+            ("binding[entity_type]", "workspace"),
+            ("binding[entity_id]", "elsewhere"),
+        ]).await;
+        assert_eq!(status, 200, "{body}");
+        for login in ["quinn", "riley"] {
+            let outsider = client();
+            demo_sign_in(&outsider, &server, login).await;
+            let mut refused = 0;
+            for (endpoint, needs, form) in SERVER_FUNCTIONS {
+                let form: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.replace("{data}", &data))).collect();
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let (status, body) = call(&outsider, &server, endpoint, &form).await;
+                match needs {
+                    Needs::Public | Needs::SignedIn => continue,
+                    // Lists answer with what the caller may see: nothing here.
+                    _ if LISTS_FILTERED.contains(endpoint) => {
+                        assert_eq!(status, 200, "{login} {endpoint}: {body}");
+                        assert!(!body.contains("acme"), "{login} {endpoint} lists what is not theirs: {body}");
+                    }
+                    _ => {
+                        assert!(status == 403 || status == 404, "{login} {endpoint}: {status} {body}");
+                        refused += 1;
+                    }
+                }
+            }
+            assert!(refused > 60, "{login}: {refused} refusals");
+        }
     }
 }
+
+/// Server functions that answer a list filtered to what the caller may read.
+const LISTS_FILTERED: &[&str] = &["get_workspaces"];
 
 db_test! {
     async fn pages_answer_with_the_status_of_their_refusal(db: TestDb) {

@@ -133,6 +133,27 @@ db_test! {
         let (status, answer) = send(&server, now, &sign(&secret, now, b"{\"repository\":\"acme\"}"), b"{\"repository\":\"acme\"}").await;
         assert_eq!(status, 400, "{answer}");
 
+        // Another governed repository's secret speaks for that repository only: a build it
+        // signs of an application whose manifest names another repository is refused, and
+        // deploys nothing. Rotating a secret takes administer on the repository.
+        let payments = REPOSITORY.replace("name: checkout", "name: payments");
+        let (status, body) = call(&ada, &server, "save_repository", &[("name", ""), ("revision", "0"), ("source", &payments)]).await;
+        assert_eq!(status, 200, "{body}");
+        let dev = client();
+        demo_sign_in(&dev, &server, "dev").await;
+        let (status, body) = call(&dev, &server, "rotate_build_secret", &[("name", "payments")]).await;
+        assert_eq!(status, 403, "a member cannot take a repository's build secret: {body}");
+        let (status, body) = call(&ada, &server, "rotate_build_secret", &[("name", "payments")]).await;
+        assert_eq!(status, 200, "{body}");
+        let other_secret: String = serde_json::from_str(&body).unwrap();
+        let forged = String::from_utf8(first.clone()).unwrap().replace("acme/checkout\"", "acme/payments\"").into_bytes();
+        assert_ne!(forged, first);
+        let (status, answer) = send(&server, now, &sign(&other_secret, now, &forged), &forged).await;
+        assert_eq!(status, 403, "{answer}");
+        assert!(answer["error"].as_str().unwrap().contains("no application \"checkout-api\" names repository payments"), "{answer}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(app::server::entities::builds::Entity::find().count(&db.conn).await.unwrap(), 0);
+
         // Signed: the build is recorded and deployed to both pre-release environments.
         let signature = sign(&secret, now, &first);
         let (status, answer) = send(&server, now, &signature, &first).await;
@@ -187,11 +208,12 @@ db_test! {
         let versions: Vec<&str> = detail.deployments.iter().map(|d| d.version.as_str()).collect();
         assert_eq!(versions, ["v2.4.14", "v2.4.14", "v2.4.13", "v2.4.13"]);
         assert!(detail.deployments.iter().all(|d| d.commit.len() == 40 && d.kind == "prerelease"));
-        assert_eq!(count(&db, "build.refused").await, 6, "3 bad signatures, a stale one, a bad body and a replay");
+        assert_eq!(count(&db, "build.refused").await, 7, "3 bad signatures, a stale one, a bad body, another repository's build and a replay");
         assert_eq!(count(&db, "build.completed").await, 3);
         assert_eq!(count(&db, "deployment.create").await, 4);
         let events = app::server::entities::audit_events::Entity::find().all(&db.conn).await.unwrap();
         assert!(!format!("{events:?}").contains(&secret), "the secret reaches no audit event");
+        assert!(!format!("{events:?}").contains(&other_secret), "nor the other one");
     }
 }
 

@@ -146,7 +146,8 @@ db_test! {
 
         // Kill 2: the forge merges, and the process dies before it hears back.
         let stall = fake.stall("PUT /api/v3/repos/acme/live/pulls/1/merge");
-        ok(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
+        let (status, body) = crate::support::review(&admin, &server, "logs", true).await;
+        assert_eq!(status, 200, "{body}");
         reached(stall, &server).await;
         server.kill().await;
         server.restart().await;

@@ -161,16 +161,15 @@ db_test! {
         assert_eq!(log.run.status, "succeeded", "{}", lines.join("\n"));
         assert!(lines.iter().any(|l| l.contains("No changes.")), "{}", lines.join("\n"));
 
-        // Shell syntax in the arguments is inert: one argv element each, refused by terraform.
+        // Shell syntax in the arguments is inert (one argv element each), and only plan and
+        // apply options are taken: each other one is named, and nothing is saved.
         let canary = server.data_dir.join("canary");
         std::fs::create_dir_all(&canary).unwrap();
-        executors::save(&ctx.db, &actor, &executor("inert", "terraform", &format!("; rm -rf {} $(touch /tmp/slipway-pwned)", canary.display()), source), true).await.unwrap();
-        let run = executors::run(&ctx.db, &actor, "inert", "plan").await.unwrap();
-        ctx.jobs_wake.notify_one();
-        let (log, lines) = follow(&server, "inert", run.id).await;
-        assert_eq!(log.run.status, "failed", "{}", lines.join("\n"));
-        assert_eq!(log.run.exit_code, Some(1));
-        assert_eq!(log.run.attempts, 1, "a failed plan is not retried");
+        let refused = executors::save(&ctx.db, &actor, &executor("inert", "terraform", &format!("; rm -rf {} $(touch /tmp/slipway-pwned) -state-out=/tmp/x", canary.display()), source), true).await.unwrap_err();
+        let AppError::Invalid { field, message } = &refused else { panic!("{refused:?}") };
+        assert_eq!(field, "command");
+        assert!(message.contains("; is not taken") && message.contains("-state-out=/tmp/x is not taken") && message.contains("$(touch is not taken"), "{message}");
+        assert!(executors::detail(&ctx.db, "inert").await.is_err(), "nothing saved");
         assert!(canary.is_dir(), "rm never ran");
         assert!(!std::path::Path::new("/tmp/slipway-pwned").exists(), "no command substitution ran");
 
@@ -282,5 +281,57 @@ db_test! {
         jobs::finish(&txn, a1.id, "w3", &Outcome::Succeeded).await.unwrap();
         txn.commit().await.unwrap();
         assert_eq!(jobs::claim(conn, "w3", lease).await.unwrap().unwrap().id, a2.id);
+    }
+}
+
+db_test! {
+    async fn hostile_modules_fail_or_are_contained(db: TestDb) {
+        let Some(terraform) = terraform() else { return unavailable("terraform (run scripts/setup)") };
+        let server = TestServer::start(&db, ServerOptions {
+            settings: vec![("SLIPWAY_TERRAFORM_BIN", terraform.display().to_string())],
+            worker: true,
+            ..Default::default()
+        }).await;
+        let ctx = &server.ctx;
+        let actor = Actor::user(2, "dev");
+        let data = server.data_dir.canonicalize().unwrap();
+        let key = std::fs::read(data.join("secret_key")).unwrap();
+        let key_text = String::from_utf8_lossy(&key).to_string();
+        let pid = std::process::id();
+        // Each module reads something of the server's at plan time (terraform's file()).
+        let modules = [
+            ("key", format!("output \"x\" {{\n  value = file(\"{}/secret_key\")\n}}\n", data.display())),
+            ("walk", "output \"x\" {\n  value = file(\"${path.root}/../../../../secret_key\")\n}\n".to_string()),
+            ("environ", format!("output \"x\" {{\n  value = file(\"/proc/{pid}/environ\")\n}}\n")),
+            ("mirrors", format!("output \"x\" {{\n  value = fileset(\"{}\", \"**\")\n}}\n", data.display())),
+        ];
+        let repo = server.data_dir.join("git/team/hostile.git");
+        let files: Vec<(String, String)> = modules.iter().map(|(name, text)| (format!("{name}/main.tf"), text.clone())).collect();
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        module_repository(&repo, &files);
+        let source = sources::create(ctx, &actor, &NewSource {
+            url: format!("file://{}", repo.canonicalize().unwrap().display()),
+            integration: "local-git".into(),
+            description: String::new(),
+        }).await.unwrap();
+        for (name, _) in &modules {
+            let mut input = executor(name, "terraform", "", source.id);
+            input.module_path = name.to_string();
+            executors::save(&ctx.db, &actor, &input, true).await.unwrap();
+            let run = executors::run(&ctx.db, &actor, name, "plan").await.unwrap();
+            ctx.jobs_wake.notify_one();
+            let (log, lines) = follow(&server, name, run.id).await;
+            let all = lines.join("\n");
+            assert!(!all.contains(&key_text), "{name}: the sealing key reached the log");
+            assert!(!all.contains("TEST_DATABASE_URL") && !all.contains("SLIPWAY_"), "{name}: the server's environment reached the log:\n{all}");
+            if *name == "mirrors" {
+                // The data dir is an empty folder in the sandbox: nothing in it is listed.
+                assert!(!all.contains("secret_key") && !all.contains("slipway.db"), "the data dir was listed:\n{all}");
+            } else {
+                assert_eq!(log.run.status, "failed", "{name}:\n{all}");
+            }
+        }
+        // The server kept serving throughout.
+        assert!(executors::detail(&ctx.db, "key").await.is_ok());
     }
 }

@@ -215,7 +215,8 @@ impl Fake {
                 "title": pull.title,
                 "state": match pull.state { "open" => "OPEN", "merged" => "MERGED", _ => "DECLINED" },
                 "links": { "html": { "href": format!("{}/acme/live/pull-requests/{}", self.base, pull.id) } },
-                "source": { "branch": { "name": pull.head }, "commit": { "hash": sha } },
+                // Bitbucket Cloud abbreviates commit hashes to 12 digits in pull requests.
+                "source": { "branch": { "name": pull.head }, "commit": { "hash": sha.get(..12).unwrap_or_default() } },
                 "destination": { "branch": { "name": pull.base } },
                 "merge_commit": pull.merge_commit.as_ref().map(|h| json!({ "hash": h })),
             }),
@@ -533,6 +534,18 @@ async fn answer(fake: Fake, request: Request) -> Response {
             };
             let merge = match (fake.kind, method.as_str(), action) {
                 (Provider::Github, "PUT", "merge") => {
+                    // `sha`: the head the merge must match; GitHub answers 409 otherwise.
+                    let head = fake.head_of(&state.pulls[index].head);
+                    if body["sha"].as_str() != head.as_deref() {
+                        drop(state);
+                        if body["sha"].is_null() {
+                            violation(format!("merge without sha {body}"));
+                        }
+                        return fake.error(
+                            409,
+                            "Head branch was modified. Review and try the merge again.",
+                        );
+                    }
                     body["merge_method"] == "merge" || {
                         violation(format!("merge body {body}"));
                         false
@@ -575,7 +588,7 @@ async fn answer(fake: Fake, request: Request) -> Response {
                     state.pulls[index].head.clone(),
                 );
                 let (_, _, merged) = server::adapters::local_forge::merge_branches(
-                    &git, &base, &head, "Merge", false,
+                    &git, &base, &head, "Merge", false, None,
                 )
                 .unwrap();
                 state.pulls[index].state = "merged";
@@ -737,13 +750,7 @@ async fn flow(db: crate::support::TestDb, kind: Provider) {
         _ => "PATCH /acme/infra/_apis/git/repositories/live/pullrequests/1",
     };
     fake.inject(merge_path, 502, vec![], json!({ "message": "Bad Gateway" }));
-    let (status, body) = call(
-        &member,
-        &server,
-        "review_resource",
-        &[("slug", "logs"), ("approve", "true")],
-    )
-    .await;
+    let (status, body) = crate::support::review(&admin, &server, "logs", true).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         settled(&server, "logs").await,
@@ -768,14 +775,9 @@ async fn flow(db: crate::support::TestDb, kind: Provider) {
     );
     settled(&server, "logs").await;
     assert_eq!(
-        call(
-            &member,
-            &server,
-            "review_resource",
-            &[("slug", "logs"), ("approve", "false")]
-        )
-        .await
-        .0,
+        crate::support::review(&member, &server, "logs", false)
+            .await
+            .0,
         200
     );
     settled(&server, "logs").await;
@@ -803,13 +805,7 @@ async fn flow(db: crate::support::TestDb, kind: Provider) {
         200
     );
     settled(&server, "logs").await;
-    let (status, body) = call(
-        &member,
-        &server,
-        "review_resource",
-        &[("slug", "logs"), ("approve", "true")],
-    )
-    .await;
+    let (status, body) = crate::support::review(&admin, &server, "logs", true).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         settled(&server, "logs").await,

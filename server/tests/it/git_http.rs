@@ -9,10 +9,17 @@ use crate::support::{
 use app::server::entities::{access_tokens, audit_events};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+/// A write-scoped token of `login`'s, for 30 days.
 async fn token(server: &TestServer, login: &str, name: &str) -> (reqwest::Client, String) {
     let user = client();
     demo_sign_in(&user, server, login).await;
-    let (status, body) = call(&user, server, "create_access_token", &[("name", name)]).await;
+    let (status, body) = call(
+        &user,
+        server,
+        "create_access_token",
+        &[("name", name), ("scope", "write"), ("days", "30")],
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let created: serde_json::Value = serde_json::from_str(&body).unwrap();
     (user, created["token"].as_str().unwrap().to_string())
@@ -124,6 +131,36 @@ db_test! {
             assert_eq!(r.status().as_u16(), 404, "{path}");
         }
 
+        // A read-only token clones but does not push; an expired one opens nothing. A token
+        // is made for a while and a scope only from the lists offered.
+        let (status, body) = call(&member, &server, "create_access_token", &[("name", "reader"), ("scope", "admin")]).await;
+        assert_eq!((status, body.contains("scope")), (422, true), "{body}");
+        let (status, body) = call(&member, &server, "create_access_token", &[("name", "reader"), ("days", "36500")]).await;
+        assert_eq!((status, body.contains("days")), (422, true), "{body}");
+        let (status, body) = call(&member, &server, "create_access_token", &[("name", "reader")]).await;
+        assert_eq!(status, 200, "{body}");
+        let reader: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((reader["row"]["scope"].as_str(), reader["row"]["expired"].as_bool()), (Some("read"), Some(false)), "read for 90 days unless asked");
+        let reader_token = reader["token"].as_str().unwrap().to_string();
+        let work = tempfile_dir(&server, "reader");
+        git_ok(&work, &["clone", "-q", &url_with(&server, "dev", &reader_token), "live"]).await;
+        let live = work.join("live");
+        std::fs::write(live.join("r.md"), "r\n").unwrap();
+        git(&live, &["add", "r.md"]);
+        git(&live, &["commit", "-q", "-m", "r"]);
+        let refused = git_async(&live, &["push", "origin", "HEAD:refs/heads/reader"]).await;
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("403"), "{}", String::from_utf8_lossy(&refused.stderr));
+        let reader_row = access_tokens::Entity::find().filter(access_tokens::Column::Name.eq("reader")).one(&server.ctx.db).await.unwrap().unwrap();
+        let mut expired: access_tokens::ActiveModel = reader_row.into();
+        expired.expires_at = sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::minutes(1)));
+        sea_orm::ActiveModelTrait::update(expired, &server.ctx.db).await.unwrap();
+        let http = reqwest::Client::new();
+        let gone = http.get(format!("{}/git/acme/live.git/info/refs?service=git-upload-pack", server.base)).basic_auth("dev", Some(&reader_token)).send().await.unwrap();
+        assert_eq!(gone.status().as_u16(), 401);
+        let (_, account) = call(&member, &server, "get_account", &[]).await;
+        assert!(account.contains("\"expired\":true"), "the account page says so: {account}");
+
         // Revoked: the next clone is refused.
         let id = rows[0].id.to_string();
         let (status, body) = call(&admin, &server, "revoke_access_token", &[("id", &id)]).await;
@@ -141,4 +178,99 @@ fn tempfile_dir(server: &TestServer, name: &str) -> std::path::PathBuf {
     let dir = server.data_dir.join("clones").join(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Runs `git push` with `args` in `dir`: (succeeded, what git printed).
+async fn push(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["push", "--porcelain"];
+    all.extend_from_slice(args);
+    let out = git_async(dir, &all).await;
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+db_test! {
+    async fn guarded_branches_and_tags_take_no_push_from_people(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        assert_eq!(call(&admin, &server, "create_local_repository", &[("repository", "acme/live")]).await.0, 200);
+        let register = [("input[integration]", "local-git"), ("input[repository]", "acme/live")];
+        assert_eq!(call(&admin, &server, "register_workspace", &register).await.0, 200);
+        let bare = server.data_dir.join("git/acme/live.git");
+        let (_, token_of_dev) = token(&server, "dev", "laptop").await;
+        let work = tempfile_dir(&server, "dev");
+        git_ok(&work, &["clone", "-q", &url_with(&server, "dev", &token_of_dev), "live"]).await;
+        let live = work.join("live");
+        let commit = |file: &str| {
+            std::fs::write(live.join(file), format!("{file}\n")).unwrap();
+            git(&live, &["add", file]);
+            git(&live, &["commit", "-q", "-m", &format!("chore: add {file}")]);
+        };
+        let main_before = git(&bare, &["rev-parse", "main"]);
+
+        // The workspace's default branch: no push, no force push, no delete — each declined
+        // as a hook would be, and audited; and one guarded ref refuses the whole push.
+        commit("direct.md");
+        let (ok, out) = push(&live, &["origin", "HEAD:main"]).await;
+        assert!(!ok, "{out}");
+        assert!(out.contains("refs/heads/main") && out.contains("main is protected: only Slipway's reviewed merges move it"), "{out}");
+        let (ok, out) = push(&live, &["--force", "origin", "HEAD:main"]).await;
+        assert!(!ok && out.contains("main is protected"), "{out}");
+        let (ok, out) = push(&live, &["origin", ":main"]).await;
+        assert!(!ok && out.contains("main is protected"), "{out}");
+        let (ok, out) = push(&live, &["origin", "HEAD:refs/heads/feature", "HEAD:main"]).await;
+        assert!(!ok && out.contains("the push was refused whole"), "{out}");
+        assert_eq!(git(&bare, &["rev-parse", "main"]), main_before, "main did not move");
+        assert!(crate::support::git_output(&bare, &["rev-parse", "--verify", "refs/heads/feature"]).status.code() != Some(0), "nothing of a refused push lands");
+        let refused = audit_events::Entity::find()
+            .filter(audit_events::Column::Action.eq("forge.push_refused"))
+            .all(&server.ctx.db)
+            .await
+            .unwrap();
+        assert_eq!(refused.len(), 4);
+        assert!(refused.iter().all(|e| e.actor == "dev"));
+
+        // Other branches take pushes (a feature branch, force-pushed too); tags are made once.
+        let (ok, out) = push(&live, &["origin", "HEAD:refs/heads/feature"]).await;
+        assert!(ok, "{out}");
+        git(&live, &["commit", "-q", "--amend", "-m", "chore: add direct.md, amended"]);
+        let (ok, out) = push(&live, &["--force", "origin", "HEAD:refs/heads/feature"]).await;
+        assert!(ok, "{out}");
+        git(&live, &["tag", "v1.0.0"]);
+        let (ok, out) = push(&live, &["origin", "refs/tags/v1.0.0"]).await;
+        assert!(ok, "{out}");
+        commit("later.md");
+        git(&live, &["tag", "-f", "v1.0.0"]);
+        let (ok, out) = push(&live, &["--force", "origin", "refs/tags/v1.0.0"]).await;
+        assert!(!ok && out.contains("tags never move or go once made"), "{out}");
+        let (ok, out) = push(&live, &["origin", ":refs/tags/v1.0.0"]).await;
+        assert!(!ok && out.contains("tags never move or go once made"), "{out}");
+        let (ok, out) = push(&live, &["origin", "HEAD:refs/notes/sneaky"]).await;
+        assert!(!ok && out.contains("only branches and tags can be pushed"), "{out}");
+
+        // The environments repository: only release admins push at all, and nobody to main
+        // (deployments are Slipway's commits, after sign-off).
+        server.ctx.local_git.ensure(app::server::deployments::ENVIRONMENTS_REPOSITORY, &[], "Slipway").await.unwrap();
+        let host = server.base.trim_start_matches("http://").to_string();
+        let environments = |login: &str, token: &str| format!("http://{login}:{token}@{host}/git/local/environments.git");
+        let (_, token_of_ada) = token(&server, "ada", "laptop").await;
+        let out = git_async(&work, &["clone", "-q", &environments("ada", &token_of_ada), "environments"]).await;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let envs = work.join("environments");
+        std::fs::write(envs.join("production.yaml"), "version: v9.9.9\n").unwrap();
+        git(&envs, &["add", "."]);
+        git(&envs, &["commit", "-q", "-m", "deploy(production): skip sign-off"]);
+        let (ok, out) = push(&envs, &["origin", "HEAD:main"]).await;
+        assert!(!ok && out.contains("main is protected"), "even an admin: {out}");
+        git(&envs, &["remote", "set-url", "origin", &environments("dev", &token_of_dev)]);
+        let (ok, out) = push(&envs, &["origin", "HEAD:refs/heads/sneaky"]).await;
+        assert!(!ok && out.contains("403"), "a member may not push there at all: {out}");
+    }
 }

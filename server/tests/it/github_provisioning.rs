@@ -578,7 +578,7 @@ db_test! {
             let shop = &state.repos["shop"];
             assert_eq!(shop.pulls.iter().map(|p| (p.1.as_str(), p.2.as_str(), p.4)).collect::<Vec<_>>(), vec![("chore/slipway-provision", "develop", true)]);
             let managed = &state.repos["managed-workflows-private"];
-            assert_eq!(managed.pulls.iter().map(|p| (p.1.as_str(), p.2.as_str(), p.4)).collect::<Vec<_>>(), vec![("chore/slipway-provision", "main", true)]);
+            assert_eq!(managed.pulls.iter().map(|p| (p.1.as_str(), p.2.as_str(), p.4)).collect::<Vec<_>>(), vec![("chore/slipway-provision-shop", "main", true)]);
             // The rulesets: Slipway's as planned, the stale one gone, people's own kept.
             let mut names: Vec<String> = shop.rulesets.values().map(|r| r["name"].as_str().unwrap().to_string()).collect();
             names.sort();
@@ -671,8 +671,8 @@ db_test! {
         // Merged on GitHub: the plan is in place.
         for repo in REPOSITORIES {
             let git = git2::Repository::open_bare(github.bare(repo)).unwrap();
-            let base = if repo == "shop" { "develop" } else { "main" };
-            server::adapters::local_forge::merge_branches(&git, base, "chore/slipway-provision", "Merge", false).unwrap();
+            let (base, branch) = if repo == "shop" { ("develop", "chore/slipway-provision") } else { ("main", "chore/slipway-provision-shop") };
+            server::adapters::local_forge::merge_branches(&git, base, branch, "Merge", false, None).unwrap();
         }
         let merged = view(&admin, &server).await;
         assert!(merged.files.iter().all(|f| f.change == "unchanged"), "{:?}", merged.files);

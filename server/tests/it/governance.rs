@@ -121,15 +121,7 @@ async fn approve(
     number: i64,
     managed: bool,
 ) -> (u16, String) {
-    let number = number.to_string();
-    let managed = managed.to_string();
-    call(
-        client,
-        server,
-        "approve_pull_request",
-        &[("name", "shop"), ("number", &number), ("managed", &managed)],
-    )
-    .await
+    crate::support::approve_governed(client, server, "shop", &number.to_string(), managed).await
 }
 
 async fn provisioning(client: &reqwest::Client, server: &TestServer) -> ProvisionView {
@@ -166,7 +158,7 @@ db_test! {
         let pulls: Vec<(String, i64, String, String)> = applied.pulls.iter().map(|p| (p.repository.clone(), p.number, p.head_branch.clone(), p.base_branch.clone())).collect();
         assert_eq!(pulls.len(), 2, "{pulls:?}");
         assert!(pulls.contains(&("local/shop".into(), 1, "chore/slipway-provision".into(), "develop".into())));
-        assert!(pulls.contains(&("local/managed-workflows-private".into(), 1, "chore/slipway-provision".into(), "main".into())));
+        assert!(pulls.contains(&("local/managed-workflows-private".into(), 1, "chore/slipway-provision-shop".into(), "main".into())));
         let bare = server.data_dir.join("git/local/shop.git");
         let branches = || git(&bare, &["for-each-ref", "--format=%(refname:short) %(objectname)"]);
         let refs_before = branches();
@@ -188,14 +180,40 @@ db_test! {
         assert_eq!(status, 409, "{body}");
         assert!(body.contains("someone else must approve it"), "{body}");
         assert_eq!(approve(&ada, &server, 1, false).await.0, 200);
+        // A commit pushed after the approval is not covered by it: the approval no longer
+        // counts, the merge is refused, and a new review is needed.
+        let scratch = server.data_dir.join("scratch");
+        std::fs::create_dir_all(&scratch).unwrap();
+        git(&scratch, &["clone", "-q", "-b", "chore/slipway-provision", bare.to_str().unwrap(), "shop"]);
+        let work = scratch.join("shop");
+        std::fs::write(work.join("NOTES.md"), "after the review\n").unwrap();
+        git(&work, &["add", "."]);
+        git(&work, &["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-q", "-m", "docs: add notes after the review"]);
+        git(&work, &["push", "-q", "origin", "chore/slipway-provision"]);
+        let (status, body) = merge(&dev, &server, 1, "squash").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("needs 1 approval from someone other than the author; it has 0"), "{body}");
+        let stale: GovernedPull = serde_json::from_str(&call(&ada, &server, "get_governed_pull", &[("name", "shop"), ("number", "1"), ("managed", "false")]).await.1).unwrap();
+        assert!(stale.approvals.is_empty(), "{:?}", stale.approvals);
+        assert_eq!(approve(&ada, &server, 1, false).await.0, 200);
         let (status, body) = merge(&dev, &server, 1, "squash").await;
         assert_eq!(status, 200, "{body}");
         let merged: GovernedPull = serde_json::from_str(&body).unwrap();
         assert_eq!(merged.row.state, "merged");
         assert_eq!(git(&bare, &["log", "-1", "--format=%s%n%P", "develop"]).lines().count(), 2, "one parent: squashed");
         assert!(git(&bare, &["show", "develop:.github/CODEOWNERS"]).contains("@local/platform-team"));
+        // The managed workflows run in every governed repository's CI: only platform admins
+        // review them, and not with no approval at all.
+        let merge_managed = |who| call(who, &server, "merge_pull_request", &[("name", "shop"), ("number", "1"), ("managed", "true"), ("method", "merge")]);
+        let (status, body) = approve(&dev, &server, 1, true).await;
+        assert_eq!(status, 403, "{body}");
+        let (status, body) = merge_managed(&dev).await;
+        assert_eq!(status, 403, "{body}");
+        let (status, body) = merge_managed(&ada).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("a platform admin other than its author must approve this commit"), "{body}");
         assert_eq!(approve(&ada, &server, 1, true).await.0, 200);
-        let (status, body) = call(&dev, &server, "merge_pull_request", &[("name", "shop"), ("number", "1"), ("managed", "true"), ("method", "merge")]).await;
+        let (status, body) = merge_managed(&ada).await;
         assert_eq!(status, 200, "{body}");
         // What is in place now matches the plan.
         let now = provisioning(&dev, &server).await;
@@ -272,7 +290,7 @@ db_test! {
         assert_eq!(git(&bare, &["rev-parse", "main"]), main_before);
         // Retitled (a new pull request with a Conventional title), the release merges into
         // main with a merge commit.
-        let (status, _) = call(&dev, &server, "approve_pull_request", &[("name", "shop"), ("number", &titled.to_string()), ("managed", "false")]).await;
+        let (status, _) = approve(&dev, &server, titled, false).await;
         assert_eq!(status, 409, "the author cannot approve");
         let db_title = app::server::entities::local_pulls::Entity::find()
             .filter(app::server::entities::local_pulls::Column::Repository.eq("local/shop"))
@@ -341,7 +359,7 @@ db_test! {
             let (ada, server) = (ada.clone(), &server);
             async move {
                 let number = number.to_string();
-                call(&ada, server, "approve_pull_request", &[("name", "web"), ("number", &number), ("managed", "false")]).await.0
+                crate::support::approve_governed(&ada, server, "web", &number, false).await.0
             }
         };
         // Feature branches: no reviewer needed, any method.

@@ -70,12 +70,20 @@ db_test! {
         assert_eq!((pull.number, pull.state), (1, PullState::Open));
         assert_eq!(forge.find_open_pull(&repo, "update_prod_vpc").await.unwrap(), Some(pull.clone()));
         assert!(forge.create_pull(&repo, &new).await.unwrap_err().message.contains("already open"));
-        let merged = forge.merge_pull(&repo, 1, "Merge pull request #1").await.unwrap();
+        // A merge takes exactly the commit approved: another one (the branch moved since) is
+        // refused and nothing moves.
+        let approved = first.commit.clone();
+        let other = "0123456789abcdef0123456789abcdef01234567";
+        let refused = forge.merge_pull(&repo, 1, "Merge pull request #1", other).await.unwrap_err();
+        assert!(refused.message.contains("after 0123456789ab was approved; not merged"), "{}", refused.message);
+        assert!(!refused.retryable, "a moved head is not retried");
+        assert_eq!(forge.find_open_pull(&repo, "update_prod_vpc").await.unwrap().and_then(|p| p.head_commit), Some(approved.clone()));
+        let merged = forge.merge_pull(&repo, 1, "Merge pull request #1", &approved).await.unwrap();
         assert_eq!(merged.state, PullState::Merged);
         let merge_commit = merged.merge_commit.clone().unwrap();
         assert_eq!(git(&bare, &["rev-parse", "main"]), merge_commit);
         assert_eq!(git(&bare, &["rev-list", "--parents", "-n", "1", "main"]).split(' ').count(), 3, "a merge commit");
-        assert_eq!(forge.merge_pull(&repo, 1, "again").await.unwrap().merge_commit, Some(merge_commit.clone()), "merging twice changes nothing");
+        assert_eq!(forge.merge_pull(&repo, 1, "again", &approved).await.unwrap().merge_commit, Some(merge_commit.clone()), "merging twice changes nothing");
         assert_eq!(gits.read_folder(&repo, &config, "main", "vpc/prod_vpc").await.unwrap().len(), 2);
 
         // The same code again: nothing to review.
@@ -88,10 +96,11 @@ db_test! {
         let delete = forge.create_pull(&repo, &NewPull { head_branch: "delete_prod_vpc".into(), ..new.clone() }).await.unwrap();
         assert_eq!(delete.number, 2);
         assert_eq!(forge.close_pull(&repo, 2).await.unwrap().state, PullState::Closed);
-        assert!(forge.merge_pull(&repo, 2, "x").await.unwrap_err().message.contains("closed"));
+        let delete_head = git(&bare, &["rev-parse", "delete_prod_vpc"]);
+        assert!(forge.merge_pull(&repo, 2, "x", &delete_head).await.unwrap_err().message.contains("closed"));
         let reopened = forge.create_pull(&repo, &NewPull { head_branch: "delete_prod_vpc".into(), ..new.clone() }).await.unwrap();
         assert_eq!(reopened.number, 3);
-        forge.merge_pull(&repo, 3, "Merge pull request #3").await.unwrap();
+        forge.merge_pull(&repo, 3, "Merge pull request #3", &delete_head).await.unwrap();
         assert!(gits.read_folder(&repo, &config, "main", "vpc/prod_vpc").await.unwrap().is_empty(), "the folder is gone");
         assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "main"]), "README.md");
     }

@@ -70,7 +70,7 @@ db_test! {
         assert_eq!(fake.pulls(), vec![("update_audit_logs".to_string(), "open")]);
 
         // Approve: merged on the forge; the next sync fetches the merge over SSH too.
-        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
+        let (status, body) = review(&admin, &server, "logs", true).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(settled(&server, "logs").await, ("provisioned".into(), "done".into()));
         let (status, body) = call(&member, &server, "resource_action", &[("slug", "logs"), ("action", "destroy")]).await;

@@ -582,3 +582,79 @@ impl Drop for SshServer {
         let _ = self.child.wait();
     }
 }
+
+/// The head commit of the resource's open pull request, as its page shows it ("" when none).
+pub async fn open_pull_head(
+    client: &reqwest::Client,
+    server: &impl Endpoint,
+    slug: &str,
+) -> String {
+    let (status, body) = call(
+        client,
+        server,
+        "get_resource_workspace",
+        &[("slug", slug), ("after", "0")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+    view["open_pull"]["head_commit"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Approves (merges) or rejects (closes) the resource's open pull request as its page does:
+/// approving names the head commit the page showed.
+pub async fn review(
+    client: &reqwest::Client,
+    server: &impl Endpoint,
+    slug: &str,
+    approve: bool,
+) -> (u16, String) {
+    let head = open_pull_head(client, server, slug).await;
+    call(
+        client,
+        server,
+        "review_resource",
+        &[
+            ("slug", slug),
+            ("approve", if approve { "true" } else { "false" }),
+            ("commit", &head),
+        ],
+    )
+    .await
+}
+
+/// Approves a governed repository's local pull request as its page does: the head commit shown.
+pub async fn approve_governed(
+    client: &reqwest::Client,
+    server: &impl Endpoint,
+    name: &str,
+    number: &str,
+    managed: bool,
+) -> (u16, String) {
+    let managed = if managed { "true" } else { "false" };
+    let (status, body) = call(
+        client,
+        server,
+        "get_governed_pull",
+        &[("name", name), ("number", number), ("managed", managed)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let pull: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let head = pull["head_commit"].as_str().unwrap_or_default().to_string();
+    call(
+        client,
+        server,
+        "approve_pull_request",
+        &[
+            ("name", name),
+            ("number", number),
+            ("managed", managed),
+            ("commit", &head),
+        ],
+    )
+    .await
+}

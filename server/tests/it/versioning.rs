@@ -469,7 +469,7 @@ mod portal {
             // the pull request (its title is not a Conventional Commit: no label).
             assert_eq!(call(&member, &server, "create_resource", &bucket_form("logs", "Audit Logs", "acme-audit-logs")).await.0, 200);
             assert_eq!(settled(&server, "logs").await, ("provision".into(), "ready".into()));
-            assert_eq!(call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await.0, 200);
+            assert_eq!(review(&admin, &server, "logs", true).await.0, 200);
             assert_eq!(settled(&server, "logs").await, ("provisioned".into(), "done".into()));
 
             // Tags pushed by hand: an annotated release and a lightweight one on the first

@@ -5,7 +5,7 @@
 //! workspace still in use are refused with the reason.
 
 use crate::db_test;
-use crate::support::{call, client, demo_sign_in, git, ServerOptions, TestServer};
+use crate::support::{call, client, demo_sign_in, git, review, ServerOptions, TestServer};
 use app::server::entities::{job_logs, pull_requests, resources as resource_rows};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use std::time::Duration;
@@ -152,8 +152,8 @@ db_test! {
         // Approve: merged as a merge commit on main; the resource is provisioned.
         let viewer = client();
         demo_sign_in(&viewer, &server, "pat").await;
-        assert_eq!(call(&viewer, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await.0, 403);
-        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
+        assert_eq!(review(&viewer, &server, "logs", true).await.0, 403);
+        let (status, body) = review(&admin, &server, "logs", true).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(settled(&server, "logs").await, ("provisioned".into(), "done".into()));
         assert!(git(&bare, &["show", "main:s3-bucket/audit_logs/variables.tf"]).contains("acme-audit-logs-eu"));
@@ -161,7 +161,7 @@ db_test! {
         assert_eq!(status, 200, "{body}");
         let repo: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(repo["files"], serde_json::json!(["README.md", "s3-bucket/audit_logs/main.tf", "s3-bucket/audit_logs/outputs.tf", "s3-bucket/audit_logs/variables.tf"]));
-        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
+        let (status, body) = review(&admin, &server, "logs", true).await;
         assert_eq!((status, body.contains("no open pull request")), (409, true), "{body}");
 
         // Someone removes the folder on main behind Slipway's back; recreate writes it again
@@ -188,7 +188,7 @@ db_test! {
         assert_eq!(status, 200, "{body}");
         assert_eq!(settled(&server, "logs").await, ("destroy".into(), "ready".into()));
         assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "delete_audit_logs"]), "README.md");
-        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "false")]).await;
+        let (status, body) = review(&member, &server, "logs", false).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(settled(&server, "logs").await, ("destroy".into(), "ready".into()));
         assert!(git(&bare, &["ls-tree", "-r", "--name-only", "main"]).contains("s3-bucket/audit_logs/main.tf"));
@@ -196,7 +196,7 @@ db_test! {
         assert_eq!(call(&member, &server, "resource_action", &[("slug", "logs"), ("action", "cancel_destroy")]).await.0, 200);
         assert_eq!(call(&member, &server, "resource_action", &[("slug", "logs"), ("action", "destroy")]).await.0, 200);
         settled(&server, "logs").await;
-        let (status, body) = call(&member, &server, "review_resource", &[("slug", "logs"), ("approve", "true")]).await;
+        let (status, body) = review(&admin, &server, "logs", true).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(settled(&server, "logs").await, ("destroyed".into(), "done".into()));
         assert_eq!(git(&bare, &["ls-tree", "-r", "--name-only", "main"]), "README.md", "the folder is gone");

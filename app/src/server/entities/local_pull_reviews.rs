@@ -8,6 +8,8 @@ pub struct Model {
     pub repository: String,
     pub number: i64,
     pub reviewer: String,
+    /// The head commit approved (`None`: recorded before approvals bound to commits).
+    pub commit: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

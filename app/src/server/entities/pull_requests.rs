@@ -18,6 +18,10 @@ pub struct Model {
     pub head_commit: Option<String>,
     pub merge_commit: Option<String>,
     pub created_by: String,
+    /// JSON array: everyone whose sync wrote a commit into it (`None`: only `created_by`).
+    pub authors: Option<String>,
+    /// The resource revision its head commit renders.
+    pub revision: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

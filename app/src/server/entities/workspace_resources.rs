@@ -11,6 +11,8 @@ pub struct Model {
     pub status: String,
     pub status_message: Option<String>,
     pub merged_commit: Option<String>,
+    /// The resource revision whose code someone's approval last merged.
+    pub merged_revision: Option<i32>,
     pub last_job_id: Option<i64>,
 }
 

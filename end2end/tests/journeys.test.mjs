@@ -524,7 +524,9 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   await provisioning.getByRole('button', { name: 'Apply plan' }).click();
   await provisioning.getByText('Revision 1 applied').waitFor();
   await provisioning.getByRole('button', { name: 'Awaiting review' }).waitFor();
-  await provisioning.getByText('the files wait in local/payments#1 and local/managed-workflows-private#1').waitFor();
+  // payments gets a pull request of its own in the managed-workflows repository (the seeded
+  // payments-api holds #1 there): one repository's files never land in another's.
+  await provisioning.getByText('the files wait in local/payments#1 and local/managed-workflows-private#2').waitFor();
   const pulls = provisioning.locator('.pull-list li');
   assert.equal(await pulls.count(), 2);
   await provisioning.getByRole('link', { name: /local\/payments#1 chore\(slipway\): provision payments revision 1/ }).click();

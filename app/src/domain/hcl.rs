@@ -195,3 +195,131 @@ mod tests {
         );
     }
 }
+
+/// The deepest nesting of brackets, blocks and template interpolations a module's HCL may have:
+/// real modules use a handful, and the parser would take its stack down 100,000 levels.
+pub const MAX_NESTING: usize = 64;
+
+/// Where `text` (HCL) first nests deeper than [`MAX_NESTING`], as 1-based (line, column), found
+/// by a scan that knows strings, templates, comments and heredocs; `None` when it does not.
+pub fn too_deep(text: &str) -> Option<(usize, usize)> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Frame {
+        Bracket,
+        /// `${` or `%{` inside a string: code until its `}`.
+        Interpolation,
+        Str,
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut stack: Vec<Frame> = Vec::new();
+    let (mut line, mut column) = (1, 0);
+    let mut heredoc: Option<String> = None;
+    let mut at = 0;
+    while at < chars.len() {
+        let c = chars[at];
+        column += 1;
+        if c == '\n' {
+            line += 1;
+            column = 0;
+            // A heredoc runs until a line that is its marker alone.
+            if let Some(marker) = &heredoc {
+                let rest: String = chars[at + 1..].iter().take_while(|c| **c != '\n').collect();
+                if rest.trim() == marker {
+                    heredoc = None;
+                }
+            }
+            at += 1;
+            continue;
+        }
+        if heredoc.is_some() {
+            at += 1;
+            continue;
+        }
+        let next = chars.get(at + 1).copied();
+        let depth = stack.iter().filter(|f| **f != Frame::Str).count();
+        match stack.last() {
+            Some(Frame::Str) => match (c, next) {
+                ('\\', _) => {
+                    at += 1;
+                    column += 1;
+                }
+                ('"', _) => {
+                    stack.pop();
+                }
+                ('$' | '%', Some('{')) => {
+                    if depth + 1 > MAX_NESTING {
+                        return Some((line, column));
+                    }
+                    stack.push(Frame::Interpolation);
+                    at += 1;
+                    column += 1;
+                }
+                _ => {}
+            },
+            _ => match (c, next) {
+                ('#', _) | ('/', Some('/')) => {
+                    while at + 1 < chars.len() && chars[at + 1] != '\n' {
+                        at += 1;
+                    }
+                }
+                ('/', Some('*')) => {
+                    at += 2;
+                    while at + 1 < chars.len() && !(chars[at] == '*' && chars[at + 1] == '/') {
+                        if chars[at] == '\n' {
+                            line += 1;
+                            column = 0;
+                        }
+                        at += 1;
+                    }
+                    at += 1;
+                }
+                ('<', Some('<')) => {
+                    let marker: String = chars[at + 2..]
+                        .iter()
+                        .skip_while(|c| **c == '-')
+                        .take_while(|c| c.is_alphanumeric() || **c == '_')
+                        .collect();
+                    if !marker.is_empty() {
+                        heredoc = Some(marker);
+                    }
+                }
+                ('"', _) => stack.push(Frame::Str),
+                ('(' | '[' | '{', _) => {
+                    if depth + 1 > MAX_NESTING {
+                        return Some((line, column));
+                    }
+                    stack.push(Frame::Bracket);
+                }
+                (')' | ']' | '}', _) => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+        }
+        at += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    #[test]
+    fn a_hundred_thousand_levels_are_found_where_the_limit_is_passed() {
+        let brackets = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(too_deep(&brackets), Some((2, 6 + MAX_NESTING)));
+        let templates = format!("locals {{\n  x = {}\n}}\n", "\"${".repeat(100_000));
+        assert!(too_deep(&templates).is_some_and(|(line, _)| line == 2));
+        let blocks: String = (0..100_000).map(|_| "a {\n").collect();
+        assert_eq!(too_deep(&blocks).map(|(line, _)| line), Some(MAX_NESTING + 1));
+        // Strings, comments and heredocs hold brackets that nest nothing.
+        let quiet = format!(
+            "# {open}\n/* {open} */\nvariable \"x\" {{\n  default = \"{open}\"\n  description = <<EOT\n{open}\nEOT\n}}\n",
+            open = "[".repeat(1000)
+        );
+        assert_eq!(too_deep(&quiet), None);
+        let fine = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(MAX_NESTING - 1), "]".repeat(MAX_NESTING - 1));
+        assert_eq!(too_deep(&fine), None);
+    }
+}

@@ -86,6 +86,10 @@ fn pos(mark: Marker) -> Pos {
     }
 }
 
+/// The deepest nesting of lists and mappings taken: manifests need a handful of levels, and a
+/// tree of 100,000 would take the stack of whatever walks it.
+pub const MAX_DEPTH: usize = 64;
+
 enum Open {
     Sequence(Pos, Vec<Node>),
     /// Entries so far, and a key waiting for its value.
@@ -165,6 +169,12 @@ impl MarkedEventReceiver for Builder {
                     quoted: !matches!(style, TScalarStyle::Plain),
                 },
             }),
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.open.len() >= MAX_DEPTH => {
+                self.fail(
+                    at,
+                    format!("nested deeper than {MAX_DEPTH} levels of lists and mappings"),
+                )
+            }
             Event::SequenceStart(..) => self.open.push(Open::Sequence(at, Vec::new())),
             Event::MappingStart(..) => self.open.push(Open::Mapping(at, Vec::new(), None)),
             // A block collection is reported where the parser recognised it (after its first
@@ -220,6 +230,24 @@ mod tests {
 
     fn at(line: usize, column: usize) -> Pos {
         Pos { line, column }
+    }
+
+    #[test]
+    fn a_hundred_thousand_levels_are_refused_where_the_limit_is_passed() {
+        let flow = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let error = documents(&flow).unwrap_err();
+        // The scanner stops flow nesting itself (at 256); either way the error says where.
+        assert_eq!(error.pos.line, 1);
+        assert!(error.pos.column <= 260, "{error}");
+        assert!(error.message.contains("nested deeper than 64 levels") || error.message.contains("recursion limit"), "{error}");
+        let mut block = String::new();
+        for level in 0..100 {
+            block.push_str(&format!("{}k{level}:\n", " ".repeat(level)));
+        }
+        let error = documents(&block).unwrap_err();
+        assert!((MAX_DEPTH..MAX_DEPTH + 3).contains(&error.pos.line), "{error}");
+        let fine = format!("a: {}1{}\n", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert!(documents(&fine).is_ok());
     }
 
     #[test]

@@ -109,6 +109,18 @@ fn declare_once<T: Declaration>(
 }
 
 fn parse(file: &ModuleFile<'_>) -> Result<Body, ModuleError> {
+    // The parser recurses per level: a file nested 100,000 deep is refused before it runs.
+    if let Some((line, column)) = crate::domain::hcl::too_deep(file.text) {
+        return Err(ModuleError::Syntax {
+            file: file.path.to_string(),
+            line,
+            column,
+            message: format!(
+                "nested deeper than {} levels of brackets, blocks or templates",
+                crate::domain::hcl::MAX_NESTING
+            ),
+        });
+    }
     hcl::parse(file.text).map_err(|error| match error {
         hcl::Error::Parse(parse) => ModuleError::Syntax {
             file: file.path.to_string(),

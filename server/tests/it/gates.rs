@@ -236,3 +236,36 @@ db_test! {
         assert!(policy.contains("default-src 'self'") && policy.contains("frame-ancestors 'none'") && policy.contains("form-action 'self'"), "{policy}");
     }
 }
+
+db_test! {
+    async fn a_hundred_thousand_levels_of_nesting_are_refused_where_they_are_and_the_server_serves_on(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let dev = client();
+        demo_sign_in(&dev, &server, "dev").await;
+        // Manifests (YAML): block nesting past the limit, and flow nesting 100,000 deep.
+        let mut block = String::from("apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: deep\nspec:\n");
+        for level in 0..2_000 {
+            block.push_str(&format!("{}k{level}:\n", " ".repeat(level + 2)));
+        }
+        let flow = format!("apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: deep\nspec: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        for source in [block, flow] {
+            let (status, body) = call(&dev, &server, "save_repository", &[("name", ""), ("revision", "0"), ("source", &source)]).await;
+            assert_eq!(status, 422, "{body:.300}");
+            assert!(body.contains("nested deeper than 64 levels") || body.contains("recursion limit"), "{body:.300}");
+            assert!(body.contains(":5:") || body.contains("line 5") || body.contains("5:"), "the line is named: {body:.300}");
+        }
+        // A module (HCL) 100,000 levels deep: its file, line and column are named.
+        let repo = server.data_dir.join("git/team/deep.git");
+        module_repository(&repo, &[("deep/main.tf", &format!("variable \"x\" {{}}\nlocals {{\n  y = {}1{}\n}}\n", "[".repeat(100_000), "]".repeat(100_000)))]);
+        let url = format!("file://{}", repo.canonicalize().unwrap().display());
+        let (status, body) = call(&dev, &server, "create_source", &[("source[url]", &url), ("source[integration]", "local-git"), ("source[description]", "")]).await;
+        assert_eq!(status, 200, "{body}");
+        let source: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let id = source["id"].to_string();
+        let (status, body) = call(&dev, &server, "create_version", &[("version[template]", "vpc"), ("version[source_id]", &id), ("version[git_ref]", "v1.0.0"), ("version[module_path]", "deep")]).await;
+        assert_eq!(status, 422, "{body:.300}");
+        assert!(body.contains("main.tf:3:") && body.contains("nested deeper than 64 levels"), "{body:.300}");
+        // The server is unaffected.
+        assert_eq!(call(&dev, &server, "current_user", &[]).await.0, 200);
+    }
+}

@@ -307,19 +307,30 @@ mod nesting_tests {
 
     #[test]
     fn a_hundred_thousand_levels_are_found_where_the_limit_is_passed() {
-        let brackets = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let brackets = format!(
+            "locals {{\n  x = {}1{}\n}}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
         assert_eq!(too_deep(&brackets), Some((2, 6 + MAX_NESTING)));
         let templates = format!("locals {{\n  x = {}\n}}\n", "\"${".repeat(100_000));
         assert!(too_deep(&templates).is_some_and(|(line, _)| line == 2));
         let blocks: String = (0..100_000).map(|_| "a {\n").collect();
-        assert_eq!(too_deep(&blocks).map(|(line, _)| line), Some(MAX_NESTING + 1));
+        assert_eq!(
+            too_deep(&blocks).map(|(line, _)| line),
+            Some(MAX_NESTING + 1)
+        );
         // Strings, comments and heredocs hold brackets that nest nothing.
         let quiet = format!(
             "# {open}\n/* {open} */\nvariable \"x\" {{\n  default = \"{open}\"\n  description = <<EOT\n{open}\nEOT\n}}\n",
             open = "[".repeat(1000)
         );
         assert_eq!(too_deep(&quiet), None);
-        let fine = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(MAX_NESTING - 1), "]".repeat(MAX_NESTING - 1));
+        let fine = format!(
+            "locals {{\n  x = {}1{}\n}}\n",
+            "[".repeat(MAX_NESTING - 1),
+            "]".repeat(MAX_NESTING - 1)
+        );
         assert_eq!(too_deep(&fine), None);
     }
 }

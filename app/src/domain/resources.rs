@@ -175,50 +175,6 @@ pub enum DiffLine {
     Added(String),
 }
 
-/// A line diff by longest common subsequence (files here are small: a few hundred lines).
-/// Past `LIMIT` lines on both sides it falls back to "all removed, all added".
-pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
-    const LIMIT: usize = 4000;
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    if a.len() * b.len() > LIMIT * LIMIT {
-        return a
-            .iter()
-            .map(|l| DiffLine::Removed(l.to_string()))
-            .chain(b.iter().map(|l| DiffLine::Added(l.to_string())))
-            .collect();
-    }
-    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
-    while i < a.len() && j < b.len() {
-        if a[i] == b[j] {
-            out.push(DiffLine::Same(a[i].to_string()));
-            i += 1;
-            j += 1;
-        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
-            out.push(DiffLine::Removed(a[i].to_string()));
-            i += 1;
-        } else {
-            out.push(DiffLine::Added(b[j].to_string()));
-            j += 1;
-        }
-    }
-    out.extend(a[i..].iter().map(|l| DiffLine::Removed(l.to_string())));
-    out.extend(b[j..].iter().map(|l| DiffLine::Added(l.to_string())));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,23 +228,5 @@ mod tests {
             wrong.unwrap_err(),
             "logs is a s3-bucket; parents must be instances of vpc"
         );
-    }
-
-    #[test]
-    fn diff_keeps_common_lines_and_marks_changes() {
-        let diff = diff_lines("a\nb\nc\n", "a\nx\nc\nd\n");
-        assert_eq!(
-            diff,
-            vec![
-                DiffLine::Same("a".into()),
-                DiffLine::Removed("b".into()),
-                DiffLine::Added("x".into()),
-                DiffLine::Same("c".into()),
-                DiffLine::Added("d".into()),
-            ]
-        );
-        assert!(diff_lines("same\n", "same\n")
-            .iter()
-            .all(|l| matches!(l, DiffLine::Same(_))));
     }
 }

@@ -239,14 +239,25 @@ mod tests {
         // The scanner stops flow nesting itself (at 256); either way the error says where.
         assert_eq!(error.pos.line, 1);
         assert!(error.pos.column <= 260, "{error}");
-        assert!(error.message.contains("nested deeper than 64 levels") || error.message.contains("recursion limit"), "{error}");
+        assert!(
+            error.message.contains("nested deeper than 64 levels")
+                || error.message.contains("recursion limit"),
+            "{error}"
+        );
         let mut block = String::new();
         for level in 0..100 {
             block.push_str(&format!("{}k{level}:\n", " ".repeat(level)));
         }
         let error = documents(&block).unwrap_err();
-        assert!((MAX_DEPTH..MAX_DEPTH + 3).contains(&error.pos.line), "{error}");
-        let fine = format!("a: {}1{}\n", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert!(
+            (MAX_DEPTH..MAX_DEPTH + 3).contains(&error.pos.line),
+            "{error}"
+        );
+        let fine = format!(
+            "a: {}1{}\n",
+            "[".repeat(MAX_DEPTH - 1),
+            "]".repeat(MAX_DEPTH - 1)
+        );
         assert!(documents(&fine).is_ok());
     }
 

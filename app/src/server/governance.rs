@@ -7,6 +7,7 @@
 //! the local forge's `CONNECTION/NAME` (`local/NAME` without a connection).
 
 use super::audit::{self, Change};
+use super::diff::diff_lines;
 use super::entities::integrations;
 use super::entities::{local_pull_reviews, local_pulls, repositories, repository_revisions};
 use super::ports::{BranchChange, ForgeRepo, NewPull, PullState, RepoConfig, TreeEdit, Webhook};
@@ -19,7 +20,7 @@ use crate::domain::integrations::Provider;
 use crate::domain::repositories::{
     parse_source, RepositoryManifests, RepositoryPlan, RulesetPlan, MANAGED_REPOSITORY,
 };
-use crate::domain::resources::{diff_lines, DiffLine};
+use crate::domain::resources::DiffLine;
 use crate::domain::versioning::Strategy;
 use crate::domain::workflows::GeneratedFile;
 use crate::error::{AppError, AppResult};

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cache;
 pub mod catalog;
 pub mod deployments;
+pub mod diff;
 pub mod directory;
 pub mod entities;
 pub mod executors;

@@ -55,7 +55,7 @@ pub(crate) fn revision_rows<'a>(
             created_at: when(at),
             changes: match rows.get(i + 1) {
                 Some((_, _, _, before)) if i < DIFFED_REVISIONS => {
-                    crate::domain::resources::diff_lines(before, source)
+                    super::diff::diff_lines(before, source)
                 }
                 _ => Vec::new(),
             },

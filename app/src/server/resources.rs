@@ -4,6 +4,7 @@
 //! Sensitive values are sealed at rest and appear in revisions only as "set in revision N".
 
 use super::audit::{self, Change};
+use super::diff::diff_lines;
 use super::entities::{
     integrations, resource_integrations, resource_parents, resource_revisions, resources,
     source_code_versions, source_codes, template_parents, templates,
@@ -21,7 +22,7 @@ use crate::domain::resource_code::{
     generate, BackendBlock, CloudBlocks, ModuleSource, ProviderBlock, MAX_VALUE_BYTES,
 };
 use crate::domain::resources::{
-    check_parents, diff_lines, transition, ResourceAction, ResourceState, ResourceStatus,
+    check_parents, transition, ResourceAction, ResourceState, ResourceStatus,
 };
 use crate::domain::variable_types::{to_form, TypeConstraint};
 use crate::domain::workspaces::SyncKind;

@@ -7,6 +7,7 @@
 //! recorded in one transaction with the job's end: pull request row, statuses, audit event.
 
 use super::audit::{self, Change};
+use super::diff::diff_lines;
 use super::entities::{
     integrations, jobs as job_rows, pull_requests, resources, templates, users,
     workspace_resources, workspaces,
@@ -21,7 +22,7 @@ use crate::api::workspaces::{
 };
 use crate::domain::integrations::{IntegrationKind, Provider};
 use crate::domain::names::validate_text;
-use crate::domain::resources::{diff_lines, ResourceState, ResourceStatus};
+use crate::domain::resources::{ResourceState, ResourceStatus};
 use crate::domain::workspaces::{
     branch_name, commit_message, folder_slug, parse_labels, pull_request_text, resource_folder,
     validate_repository, workspace_slug, Initiator, RepoConfig, SyncKind, WorkspaceStatus,

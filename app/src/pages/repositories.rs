@@ -719,7 +719,8 @@ fn ProvisioningCard(
     let mut provisioning_pulls: Vec<_> = v
         .pulls
         .iter()
-        .filter(|p| p.state == "open" && p.head_branch == "chore/slipway-provision")
+        // Slipway's branch in the repository, and this repository's in the managed one.
+        .filter(|p| p.state == "open" && p.head_branch.starts_with("chore/slipway-provision"))
         .collect();
     provisioning_pulls.sort_by_key(|p| p.repository != v.forge_repository);
     let awaiting: Vec<String> = provisioning_pulls

@@ -325,8 +325,21 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
     }
     let rulesets = ruleset_changes(ctx, &t, &sides[0], &plan).await?;
     let pulls = match &t.github {
+        // The repository's own pull requests, and in the managed-workflows repository (which
+        // every governed repository shares) only those from this repository's branch.
         None => local_pulls::Entity::find()
-            .filter(local_pulls::Column::Repository.is_in([t.forge.clone(), t.managed.clone()]))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(local_pulls::Column::Repository.eq(t.forge.clone()))
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(local_pulls::Column::Repository.eq(t.managed.clone()))
+                            .add(
+                                local_pulls::Column::HeadBranch
+                                    .eq(sides.iter().find(|s| s.managed).map(|s| s.branch.clone())),
+                            ),
+                    ),
+            )
             .order_by_desc(local_pulls::Column::CreatedAt)
             .order_by_desc(local_pulls::Column::Id)
             .all(&ctx.db)

@@ -172,6 +172,23 @@ db_test! {
         assert_eq!(branches(), refs_before);
         assert_eq!(events().await.unwrap(), 1);
 
+        // A second governed repository gets a branch and pull request of its own in the
+        // managed-workflows repository they share; neither's files land in the other's.
+        let cart = SHOP.replace("shop", "cart");
+        let (status, body) = call(&dev, &server, "save_repository", &[("name", ""), ("revision", "0"), ("source", &cart)]).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = call(&dev, &server, "provision_repository", &[("name", "cart")]).await;
+        assert_eq!(status, 200, "{body}");
+        let carts: ProvisionView = serde_json::from_str(&body).unwrap();
+        let mut listed: Vec<(String, i64, String)> = carts.pulls.iter().map(|p| (p.repository.clone(), p.number, p.head_branch.clone())).collect();
+        listed.sort();
+        assert_eq!(listed, vec![
+            ("local/cart".to_string(), 1, "chore/slipway-provision".to_string()),
+            ("local/managed-workflows-private".to_string(), 2, "chore/slipway-provision-cart".to_string()),
+        ]);
+        let shops = provisioning(&dev, &server).await;
+        assert!(shops.pulls.iter().all(|p| p.head_branch != "chore/slipway-provision-cart"), "{:?}", shops.pulls);
+
         // The provisioning pull request passes the gate once someone else approves it.
         let (status, body) = merge(&dev, &server, 1, "squash").await;
         assert_eq!(status, 409, "{body}");

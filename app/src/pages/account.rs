@@ -32,7 +32,7 @@ pub fn AccountPage() -> AnyView {
                                         <dt>"Email"</dt><dd>{account.email.clone().unwrap_or_else(|| "—".into())}</dd>
                                     </dl>
                                     <h3>"Using a token"</h3>
-                                    <p class="muted">"Git asks for a user name and password: give your login and the token. Cloning needs read on the workspace, pushing needs the member role."</p>
+                                    <p class="muted">"Git asks for a user name and password: give your login and the token. Cloning needs read on the workspace; pushing needs the member role and a write token. Protected branches take no push at all: they move through reviewed pull requests."</p>
                                     {if account.repositories.is_empty() {
                                         view! { <p class="muted">"No local-forge workspace is open to you yet."</p> }.into_any()
                                     } else {

@@ -100,4 +100,29 @@ pub struct ReadCache {
     pub callers: Versioned<String, SessionCaller>,
     /// Page number → the resources list page as every reader sees it.
     pub resource_pages: Versioned<u64, ResourcePage>,
+    /// Refused unauthenticated requests (webhooks) this minute: only the first of each minute
+    /// is written to the audit log; the rest are counted and logged.
+    pub refusals: std::sync::Mutex<RefusalWindow>,
+}
+
+#[derive(Default)]
+pub struct RefusalWindow {
+    /// The minute (Unix seconds / 60) counted.
+    pub minute: i64,
+    pub count: u64,
+}
+
+impl ReadCache {
+    /// Counts a refusal; true when it is the first of its minute (and so is audited).
+    pub fn first_refusal_this_minute(&self, now: i64) -> (bool, u64) {
+        let mut window = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        let minute = now.div_euclid(60);
+        if window.minute != minute {
+            let before = window.count;
+            *window = RefusalWindow { minute, count: 1 };
+            return (true, before);
+        }
+        window.count += 1;
+        (false, window.count)
+    }
 }

@@ -143,13 +143,23 @@ pub enum Received {
     },
 }
 
-/// Records a refusal in the audit log (its own transaction: nothing else is written).
+/// A refusal: logged (escaped, bounded), and audited as a summary at most once a minute per
+/// replica — a flood of unsigned requests neither fills the audit log nor retires every
+/// replica's caches with each request.
 async fn refuse(
     ctx: &AppCtx,
     status: u16,
     reason: String,
     repository: &str,
 ) -> AppResult<Received> {
+    let reason: String = reason.chars().take(300).collect();
+    tracing::warn!(status, reason = ?reason, repository = ?repository, "refused a build-completed notification");
+    let (first, earlier) = ctx
+        .cache
+        .first_refusal_this_minute(chrono::Utc::now().timestamp());
+    if !first {
+        return Ok(Received::Refused { status, reason });
+    }
     let txn = begin_write(&ctx.db).await?;
     audit::record(
         &txn,
@@ -163,7 +173,12 @@ async fn refuse(
                 repository
             },
         )
-        .after(&serde_json::json!({ "status": status, "reason": reason })),
+        .after(&serde_json::json!({
+            "status": status,
+            "reason": reason,
+            "refused_the_minute_before": earlier,
+            "note": "further refusals this minute are counted in the server log only",
+        })),
     )
     .await?;
     txn.commit().await?;

@@ -1146,12 +1146,13 @@ pub async fn check_github_pull(
 
 /// Which GitHub integration signed a webhook delivery: the one of `owner` whose webhook secret
 /// gives `signature` (`sha256=<hex HMAC of the body>`), compared in constant time.
+/// The GitHub integration whose webhook secret signed `body` (checked on the raw body, before
+/// anything reads it), with the organization it is for: (slug, organization).
 pub async fn webhook_integration(
     ctx: &AppCtx,
-    owner: &str,
     body: &[u8],
     signature: &str,
-) -> AppResult<Option<String>> {
+) -> AppResult<Option<(String, String)>> {
     use hmac::{Hmac, Mac};
     let Some(hex_signature) = signature.strip_prefix("sha256=") else {
         return Ok(None);
@@ -1165,9 +1166,11 @@ pub async fn webhook_integration(
         .await?;
     for candidate in candidates {
         let row = super::integrations::row(&candidate)?;
-        if row.settings.get("organization").map(String::as_str) != Some(owner) {
-            continue;
-        }
+        let organization = row
+            .settings
+            .get("organization")
+            .cloned()
+            .unwrap_or_default();
         let secrets =
             super::integrations::open_secrets(&ctx.db, &ctx.secrets, candidate.id).await?;
         let Some(secret) = secrets.get("webhook_secret") else {
@@ -1177,7 +1180,7 @@ pub async fn webhook_integration(
             Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).map_err(AppError::internal)?;
         mac.update(body);
         if mac.verify_slice(&expected).is_ok() {
-            return Ok(Some(candidate.slug));
+            return Ok(Some((candidate.slug, organization)));
         }
     }
     Ok(None)

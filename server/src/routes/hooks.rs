@@ -29,24 +29,17 @@ pub async fn github(State(state): State<ServerState>, headers: HeaderMap, body: 
         header("x-github-delivery"),
         header("x-hub-signature-256"),
     );
-    let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
-        return answer(
-            StatusCode::BAD_REQUEST,
-            json!({ "error": "the body is not JSON" }),
-        );
-    };
-    let owner = payload
-        .pointer("/repository/owner/login")
-        .or_else(|| payload.pointer("/organization/login"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let integration = match webhook_integration(&state.ctx, owner, &body, &signature).await {
-        Ok(Some(integration)) => integration,
+    // The signature is checked on the raw body before anything reads it: an unsigned body is
+    // never parsed.
+    let (integration, organization) = match webhook_integration(&state.ctx, &body, &signature).await
+    {
+        Ok(Some(found)) => found,
         Ok(None) => {
+            let event: String = event.chars().take(100).collect();
+            let delivery: String = delivery.chars().take(100).collect();
             tracing::warn!(
-                owner,
-                event,
-                delivery,
+                event = ?event,
+                delivery = ?delivery,
                 "refused a GitHub webhook delivery: bad or missing signature"
             );
             return answer(
@@ -62,6 +55,23 @@ pub async fn github(State(state): State<ServerState>, headers: HeaderMap, body: 
             );
         }
     };
+    let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": "the body is not JSON" }),
+        );
+    };
+    let owner = payload
+        .pointer("/repository/owner/login")
+        .or_else(|| payload.pointer("/organization/login"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !owner.eq_ignore_ascii_case(&organization) {
+        return answer(
+            StatusCode::UNAUTHORIZED,
+            json!({ "error": "the delivery is signed for another organization" }),
+        );
+    }
     let action = payload
         .get("action")
         .and_then(Value::as_str)
@@ -154,13 +164,10 @@ pub async fn build_completed(
         Ok(Received::Known { build }) => {
             answer(StatusCode::OK, json!({ "build": build, "known": true }))
         }
-        Ok(Received::Refused { status, reason }) => {
-            tracing::warn!(status, "refused a build-completed notification: {reason}");
-            answer(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-                json!({ "error": reason }),
-            )
-        }
+        Ok(Received::Refused { status, reason }) => answer(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            json!({ "error": reason }),
+        ),
         Err(error) => {
             tracing::error!("recording a build-completed notification: {error}");
             answer(

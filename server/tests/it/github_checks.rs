@@ -235,8 +235,16 @@ db_test! {
         // Refused: no signature, a wrong one, not JSON.
         assert_eq!(deliver(&server, "pull_request", "d-0", &pull_event("opened"), None).await.0, 401);
         assert_eq!(deliver(&server, "pull_request", "d-0", &pull_event("opened"), Some("not-the-secret-at-all")).await.0, 401);
+        // An unsigned body is never parsed (401, not a parse error); a signed one that is not
+        // JSON is a 400; a delivery signed with acme's secret naming another organization, 401.
         let response = reqwest::Client::new().post(server.url("/hooks/github")).header("X-GitHub-Event", "ping").body("{").send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+        let response = reqwest::Client::new().post(server.url("/hooks/github")).header("X-GitHub-Event", "ping").header("X-Hub-Signature-256", sign(WEBHOOK_SECRET, b"{")).body("{").send().await.unwrap();
         assert_eq!(response.status().as_u16(), 400);
+        let mut elsewhere = pull_event("opened");
+        elsewhere["repository"]["owner"]["login"] = json!("evil-corp");
+        elsewhere["organization"] = json!({ "login": "evil-corp" });
+        assert_eq!(deliver(&server, "pull_request", "d-elsewhere", &elsewhere, Some(WEBHOOK_SECRET)).await.0, 401);
         assert_eq!(deliver(&server, "ping", "d-ping", &json!({ "zen": "hi", "organization": { "login": "acme" } }), Some(WEBHOOK_SECRET)).await.0, 200);
         assert_eq!(deliver(&server, "pull_request", "d-closed", &pull_event("closed"), Some(WEBHOOK_SECRET)).await.0, 202);
 

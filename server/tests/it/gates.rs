@@ -244,7 +244,7 @@ db_test! {
         demo_sign_in(&dev, &server, "dev").await;
         // Manifests (YAML): block nesting past the limit, and flow nesting 100,000 deep.
         let mut block = String::from("apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: deep\nspec:\n");
-        for level in 0..2_000 {
+        for level in 0..100 {
             block.push_str(&format!("{}k{level}:\n", " ".repeat(level + 2)));
         }
         let flow = format!("apiVersion: lowops.manifests.v1\nkind: GithubRepository\nmetadata:\n  name: deep\nspec: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));

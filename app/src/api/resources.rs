@@ -176,7 +176,7 @@ mod guard {
 
     /// A resource's code is written into its workspace's repository: changing the resource
     /// needs update on that workspace as well.
-    pub async fn require_workspace_write(
+    pub fn require_workspace_write(
         caller: &crate::server::request::Caller,
         workspace: Option<&str>,
     ) -> crate::error::AppResult<()> {
@@ -196,7 +196,7 @@ mod guard {
         let ctx = ctx()?;
         let workspace =
             crate::server::workspaces::workspace_of_resource_if_any(&ctx.db, slug.trim()).await?;
-        require_workspace_write(caller, workspace.as_deref()).await
+        require_workspace_write(caller, workspace.as_deref())
     }
 }
 
@@ -266,7 +266,7 @@ pub async fn create_resource(input: ResourceInput) -> Result<ResourceListRow, Ap
     respond(
         async {
             let caller = require(Action::Create, all()).await?;
-            require_workspace_write(&caller, Some(&input.workspace)).await?;
+            require_workspace_write(&caller, Some(&input.workspace))?;
             caller
                 .check_integrations(Action::Use, input.integrations.keys().map(String::as_str))?;
             resources::create(&ctx()?, &caller.actor(), &input).await

@@ -867,20 +867,7 @@ pub async fn approve(
                 row.head_branch
             ))
         })?;
-    let commit = commit.trim();
-    if commit.is_empty() {
-        return Err(AppError::invalid(
-            "commit",
-            "name the head commit you reviewed: an approval covers exactly that commit",
-        ));
-    }
-    if commit != head {
-        return Err(AppError::Conflict(format!(
-            "Pull request #{number} changed since you reviewed it: its head is now {}, you reviewed {}. Review the new commits.",
-            &head[..12.min(head.len())],
-            &commit[..12.min(commit.len())]
-        )));
-    }
+    super::workspaces::still_the_head(number, &head, commit)?;
     if approvers(&txn, repository, number, &head)
         .await?
         .contains(&actor.label)

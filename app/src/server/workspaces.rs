@@ -1008,22 +1008,29 @@ fn approvable(pull: &pull_requests::Model, actor: &Actor, reviewed: &str) -> App
             pull.number
         ))
     })?;
+    still_the_head(pull.number, &head, reviewed)?;
+    Ok(head)
+}
+
+/// Refuses an approval of pull request `number` unless `reviewed` (what the page showed) is its
+/// `head` now: an approval covers exactly the commit reviewed. Workspace and governed pull
+/// requests alike.
+pub(crate) fn still_the_head(number: i64, head: &str, reviewed: &str) -> AppResult<()> {
     let reviewed = reviewed.trim();
     if reviewed.is_empty() {
         return Err(AppError::invalid(
             "commit",
-            "name the head commit you reviewed: an approval merges exactly that commit",
+            "name the head commit you reviewed: an approval covers exactly that commit",
         ));
     }
     if reviewed != head {
         return Err(AppError::Conflict(format!(
-            "Pull request #{} changed since you reviewed it: its head is now {}, you reviewed {}. Review the new change.",
-            pull.number,
-            short(&head),
+            "Pull request #{number} changed since you reviewed it: its head is now {}, you reviewed {}. Review the new commits.",
+            short(head),
             short(reviewed)
         )));
     }
-    Ok(head)
+    Ok(())
 }
 
 fn short(commit: &str) -> &str {

@@ -70,6 +70,8 @@ export async function start() {
       SLIPWAY_OIDC_CLIENT_ID: 'slipway-e2e',
       SLIPWAY_OIDC_CLIENT_SECRET: 'e2e-secret',
       SLIPWAY_OIDC_LABEL: 'Keycloak',
+      // The test sign-in provider listens on 127.0.0.1, which outbound requests refuse unless listed.
+      SLIPWAY_ALLOWED_HOSTS: '127.0.0.1',
       RUST_LOG: 'warn',
     },
   });

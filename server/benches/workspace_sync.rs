@@ -103,7 +103,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let gits = GitWorkspaces::new(&dir);
+    let gits = GitWorkspaces::new(&dir, &Default::default());
     let repo = ForgeRepo {
         provider: Provider::LocalGit,
         repository: "acme/big".into(),

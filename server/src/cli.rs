@@ -195,7 +195,7 @@ pub fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tower_sessions=warn".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(crate::log_lines::OneLine(std::io::stderr))
         .init();
     let config = match Sources::load().and_then(|sources| Config::from_sources(&sources)) {
         Ok(config) => config,

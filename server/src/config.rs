@@ -30,6 +30,20 @@ pub struct Config {
     /// The workspace whose repository holds the environments' DeploymentConfigs; `None`: the
     /// local forge's `local/environments`.
     pub environments_workspace: Option<String>,
+    /// Hosts and ranges beyond the public internet that outbound requests may reach
+    /// (`SLIPWAY_ALLOWED_HOSTS`): loopback, private and link-local addresses are refused
+    /// otherwise.
+    pub egress: std::sync::Arc<crate::adapters::egress::Egress>,
+    /// Limits on the local forge's smart HTTP: bytes in one push, how long one request may
+    /// take, how many run at once on this replica.
+    pub git_limits: GitLimits,
+}
+
+#[derive(Clone, Debug)]
+pub struct GitLimits {
+    pub max_push_bytes: u64,
+    pub timeout: std::time::Duration,
+    pub concurrency: usize,
 }
 
 /// The server's secret, from which keys for encryption at rest are derived. Never printed.
@@ -287,7 +301,40 @@ impl Config {
                 }
             },
         };
+        let egress = crate::adapters::egress::Egress::parse(
+            sources.get("SLIPWAY_ALLOWED_HOSTS").unwrap_or_default(),
+        )
+        .map_err(|why| problem("SLIPWAY_ALLOWED_HOSTS", why))?;
+        let number = |key: &str, default: u64, range: std::ops::RangeInclusive<u64>, unit: &str| {
+            match sources.get(key) {
+                None => Ok(default),
+                Some(value) => match value.trim().parse::<u64>() {
+                    Ok(n) if range.contains(&n) => Ok(n),
+                    _ => Err(problem(
+                        key,
+                        format!(
+                            "{value:?} is not a whole number of {unit} from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    )),
+                },
+            }
+        };
+        let git_limits = GitLimits {
+            max_push_bytes: number("SLIPWAY_GIT_MAX_PUSH_MB", 1024, 1..=1 << 20, "megabytes")?
+                << 20,
+            timeout: std::time::Duration::from_secs(number(
+                "SLIPWAY_GIT_TIMEOUT_SECONDS",
+                900,
+                1..=86_400,
+                "seconds",
+            )?),
+            concurrency: number("SLIPWAY_GIT_CONCURRENCY", 16, 1..=4096, "requests")? as usize,
+        };
         Ok(Config {
+            egress: std::sync::Arc::new(egress),
+            git_limits,
             job_lease,
             tofu_bin: program("SLIPWAY_TOFU_BIN")?,
             terraform_bin: program("SLIPWAY_TERRAFORM_BIN")?,

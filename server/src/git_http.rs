@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 /// What a request asks of a repository.
@@ -122,6 +123,19 @@ pub async fn serve(State(state): State<ServerState>, request: Request) -> Respon
     if !on_disk.join("HEAD").exists() {
         return refuse(StatusCode::NOT_FOUND, "no such repository");
     }
+    // A slot for the whole request, held until `git http-backend` is done: a replica runs at
+    // most SLIPWAY_GIT_CONCURRENCY at once and turns the rest away rather than queueing them.
+    let Ok(slot) = state.git_slots.clone().try_acquire_owned() else {
+        let mut busy = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the git server is busy with other pushes and fetches: try again in a moment",
+        );
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return busy;
+    };
+    let limits = &state.git_limits;
+    let deadline = tokio::time::Instant::now() + limits.timeout;
     let pushing = push && rest == "git-receive-pack";
     let refs_before = if pushing {
         refs(&on_disk)
@@ -130,15 +144,28 @@ pub async fn serve(State(state): State<ServerState>, request: Request) -> Respon
     };
     let actor = app::server::Actor::user(user.id, &user.login);
     let request = if pushing {
-        match checked_push(db, &actor, &repository, &guarded, request).await {
-            Ok(request) => request,
-            Err(refusal) => return refusal,
+        let checked = checked_push(db, &actor, &repository, &guarded, request);
+        match tokio::time::timeout_at(deadline, checked).await {
+            Ok(Ok(request)) => request,
+            Ok(Err(refusal)) => return refusal,
+            Err(_) => {
+                return refuse(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the push did not arrive in time",
+                )
+            }
         }
     } else {
         request
     };
     let path_info = format!("/{repository}.git/{rest}");
-    let (response, finished) = run_backend(&root, &path_info, &user.login, request).await;
+    let bounds = Bounds {
+        // receive-pack counts the pack alone; the commands before it are bounded apart.
+        max_body: pushing.then_some(limits.max_push_bytes),
+        deadline,
+        slot,
+    };
+    let (response, finished) = run_backend(&root, &path_info, &user.login, request, bounds).await;
     if pushing {
         let db = db.clone();
         tokio::spawn(async move {
@@ -253,6 +280,28 @@ async fn checked_push(
         push_report(&updates, &refused, sideband),
     )
         .into_response())
+}
+
+/// What one smart HTTP request may use: its body's bytes (pushes), its time, and the slot it
+/// holds until the backend is done.
+pub struct Bounds {
+    pub max_body: Option<u64>,
+    pub deadline: tokio::time::Instant,
+    pub slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Bounds {
+    /// No body limit, an hour, a slot of its own: for a git server that is not the portal's
+    /// (the fake forges tests stand up).
+    pub fn unbounded() -> Bounds {
+        Bounds {
+            max_body: None,
+            deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(3600),
+            slot: Arc::new(tokio::sync::Semaphore::new(1))
+                .try_acquire_owned()
+                .expect("a new semaphore has a permit"),
+        }
+    }
 }
 
 /// The ref updates and capabilities at the start of a receive-pack request (pkt-lines up to a
@@ -396,6 +445,7 @@ pub async fn run_backend(
     path_info: &str,
     remote_user: &str,
     request: Request,
+    bounds: Bounds,
 ) -> (Response, tokio::sync::oneshot::Receiver<()>) {
     let (done, finished) = tokio::sync::oneshot::channel();
     let (parts, body) = request.into_parts();
@@ -423,6 +473,13 @@ pub async fn run_backend(
         .env("REMOTE_USER", remote_user)
         .env("REMOTE_ADDR", "127.0.0.1")
         .env("SERVER_PROTOCOL", "HTTP/1.1")
+        // receive-pack refuses a bigger pack itself, with a message the pusher sees.
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "receive.maxInputSize")
+        .env(
+            "GIT_CONFIG_VALUE_0",
+            bounds.max_body.unwrap_or(0).to_string(),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -456,9 +513,21 @@ pub async fn run_backend(
         }
     };
     let mut stdin = child.stdin.take().expect("piped");
+    // A body past the limit (however it is framed) is cut off and the backend stopped.
+    let too_big = Arc::new(tokio::sync::Notify::new());
+    let cut = too_big.clone();
+    let max_body = bounds
+        .max_body
+        .map(|max| max.saturating_add(MAX_COMMANDS as u64));
     tokio::spawn(async move {
         let mut stream = body.into_data_stream();
+        let mut taken: u64 = 0;
         while let Some(Ok(chunk)) = stream.next().await {
+            taken += chunk.len() as u64;
+            if max_body.is_some_and(|max| taken > max) {
+                cut.notify_one();
+                break;
+            }
             if stdin.write_all(&chunk).await.is_err() {
                 break;
             }
@@ -492,17 +561,36 @@ pub async fn run_backend(
             builder = builder.header(name, value);
         }
     }
+    let Bounds { deadline, slot, .. } = bounds;
+    let path_info = path_info.to_string();
     tokio::spawn(async move {
+        let _slot = slot;
         let mut errors = String::new();
-        let _ = stderr.read_to_string(&mut errors).await;
-        match child.wait().await {
-            Ok(status) if status.success() => {
+        let outcome = tokio::select! {
+            outcome = async {
+                let _ = stderr.read_to_string(&mut errors).await;
+                child.wait().await
+            } => Some(outcome),
+            _ = tokio::time::sleep_until(deadline) => {
+                tracing::warn!(%path_info, "git http-backend ran past SLIPWAY_GIT_TIMEOUT_SECONDS: stopped");
+                None
+            }
+            _ = too_big.notified() => {
+                tracing::warn!(%path_info, "a push went past SLIPWAY_GIT_MAX_PUSH_MB: stopped");
+                None
+            }
+        };
+        match outcome {
+            Some(Ok(status)) if status.success() => {
                 let _ = done.send(());
             }
-            Ok(status) => {
-                tracing::warn!(%status, errors = errors.trim(), "git http-backend failed")
+            Some(Ok(status)) => {
+                tracing::warn!(%status, errors = ?errors.trim(), "git http-backend failed")
             }
-            Err(error) => tracing::warn!(%error, "git http-backend did not finish"),
+            Some(Err(error)) => tracing::warn!(%error, "git http-backend did not finish"),
+            None => {
+                let _ = child.kill().await;
+            }
         }
     });
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(stdout));

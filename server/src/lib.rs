@@ -10,6 +10,7 @@ pub mod demo_estate;
 pub mod demo_modules;
 pub mod git_http;
 pub mod jobs;
+pub mod log_lines;
 pub mod router;
 pub mod routes;
 pub mod sandbox;

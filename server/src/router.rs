@@ -102,6 +102,9 @@ pub struct ServerState {
     pub providers: Arc<Providers>,
     /// The local forge's bare repositories (served over smart HTTP by `git_http`).
     pub git_root: Arc<std::path::Path>,
+    pub git_limits: crate::config::GitLimits,
+    /// One permit per smart HTTP request running on this replica.
+    pub git_slots: Arc<tokio::sync::Semaphore>,
     pub https: bool,
 }
 
@@ -115,11 +118,15 @@ impl FromRef<ServerState> for LeptosOptions {
 pub fn providers(config: &Config) -> anyhow::Result<Providers> {
     let mut providers: Providers = Providers::new();
     if let Some(github) = &config.github {
-        let provider = GitHubProvider::new(github, config.callback_url("github"))?;
+        let provider = GitHubProvider::new(github, config.callback_url("github"), &config.egress)?;
         providers.insert("github", Arc::new(provider));
     }
     for settings in [&config.microsoft, &config.oidc].into_iter().flatten() {
-        let provider = OidcProvider::new(settings.clone(), config.callback_url(settings.id));
+        let provider = OidcProvider::new(
+            settings.clone(),
+            config.callback_url(settings.id),
+            &config.egress,
+        );
         providers.insert(settings.id, Arc::new(provider));
     }
     Ok(providers)
@@ -151,6 +158,7 @@ pub fn state(
             ),
             repos: Arc::new(crate::adapters::git_sources::GitSources::new(
                 &config.data_dir,
+                &config.egress,
             )),
             forge: Arc::new(crate::adapters::forges::Forges::new(
                 crate::adapters::local_forge::LocalForge::new(
@@ -158,9 +166,11 @@ pub fn state(
                     &config.data_dir,
                     config.public_url.as_str(),
                 ),
+                &config.egress,
             )),
             workspace_git: Arc::new(crate::adapters::workspace_git::GitWorkspaces::new(
                 &config.data_dir,
+                &config.egress,
             )),
             local_git: Arc::new(crate::adapters::local_forge::LocalGitRepos::new(
                 &config.data_dir,
@@ -168,6 +178,7 @@ pub fn state(
             registry: match &config.registry {
                 Some(settings) => Arc::new(crate::adapters::oci_registry::OciRegistry::new(
                     settings.clone(),
+                    &config.egress,
                 )),
                 None => Arc::new(app::server::registry::DbRegistry { db: db.clone() }),
             },
@@ -183,6 +194,8 @@ pub fn state(
         },
         providers: Arc::new(providers),
         git_root: Arc::from(config.data_dir.join("git")),
+        git_limits: config.git_limits.clone(),
+        git_slots: Arc::new(tokio::sync::Semaphore::new(config.git_limits.concurrency)),
         https: config.is_https(),
     })
 }
@@ -211,17 +224,16 @@ pub fn router(state: ServerState) -> Router {
         router = router
             .route(
                 &format!("/auth/{id}"),
-                get(move |State(state): State<ServerState>, session: Session| {
-                    auth::start(state, id, session)
-                }),
+                get(move |State(state): State<ServerState>| auth::start(state, id)),
             )
             .route(
                 &format!("/auth/{id}/callback"),
                 get(
                     move |State(state): State<ServerState>,
                           session: Session,
+                          headers: axum::http::HeaderMap,
                           Query(params): Query<CallbackParams>| {
-                        auth::callback(state, id, session, params)
+                        auth::callback(state, id, session, headers, params)
                     },
                 ),
             );

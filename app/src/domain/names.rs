@@ -25,6 +25,29 @@ pub fn validate_slug(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A name a module declares (a variable or an output), which Slipway writes into generated
+/// Terraform: an identifier as Terraform defines one (a letter or `_`, then letters, digits,
+/// `_` and `-`), at most 128 characters, so that nothing in it can end the line it is written on.
+pub fn validate_identifier(value: &str) -> Result<(), String> {
+    let shown: String = value.chars().take(40).collect::<String>();
+    if value.is_empty() {
+        return Err("a name must not be empty".into());
+    }
+    if value.len() > 128 {
+        return Err(format!("{shown:?}… is longer than 128 characters"));
+    }
+    let mut chars = value.chars();
+    let first = chars.next().unwrap_or('_');
+    if !(first.is_ascii_alphabetic() || first == '_')
+        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(format!(
+            "{shown:?} is not a Terraform identifier (a letter or '_', then letters, digits, '_' and '-')"
+        ));
+    }
+    Ok(())
+}
+
 /// Free text such as a display name or description: trimmed, bounded, no control characters.
 pub fn validate_text(value: &str, max: usize) -> Result<(), String> {
     if value.chars().count() > max {

@@ -212,6 +212,16 @@ pub fn generate(
     cloud: &CloudBlocks,
 ) -> Result<Vec<GeneratedFile>, CodeError> {
     validate_slug(resource_slug).map_err(|m| error("name", m))?;
+    // An interface read before names were checked may still hold one that would end a line.
+    for name in interface
+        .variables
+        .iter()
+        .map(|v| &v.name)
+        .chain(interface.outputs.iter().map(|o| &o.name))
+    {
+        crate::domain::names::validate_identifier(name)
+            .map_err(|m| error("template", format!("the module declares a bad name: {m}")))?;
+    }
     check_values(&interface.variables, values)?;
     let source_text = module_source(source)?;
     let mut variables: Vec<&ModuleVariable> = interface.variables.iter().collect();

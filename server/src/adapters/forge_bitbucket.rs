@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 const BITBUCKET: &str = "Bitbucket";
 
 pub struct BitbucketForge {
-    pub http: reqwest::Client,
+    pub http: super::Http,
 }
 
 impl BitbucketForge {
@@ -43,7 +43,9 @@ impl BitbucketForge {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        send(BITBUCKET, request).await.map(|(s, v)| (s.as_u16(), v))
+        send(&self.http, BITBUCKET, request)
+            .await
+            .map(|(s, v)| (s.as_u16(), v))
     }
 }
 

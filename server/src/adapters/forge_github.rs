@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 const GITHUB: &str = "GitHub";
 
 pub struct GitHubForge {
-    pub http: reqwest::Client,
+    pub http: super::Http,
 }
 
 impl GitHubForge {
@@ -39,7 +39,7 @@ impl GitHubForge {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        send(GITHUB, request).await.map(|(_, v)| v)
+        send(&self.http, GITHUB, request).await.map(|(_, v)| v)
     }
 }
 

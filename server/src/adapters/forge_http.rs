@@ -57,10 +57,18 @@ impl From<ForgeError> for Refusal {
 
 /// Sends `request` and returns the answer's status and JSON body (`Null` when empty), or the
 /// refusal. `provider` names the forge in messages ("GitHub").
-pub async fn send(provider: &str, request: RequestBuilder) -> Result<(StatusCode, Value), Refusal> {
-    let response = request.send().await.map_err(|e| {
+pub async fn send(
+    http: &super::Http,
+    provider: &str,
+    request: RequestBuilder,
+) -> Result<(StatusCode, Value), Refusal> {
+    let response = http.send(request).await.map_err(|e| {
         // reqwest's text names the URL, which holds no credential (they travel in headers).
-        let error = ForgeError::transient(format!("cannot reach {provider}: {e}"));
+        let message = format!("cannot reach {provider}: {e}");
+        let error = match e {
+            super::egress::Unanswered::Refused(_) => ForgeError::permanent(message),
+            super::egress::Unanswered::Failed(_) => ForgeError::transient(message),
+        };
         Refusal {
             status: StatusCode::BAD_GATEWAY,
             message: error.message.clone(),

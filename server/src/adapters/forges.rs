@@ -19,8 +19,8 @@ pub struct Forges {
 }
 
 impl Forges {
-    pub fn new(local: LocalForge) -> Forges {
-        let http = super::http_client();
+    pub fn new(local: LocalForge, egress: &std::sync::Arc<super::egress::Egress>) -> Forges {
+        let http = super::Http::new(egress.clone());
         Forges {
             local,
             github: GitHubForge { http: http.clone() },

@@ -7,8 +7,8 @@ use app::error::AppError;
 use app::server::ports::{ModuleSnapshot, RepoAccess, RepoListing, SourceRepos};
 use base64::Engine;
 use git2::{
-    AutotagOption, CredentialType, Direction, FetchOptions, ObjectType, RemoteCallbacks,
-    Repository, TreeWalkMode, TreeWalkResult,
+    AutotagOption, CredentialType, FetchOptions, ObjectType, RemoteCallbacks, Repository,
+    TreeWalkMode, TreeWalkResult,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
@@ -48,15 +48,15 @@ pub struct GitSources {
     mirrors: Mirrors,
     /// The local provider's repositories: `<data>/git`. `file://` URLs must point inside it.
     local_root: PathBuf,
-    http: reqwest::Client,
+    http: super::Http,
 }
 
 impl GitSources {
-    pub fn new(data_dir: &Path) -> GitSources {
+    pub fn new(data_dir: &Path, egress: &std::sync::Arc<super::egress::Egress>) -> GitSources {
         GitSources {
             mirrors: Mirrors::new(data_dir.join("mirrors")),
             local_root: data_dir.join("git"),
-            http: super::http_client(),
+            http: super::Http::new(egress.clone()),
         }
     }
 
@@ -117,33 +117,8 @@ impl GitSources {
         let mut remote = repo
             .remote_anonymous(&access.url)
             .map_err(|e| e.message().to_string())?;
-        let (heads, default_branch) = {
-            let connection = remote
-                .connect_auth(
-                    Direction::Fetch,
-                    Some(callbacks(
-                        access.provider,
-                        &access.settings,
-                        &access.secrets,
-                    )),
-                    None,
-                )
-                .map_err(|e| describe_git_error(&e))?;
-            let default_branch = connection
-                .default_branch()
-                .ok()
-                .and_then(|b| b.as_str().map(str::to_string))
-                .and_then(|b| b.strip_prefix("refs/heads/").map(str::to_string));
-            let heads: BTreeSet<String> = connection
-                .list()
-                .map_err(|e| describe_git_error(&e))?
-                .iter()
-                .map(|h| h.name().to_string())
-                .filter(|n| n.starts_with("refs/heads/") || n.starts_with("refs/tags/"))
-                .map(|n| n.trim_end_matches("^{}").to_string())
-                .collect();
-            (heads, default_branch)
-        };
+        // One connection, redirects refused: an answer cannot send the fetch (and the
+        // integration's credentials) to another host.
         let mut options = FetchOptions::new();
         options
             .remote_callbacks(callbacks(
@@ -151,7 +126,8 @@ impl GitSources {
                 &access.settings,
                 &access.secrets,
             ))
-            .download_tags(AutotagOption::None);
+            .download_tags(AutotagOption::None)
+            .follow_redirects(git2::RemoteRedirect::None);
         remote
             .fetch(
                 &["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
@@ -159,6 +135,20 @@ impl GitSources {
                 None,
             )
             .map_err(|e| describe_git_error(&e))?;
+        // What the remote advertised stays listed after the fetch disconnects.
+        let default_branch = remote
+            .default_branch()
+            .ok()
+            .and_then(|b| b.as_str().map(str::to_string))
+            .and_then(|b| b.strip_prefix("refs/heads/").map(str::to_string));
+        let heads: BTreeSet<String> = remote
+            .list()
+            .map_err(|e| describe_git_error(&e))?
+            .iter()
+            .map(|h| h.name().to_string())
+            .filter(|n| n.starts_with("refs/heads/") || n.starts_with("refs/tags/"))
+            .map(|n| n.trim_end_matches("^{}").to_string())
+            .collect();
         drop(remote);
         // Prune: branches and tags deleted upstream leave the mirror too.
         let stale: Vec<String> = repo
@@ -322,6 +312,13 @@ impl GitSources {
 
     async fn refreshed(&self, access: &RepoAccess) -> Result<(PathBuf, Option<String>), AppError> {
         self.check_reach(access)?;
+        if !access.url.starts_with("file://") {
+            self.http
+                .egress()
+                .check_git_remote(&access.url)
+                .await
+                .map_err(|why| AppError::invalid("url", why))?;
+        }
         let (mirror, lock) = self.mirrors.of(&access.url);
         let _guard = lock.lock().await;
         let access = access.clone();
@@ -589,14 +586,15 @@ impl SourceRepos for GitSources {
                         .header("Accept", "application/vnd.github+json")
                         .header("X-GitHub-Api-Version", "2022-11-28")
                 };
-                let user: serde_json::Value = json_of(github("/user".into()).send().await).await?;
+                let user: serde_json::Value =
+                    json_of(self.http.send(github("/user".into())).await).await?;
                 let login = user["login"].as_str().unwrap_or("?").to_string();
                 let org = get("organization");
-                let org_response = github(format!("/orgs/{org}")).send().await;
+                let org_response = self.http.send(github(format!("/orgs/{org}"))).await;
                 let owner_found = match org_response {
                     Ok(r) if r.status().is_success() => true,
                     Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
-                        matches!(github(format!("/users/{org}")).send().await, Ok(r) if r.status().is_success())
+                        matches!(self.http.send(github(format!("/users/{org}"))).await, Ok(r) if r.status().is_success())
                     }
                     Ok(r) => return Err(status_message(r.status())),
                     Err(e) => return Err(transport_message(&e)),
@@ -615,8 +613,12 @@ impl SourceRepos for GitSources {
                     r.basic_auth(get("username"), Some(secret("app_password")))
                         .header("Accept", "application/json")
                 };
-                let user: serde_json::Value =
-                    json_of(auth(self.http.get(format!("{api}/user"))).send().await).await?;
+                let user: serde_json::Value = json_of(
+                    self.http
+                        .send(auth(self.http.get(format!("{api}/user"))))
+                        .await,
+                )
+                .await?;
                 let name = user["username"]
                     .as_str()
                     .or(user["display_name"].as_str())
@@ -624,8 +626,8 @@ impl SourceRepos for GitSources {
                     .to_string();
                 let workspace = get("workspace");
                 let _: serde_json::Value = json_of(
-                    auth(self.http.get(format!("{api}/workspaces/{workspace}")))
-                        .send()
+                    self.http
+                        .send(auth(self.http.get(format!("{api}/workspaces/{workspace}"))))
                         .await,
                 )
                 .await
@@ -642,11 +644,13 @@ impl SourceRepos for GitSources {
                 let project = get("project");
                 let found: serde_json::Value = json_of(
                     self.http
-                        .get(format!("{org}/_apis/projects/{project}"))
-                        .query(&[("api-version", "7.1")])
-                        .basic_auth("", Some(secret("token")))
-                        .header("Accept", "application/json")
-                        .send()
+                        .send(
+                            self.http
+                                .get(format!("{org}/_apis/projects/{project}"))
+                                .query(&[("api-version", "7.1")])
+                                .basic_auth("", Some(secret("token")))
+                                .header("Accept", "application/json"),
+                        )
                         .await,
                 )
                 .await?;
@@ -673,7 +677,11 @@ fn status_message(status: reqwest::StatusCode) -> String {
     }
 }
 
-fn transport_message(error: &reqwest::Error) -> String {
+fn transport_message(error: &super::egress::Unanswered) -> String {
+    let error = match error {
+        super::egress::Unanswered::Refused(why) => return why.clone(),
+        super::egress::Unanswered::Failed(error) => error,
+    };
     if error.is_timeout() {
         "the server did not answer in time".into()
     } else if error.is_connect() {
@@ -686,7 +694,7 @@ fn transport_message(error: &reqwest::Error) -> String {
 /// The JSON body of a successful answer; anything else (an error status, a redirect to a sign-in
 /// page, HTML) is a message that names what happened.
 async fn json_of(
-    response: Result<reqwest::Response, reqwest::Error>,
+    response: Result<reqwest::Response, super::egress::Unanswered>,
 ) -> Result<serde_json::Value, String> {
     let response = response.map_err(|e| transport_message(&e))?;
     let status = response.status();

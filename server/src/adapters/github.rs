@@ -18,7 +18,7 @@ type GitHubOAuthClient =
 pub struct GitHubProvider {
     client: GitHubOAuthClient,
     api_url: Url,
-    http: reqwest::Client,
+    http: super::Http,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +39,7 @@ impl GitHubProvider {
     pub fn new(
         settings: &GitHubSettings,
         callback: Url,
+        egress: &std::sync::Arc<super::egress::Egress>,
     ) -> Result<GitHubProvider, url::ParseError> {
         let web = settings.web_url.as_str().trim_end_matches('/');
         let client = BasicClient::new(ClientId::new(settings.client_id.clone()))
@@ -53,7 +54,7 @@ impl GitHubProvider {
         Ok(GitHubProvider {
             client,
             api_url: settings.api_url.clone(),
-            http: super::http_client(),
+            http: super::Http::new(egress.clone()),
         })
     }
 
@@ -63,13 +64,15 @@ impl GitHubProvider {
         token: &str,
     ) -> Result<T, ProviderError> {
         let url = format!("{}{path}", self.api_url.as_str().trim_end_matches('/'));
-        let response = self
+        let request = self
             .http
             .get(&url)
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28")
-            .bearer_auth(token)
-            .send()
+            .bearer_auth(token);
+        let response = self
+            .http
+            .send(request)
             .await
             .map_err(|e| ProviderError::Unreachable(format!("GET {path}: {e}")))?;
         let status = response.status();

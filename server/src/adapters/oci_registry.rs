@@ -275,13 +275,17 @@ fn refusal(
     }
 }
 
-fn cannot_reach(host: &str, error: reqwest::Error) -> ForgeError {
+fn cannot_reach(host: &str, error: super::egress::Unanswered) -> ForgeError {
     // reqwest's text names the URL, which holds no credential (they travel in headers).
-    ForgeError::transient(format!("cannot reach the registry {host}: {error}"))
+    let message = format!("cannot reach the registry {host}: {error}");
+    match error {
+        super::egress::Unanswered::Refused(_) => ForgeError::permanent(message),
+        super::egress::Unanswered::Failed(_) => ForgeError::transient(message),
+    }
 }
 
 pub struct OciRegistry {
-    http: reqwest::Client,
+    http: super::Http,
     settings: OciSettings,
     /// Tags asked for per page of the tag list.
     page_size: usize,
@@ -292,13 +296,20 @@ pub struct OciRegistry {
 }
 
 impl OciRegistry {
-    pub fn new(settings: OciSettings) -> OciRegistry {
-        OciRegistry::with_page_size(settings, 100)
+    pub fn new(
+        settings: OciSettings,
+        egress: &std::sync::Arc<super::egress::Egress>,
+    ) -> OciRegistry {
+        OciRegistry::with_page_size(settings, 100, egress)
     }
 
-    pub fn with_page_size(settings: OciSettings, page_size: usize) -> OciRegistry {
+    pub fn with_page_size(
+        settings: OciSettings,
+        page_size: usize,
+        egress: &std::sync::Arc<super::egress::Egress>,
+    ) -> OciRegistry {
         OciRegistry {
-            http: super::http_client(),
+            http: super::Http::new(egress.clone()),
             settings,
             page_size: page_size.max(1),
             tokens: Mutex::default(),
@@ -389,8 +400,8 @@ impl OciRegistry {
                     .body(body.to_vec());
             }
             let response = self
-                .authorize(request, at)
-                .send()
+                .http
+                .send(self.authorize(request, at))
                 .await
                 .map_err(|e| cannot_reach(&at.host, e))?;
             if response.status() != StatusCode::UNAUTHORIZED || attempt == 1 {
@@ -481,7 +492,11 @@ impl OciRegistry {
                         }
                     }
                 };
-                let response = request.send().await.map_err(|e| cannot_reach(&realm_host, e))?;
+                let response = self
+                    .http
+                    .send(request)
+                    .await
+                    .map_err(|e| cannot_reach(&realm_host, e))?;
                 let status = response.status();
                 let headers = response.headers().clone();
                 let body = response.text().await.unwrap_or_default();
@@ -583,7 +598,7 @@ impl OciRegistry {
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| cannot_reach(&at.host, e))?;
+            .map_err(|e| cannot_reach(&at.host, super::egress::Unanswered::Failed(e)))?;
         if bytes.len() > MAX_MANIFEST {
             return Err(ForgeError::permanent(format!(
                 "the manifest {}@{reference} is larger than 4 MiB",
@@ -721,10 +736,13 @@ mod tests {
 
     #[test]
     fn images_are_located_on_their_registry() {
-        let registry = OciRegistry::new(OciSettings {
-            plain_http: ["127.0.0.1:5000".to_string()].into(),
-            ..OciSettings::default()
-        });
+        let registry = OciRegistry::new(
+            OciSettings {
+                plain_http: ["127.0.0.1:5000".to_string()].into(),
+                ..OciSettings::default()
+            },
+            &Default::default(),
+        );
         let at = registry.locate("127.0.0.1:5000/acme/api").unwrap();
         assert_eq!(
             (at.host.as_str(), at.base.as_str(), at.name.as_str()),

@@ -78,7 +78,7 @@ struct IdClaims {
 pub struct OidcProvider {
     settings: OidcSettings,
     callback: Url,
-    http: reqwest::Client,
+    http: super::Http,
     metadata: RwLock<Option<Discovered>>,
 }
 
@@ -87,11 +87,15 @@ fn untrusted(message: impl Into<String>) -> ProviderError {
 }
 
 impl OidcProvider {
-    pub fn new(settings: OidcSettings, callback: Url) -> OidcProvider {
+    pub fn new(
+        settings: OidcSettings,
+        callback: Url,
+        egress: &std::sync::Arc<super::egress::Egress>,
+    ) -> OidcProvider {
         OidcProvider {
             settings,
             callback,
-            http: super::http_client(),
+            http: super::Http::new(egress.clone()),
             metadata: RwLock::new(None),
         }
     }
@@ -107,8 +111,7 @@ impl OidcProvider {
     async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: &str) -> Result<T, ProviderError> {
         let response = self
             .http
-            .get(url)
-            .send()
+            .send(self.http.get(url))
             .await
             .map_err(|e| ProviderError::Unreachable(format!("GET {url}: {e}")))?;
         if !response.status().is_success() {

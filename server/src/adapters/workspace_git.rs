@@ -20,14 +20,16 @@ use std::sync::{Arc, Mutex};
 
 pub struct GitWorkspaces {
     mirrors: Mirrors,
+    egress: Arc<super::egress::Egress>,
     /// The local forge's repositories: `<data>/git`.
     local_root: PathBuf,
 }
 
 impl GitWorkspaces {
-    pub fn new(data_dir: &Path) -> GitWorkspaces {
+    pub fn new(data_dir: &Path, egress: &Arc<super::egress::Egress>) -> GitWorkspaces {
         GitWorkspaces {
             mirrors: Mirrors::new(data_dir.join("workspace-mirrors")),
+            egress: egress.clone(),
             local_root: data_dir.join("git"),
         }
     }
@@ -59,6 +61,12 @@ impl GitWorkspaces {
         work: impl FnOnce(&Path, &str) -> Result<T, ForgeError> + Send + 'static,
     ) -> Result<T, ForgeError> {
         let url = self.remote_url(repo, config)?;
+        if !url.starts_with("file://") {
+            self.egress
+                .check_git_remote(&url)
+                .await
+                .map_err(ForgeError::permanent)?;
+        }
         let (mirror, lock) = self.mirrors.of(&url);
         let _held = lock.lock().await;
         tokio::task::spawn_blocking(move || work(&mirror, &url))
@@ -117,7 +125,8 @@ fn fetch_refs(
     options
         .remote_callbacks(callbacks(repo.provider, &repo.settings, &repo.secrets))
         .prune(git2::FetchPrune::On)
-        .download_tags(git2::AutotagOption::None);
+        .download_tags(git2::AutotagOption::None)
+        .follow_redirects(git2::RemoteRedirect::None);
     remote
         .fetch(&refspecs, Some(&mut options), None)
         .map_err(git_error)?;
@@ -267,7 +276,9 @@ fn push_ref(
         });
     }
     let mut options = PushOptions::new();
-    options.remote_callbacks(callbacks);
+    options
+        .remote_callbacks(callbacks)
+        .follow_redirects(git2::RemoteRedirect::None);
     let plus = if force { "+" } else { "" };
     let branch = local_ref.trim_start_matches("refs/heads/");
     // A branch that moved since the fetch (only an unforced push meets one) is a lost race:

@@ -1,6 +1,9 @@
-//! Sign-in and sign-out routes. A flow's state lives in the session and is consumed by the
-//! callback, so a wrong or replayed `state` never yields a session: it gets a 400 page and an
-//! audit event. The session id is rotated at sign-in and destroyed at sign-out.
+//! Sign-in and sign-out routes. Starting a sign-in stores nothing on the server: the flow's
+//! state, nonce and PKCE verifier travel in a cookie sealed with the server's key (readable and
+//! forgeable by nobody else), bound to the provider and good for ten minutes. The callback
+//! consumes it, so a wrong or replayed `state` never yields a session: it gets a 400 page and an
+//! audit event. A session is written only once the provider vouched for someone; its id is
+//! rotated at sign-in and destroyed at sign-out.
 
 use super::plain_page;
 use crate::adapters::identity::{IdentityProvider, PendingFlow};
@@ -9,15 +12,37 @@ use app::error::AppError;
 use app::server::directory::{self, VerifiedSignIn, DEMO_PROVIDER};
 use app::server::request::SESSION_USER_KEY;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::sync::Arc;
 use tower_sessions::Session;
 
-const FLOW_KEY: &str = "sign_in_flow";
+/// The cookie that carries a sign-in in progress, scoped to the sign-in routes.
+const FLOW_COOKIE: &str = "slipway_sign_in";
+/// What the sealed cookie is for: a value sealed for anything else does not open as a flow.
+const FLOW_PURPOSE: &str = "sign-in flow";
 
-pub async fn start(state: ServerState, provider: &'static str, session: Session) -> Response {
+fn flow_cookie(state: &ServerState, value: &str, max_age: i64) -> String {
+    format!(
+        "{FLOW_COOKIE}={value}; Path=/auth; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
+        if state.https { "; Secure" } else { "" }
+    )
+}
+
+/// The flow the browser brought back, if its cookie opens under our key.
+fn returned_flow(state: &ServerState, headers: &HeaderMap) -> Option<PendingFlow> {
+    let sealed = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(FLOW_COOKIE)?.strip_prefix('='))?;
+    let json = state.ctx.secrets.open(FLOW_PURPOSE, sealed).ok()?;
+    serde_json::from_str(&json).ok()
+}
+
+pub async fn start(state: ServerState, provider: &'static str) -> Response {
     let Some(provider) = state.providers.get(provider).cloned() else {
         return plain_page(
             StatusCode::NOT_FOUND,
@@ -28,15 +53,14 @@ pub async fn start(state: ServerState, provider: &'static str, session: Session)
     let flow = PendingFlow::start(provider.id());
     match provider.authorization_url(&flow).await {
         Ok(url) => {
-            if let Err(error) = session.insert(FLOW_KEY, &flow).await {
-                tracing::error!("cannot store the sign-in flow: {error}");
-                return plain_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Sign-in failed",
-                    "The session could not be stored.",
-                );
-            }
-            Redirect::to(url.as_str()).into_response()
+            let json = serde_json::to_string(&flow).expect("a flow serializes");
+            let sealed = state.ctx.secrets.seal(FLOW_PURPOSE, &json);
+            let cookie = flow_cookie(
+                &state,
+                &sealed,
+                crate::adapters::identity::FLOW_LIFETIME_SECS,
+            );
+            ([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response()
         }
         Err(error) => {
             tracing::warn!(provider = provider.id(), "sign-in could not start: {error}");
@@ -56,6 +80,7 @@ pub async fn callback(
     state: ServerState,
     provider: &'static str,
     session: Session,
+    headers: HeaderMap,
     params: CallbackParams,
 ) -> Response {
     let Some(provider) = state.providers.get(provider).cloned() else {
@@ -65,8 +90,22 @@ pub async fn callback(
             "This sign-in method is not configured.",
         );
     };
-    // Taken out whatever happens next: each state is good for exactly one callback.
-    let pending: Option<PendingFlow> = session.remove(FLOW_KEY).await.ok().flatten();
+    // Cleared whatever happens next: each state is good for exactly one callback.
+    let pending = returned_flow(&state, &headers);
+    let mut response = callback_with(state.clone(), provider, session, params, pending).await;
+    if let Ok(clear) = flow_cookie(&state, "", 0).parse() {
+        response.headers_mut().append(header::SET_COOKIE, clear);
+    }
+    response
+}
+
+async fn callback_with(
+    state: ServerState,
+    provider: Arc<dyn IdentityProvider>,
+    session: Session,
+    params: CallbackParams,
+    pending: Option<PendingFlow>,
+) -> Response {
     let now = chrono::Utc::now().timestamp();
     let received = params.state.as_deref().unwrap_or_default();
     let flow = match pending {
@@ -79,7 +118,7 @@ pub async fn callback(
         }
         pending => {
             let reason = match pending {
-                None => "no sign-in was in progress in this session (replayed or forged callback)",
+                None => "no sign-in was in progress in this browser (replayed or forged callback)",
                 Some(flow) if flow.is_expired(now) => "the sign-in took too long",
                 Some(_) => "the state does not match the sign-in in progress",
             };

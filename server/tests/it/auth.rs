@@ -282,8 +282,19 @@ db_test! {
         *fake.redirect_uri.lock().unwrap() = server.url("/auth/github/callback");
         let browser = client();
 
+        // Starting a sign-in, however often and by whomever, stores nothing on the server: the
+        // flow travels in a sealed cookie scoped to /auth.
+        for _ in 0..20 {
+            client().get(server.url("/auth/github")).send().await.unwrap();
+        }
         let start = browser.get(server.url("/auth/github")).send().await.unwrap();
         assert_eq!(start.status(), 303);
+        let cookies: Vec<&str> = start.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+        assert_eq!(cookies.len(), 1, "{cookies:?}");
+        assert!(cookies[0].starts_with("slipway_sign_in="), "{cookies:?}");
+        assert!(cookies[0].contains("Path=/auth") && cookies[0].contains("HttpOnly") && cookies[0].contains("SameSite=Lax"), "{cookies:?}");
+        assert!(!cookies[0].contains("octocat") && !cookies[0].contains("state"), "sealed, not readable: {cookies:?}");
+        assert_eq!(sessions::Entity::find().count(&db.conn).await.unwrap(), 0, "no session row for a sign-in that has not come back");
         let location = start.headers()["location"].to_str().unwrap().to_string();
         assert!(location.starts_with(&format!("{github}/login/oauth/authorize?")), "{location}");
         assert_eq!(query_param(&location, "client_id").as_deref(), Some("gh-client"));

@@ -333,9 +333,15 @@ async fn answer(fake: Fake, request: Request) -> Response {
                 .into_response();
         }
         let root = fake.root.clone();
-        return server::git_http::run_backend(&root, rest, "fake", request)
-            .await
-            .0;
+        return server::git_http::run_backend(
+            &root,
+            rest,
+            "fake",
+            request,
+            server::git_http::Bounds::unbounded(),
+        )
+        .await
+        .0;
     }
 
     let key = format!("{method} {path}");

@@ -270,3 +270,49 @@ db_test! {
         assert_eq!(call(&dev, &server, "current_user", &[]).await.0, 200);
     }
 }
+
+db_test! {
+    async fn outbound_requests_reach_no_private_address_an_admin_has_not_listed(db: TestDb) {
+        // Nothing listed: the fake GitHub Enterprise on 127.0.0.1 stands for an internal service.
+        let server = TestServer::start(&db, ServerOptions { settings: vec![("SLIPWAY_ALLOWED_HOSTS", String::new())], ..ServerOptions::default() }).await;
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let counted = hits.clone();
+        let internal = axum::Router::new().fallback(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { "{}" }
+        });
+        tokio::spawn(async move { axum::serve(listener, internal).await.unwrap() });
+
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        for (slug, host) in [("ghe-loopback", "127.0.0.1"), ("ghe-localhost", "localhost")] {
+            let api = format!("http://{host}:{port}/api/v3");
+            let (status, body) = call(&admin, &server, "create_integration", &[
+                ("input[slug]", slug), ("input[name]", slug), ("input[provider]", "github"),
+                ("input[settings][organization]", "acme"), ("input[settings][api_url]", &api),
+                ("input[secrets][token]", "ghp_0123456789abcdefghij"),
+            ]).await;
+            assert_eq!(status, 200, "{body}");
+            // The API: refused when connecting, whether the URL names the address or a name
+            // that resolves to it.
+            let (status, body) = call(&admin, &server, "test_integration", &[("slug", slug)]).await;
+            assert_ne!(status, 200, "{body}");
+            assert!(body.contains("SLIPWAY_ALLOWED_HOSTS") && body.contains("127.0.0.1"), "{slug}: {body}");
+            // Git: refused before libgit2 is given the URL.
+            let url = format!("http://{host}:{port}/acme/modules.git");
+            let (status, body) = call(&admin, &server, "create_source", &[("source[url]", &url), ("source[integration]", slug), ("source[description]", "")]).await;
+            assert_eq!(status, 422, "{body}");
+            assert!(body.contains("SLIPWAY_ALLOWED_HOSTS"), "{slug}: {body}");
+        }
+        // The cloud metadata address, link-local: refused the same way.
+        let refused = server.ctx.repos.test_connection(
+            app::domain::integrations::Provider::Github,
+            &[("api_url".to_string(), "http://169.254.169.254/latest".to_string()), ("organization".to_string(), "acme".to_string())].into_iter().collect(),
+            &[("token".to_string(), "ghp_0123456789abcdefghij".to_string())].into_iter().collect(),
+        ).await.unwrap_err();
+        assert!(refused.contains("169.254.169.254") && refused.contains("SLIPWAY_ALLOWED_HOSTS"), "{refused}");
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the internal service");
+    }
+}

@@ -274,3 +274,95 @@ db_test! {
         assert!(!ok && out.contains("403"), "a member may not push there at all: {out}");
     }
 }
+
+db_test! {
+    async fn pushes_and_fetches_are_bounded_in_size_time_and_number(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions {
+            settings: vec![
+                ("SLIPWAY_GIT_MAX_PUSH_MB", "1".into()),
+                ("SLIPWAY_GIT_CONCURRENCY", "1".into()),
+                ("SLIPWAY_GIT_TIMEOUT_SECONDS", "3".into()),
+            ],
+            ..ServerOptions::default()
+        }).await;
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        assert_eq!(call(&admin, &server, "create_local_repository", &[("repository", "acme/live")]).await.0, 200);
+        let register = [("input[integration]", "local-git"), ("input[repository]", "acme/live")];
+        assert_eq!(call(&admin, &server, "register_workspace", &register).await.0, 200);
+        let (_, member_token) = token(&server, "dev", "laptop git").await;
+        let work = tempfile_dir(&server, "bounded");
+        git_ok(&work, &["clone", "-q", &url_with(&server, "dev", &member_token), "live"]).await;
+        let live = work.join("live");
+        let bare = server.data_dir.join("git/acme/live.git");
+
+        // 3 MB that does not compress: refused past the 1 MB limit, and the branch never made.
+        let mut noise = vec![0u8; 3 << 20];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for byte in noise.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *byte = x as u8;
+        }
+        std::fs::write(live.join("blob.bin"), &noise).unwrap();
+        git(&live, &["add", "blob.bin"]);
+        git(&live, &["commit", "-q", "-m", "Add a big blob"]);
+        let (ok, said) = push(&live, &["origin", "HEAD:refs/heads/big"]).await;
+        assert!(!ok, "{said}");
+        assert!(crate::support::git_output(&bare, &["rev-parse", "--verify", "-q", "refs/heads/big"]).stdout.is_empty(), "{said}");
+        // A small push still goes through.
+        git(&live, &["reset", "-q", "--hard", "HEAD~1"]);
+        std::fs::write(live.join("small.md"), "small\n").unwrap();
+        git(&live, &["add", "small.md"]);
+        git(&live, &["commit", "-q", "-m", "Add a small file"]);
+        let (ok, said) = push(&live, &["origin", "HEAD:refs/heads/small"]).await;
+        assert!(ok, "{said}");
+
+        // One slot: a push that holds it (its commands never finish arriving) turns the next
+        // request away with 503 and Retry-After; after the time limit the slot is free again.
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+        sender.send(Ok(b"00a0".to_vec())).await.unwrap();
+        let endpoint = format!("{}/git/acme/live.git/git-receive-pack", server.base);
+        let held = tokio::spawn({
+            let token = member_token.clone();
+            async move {
+                reqwest::Client::new()
+                    .post(endpoint)
+                    .basic_auth("dev", Some(token))
+                    .header("content-type", "application/x-git-receive-pack-request")
+                    .body(reqwest::Body::wrap_stream(tokio_stream_of(receiver)))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            }
+        });
+        let refs = format!("{}/git/acme/live.git/info/refs?service=git-upload-pack", server.base);
+        let http = reqwest::Client::new();
+        // Let the held push take the slot before anyone else asks.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let mut busy = None;
+        for _ in 0..50 {
+            let answer = http.get(&refs).basic_auth("dev", Some(&member_token)).send().await.unwrap();
+            if answer.status() == 503 {
+                busy = Some(answer);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let busy = busy.expect("the second request is turned away while the first holds the slot");
+        assert_eq!(busy.headers()["retry-after"], "5");
+        // The held push times out (408) and frees the slot.
+        assert_eq!(held.await.unwrap().unwrap(), 408);
+        drop(sender);
+        let again = http.get(&refs).basic_auth("dev", Some(&member_token)).send().await.unwrap();
+        assert_eq!(again.status(), 200);
+    }
+}
+
+/// The chunks a test sends, as a stream a request body can take.
+fn tokio_stream_of(
+    mut receiver: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
+}

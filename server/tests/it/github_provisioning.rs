@@ -195,9 +195,15 @@ async fn handle(State(fake): State<FakeGitHub>, request: Request) -> Response {
             )
                 .into_response();
         }
-        return server::git_http::run_backend(&fake.root, rest, "fake", request)
-            .await
-            .0;
+        return server::git_http::run_backend(
+            &fake.root,
+            rest,
+            "fake",
+            request,
+            server::git_http::Bounds::unbounded(),
+        )
+        .await
+        .0;
     }
     let key = format!("{method} {path}");
     let violation = |what: String| {

@@ -52,7 +52,7 @@ db_test! {
         let missing = ForgeRepo { repository: "acme/nothing".into(), ..repo.clone() };
         assert!(forge.metadata(&missing).await.unwrap_err().message.contains("create it first"));
 
-        let gits = GitWorkspaces::new(&db.dir);
+        let gits = GitWorkspaces::new(&db.dir, &Default::default());
         let files: &[(&str, &str)] = &[("main.tf", "module \"prod\" {}\n"), ("variables.tf", "")];
         let first = gits.push_change(&repo, &config, &change("vpc/prod_vpc", Some(files), "update_prod_vpc")).await.unwrap();
         assert!(first.pushed && first.differs);

@@ -371,6 +371,7 @@ async fn release_tags_go_into_a_real_registry_with_bearer_tokens() {
             password: PASSWORD.into(),
         })),
         2,
+        &loopback(),
     );
 
     // A tag names exactly the digest given; tagging again is a no-op; a tag is never moved.
@@ -455,8 +456,10 @@ async fn release_tags_go_into_a_real_registry_with_bearer_tokens() {
     );
 
     // docker login's identity token: exchanged at the realm for an access token.
-    let refreshed =
-        OciRegistry::new(registry.settings(Some(Credential::IdentityToken(REFRESH.into()))));
+    let refreshed = OciRegistry::new(
+        registry.settings(Some(Credential::IdentityToken(REFRESH.into()))),
+        &loopback(),
+    );
     refreshed
         .tag(&image, &second, "shop-2026.11-hotfix.1")
         .await
@@ -477,10 +480,13 @@ async fn release_tags_go_into_a_real_registry_with_bearer_tokens() {
         .contains(&("refresh".into(), format!("repository:{name}:pull,push"))));
 
     // A wrong password: refused for good, the password in no message.
-    let wrong = OciRegistry::new(registry.settings(Some(Credential::Password {
-        username: USER.into(),
-        password: "not-the-password".into(),
-    })));
+    let wrong = OciRegistry::new(
+        registry.settings(Some(Credential::Password {
+            username: USER.into(),
+            password: "not-the-password".into(),
+        })),
+        &loopback(),
+    );
     let refused = wrong
         .tag(&image, &first, "shop-2027.02-rc.0")
         .await
@@ -495,7 +501,7 @@ async fn release_tags_go_into_a_real_registry_with_bearer_tokens() {
     );
     assert!(!refused.message.contains("not-the-password"));
     // No credentials at all: the token server refuses the anonymous caller.
-    let anonymous = OciRegistry::new(registry.settings(None));
+    let anonymous = OciRegistry::new(registry.settings(None), &loopback());
     assert!(anonymous
         .tag(&image, &first, "shop-2027.03-rc.0")
         .await
@@ -510,7 +516,7 @@ async fn release_tags_go_into_a_real_registry_with_bearer_tokens() {
     }));
     strict.plain_http.remove(&registry.realm_host);
     let before = registry.issuer.asked.lock().unwrap().len();
-    let error = OciRegistry::new(strict)
+    let error = OciRegistry::new(strict, &loopback())
         .tag(&image, &first, "shop-2027.04-rc.0")
         .await
         .unwrap_err();
@@ -602,17 +608,20 @@ async fn basic_authentication_sends_the_configured_user() {
     assert_eq!(put.status(), 201);
 
     let plain = || -> std::collections::BTreeSet<String> { [process.host.clone()].into() };
-    let oci = OciRegistry::new(OciSettings {
-        credentials: [(
-            process.host.clone(),
-            Credential::Password {
-                username: USER.into(),
-                password: PASSWORD.into(),
-            },
-        )]
-        .into(),
-        plain_http: plain(),
-    });
+    let oci = OciRegistry::new(
+        OciSettings {
+            credentials: [(
+                process.host.clone(),
+                Credential::Password {
+                    username: USER.into(),
+                    password: PASSWORD.into(),
+                },
+            )]
+            .into(),
+            plain_http: plain(),
+        },
+        &loopback(),
+    );
     oci.tag(&image, &digest, "shop-2026.11-rc.0").await.unwrap();
     oci.tag(&image, &digest, "shop-2026.11-rc.0").await.unwrap();
     assert_eq!(oci.tags(&image).await.unwrap(), ["shop-2026.11-rc.0"]);
@@ -628,10 +637,13 @@ async fn basic_authentication_sends_the_configured_user() {
         digest
     );
 
-    let anonymous = OciRegistry::new(OciSettings {
-        credentials: BTreeMap::new(),
-        plain_http: plain(),
-    });
+    let anonymous = OciRegistry::new(
+        OciSettings {
+            credentials: BTreeMap::new(),
+            plain_http: plain(),
+        },
+        &loopback(),
+    );
     let error = anonymous
         .tag(&image, &digest, "shop-2026.12-rc.0")
         .await
@@ -718,4 +730,64 @@ db_test! {
         use sea_orm::{EntityTrait, PaginatorTrait};
         assert_eq!(app::server::entities::registry_tags::Entity::find().count(&db.conn).await.unwrap(), 0);
     }
+}
+
+/// The test registries listen on 127.0.0.1, which the egress policy refuses unless listed.
+fn loopback() -> Arc<server::adapters::egress::Egress> {
+    Arc::new(server::adapters::egress::Egress::parse("127.0.0.1, localhost").unwrap())
+}
+
+/// A registry whose challenge names the cloud metadata address as its token realm: the
+/// credentials never go there, even with plain HTTP allowed for it; and with nothing listed in
+/// SLIPWAY_ALLOWED_HOSTS, the loopback registry itself is not reached.
+#[tokio::test]
+async fn a_token_realm_on_a_metadata_address_gets_no_credentials() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let app = axum::Router::new().fallback(|| async {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(
+                "www-authenticate",
+                r#"Bearer realm="http://169.254.169.254/latest/meta-data/token",service="evil""#,
+            )],
+        )
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let settings = || OciSettings {
+        credentials: [(
+            host.clone(),
+            Credential::Password {
+                username: USER.into(),
+                password: PASSWORD.into(),
+            },
+        )]
+        .into(),
+        plain_http: [host.clone(), "169.254.169.254".to_string()].into(),
+    };
+    let image = format!("{host}/acme/app");
+    let digest = format!("sha256:{}", "a".repeat(64));
+
+    let error = OciRegistry::new(settings(), &loopback())
+        .tag(&image, &digest, "v1")
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("169.254.169.254")
+            && error.message.contains("SLIPWAY_ALLOWED_HOSTS"),
+        "{}",
+        error.message
+    );
+    assert!(!error.retryable, "a refused address is not worth retrying");
+
+    let nothing_listed = Arc::new(server::adapters::egress::Egress::default());
+    let error = OciRegistry::new(settings(), &nothing_listed)
+        .tag(&image, &digest, "v1")
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("127.0.0.1") && error.message.contains("SLIPWAY_ALLOWED_HOSTS"),
+        "{}",
+        error.message
+    );
 }

@@ -179,6 +179,11 @@ impl TestServer {
         values.insert("DATABASE_URL".into(), db.url.clone());
         values.insert("SLIPWAY_DATA_DIR".into(), db.dir.display().to_string());
         values.insert("SLIPWAY_PUBLIC_URL".into(), base.clone());
+        // The fake providers listen on 127.0.0.1, which outbound requests refuse unless listed.
+        values.insert(
+            "SLIPWAY_ALLOWED_HOSTS".into(),
+            "127.0.0.1, localhost".into(),
+        );
         for (key, value) in options.settings {
             values.insert(key.into(), value);
         }
@@ -258,6 +263,10 @@ impl ServerProcess {
             ("SLIPWAY_DATA_DIR".to_string(), db.dir.display().to_string()),
             ("SLIPWAY_PUBLIC_URL".to_string(), base.clone()),
             ("RUST_LOG".to_string(), "info".to_string()),
+            (
+                "SLIPWAY_ALLOWED_HOSTS".to_string(),
+                "127.0.0.1, localhost".to_string(),
+            ),
         ];
         all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let log = db.dir.join(format!("server-{}.log", addr.port()));

@@ -298,9 +298,19 @@ test('a developer registers a local workspace and takes a resource through pull 
   await page.locator('[data-variable="bucket_name"]').waitFor();
   await hydrated(page);
   await page.getByLabel('Name', { exact: true }).fill('Audit Logs');
-  await page.getByLabel('Slug (folder and module name)').fill('audit-logs');
-  await page.getByLabel(/^bucket_name/).fill('acme-audit-logs');
+  // The browser checks the slug itself (a pattern that compiles under the `v` flag).
+  const slug = page.getByLabel('Slug (folder and module name)');
+  await slug.fill('Audit_Logs');
+  assert.equal(await slug.evaluate((el) => el.validity.patternMismatch), true, 'the slug pattern checks');
+  await slug.fill('audit-logs');
+  assert.equal(await slug.evaluate((el) => el.validity.valid), true);
+  // The module's own rule is enforced on save, its message beside the field.
+  await page.getByLabel(/^bucket_name/).fill('Acme_Audit_Logs');
   await page.locator('select[name="input[workspace]"]').selectOption('acme-live');
+  await page.getByRole('button', { name: 'Create resource' }).click();
+  await page.locator('[data-variable="bucket_name"] .field-error', { hasText: 'Bucket names are 3 to 63 lowercase letters' }).waitFor();
+  await shot(page, '23a-resource-rule-broken');
+  await page.getByLabel(/^bucket_name/).fill('acme-audit-logs');
   await page.getByRole('button', { name: 'Create resource' }).click();
   await page.waitForURL(`${env.base}/resources/audit-logs`);
   const panel = page.locator('.workspace-panel');
@@ -350,6 +360,12 @@ test('a developer registers a local workspace and takes a resource through pull 
   // Destroy: a delete pull request, approved; the resource is destroyed and its folder freed.
   await hydrated(page);
   await page.getByRole('button', { name: 'Destroy' }).click();
+  // It asks first, saying what happens; Cancel has the focus, so Enter is the safe answer.
+  const question = page.getByRole('alertdialog');
+  await question.getByText(/^Destroy audit-logs\?/).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Cancel');
+  await shot(page, '26a-destroy-confirmation');
+  await question.getByRole('button', { name: 'Destroy' }).click();
   // Once in three CI runs the header kept its old state after the action (see the stop's
   // note): the server's state is what counts, so a reload settles it.
   const destroying = page.locator('.page-header .state-destroy');

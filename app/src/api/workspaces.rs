@@ -130,6 +130,8 @@ pub struct ResourceWorkspace {
     pub is_author: bool,
     /// Provisioned and idle: its code can be written again and merged (recreate).
     pub recreatable: bool,
+    /// The last job failed and the caller may run it again.
+    pub can_retry: bool,
 }
 
 /// One file of a pull request's change, as a line diff.
@@ -329,6 +331,15 @@ pub async fn get_resource_workspace(
             if let Some(view) = &mut view {
                 view.can_review = caller.may(Action::Approve, &resource(&slug))
                     && caller.may(Action::Approve, &one(&view.workspace));
+                if let Some(failed) = workspaces::failed_job(&ctx.db, slug.trim()).await? {
+                    let action = if failed.kind == workspaces::REVIEW_JOB {
+                        Action::Approve
+                    } else {
+                        Action::Update
+                    };
+                    view.can_retry = caller.may(action, &resource(&slug))
+                        && caller.may(action, &one(&view.workspace));
+                }
                 let me = caller.actor().label;
                 view.is_author = view
                     .open_pull
@@ -352,6 +363,31 @@ pub async fn recreate_resource(slug: String) -> Result<(), AppError> {
             let workspace = workspaces::workspace_of_resource(&ctx.db, slug.trim()).await?;
             require(Action::Approve, one(&workspace)).await?;
             workspaces::recreate(&ctx, &caller.actor(), slug.trim()).await
+        }
+        .await,
+    )
+}
+
+/// Retry: run the resource's failed job again. A sync takes update on the resource and its
+/// workspace, as writing it did; a review (merge or close) takes approve, as reviewing did.
+#[server(endpoint = "retry_resource_job")]
+pub async fn retry_resource_job(slug: String) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let slug = slug.trim().to_string();
+            let caller = require(Action::Update, resource(&slug)).await?;
+            let ctx = ctx()?;
+            let workspace = workspaces::workspace_of_resource(&ctx.db, &slug).await?;
+            require(Action::Update, one(&workspace)).await?;
+            let failed = workspaces::failed_job(&ctx.db, &slug).await?;
+            if failed.is_some_and(|job| job.kind == workspaces::REVIEW_JOB) {
+                require(Action::Approve, resource(&slug)).await?;
+                require(Action::Approve, one(&workspace)).await?;
+            }
+            workspaces::retry(&ctx, &caller.actor(), &slug)
+                .await
+                .map(|_| ())
         }
         .await,
     )

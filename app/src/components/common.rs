@@ -21,6 +21,70 @@ pub fn PageHeader(
     .into_any()
 }
 
+/// A destructive action behind a question: the first button only asks, saying what will happen;
+/// the question's own button (inside the same form) does it, and Cancel — which takes the focus,
+/// so Enter on the keyboard is the safe answer — or Escape closes it.
+#[component]
+pub fn ConfirmSubmit(
+    /// The button's text, and the confirming button's.
+    label: &'static str,
+    class: &'static str,
+    /// What will happen, in a sentence.
+    question: String,
+    #[prop(optional)] disabled: bool,
+    #[prop(optional, into)] title: Option<String>,
+    #[prop(optional, into)] aria_label: Option<String>,
+) -> AnyView {
+    let open = RwSignal::new(false);
+    let cancel = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if open.get() {
+            if let Some(button) = cancel.get() {
+                let _ = button.focus();
+            }
+        }
+    });
+    let id = format!("confirm-{}", label.to_lowercase().replace(' ', "-"));
+    let described = id.clone();
+    view! {
+        <span class="confirm-host">
+            <button
+                type="button"
+                class=class
+                disabled=disabled
+                title=title
+                aria-label=aria_label
+                aria-haspopup="dialog"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.set(true)
+            >
+                {label}
+            </button>
+            <Show when=move || open.get()>
+                <div
+                    class="confirm"
+                    role="alertdialog"
+                    aria-describedby=described.clone()
+                    on:keydown=move |ev| {
+                        if ev.key() == "Escape" {
+                            open.set(false);
+                        }
+                    }
+                >
+                    <p id=id.clone()>{question.clone()}</p>
+                    <div class="button-row">
+                        <button type="button" class="button" node_ref=cancel on:click=move |_| open.set(false)>
+                            "Cancel"
+                        </button>
+                        <button type="submit" class="button danger">{label}</button>
+                    </div>
+                </div>
+            </Show>
+        </span>
+    }
+    .into_any()
+}
+
 #[component]
 pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> AnyView {
     view! {

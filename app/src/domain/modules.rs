@@ -8,6 +8,10 @@ pub struct VariableValidation {
     /// The condition as written, shown to users as help.
     pub condition: String,
     pub error_message: String,
+    /// Why Slipway cannot evaluate the rule when a resource is saved (a function it does not
+    /// implement, a reference only a plan knows); none: it is checked on every save.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchecked: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

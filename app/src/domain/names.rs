@@ -1,6 +1,11 @@
 //! Names users type that Slipway keeps: group names, logins. Validated here so that nothing a
 //! user types becomes a path, ref or identifier it should not.
 
+/// `validate_slug` as an HTML `pattern`, valid under the `v` flag browsers compile patterns with
+/// (where a `-` inside a class must be escaped, and an invalid pattern silently checks nothing):
+/// a letter, then letters and digits, hyphens only between them.
+pub const SLUG_PATTERN: &str = "[a-z]([a-z0-9]|-[a-z0-9])*";
+
 /// A group or other short identifier: 1–63 characters of lowercase letters, digits and single
 /// hyphens, starting with a letter.
 pub fn validate_slug(value: &str) -> Result<(), String> {
@@ -48,6 +53,13 @@ pub fn validate_identifier(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A count with its noun in the right number: `counted(1, "resource", "resources")` is
+/// "1 resource", `counted(3, …)` "3 resources".
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Free text such as a display name or description: trimmed, bounded, no control characters.
 pub fn validate_text(value: &str, max: usize) -> Result<(), String> {
     if value.chars().count() > max {
@@ -61,6 +73,13 @@ pub fn validate_text(value: &str, max: usize) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_say_one_thing_or_many() {
+        assert_eq!(super::counted(1u64, "resource", "resources"), "1 resource");
+        assert_eq!(super::counted(0u64, "resource", "resources"), "0 resources");
+        assert_eq!(super::counted(12u64, "output", "outputs"), "12 outputs");
+    }
+
     use super::*;
 
     #[test]

@@ -105,7 +105,7 @@ pub fn AdminGroupsPage() -> AnyView {
             <ActionForm action=create node_ref=create_form attr:class="inline-form">
                 <label>
                     <span>"Name"</span>
-                    <input type="text" name="name" required pattern="[a-z][a-z0-9-]*" placeholder="platform-team" />
+                    <input type="text" name="name" required pattern=crate::domain::names::SLUG_PATTERN maxlength="63" title="lowercase letters, digits and single hyphens, starting with a letter" placeholder="platform-team" />
                 </label>
                 <label class="grow">
                     <span>"Description"</span>

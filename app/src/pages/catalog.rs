@@ -2,7 +2,9 @@
 //! members) a form to add one.
 
 use crate::api::catalog::{get_catalog, CreateTemplate, DeleteTemplate, UpdateTemplate};
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::components::common::{
+    ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+};
 use crate::domain::templates::TreeBox;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -117,7 +119,12 @@ pub fn CatalogPage() -> AnyView {
                                                                 <td class="actions">
                                                                     <ActionForm action=delete>
                                                                         <input type="hidden" name="key" value=key.clone() />
-                                                                        <button type="submit" class="button small ghost danger" aria-label=format!("Delete {key}")>"Delete"</button>
+                                                                        <ConfirmSubmit
+                                                                            label="Delete"
+                                                                            class="button small ghost danger"
+                                                                            aria_label=format!("Delete {key}")
+                                                                            question=format!("Delete the template {key}? Its versions go with it; resources made from it must be deleted first.")
+                                                                        />
                                                                     </ActionForm>
                                                                 </td>
                                                             })}

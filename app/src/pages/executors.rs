@@ -6,7 +6,7 @@ use crate::api::executors::{
     RunExecutor, RunLog, RunRow, UpdateExecutor,
 };
 use crate::components::common::{
-    poll_until, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+    poll_until, ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
 };
 use crate::domain::variable_types::to_form;
 use crate::pages::resources::StateBadges;
@@ -263,18 +263,25 @@ pub fn ExecutorPage() -> AnyView {
                                     let (a, b) = (slug_value.clone(), slug_value.clone());
                                     let apply_refused = detail.apply_refused.clone();
                                     let apply_disabled = apply_refused.is_some();
+                                    let apply_question = format!("Apply {}? This changes real infrastructure with the attached integrations' credentials; run Plan first to see what changes.", e.name);
                                     let apply_title = apply_refused.clone().unwrap_or_else(|| "Apply with the attached integrations' credentials".into());
                                     view! {
                                         <div class="page-actions">
                                             <ActionForm action=start>
                                                 <input type="hidden" name="slug" value=a />
                                                 <input type="hidden" name="action" value="plan" />
-                                                <button type="submit" class="button">"Plan"</button>
+                                                <button type="submit" class="button primary">"Plan"</button>
                                             </ActionForm>
                                             <ActionForm action=start>
                                                 <input type="hidden" name="slug" value=b />
                                                 <input type="hidden" name="action" value="apply" />
-                                                <button type="submit" class="button primary" disabled=apply_disabled title=apply_title>"Apply"</button>
+                                                <ConfirmSubmit
+                                                    label="Apply"
+                                                    class="button"
+                                                    disabled=apply_disabled
+                                                    title=apply_title
+                                                    question=apply_question
+                                                />
                                             </ActionForm>
                                             {apply_refused.map(|why| view! { <p class="hint">{format!("Apply: {why}")}</p> })}
                                         </div>

@@ -782,6 +782,8 @@ fn StageCard(
         .iter()
         .any(|v| v.voter == release.me && v.withdrawn_at.is_none());
     let (id, position) = (release.row.id, stage.position);
+    // The starter may reject their release but not approve it: the form says so before the click.
+    let started_it = release.row.starter == release.me;
     view! {
         <li class=class>
             <div class="stage-envs">{stage.environments.iter().map(|e| view! { <span class="env">{e.clone()}</span> }).collect_view()}</div>
@@ -808,7 +810,17 @@ fn StageCard(
                             <select name="group">{groups.iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view()}</select>
                         </label>
                         <label><span>"Comment"</span><textarea name="comment" rows="2"></textarea></label>
-                        <button type="submit" class="button primary">"Approve"</button>
+                        {started_it.then(|| view! {
+                            <p class="hint" id=format!("starter-{position}")>"You started this release: someone else in these groups approves it. You may still reject it."</p>
+                        })}
+                        <button
+                            type="submit"
+                            class="button primary"
+                            disabled=started_it
+                            aria-describedby=started_it.then(|| format!("starter-{position}"))
+                        >
+                            "Approve"
+                        </button>
                     </ActionForm>
                     <details class="reject">
                         <summary>"Reject…"</summary>

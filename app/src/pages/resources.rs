@@ -8,7 +8,9 @@ use crate::api::resources::{
     ResourceAction, ResourceDetail, ResourceForm, ResourceListRow, UpdateResource,
 };
 use crate::api::sources::VersionRow;
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::components::common::{
+    ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+};
 use crate::domain::modules::ModuleVariable;
 use crate::domain::resources::{DiffLine, ResourceState, ResourceStatus};
 use crate::domain::variable_types::{to_form, FieldKind, TypeConstraint};
@@ -88,7 +90,7 @@ pub fn ResourcesPage() -> AnyView {
                             </div>
                             <nav class="pager" aria-label="Pages">
                                 {(current > 1).then(|| view! { <a class="button ghost" href=link(current - 1)>"← Previous"</a> })}
-                                <span>{format!("Page {current} of {pages} · {} resources", page.total)}</span>
+                                <span>{format!("Page {current} of {pages} · {}", crate::domain::names::counted(page.total as u64, "resource", "resources"))}</span>
                                 {(current < pages).then(|| view! { <a class="button ghost" href=link(current + 1)>"Next →"</a> })}
                             </nav>
                         }
@@ -186,6 +188,9 @@ fn VariableField(
             {control}
             {variable.validations.iter().map(|v| view! {
                 <p class="hint rule">"Must hold: "<code>{v.condition.clone()}</code>" — "{v.error_message.clone()}</p>
+                {v.unchecked.clone().map(|why| view! {
+                    <p class="hint rule unchecked">"Checked by the plan, not on save: "{why}"."</p>
+                })}
             }).collect_view()}
             {move || error().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
         </div>
@@ -262,7 +267,7 @@ fn ResourceFields(
                 {if editing {
                     view! { <input type="text" name="input[slug]" readonly value=current.as_ref().map(|c| c.slug.clone()).unwrap_or_default() /> }.into_any()
                 } else {
-                    view! { <input type="text" name="input[slug]" required placeholder="prod-vpc" pattern="[a-z][a-z0-9-]*" /> }.into_any()
+                    view! { <input type="text" name="input[slug]" required placeholder="prod-vpc" pattern=crate::domain::names::SLUG_PATTERN maxlength="63" title="lowercase letters, digits and single hyphens, starting with a letter" /> }.into_any()
                 }}
                 {move || error_for("slug")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </label>
@@ -472,11 +477,20 @@ fn Overview(
     let slug = detail.slug.clone();
     let action_button = |action: &'static str, label: &'static str, class: &'static str| {
         let slug = slug.clone();
+        // Destroy and delete ask first, saying what they do; the rest act on the click.
+        let question = match action {
+            "destroy" => Some(format!("Destroy {slug}? A pull request removes its code from the workspace, and once merged the apply destroys the real infrastructure.")),
+            "delete" => Some(format!("Delete {slug}? Its record and revisions are removed from Slipway; nothing in the workspace or the cloud changes.")),
+            _ => None,
+        };
         view! {
             <ActionForm action=act>
-                <input type="hidden" name="slug" value=slug />
+                <input type="hidden" name="slug" value=slug.clone() />
                 <input type="hidden" name="action" value=action />
-                <button type="submit" class=class>{label}</button>
+                {match question {
+                    Some(question) => view! { <ConfirmSubmit label=label class=class question=question /> }.into_any(),
+                    None => view! { <button type="submit" class=class>{label}</button> }.into_any(),
+                }}
             </ActionForm>
         }
     };

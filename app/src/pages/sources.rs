@@ -137,7 +137,10 @@ fn Interface(version: VersionRow) -> AnyView {
                                 <td>{v.default.as_ref().map(|d| view! { <code>{d.to_string()}</code> })}</td>
                                 <td>
                                     {v.description.clone()}
-                                    {v.validations.iter().map(|r| view! { <p class="hint rule"><code>{r.condition.clone()}</code>" — "{r.error_message.clone()}</p> }).collect_view()}
+                                    {v.validations.iter().map(|r| view! {
+                                        <p class="hint rule"><code>{r.condition.clone()}</code>" — "{r.error_message.clone()}</p>
+                                        {r.unchecked.clone().map(|why| view! { <p class="hint rule unchecked">"Checked by the plan, not on save: "{why}"."</p> })}
+                                    }).collect_view()}
                                 </td>
                             </tr>
                         }
@@ -214,7 +217,17 @@ pub fn TemplateVersions(
                         Ok(list) => list.into_iter().map(|v| {
                             let id = v.id;
                             let title = format!("{} · {}", v.git_ref, if v.module_path.is_empty() { "/".to_string() } else { format!("{}/", v.module_path) });
-                            let meta = format!("{} · commit {} · {} variables, {} outputs · {} resources", v.source_url, v.commit.chars().take(12).collect::<String>(), v.interface.variables.len(), v.interface.outputs.len(), v.resources);
+                            let meta = {
+                                use crate::domain::names::counted;
+                                format!(
+                                    "{} · commit {} · {}, {} · {}",
+                                    v.source_url,
+                                    v.commit.chars().take(12).collect::<String>(),
+                                    counted(v.interface.variables.len() as u64, "variable", "variables"),
+                                    counted(v.interface.outputs.len() as u64, "output", "outputs"),
+                                    counted(v.resources as u64, "resource", "resources"),
+                                )
+                            };
                             view! {
                                 <details class="version">
                                     <summary><strong>{title}</strong><span class="muted">{meta}</span></summary>

@@ -6,7 +6,7 @@
 use crate::api::workspaces::{
     get_forge_repository, get_pull_request, get_resource_workspace, get_workspace, get_workspaces,
     CreateLocalRepository, DeleteWorkspace, RecreateResource, RegisterWorkspace, ResourceWorkspace,
-    ReviewResource, UpdateWorkspace, WorkspaceRow,
+    RetryResourceJob, ReviewResource, UpdateWorkspace, WorkspaceRow,
 };
 use crate::components::common::{
     poll_until, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
@@ -291,6 +291,7 @@ pub fn WorkspacePanel(
 ) -> AnyView {
     let review = ServerAction::<ReviewResource>::new();
     let recreate = ServerAction::<RecreateResource>::new();
+    let retry = ServerAction::<RetryResourceJob>::new();
     // The resource left its workspace (a merged delete) between the page's fetch and this
     // one: bring the page up to date.
     Effect::new(move |_| {
@@ -303,6 +304,7 @@ pub fn WorkspacePanel(
     Effect::new(move |_| {
         if review.value().get().is_some_and(|r| r.is_ok())
             || recreate.value().get().is_some_and(|r| r.is_ok())
+            || retry.value().get().is_some_and(|r| r.is_ok())
         {
             on_settled.run(());
         }
@@ -319,7 +321,7 @@ pub fn WorkspacePanel(
                                 <p class="muted">"This resource has no code in a workspace: it was created without one, or its code was removed when it was destroyed."</p>
                             </section>
                         }.into_any(),
-                        Ok(Some(view)) => view! { <LivePanel slug view review recreate page_in_progress on_settled /> }.into_any(),
+                        Ok(Some(view)) => view! { <LivePanel slug view review recreate retry page_in_progress on_settled /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })
@@ -335,6 +337,7 @@ fn LivePanel(
     view: ResourceWorkspace,
     review: ServerAction<ReviewResource>,
     recreate: ServerAction<RecreateResource>,
+    retry: ServerAction<RetryResourceJob>,
     page_in_progress: bool,
     on_settled: Callback<()>,
 ) -> AnyView {
@@ -383,6 +386,7 @@ fn LivePanel(
         });
     }
     let view_slug = slug.clone();
+    let view_slug_retry = slug.clone();
     let review_button = move |approve: bool| {
         let slug = slug.clone();
         // The commit on the page is the one approved: the merge takes exactly it.
@@ -448,8 +452,21 @@ fn LivePanel(
                     }
                 })
             }}
+            {move || {
+                let view = state.get();
+                (done.get() && view.can_retry).then(|| {
+                    let slug = view_slug_retry.clone();
+                    view! {
+                        <ActionForm action=retry attr:class="retry-form">
+                            <input type="hidden" name="slug" value=slug />
+                            <button type="submit" class="button primary" title="Run the failed job again, with its attempts afresh">"Retry"</button>
+                        </ActionForm>
+                    }
+                })
+            }}
             <FormError result=review.value().into() />
             <FormError result=recreate.value().into() />
+            <FormError result=retry.value().into() />
             {move || state.get().job.map(|job| view! {
                 <h3>{format!("{} · job #{}", job.title, job.id)}" "{run_badge(&job.status)}</h3>
                 <p class="muted">{format!("queued {} · attempt {} of {}", job.created_at, job.attempts, job.max_attempts)}</p>

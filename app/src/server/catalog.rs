@@ -3,7 +3,7 @@
 //! its audit event.
 
 use super::audit::{self, Change};
-use super::entities::{template_parents, templates};
+use super::entities::{resources, source_code_versions, template_parents, templates};
 use super::Actor;
 use crate::api::catalog::{NewTemplate, TemplateRow};
 use crate::domain::names::{validate_slug, validate_text};
@@ -229,7 +229,7 @@ pub async fn update_template(
     Ok(after)
 }
 
-/// Deletes a template nobody hangs under.
+/// Deletes a template nobody hangs under and no resource was made from, with its versions.
 pub async fn delete_template(db: &DatabaseConnection, actor: &Actor, key: &str) -> AppResult<()> {
     let txn = super::begin_write(db).await?;
     let all = load(&txn).await?;
@@ -248,6 +248,27 @@ pub async fn delete_template(db: &DatabaseConnection, actor: &Actor, key: &str) 
             children.join(", ")
         )));
     }
+    let mut used_by: Vec<String> = resources::Entity::find()
+        .filter(resources::Column::TemplateId.eq(template.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|r| r.slug)
+        .collect();
+    if !used_by.is_empty() {
+        used_by.sort();
+        let count = used_by.len() as u64;
+        return Err(AppError::Conflict(format!(
+            "{key} is used by {}: {}; delete {} first",
+            crate::domain::names::counted(count, "resource", "resources"),
+            used_by.join(", "),
+            if count == 1 { "it" } else { "them" }
+        )));
+    }
+    source_code_versions::Entity::delete_many()
+        .filter(source_code_versions::Column::TemplateId.eq(template.id))
+        .exec(&txn)
+        .await?;
     template_parents::Entity::delete_many()
         .filter(template_parents::Column::TemplateId.eq(template.id))
         .exec(&txn)

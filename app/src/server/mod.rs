@@ -22,6 +22,7 @@ pub mod releases;
 pub mod repositories;
 pub mod request;
 pub mod resources;
+pub mod rules;
 pub mod secrets;
 pub mod sources;
 pub mod tokens;

@@ -243,8 +243,10 @@ fn read_variable(file: &str, block: &Block) -> Result<ModuleVariable, ModuleErro
                     format!("{owner}: a validation block needs an error_message"),
                 )
             })?;
+        let condition = condition.to_string();
         validations.push(VariableValidation {
-            condition: condition.to_string(),
+            unchecked: super::rules::unchecked_reason(&condition),
+            condition,
             error_message,
         });
     }

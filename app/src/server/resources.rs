@@ -256,6 +256,8 @@ async fn prepare<C: ConnectionTrait>(
     }
     let mut stored = StoredValues::default();
     let mut shown = BTreeMap::new();
+    // What the module's validation rules see as `var`: the values given, else the defaults.
+    let mut known = serde_json::Map::new();
     for variable in &interface.variables {
         let field = format!("values.{}", variable.name);
         let text = input
@@ -279,6 +281,12 @@ async fn prepare<C: ConnectionTrait>(
         let value = constraint
             .from_form(text, &variable.name)
             .map_err(|m| AppError::invalid(&field, m))?;
+        match (&value, &variable.default) {
+            (Some(value), _) | (None, Some(value)) => {
+                known.insert(variable.name.clone(), value.clone());
+            }
+            (None, None) => {}
+        }
         if variable.sensitive {
             match value {
                 Some(value) => {
@@ -328,6 +336,24 @@ async fn prepare<C: ConnectionTrait>(
                     return Err(AppError::invalid(field, "is required"));
                 }
                 None => {}
+            }
+        }
+    }
+
+    // The module's own rules, as the plan would apply them, with the module's messages.
+    for variable in &interface.variables {
+        for rule in &variable.validations {
+            if let super::rules::Verdict::Broken(reason) =
+                super::rules::check(&rule.condition, &known)
+            {
+                let message = match reason {
+                    Some(reason) => format!("{} ({reason})", rule.error_message),
+                    None => rule.error_message.clone(),
+                };
+                return Err(AppError::invalid(
+                    format!("values.{}", variable.name),
+                    message,
+                ));
             }
         }
     }

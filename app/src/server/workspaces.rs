@@ -664,6 +664,7 @@ pub async fn resource_workspace(
         done,
         can_review: false,
         is_author: false,
+        can_retry: false,
         recreatable: resource.state == ResourceState::Provisioned.as_str()
             && resource.status != ResourceStatus::InProgress.as_str(),
     }))
@@ -925,6 +926,91 @@ pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppRe
     txn.commit().await?;
     ctx.jobs_wake.notify_one();
     Ok(())
+}
+
+/// The resource's last job, when it failed: what a Retry would run again.
+pub async fn failed_job<C: ConnectionTrait>(
+    db: &C,
+    resource_slug: &str,
+) -> AppResult<Option<job_rows::Model>> {
+    let Some(resource) = resources::Entity::find()
+        .filter(resources::Column::Slug.eq(resource_slug))
+        .one(db)
+        .await?
+    else {
+        return Err(AppError::not_found(format_args!(
+            "The resource {resource_slug:?}"
+        )));
+    };
+    let Some(member) = workspace_resources::Entity::find_by_id(resource.id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if resource.status != ResourceStatus::Error.as_str() {
+        return Ok(None);
+    }
+    Ok(match member.last_job_id {
+        Some(id) => job_rows::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .filter(|job| job.status == jobs::FAILED),
+        None => None,
+    })
+}
+
+/// Retry: runs the resource's failed job again, as a new job with its attempts afresh. A sync
+/// is written by whoever retries it (they become its author); a review keeps its reviewer and
+/// the commit they approved.
+pub async fn retry(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<i64> {
+    let txn = super::begin_write(&ctx.db).await?;
+    let failed = failed_job(&txn, resource_slug).await?.ok_or_else(|| {
+        AppError::Conflict(format!(
+            "the last job of {resource_slug} did not fail: there is nothing to retry"
+        ))
+    })?;
+    let resource = resources::Entity::find()
+        .filter(resources::Column::Slug.eq(resource_slug))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
+    let member = workspace_resources::Entity::find_by_id(resource.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!("resource {resource_slug} is not in a workspace"))
+        })?;
+    let mut payload: serde_json::Value =
+        serde_json::from_str(&failed.payload).map_err(AppError::internal)?;
+    if failed.kind == SYNC_JOB {
+        payload["revision"] = resource.revision.into();
+        payload["initiator_id"] = actor.user_id.into();
+        payload["initiator"] = actor.label.clone().into();
+    }
+    let job = jobs::enqueue(
+        &txn,
+        &failed.kind,
+        &payload,
+        None,
+        Some(&serial_key(member.workspace_id)),
+        ATTEMPTS,
+    )
+    .await?;
+    mark_in_progress(&txn, &resource, &member, job.id).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change::new("workspace.job_retried", "resource", resource.id).after(&serde_json::json!({
+            "failed_job": failed.id,
+            "job": job.id,
+            "kind": failed.kind,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    ctx.jobs_wake.notify_one();
+    Ok(job.id)
 }
 
 /// Asks for the resource's open pull request to be merged (approve) or closed (reject).

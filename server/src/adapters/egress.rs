@@ -241,12 +241,9 @@ impl Resolve for Resolver {
     fn resolve(&self, name: Name) -> Resolving {
         let egress = self.0.clone();
         Box::pin(async move {
-            let addrs = egress
-                .resolve(name.as_str(), 0)
-                .await
-                .map_err(|why| -> Box<dyn std::error::Error + Send + Sync> {
-                    Box::new(Refusal(why))
-                })?;
+            let addrs = egress.resolve(name.as_str(), 0).await.map_err(
+                |why| -> Box<dyn std::error::Error + Send + Sync> { Box::new(Refusal(why)) },
+            )?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }

@@ -414,6 +414,11 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("slug", "prod-vpc")],
     ),
     (
+        "retry_resource_job",
+        Needs::WriteTemplates,
+        &[("slug", "prod-vpc")],
+    ),
+    (
         "review_resource",
         Needs::WriteTemplates,
         &[("slug", "prod-vpc"), ("approve", "true"), ("commit", "")],
@@ -457,6 +462,7 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ("revoke_access_token", 404, "Access token 1 was not found"),
     ("review_resource", 409, "is not in a workspace"),
     ("recreate_resource", 409, "is not in a workspace"),
+    ("retry_resource_job", 409, "is not in a workspace"),
     (
         "get_pull_request",
         404,

@@ -109,3 +109,20 @@ db_test! {
         assert!(html.contains("role=\"img\"") && html.contains("NAT Gateway"), "the tree is drawn on the server");
     }
 }
+
+db_test! {
+    async fn a_template_in_use_is_not_deleted_and_says_by_what(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        let events = app::server::audit::verify(&server.ctx.db).await.unwrap().unwrap();
+        let (status, body) = call(&admin, &server, "delete_template", &[("key", "s3-bucket")]).await;
+        assert_eq!(status, 409, "a foreseeable refusal, not a server error: {body}");
+        assert!(body.contains("s3-bucket is used by 1 resource: assets-bucket; delete it first"), "{body}");
+        assert_eq!(app::server::audit::verify(&server.ctx.db).await.unwrap().unwrap(), events, "nothing written");
+        // A template with versions but no resources goes, versions and all, audited.
+        let (status, body) = call(&admin, &server, "delete_template", &[("key", "alb")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(app::server::audit::verify(&server.ctx.db).await.unwrap().unwrap(), events + 1);
+    }
+}

@@ -143,7 +143,21 @@ db_test! {
         github_as_cloud.integrations = map(&[("local-git", "on")]);
         let mut two_states = bucket("logs", &[("bucket_name", "acme-logs")]);
         two_states.integrations = map(&[("aws-production", "on"), ("aws-staging", "on")]);
+        // The module's validation rules, evaluated on save with the module's own messages.
+        let vpc = |values: &[(&str, &str)]| {
+            let mut input = bucket("new-vpc", values);
+            input.template = "vpc".into();
+            input.version_id = demo_version("vpc", "v1.2.0");
+            input
+        };
+        let mut eks_groups = eks_without_parent.clone();
+        eks_groups.parents = map(&[("prod-vpc", "on")]);
+        eks_groups.values.insert("node_groups".into(), r#"{"general": {"instance_type": "m6i.large", "min_size": 2, "max_size": 6}, "gpu": {"instance_type": "g5.xlarge", "min_size": 8, "max_size": 2}}"#.into());
         let cases: Vec<(ResourceInput, AppError)> = vec![
+            (vpc(&[("name", "new-vpc"), ("cidr_block", "10.0.0.0/33")]), AppError::invalid("values.cidr_block", "The CIDR block must be a valid IPv4 range such as 10.0.0.0/16.")),
+            (vpc(&[("name", "New_VPC")]), AppError::invalid("values.name", "The name must be 2 to 41 lowercase letters, digits or hyphens, starting with a letter.")),
+            (bucket("logs", &[("bucket_name", "Acme_Logs")]), AppError::invalid("values.bucket_name", "Bucket names are 3 to 63 lowercase letters, digits, dots and hyphens.")),
+            (eks_groups, AppError::invalid("values.node_groups", "Every node group's min_size must be at most its max_size.")),
             (bucket("logs", &[("bucket_name", "acme-logs"), ("colour", "red")]), AppError::invalid("values.colour", "colour is not a variable of s3-bucket v1.2.0")),
             (bucket("logs", &[("bucket_name", "acme-logs"), ("versioning", "maybe")]), AppError::invalid("values.versioning", "versioning must be true or false, not \"maybe\"")),
             (bucket("logs", &[("bucket_name", "acme-logs"), ("lifecycle_days", "ninety")]), AppError::invalid("values.lifecycle_days", "lifecycle_days must be a number, not \"ninety\"")),

@@ -6,7 +6,9 @@
 
 use crate::db_test;
 use crate::support::{call, client, demo_sign_in, git, review, ServerOptions, TestServer};
-use app::server::entities::{job_logs, pull_requests, resources as resource_rows};
+use app::server::entities::{
+    job_logs, jobs as job_rows, pull_requests, resources as resource_rows,
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use std::time::Duration;
 
@@ -226,5 +228,63 @@ db_test! {
         let (status, body) = call(&admin, &server, "delete_workspace", &[("slug", "acme-live")]).await;
         assert_eq!(status, 200, "{body}");
         assert!(bare.join("HEAD").exists(), "the repository itself stays");
+    }
+}
+
+db_test! {
+    async fn a_failed_job_is_retried_by_those_who_may_run_it(db: TestDb) {
+        use sea_orm::{ActiveModelTrait, Set};
+        // No worker yet: the sync waits in the queue, and is failed here as a worker would on a
+        // forge that stayed down through every attempt.
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let (admin, member, viewer) = (client(), client(), client());
+        demo_sign_in(&admin, &server, "ada").await;
+        demo_sign_in(&member, &server, "dev").await;
+        demo_sign_in(&viewer, &server, "pat").await;
+        assert_eq!(call(&admin, &server, "create_local_repository", &[("repository", "acme/live")]).await.0, 200);
+        let register = [("input[integration]", "local-git"), ("input[repository]", "acme/live")];
+        assert_eq!(call(&admin, &server, "register_workspace", &register).await.0, 200);
+        let (status, body) = call(&admin, &server, "create_resource", &bucket_form("logs", "Audit Logs", "acme-audit-logs")).await;
+        assert_eq!(status, 200, "{body}");
+        let db = &server.ctx.db;
+        let job = job_rows::Entity::find().filter(job_rows::Column::Kind.eq("workspace.sync")).one(db).await.unwrap().unwrap();
+        // Nothing failed yet: nothing to retry.
+        let (status, body) = call(&member, &server, "retry_resource_job", &[("slug", "logs")]).await;
+        assert_eq!(status, 409, "{body}");
+        let mut failed: job_rows::ActiveModel = job.clone().into();
+        failed.status = Set("failed".into());
+        failed.last_error = Set(Some("cannot reach the forge".into()));
+        failed.update(db).await.unwrap();
+        let resource = resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq("logs")).one(db).await.unwrap().unwrap();
+        let mut errored: resource_rows::ActiveModel = resource.into();
+        errored.status = Set("error".into());
+        errored.update(db).await.unwrap();
+
+        // The viewer sees the failure but no Retry, and is refused one.
+        let (status, body) = call(&viewer, &server, "get_resource_workspace", &[("slug", "logs"), ("after", "0")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["can_retry"], false);
+        let (status, body) = call(&viewer, &server, "retry_resource_job", &[("slug", "logs")]).await;
+        assert_eq!(status, 403, "{body}");
+        // A member who may write the resource and its workspace gets Retry, and it runs again:
+        // a new job, written by them, the resource in progress, the retry audited.
+        let (status, body) = call(&member, &server, "get_resource_workspace", &[("slug", "logs"), ("after", "0")]).await;
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["can_retry"], true, "{status} {body}");
+        let (status, body) = call(&member, &server, "retry_resource_job", &[("slug", "logs")]).await;
+        assert_eq!(status, 200, "{body}");
+        let jobs = job_rows::Entity::find().filter(job_rows::Column::Kind.eq("workspace.sync")).all(db).await.unwrap();
+        assert_eq!(jobs.len(), 2);
+        let again = &jobs[1];
+        assert_eq!((again.status.as_str(), again.attempts), ("queued", 0));
+        assert!(again.payload.contains("\"initiator\":\"dev\""), "{}", again.payload);
+        let retried = app::server::entities::audit_events::Entity::find().filter(app::server::entities::audit_events::Column::Action.eq("workspace.job_retried")).count(db).await.unwrap();
+        assert_eq!(retried, 1);
+        let (status, body) = call(&member, &server, "retry_resource_job", &[("slug", "logs")]).await;
+        assert_eq!(status, 409, "a retry in flight is not retried again: {body}");
+        // A worker takes it and it succeeds: the pull request opens, written by dev.
+        server::jobs::Worker::new(server.ctx.clone(), &server.config).spawn();
+        assert_eq!(settled(&server, "logs").await, ("provision".into(), "ready".into()));
+        let bare = server.data_dir.join("git/acme/live.git");
+        assert!(git(&bare, &["log", "-1", "--format=%B", "update_audit_logs"]).contains("Slipway-Initiator: dev <"));
     }
 }

@@ -1,0 +1,853 @@
+//! A module's `validation` rules, evaluated when a resource is saved, as OpenTofu evaluates them
+//! at plan time: the condition is an HCL expression over `var.*` (every variable of the module,
+//! as OpenTofu 1.9 and Terraform 1.9 allow), read with hcl-rs and evaluated with the functions
+//! below. A rule Slipway cannot evaluate — a function it does not implement, a variable whose
+//! value it does not hold (a sensitive one kept from an earlier revision) — is left to the plan
+//! and says so; it is never taken as broken.
+//!
+//! Functions: `can`, `try`, `length`, `contains`, `alltrue`, `anytrue`, `regex`, `regexall`,
+//! `cidrhost`, `cidrnetmask`, `cidrsubnet`, `lower`, `upper`, `trimspace`, `startswith`,
+//! `endswith`, `strcontains`, `substr`, `split`, `join`, `keys`, `values`, `min`, `max`, `abs`,
+//! `floor`, `ceil`, `tonumber`, `tostring`, `tobool`, `coalesce`.
+
+use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
+use hcl::expr::{Expression, ObjectKey, Operation, TraversalOperator};
+use hcl::{Number, Value};
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+/// The functions a condition may call here (`can` and `try` are evaluated before the rest).
+pub const FUNCTIONS: [&str; 31] = [
+    "can",
+    "try",
+    "length",
+    "contains",
+    "alltrue",
+    "anytrue",
+    "regex",
+    "regexall",
+    "cidrhost",
+    "cidrnetmask",
+    "cidrsubnet",
+    "lower",
+    "upper",
+    "trimspace",
+    "startswith",
+    "endswith",
+    "strcontains",
+    "substr",
+    "split",
+    "join",
+    "keys",
+    "values",
+    "min",
+    "max",
+    "abs",
+    "floor",
+    "ceil",
+    "tonumber",
+    "tostring",
+    "tobool",
+    "coalesce",
+];
+
+/// What a rule said about the values.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Holds,
+    /// The condition is false, or failed as OpenTofu's would (the reason, when there is one).
+    Broken(Option<String>),
+    /// Slipway cannot evaluate it: why. The plan will.
+    Unchecked(String),
+}
+
+/// Why Slipway cannot evaluate `condition` whatever the values, or `None` when it can.
+pub fn unchecked_reason(condition: &str) -> Option<String> {
+    let expr = match Expression::from_str(condition) {
+        Ok(expr) => expr,
+        Err(error) => return Some(format!("the condition does not parse here ({error})")),
+    };
+    let seen = Seen::of(&expr);
+    let unsupported: Vec<&String> = seen
+        .functions
+        .iter()
+        .filter(|f| !FUNCTIONS.contains(&f.as_str()))
+        .collect();
+    if !unsupported.is_empty() {
+        let names: Vec<&str> = unsupported.iter().map(|s| s.as_str()).collect();
+        return Some(format!(
+            "it calls {}, which Slipway does not evaluate",
+            names.join(", ")
+        ));
+    }
+    if let Some(root) = seen.roots.iter().find(|r| r.as_str() != "var") {
+        return Some(format!("it refers to {root}, which only a plan knows"));
+    }
+    None
+}
+
+/// Evaluates `condition` with `vars` (name → value; a variable missing here has no value
+/// Slipway holds).
+pub fn check(condition: &str, vars: &serde_json::Map<String, serde_json::Value>) -> Verdict {
+    if let Some(why) = unchecked_reason(condition) {
+        return Verdict::Unchecked(why);
+    }
+    let expr = Expression::from_str(condition).expect("unchecked_reason parsed it");
+    let seen = Seen::of(&expr);
+    if let Some(missing) = seen.vars.iter().find(|name| !vars.contains_key(*name)) {
+        return Verdict::Unchecked(format!(
+            "it reads var.{missing}, whose value Slipway does not hold here"
+        ));
+    }
+    let mut context = Context::new();
+    let object: hcl::Map<String, Value> = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), hcl::to_value(v).unwrap_or(Value::Null)))
+        .collect();
+    context.declare_var("var", Value::Object(object));
+    declare_functions(&mut context);
+    let lowered = match lower(&expr, &context) {
+        Ok(lowered) => lowered,
+        Err(why) => return Verdict::Unchecked(why),
+    };
+    match lowered.evaluate(&context) {
+        Ok(Value::Bool(true)) => Verdict::Holds,
+        Ok(Value::Bool(false)) => Verdict::Broken(None),
+        Ok(other) => Verdict::Broken(Some(format!(
+            "the condition gave {other}, not true or false"
+        ))),
+        Err(error) => Verdict::Broken(Some(error.to_string())),
+    }
+}
+
+/// What an expression mentions: the functions it calls, the roots of its references (`var`,
+/// `local`, …, not counting a `for`'s own names) and the variables it reads as `var.NAME`.
+#[derive(Default)]
+struct Seen {
+    functions: BTreeSet<String>,
+    roots: BTreeSet<String>,
+    vars: BTreeSet<String>,
+}
+
+impl Seen {
+    fn of(expr: &Expression) -> Seen {
+        let mut seen = Seen::default();
+        seen.walk(expr, &mut Vec::new());
+        seen
+    }
+
+    fn walk(&mut self, expr: &Expression, bound: &mut Vec<String>) {
+        match expr {
+            Expression::Variable(variable) => {
+                let name = variable.to_string();
+                if !bound.contains(&name) {
+                    self.roots.insert(name);
+                }
+            }
+            Expression::Traversal(traversal) => {
+                if let (Expression::Variable(root), Some(TraversalOperator::GetAttr(name))) =
+                    (&traversal.expr, traversal.operators.first())
+                {
+                    if root.to_string() == "var" && !bound.iter().any(|b| b == "var") {
+                        self.vars.insert(name.to_string());
+                    }
+                }
+                self.walk(&traversal.expr, bound);
+                for operator in &traversal.operators {
+                    if let TraversalOperator::Index(index) = operator {
+                        self.walk(index, bound);
+                    }
+                }
+            }
+            Expression::FuncCall(call) => {
+                self.functions.insert(call.name.name.to_string());
+                if !call.name.namespace.is_empty() {
+                    // provider::…::f(): never ours.
+                    self.functions.insert(call.name.to_string());
+                }
+                for arg in &call.args {
+                    self.walk(arg, bound);
+                }
+            }
+            Expression::Array(items) => items.iter().for_each(|e| self.walk(e, bound)),
+            Expression::Object(object) => {
+                for (key, value) in object {
+                    if let ObjectKey::Expression(key) = key {
+                        self.walk(key, bound);
+                    }
+                    self.walk(value, bound);
+                }
+            }
+            Expression::Parenthesis(inner) => self.walk(inner, bound),
+            Expression::Conditional(c) => {
+                self.walk(&c.cond_expr, bound);
+                self.walk(&c.true_expr, bound);
+                self.walk(&c.false_expr, bound);
+            }
+            Expression::Operation(operation) => match operation.as_ref() {
+                Operation::Unary(unary) => self.walk(&unary.expr, bound),
+                Operation::Binary(binary) => {
+                    self.walk(&binary.lhs_expr, bound);
+                    self.walk(&binary.rhs_expr, bound);
+                }
+            },
+            Expression::ForExpr(for_expr) => {
+                self.walk(&for_expr.collection_expr, bound);
+                let before = bound.len();
+                bound.push(for_expr.value_var.to_string());
+                if let Some(key) = &for_expr.key_var {
+                    bound.push(key.to_string());
+                }
+                for inner in [
+                    Some(&for_expr.value_expr),
+                    for_expr.key_expr.as_ref(),
+                    for_expr.cond_expr.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    self.walk(inner, bound);
+                }
+                bound.truncate(before);
+            }
+            Expression::TemplateExpr(template) => {
+                // Interpolations are parsed when evaluated; a reference in one is found there.
+                let text = template.to_string();
+                if text.contains("${") || text.contains("%{") {
+                    self.roots.insert("a template".into());
+                }
+            }
+            Expression::Null
+            | Expression::Bool(_)
+            | Expression::Number(_)
+            | Expression::String(_) => {}
+            _ => {
+                self.roots.insert("an expression".into());
+            }
+        }
+    }
+}
+
+/// `can(e)` and `try(a, b, …)` decide on whether `e` evaluates, which an ordinary function
+/// (given evaluated arguments) cannot: they are replaced by their results first.
+fn lower(expr: &Expression, context: &Context) -> Result<Expression, String> {
+    Ok(match expr {
+        Expression::FuncCall(call) if call.name.namespace.is_empty() => {
+            let name = call.name.name.as_str();
+            let args: Vec<Expression> = call
+                .args
+                .iter()
+                .map(|a| lower(a, context))
+                .collect::<Result<_, _>>()?;
+            match name {
+                "can" => {
+                    let [arg] = args.as_slice() else {
+                        return Err("can() takes one argument".into());
+                    };
+                    Expression::Bool(arg.evaluate(context).is_ok())
+                }
+                "try" => {
+                    let value = args
+                        .iter()
+                        .find_map(|a| a.evaluate(context).ok())
+                        .ok_or("no argument of try() evaluates")?;
+                    Expression::from(value)
+                }
+                _ => {
+                    let mut lowered = (**call).clone();
+                    lowered.args = args;
+                    Expression::FuncCall(Box::new(lowered))
+                }
+            }
+        }
+        Expression::Array(items) => Expression::Array(
+            items
+                .iter()
+                .map(|e| lower(e, context))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expression::Parenthesis(inner) => Expression::Parenthesis(Box::new(lower(inner, context)?)),
+        Expression::Conditional(c) => {
+            let mut c = (**c).clone();
+            c.cond_expr = lower(&c.cond_expr, context)?;
+            c.true_expr = lower(&c.true_expr, context)?;
+            c.false_expr = lower(&c.false_expr, context)?;
+            Expression::Conditional(Box::new(c))
+        }
+        Expression::Operation(operation) => {
+            let mut operation = (**operation).clone();
+            match &mut operation {
+                Operation::Unary(unary) => unary.expr = lower(&unary.expr, context)?,
+                Operation::Binary(binary) => {
+                    binary.lhs_expr = lower(&binary.lhs_expr, context)?;
+                    binary.rhs_expr = lower(&binary.rhs_expr, context)?;
+                }
+            }
+            Expression::Operation(Box::new(operation))
+        }
+        Expression::ForExpr(for_expr) => {
+            // Inside a `for`, a can() depends on each element: not lowered, so refused.
+            if Seen::of(&for_expr.value_expr)
+                .functions
+                .iter()
+                .any(|f| f == "can" || f == "try")
+                || for_expr.cond_expr.as_ref().is_some_and(|c| {
+                    Seen::of(c)
+                        .functions
+                        .iter()
+                        .any(|f| f == "can" || f == "try")
+                })
+            {
+                return Err("it calls can() or try() inside a for expression".into());
+            }
+            expr.clone()
+        }
+        other => other.clone(),
+    })
+}
+
+fn declare_functions(context: &mut Context) {
+    use ParamType::{Any, Number as Num, String as Str};
+    let array = || ParamType::array_of(Any);
+    let defs: [(&str, FuncDef); 29] = [
+        ("length", FuncDef::new(length, [Any])),
+        ("contains", FuncDef::new(contains, [Any, Any])),
+        ("alltrue", FuncDef::new(alltrue, [array()])),
+        ("anytrue", FuncDef::new(anytrue, [array()])),
+        ("regex", FuncDef::new(regex, [Str, Str])),
+        ("regexall", FuncDef::new(regexall, [Str, Str])),
+        ("cidrhost", FuncDef::new(cidrhost, [Str, Num])),
+        ("cidrnetmask", FuncDef::new(cidrnetmask, [Str])),
+        ("cidrsubnet", FuncDef::new(cidrsubnet, [Str, Num, Num])),
+        ("lower", FuncDef::new(lower_case, [Str])),
+        ("upper", FuncDef::new(upper_case, [Str])),
+        ("trimspace", FuncDef::new(trimspace, [Str])),
+        ("startswith", FuncDef::new(startswith, [Str, Str])),
+        ("endswith", FuncDef::new(endswith, [Str, Str])),
+        ("strcontains", FuncDef::new(strcontains, [Str, Str])),
+        ("substr", FuncDef::new(substr, [Str, Num, Num])),
+        ("split", FuncDef::new(split, [Str, Str])),
+        ("join", FuncDef::new(join, [Str, array()])),
+        ("keys", FuncDef::new(keys, [ParamType::object_of(Any)])),
+        ("values", FuncDef::new(values, [ParamType::object_of(Any)])),
+        ("min", FuncDef::builder().variadic_param(Num).build(min)),
+        ("max", FuncDef::builder().variadic_param(Num).build(max)),
+        ("abs", FuncDef::new(abs, [Num])),
+        ("floor", FuncDef::new(floor, [Num])),
+        ("ceil", FuncDef::new(ceil, [Num])),
+        ("tonumber", FuncDef::new(tonumber, [Any])),
+        ("tostring", FuncDef::new(tostring, [Any])),
+        ("tobool", FuncDef::new(tobool, [Any])),
+        (
+            "coalesce",
+            FuncDef::builder().variadic_param(Any).build(coalesce),
+        ),
+    ];
+    for (name, def) in defs {
+        context.declare_func(name, def);
+    }
+}
+
+fn text(value: &Value) -> Result<&str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("expected a string, got {value}"))
+}
+
+fn number(value: &Value) -> Result<f64, String> {
+    value
+        .as_number()
+        .and_then(Number::as_f64)
+        .ok_or_else(|| format!("expected a number, got {value}"))
+}
+
+fn whole(value: &Value) -> Result<i128, String> {
+    let n = number(value)?;
+    if n.fract() != 0.0 {
+        return Err(format!("expected a whole number, got {n}"));
+    }
+    Ok(n as i128)
+}
+
+fn num(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Value::Number(Number::from(n as i64))
+    } else {
+        Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+}
+
+fn length(args: FuncArgs) -> Result<Value, String> {
+    let n = match &args[0] {
+        Value::String(s) => s.chars().count(),
+        Value::Array(items) => items.len(),
+        Value::Object(map) => map.len(),
+        other => return Err(format!("length() takes a string, list or map, not {other}")),
+    };
+    Ok(Value::from(n as u64))
+}
+
+fn contains(args: FuncArgs) -> Result<Value, String> {
+    match &args[0] {
+        Value::Array(items) => Ok(Value::Bool(items.contains(&args[1]))),
+        other => Err(format!("contains() takes a list, not {other}")),
+    }
+}
+
+fn bools(value: &Value) -> Result<Vec<bool>, String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            v.as_bool()
+                .ok_or_else(|| format!("expected true or false, got {v}"))
+        })
+        .collect()
+}
+
+fn alltrue(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::Bool(bools(&args[0])?.into_iter().all(|b| b)))
+}
+
+fn anytrue(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::Bool(bools(&args[0])?.into_iter().any(|b| b)))
+}
+
+fn compiled(pattern: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("invalid pattern: {e}"))
+}
+
+/// One match as OpenTofu returns it: the text, a list of the groups, or an object of the named
+/// groups.
+fn matched(re: &regex::Regex, captures: &regex::Captures<'_>) -> Value {
+    let named: Vec<&str> = re.capture_names().flatten().collect();
+    if !named.is_empty() {
+        return Value::Object(
+            named
+                .iter()
+                .map(|n| {
+                    let v = captures
+                        .name(n)
+                        .map(|m| Value::from(m.as_str()))
+                        .unwrap_or(Value::Null);
+                    (n.to_string(), v)
+                })
+                .collect(),
+        );
+    }
+    if captures.len() > 1 {
+        return Value::Array(
+            (1..captures.len())
+                .map(|i| {
+                    captures
+                        .get(i)
+                        .map(|m| Value::from(m.as_str()))
+                        .unwrap_or(Value::Null)
+                })
+                .collect(),
+        );
+    }
+    Value::from(captures.get(0).map_or("", |m| m.as_str()))
+}
+
+fn regex(args: FuncArgs) -> Result<Value, String> {
+    let re = compiled(text(&args[0])?)?;
+    let subject = text(&args[1])?;
+    let captures = re
+        .captures(subject)
+        .ok_or("the pattern did not match the string")?;
+    Ok(matched(&re, &captures))
+}
+
+fn regexall(args: FuncArgs) -> Result<Value, String> {
+    let re = compiled(text(&args[0])?)?;
+    let subject = text(&args[1])?;
+    Ok(Value::Array(
+        re.captures_iter(subject)
+            .map(|c| matched(&re, &c))
+            .collect(),
+    ))
+}
+
+/// A CIDR prefix: its network address as a number, its address width (32 or 128) and length.
+fn prefix(text: &str) -> Result<(u128, u32, u32), String> {
+    let (address, length) = text
+        .split_once('/')
+        .ok_or_else(|| format!("invalid CIDR address {text:?}: no prefix length"))?;
+    let ip: std::net::IpAddr = address
+        .parse()
+        .map_err(|_| format!("invalid CIDR address {text:?}"))?;
+    let (bits, width) = match ip {
+        std::net::IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32),
+        std::net::IpAddr::V6(v6) => (u128::from(v6), 128),
+    };
+    let length: u32 = length.parse().ok().filter(|l| *l <= width).ok_or_else(|| {
+        format!("invalid CIDR address {text:?}: the prefix length must be 0–{width}")
+    })?;
+    let host_bits = width - length;
+    let network = if host_bits >= 128 {
+        0
+    } else {
+        bits >> host_bits << host_bits
+    };
+    Ok((network, width, length))
+}
+
+fn address(bits: u128, width: u32) -> String {
+    if width == 32 {
+        std::net::Ipv4Addr::from(bits as u32).to_string()
+    } else {
+        std::net::Ipv6Addr::from(bits).to_string()
+    }
+}
+
+fn cidrhost(args: FuncArgs) -> Result<Value, String> {
+    let (network, width, length) = prefix(text(&args[0])?)?;
+    let host = whole(&args[1])?;
+    let host_bits = width - length;
+    let size: i128 = if host_bits >= 127 {
+        i128::MAX
+    } else {
+        1i128 << host_bits
+    };
+    let offset = if host < 0 { size + host } else { host };
+    if offset < 0 || offset >= size {
+        return Err(format!("prefix of {length} bits has no host number {host}"));
+    }
+    Ok(Value::from(address(network + offset as u128, width)))
+}
+
+fn cidrnetmask(args: FuncArgs) -> Result<Value, String> {
+    let (_, width, length) = prefix(text(&args[0])?)?;
+    if width != 32 {
+        return Err("cidrnetmask() takes only IPv4 prefixes".into());
+    }
+    let mask = if length == 0 {
+        0
+    } else {
+        u32::MAX << (32 - length)
+    };
+    Ok(Value::from(std::net::Ipv4Addr::from(mask).to_string()))
+}
+
+fn cidrsubnet(args: FuncArgs) -> Result<Value, String> {
+    let (network, width, length) = prefix(text(&args[0])?)?;
+    let newbits = whole(&args[1])?;
+    let netnum = whole(&args[2])?;
+    if newbits < 0 || length as i128 + newbits > width as i128 {
+        return Err(format!(
+            "cannot extend a prefix of {length} bits by {newbits} bits"
+        ));
+    }
+    let new_length = length + newbits as u32;
+    if netnum < 0 || (newbits < 127 && netnum >= (1i128 << newbits)) {
+        return Err(format!(
+            "prefix extension of {newbits} bits has no network number {netnum}"
+        ));
+    }
+    let shifted = (netnum as u128) << (width - new_length);
+    Ok(Value::from(format!(
+        "{}/{new_length}",
+        address(network | shifted, width)
+    )))
+}
+
+fn lower_case(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::from(text(&args[0])?.to_lowercase()))
+}
+
+fn upper_case(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::from(text(&args[0])?.to_uppercase()))
+}
+
+fn trimspace(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::from(text(&args[0])?.trim()))
+}
+
+fn startswith(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::Bool(text(&args[0])?.starts_with(text(&args[1])?)))
+}
+
+fn endswith(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::Bool(text(&args[0])?.ends_with(text(&args[1])?)))
+}
+
+fn strcontains(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::Bool(text(&args[0])?.contains(text(&args[1])?)))
+}
+
+fn substr(args: FuncArgs) -> Result<Value, String> {
+    let chars: Vec<char> = text(&args[0])?.chars().collect();
+    let offset = whole(&args[1])?;
+    let length = whole(&args[2])?;
+    let len = chars.len() as i128;
+    let start = if offset < 0 { len + offset } else { offset };
+    if start < 0 || start > len {
+        return Err("offset out of range".into());
+    }
+    let end = if length < 0 {
+        len
+    } else {
+        (start + length).min(len)
+    };
+    Ok(Value::from(
+        chars[start as usize..end as usize]
+            .iter()
+            .collect::<String>(),
+    ))
+}
+
+fn split(args: FuncArgs) -> Result<Value, String> {
+    let separator = text(&args[0])?;
+    let subject = text(&args[1])?;
+    Ok(Value::Array(
+        subject.split(separator).map(Value::from).collect(),
+    ))
+}
+
+fn join(args: FuncArgs) -> Result<Value, String> {
+    let separator = text(&args[0])?;
+    let parts: Vec<&str> = args[1]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(text)
+        .collect::<Result<_, _>>()?;
+    Ok(Value::from(parts.join(separator)))
+}
+
+fn keys(args: FuncArgs) -> Result<Value, String> {
+    let map = args[0].as_object().ok_or("keys() takes a map")?;
+    let mut names: Vec<&String> = map.keys().collect();
+    names.sort();
+    Ok(Value::Array(
+        names.into_iter().map(|k| Value::from(k.as_str())).collect(),
+    ))
+}
+
+fn values(args: FuncArgs) -> Result<Value, String> {
+    let map = args[0].as_object().ok_or("values() takes a map")?;
+    let mut pairs: Vec<(&String, &Value)> = map.iter().collect();
+    pairs.sort_by(|a, b| a.0.cmp(b.0));
+    Ok(Value::Array(
+        pairs.into_iter().map(|(_, v)| v.clone()).collect(),
+    ))
+}
+
+fn numbers(args: &FuncArgs) -> Result<Vec<f64>, String> {
+    if args.is_empty() {
+        return Err("expected at least one number".into());
+    }
+    args.iter().map(number).collect()
+}
+
+fn min(args: FuncArgs) -> Result<Value, String> {
+    Ok(num(numbers(&args)?
+        .into_iter()
+        .fold(f64::INFINITY, f64::min)))
+}
+
+fn max(args: FuncArgs) -> Result<Value, String> {
+    Ok(num(numbers(&args)?
+        .into_iter()
+        .fold(f64::NEG_INFINITY, f64::max)))
+}
+
+fn abs(args: FuncArgs) -> Result<Value, String> {
+    Ok(num(number(&args[0])?.abs()))
+}
+
+fn floor(args: FuncArgs) -> Result<Value, String> {
+    Ok(num(number(&args[0])?.floor()))
+}
+
+fn ceil(args: FuncArgs) -> Result<Value, String> {
+    Ok(num(number(&args[0])?.ceil()))
+}
+
+fn tonumber(args: FuncArgs) -> Result<Value, String> {
+    match &args[0] {
+        Value::Number(n) => Ok(Value::Number(n.clone())),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .map(num)
+            .map_err(|_| format!("cannot convert {s:?} to a number")),
+        Value::Null => Ok(Value::Null),
+        other => Err(format!("cannot convert {other} to a number")),
+    }
+}
+
+fn tostring(args: FuncArgs) -> Result<Value, String> {
+    match &args[0] {
+        Value::String(s) => Ok(Value::from(s.as_str())),
+        Value::Number(n) => Ok(Value::from(n.to_string())),
+        Value::Bool(b) => Ok(Value::from(b.to_string())),
+        Value::Null => Ok(Value::Null),
+        other => Err(format!("cannot convert {other} to a string")),
+    }
+}
+
+fn tobool(args: FuncArgs) -> Result<Value, String> {
+    match &args[0] {
+        Value::Bool(b) => Ok(Value::Bool(*b)),
+        Value::String(s) if s == "true" => Ok(Value::Bool(true)),
+        Value::String(s) if s == "false" => Ok(Value::Bool(false)),
+        Value::Null => Ok(Value::Null),
+        other => Err(format!("cannot convert {other} to a bool")),
+    }
+}
+
+fn coalesce(args: FuncArgs) -> Result<Value, String> {
+    args.iter()
+        .find(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
+        .cloned()
+        .ok_or_else(|| "no non-null, non-empty argument".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn the_demo_modules_rules_hold_and_break_as_opentofu_s_would() {
+        let cidr = "can(cidrhost(var.cidr_block, 0))";
+        assert_eq!(
+            check(cidr, &vars(json!({"cidr_block": "10.0.0.0/16"}))),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(cidr, &vars(json!({"cidr_block": "10.0.0.0/33"}))),
+            Verdict::Broken(None)
+        );
+        assert_eq!(
+            check(cidr, &vars(json!({"cidr_block": "10.0.0/16"}))),
+            Verdict::Broken(None)
+        );
+        let name = r#"can(regex("^[a-z][a-z0-9-]{1,40}$", var.name))"#;
+        assert_eq!(
+            check(name, &vars(json!({"name": "prod-vpc"}))),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(name, &vars(json!({"name": "Prod_VPC"}))),
+            Verdict::Broken(None)
+        );
+        let groups = "alltrue([for group in var.node_groups : group.min_size <= group.max_size])";
+        let fine = json!({"node_groups": {"general": {"min_size": 1, "max_size": 3}}});
+        assert_eq!(check(groups, &vars(fine)), Verdict::Holds);
+        let bad = json!({"node_groups": {"general": {"min_size": 1, "max_size": 3}, "gpu": {"min_size": 8, "max_size": 2}}});
+        assert_eq!(check(groups, &vars(bad)), Verdict::Broken(None));
+        let storage = "var.allocated_storage >= 20 && var.allocated_storage <= 65536";
+        assert_eq!(
+            check(storage, &vars(json!({"allocated_storage": 100}))),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(storage, &vars(json!({"allocated_storage": 10}))),
+            Verdict::Broken(None)
+        );
+        let password = "length(var.master_password) >= 16";
+        assert_eq!(
+            check(password, &vars(json!({"master_password": "short"}))),
+            Verdict::Broken(None)
+        );
+        // A value Slipway does not hold (a sensitive one kept from before): left to the plan.
+        assert!(
+            matches!(check(password, &vars(json!({}))), Verdict::Unchecked(why) if why.contains("var.master_password"))
+        );
+    }
+
+    #[test]
+    fn rules_across_variables_and_the_functions_people_write() {
+        let both = vars(json!({"min_size": 8, "max_size": 2, "zones": ["a", "b"], "env": "prod"}));
+        assert_eq!(
+            check("var.min_size <= var.max_size", &both),
+            Verdict::Broken(None)
+        );
+        assert_eq!(
+            check(r#"contains(["dev", "prod"], var.env)"#, &both),
+            Verdict::Holds
+        );
+        assert_eq!(check("length(var.zones) >= 2", &both), Verdict::Holds);
+        assert_eq!(
+            check(r#"try(var.env == "prod", false)"#, &both),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(r#"cidrsubnet("10.0.0.0/16", 8, 2) == "10.0.2.0/24""#, &both),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(r#"cidrhost("10.0.0.0/24", -1) == "10.0.0.255""#, &both),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(r#"cidrnetmask("10.0.0.0/12") == "255.240.0.0""#, &both),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(r#"cidrhost("fd00::/64", 5) == "fd00::5""#, &both),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(
+                r#"regex("^(?P<env>[a-z]+)-", "prod-1").env == "prod""#,
+                &both
+            ),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(r#"length(regexall("[0-9]", "a1b2")) == 2"#, &both),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(r#"max(1, var.min_size, 3) == 8 && min(4, 2) == 2"#, &both),
+            Verdict::Holds
+        );
+        assert_eq!(
+            check(
+                r#"startswith(lower("PROD-x"), "prod") && !endswith("a", "b")"#,
+                &both
+            ),
+            Verdict::Holds
+        );
+        // Without can(), a failing function is a broken rule with the function's reason.
+        assert!(
+            matches!(check("cidrhost(var.env, 0) != \"\"", &both), Verdict::Broken(Some(why)) if why.contains("invalid CIDR"))
+        );
+    }
+
+    #[test]
+    fn what_slipway_cannot_evaluate_is_left_to_the_plan_and_says_why() {
+        let any = vars(json!({"when": "2026-01-01T00:00:00Z"}));
+        let why = unchecked_reason("timecmp(var.when, timestamp()) > 0").unwrap();
+        assert!(
+            why.contains("timecmp") && why.contains("timestamp"),
+            "{why}"
+        );
+        assert!(matches!(
+            check("timecmp(var.when, timestamp()) > 0", &any),
+            Verdict::Unchecked(_)
+        ));
+        assert!(
+            matches!(check("local.x > 0", &any), Verdict::Unchecked(why) if why.contains("local"))
+        );
+        assert!(matches!(
+            check("alltrue([for z in var.when : can(z)])", &any),
+            Verdict::Unchecked(_)
+        ));
+        assert_eq!(unchecked_reason("can(cidrhost(var.cidr_block, 0))"), None);
+    }
+}

@@ -13,8 +13,15 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// Bad input: the first problem, and with it every other one the same submission has
+    /// (`more`), so a form shows them all at once.
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        field: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more: Vec<FieldProblem>,
+    },
     #[error("{0}")]
     Conflict(String),
     /// The text is safe to show: the cause was logged on the server under this reference.
@@ -27,12 +34,55 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// One field's problem in a submission with several.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
         AppError::Invalid {
             field: field.into(),
             message: message.into(),
+            more: Vec::new(),
         }
+    }
+
+    /// Every problem a submission has, as one error (`None` when there is none).
+    pub fn invalid_all(problems: Vec<(String, String)>) -> Option<AppError> {
+        let mut problems = problems.into_iter();
+        let (field, message) = problems.next()?;
+        Some(AppError::Invalid {
+            field,
+            message,
+            more: problems
+                .map(|(field, message)| FieldProblem { field, message })
+                .collect(),
+        })
+    }
+
+    /// Each (field, message) of a refused submission; empty for other errors.
+    pub fn problems(&self) -> Vec<(&str, &str)> {
+        match self {
+            AppError::Invalid {
+                field,
+                message,
+                more,
+            } => std::iter::once((field.as_str(), message.as_str()))
+                .chain(more.iter().map(|p| (p.field.as_str(), p.message.as_str())))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The message about `field`, if the submission was refused for it.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        self.problems()
+            .into_iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.to_string())
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> AppError {

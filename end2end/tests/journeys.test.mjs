@@ -189,15 +189,19 @@ test('a developer creates a resource through the generated form, reads its code,
   await hydrated(page);
   await page.getByLabel('Name', { exact: true }).fill('Archive');
   await page.getByLabel('Slug (folder and module name)').fill('archive-bucket');
-  await page.getByLabel(/^bucket_name/).fill('acme-archive');
+  await page.getByLabel(/^bucket_name/).fill('Acme_Archive');
   await page.getByLabel(/^lifecycle_days/).fill('ninety');
   await page.getByRole('button', { name: 'Create resource' }).click();
   const fieldError = page.locator('[data-variable="lifecycle_days"] .field-error');
   await fieldError.waitFor();
   assert.equal(await fieldError.innerText(), 'lifecycle_days must be a number, not "ninety"');
   assert.equal(await page.getByLabel(/^lifecycle_days/).getAttribute('aria-invalid'), 'true');
+  // Every problem of the submission at once, each beside its field: the module's rule too.
+  await page.locator('[data-variable="bucket_name"] .field-error', { hasText: 'Bucket names are 3 to 63' }).waitFor();
+  await page.getByText('Nothing was saved. Fix the 2 fields marked above and submit again.').waitFor();
   await shot(page, '14-resource-form-error');
 
+  await page.getByLabel(/^bucket_name/).fill('acme-archive');
   await page.getByLabel(/^lifecycle_days/).fill('30');
   await page.getByRole('button', { name: 'Create resource' }).click();
   await page.waitForURL(`${env.base}/resources/archive-bucket`);

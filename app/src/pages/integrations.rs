@@ -46,7 +46,7 @@ fn ProviderFields(
             let required = field.required && !(field.secret && stored);
             let field_name = field.name.to_string();
             let error = move || match result.get() {
-                Some(Err(AppError::Invalid { field, message })) if field == field_name => Some(message),
+                Some(Err(error)) => error.message_for(&field_name),
                 _ => None,
             };
             let control = match (field.input, field.secret) {

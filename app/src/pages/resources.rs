@@ -110,7 +110,7 @@ fn field_error(
     field: String,
 ) -> impl Fn() -> Option<String> + Send + Sync + 'static {
     move || match result.get() {
-        Some(Err(AppError::Invalid { field: f, message })) if f == field => Some(message),
+        Some(Err(error)) => error.message_for(&field),
         _ => None,
     }
 }
@@ -143,9 +143,11 @@ fn VariableField(
         (None, _, _) => String::new(),
     };
     let required = variable.is_required() && !(variable.sensitive && sensitive_set);
+    let described = format!("{id}-error");
+    let error_id = described.clone();
     let value = current.unwrap_or_default();
     let control = if variable.sensitive {
-        view! { <input id=id.clone() type="password" name=name.clone() autocomplete="new-password" placeholder=placeholder.clone() aria-invalid=move || has_error().to_string() /> }.into_any()
+        view! { <input id=id.clone() type="password" name=name.clone() autocomplete="new-password" placeholder=placeholder.clone() aria-invalid=move || has_error().to_string() required=required aria-describedby=described.clone() /> }.into_any()
     } else {
         match kind {
             FieldKind::Bool => {
@@ -154,7 +156,7 @@ fn VariableField(
                     None => "Choose…".to_string(),
                 };
                 view! {
-                    <select id=id.clone() name=name.clone() aria-invalid=move || has_error().to_string()>
+                    <select id=id.clone() name=name.clone() aria-invalid=move || has_error().to_string() required=required aria-describedby=described.clone()>
                         <option value="" selected=value.is_empty()>{default_label}</option>
                         <option value="true" selected=value == "true">"true"</option>
                         <option value="false" selected=value == "false">"false"</option>
@@ -163,15 +165,15 @@ fn VariableField(
                 .into_any()
             }
             FieldKind::Json => view! {
-                <textarea id=id.clone() name=name.clone() rows="3" spellcheck="false" class="mono" placeholder=placeholder.clone() aria-invalid=move || has_error().to_string()>{value.clone()}</textarea>
+                <textarea id=id.clone() name=name.clone() rows="3" spellcheck="false" class="mono" placeholder=placeholder.clone() aria-invalid=move || has_error().to_string() required=required aria-describedby=described.clone()>{value.clone()}</textarea>
             }
             .into_any(),
             FieldKind::Number => view! {
-                <input id=id.clone() type="text" inputmode="decimal" name=name.clone() value=value.clone() placeholder=placeholder.clone() aria-invalid=move || has_error().to_string() />
+                <input id=id.clone() type="text" inputmode="decimal" name=name.clone() value=value.clone() placeholder=placeholder.clone() aria-invalid=move || has_error().to_string() required=required aria-describedby=described.clone() />
             }
             .into_any(),
             FieldKind::Text => view! {
-                <input id=id.clone() type="text" name=name.clone() value=value.clone() placeholder=placeholder.clone() aria-invalid=move || has_error().to_string() />
+                <input id=id.clone() type="text" name=name.clone() value=value.clone() placeholder=placeholder.clone() aria-invalid=move || has_error().to_string() required=required aria-describedby=described.clone() />
             }
             .into_any(),
         }
@@ -186,13 +188,8 @@ fn VariableField(
             </label>
             {variable.description.clone().map(|d| view! { <p class="hint">{d}</p> })}
             {control}
-            {variable.validations.iter().map(|v| view! {
-                <p class="hint rule">"Must hold: "<code>{v.condition.clone()}</code>" — "{v.error_message.clone()}</p>
-                {v.unchecked.clone().map(|why| view! {
-                    <p class="hint rule unchecked">"Checked by the plan, not on save: "{why}"."</p>
-                })}
-            }).collect_view()}
-            {move || error().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
+            {variable.validations.iter().map(|v| crate::pages::sources::rule_view("Must hold: ", v)).collect_view()}
+            {move || error().map(|message| view! { <p class="field-error" id=error_id.clone() role="alert">{message}</p> })}
         </div>
     }
     .into_any()
@@ -340,10 +337,27 @@ fn FormSummary(result: Signal<Option<Result<ResourceListRow, AppError>>>) -> Any
     ];
     (move || {
         let message = match result.get() {
-            Some(Err(AppError::Invalid { field, .. }))
-                if field.starts_with("values.") || INLINE.contains(&field.as_str()) =>
-            {
-                "Nothing was saved: fix the field marked above and submit again.".to_string()
+            Some(Err(error @ AppError::Invalid { .. })) => {
+                let problems = error.problems();
+                let inline = |f: &str| f.starts_with("values.") || INLINE.contains(&f);
+                let elsewhere: Vec<String> = problems
+                    .iter()
+                    .filter(|(f, _)| !inline(f))
+                    .map(|(f, m)| format!("{f}: {m}"))
+                    .collect();
+                let marked = problems.len() - elsewhere.len();
+                let mut text = String::from("Nothing was saved.");
+                if marked > 0 {
+                    text.push_str(&format!(
+                        " Fix the {} marked above and submit again.",
+                        crate::domain::names::counted(marked as u64, "field", "fields")
+                    ));
+                }
+                for problem in elsewhere {
+                    text.push(' ');
+                    text.push_str(&problem);
+                }
+                text
             }
             Some(Err(error)) => error.to_string(),
             _ => return None,

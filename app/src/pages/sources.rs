@@ -137,10 +137,7 @@ fn Interface(version: VersionRow) -> AnyView {
                                 <td>{v.default.as_ref().map(|d| view! { <code>{d.to_string()}</code> })}</td>
                                 <td>
                                     {v.description.clone()}
-                                    {v.validations.iter().map(|r| view! {
-                                        <p class="hint rule"><code>{r.condition.clone()}</code>" — "{r.error_message.clone()}</p>
-                                        {r.unchecked.clone().map(|why| view! { <p class="hint rule unchecked">"Checked by the plan, not on save: "{why}"."</p> })}
-                                    }).collect_view()}
+                                    {v.validations.iter().map(|r| rule_view("", r)).collect_view()}
                                 </td>
                             </tr>
                         }
@@ -287,6 +284,20 @@ pub fn TemplateVersions(
                 </Transition>
             })}
         </section>
+    }
+    .into_any()
+}
+
+/// A module's validation rule as help: the condition, its message, and whether the plan checks
+/// it rather than the save. (Its own `AnyView` keeps the table's view type shallow enough for
+/// the release build.)
+pub fn rule_view(
+    prefix: &'static str,
+    rule: &crate::domain::modules::VariableValidation,
+) -> AnyView {
+    view! {
+        <p class="hint rule">{prefix}<code>{rule.condition.clone()}</code>" — "{rule.error_message.clone()}</p>
+        {rule.unchecked.clone().map(|why| view! { <p class="hint rule unchecked">"Checked by the plan, not on save: "{why}"."</p> })}
     }
     .into_any()
 }

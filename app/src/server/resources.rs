@@ -134,11 +134,20 @@ async fn prepare<C: ConnectionTrait>(
     existing: Option<&StoredValues>,
     revision: i32,
 ) -> AppResult<Prepared> {
+    // Every problem of the submission is collected and reported at once; only a template or
+    // version that cannot be found stops the checking early.
+    let mut problems: Vec<(String, String)> = Vec::new();
+    macro_rules! problem {
+        ($field:expr, $message:expr $(,)?) => {
+            problems.push((($field).to_string(), $message))
+        };
+    }
     let name = input.name.trim().to_string();
     if name.is_empty() {
-        return Err(AppError::invalid("name", "must not be empty"));
+        problem!("name", "must not be empty".into());
+    } else if let Err(m) = validate_text(&name, 200) {
+        problem!("name", m);
     }
-    validate_text(&name, 200).map_err(|m| AppError::invalid("name", m))?;
     let template = template_by_key(db, &input.template).await?;
     if template.is_abstract {
         return Err(AppError::invalid(
@@ -175,10 +184,7 @@ async fn prepare<C: ConnectionTrait>(
     // Parents: ticked resources, each an instance of one of the template's parents.
     let parent_slugs: Vec<&String> = input.parents.keys().collect();
     if parent_slugs.iter().any(|p| p.as_str() == slug) {
-        return Err(AppError::invalid(
-            "parents",
-            "a resource cannot be its own parent",
-        ));
+        problem!("parents", "a resource cannot be its own parent".into());
     }
     let parents = if parent_slugs.is_empty() {
         vec![]
@@ -193,10 +199,7 @@ async fn prepare<C: ConnectionTrait>(
         .iter()
         .find(|s| !parents.iter().any(|p| &p.slug == **s))
     {
-        return Err(AppError::invalid(
-            "parents",
-            format!("no resource is named {missing:?}"),
-        ));
+        problem!("parents", format!("no resource is named {missing:?}"));
     }
     let template_keys: BTreeMap<i64, String> = templates::Entity::find()
         .all(db)
@@ -216,28 +219,33 @@ async fn prepare<C: ConnectionTrait>(
             )
         })
         .collect();
-    check_parents(&parents_of_template(db, template.id).await?, &chosen)
-        .map_err(|m| AppError::invalid("parents", m))?;
+    if let Err(m) = check_parents(&parents_of_template(db, template.id).await?, &chosen) {
+        if !problems.iter().any(|(f, _)| f == "parents") {
+            problem!("parents", m);
+        }
+    }
 
     // Cloud integrations give provider blocks (credentials go to runs as environment).
     let mut chosen_integrations = Vec::new();
     for integration_slug in input.integrations.keys() {
-        let found = integrations::Entity::find()
+        let Some(found) = integrations::Entity::find()
             .filter(integrations::Column::Slug.eq(integration_slug.as_str()))
             .one(db)
             .await?
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "integrations",
-                    format!("no integration is named {integration_slug:?}"),
-                )
-            })?;
+        else {
+            problem!(
+                "integrations",
+                format!("no integration is named {integration_slug:?}"),
+            );
+            continue;
+        };
         let row = super::integrations::row(&found)?;
         if row.kind != IntegrationKind::Cloud {
-            return Err(AppError::invalid(
+            problem!(
                 "integrations",
                 format!("{} is not a cloud integration", row.slug),
-            ));
+            );
+            continue;
         }
         chosen_integrations.push(row);
     }
@@ -245,13 +253,13 @@ async fn prepare<C: ConnectionTrait>(
     // Variables: unknown names refused, each typed value checked, required ones present.
     for key in input.values.keys() {
         if !interface.variables.iter().any(|v| &v.name == key) {
-            return Err(AppError::invalid(
-                format!("values.{key}"),
+            problem!(
+                &format!("values.{key}"),
                 format!(
                     "{key} is not a variable of {} {}",
                     template.key, version.git_ref
                 ),
-            ));
+            );
         }
     }
     let mut stored = StoredValues::default();
@@ -266,21 +274,30 @@ async fn prepare<C: ConnectionTrait>(
             .map(String::as_str)
             .unwrap_or("");
         if text.len() > MAX_VALUE_BYTES {
-            return Err(AppError::invalid(
-                field,
+            problem!(
+                &field,
                 format!(
                     "is {} KiB; a value may be at most {} KiB",
                     text.len() / 1024,
                     MAX_VALUE_BYTES / 1024
                 ),
-            ));
+            );
+            continue;
         }
-        let constraint = TypeConstraint::parse(variable.type_expr.as_deref()).map_err(|m| {
-            AppError::invalid(&field, format!("the module's type does not parse: {m}"))
-        })?;
-        let value = constraint
-            .from_form(text, &variable.name)
-            .map_err(|m| AppError::invalid(&field, m))?;
+        let constraint = match TypeConstraint::parse(variable.type_expr.as_deref()) {
+            Ok(constraint) => constraint,
+            Err(m) => {
+                problem!(&field, format!("the module's type does not parse: {m}"));
+                continue;
+            }
+        };
+        let value = match constraint.from_form(text, &variable.name) {
+            Ok(value) => value,
+            Err(m) => {
+                problem!(&field, m);
+                continue;
+            }
+        };
         match (&value, &variable.default) {
             (Some(value), _) | (None, Some(value)) => {
                 known.insert(variable.name.clone(), value.clone());
@@ -314,7 +331,7 @@ async fn prepare<C: ConnectionTrait>(
                                 .insert(variable.name.clone(), set_in.unwrap_or(revision));
                         }
                         None if variable.is_required() => {
-                            return Err(AppError::invalid(field, "is required"));
+                            problem!(&field, "is required".into());
                         }
                         None => {}
                     }
@@ -333,7 +350,7 @@ async fn prepare<C: ConnectionTrait>(
                     stored.plain.insert(variable.name.clone(), value);
                 }
                 None if variable.is_required() => {
-                    return Err(AppError::invalid(field, "is required"));
+                    problem!(&field, "is required".into());
                 }
                 None => {}
             }
@@ -350,10 +367,7 @@ async fn prepare<C: ConnectionTrait>(
                     Some(reason) => format!("{} ({reason})", rule.error_message),
                     None => rule.error_message.clone(),
                 };
-                return Err(AppError::invalid(
-                    format!("values.{}", variable.name),
-                    message,
-                ));
+                problem!(&format!("values.{}", variable.name), message);
             }
         }
     }
@@ -388,13 +402,16 @@ async fn prepare<C: ConnectionTrait>(
     });
     let backend = backends.next();
     if let (Some((first, _)), Some((second, _))) = (&backend, backends.next()) {
-        return Err(AppError::invalid(
+        problem!(
             "integrations",
             format!(
                 "{first} and {second} both keep remote state; a resource's state lives in one \
                  place, so choose one of them"
             ),
-        ));
+        );
+    }
+    if let Some(refused) = AppError::invalid_all(problems) {
+        return Err(refused);
     }
     let cloud = CloudBlocks {
         providers,

@@ -166,7 +166,7 @@ db_test! {
         let canary = server.data_dir.join("canary");
         std::fs::create_dir_all(&canary).unwrap();
         let refused = executors::save(&ctx.db, &actor, &executor("inert", "terraform", &format!("; rm -rf {} $(touch /tmp/slipway-pwned) -state-out=/tmp/x", canary.display()), source), true).await.unwrap_err();
-        let AppError::Invalid { field, message } = &refused else { panic!("{refused:?}") };
+        let AppError::Invalid { field, message, .. } = &refused else { panic!("{refused:?}") };
         assert_eq!(field, "command");
         assert!(message.contains("; is not taken") && message.contains("-state-out=/tmp/x is not taken") && message.contains("$(touch is not taken"), "{message}");
         assert!(executors::detail(&ctx.db, "inert").await.is_err(), "nothing saved");

@@ -83,7 +83,7 @@ db_test! {
         }
         let syntax = sources::create_version(ctx, &actor, &version("vpc", broken_source.id, "v1.0.0", "net")).await.unwrap_err();
         match syntax {
-            AppError::Invalid { field, message } => {
+            AppError::Invalid { field, message, .. } => {
                 assert_eq!(field, "module_path");
                 assert!(message.starts_with("net/main.tf:4:10: invalid expression"), "{message}");
             }
@@ -93,7 +93,7 @@ db_test! {
 
         // Repositories out of reach are refused before anything is saved.
         let outside = sources::create(ctx, &actor, &NewSource { url: "file:///etc".into(), integration: "local-git".into(), description: String::new() }).await.unwrap_err();
-        assert!(matches!(&outside, AppError::Invalid { field, message } if field == "url" && message.contains("reaches only repositories under")), "{outside:?}");
+        assert!(matches!(&outside, AppError::Invalid { field, message, .. } if field == "url" && message.contains("reaches only repositories under")), "{outside:?}");
         let unreachable = sources::create(ctx, &actor, &NewSource { url: "http://127.0.0.1:9/acme/modules.git".into(), integration: "local-git".into(), description: String::new() }).await.unwrap_err();
         assert!(matches!(&unreachable, AppError::Invalid { field, .. } if field == "url"), "{unreachable:?}");
         let with_token = sources::create(ctx, &actor, &NewSource { url: "https://user:token@example.com/a.git".into(), integration: "local-git".into(), description: String::new() }).await.unwrap_err();
@@ -177,6 +177,18 @@ db_test! {
             let slug = input.slug.clone();
             assert_eq!(resources::create(ctx, &actor, &input).await.unwrap_err(), expected, "{slug}");
         }
+        // Every problem of a submission at once, each naming its field.
+        let mut many = bucket("logs", &[("bucket_name", "Acme_Logs"), ("lifecycle_days", "ninety"), ("colour", "red")]);
+        many.name = "  ".into();
+        let refused = resources::create(ctx, &actor, &many).await.unwrap_err();
+        let mut problems: Vec<(&str, &str)> = refused.problems();
+        problems.sort();
+        assert_eq!(problems, vec![
+            ("name", "must not be empty"),
+            ("values.bucket_name", "Bucket names are 3 to 63 lowercase letters, digits, dots and hyphens."),
+            ("values.colour", "colour is not a variable of s3-bucket v1.2.0"),
+            ("values.lifecycle_days", "lifecycle_days must be a number, not \"ninety\""),
+        ]);
         assert_eq!(count().await, before, "no refusal wrote a resource");
         assert_eq!(app::server::audit::verify(&ctx.db).await.unwrap().unwrap(), events, "nor an audit event");
 

@@ -91,7 +91,7 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
   // The catalog: the seeded hierarchy drawn as a tree; a bad parent is refused inline.
   await nav.getByRole('link', { name: 'Catalog' }).click();
   await page.waitForURL(`${env.base}/catalog`);
-  await page.getByRole('img', { name: 'Template hierarchy' }).waitFor();
+  await page.getByRole('group', { name: 'Template hierarchy' }).waitFor();
   assert.equal(await page.locator('.template-tree .tree-node').count(), 7);
   await page.getByLabel('Key', { exact: true }).fill('nat-gateway');
   await page.getByLabel('Name', { exact: true }).fill('NAT Gateway');
@@ -103,7 +103,7 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
   await page.locator('.template-tree .tree-node').nth(7).waitFor();
   await shot(page, '06b-catalog');
   // Edit a template on its own page: closing a cycle is refused next to the form.
-  await page.getByRole('link', { name: 'AWS Region' }).click();
+  await page.getByRole('link', { name: 'AWS Region', exact: true }).click();
   await page.waitForURL(`${env.base}/catalog/aws-region`);
   await page.getByLabel('Parents (keys, comma-separated)').fill('vpc');
   await page.getByRole('button', { name: 'Save' }).click();
@@ -166,9 +166,11 @@ test('a developer creates a resource through the generated form, reads its code,
   // The template tree, then one template's versions with the interface discovered at each tag.
   await nav.getByRole('link', { name: 'Catalog' }).click();
   await page.waitForURL(`${env.base}/catalog`);
-  await page.getByRole('img', { name: 'Template hierarchy' }).waitFor();
+  await page.getByRole('group', { name: 'Template hierarchy' }).waitFor();
   await shot(page, '11-catalog-tree');
-  await page.getByRole('link', { name: 'S3 Bucket' }).click();
+  // A box of the tree opens its template.
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Template S3 Bucket' }).click();
   await page.waitForURL(`${env.base}/catalog/s3-bucket`);
   await page.getByText('v1.2.0 · aws-s3/').waitFor();
   await page.getByText('v1.2.0 · aws-s3/').click();

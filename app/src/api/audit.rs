@@ -30,6 +30,9 @@ pub struct AuditEventRow {
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
+    /// The entity as people name it (a slug, key, login or name the event recorded); the id
+    /// when the event names none.
+    pub entity_name: String,
     pub before: Option<String>,
     pub after: Option<String>,
     pub hash: String,

@@ -1129,6 +1129,18 @@ pub fn credential_hosts(provider: Provider, settings: &Fields) -> Vec<String> {
     }
 }
 
+/// A repository URL as people read it: the local forge's `file://…/git/ORG/NAME.git` (a path
+/// on the server, which says nothing to them) as `ORG/NAME (local forge)`; others as they are.
+pub fn shown_repository_url(url: &str) -> String {
+    match url
+        .strip_prefix("file://")
+        .and_then(|path| path.rsplit_once("/git/"))
+    {
+        Some((_, name)) => format!("{} (local forge)", name.trim_end_matches(".git")),
+        None => url.to_string(),
+    }
+}
+
 /// Refuses a repository URL whose host is not one `provider`'s credentials may go to.
 pub fn check_credential_host(
     provider: Provider,
@@ -1162,6 +1174,18 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn local_repositories_are_shown_by_name_not_server_path() {
+        assert_eq!(
+            shown_repository_url("file:///srv/slipway/data/git/platform/terraform-modules.git"),
+            "platform/terraform-modules (local forge)"
+        );
+        assert_eq!(
+            shown_repository_url("https://github.com/acme/modules.git"),
+            "https://github.com/acme/modules.git"
+        );
     }
 
     #[test]

@@ -61,6 +61,25 @@ pub struct ReleaseTrack {
 }
 
 impl ReleaseTrack {
+    /// Every environment of the track in the order a change travels: pre-release stages, then
+    /// release stages (hotfix stages only add environments not seen before).
+    pub fn environments(&self) -> Vec<&String> {
+        let mut seen: Vec<&String> = Vec::new();
+        for stage in self
+            .pre_release
+            .iter()
+            .chain(&self.release)
+            .chain(&self.hotfix)
+        {
+            for env in &stage.environments {
+                if !seen.contains(&env) {
+                    seen.push(env);
+                }
+            }
+        }
+        seen
+    }
+
     /// The environments the last release stage deploys to: production, for the DORA figures.
     pub fn production(&self) -> &[String] {
         self.release
@@ -622,6 +641,11 @@ spec:
             [("incident-commanders".to_string(), 1)]
         );
         assert_eq!(track.production(), ["production"]);
+        // Pages list environments as a change travels them, not by name.
+        assert_eq!(
+            track.environments(),
+            ["development", "staging", "production"]
+        );
     }
 
     #[test]

@@ -63,7 +63,46 @@ impl ResourceState {
     }
 }
 
+impl ResourceState {
+    /// What the state means, in words people use: what the resource is headed for.
+    pub fn label(self) -> &'static str {
+        match self {
+            ResourceState::Provision => "to provision",
+            ResourceState::Provisioned => "provisioned",
+            ResourceState::Destroy => "to destroy",
+            ResourceState::Destroyed => "destroyed",
+        }
+    }
+}
+
 impl ResourceStatus {
+    /// Where the work of the state stands.
+    pub fn label(self) -> &'static str {
+        match self {
+            ResourceStatus::Ready => "waiting",
+            ResourceStatus::InProgress => "in progress",
+            ResourceStatus::Done => "done",
+            ResourceStatus::Error => "failed",
+        }
+    }
+
+    /// A sentence for the pair, shown on hover.
+    pub fn explain(self, state: ResourceState) -> String {
+        let goal = match state {
+            ResourceState::Provision => "Its code is to be applied",
+            ResourceState::Provisioned => "It is provisioned",
+            ResourceState::Destroy => "It is to be destroyed",
+            ResourceState::Destroyed => "It was destroyed",
+        };
+        let stand = match self {
+            ResourceStatus::Ready => "waiting for a review or a workspace",
+            ResourceStatus::InProgress => "a job is working on it now",
+            ResourceStatus::Done => "nothing is left to do",
+            ResourceStatus::Error => "the last job failed (its log says why)",
+        };
+        format!("{goal}; {stand}.")
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceStatus::Ready => "ready",

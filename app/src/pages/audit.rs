@@ -111,7 +111,7 @@ fn AuditRow(event: AuditEventRow) -> AnyView {
             <td class="nowrap">{when}</td>
             <td>{event.actor}</td>
             <td><code>{event.action}</code></td>
-            <td class="nowrap">{format!("{} {}", event.entity_type, event.entity_id)}</td>
+            <td class="nowrap" title=format!("{} {}", event.entity_type, event.entity_id)>{format!("{} {}", event.entity_type, event.entity_name)}</td>
             <td class="change">
                 {event.before.map(|b| view! { <div class="diff before"><span>"before"</span><code>{b}</code></div> })}
                 {event.after.map(|a| view! { <div class="diff after"><span>"after"</span><code>{a}</code></div> })}

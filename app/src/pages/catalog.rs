@@ -14,9 +14,11 @@ const BOX_HEIGHT: usize = 40;
 const COLUMN: usize = 240;
 const ROW: usize = 52;
 
-/// The hierarchy as a picture: one box per template, elbow lines from each parent.
+/// The hierarchy as a picture: one box per template, elbow lines from each parent; each box
+/// opens its template (by click, or Enter on the keyboard).
 #[component]
 fn TemplateTree(boxes: Vec<TreeBox>) -> AnyView {
+    let navigate = leptos_router::hooks::use_navigate();
     let depth = boxes.iter().map(|b| b.depth).max().unwrap_or(0);
     let width = (depth * COLUMN + BOX_WIDTH + 20).to_string();
     let height = (boxes.len() * ROW + 10).to_string();
@@ -42,8 +44,23 @@ fn TemplateTree(boxes: Vec<TreeBox>) -> AnyView {
                 (false, false) => "tree-node concrete",
             };
             let label = if b.is_abstract { format!("{} · abstract", b.name) } else { b.name.clone() };
+            let aria = format!("Template {label}");
+            let href = format!("/catalog/{}", b.key);
+            let (on_click, on_key) = (navigate.clone(), navigate.clone());
+            let (click_href, key_href) = (href.clone(), href);
             view! {
-                <g class=class>
+                <g
+                    class=class
+                    role="link"
+                    tabindex="0"
+                    aria-label=aria
+                    on:click=move |_| on_click(&click_href, Default::default())
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" {
+                            on_key(&key_href, Default::default());
+                        }
+                    }
+                >
                     <title>{b.key.clone()}</title>
                     <rect x=x.to_string() y=y.to_string() width=BOX_WIDTH.to_string() height=BOX_HEIGHT.to_string() rx="8" />
                     <text x=(x + 14).to_string() y=(y + 25).to_string()>{label}</text>
@@ -53,7 +70,7 @@ fn TemplateTree(boxes: Vec<TreeBox>) -> AnyView {
         .collect_view();
     view! {
         <div class="tree-wrap">
-            <svg class="template-tree" role="img" aria-label="Template hierarchy" width=width.clone() height=height.clone() viewBox=format!("0 0 {width} {height}")>
+            <svg class="template-tree" role="group" aria-label="Template hierarchy" width=width.clone() height=height.clone() viewBox=format!("0 0 {width} {height}")>
                 {links}
                 {nodes}
             </svg>

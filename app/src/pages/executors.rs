@@ -294,7 +294,7 @@ pub fn ExecutorPage() -> AnyView {
                                     <h2>"Task"</h2>
                                     <dl class="facts">
                                         <dt>"Runtime"</dt><dd>{e.runtime.label()}</dd>
-                                        <dt>"Source"</dt><dd><code>{e.source_url.clone()}</code></dd>
+                                        <dt>"Source"</dt><dd><code>{crate::domain::integrations::shown_repository_url(&e.source_url)}</code></dd>
                                         <dt>"Version"</dt><dd><span class="badge">{e.git_ref.clone()}</span><code>{if e.module_path.is_empty() { "/".to_string() } else { e.module_path.clone() }}</code></dd>
                                         <dt>"Arguments"</dt><dd>{e.arguments.iter().map(|a| view! { <code class="arg">{a.clone()}</code> }).collect_view()}</dd>
                                         <dt>"Integrations"</dt><dd>{e.integrations.iter().map(|i| view! { <a class="badge link" href=format!("/integrations/{}", i.slug)>{i.name.clone()}</a> }).collect_view()}</dd>

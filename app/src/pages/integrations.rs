@@ -140,7 +140,7 @@ pub fn IntegrationsPage() -> AnyView {
                                     <ActionForm action=create attr:class="settings-form">
                                         <input type="hidden" name="input[provider]" value=move || provider.get().as_str() />
                                         <label><span>"Slug"</span><input type="text" name="input[slug]" required placeholder="aws-production" /></label>
-                                        <label><span>"Name"</span><input type="text" name="input[name]" required placeholder="AWS Production" /></label>
+                                        <label><span>"Name"</span><input type="text" name="input[name]" required placeholder="what people call it, e.g. Production account" /></label>
                                         <label class="grow"><span>"Description"</span><input type="text" name="input[description]" /></label>
                                         {move || view! { <ProviderFields provider=provider.get() current=None result /> }}
                                         <div class="form-actions"><button type="submit" class="button primary">"Add integration"</button></div>

@@ -535,30 +535,55 @@ fn go_to(line: usize, column: usize) {
 /// The id of the manifest editor's text area (one editor per page).
 const EDITOR_ID: &str = "manifest-source";
 
-/// The text area of a manifest editor, with its file name and line count; `invalid` while the
-/// in-browser check finds errors (shown in `#manifest-check`).
+/// The text area of a manifest editor, with its file name, line count and line numbers (the
+/// check's errors name lines); `invalid` while the in-browser check finds errors (shown in
+/// `#manifest-check`). Leaving or reloading the page with unsaved edits asks first.
 #[component]
 pub(crate) fn ManifestText(
     text: RwSignal<String>,
     file: &'static str,
     invalid: Signal<bool>,
 ) -> AnyView {
-    let lines = move || text.with(|t| t.lines().count().max(1));
+    let lines = move || text.with(|t| t.split('\n').count().max(1));
+    let initial = text.get_untracked();
+    let unsaved = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if text.with_untracked(|t| *t != initial) {
+            ev.prevent_default();
+        }
+    });
+    on_cleanup(move || unsaved.remove());
+    let gutter = NodeRef::<leptos::html::Pre>::new();
     view! {
         <label class="editor-field">
             <span>{move || format!("{file} · {} lines", lines())}</span>
-            <textarea
-                id=EDITOR_ID
-                name="source"
-                class="manifest-editor"
-                spellcheck="false"
-                autocomplete="off"
-                rows="28"
-                aria-invalid=move || invalid.get().to_string()
-                aria-describedby="manifest-check"
-                prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
-            ></textarea>
+            <div class="editor-lines">
+                <pre class="line-numbers" aria-hidden="true" node_ref=gutter>
+                    {move || (1..=lines()).map(|n| n.to_string()).collect::<Vec<_>>().join("\n")}
+                </pre>
+                <textarea
+                    id=EDITOR_ID
+                    name="source"
+                    class="manifest-editor"
+                    spellcheck="false"
+                    autocomplete="off"
+                    wrap="off"
+                    rows="28"
+                    aria-invalid=move || invalid.get().to_string()
+                    aria-describedby="manifest-check"
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:scroll=move |ev| {
+                        use leptos::wasm_bindgen::JsCast;
+                        let top = ev
+                            .target()
+                            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                            .map_or(0, |t| t.scroll_top());
+                        if let Some(gutter) = gutter.get() {
+                            gutter.set_scroll_top(top);
+                        }
+                    }
+                ></textarea>
+            </div>
         </label>
     }
     .into_any()

@@ -23,8 +23,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 #[component]
 pub fn StateBadges(state: ResourceState, status: ResourceStatus) -> AnyView {
     view! {
-        <span class=format!("state state-{}", state.as_str())>{state.as_str()}</span>
-        <span class=format!("status status-{}", status.as_str())>{status.to_string()}</span>
+        <span class=format!("state state-{}", state.as_str()) title=status.explain(state)>{state.label()}</span>
+        <span class=format!("status status-{}", status.as_str()) title=status.explain(state)>{status.label()}</span>
     }
     .into_any()
 }
@@ -528,7 +528,7 @@ fn Overview(
                 <dl class="facts">
                     <dt>"Template"</dt><dd><a href=format!("/catalog/{}", detail.template_key)>{detail.template_name.clone()}</a></dd>
                     <dt>"Version"</dt><dd><span class="badge">{detail.version.git_ref.clone()}</span><code>{detail.version.module_path.clone()}</code><span class="hash">{detail.version.commit.chars().take(12).collect::<String>()}</span></dd>
-                    <dt>"Source"</dt><dd><code>{detail.version.source_url.clone()}</code></dd>
+                    <dt>"Source"</dt><dd><code>{crate::domain::integrations::shown_repository_url(&detail.version.source_url)}</code></dd>
                     <dt>"State"</dt><dd><StateBadges state=detail.state status=detail.status /></dd>
                     <dt>"Parents"</dt><dd>{detail.parents.iter().map(|p| view! { <a class="badge link" href=format!("/resources/{}", p.slug)>{p.name.clone()}</a> }).collect_view()}</dd>
                     <dt>"Children"</dt><dd>{detail.children.iter().map(|p| view! { <a class="badge link" href=format!("/resources/{}", p.slug)>{p.name.clone()}</a> }).collect_view()}</dd>
@@ -549,7 +549,7 @@ fn Overview(
                 <h2>"Outputs"</h2>
                 {if detail.outputs.is_empty() {
                     let names = detail.version.interface.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>().join(", ");
-                    view! { <p class="muted">{format!("Known once the resource is provisioned: {names}.")}</p> }.into_any()
+                    view! { <p class="muted">{format!("The module's outputs ({names}) appear here once an apply has provisioned the resource.")}</p> }.into_any()
                 } else {
                     view! {
                         <dl class="facts">

@@ -23,7 +23,7 @@ fn SourceCard(
         <section class="card source-card">
             <header class="source-head">
                 <div>
-                    <h2><code>{source.url.clone()}</code></h2>
+                    <h2><code>{crate::domain::integrations::shown_repository_url(&source.url)}</code></h2>
                     <p class="muted">
                         {format!("Through {} · ", source.integration)}
                         {source.refreshed_at.clone().map(|t| format!("fetched {t}")).unwrap_or_else(|| "never fetched".into())}
@@ -218,7 +218,7 @@ pub fn TemplateVersions(
                                 use crate::domain::names::counted;
                                 format!(
                                     "{} · commit {} · {}, {} · {}",
-                                    v.source_url,
+                                    crate::domain::integrations::shown_repository_url(&v.source_url),
                                     v.commit.chars().take(12).collect::<String>(),
                                     counted(v.interface.variables.len() as u64, "variable", "variables"),
                                     counted(v.interface.outputs.len() as u64, "output", "outputs"),
@@ -259,7 +259,7 @@ pub fn TemplateVersions(
                                         <label>
                                             <span>"Repository"</span>
                                             <select name="version[source_id]">
-                                                {data.sources.iter().map(|s| view! { <option value=s.id.to_string()>{s.url.clone()}</option> }).collect_view()}
+                                                {data.sources.iter().map(|s| view! { <option value=s.id.to_string()>{crate::domain::integrations::shown_repository_url(&s.url)}</option> }).collect_view()}
                                             </select>
                                         </label>
                                         <label>
@@ -269,7 +269,7 @@ pub fn TemplateVersions(
                                         </label>
                                         <label>
                                             <span>"Module folder"</span>
-                                            <input type="text" name="version[module_path]" list="version-modules" placeholder="aws-vpc" />
+                                            <input type="text" name="version[module_path]" list="version-modules" placeholder="folder of the module (blank: the repository root)" />
                                             <datalist id="version-modules">{modules.into_iter().map(|m| view! { <option value=m /> }).collect_view()}</datalist>
                                         </label>
                                         <button type="submit" class="button primary">{move || if create.pending().get() { "Reading the module…" } else { "Add version" }}</button>

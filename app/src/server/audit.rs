@@ -141,6 +141,19 @@ fn stored_event(model: audit_events::Model) -> StoredEvent {
 }
 
 /// One page of events matching the filter, newest first.
+
+/// The name an event's own record gives its entity: `slug`, `key`, `login`, `name` or
+/// `repository`, from after the change, else from before it.
+fn entity_name(after: Option<&str>, before: Option<&str>) -> Option<String> {
+    [after, before].into_iter().flatten().find_map(|json| {
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        ["slug", "key", "login", "name", "repository"]
+            .iter()
+            .find_map(|k| value.get(*k)?.as_str().map(str::to_string))
+            .filter(|name| !name.is_empty())
+    })
+}
+
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     filter: &crate::api::audit::AuditFilter,
@@ -178,6 +191,8 @@ pub async fn list<C: ConnectionTrait>(
         .await?
         .into_iter()
         .map(|e| AuditEventRow {
+            entity_name: entity_name(e.after.as_deref(), e.before.as_deref())
+                .unwrap_or_else(|| e.entity_id.clone()),
             seq: e.seq,
             occurred_at: e.occurred_at,
             actor: e.actor,

@@ -620,7 +620,26 @@ pub async fn current<C: ConnectionTrait>(db: &C) -> AppResult<Vec<deployments::M
                 .await?,
         );
     }
-    rows.sort_by(|a, b| (&a.environment, &a.application).cmp(&(&b.environment, &b.application)));
+    // In track order (dev, staging, production…), as people read a pipeline; environments no
+    // track names go last, by name.
+    let mut order: Vec<String> = Vec::new();
+    for (_, manifest) in super::release_manifests::all(db).await? {
+        if let Manifest::ReleaseTrack(track) = manifest {
+            for env in track.environments() {
+                if !order.contains(env) {
+                    order.push(env.clone());
+                }
+            }
+        }
+    }
+    let place = |env: &str| order.iter().position(|e| e == env).unwrap_or(usize::MAX);
+    rows.sort_by(|a, b| {
+        (place(&a.environment), &a.environment, &a.application).cmp(&(
+            place(&b.environment),
+            &b.environment,
+            &b.application,
+        ))
+    });
     Ok(rows)
 }
 

@@ -39,6 +39,11 @@ db_test! {
     async fn changes_are_chained_and_verify(db: TestDb) {
         five_events(&db).await;
         assert_eq!(verify(&db.conn).await.unwrap(), Ok(5));
+        // The log names what changed as people do: the group's name, not its row id.
+        let filter = app::api::audit::AuditFilter { page: 1, ..Default::default() };
+        let page = app::server::audit::list(&db.conn, &filter).await.unwrap();
+        let names: Vec<(&str, &str)> = page.events.iter().map(|e| (e.entity_type.as_str(), e.entity_name.as_str())).collect();
+        assert_eq!(names, vec![("group", "epsilon"), ("group", "delta"), ("group", "gamma"), ("group", "beta"), ("group", "alpha")]);
         assert_eq!(verify_cli(&db), (0, "The audit log is intact: 5 events verified.".to_string()));
     }
 }

@@ -106,7 +106,8 @@ db_test! {
         let page = member.get(server.url("/catalog")).send().await.unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
-        assert!(html.contains("role=\"img\"") && html.contains("NAT Gateway"), "the tree is drawn on the server");
+        assert!(html.contains("aria-label=\"Template hierarchy\"") && html.contains("NAT Gateway"), "the tree is drawn on the server");
+        assert!(html.contains("role=\"link\"") && html.contains("aria-label=\"Template NAT Gateway\""), "each box opens its template");
     }
 }
 

@@ -113,6 +113,10 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
   await nav.getByRole('link', { name: 'Audit' }).click();
   await page.waitForURL(`${env.base}/audit`);
   await page.getByRole('cell', { name: 'group.create' }).first().waitFor();
+  // An auditor checks the whole chain from the page.
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Verify chain' }).click();
+  await page.getByRole('status').filter({ hasText: /The audit log is intact: \d+ events verified\./ }).waitFor();
   await shot(page, '07-audit');
   await page.getByLabel('Action').fill('session.');
   await page.getByRole('button', { name: 'Filter' }).click();

@@ -17,6 +17,15 @@ pub struct AuditFilter {
     /// An action or its prefix, e.g. `group.` or `session.sign_in`.
     #[serde(default)]
     pub action: String,
+    /// Events from this day on (`YYYY-MM-DD`, UTC).
+    #[serde(default)]
+    pub from: String,
+    /// Events up to the end of this day (`YYYY-MM-DD`, UTC).
+    #[serde(default)]
+    pub to: String,
+    /// Words found anywhere in the event: actor, action, entity, before or after.
+    #[serde(default)]
+    pub text: String,
     /// 1-based.
     #[serde(default)]
     pub page: u64,
@@ -54,6 +63,29 @@ pub async fn list_audit_events(filter: AuditFilter) -> Result<AuditPage, AppErro
         async {
             require(Action::Read, ResourceRef::of_type(EntityType::Audit)).await?;
             crate::server::audit::list(&ctx()?.db, &filter).await
+        }
+        .await,
+    )
+}
+
+/// Checks the whole chain of events, as `slipway audit verify` does: the number of events
+/// verified, or the first break.
+#[server(endpoint = "verify_audit_chain")]
+pub async fn verify_audit_chain() -> Result<String, AppError> {
+    use crate::domain::rbac::{Action, EntityType, ResourceRef};
+    use crate::server::request::{ctx, require, respond};
+    respond(
+        async {
+            require(Action::Read, ResourceRef::of_type(EntityType::Audit)).await?;
+            match crate::server::audit::verify(&ctx()?.db).await? {
+                Ok(count) => Ok(format!(
+                    "The audit log is intact: {} verified.",
+                    crate::domain::names::counted(count, "event", "events")
+                )),
+                Err(found) => Err(AppError::Conflict(format!(
+                    "The audit log was tampered with: {found}."
+                ))),
+            }
         }
         .await,
     )

@@ -1,8 +1,8 @@
 //! The audit log: every change, who made it, before and after; filtered and paged. The filter
 //! is a plain GET form, so it works before (and without) hydration.
 
-use crate::api::audit::{list_audit_events, AuditEventRow, AuditFilter};
-use crate::components::common::{EmptyState, ErrorPanel, Loading, PageHeader};
+use crate::api::audit::{list_audit_events, AuditEventRow, AuditFilter, VerifyAuditChain};
+use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -16,16 +16,30 @@ pub fn AuditPage() -> AnyView {
             actor: q.get("actor").unwrap_or_default(),
             entity: q.get("entity").unwrap_or_default(),
             action: q.get("action").unwrap_or_default(),
+            from: q.get("from").unwrap_or_default(),
+            to: q.get("to").unwrap_or_default(),
+            text: q.get("text").unwrap_or_default(),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
         }
     };
     let events = Resource::new(filter, list_audit_events);
+    let verify = ServerAction::<VerifyAuditChain>::new();
     view! {
         <Title text="Audit log" />
         <PageHeader
             title="Audit log"
             subtitle="Every change, in the order it happened. Each event is chained to the one before it by its hash."
-        />
+        >
+            <ActionForm action=verify>
+                <button type="submit" class="button" disabled=move || verify.pending().get() title="Recompute every event's hash and its link to the one before">
+                    {move || if verify.pending().get() { "Verifying…" } else { "Verify chain" }}
+                </button>
+            </ActionForm>
+        </PageHeader>
+        <div aria-live="polite">
+            {move || verify.value().get().and_then(|r| r.ok()).map(|said| view! { <p class="form-ok" role="status">{said}</p> })}
+            <FormError result=verify.value().into() />
+        </div>
         <form method="get" action="/audit" class="filters" role="search">
             <label>
                 <span>"Actor"</span>
@@ -38,6 +52,18 @@ pub fn AuditPage() -> AnyView {
             <label>
                 <span>"Action"</span>
                 <input type="text" name="action" placeholder="group.create or group." prop:value=move || filter().action />
+            </label>
+            <label>
+                <span>"From"</span>
+                <input type="date" name="from" prop:value=move || filter().from />
+            </label>
+            <label>
+                <span>"To"</span>
+                <input type="date" name="to" prop:value=move || filter().to />
+            </label>
+            <label>
+                <span>"Search"</span>
+                <input type="search" name="text" placeholder="words in the change" prop:value=move || filter().text />
             </label>
             <button type="submit" class="button">"Filter"</button>
             <a class="button ghost" href="/audit">"Clear"</a>
@@ -55,10 +81,13 @@ pub fn AuditPage() -> AnyView {
                         let current = filter();
                         let link = move |n: u64| {
                             format!(
-                                "/audit?actor={}&entity={}&action={}&page={n}",
+                                "/audit?actor={}&entity={}&action={}&from={}&to={}&text={}&page={n}",
                                 encode(&current.actor),
                                 encode(&current.entity),
-                                encode(&current.action)
+                                encode(&current.action),
+                                encode(&current.from),
+                                encode(&current.to),
+                                encode(&current.text)
                             )
                         };
                         view! {

@@ -175,6 +175,71 @@ pub async fn list<C: ConnectionTrait>(
             query = query.filter(audit_events::Column::EntityId.eq(id));
         }
     }
+    // Days are compared as the stored RFC 3339 text sorts: from the day's start, to before the
+    // next day's.
+    let day =
+        |field: &str, text: &str| -> Result<Option<chrono::NaiveDate>, crate::error::AppError> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    crate::error::AppError::invalid(
+                        field,
+                        format!("{text:?} is not a date (YYYY-MM-DD)"),
+                    )
+                })
+        };
+    let from = day("from", &filter.from);
+    let to = day("to", &filter.to);
+    let problems: Vec<(String, String)> = [&from, &to]
+        .into_iter()
+        .filter_map(|r| r.as_ref().err())
+        .flat_map(|e| {
+            e.problems()
+                .into_iter()
+                .map(|(f, m)| (f.to_string(), m.to_string()))
+        })
+        .collect();
+    if let Some(refused) = crate::error::AppError::invalid_all(problems) {
+        return Err(refused);
+    }
+    if let Ok(Some(from)) = from {
+        query =
+            query.filter(audit_events::Column::OccurredAt.gte(from.format("%Y-%m-%d").to_string()));
+    }
+    if let Ok(Some(to)) = to {
+        let next = to.succ_opt().unwrap_or(to);
+        query =
+            query.filter(audit_events::Column::OccurredAt.lt(next.format("%Y-%m-%d").to_string()));
+    }
+    // Every word must appear somewhere in the event, in any case (lowered on both sides, as
+    // PostgreSQL's LIKE minds case and SQLite's does not).
+    for word in filter.text.split_whitespace().take(8) {
+        let pattern = format!(
+            "%{}%",
+            word.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let like = |column: audit_events::Column| {
+            use sea_orm::sea_query::{Expr, Func, LikeExpr};
+            Expr::expr(Func::lower(Expr::col(column)))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(like(audit_events::Column::Actor))
+                .add(like(audit_events::Column::Action))
+                .add(like(audit_events::Column::EntityType))
+                .add(like(audit_events::Column::EntityId))
+                .add(like(audit_events::Column::Before))
+                .add(like(audit_events::Column::After)),
+        );
+    }
     let action = filter.action.trim();
     if !action.is_empty() {
         query = if action.ends_with('.') {

@@ -44,6 +44,17 @@ db_test! {
         let page = app::server::audit::list(&db.conn, &filter).await.unwrap();
         let names: Vec<(&str, &str)> = page.events.iter().map(|e| (e.entity_type.as_str(), e.entity_name.as_str())).collect();
         assert_eq!(names, vec![("group", "epsilon"), ("group", "delta"), ("group", "gamma"), ("group", "beta"), ("group", "alpha")]);
+        // Free text in any case, a date range, and bad dates named all at once.
+        let find = |text: &str, from: &str, to: &str| app::api::audit::AuditFilter { text: text.into(), from: from.into(), to: to.into(), page: 1, ..Default::default() };
+        let found = app::server::audit::list(&db.conn, &find("EPSIL", "", "")).await.unwrap();
+        assert_eq!(found.events.iter().map(|e| e.entity_name.as_str()).collect::<Vec<_>>(), ["epsilon"]);
+        let today = chrono::Utc::now().date_naive();
+        let (today_text, yesterday) = (today.format("%Y-%m-%d").to_string(), today.pred_opt().unwrap().format("%Y-%m-%d").to_string());
+        assert_eq!(app::server::audit::list(&db.conn, &find("", &today_text, &today_text)).await.unwrap().total, 5);
+        assert_eq!(app::server::audit::list(&db.conn, &find("", "", &yesterday)).await.unwrap().total, 0);
+        assert_eq!(app::server::audit::list(&db.conn, &find("100%_", "", "")).await.unwrap().total, 0, "LIKE's wildcards are taken literally");
+        let refused = app::server::audit::list(&db.conn, &find("", "yesterday", "2026-13-01")).await.unwrap_err();
+        assert_eq!(refused.problems(), vec![("from", "\"yesterday\" is not a date (YYYY-MM-DD)"), ("to", "\"2026-13-01\" is not a date (YYYY-MM-DD)")]);
         assert_eq!(verify_cli(&db), (0, "The audit log is intact: 5 events verified.".to_string()));
     }
 }

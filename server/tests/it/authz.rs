@@ -433,6 +433,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         Needs::AdministerAccess,
         &[("name", "product")],
     ),
+    ("verify_audit_chain", Needs::ReadAudit, &[]),
     (
         "list_audit_events",
         Needs::ReadAudit,

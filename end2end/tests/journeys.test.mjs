@@ -788,6 +788,11 @@ test('a build deploys to development, a release is signed off stage by stage by 
   await remy.locator('select[name="app_set"]').selectOption('shop');
   await remy.getByLabel('Bundle', { exact: true }).fill('2026.12');
   await remy.getByRole('button', { name: 'Start release' }).click();
+  // The same images as the rejected rc.0: the page names the rejection and asks to confirm.
+  await remy.getByText(/shop-2026\.12-rc\.0 was rejected by quinn \(qa\): .Checkout times out under load./).waitFor();
+  await remy.getByLabel('Release the same build again').check();
+  await shot(remy, '46b-rerelease-confirmation');
+  await remy.getByRole('button', { name: 'Start release' }).click();
   await remy.getByRole('heading', { name: 'shop-2026.12-rc.1' }).waitFor();
   await remy.goto(`${env.base}/releases`);
   // DORA: two more production deployments, one of them followed by the hotfix.

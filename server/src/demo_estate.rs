@@ -187,7 +187,8 @@ pub async fn releases(ctx: &AppCtx, worker: &Worker) -> AppResult<()> {
     }
     worker.run_due().await;
 
-    let release = app::server::releases::start(ctx, &remy.actor, "webshop", BUNDLE, false).await?;
+    let release =
+        app::server::releases::start(ctx, &remy.actor, "webshop", BUNDLE, false, false).await?;
     let qa = Voter {
         actor: quinn.actor.clone(),
         groups: quinn.groups.clone(),

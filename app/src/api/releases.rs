@@ -318,18 +318,22 @@ pub async fn start_release(
     app_set: String,
     bundle: String,
     hotfix: Option<String>,
+    /// The confirmation that a build whose release was rejected is to be released again.
+    same_build: Option<String>,
 ) -> Result<i64, AppError> {
     use guard::*;
     respond(
         async {
             let caller = require(Action::Administer, all()).await?;
-            let hotfix = hotfix.is_some_and(|h| !h.is_empty() && h != "false");
+            let ticked = |v: Option<String>| v.is_some_and(|h| !h.is_empty() && h != "false");
+            let (hotfix, same_build) = (ticked(hotfix), ticked(same_build));
             crate::server::releases::start(
                 &ctx()?,
                 &caller.actor(),
                 app_set.trim(),
                 bundle.trim(),
                 hotfix,
+                same_build,
             )
             .await
         }

@@ -641,6 +641,9 @@ fn ReleaseList(
                                     </label>
                                     <label><span>"Bundle"</span><input type="text" name="bundle" required placeholder="2026.11" /></label>
                                     <label class="checkbox"><input type="checkbox" name="hotfix" value="true" /><span>"Hotfix of the released bundle"</span></label>
+                                    {move || start.value().get().is_some_and(|r| matches!(&r, Err(AppError::Conflict(m)) if m.contains("the very images"))).then(|| view! {
+                                        <label class="checkbox confirm-again"><input type="checkbox" name="same_build" value="true" required /><span>"Release the same build again"</span></label>
+                                    })}
                                     <button type="submit" class="button primary" disabled=move || start.pending().get()>"Start release"</button>
                                 </ActionForm>
                                 <FormError result=start.value().into() />

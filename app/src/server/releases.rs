@@ -73,6 +73,68 @@ fn as_votes(rows: &[votes::Model]) -> Vec<Vote> {
 }
 
 /// Starts a release of `app_set` for `bundle` (`hotfix`: a hotfix of the bundle's completed
+
+/// Refuses to start again, unasked, a build whose last release of this bundle was rejected
+/// with these very images: the release would take the same digests to the same people. The
+/// refusal names who rejected it and why; `same_build_again` is the confirmation.
+async fn refuse_a_rejected_build(
+    db: &sea_orm::DatabaseConnection,
+    app_set: &str,
+    bundle: &str,
+    items: &[(String, String, String)],
+) -> AppResult<()> {
+    use super::entities::{release_items, stage_runs, votes};
+    let Some(last) = releases::Entity::find()
+        .filter(releases::Column::AppSet.eq(app_set))
+        .filter(releases::Column::Bundle.eq(bundle))
+        .order_by_desc(releases::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if last.state != "rejected" {
+        return Ok(());
+    }
+    let mut before: Vec<String> = release_items::Entity::find()
+        .filter(release_items::Column::ReleaseId.eq(last.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.image)
+        .collect();
+    let mut now: Vec<String> = items.iter().map(|(_, _, image)| image.clone()).collect();
+    before.sort();
+    now.sort();
+    if before != now {
+        return Ok(());
+    }
+    let stages: Vec<i64> = stage_runs::Entity::find()
+        .filter(stage_runs::Column::ReleaseId.eq(last.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let rejection = votes::Entity::find()
+        .filter(votes::Column::StageRunId.is_in(stages))
+        .filter(votes::Column::Approve.eq(false))
+        .filter(votes::Column::WithdrawnAt.is_null())
+        .order_by_desc(votes::Column::Id)
+        .one(db)
+        .await?;
+    let by = rejection.map_or_else(String::new, |v| {
+        format!(
+            " by {} ({}): \u{201c}{}\u{201d}",
+            v.voter, v.group_name, v.comment
+        )
+    });
+    Err(AppError::Conflict(format!(
+        "{} was rejected{by}, and these are the very images it carried. Confirm that the same build is to be released again, or build a fix first.",
+        last.rc_tag
+    )))
+}
+
 /// release through the track's hotfix stages); returns its id.
 pub async fn start(
     ctx: &AppCtx,
@@ -80,6 +142,7 @@ pub async fn start(
     app_set: &str,
     bundle: &str,
     hotfix: bool,
+    same_build_again: bool,
 ) -> AppResult<i64> {
     check_bundle(bundle).map_err(|m| AppError::invalid("bundle", m))?;
     let all = super::release_manifests::all(&ctx.db).await?;
@@ -135,6 +198,9 @@ pub async fn start(
             }
         })
         .collect::<AppResult<_>>()?;
+    if !same_build_again {
+        refuse_a_rejected_build(&ctx.db, app_set, bundle, &items).await?;
+    }
     let rc = next_rc(app_set, bundle, &earlier);
     let tag = rc_tag(app_set, bundle, rc);
     // The images are tagged before any manifest names them.

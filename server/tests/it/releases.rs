@@ -241,7 +241,11 @@ db_test! {
         let view = release(&remy, &server, rejected).await;
         assert_eq!((view.row.state.as_str(), view.stages[0].gate.as_str()), ("rejected", "Rejected by quinn (qa): Checkout times out under load"));
         assert_eq!(deployed(&db, rejected, "staging").await, 0);
+        // The same images again: not unasked. The refusal names the rejection.
         let (status, body) = start(&remy, &server, "2026.12").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("shop-2026.12-rc.0 was rejected by quinn (qa): \u{201c}Checkout times out under load\u{201d}"), "{body}");
+        let (status, body) = call(&remy, &server, "start_release", &[("app_set", "shop"), ("bundle", "2026.12"), ("same_build", "true")]).await;
         assert_eq!(status, 200, "{body}");
         let retry: i64 = serde_json::from_str(&body).unwrap();
         assert_eq!(release(&remy, &server, retry).await.row.rc_tag, "shop-2026.12-rc.1");

@@ -63,37 +63,45 @@ pub enum Verdict {
 
 /// Why Slipway cannot evaluate `condition` whatever the values, or `None` when it can.
 pub fn unchecked_reason(condition: &str) -> Option<String> {
-    let expr = match Expression::from_str(condition) {
-        Ok(expr) => expr,
-        Err(error) => return Some(format!("the condition does not parse here ({error})")),
-    };
-    let seen = Seen::of(&expr);
-    let unsupported: Vec<&String> = seen
+    match Expression::from_str(condition) {
+        Ok(expr) => why_unchecked(&Seen::of(&expr)),
+        Err(error) => Some(format!("the condition does not parse here ({error})")),
+    }
+}
+
+/// Why an expression that mentions `seen` cannot be evaluated here, whatever the values.
+fn why_unchecked(seen: &Seen) -> Option<String> {
+    let unsupported: Vec<&str> = seen
         .functions
         .iter()
-        .filter(|f| !FUNCTIONS.contains(&f.as_str()))
+        .map(String::as_str)
+        .filter(|f| !FUNCTIONS.contains(f))
         .collect();
     if !unsupported.is_empty() {
-        let names: Vec<&str> = unsupported.iter().map(|s| s.as_str()).collect();
         return Some(format!(
             "it calls {}, which Slipway does not evaluate",
-            names.join(", ")
+            unsupported.join(", ")
         ));
     }
-    if let Some(root) = seen.roots.iter().find(|r| r.as_str() != "var") {
-        return Some(format!("it refers to {root}, which only a plan knows"));
-    }
-    None
+    seen.roots
+        .iter()
+        .find(|r| r.as_str() != "var")
+        .map(|root| format!("it refers to {root}, which only a plan knows"))
 }
 
 /// Evaluates `condition` with `vars` (name → value; a variable missing here has no value
 /// Slipway holds).
 pub fn check(condition: &str, vars: &serde_json::Map<String, serde_json::Value>) -> Verdict {
-    if let Some(why) = unchecked_reason(condition) {
+    let expr = match Expression::from_str(condition) {
+        Ok(expr) => expr,
+        Err(error) => {
+            return Verdict::Unchecked(format!("the condition does not parse here ({error})"))
+        }
+    };
+    let seen = Seen::of(&expr);
+    if let Some(why) = why_unchecked(&seen) {
         return Verdict::Unchecked(why);
     }
-    let expr = Expression::from_str(condition).expect("unchecked_reason parsed it");
-    let seen = Seen::of(&expr);
     if let Some(missing) = seen.vars.iter().find(|name| !vars.contains_key(*name)) {
         return Verdict::Unchecked(format!(
             "it reads var.{missing}, whose value Slipway does not hold here"

@@ -933,31 +933,41 @@ pub async fn failed_job<C: ConnectionTrait>(
     db: &C,
     resource_slug: &str,
 ) -> AppResult<Option<job_rows::Model>> {
-    let Some(resource) = resources::Entity::find()
+    Ok(failed(db, resource_slug).await?.map(|(_, _, job)| job))
+}
+
+/// The resource, its place in a workspace and its last job, when that job failed.
+async fn failed<C: ConnectionTrait>(
+    db: &C,
+    resource_slug: &str,
+) -> AppResult<
+    Option<(
+        resources::Model,
+        workspace_resources::Model,
+        job_rows::Model,
+    )>,
+> {
+    let resource = resources::Entity::find()
         .filter(resources::Column::Slug.eq(resource_slug))
         .one(db)
         .await?
-    else {
-        return Err(AppError::not_found(format_args!(
-            "The resource {resource_slug:?}"
-        )));
-    };
+        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
+    if resource.status != ResourceStatus::Error.as_str() {
+        return Ok(None);
+    }
     let Some(member) = workspace_resources::Entity::find_by_id(resource.id)
         .one(db)
         .await?
     else {
         return Ok(None);
     };
-    if resource.status != ResourceStatus::Error.as_str() {
-        return Ok(None);
-    }
-    Ok(match member.last_job_id {
-        Some(id) => job_rows::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .filter(|job| job.status == jobs::FAILED),
+    let job = match member.last_job_id {
+        Some(id) => job_rows::Entity::find_by_id(id).one(db).await?,
         None => None,
-    })
+    };
+    Ok(job
+        .filter(|job| job.status == jobs::FAILED)
+        .map(|job| (resource, member, job)))
 }
 
 /// Retry: runs the resource's failed job again, as a new job with its attempts afresh. A sync
@@ -965,22 +975,11 @@ pub async fn failed_job<C: ConnectionTrait>(
 /// the commit they approved.
 pub async fn retry(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<i64> {
     let txn = super::begin_write(&ctx.db).await?;
-    let failed = failed_job(&txn, resource_slug).await?.ok_or_else(|| {
+    let (resource, member, failed) = failed(&txn, resource_slug).await?.ok_or_else(|| {
         AppError::Conflict(format!(
             "the last job of {resource_slug} did not fail: there is nothing to retry"
         ))
     })?;
-    let resource = resources::Entity::find()
-        .filter(resources::Column::Slug.eq(resource_slug))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
-    let member = workspace_resources::Entity::find_by_id(resource.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!("resource {resource_slug} is not in a workspace"))
-        })?;
     let mut payload: serde_json::Value =
         serde_json::from_str(&failed.payload).map_err(AppError::internal)?;
     if failed.kind == SYNC_JOB {

@@ -110,14 +110,7 @@ impl Egress {
 
     /// Resolves `host` and returns its permitted addresses, or why there are none.
     pub async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let found: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
-            Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::net::lookup_host((bare, port))
-                .await
-                .map_err(|e| format!("cannot resolve {bare}: {e}"))?
-                .collect(),
-        };
+        let (bare, found) = lookup(host, port).await?;
         let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = found
             .into_iter()
             .partition(|addr| self.permits(bare, addr.ip()));
@@ -131,20 +124,26 @@ impl Egress {
     /// Like `resolve`, but every address must be permitted: for clients that resolve again
     /// themselves (libgit2), so that no address of the name is refused when they do.
     pub async fn check_all(&self, host: &str, port: u16) -> Result<(), String> {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let found: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
-            Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::net::lookup_host((bare, port))
-                .await
-                .map_err(|e| format!("cannot resolve {bare}: {e}"))?
-                .collect(),
-        };
+        let (bare, found) = lookup(host, port).await?;
         match found.iter().find(|addr| !self.permits(bare, addr.ip())) {
             Some(addr) => Err(self.refusal(bare, addr.ip())),
             None if found.is_empty() => Err(format!("{bare} resolves to no address")),
             None => Ok(()),
         }
     }
+}
+
+/// The host without IPv6 brackets, and the addresses it names (itself, when it is one).
+async fn lookup(host: &str, port: u16) -> Result<(&str, Vec<SocketAddr>), String> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let found = match bare.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((bare, port))
+            .await
+            .map_err(|e| format!("cannot resolve {bare}: {e}"))?
+            .collect(),
+    };
+    Ok((bare, found))
 }
 
 /// The host and port a git remote URL connects to: `https://host[:port]/…`, `ssh://[user@]host[:port]/…`,

@@ -23,6 +23,31 @@ async function demoSignIn(page, name) {
   await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
 }
 
+/// Presses Tab (Shift+Tab with `back`) until `matches` holds for the focused element (a
+/// function run in the page); fails after `most` presses. Where focus lands must show.
+async function tabTo(page, matches, { back = false, most = 150 } = {}) {
+  for (let i = 0; i < most; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    if (await page.evaluate(matches)) {
+      const ring = await page.evaluate(() => {
+        const style = getComputedStyle(document.activeElement);
+        return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+      });
+      assert.ok(ring, `focus on ${await page.evaluate(() => document.activeElement.outerHTML.slice(0, 120))} is visible`);
+      return;
+    }
+  }
+  throw new Error(`Tab never reached the element after ${most} presses`);
+}
+
+/// The text the focused field's aria-describedby points at.
+async function describedBy(page) {
+  return page.evaluate(() => {
+    const ids = (document.activeElement.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+    return ids.map((id) => document.getElementById(id)?.textContent ?? `#${id} missing`).join(' ');
+  });
+}
+
 test('a visitor signs in as the demo admin, uses the hydrated shell, and signs out', async () => {
   const page = await env.page();
   await page.goto(env.base);
@@ -241,6 +266,42 @@ test('a developer creates a resource through the generated form, reads its code,
   await page.locator('.line.added', { hasText: 'acme-archive-eu' }).first().waitFor();
   await page.getByRole('cell', { name: 'bucket_name' }).waitFor();
   await shot(page, '17-revision-diff');
+});
+
+test('a keyboard user creates a resource: errors are announced and tied to their fields', async () => {
+  const page = await env.page();
+  await demoSignIn(page, 'Devon Developer');
+  await page.goto(`${env.base}/resources/new?template=s3-bucket`);
+  await page.locator('[data-variable="bucket_name"]').waitFor();
+  await hydrated(page);
+  const named = (name) => new Function(`return document.activeElement?.getAttribute('name') === ${JSON.stringify(name)}`);
+  await tabTo(page, named('input[name]'));
+  await page.keyboard.type('Keyboard Bucket');
+  await tabTo(page, named('input[slug]'));
+  await page.keyboard.type('keyboard-bucket');
+  await tabTo(page, named('input[values][bucket_name]'));
+  await page.keyboard.type('Keyboard_Bucket');
+  await tabTo(page, named('input[values][lifecycle_days]'));
+  await page.keyboard.type('ninety');
+  await tabTo(page, () => document.activeElement?.textContent?.trim() === 'Create resource');
+  await page.keyboard.press('Enter');
+  // Both problems come back at once, each announced (role=alert) and tied to its field.
+  await page.locator('[data-variable="lifecycle_days"] .field-error[role="alert"]').waitFor();
+  await page.locator('.form-error[role="alert"]', { hasText: 'Fix the 2 fields marked above' }).waitFor();
+  await tabTo(page, named('input[values][bucket_name]'), { back: true });
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-invalid')), 'true');
+  assert.match(await describedBy(page), /Bucket names are 3 to 63/);
+  await shot(page, '14b-keyboard-errors');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('keyboard-bucket');
+  await tabTo(page, named('input[values][lifecycle_days]'));
+  assert.match(await describedBy(page), /lifecycle_days must be a number, not "ninety"/);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('30');
+  await tabTo(page, () => document.activeElement?.textContent?.trim() === 'Create resource');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${env.base}/resources/keyboard-bucket`);
+  await page.getByRole('heading', { name: 'Keyboard Bucket' }).waitFor();
 });
 
 test('an admin manages an integration whose secret is write-only', async () => {
@@ -541,6 +602,13 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   await page.getByText('rulesets/slipway-primary-branch.json').click();
   await page.locator('details[open] pre', { hasText: '"context": "Merge Authorized"' }).waitFor();
   await shot(page, '34-repository-plan');
+  // The workflows come folded, each fetched when opened: the page stays small.
+  const weight = (await (await page.request.get(`${env.base}/repositories/payments`)).text()).length;
+  assert.ok(weight < 150_000, `the repository page is ${weight} bytes of HTML`);
+  console.log(`repository page: ${weight} bytes of HTML`);
+  await hydrated(page);
+  await page.locator('details.code-file summary', { hasText: '.github/workflows/' }).first().click();
+  await page.locator('details.code-file[open] pre', { hasText: 'jobs:' }).first().waitFor();
 
   // The plan against what is in place (nothing yet), then applied through pull requests.
   const provisioning = page.locator('.provisioning');
@@ -566,6 +634,9 @@ test('a developer writes repository manifests, fixes an inline error, and reads 
   await page.locator('.merge-check .check-bad', { hasText: 'refused' }).waitFor();
   await page.locator('.rule.fail', { hasText: 'develop needs 1 approval from someone other than the author; it has 0' }).waitFor();
   await page.locator('.rule.pass', { hasText: 'may merge into develop' }).waitFor();
+  // The reviewer reads what would land: the files with their diff.
+  await page.locator('.changed-files h2', { hasText: /\d+ files changed/ }).waitFor();
+  await page.locator('.changed-file', { hasText: '.github/CODEOWNERS' }).locator('.line.added', { hasText: '* @local/platform-team' }).waitFor();
   await shot(page, '36-provisioning-pull-request');
   await page.getByText('You opened this pull request: someone else approves it.').waitFor();
   await page.goto(`${env.base}/repositories/payments`);
@@ -845,8 +916,11 @@ test('from the seeded release estate: a simulated build deploys, and production 
   await pat.locator('.stage-deployed', { hasText: 'staging' }).waitFor();
   await pat.locator('.stage-awaiting_sign_off', { hasText: 'Waiting for product 0/1, security 0/1' }).waitFor();
   await hydrated(pat);
-  await pat.locator('.stage-awaiting_sign_off').getByLabel('Comment').fill('Checkout conversion unchanged in staging');
-  await pat.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
+  // Pat signs off by keyboard alone: Tab to the comment, type, Tab to Approve, Enter.
+  await tabTo(pat, () => document.activeElement?.name === 'comment' && !!document.activeElement.closest('.stage-awaiting_sign_off'));
+  await pat.keyboard.type('Checkout conversion unchanged in staging');
+  await tabTo(pat, () => document.activeElement?.textContent?.trim() === 'Approve' && !!document.activeElement.closest('.stage-awaiting_sign_off'));
+  await pat.keyboard.press('Enter');
   await pat.locator('.stage-awaiting_sign_off', { hasText: 'Waiting for security 0/1' }).waitFor();
   await shot(pat, '50-seeded-release-product-signed');
 
@@ -861,4 +935,8 @@ test('from the seeded release estate: a simulated build deploys, and production 
   }
   await sam.locator('.page-header code', { hasText: 'webshop-2026.12' }).waitFor();
   await shot(sam, '51-seeded-release-shipped');
+  // Pat's page, open all along and never reloaded, followed: production deployed.
+  await pat.locator('.stage-deployed', { hasText: 'production' }).waitFor({ timeout: 30_000 });
+  await pat.locator('.page-header code', { hasText: 'webshop-2026.12' }).waitFor();
+  await shot(pat, '51b-followed-live');
 });

@@ -16,6 +16,7 @@ mod m20261124_000010_deployments;
 mod m20261124_000011_releases;
 mod m20261124_000012_deployment_indexes;
 mod m20261206_000013_reviews_bind_commits;
+mod m20261206_000014_merge_record;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_releases::Migration),
             Box::new(m20261124_000012_deployment_indexes::Migration),
             Box::new(m20261206_000013_reviews_bind_commits::Migration),
+            Box::new(m20261206_000014_merge_record::Migration),
         ]
     }
 }

@@ -1,7 +1,8 @@
 //! How fast `slipway audit verify` walks the hash chain, beside a baseline measured in the same
 //! run: hashing the same records in memory (the floor any verifier pays). The ratio is the cost
 //! of reading the chain out of the database, page by page. And the audit page's free-text
-//! search (one word that matches one event) beside the same LIKE scan on a plain table.
+//! search (one word that matches one event) beside the same LIKE scan on a plain table. And the
+//! live pages' watcher turn beside primary-key reads of the plain table.
 
 use app::server::audit::{record, verify, Change};
 use app::server::Actor;
@@ -134,6 +135,55 @@ fn main() {
             search * 1000.0,
             plain_search * 1000.0,
             search / plain_search
+        );
+        // Live pages: the watcher's turn, idle (the head unchanged: one primary-key read) and
+        // with 50 new events (their entity names read by sequence range), against reading one
+        // row, and 50 rows, of the plain table by primary key.
+        let head = app::server::cache::version(&db).await.unwrap();
+        let best = |runs: Vec<f64>| runs.into_iter().fold(f64::MAX, f64::min);
+        let mut idle = Vec::new();
+        let mut fifty = Vec::new();
+        let mut one_row = Vec::new();
+        let mut fifty_rows = Vec::new();
+        for _ in 0..200 {
+            let started = Instant::now();
+            let (_, changed) = app::server::live::changes_since(&db, Some(head)).await.unwrap();
+            idle.push(started.elapsed().as_secs_f64());
+            assert!(changed.is_empty());
+            let started = Instant::now();
+            let (_, changed) = app::server::live::changes_since(&db, Some(head - 50)).await.unwrap();
+            fifty.push(started.elapsed().as_secs_f64());
+            assert_eq!(changed.len(), 50);
+            let plain = |sql: String| {
+                let db = &db;
+                async move {
+                    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+                        .await
+                        .unwrap()
+                }
+            };
+            let started = Instant::now();
+            assert_eq!(plain(format!("SELECT seq FROM plain_events WHERE seq = {head}")).await.len(), 1);
+            one_row.push(started.elapsed().as_secs_f64());
+            let started = Instant::now();
+            let rows = plain(format!(
+                "SELECT entity_type, entity_id, after FROM plain_events WHERE seq > {} AND seq <= {head}",
+                head - 50
+            ))
+            .await;
+            fifty_rows.push(started.elapsed().as_secs_f64());
+            assert_eq!(rows.len(), 50);
+        }
+        let (idle, fifty, one_row, fifty_rows) = (best(idle), best(fifty), best(one_row), best(fifty_rows));
+        println!(
+            "live pages, watcher turn (SQLite, {EVENTS} events): idle {:.0} µs, 50 new events {:.0} µs; \
+             baseline one primary-key row {:.0} µs, 50 rows by range {:.0} µs; ratios {:.2}x, {:.2}x",
+            idle * 1e6,
+            fifty * 1e6,
+            one_row * 1e6,
+            fifty_rows * 1e6,
+            idle / one_row,
+            fifty / fifty_rows
         );
         let rate = |secs: f64| EVENTS as f64 / secs;
         println!(

@@ -184,6 +184,7 @@ pub fn state(
             },
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
             cache: Arc::default(),
+            live: Arc::default(),
             portal: Arc::new(PortalSettings {
                 demo,
                 sign_in_methods,
@@ -215,6 +216,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/healthz", get(healthz))
         .route("/auth/demo/{login}", post(auth::demo_sign_in))
         .route("/auth/logout", post(auth::sign_out))
+        .route("/api/events", get(crate::routes::events::events))
         .route("/hooks/github", post(crate::routes::hooks::github))
         .route(
             "/hooks/build-completed",

@@ -40,11 +40,25 @@ pub struct RepositoryDetail {
     pub row: RepositoryRow,
     pub source: String,
     pub revisions: Vec<RevisionRow>,
+    /// The plan; its `files` hold the short ones (CODEOWNERS) only: the workflows are listed in
+    /// `workflows` and fetched when opened.
     pub plan: RepositoryPlan,
+    pub workflows: Vec<FileSummary>,
     pub can_edit: bool,
     /// Whether CI can sign build-completed notifications (a build secret exists).
     pub has_build_secret: bool,
 }
+
+/// A generated file as a page lists it before it is opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSummary {
+    pub repository: String,
+    pub path: String,
+    pub lines: usize,
+}
+
+/// A diff longer than this many lines comes folded, fetched when opened.
+pub const FOLD_LINES: usize = 40;
 
 /// One file of the plan against what the target repository's default branch holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +67,11 @@ pub struct PlannedFile {
     pub path: String,
     /// added | changed | unchanged
     pub change: String,
+    /// Its diff; empty when folded.
     pub lines: Vec<crate::domain::resources::DiffLine>,
+    /// The length of a diff left out of the page (longer than [`FOLD_LINES`]): fetched with
+    /// `get_planned_diff` when opened. 0 when `lines` holds it.
+    pub folded: usize,
 }
 
 /// A pull request on the local forge as the Repositories area shows it.
@@ -111,14 +129,21 @@ pub struct GovernedPull {
     pub head_commit: Option<String>,
     /// Who approved the head commit.
     pub approvals: Vec<String>,
-    /// (short id, first line) of the commits it brings, oldest first.
+    /// (short id, first line) of the commits it brings, oldest first (kept after the merge).
     pub commits: Vec<(String, String)>,
     /// The strategy in force (from the applied revision), if the repository is governed.
     pub strategy: Option<Strategy>,
+    /// Merge Authorized now; for a merged pull request, as it was when it merged.
     pub verdict: Option<crate::domain::branching::Verdict>,
     /// The merge methods the target allows that the local forge performs.
     pub methods: Vec<crate::domain::branching::MergeMethod>,
     pub merge_commit: Option<String>,
+    /// The files it changes, with their diff (after the merge: as merged).
+    pub files: crate::domain::resources::FileChanges,
+    /// Who merged it, when, and how; with `verdict` as it stood at that moment.
+    pub merged_by: Option<String>,
+    pub merged_at: Option<String>,
+    pub merge_method: Option<String>,
     pub can_review: bool,
     /// Whether the caller opened it (and so may not approve it).
     pub is_author: bool,
@@ -250,7 +275,52 @@ pub async fn get_provisioning(name: String) -> Result<ProvisionView, AppError> {
             let caller = require(Action::Read, one(&name)).await?;
             let mut view = crate::server::governance::provisioning(&ctx()?, name.trim()).await?;
             view.can_apply = caller.may(Action::Update, &one(&name));
+            for file in &mut view.files {
+                if file.lines.len() > FOLD_LINES {
+                    file.folded = file.lines.len();
+                    file.lines.clear();
+                }
+            }
             Ok(view)
+        }
+        .await,
+    )
+}
+
+/// The diff of one planned file against what is in place (a folded one, opened).
+#[server(endpoint = "get_planned_diff")]
+pub async fn get_planned_diff(
+    name: String,
+    repository: String,
+    path: String,
+) -> Result<Vec<crate::domain::resources::DiffLine>, AppError> {
+    use guard::*;
+    respond(
+        async {
+            require(Action::Read, one(&name)).await?;
+            let view = crate::server::governance::provisioning(&ctx()?, name.trim()).await?;
+            view.files
+                .into_iter()
+                .find(|f| f.repository == repository && f.path == path)
+                .map(|f| f.lines)
+                .ok_or_else(|| AppError::not_found(format!("{path} in the plan of {repository}")))
+        }
+        .await,
+    )
+}
+
+/// The text of one generated file of the plan (a folded one, opened).
+#[server(endpoint = "get_generated_file")]
+pub async fn get_generated_file(
+    name: String,
+    repository: String,
+    path: String,
+) -> Result<String, AppError> {
+    use guard::*;
+    respond(
+        async {
+            require(Action::Read, one(&name)).await?;
+            repositories::generated_file(&ctx()?.db, name.trim(), &repository, &path).await
         }
         .await,
     )

@@ -44,7 +44,15 @@ pub fn ConfirmSubmit(
             }
         }
     });
-    let id = format!("confirm-{}", label.to_lowercase().replace(' ', "-"));
+    // Unique on the page (two rows' Delete ask different questions), and the same on the
+    // server and in the browser, which hydrates against it.
+    let fingerprint = question.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let id = format!(
+        "confirm-{}-{fingerprint:016x}",
+        label.to_lowercase().replace(' ', "-")
+    );
     let described = id.clone();
     view! {
         <span class="confirm-host">
@@ -153,12 +161,52 @@ pub fn FormError<T: Clone + Send + Sync + 'static>(
     result: Signal<Option<Result<T, AppError>>>,
 ) -> AnyView {
     (move || match result.get() {
+        // Every problem of the submission at once, each naming its field.
+        Some(Err(error)) if error.problems().len() > 1 => Some(
+            view! {
+                <div class="form-error" role="alert">
+                    <p>{format!("Nothing was saved: {} problems.", error.problems().len())}</p>
+                    <ul>
+                        {error.problems().into_iter().map(|(field, message)| view! {
+                            <li><strong>{field_label(field)}</strong>": "{message.to_string()}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+            .into_any(),
+        ),
         Some(Err(error)) => {
             let text = error.to_string();
-            Some(view! { <p class="form-error" role="alert">{text}</p> })
+            Some(view! { <p class="form-error" role="alert">{text}</p> }.into_any())
         }
         _ => None,
     })
+    .into_any()
+}
+
+/// How a form names a field in a message: `input[git_ref]` and `git_ref` as "git ref",
+/// `values.cidr_block` as "cidr_block".
+pub fn field_label(field: &str) -> String {
+    let field = field.strip_prefix("values.").unwrap_or(field);
+    field.replace('_', " ")
+}
+
+/// The problem the last submission had with `field`, under it, announced when it appears; its
+/// input points at it with `aria-describedby` = `id`.
+#[component]
+pub fn FieldMessage<T: Clone + Send + Sync + 'static>(
+    result: Signal<Option<Result<T, AppError>>>,
+    #[prop(into)] field: String,
+    #[prop(into)] id: String,
+) -> AnyView {
+    view! {
+        <small class="field-error" id=id role="alert">
+            {move || match result.get() {
+                Some(Err(error)) => error.message_for(&field),
+                _ => None,
+            }}
+        </small>
+    }
     .into_any()
 }
 

@@ -2,4 +2,5 @@
 //! error) drawn the same way everywhere.
 
 pub mod common;
+pub mod live;
 pub mod shell;

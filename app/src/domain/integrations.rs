@@ -838,11 +838,12 @@ pub fn check_fields(
     settings: &Fields,
     secrets: &Fields,
     stored_secrets: &[String],
-) -> Result<CheckedFields, FieldError> {
+) -> Result<CheckedFields, Vec<FieldError>> {
     let fields = provider.fields();
+    let mut problems = Vec::new();
     for name in settings.keys().chain(secrets.keys()) {
         if !fields.iter().any(|f| f.name == name) {
-            return Err(fail(
+            problems.push(fail(
                 name,
                 format!("{} integrations have no setting {name:?}", provider.label()),
             ));
@@ -864,32 +865,46 @@ pub fn check_fields(
                 } else if f.secret && stored_secrets.iter().any(|s| s == f.name) {
                     continue;
                 } else if f.required {
-                    return Err(fail(f.name, format!("{} is required", f.label)));
+                    problems.push(fail(f.name, format!("{} is required", f.label)));
+                    continue;
                 } else {
                     continue;
                 }
             }
         };
         if value.len() > 16 * 1024 {
-            return Err(fail(f.name, "must be at most 16 KiB"));
+            problems.push(fail(f.name, "must be at most 16 KiB"));
+            continue;
         }
         if let Input::Choice(options) = f.input {
             if !options.contains(&value.as_str()) {
-                return Err(fail(
+                problems.push(fail(
                     f.name,
                     format!("must be one of {}", options.join(", ")),
                 ));
+                continue;
             }
         }
-        check_value(f.check, &value).map_err(|m| fail(f.name, m))?;
+        if let Err(message) = check_value(f.check, &value) {
+            problems.push(fail(f.name, message));
+            continue;
+        }
         if f.secret {
             checked.secrets.insert(f.name.to_string(), value);
         } else {
             checked.settings.insert(f.name.to_string(), value);
         }
     }
-    check_state_settings(provider, &checked.settings).map_err(|(f, m)| fail(&f, m))?;
-    Ok(checked)
+    if problems.is_empty() {
+        if let Err((field, message)) = check_state_settings(provider, &checked.settings) {
+            problems.push(fail(&field, message));
+        }
+    }
+    if problems.is_empty() {
+        Ok(checked)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The environment variables that hand a cloud or git integration's credentials to an OpenTofu
@@ -1253,7 +1268,8 @@ mod tests {
             &fields(&[("secret_access_key", "x".repeat(40).as_str())]),
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert_eq!(bad.field, "access_key_id");
 
         let missing = check_fields(
@@ -1262,7 +1278,8 @@ mod tests {
             &Fields::new(),
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert_eq!(missing.field, "secret_access_key");
         assert!(missing.message.contains("required"));
 
@@ -1278,6 +1295,23 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_comes_at_once() {
+        let problems = check_fields(
+            Provider::Aws,
+            &fields(&[("access_key_id", "nope"), ("color", "red")]),
+            &Fields::new(),
+            &[],
+        )
+        .unwrap_err();
+        let named: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            named,
+            ["color", "access_key_id", "secret_access_key"],
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn unknown_fields_and_bad_choices_are_refused() {
         let unknown = check_fields(
             Provider::LocalGit,
@@ -1285,7 +1319,8 @@ mod tests {
             &Fields::new(),
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert_eq!(unknown.field, "password");
         let site = check_fields(
             Provider::Datadog,
@@ -1293,7 +1328,8 @@ mod tests {
             &fields(&[("api_key", &"a".repeat(32)), ("app_key", &"b".repeat(40))]),
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert_eq!(site.field, "site");
     }
 
@@ -1308,7 +1344,8 @@ mod tests {
             &fields(&[("token", "ghp_0123456789abcdefghij")]),
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert_eq!(err.field, "api_url");
     }
 
@@ -1320,7 +1357,8 @@ mod tests {
             &fields(&[("credentials_json", "{\"type\": \"authorized_user\"}")]),
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert_eq!(err.field, "credentials_json");
         let err = check_fields(
             Provider::GoogleCloud,
@@ -1328,7 +1366,8 @@ mod tests {
             &fields(&[("credentials_json", "{")]),
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert!(err.message.contains("line 1"), "{}", err.message);
     }
 
@@ -1366,10 +1405,12 @@ mod tests {
                 &[],
             )
         };
-        let err = aws(&[("state_bucket", "Acme_State")]).unwrap_err();
+        let err = aws(&[("state_bucket", "Acme_State")])
+            .unwrap_err()
+            .remove(0);
         assert_eq!(err.field, "state_bucket");
         assert!(err.message.contains("lowercase"), "{}", err.message);
-        let err = aws(&[("state_lock_table", "locks")]).unwrap_err();
+        let err = aws(&[("state_lock_table", "locks")]).unwrap_err().remove(0);
         assert_eq!(err.field, "state_bucket");
         let checked = aws(&[
             ("state_bucket", "acme-state"),
@@ -1413,14 +1454,17 @@ mod tests {
                 &[],
             )
         };
-        let err = azure(&[("state_storage_account", "acmestate")]).unwrap_err();
+        let err = azure(&[("state_storage_account", "acmestate")])
+            .unwrap_err()
+            .remove(0);
         assert_eq!(err.field, "state_resource_group");
         let err = azure(&[
             ("state_resource_group", "tfstate"),
             ("state_storage_account", "acme-state"),
             ("state_container", "tfstate"),
         ])
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert_eq!(err.field, "state_storage_account");
         let checked = azure(&[
             ("state_resource_group", "tfstate"),

@@ -214,6 +214,49 @@ pub enum DiffLine {
     Added(String),
 }
 
+/// A stretch of a file's diff: changed lines with up to three unchanged lines around them;
+/// what lies between two hunks did not change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hunk {
+    /// The first line of the stretch in the old and the new file (1-based).
+    pub old_start: u32,
+    pub new_start: u32,
+    pub lines: Vec<DiffLine>,
+}
+
+/// A file a change brings, as a reviewer reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedFile {
+    pub path: String,
+    /// The path before, when the file was renamed.
+    pub old_path: Option<String>,
+    /// added | modified | deleted | renamed
+    pub change: String,
+    pub added: usize,
+    pub removed: usize,
+    pub hunks: Vec<Hunk>,
+    /// Why the lines are not shown (a binary file, too many lines); None when `hunks` holds
+    /// the whole change.
+    pub folded: Option<String>,
+}
+
+impl ChangedFile {
+    /// Large enough that a page shows it folded until opened.
+    pub fn is_large(&self) -> bool {
+        self.folded.is_some() || self.added + self.removed > LARGE_FILE_LINES
+    }
+}
+
+/// A file with more changed lines than this shows folded.
+pub const LARGE_FILE_LINES: usize = 200;
+
+/// The files a change brings; `omitted` more were left out (past the most a page lists).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChanges {
+    pub files: Vec<ChangedFile>,
+    pub omitted: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

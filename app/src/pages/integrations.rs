@@ -6,7 +6,9 @@ use crate::api::integrations::{
     get_integration, get_integrations, CreateIntegration, DeleteIntegration, IntegrationRow,
     TestIntegration, UpdateIntegration,
 };
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::components::common::{
+    EmptyState, ErrorPanel, FieldMessage, FormError, Loading, PageHeader,
+};
 use crate::domain::integrations::{Input, IntegrationKind, Provider};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -139,9 +141,9 @@ pub fn IntegrationsPage() -> AnyView {
                                     </label>
                                     <ActionForm action=create attr:class="settings-form">
                                         <input type="hidden" name="input[provider]" value=move || provider.get().as_str() />
-                                        <label><span>"Slug"</span><input type="text" name="input[slug]" required placeholder="aws-production" /></label>
-                                        <label><span>"Name"</span><input type="text" name="input[name]" required placeholder="what people call it, e.g. Production account" /></label>
-                                        <label class="grow"><span>"Description"</span><input type="text" name="input[description]" /></label>
+                                        <label><span>"Slug"</span><input type="text" name="input[slug]" required pattern=crate::domain::names::SLUG_PATTERN placeholder="aws-production" aria-describedby="new-integration-slug" /><FieldMessage result field="slug" id="new-integration-slug" /></label>
+                                        <label><span>"Name"</span><input type="text" name="input[name]" required placeholder="what people call it, e.g. Production account" aria-describedby="new-integration-name" /><FieldMessage result field="name" id="new-integration-name" /></label>
+                                        <label class="grow"><span>"Description"</span><input type="text" name="input[description]" aria-describedby="new-integration-description" /><FieldMessage result field="description" id="new-integration-description" /></label>
                                         {move || view! { <ProviderFields provider=provider.get() current=None result /> }}
                                         <div class="form-actions"><button type="submit" class="button primary">"Add integration"</button></div>
                                     </ActionForm>
@@ -229,8 +231,8 @@ pub fn IntegrationPage() -> AnyView {
                                     <ActionForm action=update attr:class="settings-form">
                                         <input type="hidden" name="input[slug]" value=i.slug.clone() />
                                         <input type="hidden" name="input[provider]" value=i.provider.as_str() />
-                                        <label><span>"Name"</span><input type="text" name="input[name]" required value=i.name.clone() /></label>
-                                        <label class="grow"><span>"Description"</span><input type="text" name="input[description]" value=i.description.clone() /></label>
+                                        <label><span>"Name"</span><input type="text" name="input[name]" required value=i.name.clone() aria-describedby="integration-name" /><FieldMessage result field="name" id="integration-name" /></label>
+                                        <label class="grow"><span>"Description"</span><input type="text" name="input[description]" value=i.description.clone() aria-describedby="integration-description" /><FieldMessage result field="description" id="integration-description" /></label>
                                         <ProviderFields provider=i.provider current result />
                                         <div class="form-actions"><button type="submit" class="button primary">"Save"</button></div>
                                     </ActionForm>

@@ -301,34 +301,11 @@ fn SimulateBuildForm(simulate: ServerAction<SimulateBuild>, applications: Vec<St
 #[component]
 pub fn ReleasesPage() -> AnyView {
     let simulate = ServerAction::<SimulateBuild>::new();
-    // After a simulated build, read the environments again every second until it has deployed.
-    let refresh = RwSignal::new(0u32);
+    // A simulated build deploys a moment later: the page hears of it (`follow` below).
     let listed = Resource::new(
-        move || (simulate.version().get(), refresh.get()),
+        move || simulate.version().get(),
         |_| get_release_manifests(),
     );
-    Effect::new(move |_| {
-        let Some(Ok(version)) = simulate.value().get() else {
-            return;
-        };
-        let done = RwSignal::new(false);
-        let tries = StoredValue::new(0u32);
-        Effect::new(move |_| {
-            if let Some(Ok(view)) = listed.get() {
-                if view.deployed.iter().any(|d| d.version == version) {
-                    done.set(true);
-                }
-            }
-        });
-        crate::components::common::poll_until(done, std::time::Duration::from_secs(1), move || {
-            tries.update_value(|t| *t += 1);
-            if tries.get_value() >= 30 {
-                done.set(true);
-            }
-            refresh.update(|r| *r += 1);
-            async {}
-        });
-    });
     let query = use_query_map();
     let window = move || {
         query
@@ -344,6 +321,14 @@ pub fn ReleasesPage() -> AnyView {
     // another resource's markup.
     let start = ServerAction::<StartRelease>::new();
     let releases = Resource::new(move || start.version().get(), |_| get_releases());
+    crate::components::live::follow(
+        || vec!["release".into()],
+        move || {
+            releases.refetch();
+            listed.refetch();
+            figures.refetch();
+        },
+    );
     view! {
         <Title text="Releases" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -701,6 +686,8 @@ pub fn ReleasePage() -> AnyView {
         move || (id(), vote.version().get(), withdraw.version().get()),
         |(id, _, _)| get_release(id),
     );
+    // Stages move on without this page: others vote, a deployment ends.
+    crate::components::live::follow(|| vec!["release".into()], move || view_data.refetch());
     view! {
         <Title text="Release" />
         <Transition fallback=|| view! { <Loading /> }>

@@ -5,9 +5,10 @@
 use super::resources::DiffLines;
 use super::versioning::release_badge;
 use crate::api::repositories::{
-    get_governed_pull, get_provisioning, get_repositories, get_repository, ApprovePullRequest,
-    GovernedPull, MergePullRequest, OpenPullRequest, ProvisionRepository, ProvisionView,
-    RepositoryDetail, RepositoryRow, RotateBuildSecret, SaveRepository,
+    get_generated_file, get_governed_pull, get_planned_diff, get_provisioning, get_repositories,
+    get_repository, ApprovePullRequest, FileSummary, GovernedPull, MergePullRequest,
+    OpenPullRequest, ProvisionRepository, ProvisionView, RepositoryDetail, RepositoryRow,
+    RotateBuildSecret, SaveRepository,
 };
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use crate::domain::branching::{BranchPolicy, BranchRole, SourceClass};
@@ -132,7 +133,7 @@ fn RepositoryView(detail: RepositoryDetail, provisioning: ProvisioningData) -> A
         </div>
         <Provisioning name=row.name.clone() data=provisioning />
         <BuildNotifications name=row.name.clone() has_secret=detail.has_build_secret can_edit=detail.can_edit />
-        <PlanView plan=plan.clone() />
+        <PlanView plan=plan.clone() workflows=detail.workflows.clone() name=row.name.clone() />
         <RevisionList revisions=detail.revisions.clone() />
     }
     .into_any()
@@ -204,19 +205,13 @@ pub(crate) fn RevisionList(revisions: Vec<crate::api::repositories::RevisionRow>
 
 /// Everything a plan holds: the diagram, the branch table, rulesets, CODEOWNERS and workflows.
 #[component]
-fn PlanView(plan: RepositoryPlan) -> AnyView {
+fn PlanView(plan: RepositoryPlan, workflows: Vec<FileSummary>, name: String) -> AnyView {
     let codeowners = plan
         .files
         .iter()
         .find(|f| f.repository == plan.repository && f.path == ".github/CODEOWNERS")
         .map(|f| f.contents.clone())
         .unwrap_or_default();
-    let workflows: Vec<_> = plan
-        .files
-        .iter()
-        .filter(|f| f.path.starts_with(".github/workflows/"))
-        .cloned()
-        .collect();
     let (callers, managed): (Vec<_>, Vec<_>) = workflows
         .into_iter()
         .partition(|f| f.repository == plan.repository);
@@ -267,9 +262,9 @@ fn PlanView(plan: RepositoryPlan) -> AnyView {
             } else {
                 view! {
                     <h3>{format!("In {}", plan.repository)}</h3>
-                    <FileList files=callers />
+                    <FileList name=name.clone() files=callers />
                     <h3>{format!("In {MANAGED_REPOSITORY}")}</h3>
-                    <FileList files=managed />
+                    <FileList name=name.clone() files=managed />
                 }.into_any()
             }}
         </section>
@@ -278,20 +273,72 @@ fn PlanView(plan: RepositoryPlan) -> AnyView {
 }
 
 #[component]
-fn FileList(files: Vec<crate::domain::workflows::GeneratedFile>) -> AnyView {
+fn FileList(name: String, files: Vec<FileSummary>) -> AnyView {
     files
         .into_iter()
         .map(|f| {
-            let lines = f.contents.lines().count();
-            view! {
-                <details class="code-file">
-                    <summary><code>{f.path.clone()}</code><span class="muted">{format!("{lines} lines")}</span></summary>
-                    <pre><code>{f.contents.clone()}</code></pre>
-                </details>
-            }
+            let label = view! { <code>{f.path.clone()}</code><span class="muted">{format!("{} lines", f.lines)}</span> }.into_any();
+            view! { <FetchedWhenOpened name=name.clone() repository=f.repository path=f.path label diff=false /> }
         })
         .collect_view()
         .into_any()
+}
+
+/// What a folded file box shows once opened.
+#[derive(Clone)]
+enum Fetched {
+    Text(String),
+    Diff(Vec<crate::domain::resources::DiffLine>),
+}
+
+/// A folded file whose text (or, with `diff`, its diff against what is in place) is fetched
+/// the first time it is opened: a page with many generated files stays small.
+#[component]
+fn FetchedWhenOpened(
+    name: String,
+    repository: String,
+    path: String,
+    label: AnyView,
+    diff: bool,
+) -> AnyView {
+    let body: RwSignal<Option<Result<Fetched, AppError>>> = RwSignal::new(None);
+    let asked = StoredValue::new(false);
+    let toggled = move |ev: leptos::web_sys::Event| {
+        use leptos::wasm_bindgen::JsCast;
+        let open = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .is_some_and(|d| d.has_attribute("open"));
+        if !open || asked.get_value() {
+            return;
+        }
+        asked.set_value(true);
+        let (name, repository, path) = (name.clone(), repository.clone(), path.clone());
+        leptos::task::spawn_local(async move {
+            let fetched = if diff {
+                get_planned_diff(name, repository, path)
+                    .await
+                    .map(Fetched::Diff)
+            } else {
+                get_generated_file(name, repository, path)
+                    .await
+                    .map(Fetched::Text)
+            };
+            body.set(Some(fetched));
+        });
+    };
+    view! {
+        <details class="code-file" on:toggle=toggled>
+            <summary>{label}</summary>
+            {move || match body.get() {
+                None => view! { <p class="muted fetching" role="status">"Loading…"</p> }.into_any(),
+                Some(Ok(Fetched::Text(text))) => view! { <pre><code>{text}</code></pre> }.into_any(),
+                Some(Ok(Fetched::Diff(lines))) => view! { <DiffLines lines /> }.into_any(),
+                Some(Err(error)) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+            }}
+        </details>
+    }
+    .into_any()
 }
 
 const LANE_GAP: f64 = 64.0;
@@ -817,11 +864,18 @@ fn ProvisioningCard(
                     } else {
                         view! { <p class="muted">"Applying opens a pull request with these files on each repository (from "<code>"chore/slipway-provision"</code>") and applies the rulesets"{on_github.then_some(" through GitHub's API, after the webhook that tells Slipway about pull requests")}"; nothing reaches a branch until someone approves and merges."</p> }.into_any()
                     }}
-                    {differing.into_iter().map(|f| view! {
-                        <details class="code-file">
-                            <summary><code>{format!("{} · {}", f.repository, f.path)}</code><span class=format!("badge change-{}", f.change)>{f.change.clone()}</span></summary>
-                            <DiffLines lines=f.lines.clone() />
-                        </details>
+                    {differing.into_iter().map(|f| {
+                        let label = view! { <code>{format!("{} · {}", f.repository, f.path)}</code><span class=format!("badge change-{}", f.change)>{f.change.clone()}</span> }.into_any();
+                        if f.folded > 0 {
+                            view! { <FetchedWhenOpened name=name.clone() repository=f.repository.clone() path=f.path.clone() label diff=true /> }.into_any()
+                        } else {
+                            view! {
+                                <details class="code-file">
+                                    <summary>{label}</summary>
+                                    <DiffLines lines=f.lines.clone() />
+                                </details>
+                            }.into_any()
+                        }
                     }).collect_view()}
                 }.into_any()
             }}
@@ -902,6 +956,11 @@ pub fn GovernedPullPage() -> AnyView {
         },
         |(name, number, managed, _, _)| get_governed_pull(name, number, managed),
     );
+    // Others approve and merge meanwhile.
+    crate::components::live::follow(
+        move || vec![format!("repository:{}", name())],
+        move || data.refetch(),
+    );
     view! {
         <Title text="Pull request" />
         <Transition fallback=|| view! { <Loading label="Checking the pull request…" /> }>
@@ -927,6 +986,19 @@ fn PullView(
     let row = pull.row.clone();
     let open = row.state == "open";
     let allowed = pull.verdict.as_ref().is_none_or(|v| v.allowed());
+    let merged = row.state == "merged";
+    let merged_line = merged.then(|| {
+        let who = pull.merged_by.clone().unwrap_or_else(|| "someone".into());
+        let when = pull.merged_at.clone().map(|w| format!(" · {w}")).unwrap_or_default();
+        let how = pull.merge_method.clone().map(|m| format!(" · {m}")).unwrap_or_default();
+        view! {
+            <p class="merge-record">
+                {format!("Merged by {who}{when}{how}")}
+                {pull.merge_commit.clone().map(|c| view! { " as "<code>{c.chars().take(10).collect::<String>()}</code> })}
+            </p>
+        }
+    });
+    let files = pull.files.clone();
     view! {
         <div class="page-header">
             <div>
@@ -944,13 +1016,15 @@ fn PullView(
             <section class="card merge-check">
                 <h2>
                     {match (&pull.verdict, open) {
+                        (Some(v), false) if v.allowed() && merged => view! { <span class="check-ok">"✓ Merge Authorized at merge"</span> }.into_any(),
                         (_, false) => view! { <span>"Merge Authorized"</span> }.into_any(),
                         (None, true) => view! { <span>"Merge Authorized · not governed"</span> }.into_any(),
                         (Some(v), true) if v.allowed() => view! { <span class="check-ok">"✓ Merge Authorized"</span> }.into_any(),
                         (Some(_), true) => view! { <span class="check-bad">"✗ Merge Authorized: refused"</span> }.into_any(),
                     }}
                 </h2>
-                {pull.strategy.map(|s| view! { <p class="muted">{format!("The rules of {} as applied to this repository.", s.label())}</p> })}
+                {merged_line}
+                {pull.strategy.filter(|_| open).map(|s| view! { <p class="muted">{format!("The rules of {} as applied to this repository.", s.label())}</p> })}
                 {match &pull.verdict {
                     Some(verdict) => view! {
                         <ul class="rule-list">
@@ -963,7 +1037,8 @@ fn PullView(
                         </ul>
                     }.into_any(),
                     None if open => view! { <p class="muted">"This repository has no strategy applied: any approved pull request may merge."</p> }.into_any(),
-                    None => view! { <p class="muted">{pull.merge_commit.clone().map(|c| format!("Merged as {}.", c.chars().take(10).collect::<String>())).unwrap_or_else(|| format!("This pull request is {}.", row.state))}</p> }.into_any(),
+                    None if merged => view! { <p class="muted">"No strategy was applied to this repository when it merged: no rule was checked."</p> }.into_any(),
+                    None => view! { <p class="muted">{format!("This pull request is {}: it was not merged.", row.state)}</p> }.into_any(),
                 }}
                 {(open && pull.can_review).then({
                     let (for_approve, for_merge) = (name.clone(), name.clone());
@@ -1014,6 +1089,55 @@ fn PullView(
                 </ul>
             </section>
         </div>
+        <ChangedFiles changes=files />
+    }
+    .into_any()
+}
+
+/// The files a pull request changes, each with its diff: unchanged stretches between the
+/// changes are left out (counted), and large files start folded.
+#[component]
+pub(crate) fn ChangedFiles(changes: crate::domain::resources::FileChanges) -> AnyView {
+    use crate::domain::resources::DiffLine;
+    let added: usize = changes.files.iter().map(|f| f.added).sum();
+    let removed: usize = changes.files.iter().map(|f| f.removed).sum();
+    let count = changes.files.len() + changes.omitted;
+    view! {
+        <section class="card changed-files">
+            <h2>
+                {crate::domain::names::counted(count as u64, "file changed", "files changed")}
+                " "<span class="diffstat"><span class="added">{format!("+{added}")}</span>" "<span class="removed">{format!("−{removed}")}</span></span>
+            </h2>
+            {changes.files.is_empty().then(|| view! { <p class="muted">"No file differs from the base."</p> })}
+            {changes.files.into_iter().map(|file| {
+                let folded = file.is_large();
+                let mut next_new = 1u32;
+                let hunks = file.hunks.into_iter().map(|hunk| {
+                    let start = hunk.new_start;
+                    let skipped = start.saturating_sub(next_new);
+                    next_new = start
+                        + hunk.lines.iter().filter(|l| !matches!(l, DiffLine::Removed(_))).count() as u32;
+                    let gap = (skipped > 0).then(|| view! {
+                        <p class="hunk-gap">{format!("⋯ {} unchanged · line {start}", crate::domain::names::counted(skipped, "line", "lines"))}</p>
+                    });
+                    view! { {gap} <DiffLines lines=hunk.lines /> }
+                }).collect_view();
+                view! {
+                    <details class="changed-file" open=!folded>
+                        <summary>
+                            <code>{match &file.old_path { Some(old) => format!("{old} → {}", file.path), None => file.path.clone() }}</code>
+                            " "<span class=format!("change-kind {}", file.change)>{file.change.clone()}</span>
+                            " "<span class="diffstat"><span class="added">{format!("+{}", file.added)}</span>" "<span class="removed">{format!("−{}", file.removed)}</span></span>
+                        </summary>
+                        {file.folded.clone().map(|why| view! { <p class="muted">{format!("Not shown: {why}.")}</p> })}
+                        {hunks}
+                    </details>
+                }
+            }).collect_view()}
+            {(changes.omitted > 0).then(|| view! {
+                <p class="muted">{format!("{} more not listed: a page lists {} at most.", crate::domain::names::counted(changes.omitted as u64, "file", "files"), count - changes.omitted)}</p>
+            })}
+        </section>
     }
     .into_any()
 }

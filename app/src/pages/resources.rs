@@ -658,6 +658,11 @@ pub fn ResourcePage() -> AnyView {
         detail.refetch();
         settled.update(|n| *n += 1);
     });
+    // Others edit, approve and delete it; its jobs end.
+    crate::components::live::follow(
+        move || vec![format!("resource:{}", slug())],
+        move || refresh.run(()),
+    );
     view! {
         <Title text="Resource" />
         <Transition fallback=|| view! { <Loading /> }>

@@ -120,7 +120,7 @@ pub fn SourcesPage() -> AnyView {
 fn Interface(version: VersionRow) -> AnyView {
     view! {
         <div class="table-wrap flat">
-            <table class="table">
+            <table class="table interface-table">
                 <thead><tr><th scope="col">"Variable"</th><th scope="col">"Type"</th><th scope="col">"Default"</th><th scope="col">"Description and rules"</th></tr></thead>
                 <tbody>
                     {version.interface.variables.into_iter().map(|v| {

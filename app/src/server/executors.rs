@@ -176,28 +176,54 @@ pub async fn save(
     input: &ExecutorInput,
     new: bool,
 ) -> AppResult<ExecutorRow> {
+    // Every field is checked, and every problem reported at once.
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut problem = |field: &str, message: String| problems.push((field.to_string(), message));
     let slug = input.slug.trim().to_string();
-    validate_slug(&slug).map_err(|m| AppError::invalid("slug", m))?;
+    if let Err(m) = validate_slug(&slug) {
+        problem("slug", m.to_string());
+    }
     let name = input.name.trim().to_string();
     if name.is_empty() {
-        return Err(AppError::invalid("name", "must not be empty"));
+        problem("name", "must not be empty".into());
+    } else if let Err(m) = validate_text(&name, 200) {
+        problem("name", m.to_string());
     }
-    validate_text(&name, 200).map_err(|m| AppError::invalid("name", m))?;
     let description = input.description.trim().to_string();
-    validate_text(&description, 2000).map_err(|m| AppError::invalid("description", m))?;
-    let runtime = Runtime::parse(input.runtime.trim())
-        .ok_or_else(|| AppError::invalid("runtime", "choose opentofu or terraform"))?;
-    let arguments = split_arguments(&input.command).map_err(|m| AppError::invalid("command", m))?;
-    check_arguments(&arguments).map_err(|m| AppError::invalid("command", m))?;
+    if let Err(m) = validate_text(&description, 2000) {
+        problem("description", m.to_string());
+    }
+    let runtime = Runtime::parse(input.runtime.trim());
+    if runtime.is_none() {
+        problem("runtime", "choose opentofu or terraform".into());
+    }
+    let arguments = match split_arguments(&input.command)
+        .and_then(|arguments| check_arguments(&arguments).map(|()| arguments))
+    {
+        Ok(arguments) => arguments,
+        Err(m) => {
+            problem("command", m.to_string());
+            Vec::new()
+        }
+    };
     let git_ref = input.git_ref.trim().to_string();
-    validate_git_ref(&git_ref).map_err(|m| AppError::invalid("git_ref", m))?;
-    let module_path = validate_module_path(&input.module_path)
-        .map_err(|m| AppError::invalid("module_path", m))?;
-    let source_id: i64 = input
-        .source_id
-        .trim()
-        .parse()
-        .map_err(|_| AppError::invalid("source_id", "choose a source code repository"))?;
+    if let Err(m) = validate_git_ref(&git_ref) {
+        problem("git_ref", m.to_string());
+    }
+    let module_path = validate_module_path(&input.module_path).unwrap_or_else(|m| {
+        problem("module_path", m.to_string());
+        String::new()
+    });
+    let source_id: Option<i64> = input.source_id.trim().parse().ok();
+    if source_id.is_none() {
+        problem("source_id", "choose a source code repository".into());
+    }
+    if let Some(refused) = AppError::invalid_all(problems) {
+        return Err(refused);
+    }
+    let (Some(runtime), Some(source_id)) = (runtime, source_id) else {
+        return Err(AppError::internal("checked fields missing"));
+    };
     let txn = super::begin_write(db).await?;
     source_codes::Entity::find_by_id(source_id)
         .one(&txn)

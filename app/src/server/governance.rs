@@ -320,6 +320,7 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
                 path: file.path.clone(),
                 change: change.into(),
                 lines,
+                folded: 0,
             });
         }
     }
@@ -686,12 +687,19 @@ async fn assess(
         Some(head) => approvers(&ctx.db, &row.repository, row.number, head).await?,
         None => Vec::new(),
     };
-    let commits = if open {
-        ctx.local_git
-            .commits(&row.repository, &row.base_branch, &row.head_branch)
-            .await?
-    } else {
-        Vec::new()
+    // While open, what the head brings over the base branch; once merged, over the base as it
+    // was before the merge (the branches have moved on since).
+    let range = match (open, &head) {
+        (true, Some(head)) => Some((row.base_branch.clone(), head.clone())),
+        (false, Some(head)) => row.base_commit.clone().map(|base| (base, head.clone())),
+        (_, None) => None,
+    };
+    let (commits, files) = match &range {
+        Some((base, head)) => (
+            ctx.local_git.commits(&row.repository, base, head).await?,
+            ctx.local_git.changes(&row.repository, base, head).await?,
+        ),
+        None => Default::default(),
     };
     let strategy = if managed {
         None
@@ -734,6 +742,11 @@ async fn assess(
     // every governed repository's CI, so someone other than its author must approve it (the API
     // lets only platform admins approve there).
     let verdict = match (managed && open, verdict) {
+        // Merged: the verdict it passed, as recorded then.
+        (false, None) if row.state == PullState::Merged.as_str() => row
+            .merge_verdict
+            .as_deref()
+            .and_then(|v| serde_json::from_str(v).ok()),
         (true, _) => Some(crate::domain::branching::Verdict {
             checks: vec![crate::domain::branching::Check {
                 rule: crate::domain::branching::Rule::Approvals,
@@ -767,6 +780,10 @@ async fn assess(
             .filter(|m| *m != MergeMethod::Rebase)
             .collect(),
         merge_commit: row.merge_commit.clone(),
+        files,
+        merged_by: row.merged_by.clone(),
+        merged_at: row.merged_at.as_ref().map(when),
+        merge_method: row.merge_method.clone(),
         can_review: false,
         is_author: false,
     })
@@ -986,7 +1003,17 @@ pub async fn merge(
     active.base_commit = Set(Some(base));
     active.head_commit = Set(Some(head));
     active.merge_commit = Set(Some(merged.clone()));
-    active.updated_at = Set(chrono::Utc::now());
+    let now = chrono::Utc::now();
+    active.updated_at = Set(now);
+    active.merged_by = Set(Some(actor.label.clone()));
+    active.merged_at = Set(Some(now));
+    active.merge_method = Set(Some(method.as_str().into()));
+    active.merge_verdict = Set(assessed
+        .verdict
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| AppError::Internal(e.to_string()))?);
     active.update(&txn).await?;
     audit::record(
         &txn,

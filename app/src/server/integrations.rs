@@ -140,21 +140,34 @@ pub async fn used_by<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Vec<Strin
     Ok(uses)
 }
 
-fn checked_text(input: &IntegrationInput) -> AppResult<(String, String, String)> {
+/// The slug, name and description, with every problem they have.
+fn checked_text(input: &IntegrationInput) -> ((String, String, String), Vec<(String, String)>) {
     let slug = input.slug.trim().to_string();
     let name = input.name.trim().to_string();
     let description = input.description.trim().to_string();
-    validate_slug(&slug).map_err(|m| AppError::invalid("slug", m))?;
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "must not be empty"));
+    let mut problems = Vec::new();
+    if let Err(m) = validate_slug(&slug) {
+        problems.push(("slug".to_string(), m.to_string()));
     }
-    validate_text(&name, 200).map_err(|m| AppError::invalid("name", m))?;
-    validate_text(&description, 2000).map_err(|m| AppError::invalid("description", m))?;
-    Ok((slug, name, description))
+    if name.is_empty() {
+        problems.push(("name".into(), "must not be empty".into()));
+    } else if let Err(m) = validate_text(&name, 200) {
+        problems.push(("name".into(), m.to_string()));
+    }
+    if let Err(m) = validate_text(&description, 2000) {
+        problems.push(("description".into(), m.to_string()));
+    }
+    ((slug, name, description), problems)
 }
 
-fn field_error(e: crate::domain::integrations::FieldError) -> AppError {
-    AppError::invalid(e.field, e.message)
+/// Every problem of a submission as one refusal (`problems` and `fields` not both empty).
+fn refusal(
+    mut problems: Vec<(String, String)>,
+    fields: Vec<crate::domain::integrations::FieldError>,
+) -> AppError {
+    problems.extend(fields.into_iter().map(|e| (e.field, e.message)));
+    AppError::invalid_all(problems)
+        .unwrap_or_else(|| AppError::internal("a refusal without a problem"))
 }
 
 fn names(secrets: &Fields) -> String {
@@ -167,11 +180,23 @@ pub async fn create(
     actor: &Actor,
     input: &IntegrationInput,
 ) -> AppResult<IntegrationRow> {
-    let (slug, name, description) = checked_text(input)?;
-    let provider = Provider::parse(input.provider.trim())
-        .ok_or_else(|| AppError::invalid("provider", "choose one of the listed providers"))?;
-    let checked =
-        check_fields(provider, &input.settings, &input.secrets, &[]).map_err(field_error)?;
+    let ((slug, name, description), mut problems) = checked_text(input);
+    let provider = Provider::parse(input.provider.trim());
+    if provider.is_none() {
+        problems.push((
+            "provider".into(),
+            "choose one of the listed providers".into(),
+        ));
+    }
+    let checked = match provider {
+        Some(p) => check_fields(p, &input.settings, &input.secrets, &[]).map(|c| (p, c)),
+        None => Err(Vec::new()),
+    };
+    let (provider, checked) = match checked {
+        Ok(checked) if problems.is_empty() => checked,
+        Ok(_) => return Err(refusal(problems, Vec::new())),
+        Err(fields) => return Err(refusal(problems, fields)),
+    };
     let txn = super::begin_write(db).await?;
     if integrations::Entity::find()
         .filter(integrations::Column::Slug.eq(&slug))
@@ -229,7 +254,7 @@ pub async fn update(
     actor: &Actor,
     input: &IntegrationInput,
 ) -> AppResult<IntegrationRow> {
-    let (slug, name, description) = checked_text(input)?;
+    let ((slug, name, description), problems) = checked_text(input);
     let txn = super::begin_write(db).await?;
     let stored = model(&txn, &slug).await?;
     let before = row(&stored)?;
@@ -239,13 +264,16 @@ pub async fn update(
             "an integration's provider cannot change; create a new integration",
         ));
     }
-    let checked = check_fields(
+    let checked = match check_fields(
         before.provider,
         &input.settings,
         &input.secrets,
         &before.secrets_set,
-    )
-    .map_err(field_error)?;
+    ) {
+        Ok(checked) if problems.is_empty() => checked,
+        Ok(_) => return Err(refusal(problems, Vec::new())),
+        Err(fields) => return Err(refusal(problems, fields)),
+    };
     let mut secrets = open_secrets(&txn, secret_box, stored.id).await?;
     let rotated: Vec<String> = checked.secrets.keys().cloned().collect();
     secrets.extend(checked.secrets);

@@ -14,6 +14,7 @@ pub mod forge_access;
 pub mod governance;
 pub mod integrations;
 pub mod jobs;
+pub mod live;
 pub mod modules;
 pub mod ports;
 pub mod registry;
@@ -53,6 +54,8 @@ pub struct AppCtx {
     pub jobs_wake: Arc<tokio::sync::Notify>,
     /// This replica's read caches, kept exact by the audit head (`cache`).
     pub cache: Arc<cache::ReadCache>,
+    /// The changes open pages follow (`live`).
+    pub live: Arc<live::Live>,
 }
 
 /// Settings the portal's pages and server functions read; built by the server from its config.

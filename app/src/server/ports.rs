@@ -488,13 +488,25 @@ pub trait LocalGit: Send + Sync {
     /// The head commit of `branch` (`None`: no such repository or branch).
     async fn head(&self, repository: &str, branch: &str) -> Result<Option<String>, ForgeError>;
     /// The commits `head` brings over `base` that are not merges, as (id, message), oldest
-    /// first; at most [`MAX_PULL_COMMITS`] + 1.
+    /// first; at most [`MAX_PULL_COMMITS`] + 1. Each of `base` and `head` is a branch or a
+    /// full commit id (after a merge the branches have moved on; the commits stay).
     async fn commits(
         &self,
         repository: &str,
         base: &str,
         head: &str,
     ) -> Result<Vec<(String, String)>, ForgeError>;
+    /// The files `head` changes since it forked from `base` (their merge base), each with
+    /// its hunks (three lines of context); as [`commits`](LocalGit::commits), each of `base`
+    /// and `head` is a branch or a full commit id. At most [`MAX_CHANGED_FILES`] files, and
+    /// the lines of at most [`MAX_FILE_DIFF_LINES`] changed lines a file and
+    /// [`MAX_DIFF_LINES`] in all; past that a file is listed folded with its counts.
+    async fn changes(
+        &self,
+        repository: &str,
+        base: &str,
+        head: &str,
+    ) -> Result<crate::domain::resources::FileChanges, ForgeError>;
     /// Merges `head` into `base`: a merge commit, or (squash) one commit with `message` whose
     /// only parent is `base`'s head; only if `head` is still `approved` (pull request number,
     /// commit). Returns (base before, head, result).
@@ -512,6 +524,13 @@ pub trait LocalGit: Send + Sync {
 /// The most commits the Merge Authorized gate checks in one pull request; a pull request that
 /// brings more is refused (split it), never checked in part.
 pub const MAX_PULL_COMMITS: usize = 10_000;
+
+/// The most files a pull request page lists (the rest are counted).
+pub const MAX_CHANGED_FILES: usize = 500;
+/// The most changed lines of one file a pull request page shows; a larger file is folded.
+pub const MAX_FILE_DIFF_LINES: usize = 2_000;
+/// The most changed lines a pull request page shows in all.
+pub const MAX_DIFF_LINES: usize = 20_000;
 
 /// A container registry, for release tags. Tags are immutable: a tag already naming another
 /// digest is refused, one naming this digest is left as it is.

@@ -133,14 +133,45 @@ pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<Repository
             r.source.as_str(),
         )
     }));
+    let mut plan = manifests.plan_in(&organization(db, &manifests).await?);
+    let (workflows, short): (Vec<_>, Vec<_>) = std::mem::take(&mut plan.files)
+        .into_iter()
+        .partition(|f| f.path.starts_with(".github/workflows/"));
+    plan.files = short;
     Ok(RepositoryDetail {
         row: row(&model, &manifests),
         source: model.source.clone(),
         revisions,
-        plan: manifests.plan_in(&organization(db, &manifests).await?),
+        plan,
+        workflows: workflows
+            .into_iter()
+            .map(|f| crate::api::repositories::FileSummary {
+                lines: f.contents.lines().count(),
+                repository: f.repository,
+                path: f.path,
+            })
+            .collect(),
         can_edit: false,
         has_build_secret: model.build_secret.is_some(),
     })
+}
+
+/// The text of the file at `path` that the plan of `name` writes into `repository`.
+pub async fn generated_file(
+    db: &DatabaseConnection,
+    name: &str,
+    repository: &str,
+    path: &str,
+) -> AppResult<String> {
+    let model = by_name(db, name).await?;
+    let manifests = parsed(&model)?;
+    manifests
+        .plan_in(&organization(db, &manifests).await?)
+        .files
+        .into_iter()
+        .find(|f| f.repository == repository && f.path == path)
+        .map(|f| f.contents)
+        .ok_or_else(|| AppError::not_found(format!("{path} in the plan of {repository}")))
 }
 
 /// Saves `source` as the next revision of `name` (or creates the repository it names when

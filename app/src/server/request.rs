@@ -88,8 +88,11 @@ impl Caller {
 /// while the database's version (the audit head) is unchanged: a warm request costs one
 /// primary-key read instead of four (session, user, groups, bindings).
 pub async fn caller() -> AppResult<Option<Caller>> {
-    let ctx = ctx()?;
-    let session = session().await?;
+    caller_of(&ctx()?, &session().await?).await
+}
+
+/// [`caller`] for a route outside the server functions, with its context and session.
+pub async fn caller_of(ctx: &AppCtx, session: &Session) -> AppResult<Option<Caller>> {
     let Some(id) = session.id() else {
         // No session cookie: anonymous, and no database read at all.
         return Ok(None);

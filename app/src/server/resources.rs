@@ -1191,7 +1191,7 @@ pub async fn act(
             actor,
             Change::new("resource.delete", "resource", model.id)
                 .before(&before)
-                .after(&serde_json::json!({ "closing_pull_request": closing })),
+                .after(&serde_json::json!({ "slug": model.slug, "closing_pull_request": closing })),
         )
         .await?;
     } else {

@@ -294,23 +294,53 @@ pub async fn register(
     actor: &Actor,
     input: &NewWorkspace,
 ) -> AppResult<WorkspaceRow> {
+    // Every field is checked, and every problem reported at once.
+    let mut problems: Vec<(String, String)> = Vec::new();
     let description = input.description.trim().to_string();
-    validate_text(&description, 2000).map_err(|m| AppError::invalid("description", m))?;
-    let labels = parse_labels(&input.labels).map_err(|m| AppError::invalid("labels", m))?;
+    if let Err(m) = validate_text(&description, 2000) {
+        problems.push(("description".into(), m.to_string()));
+    }
+    let labels = parse_labels(&input.labels).unwrap_or_else(|m| {
+        problems.push(("labels".into(), m.to_string()));
+        Default::default()
+    });
     let integration = integrations::Entity::find()
         .filter(integrations::Column::Slug.eq(input.integration.trim()))
         .one(&ctx.db)
-        .await?
-        .ok_or_else(|| AppError::invalid("integration", "choose one of the git integrations"))?;
-    let integration_row = super::integrations::row(&integration)?;
-    if integration_row.kind != IntegrationKind::Git {
-        return Err(AppError::invalid(
-            "integration",
-            format!("{} is not a git integration", integration.slug),
-        ));
+        .await?;
+    let integration = match integration {
+        Some(integration) => {
+            let row = super::integrations::row(&integration)?;
+            if row.kind == IntegrationKind::Git {
+                Some((integration, row))
+            } else {
+                problems.push((
+                    "integration".into(),
+                    format!("{} is not a git integration", integration.slug),
+                ));
+                None
+            }
+        }
+        None => {
+            problems.push((
+                "integration".into(),
+                "choose one of the git integrations".into(),
+            ));
+            None
+        }
+    };
+    let repository = match &integration {
+        Some((_, row)) => validate_repository(row.provider, &input.repository)
+            .map_err(|m| problems.push(("repository".into(), m.to_string())))
+            .ok(),
+        None => None,
+    };
+    if let Some(refused) = AppError::invalid_all(problems) {
+        return Err(refused);
     }
-    let repository = validate_repository(integration_row.provider, &input.repository)
-        .map_err(|m| AppError::invalid("repository", m))?;
+    let (Some((integration, integration_row)), Some(repository)) = (integration, repository) else {
+        return Err(AppError::internal("checked fields missing"));
+    };
     if let Some(existing) = workspaces::Entity::find()
         .filter(workspaces::Column::Provider.eq(integration_row.provider.as_str()))
         .filter(workspaces::Column::Repository.eq(&repository))

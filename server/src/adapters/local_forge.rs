@@ -520,6 +520,98 @@ impl LocalGitRepos {
     }
 }
 
+/// A branch, or a full commit id of the repository.
+fn revision(git: &Repository, rev: &str) -> Result<git2::Oid, ForgeError> {
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let id = git2::Oid::from_str(rev).map_err(git_error)?;
+        git.find_commit(id)
+            .map_err(|_| ForgeError::permanent(format!("there is no commit {rev}")))?;
+        return Ok(id);
+    }
+    check_branch(rev)?;
+    head_of(git, rev)
+}
+
+/// The files of `diff` as a reviewer reads them, within the page's limits.
+fn file_changes(diff: &git2::Diff) -> Result<app::domain::resources::FileChanges, ForgeError> {
+    use app::domain::resources::{ChangedFile, DiffLine, FileChanges, Hunk};
+    use app::server::ports::{MAX_CHANGED_FILES, MAX_DIFF_LINES, MAX_FILE_DIFF_LINES};
+    let mut changes = FileChanges::default();
+    let mut budget = MAX_DIFF_LINES;
+    for index in 0..diff.deltas().len() {
+        if changes.files.len() >= MAX_CHANGED_FILES {
+            changes.omitted += 1;
+            continue;
+        }
+        let Some(delta) = diff.get_delta(index) else {
+            continue;
+        };
+        let path_of = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().into_owned());
+        let path = path_of(delta.new_file())
+            .or_else(|| path_of(delta.old_file()))
+            .unwrap_or_default();
+        let change = match delta.status() {
+            git2::Delta::Added => "added",
+            git2::Delta::Deleted => "deleted",
+            git2::Delta::Renamed => "renamed",
+            _ => "modified",
+        };
+        let mut file = ChangedFile {
+            old_path: (delta.status() == git2::Delta::Renamed)
+                .then(|| path_of(delta.old_file()))
+                .flatten(),
+            path,
+            change: change.into(),
+            added: 0,
+            removed: 0,
+            hunks: Vec::new(),
+            folded: None,
+        };
+        // None: a binary file, or one whose content did not change (a rename).
+        match git2::Patch::from_diff(diff, index).map_err(git_error)? {
+            Some(patch) if patch.delta().flags().is_binary() => {
+                file.folded = Some("a binary file".into())
+            }
+            None if delta.flags().is_binary() => file.folded = Some("a binary file".into()),
+            None => {}
+            Some(patch) => {
+                let (_, added, removed) = patch.line_stats().map_err(git_error)?;
+                (file.added, file.removed) = (added, removed);
+                let changed = added + removed;
+                if changed > MAX_FILE_DIFF_LINES || changed > budget {
+                    file.folded = Some(format!("too large to show here: {changed} lines changed"));
+                } else {
+                    budget -= changed;
+                    for h in 0..patch.num_hunks() {
+                        let (hunk, count) = patch.hunk(h).map_err(git_error)?;
+                        let mut lines = Vec::with_capacity(count);
+                        for l in 0..count {
+                            let line = patch.line_in_hunk(h, l).map_err(git_error)?;
+                            let text = String::from_utf8_lossy(line.content())
+                                .trim_end_matches(['\n', '\r'])
+                                .to_string();
+                            match line.origin() {
+                                ' ' => lines.push(DiffLine::Same(text)),
+                                '+' => lines.push(DiffLine::Added(text)),
+                                '-' => lines.push(DiffLine::Removed(text)),
+                                // "\ No newline at end of file" and the like.
+                                _ => {}
+                            }
+                        }
+                        file.hunks.push(Hunk {
+                            old_start: hunk.old_start(),
+                            new_start: hunk.new_start(),
+                            lines,
+                        });
+                    }
+                }
+            }
+        }
+        changes.files.push(file);
+    }
+    Ok(changes)
+}
+
 fn git_error(e: git2::Error) -> ForgeError {
     ForgeError::permanent(e.message().to_string())
 }
@@ -722,8 +814,8 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         let (base, head) = (base.to_string(), head.to_string());
         self.blocking(repository, move |git| {
             let mut walk = git.revwalk().map_err(git_error)?;
-            walk.push(head_of(&git, &head)?).map_err(git_error)?;
-            walk.hide(head_of(&git, &base)?).map_err(git_error)?;
+            walk.push(revision(&git, &head)?).map_err(git_error)?;
+            walk.hide(revision(&git, &base)?).map_err(git_error)?;
             walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
                 .map_err(git_error)?;
             let mut found = Vec::new();
@@ -741,6 +833,35 @@ impl app::server::ports::LocalGit for LocalGitRepos {
                 }
             }
             Ok(found)
+        })
+        .await
+    }
+
+    async fn changes(
+        &self,
+        repository: &str,
+        base: &str,
+        head: &str,
+    ) -> Result<app::domain::resources::FileChanges, ForgeError> {
+        let (base, head) = (base.to_string(), head.to_string());
+        self.blocking(repository, move |git| {
+            let head = revision(&git, &head)?;
+            let fork = git
+                .merge_base(revision(&git, &base)?, head)
+                .map_err(git_error)?;
+            let tree = |id| {
+                git.find_commit(id)
+                    .and_then(|c| c.tree())
+                    .map_err(git_error)
+            };
+            let mut options = git2::DiffOptions::new();
+            options.context_lines(3);
+            let mut diff = git
+                .diff_tree_to_tree(Some(&tree(fork)?), Some(&tree(head)?), Some(&mut options))
+                .map_err(git_error)?;
+            diff.find_similar(Some(git2::DiffFindOptions::new().renames(true)))
+                .map_err(git_error)?;
+            file_changes(&diff)
         })
         .await
     }
@@ -771,5 +892,163 @@ impl app::server::ports::LocalGit for LocalGitRepos {
             Ok((before.to_string(), head_id.to_string(), merged.to_string()))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::resources::DiffLine;
+    use app::server::ports::LocalGit;
+
+    /// A commit on `main` of a bare repository with `files` (path, bytes) over its parent's tree.
+    fn commit(git: &Repository, files: &[(&str, Option<&[u8]>)], message: &str) -> git2::Oid {
+        let parent = branch_head(git, "main").map(|id| git.find_commit(id).unwrap());
+        let mut builder = git
+            .treebuilder(parent.as_ref().map(|p| p.tree().unwrap()).as_ref())
+            .unwrap();
+        for (path, content) in files {
+            match content {
+                Some(bytes) => {
+                    let blob = git.blob(bytes).unwrap();
+                    builder.insert(path, blob, 0o100644).unwrap();
+                }
+                None => {
+                    builder.remove(path).unwrap();
+                }
+            }
+        }
+        let tree = git.find_tree(builder.write().unwrap()).unwrap();
+        let who = Signature::now("t", "t@example.com").unwrap();
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        git.commit(
+            Some("refs/heads/main"),
+            &who,
+            &who,
+            message,
+            &tree,
+            &parents,
+        )
+        .unwrap()
+    }
+
+    fn numbered(n: usize, changed: &[usize]) -> String {
+        (1..=n)
+            .map(|i| {
+                if changed.contains(&i) {
+                    format!("line {i} changed\n")
+                } else {
+                    format!("line {i}\n")
+                }
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_pull_requests_files_come_with_hunks_gaps_and_folds() {
+        let data =
+            std::env::temp_dir().join(format!("slipway-changes-{:016x}", rand::random::<u64>()));
+        let path = data.join("git/local/app.git");
+        let git = Repository::init_bare(&path).unwrap();
+        let big = numbered(3_000, &[]);
+        let base = commit(
+            &git,
+            &[
+                ("long.txt", Some(numbered(1_000, &[]).as_bytes())),
+                ("old-name.txt", Some(b"kept as it is\n")),
+                ("gone.txt", Some(b"bye\n")),
+                ("big.txt", Some(big.as_bytes())),
+            ],
+            "base",
+        );
+        let head = commit(
+            &git,
+            &[
+                ("long.txt", Some(numbered(1_000, &[10, 900]).as_bytes())),
+                ("old-name.txt", None),
+                ("new-name.txt", Some(b"kept as it is\n")),
+                ("gone.txt", None),
+                (
+                    "logo.png",
+                    Some(&[0x89, b'P', b'N', b'G', 0, 0, 0, 1, 2, 3]),
+                ),
+                (
+                    "big.txt",
+                    Some(numbered(3_000, &(1..=1_500).collect::<Vec<_>>()).as_bytes()),
+                ),
+            ],
+            "change",
+        );
+        let repos = LocalGitRepos::new(&data);
+        let changes = repos
+            .changes("local/app", &base.to_string(), &head.to_string())
+            .await
+            .unwrap();
+        let by_path = |p: &str| {
+            changes
+                .files
+                .iter()
+                .find(|f| f.path == p)
+                .unwrap_or_else(|| panic!("{p}: {changes:?}"))
+        };
+
+        // Two changes far apart: two hunks, three lines of context each, the rest left out.
+        let long = by_path("long.txt");
+        assert_eq!(
+            (long.change.as_str(), long.added, long.removed),
+            ("modified", 2, 2)
+        );
+        assert_eq!(long.hunks.len(), 2);
+        assert_eq!((long.hunks[0].new_start, long.hunks[1].new_start), (7, 897));
+        assert_eq!(long.hunks[0].lines.len(), 3 + 2 + 3);
+        assert!(long.hunks[0]
+            .lines
+            .contains(&DiffLine::Removed("line 10".into())));
+        assert!(long.hunks[0]
+            .lines
+            .contains(&DiffLine::Added("line 10 changed".into())));
+        assert!(!long.is_large());
+
+        let renamed = by_path("new-name.txt");
+        assert_eq!(
+            (renamed.change.as_str(), renamed.old_path.as_deref()),
+            ("renamed", Some("old-name.txt"))
+        );
+        assert_eq!(by_path("gone.txt").change, "deleted");
+        assert_eq!(
+            by_path("gone.txt").hunks[0].lines,
+            [DiffLine::Removed("bye".into())]
+        );
+        let logo = by_path("logo.png");
+        assert_eq!(
+            (logo.change.as_str(), logo.folded.as_deref()),
+            ("added", Some("a binary file"))
+        );
+        // 3,000 changed lines: counted, not shown.
+        let big = by_path("big.txt");
+        assert_eq!((big.added, big.removed), (1_500, 1_500));
+        assert!(big.hunks.is_empty());
+        assert_eq!(
+            big.folded.as_deref(),
+            Some("too large to show here: 3000 lines changed")
+        );
+        assert!(big.is_large());
+        assert_eq!(changes.omitted, 0);
+
+        // Revisions are branches or full commit ids; anything else is refused.
+        let by_branch = repos
+            .changes("local/app", &base.to_string(), "main")
+            .await
+            .unwrap();
+        assert_eq!(by_branch, changes);
+        assert!(repos
+            .changes("local/app", "--output=x", "main")
+            .await
+            .is_err());
+        assert!(repos
+            .changes("local/app", &"0".repeat(40), "main")
+            .await
+            .is_err());
+        let _ = std::fs::remove_dir_all(&data);
     }
 }

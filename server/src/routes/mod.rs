@@ -1,6 +1,7 @@
-//! Routes outside Leptos: sign-in and sign-out, forge webhooks, health.
+//! Routes outside Leptos: sign-in and sign-out, forge webhooks, live page events, health.
 
 pub mod auth;
+pub mod events;
 pub mod hooks;
 
 use axum::http::StatusCode;

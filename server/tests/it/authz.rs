@@ -313,6 +313,16 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("name", "governed")],
     ),
     (
+        "get_planned_diff",
+        Needs::ReadCreatedLater,
+        &[("name", "governed"), ("repository", "local/governed"), ("path", ".github/CODEOWNERS")],
+    ),
+    (
+        "get_generated_file",
+        Needs::ReadCreatedLater,
+        &[("name", "governed"), ("repository", "governed"), ("path", ".github/CODEOWNERS")],
+    ),
+    (
         "provision_repository",
         Needs::WriteTemplates,
         &[("name", "governed")],

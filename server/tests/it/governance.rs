@@ -147,6 +147,14 @@ db_test! {
         assert_eq!(before.files.len(), 1 + 5 * 2 * 2);
         assert_eq!(before.rulesets_changed.len(), 4);
         assert!(!before.up_to_date());
+        // Long diffs come folded, each fetched when opened; short ones come with the page.
+        let long = before.files.iter().find(|f| f.folded > 0).expect("a workflow's diff is folded");
+        assert!(long.lines.is_empty() && long.folded > app::api::repositories::FOLD_LINES);
+        let (status, body) = call(&dev, &server, "get_planned_diff", &[("name", "shop"), ("repository", &long.repository), ("path", &long.path)]).await;
+        assert_eq!(status, 200, "{body}");
+        let lines: Vec<app::domain::resources::DiffLine> = serde_json::from_str(&body).unwrap();
+        assert_eq!(lines.len(), long.folded);
+        assert!(before.files.iter().filter(|f| f.folded == 0).all(|f| f.lines.len() <= app::api::repositories::FOLD_LINES));
 
         // Applying opens one pull request on each repository, from a conventional branch into
         // the strategy's intake branch (develop under Git Flow).
@@ -294,8 +302,38 @@ db_test! {
         let (status, body) = merge(&dev, &server, login, "merge").await;
         assert_eq!(status, 409, "{body}");
         assert!(body.contains("develop allows squash (Squash from feature branches), not merge"), "{body}");
+        // Before the merge the reviewer sees the files with their diff.
+        let read = |number: i64| {
+            let (dev, server) = (&dev, &server);
+            async move {
+                let (status, body) = call(dev, server, "get_governed_pull", &[("name", "shop"), ("number", &number.to_string()), ("managed", "false")]).await;
+                assert_eq!(status, 200, "{body}");
+                serde_json::from_str::<GovernedPull>(&body).unwrap()
+            }
+        };
+        let before = read(login).await;
+        let file = |p: &GovernedPull| p.files.files.iter().map(|f| (f.path.clone(), f.change.clone(), f.added)).collect::<Vec<_>>();
+        assert_eq!(file(&before), [("feat-login-0.txt".to_string(), "added".to_string(), 1)]);
+        assert_eq!(before.files.files[0].hunks[0].lines, [app::domain::resources::DiffLine::Added("feat(auth): sign in with passkeys".into())]);
         assert_eq!(merge(&dev, &server, login, "squash").await.0, 200);
         assert_eq!(git(&bare, &["log", "-1", "--format=%s", "develop"]), format!("feat(auth): sign in with passkeys (#{login})"));
+        // After it, the page keeps the commits, the files, the verdict it passed, who merged
+        // it, when and how — though the branch has moved on (here: deleted).
+        git(&work, &["push", "-q", "origin", "--delete", "feat/login"]);
+        let after = read(login).await;
+        assert_eq!(after.row.state, "merged");
+        assert_eq!(after.commits.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(), ["feat(auth): sign in with passkeys"]);
+        assert_eq!(file(&after), file(&before));
+        // dev opened it and, once ada approved, merged it.
+        assert_eq!(after.merged_by.as_deref(), Some(before.row.author.as_str()));
+        assert_eq!(after.merge_method.as_deref(), Some("squash"));
+        assert!(after.merged_at.is_some());
+        let at_merge = after.verdict.expect("the verdict at merge is kept");
+        assert!(at_merge.allowed(), "{at_merge:?}");
+        // As it stood at the merge: the rules checked before, and the merge method chosen.
+        let mut expected: Vec<&str> = before.verdict.as_ref().unwrap().checks.iter().map(|c| c.rule.as_str()).collect();
+        expected.push("merge method");
+        assert_eq!(at_merge.checks.iter().map(|c| c.rule.as_str()).collect::<Vec<_>>(), expected);
 
         // A refused merge changed nothing; the right release merges into main with a merge commit.
         let main_before = git(&bare, &["rev-parse", "main"]);

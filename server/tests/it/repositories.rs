@@ -92,7 +92,16 @@ db_test! {
         assert_eq!(shown.plan.branches.len(), 5);
         assert_eq!(shown.plan.rulesets.len(), 4);
         assert_eq!(shown.plan.org, "local");
-        assert_eq!(shown.plan.files.len(), 1 + 5 * 2 * 2);
+        // The workflows are listed, their text fetched one by one when opened.
+        assert_eq!(shown.plan.files.len(), 1);
+        assert_eq!(shown.workflows.len(), 5 * 2 * 2);
+        assert!(shown.workflows.iter().all(|w| w.lines > 5), "{:?}", shown.workflows);
+        let first = &shown.workflows[0];
+        let (status, body) = call(&viewer, &server, "get_generated_file", &[("name", "payments"), ("repository", &first.repository), ("path", &first.path)]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(serde_json::from_str::<String>(&body).unwrap().lines().count(), first.lines);
+        let (status, body) = call(&viewer, &server, "get_generated_file", &[("name", "payments"), ("repository", &first.repository), ("path", "../../etc/passwd")]).await;
+        assert_eq!(status, 404, "{body}");
         let codeowners = shown.plan.files.iter().find(|f| f.path == ".github/CODEOWNERS").unwrap();
         assert!(codeowners.contents.contains("/db/ @local/dba\n"), "{}", codeowners.contents);
         assert!(detail(&member, &server, "payments").await.can_edit);

@@ -18,6 +18,10 @@ pub struct Model {
     pub author: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub merged_by: Option<String>,
+    pub merged_at: Option<DateTimeUtc>,
+    pub merge_method: Option<String>,
+    pub merge_verdict: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

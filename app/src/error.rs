@@ -139,6 +139,16 @@ mod ssr {
         }
     }
 
+    /// A route outside the server functions (webhooks, `/api/events`) answers a refusal as the
+    /// server functions do: the status it stands for, the error as JSON.
+    impl axum::response::IntoResponse for AppError {
+        fn into_response(self) -> axum::response::Response {
+            let status = axum::http::StatusCode::from_u16(self.status_code())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            (status, axum::Json(self)).into_response()
+        }
+    }
+
     fn rand_reference() -> u32 {
         use std::sync::atomic::{AtomicU32, Ordering};
         use std::time::{SystemTime, UNIX_EPOCH};

@@ -9,6 +9,7 @@ pub mod pages;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod wire;
 
 use components::shell::Shell;
 use leptos::prelude::*;

@@ -75,7 +75,7 @@ fn main() {
 
             let rows = app::server::audit::list(
                 &db,
-                &app::api::audit::AuditFilter { page: 1, ..Default::default() },
+                &app::wire::audit::AuditFilter { page: 1, ..Default::default() },
             )
             .await
             .unwrap();
@@ -107,7 +107,7 @@ fn main() {
         let mut search = f64::MAX;
         let mut plain_search = f64::MAX;
         for _ in 0..3 {
-            let filter = app::api::audit::AuditFilter {
+            let filter = app::wire::audit::AuditFilter {
                 text: format!("group-{}", EVENTS - 7),
                 page: 1,
                 ..Default::default()

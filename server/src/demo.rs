@@ -2,17 +2,17 @@
 //! of the portal can be tried without an identity provider. Seeding is idempotent.
 
 use crate::config::Config;
-use app::api::admin::NewBinding;
-use app::api::executors::ExecutorInput;
-use app::api::integrations::IntegrationInput;
-use app::api::resources::ResourceInput;
-use app::api::sources::{NewSource, NewVersion};
 use app::domain::integrations::Fields;
 use app::domain::rbac::{EntityType, Role, Scope};
 use app::error::{AppError, AppResult};
 use app::server::directory::{self, DEMO_PROVIDER};
 use app::server::Actor;
 use app::server::{integrations, resources, sources, AppCtx};
+use app::wire::admin::NewBinding;
+use app::wire::executors::ExecutorInput;
+use app::wire::integrations::IntegrationInput;
+use app::wire::resources::ResourceInput;
+use app::wire::sources::{NewSource, NewVersion};
 use std::path::Path;
 
 pub struct DemoUser {
@@ -238,7 +238,7 @@ pub async fn seed(ctx: &AppCtx, config: &Config, estate: Estate) -> AppResult<()
         app::server::catalog::create_template(
             db,
             &actor,
-            &app::api::catalog::NewTemplate {
+            &app::wire::catalog::NewTemplate {
                 key: key.into(),
                 name: name.into(),
                 description: description.into(),
@@ -367,6 +367,7 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, estate: Estate) -> AppResul
         integrations: fields(&[("aws-production", "on")]),
         values: fields(values),
         workspace: workspace.to_string(),
+        base_revision: None,
     };
     for input in [
         resource(

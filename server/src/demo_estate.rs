@@ -9,13 +9,13 @@
 //! no path deploys into the past; it is marked as such (`deployed_by` "demo history") and audited.
 
 use crate::jobs::Worker;
-use app::api::workspaces::NewWorkspace;
 use app::error::{AppError, AppResult};
 use app::server::audit::{self, Change};
 use app::server::entities::{builds, deployments, workspaces as workspace_rows};
 use app::server::release_manifests::Editor;
 use app::server::releases::Voter;
 use app::server::{directory, Actor, AppCtx};
+use app::wire::workspaces::NewWorkspace;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 /// The workspace the demo's resources live in (`acme/infra-live` on the local forge).

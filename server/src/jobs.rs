@@ -164,11 +164,7 @@ impl Worker {
                     Err(None) => Outcome::Fail("the job's payload does not read".into()),
                     Err(Some(e)) => {
                         say(format!("failed: {}", e.message));
-                        match (e.retryable, e.retry_after) {
-                            (true, Some(seconds)) => Outcome::RetryAfter(e.message, seconds),
-                            (true, None) => Outcome::Retry(e.message),
-                            (false, _) => Outcome::Fail(e.message),
-                        }
+                        Outcome::of_error(&e)
                     }
                 };
                 log.finish().await;

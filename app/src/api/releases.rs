@@ -1,66 +1,9 @@
 //! Releases: the release manifests (Application, ApplicationSet, ReleaseTrack), each edited only
 //! by its owning group and kept with revisions.
 
-use crate::api::repositories::RevisionRow;
 use crate::error::AppError;
+pub use crate::wire::releases::*;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseManifestRow {
-    /// Application | ApplicationSet | ReleaseTrack
-    pub kind: String,
-    pub name: String,
-    /// The group that edits it.
-    pub owner: String,
-    pub revision: i32,
-    /// One line: an application's image and team, a set's applications and track, a track's stages.
-    pub summary: String,
-    pub updated_by: String,
-    pub updated_at: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReleaseManifestsView {
-    pub manifests: Vec<ReleaseManifestRow>,
-    /// The text of each ReleaseTrack, to draw its pipeline.
-    pub tracks: Vec<(String, String)>,
-    /// The caller's groups: a manifest is theirs to edit when its owner is among them.
-    pub groups: Vec<String>,
-    /// May write releases at all (and administers access: edits whatever the owner).
-    pub can_write: bool,
-    pub administers: bool,
-    /// What each environment runs now, by environment then application.
-    pub deployed: Vec<DeployedRow>,
-    /// The demo (`--demo`) offers "Simulate a build" to those who may change repositories.
-    pub can_simulate: bool,
-}
-
-/// An application's current deployment in one environment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeployedRow {
-    pub environment: String,
-    pub application: String,
-    pub version: String,
-    /// `registry/…@sha256:…`, or empty for a build without an image.
-    pub image: String,
-    /// prerelease | release | hotfix
-    pub kind: String,
-    pub since: String,
-    pub by: String,
-    /// The configuration repository's commit.
-    pub commit: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseManifestDetail {
-    pub row: ReleaseManifestRow,
-    pub source: String,
-    pub revisions: Vec<RevisionRow>,
-    pub can_edit: bool,
-    /// An Application's deployments, newest first (empty for the other kinds).
-    pub deployments: Vec<DeployedRow>,
-}
 
 #[cfg(feature = "ssr")]
 mod guard {
@@ -212,66 +155,6 @@ pub async fn save_release_manifest(
         }
         .await,
     )
-}
-
-/// A release, as the list shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseRow {
-    pub id: i64,
-    pub app_set: String,
-    pub bundle: String,
-    /// release | hotfix
-    pub kind: String,
-    pub rc_tag: String,
-    /// running | rejected | completed
-    pub state: String,
-    pub starter: String,
-    pub production_tag: Option<String>,
-    pub created_at: String,
-}
-
-/// One stage of a release: where it deploys, who signs it off, its state and the votes cast.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StageView {
-    pub position: i32,
-    pub environments: Vec<String>,
-    pub sign_off: Vec<(String, u32)>,
-    pub state: crate::domain::releases::StageState,
-    /// The gate in a sentence ("Waiting for security 0/1").
-    pub gate: String,
-    pub votes: Vec<VoteRow>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VoteRow {
-    pub voter: String,
-    pub group: String,
-    pub approve: bool,
-    pub comment: String,
-    pub at: String,
-    /// When it was withdrawn, if it was.
-    pub withdrawn_at: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseView {
-    pub row: ReleaseRow,
-    /// (application, version, image by digest)
-    pub items: Vec<(String, String, String)>,
-    pub stages: Vec<StageView>,
-    /// (when, what) in the order it happened: the start, each vote and withdrawal, the end.
-    pub timeline: Vec<(String, String)>,
-    /// The caller: their login and groups, to offer the sign-off form where it applies.
-    pub me: String,
-    pub my_groups: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleasesView {
-    pub releases: Vec<ReleaseRow>,
-    /// The application sets a release can be started for.
-    pub app_sets: Vec<String>,
-    pub can_start: bool,
 }
 
 #[server(endpoint = "get_releases")]

@@ -13,6 +13,10 @@ use super::workflows::{workflows, GeneratedFile, Target};
 use super::yaml::Pos;
 use serde::{Deserialize, Serialize};
 
+/// The branch provisioning pull requests come from: a conventional-commit branch, so the
+/// strategy's own gate accepts it like any other change.
+pub const PROVISION_BRANCH: &str = "chore/slipway-provision";
+
 /// The managed-workflows repository's default name (seed section 2).
 pub const MANAGED_REPOSITORY: &str = "managed-workflows-private";
 

@@ -201,7 +201,7 @@ pub fn TemplatePage() -> AnyView {
     let key = move || params.read().get("key").unwrap_or_default();
     let update = ServerAction::<UpdateTemplate>::new();
     let catalog = Resource::new(move || (key(), update.version().get()), |_| get_catalog());
-    let versions = crate::pages::sources::TemplateVersionsData::new(key);
+    let versions = crate::components::template_versions::TemplateVersionsData::new(key);
     view! {
         <Title text="Template" />
         <PageHeader title="Template" />
@@ -227,7 +227,7 @@ pub fn TemplatePage() -> AnyView {
                                         <dt>"Description"</dt><dd>{template.description.clone()}</dd>
                                     </dl>
                                 </section>
-                                <crate::pages::sources::TemplateVersions template=template.key.clone() data=versions is_abstract=template.is_abstract can_edit />
+                                <crate::components::template_versions::TemplateVersions template=template.key.clone() data=versions is_abstract=template.is_abstract can_edit />
                                 {(!template.is_abstract).then(|| view! {
                                     <p><a class="button" href=format!("/resources/new?template={}", template.key)>"New resource from this template"</a></p>
                                 })}

@@ -5,19 +5,17 @@ use crate::api::executors::{
     get_executor, get_executors, get_run_log, CreateExecutor, DeleteExecutor, ExecutorRow, LogLine,
     RunExecutor, RunLog, RunRow, UpdateExecutor,
 };
+use crate::components::badges::StateBadges;
+#[allow(unused_imports)]
+use crate::components::badges::*;
 use crate::components::common::{
     poll_until, ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
 };
 use crate::domain::variable_types::to_form;
-use crate::pages::resources::StateBadges;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use std::time::Duration;
-
-pub fn run_badge(status: &str) -> AnyView {
-    view! { <span class=format!("run-status run-{status}")>{status.to_string()}</span> }.into_any()
-}
 
 /// The fields shared by the create and edit forms.
 #[component]

@@ -2,7 +2,7 @@
 
 use crate::components::common::{ErrorPanel, Loading, PageHeader};
 use crate::components::shell::use_user;
-use crate::pages::sign_in::{sign_in_options, SignInChoices, SignInOptionsResource};
+use crate::components::sign_in::{sign_in_options, SignInChoices, SignInOptionsResource};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

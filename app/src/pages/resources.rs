@@ -2,32 +2,26 @@
 //! revisions, the form generated from the module's variables (create and edit), and the diff of
 //! two revisions.
 
-use super::workspaces::{workspace_panel_data, WorkspacePanel, WorkspacePanelData};
 use crate::api::resources::{
     get_resource, get_resource_form, get_resources, get_revision_diff, CreateResource,
     ResourceAction, ResourceDetail, ResourceForm, ResourceListRow, UpdateResource,
 };
 use crate::api::sources::VersionRow;
+#[allow(unused_imports)]
+use crate::components::badges::*;
 use crate::components::common::{
     ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
 };
+use crate::components::workspace_panel::{
+    workspace_panel_data, WorkspacePanel, WorkspacePanelData,
+};
 use crate::domain::modules::ModuleVariable;
-use crate::domain::resources::{DiffLine, ResourceState, ResourceStatus};
+use crate::domain::resources::{ResourceState, ResourceStatus};
 use crate::domain::variable_types::{to_form, FieldKind, TypeConstraint};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-
-/// State and status as two pills.
-#[component]
-pub fn StateBadges(state: ResourceState, status: ResourceStatus) -> AnyView {
-    view! {
-        <span class=format!("state state-{}", state.as_str()) title=status.explain(state)>{state.label()}</span>
-        <span class=format!("status status-{}", status.as_str()) title=status.explain(state)>{status.label()}</span>
-    }
-    .into_any()
-}
 
 #[component]
 pub fn ResourcesPage() -> AnyView {
@@ -188,7 +182,7 @@ fn VariableField(
             </label>
             {variable.description.clone().map(|d| view! { <p class="hint">{d}</p> })}
             {control}
-            {variable.validations.iter().map(|v| crate::pages::sources::rule_view("Must hold: ", v)).collect_view()}
+            {variable.validations.iter().map(|v| crate::components::badges::rule_view("Must hold: ", v)).collect_view()}
             {move || error().map(|message| view! { <p class="field-error" id=error_id.clone() role="alert">{message}</p> })}
         </div>
     }
@@ -464,6 +458,7 @@ pub fn EditResourcePage() -> AnyView {
                         <section class="card">
                             <h2>{form.current.as_ref().map(|c| c.name.clone()).unwrap_or_default()}</h2>
                             <ActionForm action=update attr:class="resource-form">
+                                <input type="hidden" name="input[base_revision]" value=form.current.as_ref().map(|c| c.revision.to_string()).unwrap_or_default() />
                                 <ResourceFields form=form.clone() result />
                                 <div class="form-actions">
                                     <button type="submit" class="button primary">"Save new revision"</button>
@@ -711,21 +706,6 @@ pub fn ResourcePage() -> AnyView {
                 }
             })}
         </Transition>
-    }
-    .into_any()
-}
-
-/// A line diff, as the revision and pull request pages show it.
-#[component]
-pub fn DiffLines(lines: Vec<DiffLine>) -> AnyView {
-    view! {
-        <pre class="diff-lines">
-            {lines.into_iter().map(|line| match line {
-                DiffLine::Same(text) => view! { <span class="line same">{format!("  {text}\n")}</span> },
-                DiffLine::Removed(text) => view! { <span class="line removed">{format!("- {text}\n")}</span> },
-                DiffLine::Added(text) => view! { <span class="line added">{format!("+ {text}\n")}</span> },
-            }).collect_view()}
-        </pre>
     }
     .into_any()
 }

@@ -5,9 +5,11 @@
 use crate::api::versioning::{
     get_versioning, BranchPreview, KnownPull, RepositoryVersioning, TimelineTag, TIMELINE_LIMIT,
 };
+#[allow(unused_imports)]
+use crate::components::badges::*;
 use crate::components::common::{EmptyState, ErrorPanel, Loading};
 use crate::domain::conventional::{check_title, Commit, CommitError, Label, MAX_HEADER};
-use crate::domain::versioning::{Outcome, ReleaseType, Strategy};
+use crate::domain::versioning::{Outcome, Strategy};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -46,17 +48,6 @@ pub fn VersioningPage() -> AnyView {
         </Transition>
     }
     .into_any()
-}
-
-pub(crate) fn release_badge(release: ReleaseType) -> impl IntoView {
-    let kind = match release {
-        ReleaseType::Latest => "latest",
-        ReleaseType::Alpha => "alpha",
-        ReleaseType::Beta => "beta",
-        ReleaseType::Hotfix => "hotfix",
-        ReleaseType::None => "none",
-    };
-    view! { <span class=format!("release release-{kind}")>{release.as_str()}</span> }
 }
 
 fn outcome_view(row: &BranchPreview) -> AnyView {

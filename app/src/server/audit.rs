@@ -156,9 +156,9 @@ fn entity_name(after: Option<&str>, before: Option<&str>) -> Option<String> {
 
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    filter: &crate::api::audit::AuditFilter,
-) -> Result<crate::api::audit::AuditPage, crate::error::AppError> {
-    use crate::api::audit::{AuditEventRow, AuditPage, AUDIT_PAGE_SIZE};
+    filter: &crate::wire::audit::AuditFilter,
+) -> Result<crate::wire::audit::AuditPage, crate::error::AppError> {
+    use crate::wire::audit::{AuditEventRow, AuditPage, AUDIT_PAGE_SIZE};
     let mut query = audit_events::Entity::find().order_by_desc(audit_events::Column::Seq);
     let actor = filter.actor.trim();
     if !actor.is_empty() {

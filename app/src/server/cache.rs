@@ -13,7 +13,7 @@
 
 use super::entities::audit_head;
 use super::request::Caller;
-use crate::api::resources::ResourcePage;
+use crate::wire::resources::ResourcePage;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect};
 use std::collections::HashMap;
 use std::hash::Hash;

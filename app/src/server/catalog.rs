@@ -5,12 +5,12 @@
 use super::audit::{self, Change};
 use super::entities::{resources, source_code_versions, template_parents, templates};
 use super::Actor;
-use crate::api::catalog::{NewTemplate, TemplateRow};
 use crate::domain::names::{validate_slug, validate_text};
 use crate::domain::templates::{
     layout_tree, validate_hierarchy, HierarchyError, TemplateNode, TreeBox,
 };
 use crate::error::{AppError, AppResult};
+use crate::wire::catalog::{NewTemplate, TemplateRow};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,

@@ -193,7 +193,6 @@ pub async fn receive_build(
     body: &[u8],
     now: i64,
 ) -> AppResult<Received> {
-    use hmac::{Hmac, Mac};
     let notification = match BuildNotification::parse(body) {
         Ok(n) => n,
         Err(reason) => return refuse(ctx, 400, reason, "").await,
@@ -236,15 +235,8 @@ pub async fn receive_build(
         .secrets
         .open(&purpose(model.id), &sealed)
         .map_err(|_| AppError::internal("a repository's build secret does not open"))?;
-    let expected = signature
-        .strip_prefix("sha256=")
-        .and_then(|h| hex::decode(h).ok())
-        .unwrap_or_default();
-    let mut mac =
-        Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).map_err(AppError::internal)?;
-    mac.update(format!("{at}.").as_bytes());
-    mac.update(body);
-    if mac.verify_slice(&expected).is_err() {
+    let signed = format!("{at}.");
+    if !super::secrets::signed_sha256(secret.as_bytes(), &[signed.as_bytes(), body], signature) {
         return refuse(
             ctx,
             401,
@@ -253,7 +245,8 @@ pub async fn receive_build(
         )
         .await;
     }
-    let signature = hex::encode(&expected);
+    // As recorded: the hex digits, lowercased.
+    let signature = signature.trim_start_matches("sha256=").to_ascii_lowercase();
     let actor = Actor::system(&format!("ci:{}", notification.repository));
     record_build(ctx, &actor, &notification, &name, &signature).await
 }
@@ -568,8 +561,8 @@ pub async fn deploy_prerelease(
 }
 
 /// A deployment as the pages show it.
-pub fn deployed_row(d: deployments::Model) -> crate::api::releases::DeployedRow {
-    crate::api::releases::DeployedRow {
+pub fn deployed_row(d: deployments::Model) -> crate::wire::releases::DeployedRow {
+    crate::wire::releases::DeployedRow {
         environment: d.environment,
         application: d.application,
         version: d.version,

@@ -9,14 +9,14 @@ use super::entities::{
 use super::jobs::{self, Outcome};
 use super::secrets::SecretBox;
 use super::Actor;
-use crate::api::executors::{
-    ExecutorDetail, ExecutorInput, ExecutorRow, ExecutorsView, RunLog, RunRow,
-};
 use crate::domain::executors::{check_arguments, split_arguments, RunAction, Runtime};
 use crate::domain::names::{validate_slug, validate_text};
 use crate::domain::resource_code::{validate_git_ref, validate_module_path};
 use crate::domain::resources::{ResourceState, ResourceStatus};
 use crate::error::{AppError, AppResult};
+use crate::wire::executors::{
+    ExecutorDetail, ExecutorInput, ExecutorRow, ExecutorsView, RunLog, RunRow,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,

@@ -6,11 +6,11 @@ use super::audit::{self, Change};
 use super::entities::{integrations, resource_integrations, resources, source_codes};
 use super::secrets::SecretBox;
 use super::Actor;
-use crate::api::integrations::{IntegrationInput, IntegrationRow};
-use crate::api::sources::IntegrationChoice;
 use crate::domain::integrations::{check_fields, Fields, IntegrationKind, Provider};
 use crate::domain::names::{validate_slug, validate_text};
 use crate::error::{AppError, AppResult};
+use crate::wire::integrations::{IntegrationInput, IntegrationRow};
+use crate::wire::sources::IntegrationChoice;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,

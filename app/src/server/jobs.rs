@@ -5,9 +5,9 @@
 //! Its output is kept line by line, so a page can stream it while it runs.
 
 use super::entities::{job_logs, jobs};
-pub use crate::api::executors::LogLine;
 use crate::domain::executors::backoff_seconds;
 use crate::error::{AppError, AppResult};
+pub use crate::wire::executors::LogLine;
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
@@ -177,6 +177,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How an attempt that failed with `error` ends: retried (after the wait the far side
+    /// asked for, if it did) or failed for good.
+    pub fn of_error(error: &super::ports::ForgeError) -> Outcome {
+        match (error.retryable, error.retry_after) {
+            (true, Some(seconds)) => Outcome::RetryAfter(error.message.clone(), seconds),
+            (true, None) => Outcome::Retry(error.message.clone()),
+            (false, _) => Outcome::Fail(error.message.clone()),
+        }
+    }
+
     /// Why the attempt failed, if it did.
     pub fn error(&self) -> Option<&str> {
         match self {

@@ -64,7 +64,7 @@ pub struct PortalSettings {
     /// `--demo`: seeded users and the one-click demo sign-in.
     pub demo: bool,
     /// The sign-in methods configured, in the order the sign-in page shows them.
-    pub sign_in_methods: Vec<crate::api::session::SignInMethod>,
+    pub sign_in_methods: Vec<crate::wire::session::SignInMethod>,
     /// Logins or emails made global admin the first time they sign in.
     pub admins: Vec<String>,
     /// Where people reach the portal (links in commit statuses and notifications).
@@ -101,6 +101,36 @@ impl Actor {
 /// A moment as pages show it, to the minute.
 pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Moves a revisioned row (a repository, a release manifest, a resource) from revision `base` to
+/// `base + 1`, only if it is still at `base`: a compare-and-set in the row's own `UPDATE`, so two
+/// saves from one revision end in one success and one `stale()` refusal (409) on PostgreSQL as on
+/// SQLite, never in a unique-index error. Called before the row's other columns are written.
+pub async fn advance_revision<E, C>(
+    txn: &C,
+    id: E::Column,
+    id_value: i64,
+    revision: E::Column,
+    base: i32,
+    stale: impl FnOnce() -> crate::error::AppError,
+) -> crate::error::AppResult<()>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let moved = E::update_many()
+        .col_expr(revision, sea_orm::sea_query::Expr::value(base + 1))
+        .filter(id.eq(id_value))
+        .filter(revision.eq(base))
+        .exec(txn)
+        .await?;
+    if moved.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(stale())
+    }
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at once

@@ -1,9 +1,9 @@
 //! Ports: what the services need from the outside world, implemented by adapters in the server
 //! crate (git2 for repositories, reqwest for provider APIs) and by fakes in tests.
 
-pub use crate::api::sources::RepoListing;
 use crate::domain::integrations::{Fields, Provider};
 use crate::error::AppError;
+pub use crate::wire::sources::RepoListing;
 
 /// How to reach one repository: its URL and the git integration's credentials.
 #[derive(Clone)]

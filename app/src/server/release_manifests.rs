@@ -6,10 +6,10 @@
 use super::audit::{self, Change};
 use super::entities::{release_manifest_revisions as revisions, release_manifests as manifests};
 use super::{begin_write, when, Actor};
-use crate::api::releases::{ReleaseManifestDetail, ReleaseManifestRow};
 use crate::domain::manifests::Manifest;
 use crate::domain::release_manifests::{owner, parse_release_source, unknown_links};
 use crate::error::{AppError, AppResult};
+use crate::wire::releases::{ReleaseManifestDetail, ReleaseManifestRow};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -245,15 +245,27 @@ pub async fn save(
                     format!("this is {current_kind} {current_name}: a manifest keeps its kind and name (it says {kind} {name})"),
                 ));
             }
+            let stale = |now: i32| {
+                AppError::Conflict(format!(
+                    "{kind} {name} is at revision {now} now (you edited revision {base_revision}): reload to see the changes, then edit again.",
+                ))
+            };
             if base_revision != current.revision {
-                return Err(AppError::Conflict(format!(
-                    "{kind} {name} is at revision {} now (you edited revision {base_revision}): reload to see the changes, then edit again.",
-                    current.revision
-                )));
+                return Err(stale(current.revision));
             }
             if current.source == source {
                 return Ok(row(&current, &manifest));
             }
+            // Someone else's save from the same revision may have landed since the read.
+            crate::server::advance_revision::<manifests::Entity, _>(
+                &txn,
+                manifests::Column::Id,
+                current.id,
+                manifests::Column::Revision,
+                base_revision,
+                || stale(base_revision + 1),
+            )
+            .await?;
             let before =
                 serde_json::json!({ "revision": current.revision, "owner": current.owner });
             let mut active: manifests::ActiveModel = current.clone().into();

@@ -709,8 +709,8 @@ pub async fn deploy_stage(
     Ok(())
 }
 
-fn release_row(r: &releases::Model) -> crate::api::releases::ReleaseRow {
-    crate::api::releases::ReleaseRow {
+fn release_row(r: &releases::Model) -> crate::wire::releases::ReleaseRow {
+    crate::wire::releases::ReleaseRow {
         id: r.id,
         app_set: r.app_set.clone(),
         bundle: r.bundle.clone(),
@@ -723,7 +723,7 @@ fn release_row(r: &releases::Model) -> crate::api::releases::ReleaseRow {
     }
 }
 
-pub async fn list<C: ConnectionTrait>(db: &C) -> AppResult<Vec<crate::api::releases::ReleaseRow>> {
+pub async fn list<C: ConnectionTrait>(db: &C) -> AppResult<Vec<crate::wire::releases::ReleaseRow>> {
     Ok(releases::Entity::find()
         .order_by_desc(releases::Column::Id)
         .all(db)
@@ -736,8 +736,8 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> AppResult<Vec<crate::api::relea
 pub async fn detail<C: ConnectionTrait>(
     db: &C,
     id: i64,
-) -> AppResult<crate::api::releases::ReleaseView> {
-    use crate::api::releases::{ReleaseView, StageView, VoteRow};
+) -> AppResult<crate::wire::releases::ReleaseView> {
+    use crate::wire::releases::{ReleaseView, StageView, VoteRow};
     let release = releases::Entity::find_by_id(id)
         .one(db)
         .await?

@@ -4,9 +4,9 @@
 use super::audit::{self, Change};
 use super::entities::{repositories, repository_revisions};
 use super::{begin_write, when, Actor};
-use crate::api::repositories::{RepositoryDetail, RepositoryRow, RevisionRow};
 use crate::domain::repositories::{parse_source, RepositoryManifests};
 use crate::error::{AppError, AppResult};
+use crate::wire::repositories::{RepositoryDetail, RepositoryRow, RevisionRow};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -145,7 +145,7 @@ pub async fn detail(db: &DatabaseConnection, name: &str) -> AppResult<Repository
         plan,
         workflows: workflows
             .into_iter()
-            .map(|f| crate::api::repositories::FileSummary {
+            .map(|f| crate::wire::repositories::FileSummary {
                 lines: f.contents.lines().count(),
                 repository: f.repository,
                 path: f.path,
@@ -236,15 +236,27 @@ pub async fn save(
                     ),
                 ));
             }
+            let stale = |now: i32| {
+                AppError::Conflict(format!(
+                    "Repository {name} is at revision {now} now (you edited revision {base_revision}): reload to see the changes, then edit again.",
+                ))
+            };
             if base_revision != current.revision {
-                return Err(AppError::Conflict(format!(
-                    "Repository {name} is at revision {} now (you edited revision {base_revision}): reload to see the changes, then edit again.",
-                    current.revision
-                )));
+                return Err(stale(current.revision));
             }
             if current.source == source {
                 return Ok(row(&current, &manifests));
             }
+            // Someone else's save from the same revision may have landed since the read.
+            crate::server::advance_revision::<repositories::Entity, _>(
+                &txn,
+                repositories::Column::Id,
+                current.id,
+                repositories::Column::Revision,
+                base_revision,
+                || stale(base_revision + 1),
+            )
+            .await?;
             let mut active: repositories::ActiveModel = current.clone().into();
             active.strategy = Set(strategy.clone());
             active.source = Set(source.to_string());

@@ -6,12 +6,12 @@ use super::entities::{integrations, resources, source_code_versions, source_code
 use super::modules::{discover_interface, ModuleError, ModuleFile};
 use super::ports::RepoAccess;
 use super::{Actor, AppCtx};
-use crate::api::sources::{IntegrationChoice, NewSource, NewVersion, SourceCodeRow, VersionRow};
 use crate::domain::names::validate_text;
 use crate::domain::resource_code::{
     validate_git_ref, validate_module_path, validate_repository_url,
 };
 use crate::error::{AppError, AppResult};
+use crate::wire::sources::{IntegrationChoice, NewSource, NewVersion, SourceCodeRow, VersionRow};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,

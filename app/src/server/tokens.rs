@@ -4,9 +4,9 @@
 use super::audit::{self, Change};
 use super::entities::{access_tokens, users};
 use super::Actor;
-use crate::api::tokens::{AccessTokenRow, CreatedToken};
 use crate::domain::names::validate_text;
 use crate::error::{AppError, AppResult};
+use crate::wire::tokens::{AccessTokenRow, CreatedToken};
 use chrono::Utc;
 use rand::Rng;
 use sea_orm::{

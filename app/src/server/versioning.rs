@@ -6,13 +6,13 @@ use super::entities::pull_requests;
 use super::ports::PullState;
 use super::workspaces::{by_slug, reach};
 use super::AppCtx;
-use crate::api::versioning::{
-    BranchVersioning, KnownPull, RepositoryVersioning, TimelineTag, TIMELINE_LIMIT,
-};
 use crate::domain::conventional::{check_title, Label};
 use crate::domain::semver::Version;
 use crate::domain::versioning::{Bump, TagKind};
 use crate::error::{AppError, AppResult};
+use crate::wire::versioning::{
+    BranchVersioning, KnownPull, RepositoryVersioning, TimelineTag, TIMELINE_LIMIT,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::BTreeSet;
 

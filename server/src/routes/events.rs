@@ -8,7 +8,6 @@ use crate::router::ServerState;
 use app::server::live::topics_for;
 use app::server::request::caller_of;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
@@ -25,16 +24,6 @@ pub struct EventsQuery {
     topics: String,
 }
 
-fn refusal(error: app::error::AppError) -> Response {
-    let status =
-        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        axum::Json(serde_json::json!({ "error": error.to_string() })),
-    )
-        .into_response()
-}
-
 pub async fn events(
     State(state): State<ServerState>,
     session: Session,
@@ -42,14 +31,14 @@ pub async fn events(
 ) -> Response {
     let caller = match caller_of(&state.ctx, &session).await {
         Ok(Some(caller)) => caller,
-        Ok(None) => return refusal(app::error::AppError::Unauthorized),
-        Err(error) => return refusal(error),
+        Ok(None) => return app::error::AppError::Unauthorized.into_response(),
+        Err(error) => return error.into_response(),
     };
     let topics = match topics_for(&query.topics, |action, resource| {
         caller.may(action, resource)
     }) {
         Ok(topics) => topics,
-        Err(error) => return refusal(error),
+        Err(error) => return error.into_response(),
     };
     let receiver = state.ctx.live.subscribe(&state.ctx.db);
     let until = tokio::time::Instant::now() + STREAM_LIFETIME;

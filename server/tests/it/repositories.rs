@@ -143,3 +143,27 @@ db_test! {
         assert_eq!(call(&viewer, &server, "get_repository", &[("name", "nowhere")]).await.0, 404);
     }
 }
+
+db_test! {
+    async fn two_saves_from_one_revision_end_in_one_success_and_one_conflict(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let (ada, dev) = (client(), client());
+        demo_sign_in(&ada, &server, "ada").await;
+        demo_sign_in(&dev, &server, "dev").await;
+        assert_eq!(save(&dev, &server, "", 0, MANIFESTS).await.0, 200);
+        // Both read revision N, both try to write N + 1, at the same moment: one wins, the other
+        // is told to reload (409), never a unique-index error.
+        for base in 1..=5 {
+            let (first, second) = (format!("{MANIFESTS}# ada {base}\n"), format!("{MANIFESTS}# dev {base}\n"));
+            let (a, b) = tokio::join!(save(&ada, &server, "payments", base, &first), save(&dev, &server, "payments", base, &second));
+            let mut statuses = [a.0, b.0];
+            statuses.sort();
+            assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+            let refused = if a.0 == 409 { &a.1 } else { &b.1 };
+            assert!(refused.contains(&format!("is at revision {} now (you edited revision {base})", base + 1)), "{refused}");
+        }
+        let shown = detail(&dev, &server, "payments").await;
+        assert_eq!(shown.row.revision, 6);
+        assert_eq!(shown.revisions.len(), 6, "one revision per round, none lost, none doubled");
+    }
+}

@@ -39,6 +39,7 @@ fn bucket(slug: &str, values: &[(&str, &str)]) -> ResourceInput {
         integrations: BTreeMap::new(),
         values: map(values),
         workspace: String::new(),
+        base_revision: None,
     }
 }
 
@@ -205,6 +206,11 @@ db_test! {
         resources::update(ctx, &actor, &bucket("logs", &[("bucket_name", "acme-logs-eu"), ("tags", "{\"team\": \"platform\"}"), ("lifecycle_days", "30")])).await.unwrap();
         let unchanged = resources::update(ctx, &actor, &bucket("logs", &[("bucket_name", "acme-logs-eu"), ("tags", "{\"team\": \"platform\"}"), ("lifecycle_days", "30")])).await.unwrap_err();
         assert_eq!(unchanged, AppError::invalid("name", "nothing changed; no new revision was made"));
+        // An edit filled from revision 1 does not overwrite revision 2.
+        let mut stale = bucket("logs", &[("bucket_name", "acme-logs-us"), ("tags", "{\"team\": \"platform\"}")]);
+        stale.base_revision = Some(1);
+        let refused = resources::update(ctx, &actor, &stale).await.unwrap_err();
+        assert_eq!(refused, AppError::Conflict("Resource logs is at revision 2 now (you edited revision 1): reload to see the changes, then edit again.".into()));
         let diff = resources::diff(&ctx.db, "logs", 1, 2).await.unwrap();
         let fields: Vec<(&str, &str, &str)> = diff.fields.iter().map(|f| (f.field.as_str(), f.before.as_str(), f.after.as_str())).collect();
         assert_eq!(fields, vec![("bucket_name", "acme-logs", "acme-logs-eu"), ("lifecycle_days", "(default)", "30")]);

@@ -1,0 +1,209 @@
+//! Delivery: the DORA figures, what each environment runs, deployment history, simulated builds.
+
+use super::*;
+
+/// `3 h 20 min`, `2 d 4 h`: a duration in its two largest units.
+pub(crate) fn duration(seconds: i64) -> String {
+    let (d, h, m) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3_600,
+        seconds % 3_600 / 60,
+    );
+    match (d, h) {
+        (0, 0) => format!("{m} min"),
+        (0, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+/// The window picker's label for a number of days.
+pub(crate) fn window_label(days: u32) -> String {
+    match days {
+        365 => "1 year".to_string(),
+        days => format!("{days} days"),
+    }
+}
+
+/// The DORA figures over the window the reader picks (`?window=`, 28 days unless one of
+/// [`DORA_WINDOWS`]); nothing while no track names a production environment. The page owns
+/// the resource: one made inside the page's own suspended view would be dropped with it, its
+/// server-side fetch losing the request's context mid-flight.
+#[component]
+pub(crate) fn Delivery(
+    figures: Resource<Result<Option<crate::domain::releases::Dora>, crate::error::AppError>>,
+) -> AnyView {
+    view! {
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match figures.await {
+                    Ok(Some(dora)) => view! { <DoraCard dora /> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}
+
+/// The four DORA figures and the weekly production deployments as bars (labelled every few
+/// weeks when the window is long).
+#[component]
+pub(crate) fn DoraCard(dora: crate::domain::releases::Dora) -> AnyView {
+    let most = dora.weekly.iter().copied().max().unwrap_or(0).max(1);
+    let weeks = dora.weekly.len();
+    // The chart keeps its width: a year's 53 weeks are thinner bars than a month's 4.
+    let (chart, height) = (if weeks <= 5 { 320.0 } else { 640.0 }, 80.0);
+    let slot = chart / weeks.max(1) as f64;
+    let width = slot * 0.72;
+    let every = weeks.div_ceil(8).max(1);
+    let label = move |i: usize| match weeks - 1 - i {
+        0 => "this week".to_string(),
+        ago if weeks <= 5 => format!("{ago} wk ago"),
+        ago => format!("−{ago} wk"),
+    };
+    let window = dora.window_days;
+    let wide = weeks > 5;
+    view! {
+        <section class="card dora">
+            <div class="card-head">
+                <h2>{format!("Delivery · last {}", window_label(window))}</h2>
+                <nav class="window-picker" aria-label="Window">
+                    {DORA_WINDOWS.iter().map(|days| view! {
+                        <a class="chip" href=format!("?window={days}") aria-current=(*days == window).then_some("page")>{window_label(*days)}</a>
+                    }).collect_view()}
+                </nav>
+            </div>
+            <div class="dora-figures">
+                // Fewer than one a week reads better as a count over the window than as "0.0".
+                {let (value, label) = if dora.per_week >= 0.95 {
+                    (format!("{:.1}", dora.per_week), "production deployments a week".to_string())
+                } else {
+                    (dora.production_deployments.to_string(), format!("production deployments in {}", window_label(window)))
+                };
+                view! { <div class="figure"><span class="figure-value">{value}</span><span class="figure-label">{label}</span></div> }}
+                <div class="figure"><span class="figure-value">{dora.lead_time.map_or("—".to_string(), duration)}</span><span class="figure-label">"lead time, build to production (median)"</span></div>
+                <div class="figure"><span class="figure-value">{dora.change_failure_rate.map_or("—".to_string(), |r| format!("{:.0} %", r * 100.0))}</span><span class="figure-label">{format!("change failure rate ({} of {} needed a hotfix)", dora.failures, dora.production_deployments)}</span></div>
+                <div class="figure"><span class="figure-value">{dora.time_to_restore.map_or("—".to_string(), duration)}</span><span class="figure-label">"time to restore (median)"</span></div>
+            </div>
+            <svg class="dora-chart" class:wide=wide viewBox=format!("-28 -16 {} {}", chart + 56.0, height + 36.0) role="img"
+                aria-label=format!("Production deployments per week, oldest first: {}", dora.weekly.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "))>
+                <line x1="0" x2=chart y1=height y2=height class="axis" />
+                {dora.weekly.iter().enumerate().map(|(i, n)| {
+                    let h = height * f64::from(*n) / f64::from(most);
+                    let x = i as f64 * slot + (slot - width) / 2.0;
+                    let labelled = (weeks - 1 - i) % every == 0;
+                    view! {
+                        <g>
+                            <title>{format!("{}: {n}", label(i))}</title>
+                            {(*n > 0).then(|| view! { <rect x=x y=height - h width=width height=h rx=(width / 6.0).min(4.0) class="bar" /> })}
+                            {labelled.then(|| view! {
+                                <text x=x + width / 2.0 y=height + 14.0 text-anchor="middle" class="bar-label">{label(i)}</text>
+                            })}
+                            {(*n > 0 && weeks <= 13).then(|| view! { <text x=x + width / 2.0 y=height - h - 4.0 text-anchor="middle" class="bar-value">{n.to_string()}</text> })}
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+        </section>
+    }
+    .into_any()
+}
+
+/// An application's deployments, newest first.
+#[component]
+pub(crate) fn DeploymentHistory(rows: Vec<DeployedRow>) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>"Deployment history"</h2>
+            {if rows.is_empty() {
+                view! { <p class="muted">"Not deployed yet: its first build that completes deploys it to the pre-release environments."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr><th>"When"</th><th>"Environment"</th><th>"Version"</th><th>"Image"</th><th>"By"</th><th>"Commit"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|d| view! {
+                                    <tr>
+                                        <td class="muted">{d.since.clone()}</td>
+                                        <td><span class="env">{d.environment.clone()}</span></td>
+                                        <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.clone()}</span></td>
+                                        <td><code class="image-ref" title=d.image.clone()>{short_image(&d.image)}</code></td>
+                                        <td class="muted">{d.by.clone()}</td>
+                                        <td><code>{d.commit.chars().take(7).collect::<String>()}</code></td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+/// What each environment runs now.
+#[component]
+pub(crate) fn Environments(rows: Vec<DeployedRow>) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>"Environments"</h2>
+            {if rows.is_empty() {
+                view! { <p class="muted">"Nothing deployed yet. A build that completes on a governed repository deploys its application to the pre-release environments; releases deploy the rest."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr><th>"Environment"</th><th>"Application"</th><th>"Version"</th><th>"Image digest"</th><th>"Since"</th><th>"By"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|d| {
+
+                                    view! {
+                                        <tr>
+                                            <td><span class="env">{d.environment.clone()}</span></td>
+                                            <td><a href=manifest_href("Application", &d.application)>{d.application.clone()}</a></td>
+                                            <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.clone()}</span></td>
+                                            <td><code title=d.image.clone()>{if d.image.is_empty() { "no image".to_string() } else { short_image(&d.image).rsplit('/').next().unwrap_or_default().to_string() }}</code></td>
+                                            <td class="muted">{d.since.clone()}</td>
+                                            <td class="muted" title=format!("commit {}", d.commit)>{d.by.clone()}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+/// The demo's stand-in for CI: build an application, and watch it deploy to pre-release.
+#[component]
+pub(crate) fn SimulateBuildForm(
+    simulate: ServerAction<SimulateBuild>,
+    applications: Vec<String>,
+) -> AnyView {
+    view! {
+        <ActionForm action=simulate attr:class="inline-form simulate-build">
+            <label>
+                <span>"Application"</span>
+                <select name="application" required>
+                    {applications.into_iter().map(|name| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="button" disabled=move || simulate.pending().get()>
+                {move || if simulate.pending().get() { "Building…" } else { "Simulate a build" }}
+            </button>
+            <span class="hint">"Demo only: what a governed repository's CI sends after a push to main."</span>
+        </ActionForm>
+        {move || simulate.value().get().map(|result| match result {
+            Ok(version) => view! { <p class="form-ok" role="status">{format!("Built {version}: deploying it to the pre-release environments…")}</p> }.into_any(),
+            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+        })}
+    }
+    .into_any()
+}

@@ -1,0 +1,218 @@
+//! Release manifests: their pages and their editor.
+
+use super::*;
+
+#[component]
+pub(crate) fn ManifestTable(
+    rows: Vec<ReleaseManifestRow>,
+    groups: Vec<String>,
+    administers: bool,
+) -> AnyView {
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr><th>"Name"</th><th>"What"</th><th>"Edited by"</th><th>"Revision"</th><th>"Changed"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| {
+                        let yours = administers || groups.contains(&r.owner);
+                        view! {
+                            <tr>
+                                <td><a href=manifest_href(&r.kind, &r.name)><strong>{r.name.clone()}</strong></a></td>
+                                <td>{r.summary.clone()}</td>
+                                <td><span class="badge">{r.owner.clone()}</span>{yours.then(|| view! { " "<span class="badge change-added">"you"</span> })}</td>
+                                <td>{r.revision}</td>
+                                <td class="muted">{format!("{} by {}", r.updated_at, r.updated_by)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ReleaseManifestPage() -> AnyView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("kind").unwrap_or_default(),
+            p.get("name").unwrap_or_default(),
+        )
+    };
+    let detail = Resource::new(key, |(kind, name)| get_release_manifest(kind, name));
+    view! {
+        <Title text="Release manifest" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <ManifestView detail /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+pub(crate) fn ManifestView(detail: ReleaseManifestDetail) -> AnyView {
+    let row = detail.row.clone();
+    let track = match parse_release_source(&detail.source) {
+        Ok(Manifest::ReleaseTrack(track)) => Some(track),
+        _ => None,
+    };
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/releases">"Releases"</a>{format!(" · {}", row.kind)}</p>
+                <h1>{row.name.clone()}</h1>
+                <p class="subtitle">{format!("{} · edited by the group {} · revision {} · changed {} by {}", row.summary, row.owner, row.revision, row.updated_at, row.updated_by)}</p>
+            </div>
+            <div class="page-actions">
+                {detail.can_edit.then(|| view! { <a class="button" href=format!("{}/edit", manifest_href(&row.kind, &row.name))>"Edit"</a> })}
+            </div>
+        </div>
+        {track.map(|track| view! { <section class="card"><h2>"Pipeline"</h2><TrackPipeline track /></section> })}
+        {(row.kind == "Application").then(|| view! { <DeploymentHistory rows=detail.deployments.clone() /> })}
+        <section class="card">
+            <h2>"Manifest"</h2>
+            <pre class="code-block"><code>{detail.source.clone()}</code></pre>
+        </section>
+        <RevisionList revisions=detail.revisions.clone() />
+    }
+    .into_any()
+}
+
+pub(crate) const STARTER: &str = "apiVersion: lowops.manifests.v1
+kind: ReleaseTrack
+metadata:
+  name: my-product-releasetrack
+spec:
+  preReleaseStages:
+  - environments:
+    - development
+  releaseStages:
+  - environments:
+    - staging
+  - environments:
+    - production
+  hotfixStages:
+  - environments:
+    - staging
+  - environments:
+    - production
+";
+
+/// The editor: `kind` and `name` empty for a new manifest.
+#[component]
+pub(crate) fn ReleaseManifestEditor(
+    kind: String,
+    name: String,
+    revision: i32,
+    source: String,
+) -> AnyView {
+    let text = RwSignal::new(source);
+    let checked = Memo::new(move |_| text.with(|t| parse_release_source(t)));
+    let save = ServerAction::<SaveReleaseManifest>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(row)) = save.value().get() {
+            navigate(&manifest_href(&row.kind, &row.name), Default::default());
+        }
+    });
+    let creating = name.is_empty();
+    let back = if creating {
+        "/releases".to_string()
+    } else {
+        manifest_href(&kind, &name)
+    };
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/releases">"Releases"</a></p>
+                <h1>{if creating { "New release manifest".to_string() } else { format!("Edit {kind} {name}") }}</h1>
+                <p class="subtitle">{if creating { "An Application, an ApplicationSet or a ReleaseTrack, in the reference format. Each is edited by the group that owns it.".to_string() } else { format!("Saving makes revision {}.", revision + 1) }}</p>
+            </div>
+        </div>
+        <div class="editor-layout">
+            <section class="card editor-card">
+                <ActionForm action=save attr:class="stacked-form">
+                    <input type="hidden" name="kind" value=kind.clone() />
+                    <input type="hidden" name="name" value=name.clone() />
+                    <input type="hidden" name="revision" value=revision />
+                    <ManifestText text file="manifest.yaml" invalid=Signal::derive(move || checked.with(|c| c.is_err())) />
+                    <div class="form-actions">
+                        <button type="submit" class="button primary" disabled=move || checked.with(|c| c.is_err()) || save.pending().get()>
+                            {move || if save.pending().get() { "Saving…" } else if creating { "Create" } else { "Save revision" }}
+                        </button>
+                        <a class="button" href=back.clone()>"Cancel"</a>
+                    </div>
+                </ActionForm>
+                <FormError result=save.value().into() />
+            </section>
+            <aside class="card editor-check" id="manifest-check" aria-live="polite">
+                {move || checked.with(|c| match c {
+                    Err(errors) => error_list(errors, text).into_any(),
+                    Ok(manifest) => view! {
+                        <h2 class="check-ok"><span class="check-mark" aria-hidden="true">"✓"</span>" Valid"</h2>
+                        <p><strong>{format!("{} {}", manifest.kind(), manifest.metadata().name)}</strong></p>
+                        <p class="muted">{match crate::domain::release_manifests::owner(manifest) {
+                            Some(group) => format!("Edited by the group {group}."),
+                            None => String::new(),
+                        }}</p>
+                        {match manifest {
+                            Manifest::ReleaseTrack(track) => view! { <TrackPipeline track=track.clone() /> }.into_any(),
+                            _ => ().into_any(),
+                        }}
+                    }.into_any(),
+                })}
+            </aside>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn NewReleaseManifestPage() -> AnyView {
+    // `?kind=Application` starts from that kind's skeleton.
+    let query = use_query_map();
+    let starter = match query.read_untracked().get("kind").as_deref() {
+        Some("Application") => "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: checkout-api\nspec:\n  team: developers\n  image: registry.example.com/acme/checkout-api\n".to_string(),
+        Some("ApplicationSet") => "apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: my-product\nspec:\n  applications: [checkout-api]\n  releaseTrack: my-product-releasetrack\n".to_string(),
+        _ => STARTER.to_string(),
+    };
+    view! {
+        <Title text="New release manifest" />
+        <ReleaseManifestEditor kind=String::new() name=String::new() revision=0 source=starter />
+    }
+    .into_any()
+}
+
+#[component]
+pub fn EditReleaseManifestPage() -> AnyView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("kind").unwrap_or_default(),
+            p.get("name").unwrap_or_default(),
+        )
+    };
+    let detail = Resource::new(key, |(kind, name)| get_release_manifest(kind, name));
+    view! {
+        <Title text="Edit release manifest" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) if d.can_edit => view! { <ReleaseManifestEditor kind=d.row.kind.clone() name=d.row.name.clone() revision=d.row.revision source=d.source.clone() /> }.into_any(),
+                    Ok(d) => view! { <ErrorPanel error=crate::error::AppError::Forbidden(format!("{} {} is edited by the group {}.", d.row.kind, d.row.name, d.row.owner)) /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}

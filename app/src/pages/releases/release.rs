@@ -1,0 +1,248 @@
+//! Releases: the list, one release's stages, sign-off and timeline.
+
+use super::*;
+
+/// `registry/team/app@sha256:0123456789ab…`: the digest cut to its first 12 hex digits.
+pub(crate) fn short_image(image: &str) -> String {
+    match image.split_once("@sha256:") {
+        Some((repository, hex)) => format!("{repository}@sha256:{}…", &hex[..hex.len().min(12)]),
+        None => image.to_string(),
+    }
+}
+
+/// The releases, newest first, and the form that starts one.
+#[component]
+pub(crate) fn ReleaseList(
+    start: ServerAction<StartRelease>,
+    listed: Resource<Result<ReleasesView, AppError>>,
+) -> AnyView {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
+            navigate(&format!("/releases/{id}"), Default::default());
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Releases"</h2>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match listed.await {
+                        Ok(data) => view! {
+                            {(data.can_start && !data.app_sets.is_empty()).then(|| view! {
+                                <ActionForm action=start attr:class="stacked-form inline-fields start-release">
+                                    <label><span>"Application set"</span>
+                                        <select name="app_set">{data.app_sets.iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}</select>
+                                    </label>
+                                    <label><span>"Bundle"</span><input type="text" name="bundle" required placeholder="2026.11" /></label>
+                                    <label class="checkbox"><input type="checkbox" name="hotfix" value="true" /><span>"Hotfix of the released bundle"</span></label>
+                                    {move || start.value().get().is_some_and(|r| matches!(&r, Err(AppError::Conflict(m)) if m.contains("the very images"))).then(|| view! {
+                                        <label class="checkbox confirm-again"><input type="checkbox" name="same_build" value="true" required /><span>"Release the same build again"</span></label>
+                                    })}
+                                    <button type="submit" class="button primary" disabled=move || start.pending().get()>"Start release"</button>
+                                </ActionForm>
+                                <FormError result=start.value().into() />
+                            })}
+                            {if data.releases.is_empty() {
+                                view! { <p class="muted">"No release yet. A release manager starts one for an application set's bundle: every application's latest pre-release build, tagged with a release candidate tag, promoted stage by stage."</p> }.into_any()
+                            } else {
+                                view! { <ReleaseTable rows=data.releases.clone() /> }.into_any()
+                            }}
+                        }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub(crate) fn ReleaseTable(rows: Vec<ReleaseRow>) -> AnyView {
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr><th>"Release candidate"</th><th>"State"</th><th>"Production tag"</th><th>"Started"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| view! {
+                        <tr>
+                            <td><a href=format!("/releases/{}", r.id)><strong>{r.rc_tag.clone()}</strong></a>{(r.kind == "hotfix").then(|| view! { " "<span class="badge">"hotfix"</span> })}</td>
+                            <td>{state_badge(&r.state)}</td>
+                            <td>{match &r.production_tag { Some(t) => view! { <code>{t.clone()}</code> }.into_any(), None => view! { <span class="muted">"—"</span> }.into_any() }}</td>
+                            <td class="muted">{format!("{} by {}", r.created_at, r.starter)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ReleasePage() -> AnyView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|i| i.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let vote = ServerAction::<VoteRelease>::new();
+    let withdraw = ServerAction::<WithdrawVote>::new();
+    let view_data = Resource::new(
+        move || (id(), vote.version().get(), withdraw.version().get()),
+        |(id, _, _)| get_release(id),
+    );
+    // Stages move on without this page: others vote, a deployment ends.
+    crate::components::live::follow(|| vec!["release".into()], move || view_data.refetch());
+    view! {
+        <Title text="Release" />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(release) => view! { <ReleaseDetail release vote withdraw /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+pub(crate) fn ReleaseDetail(
+    release: ReleaseView,
+    vote: ServerAction<VoteRelease>,
+    withdraw: ServerAction<WithdrawVote>,
+) -> AnyView {
+    let row = release.row.clone();
+    let timeline = release.timeline.clone();
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/releases">"Releases"</a></p>
+                <h1>{row.rc_tag.clone()}</h1>
+                <p class="subtitle">{state_badge(&row.state)}{format!(" · {}{} bundle {} · started {} by {}", if row.kind == "hotfix" { "hotfix of " } else { "" }, row.app_set, row.bundle, row.created_at, row.starter)}
+                    {row.production_tag.clone().map(|t| view! { " · production tag "<code>{t}</code> })}
+                </p>
+            </div>
+        </div>
+        <section class="card">
+            <h2>"Stages"</h2>
+            <ol class="pipeline release-stages">
+                {release.stages.iter().map(|stage| view! { <StageCard stage=stage.clone() release=release.clone() vote withdraw /> }).collect_view()}
+            </ol>
+            <FormError result=vote.value().into() />
+            <FormError result=withdraw.value().into() />
+        </section>
+        <section class="card">
+            <h2>"Bundle"</h2>
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr><th>"Application"</th><th>"Version"</th><th>"Image"</th></tr></thead>
+                    <tbody>
+                        {release.items.iter().map(|(app, version, image)| view! {
+                            <tr><td>{app.clone()}</td><td><span class="badge">{version.clone()}</span></td><td><code class="image-ref" title=image.clone()>{short_image(image)}</code></td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <section class="card">
+            <h2>"Timeline"</h2>
+            <ol class="timeline">
+                {timeline.into_iter().map(|(at, what)| view! { <li><span class="muted">{at}</span>" "{what}</li> }).collect_view()}
+            </ol>
+        </section>
+    }
+    .into_any()
+}
+
+/// One stage: its environments, state, gate, the votes, and the sign-off form for its groups.
+#[component]
+pub(crate) fn StageCard(
+    stage: StageView,
+    release: ReleaseView,
+    vote: ServerAction<VoteRelease>,
+    withdraw: ServerAction<WithdrawVote>,
+) -> AnyView {
+    let class = format!("stage stage-{}", stage.state.as_str());
+    let open = stage.state == StageState::AwaitingSignOff && release.row.state == "running";
+    let my_groups: Vec<String> = stage
+        .sign_off
+        .iter()
+        .map(|(g, _)| g.clone())
+        .filter(|g| release.my_groups.contains(g))
+        .collect();
+    let mine = stage
+        .votes
+        .iter()
+        .any(|v| v.voter == release.me && v.withdrawn_at.is_none());
+    let (id, position) = (release.row.id, stage.position);
+    // The starter may reject their release but not approve it: the form says so before the click.
+    let started_it = release.row.starter == release.me;
+    view! {
+        <li class=class>
+            <div class="stage-envs">{stage.environments.iter().map(|e| view! { <span class="env">{e.clone()}</span> }).collect_view()}</div>
+            <p class="stage-state"><strong>{stage.state.label()}</strong></p>
+            <p class="muted">{stage.gate.clone()}</p>
+            <div class="stage-signoff">
+                {stage.sign_off.iter().map(|(g, n)| view! { <span class="badge signoff">{format!("{g} ×{n}")}</span> }).collect_view()}
+            </div>
+            <ul class="votes">
+                {stage.votes.iter().filter(|v| v.withdrawn_at.is_none()).map(|v| view! {
+                    <li class=if v.approve { "vote approve" } else { "vote reject" }>
+                        {if v.approve { "✓ " } else { "✗ " }}<strong>{v.voter.clone()}</strong>{format!(" ({})", v.group)}
+                    </li>
+                }).collect_view()}
+            </ul>
+            {(open && !my_groups.is_empty() && !mine).then(|| {
+                let groups = my_groups.clone();
+                view! {
+                    <ActionForm action=vote attr:class="stacked-form sign-off-form">
+                        <input type="hidden" name="id" value=id />
+                        <input type="hidden" name="stage" value=position />
+                        <input type="hidden" name="approve" value="true" />
+                        <label><span>"Sign off as"</span>
+                            <select name="group">{groups.iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view()}</select>
+                        </label>
+                        <label><span>"Comment"</span><textarea name="comment" rows="2"></textarea></label>
+                        {started_it.then(|| view! {
+                            <p class="hint" id=format!("starter-{position}")>"You started this release: someone else in these groups approves it. You may still reject it."</p>
+                        })}
+                        <button
+                            type="submit"
+                            class="button primary"
+                            disabled=started_it
+                            aria-describedby=started_it.then(|| format!("starter-{position}"))
+                        >
+                            "Approve"
+                        </button>
+                    </ActionForm>
+                    <details class="reject">
+                        <summary>"Reject…"</summary>
+                        <ActionForm action=vote attr:class="stacked-form">
+                            <input type="hidden" name="id" value=id />
+                            <input type="hidden" name="stage" value=position />
+                            <input type="hidden" name="approve" value="false" />
+                            <input type="hidden" name="group" value=my_groups[0].clone() />
+                            <label><span>"Why"</span><textarea name="comment" rows="2" required></textarea></label>
+                            <button type="submit" class="button danger">"Reject release"</button>
+                        </ActionForm>
+                    </details>
+                }
+            })}
+            {(open && mine).then(|| view! {
+                <ActionForm action=withdraw>
+                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="stage" value=position />
+                    <button type="submit" class="button">"Withdraw my vote"</button>
+                </ActionForm>
+            })}
+        </li>
+    }
+    .into_any()
+}

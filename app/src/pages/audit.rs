@@ -139,8 +139,8 @@ fn AuditRow(event: AuditEventRow) -> AnyView {
             <td class="mono" title=event.hash.clone()>{event.seq}<br /><span class="hash">{short_hash}</span></td>
             <td class="nowrap">{when}</td>
             <td>{event.actor}</td>
-            <td><code>{event.action}</code></td>
-            <td class="nowrap" title=format!("{} {}", event.entity_type, event.entity_id)>{format!("{} {}", event.entity_type, event.entity_name)}</td>
+            <td class="action"><code>{event.action}</code></td>
+            <td class="entity" title=format!("{} {}", event.entity_type, event.entity_id)>{format!("{} {}", event.entity_type, event.entity_name)}</td>
             <td class="change">
                 {event.before.map(|b| view! { <div class="diff before"><span>"before"</span><code>{b}</code></div> })}
                 {event.after.map(|a| view! { <div class="diff after"><span>"after"</span><code>{a}</code></div> })}

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn fields(pairs: &[(&str, &str)]) -> Fields {

@@ -1,6 +1,7 @@
 //! Live pages, on both databases and across replicas: `/api/events` tells a page following a
 //! topic that it changed — whichever replica made the change — and tells it nothing else; the
-//! anonymous, someone who may not read the topic, and a malformed request are refused.
+//! anonymous, someone who may not read the topic, and a malformed request are refused (and
+//! someone with no grant may not open a repository's generated files either).
 
 use crate::db_test;
 use crate::support::*;
@@ -55,6 +56,11 @@ db_test! {
         assert_eq!(status, 200, "{body}");
         let refused = follow(&pat, &b, "resource:assets-bucket").await;
         assert_eq!(refused.status(), 403);
+        // Nor may they open a governed repository's generated files or planned diffs.
+        for endpoint in ["get_generated_file", "get_planned_diff"] {
+            let (status, body) = call(&pat, &b, endpoint, &[("name", "payments-api"), ("repository", "payments-api"), ("path", ".github/CODEOWNERS")]).await;
+            assert_eq!(status, 403, "{endpoint}: {body}");
+        }
 
         // dev's page on replica B follows one resource; ada changes it, and another, on A.
         let stream = follow(&dev, &b, "resource:assets-bucket,release").await;

@@ -1,5 +1,6 @@
-//! The manifest editor's parts: the text with line numbers, the errors that jump to their line,
-//! and the list of revisions; the repository and release manifest editors both use them.
+//! The manifest editor: the text with line numbers checked as you type, the errors that jump to
+//! their line, the form that saves it as a revision, and the list of revisions; the repository
+//! and release manifest editors are both this editor with their own parser and save.
 
 use crate::components::badges::DiffLines;
 use crate::domain::manifests::ManifestError;
@@ -7,7 +8,7 @@ use leptos::prelude::*;
 
 /// A manifest's revisions, newest first, the newest few with what they changed.
 #[component]
-pub fn RevisionList(revisions: Vec<crate::api::repositories::RevisionRow>) -> impl IntoView {
+pub fn RevisionList(revisions: Vec<crate::wire::repositories::RevisionRow>) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Revisions"</h2>
@@ -157,3 +158,77 @@ pub fn ManifestText(text: RwSignal<String>, file: &'static str, invalid: Signal<
 
 /// The id of the manifest editor's text area (one editor per page).
 pub const EDITOR_ID: &str = "manifest-source";
+
+/// A manifest editor page: `checked` is the text run through the parser the server and the CLI
+/// run (built for the browser), `valid` draws what a valid text means, and the page's `form`
+/// wraps the fields in its own `ActionForm` (each kind saves through its own server function).
+pub struct Editor<T: Send + Sync + 'static> {
+    /// The section the editor belongs to: (href, name), the eyebrow link.
+    pub section: (&'static str, &'static str),
+    pub title: String,
+    pub subtitle: String,
+    /// The text's file name, above the text area.
+    pub file: &'static str,
+    /// The form's hidden fields: what is saved, and the revision it was read at.
+    pub hidden: Vec<(&'static str, String)>,
+    /// The submit button's label for a new manifest (an edit saves a revision).
+    pub create_label: &'static str,
+    pub creating: bool,
+    /// Where Cancel goes.
+    pub back: String,
+    pub text: RwSignal<String>,
+    pub checked: Memo<Result<T, Vec<ManifestError>>>,
+    pub valid: fn(&T) -> AnyView,
+}
+
+impl<T: Send + Sync + 'static> Editor<T> {
+    pub fn view(self, pending: Signal<bool>, form: impl FnOnce(AnyView) -> AnyView) -> AnyView {
+        let Editor {
+            section,
+            title,
+            subtitle,
+            file,
+            hidden,
+            create_label,
+            creating,
+            back,
+            text,
+            checked,
+            valid,
+        } = self;
+        let invalid = Signal::derive(move || checked.with(|c| c.is_err()));
+        let fields = view! {
+            {hidden.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
+            <ManifestText text file invalid />
+            <div class="form-actions">
+                <button type="submit" class="button primary" disabled=move || invalid.get() || pending.get()>
+                    {move || if pending.get() { "Saving…" } else if creating { create_label } else { "Save revision" }}
+                </button>
+                <a class="button" href=back>"Cancel"</a>
+            </div>
+        }
+        .into_any();
+        view! {
+            <div class="page-header">
+                <div>
+                    <p class="eyebrow"><a href=section.0>{section.1}</a></p>
+                    <h1>{title}</h1>
+                    <p class="subtitle">{subtitle}</p>
+                </div>
+            </div>
+            <div class="editor-layout">
+                <section class="card editor-card">{form(fields)}</section>
+                <aside class="card editor-check" id="manifest-check" aria-live="polite">
+                    {move || checked.with(|c| match c {
+                        Err(errors) => error_list(errors, text).into_any(),
+                        Ok(parsed) => view! {
+                            <h2 class="check-ok"><span class="check-mark" aria-hidden="true">"✓"</span>" Valid"</h2>
+                            {valid(parsed)}
+                        }.into_any(),
+                    })}
+                </aside>
+            </div>
+        }
+        .into_any()
+    }
+}

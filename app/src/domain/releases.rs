@@ -249,6 +249,61 @@ impl StageState {
     }
 }
 
+impl Gate {
+    /// The state a stage awaiting sign-off takes when its gate reads this.
+    pub fn stage_state(&self) -> StageState {
+        match self {
+            Gate::Waiting(_) => StageState::AwaitingSignOff,
+            Gate::Open => StageState::Approved,
+            Gate::Rejected { .. } => StageState::Rejected,
+        }
+    }
+}
+
+/// The state a stage opens in: awaiting its sign-off, or approved at once when it names none.
+pub fn opened(sign_off: &[SignOff]) -> StageState {
+    gate(sign_off, &[]).stage_state()
+}
+
+/// A release's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ReleaseState {
+    /// Its stages are being signed off and deployed.
+    Running,
+    /// Every stage deployed and the production tag made.
+    Completed,
+    /// A stage was rejected.
+    Rejected,
+}
+
+impl ReleaseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseState::Running => "running",
+            ReleaseState::Completed => "completed",
+            ReleaseState::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReleaseState> {
+        [
+            ReleaseState::Running,
+            ReleaseState::Completed,
+            ReleaseState::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReleaseState::Running => "Running",
+            ReleaseState::Completed => "Completed",
+            ReleaseState::Rejected => "Rejected",
+        }
+    }
+}
+
 /// What a release does next, from its stages' states in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -730,6 +785,39 @@ mod tests {
         for state in [Waiting, AwaitingSignOff, Approved, Deployed, Rejected] {
             assert_eq!(StageState::parse(state.as_str()), Some(state));
         }
+    }
+
+    #[test]
+    fn a_stage_opens_awaiting_its_sign_off_or_approved_when_it_names_none() {
+        let qa = SignOff {
+            group: "qa".into(),
+            approvals: 1,
+        };
+        assert_eq!(opened(&[qa.clone()]), StageState::AwaitingSignOff);
+        assert_eq!(opened(&[]), StageState::Approved);
+        let yes = Vote {
+            user: "quinn".into(),
+            group: "qa".into(),
+            approve: true,
+            comment: String::new(),
+        };
+        let no = Vote {
+            approve: false,
+            ..yes.clone()
+        };
+        assert_eq!(
+            gate(&[qa.clone()], &[yes]).stage_state(),
+            StageState::Approved
+        );
+        assert_eq!(gate(&[qa], &[no]).stage_state(), StageState::Rejected);
+        for state in [
+            ReleaseState::Running,
+            ReleaseState::Completed,
+            ReleaseState::Rejected,
+        ] {
+            assert_eq!(ReleaseState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(ReleaseState::parse("done"), None);
     }
 
     #[test]

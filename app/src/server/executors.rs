@@ -84,10 +84,8 @@ async fn row<C: ConnectionTrait>(db: &C, model: &executors::Model) -> AppResult<
         source_url: source,
         git_ref: model.git_ref.clone(),
         module_path: model.module_path.clone(),
-        state: ResourceState::parse(&model.state)
-            .ok_or_else(|| AppError::internal("unknown state stored"))?,
-        status: ResourceStatus::parse(&model.status)
-            .ok_or_else(|| AppError::internal("unknown status stored"))?,
+        state: model.state,
+        status: model.status,
         integrations,
         outputs: serde_json::from_str(&model.outputs).map_err(AppError::internal)?,
         updated_at: when(&model.updated_at),
@@ -275,8 +273,8 @@ pub async fn save(
                 source_code_id: Set(source_id),
                 git_ref: Set(git_ref),
                 module_path: Set(module_path),
-                state: Set(ResourceState::Provision.as_str().into()),
-                status: Set(ResourceStatus::Ready.as_str().into()),
+                state: Set(ResourceState::Provision),
+                status: Set(ResourceStatus::Ready),
                 tf_state: Set(None),
                 outputs: Set("{}".into()),
                 created_by: Set(actor.label.clone()),
@@ -432,7 +430,7 @@ pub async fn run(
     .insert(&txn)
     .await?;
     let mut active: executors::ActiveModel = model.clone().into();
-    active.status = Set(ResourceStatus::InProgress.as_str().into());
+    active.status = Set(ResourceStatus::InProgress);
     active.updated_at = Set(now);
     active.update(&txn).await?;
     audit::record(
@@ -577,14 +575,14 @@ pub async fn finish_run(
     active.updated_at = Set(now);
     match status.as_str() {
         jobs::SUCCEEDED => {
-            active.status = Set(ResourceStatus::Done.as_str().into());
+            active.status = Set(ResourceStatus::Done);
             if run.action == RunAction::Apply.as_str() {
-                active.state = Set(ResourceState::Provisioned.as_str().into());
+                active.state = Set(ResourceState::Provisioned);
                 active.outputs =
                     Set(serde_json::to_string(&result.outputs).map_err(AppError::internal)?);
             }
         }
-        jobs::FAILED => active.status = Set(ResourceStatus::Error.as_str().into()),
+        jobs::FAILED => active.status = Set(ResourceStatus::Error),
         _ => {}
     }
     if let Some(state) = &result.tf_state {

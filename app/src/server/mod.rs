@@ -103,33 +103,63 @@ pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// Moves a revisioned row (a repository, a release manifest, a resource) from revision `base` to
-/// `base + 1`, only if it is still at `base`: a compare-and-set in the row's own `UPDATE`, so two
-/// saves from one revision end in one success and one `stale()` refusal (409) on PostgreSQL as on
-/// SQLite, never in a unique-index error. Called before the row's other columns are written.
-pub async fn advance_revision<E, C>(
-    txn: &C,
-    id: E::Column,
-    id_value: i64,
-    revision: E::Column,
-    base: i32,
-    stale: impl FnOnce() -> crate::error::AppError,
-) -> crate::error::AppResult<()>
-where
-    E: sea_orm::EntityTrait,
-    C: sea_orm::ConnectionTrait,
-{
-    use sea_orm::{ColumnTrait, QueryFilter};
-    let moved = E::update_many()
-        .col_expr(revision, sea_orm::sea_query::Expr::value(base + 1))
-        .filter(id.eq(id_value))
-        .filter(revision.eq(base))
-        .exec(txn)
-        .await?;
-    if moved.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(stale())
+/// A save of a revisioned row (a repository, a release manifest, a resource) made from the
+/// revision its editor read: refused (409, "reload to see the changes") when the row has moved on
+/// since, whether before the save began (`check`) or while it ran (`advance`).
+pub struct RevisionedSave {
+    /// What is saved, as the refusal names it: "Repository web".
+    pub what: String,
+    /// The row's revision as this save read it.
+    pub current: i32,
+    /// The revision the editor read.
+    pub base: i32,
+}
+
+impl RevisionedSave {
+    fn stale(&self, now: i32) -> crate::error::AppError {
+        crate::error::AppError::Conflict(format!(
+            "{} is at revision {now} now (you edited revision {}): reload to see the changes, then edit again.",
+            self.what, self.base
+        ))
+    }
+
+    /// Refused when the row is no longer at the editor's revision.
+    pub fn check(&self) -> crate::error::AppResult<()> {
+        if self.base == self.current {
+            Ok(())
+        } else {
+            Err(self.stale(self.current))
+        }
+    }
+
+    /// Moves the row from revision `base` to `base + 1`, only if it is still at `base`: a
+    /// compare-and-set in the row's own `UPDATE`, so two saves from one revision end in one
+    /// success and one refusal on PostgreSQL as on SQLite, never in a unique-index error. Called
+    /// before the row's other columns are written.
+    pub async fn advance<E, C>(
+        &self,
+        txn: &C,
+        id: E::Column,
+        id_value: i64,
+        revision: E::Column,
+    ) -> crate::error::AppResult<()>
+    where
+        E: sea_orm::EntityTrait,
+        C: sea_orm::ConnectionTrait,
+    {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        self.check()?;
+        let moved = E::update_many()
+            .col_expr(revision, sea_orm::sea_query::Expr::value(self.base + 1))
+            .filter(id.eq(id_value))
+            .filter(revision.eq(self.base))
+            .exec(txn)
+            .await?;
+        if moved.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(self.stale(self.base + 1))
+        }
     }
 }
 

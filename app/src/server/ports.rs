@@ -110,6 +110,26 @@ impl From<ForgeError> for AppError {
     }
 }
 
+/// A job's step that failed on the database is worth another attempt.
+impl From<sea_orm::DbErr> for ForgeError {
+    fn from(error: sea_orm::DbErr) -> ForgeError {
+        ForgeError::transient(error.to_string())
+    }
+}
+
+/// A service's refusal (not found, forbidden, invalid, conflict) will not change on a retry; a
+/// server or transport failure may.
+impl From<AppError> for ForgeError {
+    fn from(error: AppError) -> ForgeError {
+        match error {
+            AppError::Internal(_) | AppError::Transport(_) => {
+                ForgeError::transient(error.to_string())
+            }
+            _ => ForgeError::permanent(error.to_string()),
+        }
+    }
+}
+
 pub use crate::domain::workspaces::RepoConfig;
 
 /// A pull request's state on the forge.

@@ -245,25 +245,20 @@ pub async fn save(
                     format!("this is {current_kind} {current_name}: a manifest keeps its kind and name (it says {kind} {name})"),
                 ));
             }
-            let stale = |now: i32| {
-                AppError::Conflict(format!(
-                    "{kind} {name} is at revision {now} now (you edited revision {base_revision}): reload to see the changes, then edit again.",
-                ))
+            let save = crate::server::RevisionedSave {
+                what: format!("{kind} {name}"),
+                current: current.revision,
+                base: base_revision,
             };
-            if base_revision != current.revision {
-                return Err(stale(current.revision));
-            }
+            save.check()?;
             if current.source == source {
                 return Ok(row(&current, &manifest));
             }
-            // Someone else's save from the same revision may have landed since the read.
-            crate::server::advance_revision::<manifests::Entity, _>(
+            save.advance::<manifests::Entity, _>(
                 &txn,
                 manifests::Column::Id,
                 current.id,
                 manifests::Column::Revision,
-                base_revision,
-                || stale(base_revision + 1),
             )
             .await?;
             let before =

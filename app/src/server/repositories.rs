@@ -236,25 +236,20 @@ pub async fn save(
                     ),
                 ));
             }
-            let stale = |now: i32| {
-                AppError::Conflict(format!(
-                    "Repository {name} is at revision {now} now (you edited revision {base_revision}): reload to see the changes, then edit again.",
-                ))
+            let save = crate::server::RevisionedSave {
+                what: format!("Repository {name}"),
+                current: current.revision,
+                base: base_revision,
             };
-            if base_revision != current.revision {
-                return Err(stale(current.revision));
-            }
+            save.check()?;
             if current.source == source {
                 return Ok(row(&current, &manifests));
             }
-            // Someone else's save from the same revision may have landed since the read.
-            crate::server::advance_revision::<repositories::Entity, _>(
+            save.advance::<repositories::Entity, _>(
                 &txn,
                 repositories::Column::Id,
                 current.id,
                 repositories::Column::Revision,
-                base_revision,
-                || stale(base_revision + 1),
             )
             .await?;
             let mut active: repositories::ActiveModel = current.clone().into();

@@ -69,8 +69,7 @@ pub struct ReleaseRow {
     /// release | hotfix
     pub kind: String,
     pub rc_tag: String,
-    /// running | rejected | completed
-    pub state: String,
+    pub state: crate::domain::releases::ReleaseState,
     pub starter: String,
     pub production_tag: Option<String>,
     pub created_at: String,

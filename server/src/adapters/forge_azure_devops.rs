@@ -3,7 +3,7 @@
 //! `ORGANIZATION/PROJECT/REPOSITORY`; the integration's organization URL is the API's base.
 //! Paths and bodies follow learn.microsoft.com/rest/api/azure/devops/git (api-version=7.1).
 
-use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, text, Refusal};
+use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, typed, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{
     approved_head, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState,
@@ -68,44 +68,69 @@ fn branch(reference: &str) -> String {
         .to_string()
 }
 
+/// A pull request as Azure DevOps' Git REST API 7.1 answers it (the fields Slipway reads).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Pull {
+    pull_request_id: i64,
+    status: String,
+    repository: PullRepository,
+    source_ref_name: String,
+    target_ref_name: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    last_merge_source_commit: Option<Commit>,
+    #[serde(default)]
+    last_merge_commit: Option<Commit>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PullRepository {
+    web_url: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Commit {
+    commit_id: String,
+}
+
+/// A repository as `GET …/_apis/git/repositories/{repositoryId}` answers it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Repository {
+    name: String,
+    web_url: String,
+    #[serde(default)]
+    ssh_url: Option<String>,
+    remote_url: String,
+    default_branch: String,
+}
+
 fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
-    let state = match text(AZURE, value, "/status")?.as_str() {
+    let pull: Pull = typed(AZURE, "a pull request", value)?;
+    let state = match pull.status.as_str() {
         "active" => PullState::Open,
         "completed" => PullState::Merged,
         _ => PullState::Closed,
     };
-    let id = value
-        .get("pullRequestId")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| {
-            ForgeError::permanent("Azure DevOps answered a pull request without an id")
-        })?;
     Ok(ForgePull {
-        number: id,
+        number: pull.pull_request_id,
         url: format!(
-            "{}/pullrequest/{id}",
-            text(AZURE, value, "/repository/webUrl")?
+            "{}/pullrequest/{}",
+            pull.repository.web_url, pull.pull_request_id
         ),
         state,
-        head_branch: branch(&text(AZURE, value, "/sourceRefName")?),
-        head_commit: value
-            .pointer("/lastMergeSourceCommit/commitId")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        base_branch: branch(&text(AZURE, value, "/targetRefName")?),
-        title: value
-            .get("title")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        merge_commit: (state == PullState::Merged)
-            .then(|| {
-                value
-                    .pointer("/lastMergeCommit/commitId")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .flatten(),
+        head_branch: branch(&pull.source_ref_name),
+        head_commit: pull.last_merge_source_commit.map(|c| c.commit_id),
+        base_branch: branch(&pull.target_ref_name),
+        title: pull.title.unwrap_or_default(),
+        merge_commit: pull
+            .last_merge_commit
+            .map(|c| c.commit_id)
+            .filter(|_| state == PullState::Merged),
     })
 }
 
@@ -127,12 +152,13 @@ impl Forge for AzureDevOpsForge {
             .await
             .map_err(|r| r.error)?;
         let (organization, _, _) = parts(repo)?;
+        let repository: Repository = typed(AZURE, "a repository", &value)?;
         Ok(RepoConfig {
-            name: text(AZURE, &value, "/name")?,
-            url: text(AZURE, &value, "/webUrl")?,
-            ssh_url: text(AZURE, &value, "/sshUrl").unwrap_or_default(),
-            https_url: strip_user_info(&text(AZURE, &value, "/remoteUrl")?),
-            default_branch: branch(&text(AZURE, &value, "/defaultBranch")?),
+            name: repository.name,
+            url: repository.web_url,
+            ssh_url: repository.ssh_url.unwrap_or_default(),
+            https_url: strip_user_info(&repository.remote_url),
+            default_branch: branch(&repository.default_branch),
             organization: organization.to_string(),
         })
     }

@@ -2,7 +2,7 @@
 //! decline), with an app password over basic auth. Paths and bodies follow
 //! developer.atlassian.com/cloud/bitbucket/rest.
 
-use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, text, Refusal};
+use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, typed, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{
     approved_head, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState,
@@ -49,34 +49,87 @@ impl BitbucketForge {
     }
 }
 
+/// A pull request as Bitbucket Cloud's API 2.0 answers it (the fields Slipway reads).
+#[derive(serde::Deserialize)]
+struct Pull {
+    id: i64,
+    state: String,
+    links: Links,
+    source: End,
+    destination: End,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    merge_commit: Option<Commit>,
+}
+
+#[derive(serde::Deserialize)]
+struct Links {
+    html: Link,
+    #[serde(default)]
+    clone: Vec<NamedLink>,
+}
+
+#[derive(serde::Deserialize)]
+struct Link {
+    href: String,
+}
+
+#[derive(serde::Deserialize)]
+struct NamedLink {
+    name: String,
+    href: String,
+}
+
+/// A pull request's source or destination: a branch, and (for the source) its commit.
+#[derive(serde::Deserialize)]
+struct End {
+    branch: Named,
+    #[serde(default)]
+    commit: Option<Commit>,
+}
+
+#[derive(serde::Deserialize)]
+struct Named {
+    name: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Commit {
+    hash: String,
+}
+
+/// A repository as `GET /repositories/{workspace}/{repo_slug}` answers it.
+#[derive(serde::Deserialize)]
+struct Repository {
+    name: String,
+    links: Links,
+    mainbranch: Named,
+    workspace: Workspace,
+}
+
+#[derive(serde::Deserialize)]
+struct Workspace {
+    slug: String,
+}
+
 fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
-    let state = match text(BITBUCKET, value, "/state")?.as_str() {
+    let pull: Pull = typed(BITBUCKET, "a pull request", value)?;
+    let state = match pull.state.as_str() {
         "OPEN" => PullState::Open,
         "MERGED" => PullState::Merged,
         // DECLINED, SUPERSEDED
         _ => PullState::Closed,
     };
     Ok(ForgePull {
-        number: value.get("id").and_then(Value::as_i64).ok_or_else(|| {
-            ForgeError::permanent("Bitbucket answered a pull request without an id")
-        })?,
-        url: text(BITBUCKET, value, "/links/html/href")?,
+        number: pull.id,
+        url: pull.links.html.href,
         state,
-        head_branch: text(BITBUCKET, value, "/source/branch/name")?,
-        head_commit: value
-            .pointer("/source/commit/hash")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        base_branch: text(BITBUCKET, value, "/destination/branch/name")?,
-        title: value
-            .get("title")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        merge_commit: value
-            .pointer("/merge_commit/hash")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        head_branch: pull.source.branch.name,
+        head_commit: pull.source.commit.map(|c| c.hash),
+        base_branch: pull.destination.branch.name,
+        title: pull.title.unwrap_or_default(),
+        merge_commit: pull.merge_commit.map(|c| c.hash),
     })
 }
 
@@ -97,27 +150,24 @@ impl Forge for BitbucketForge {
             .call(repo, Method::GET, "", None)
             .await
             .map_err(|r| r.error)?;
+        let repository: Repository = typed(BITBUCKET, "a repository", &value)?;
         let clone = |kind: &str| {
-            value
-                .pointer("/links/clone")
-                .and_then(Value::as_array)
-                .and_then(|links| {
-                    links
-                        .iter()
-                        .find(|l| l.get("name").and_then(Value::as_str) == Some(kind))
-                })
-                .and_then(|l| l.get("href").and_then(Value::as_str))
-                .map(str::to_string)
+            repository
+                .links
+                .clone
+                .iter()
+                .find(|l| l.name == kind)
+                .map(|l| l.href.clone())
         };
         Ok(RepoConfig {
-            name: text(BITBUCKET, &value, "/name")?,
-            url: text(BITBUCKET, &value, "/links/html/href")?,
             ssh_url: clone("ssh").unwrap_or_default(),
             https_url: strip_user_info(&clone("https").ok_or_else(|| {
                 ForgeError::permanent("Bitbucket answered without an HTTPS clone link")
             })?),
-            default_branch: text(BITBUCKET, &value, "/mainbranch/name")?,
-            organization: text(BITBUCKET, &value, "/workspace/slug")?,
+            name: repository.name,
+            url: repository.links.html.href,
+            default_branch: repository.mainbranch.name,
+            organization: repository.workspace.slug,
         })
     }
 

@@ -2,7 +2,7 @@
 //! `Forge`: repository metadata and the pull request flow. Paths, headers and bodies follow
 //! docs.github.com/rest (API version 2022-11-28).
 
-use super::forge_http::{base, existing_or, merged_or_refused, send, text, Refusal};
+use super::forge_http::{base, existing_or, merged_or_refused, send, text, typed, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{
     approved_head, CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, ForgeRuleset, NewPull,
@@ -43,39 +43,68 @@ impl GitHubForge {
     }
 }
 
+/// A pull request as GitHub's "Get a pull request" answers it (the fields Slipway reads).
+#[derive(serde::Deserialize)]
+struct Pull {
+    number: i64,
+    html_url: String,
+    state: String,
+    #[serde(default)]
+    merged: Option<bool>,
+    #[serde(default)]
+    merged_at: Option<String>,
+    head: Ref,
+    base: Ref,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    merge_commit_sha: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Ref {
+    #[serde(rename = "ref")]
+    name: String,
+    #[serde(default)]
+    sha: Option<String>,
+}
+
+/// A repository as "Get a repository" answers it.
+#[derive(serde::Deserialize)]
+struct Repository {
+    name: String,
+    html_url: String,
+    #[serde(default)]
+    ssh_url: Option<String>,
+    clone_url: String,
+    default_branch: String,
+    owner: Owner,
+}
+
+#[derive(serde::Deserialize)]
+struct Owner {
+    login: String,
+}
+
 fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
-    let merged = value.get("merged_at").is_some_and(|v| !v.is_null())
-        || value.get("merged").and_then(Value::as_bool) == Some(true);
-    let state = match (text(GITHUB, value, "/state")?.as_str(), merged) {
+    let pull: Pull = typed(GITHUB, "a pull request", value)?;
+    let state = match (
+        pull.state.as_str(),
+        pull.merged_at.is_some() || pull.merged == Some(true),
+    ) {
         (_, true) => PullState::Merged,
         ("open", _) => PullState::Open,
         _ => PullState::Closed,
     };
     Ok(ForgePull {
-        number: value.get("number").and_then(Value::as_i64).ok_or_else(|| {
-            ForgeError::permanent("GitHub answered a pull request without a number")
-        })?,
-        url: text(GITHUB, value, "/html_url")?,
+        number: pull.number,
+        url: pull.html_url,
         state,
-        head_branch: text(GITHUB, value, "/head/ref")?,
-        head_commit: value
-            .pointer("/head/sha")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        base_branch: text(GITHUB, value, "/base/ref")?,
-        title: value
-            .get("title")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        merge_commit: (state == PullState::Merged)
-            .then(|| {
-                value
-                    .get("merge_commit_sha")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .flatten(),
+        head_branch: pull.head.name,
+        head_commit: pull.head.sha,
+        base_branch: pull.base.name,
+        title: pull.title.unwrap_or_default(),
+        merge_commit: pull.merge_commit_sha.filter(|_| state == PullState::Merged),
     })
 }
 
@@ -96,13 +125,14 @@ impl Forge for GitHubForge {
             .call(repo, Method::GET, "", None)
             .await
             .map_err(|r| r.error)?;
+        let repository: Repository = typed(GITHUB, "a repository", &value)?;
         Ok(RepoConfig {
-            name: text(GITHUB, &value, "/name")?,
-            url: text(GITHUB, &value, "/html_url")?,
-            ssh_url: text(GITHUB, &value, "/ssh_url").unwrap_or_default(),
-            https_url: strip_user_info(&text(GITHUB, &value, "/clone_url")?),
-            default_branch: text(GITHUB, &value, "/default_branch")?,
-            organization: text(GITHUB, &value, "/owner/login")?,
+            name: repository.name,
+            url: repository.html_url,
+            ssh_url: repository.ssh_url.unwrap_or_default(),
+            https_url: strip_user_info(&repository.clone_url),
+            default_branch: repository.default_branch,
+            organization: repository.owner.login,
         })
     }
 

@@ -131,6 +131,20 @@ pub async fn send(
     })
 }
 
+/// A provider's answer read as the typed shape its API reference documents (the fields Slipway
+/// uses), or a clear error naming what the provider left out or sent otherwise.
+pub fn typed<T: serde::de::DeserializeOwned>(
+    provider: &str,
+    what: &str,
+    value: &Value,
+) -> Result<T, ForgeError> {
+    T::deserialize(value).map_err(|e| {
+        ForgeError::permanent(format!(
+            "{provider} answered {what} Slipway cannot read ({e}); is the API URL right?"
+        ))
+    })
+}
+
 /// `value[key]` as a string, or a clear error naming what the provider left out.
 pub fn text(provider: &str, value: &Value, pointer: &str) -> Result<String, ForgeError> {
     value

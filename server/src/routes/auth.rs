@@ -204,12 +204,10 @@ async fn reject(state: &ServerState, provider: &str, reason: &str) {
     }
 }
 
+/// Compares the returned `state` without leaking through timing how much of it matched.
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// `POST /auth/demo/{login}`: only under `--demo`; signs in a seeded user.

@@ -108,7 +108,7 @@ db_test! {
             use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
             let row = app::server::entities::resources::Entity::find().filter(app::server::entities::resources::Column::Slug.eq("assets")).one(&server.ctx.db).await.unwrap().unwrap();
             let mut active: app::server::entities::resources::ActiveModel = row.into();
-            active.state = Set("provisioned".into());
+            active.state = Set(app::domain::resources::ResourceState::Provisioned);
             active.update(&server.ctx.db).await.unwrap();
         }
         let (status, body) = call(&dev, &server, "recreate_resource", &[("slug", "assets")]).await;

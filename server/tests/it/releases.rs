@@ -10,7 +10,7 @@ use crate::db_test;
 use crate::deployments::{history, notification, send, sign, APP, REPOSITORY, SET, TRACK};
 use crate::support::*;
 use app::api::releases::ReleaseView;
-use app::domain::releases::StageState;
+use app::domain::releases::{ReleaseState, StageState};
 use app::server::entities::{
     deployments as deployment_rows, registry_tags, releases as release_rows,
 };
@@ -183,11 +183,11 @@ db_test! {
         stage_becomes(&remy, &server, first, 1, StageState::Deployed).await;
         let mut done = release_rows::Entity::find_by_id(first).one(&db.conn).await.unwrap().unwrap();
         for _ in 0..100 {
-            if done.state == "completed" { break; }
+            if done.state == ReleaseState::Completed { break; }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             done = release_rows::Entity::find_by_id(first).one(&db.conn).await.unwrap().unwrap();
         }
-        assert_eq!((done.state.as_str(), done.production_tag.as_deref()), ("completed", Some("shop-2026.11")));
+        assert_eq!((done.state, done.production_tag.as_deref()), (ReleaseState::Completed, Some("shop-2026.11")));
         let tagged = registry_tags::Entity::find().filter(registry_tags::Column::Tag.eq("shop-2026.11")).one(&db.conn).await.unwrap().unwrap();
         assert_eq!(tagged.digest, crate::deployments::digest(1));
         // One commit per deployment, naming the release, the stage and the approvers.
@@ -224,7 +224,7 @@ db_test! {
         stage_becomes(&remy, &server, hotfix, 0, StageState::Deployed).await;
         let mut fixed = release_rows::Entity::find_by_id(hotfix).one(&db.conn).await.unwrap().unwrap();
         for _ in 0..100 {
-            if fixed.state == "completed" { break; }
+            if fixed.state == ReleaseState::Completed { break; }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             fixed = release_rows::Entity::find_by_id(hotfix).one(&db.conn).await.unwrap().unwrap();
         }
@@ -239,7 +239,7 @@ db_test! {
         let (status, body) = vote(&quinn, &server, rejected, 0, "qa", false, "Checkout times out under load").await;
         assert_eq!((status, body.as_str()), (200, "\"Rejected\""));
         let view = release(&remy, &server, rejected).await;
-        assert_eq!((view.row.state.as_str(), view.stages[0].gate.as_str()), ("rejected", "Rejected by quinn (qa): Checkout times out under load"));
+        assert_eq!((view.row.state, view.stages[0].gate.as_str()), (ReleaseState::Rejected, "Rejected by quinn (qa): Checkout times out under load"));
         assert_eq!(deployed(&db, rejected, "staging").await, 0);
         // The same images again: not unasked. The refusal names the rejection.
         let (status, body) = start(&remy, &server, "2026.12").await;

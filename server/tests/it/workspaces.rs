@@ -6,6 +6,7 @@
 
 use crate::db_test;
 use crate::support::{call, client, demo_sign_in, git, review, ServerOptions, TestServer};
+use app::domain::resources::ResourceStatus;
 use app::server::entities::{
     job_logs, jobs as job_rows, pull_requests, resources as resource_rows,
 };
@@ -26,8 +27,11 @@ pub(crate) async fn settled_in(db: &sea_orm::DatabaseConnection, slug: &str) -> 
             .await
             .unwrap()
             .unwrap();
-        if row.status != "in_progress" {
-            return (row.state, row.status);
+        if row.status != ResourceStatus::InProgress {
+            return (
+                row.state.as_str().to_string(),
+                row.status.as_str().to_string(),
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -257,7 +261,7 @@ db_test! {
         failed.update(db).await.unwrap();
         let resource = resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq("logs")).one(db).await.unwrap().unwrap();
         let mut errored: resource_rows::ActiveModel = resource.into();
-        errored.status = Set("error".into());
+        errored.status = Set(ResourceStatus::Error);
         errored.update(db).await.unwrap();
 
         // The viewer sees the failure but no Retry, and is refused one.

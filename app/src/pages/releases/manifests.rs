@@ -115,7 +115,6 @@ pub(crate) fn ReleaseManifestEditor(
     source: String,
 ) -> AnyView {
     let text = RwSignal::new(source);
-    let checked = Memo::new(move |_| text.with(|t| parse_release_source(t)));
     let save = ServerAction::<SaveReleaseManifest>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -124,53 +123,44 @@ pub(crate) fn ReleaseManifestEditor(
         }
     });
     let creating = name.is_empty();
-    let back = if creating {
-        "/releases".to_string()
-    } else {
-        manifest_href(&kind, &name)
-    };
+    Editor {
+        section: ("/releases", "Releases"),
+        title: if creating { "New release manifest".to_string() } else { format!("Edit {kind} {name}") },
+        subtitle: if creating {
+            "An Application, an ApplicationSet or a ReleaseTrack, in the reference format. Each is edited by the group that owns it.".to_string()
+        } else {
+            format!("Saving makes revision {}.", revision + 1)
+        },
+        file: "manifest.yaml",
+        back: if creating { "/releases".to_string() } else { manifest_href(&kind, &name) },
+        hidden: vec![("kind", kind), ("name", name), ("revision", revision.to_string())],
+        create_label: "Create",
+        creating,
+        text,
+        checked: Memo::new(move |_| text.with(|t| parse_release_source(t))),
+        valid: manifest_outline,
+    }
+    .view(save.pending().into(), move |fields| {
+        view! {
+            <ActionForm action=save attr:class="stacked-form">{fields}</ActionForm>
+            <FormError result=save.value().into() />
+        }
+        .into_any()
+    })
+}
+
+/// What a valid release manifest is: its kind and name, the group that edits it, a track's pipeline.
+fn manifest_outline(manifest: &Manifest) -> AnyView {
     view! {
-        <div class="page-header">
-            <div>
-                <p class="eyebrow"><a href="/releases">"Releases"</a></p>
-                <h1>{if creating { "New release manifest".to_string() } else { format!("Edit {kind} {name}") }}</h1>
-                <p class="subtitle">{if creating { "An Application, an ApplicationSet or a ReleaseTrack, in the reference format. Each is edited by the group that owns it.".to_string() } else { format!("Saving makes revision {}.", revision + 1) }}</p>
-            </div>
-        </div>
-        <div class="editor-layout">
-            <section class="card editor-card">
-                <ActionForm action=save attr:class="stacked-form">
-                    <input type="hidden" name="kind" value=kind.clone() />
-                    <input type="hidden" name="name" value=name.clone() />
-                    <input type="hidden" name="revision" value=revision />
-                    <ManifestText text file="manifest.yaml" invalid=Signal::derive(move || checked.with(|c| c.is_err())) />
-                    <div class="form-actions">
-                        <button type="submit" class="button primary" disabled=move || checked.with(|c| c.is_err()) || save.pending().get()>
-                            {move || if save.pending().get() { "Saving…" } else if creating { "Create" } else { "Save revision" }}
-                        </button>
-                        <a class="button" href=back.clone()>"Cancel"</a>
-                    </div>
-                </ActionForm>
-                <FormError result=save.value().into() />
-            </section>
-            <aside class="card editor-check" id="manifest-check" aria-live="polite">
-                {move || checked.with(|c| match c {
-                    Err(errors) => error_list(errors, text).into_any(),
-                    Ok(manifest) => view! {
-                        <h2 class="check-ok"><span class="check-mark" aria-hidden="true">"✓"</span>" Valid"</h2>
-                        <p><strong>{format!("{} {}", manifest.kind(), manifest.metadata().name)}</strong></p>
-                        <p class="muted">{match crate::domain::release_manifests::owner(manifest) {
-                            Some(group) => format!("Edited by the group {group}."),
-                            None => String::new(),
-                        }}</p>
-                        {match manifest {
-                            Manifest::ReleaseTrack(track) => view! { <TrackPipeline track=track.clone() /> }.into_any(),
-                            _ => ().into_any(),
-                        }}
-                    }.into_any(),
-                })}
-            </aside>
-        </div>
+        <p><strong>{format!("{} {}", manifest.kind(), manifest.metadata().name)}</strong></p>
+        <p class="muted">{match crate::domain::release_manifests::owner(manifest) {
+            Some(group) => format!("Edited by the group {group}."),
+            None => String::new(),
+        }}</p>
+        {match manifest {
+            Manifest::ReleaseTrack(track) => view! { <TrackPipeline track=track.clone() /> }.into_any(),
+            _ => ().into_any(),
+        }}
     }
     .into_any()
 }

@@ -2,7 +2,7 @@
 //! application sets and applications with their owning groups, and an editor for each release
 //! manifest that checks it in the browser as it is typed.
 
-use crate::components::manifest_editor::{error_list, ManifestText, RevisionList};
+use crate::components::manifest_editor::{Editor, RevisionList};
 
 use crate::api::releases::{
     get_delivery, get_release, get_release_manifest, get_release_manifests, get_releases,
@@ -16,7 +16,7 @@ use crate::domain::manifests::Manifest;
 
 use crate::domain::release_manifests::{parse_release_source, ReleaseTrack, TrackStage};
 
-use crate::domain::releases::{StageState, DORA_WINDOWS};
+use crate::domain::releases::{ReleaseState, StageState, DORA_WINDOWS};
 
 use crate::error::AppError;
 
@@ -196,11 +196,11 @@ pub fn ReleasesPage() -> AnyView {
     .into_any()
 }
 
-pub(crate) fn state_badge(state: &str) -> AnyView {
+pub(crate) fn state_badge(state: ReleaseState) -> AnyView {
     let class = match state {
-        "completed" => "badge change-added",
-        "rejected" => "badge change-removed",
-        _ => "badge change-changed",
+        ReleaseState::Completed => "badge change-added",
+        ReleaseState::Rejected => "badge change-removed",
+        ReleaseState::Running => "badge change-changed",
     };
-    view! { <span class=class>{state.to_string()}</span> }.into_any()
+    view! { <span class=class>{state.as_str()}</span> }.into_any()
 }

@@ -66,7 +66,6 @@ pub fn EditRepositoryPage() -> AnyView {
 #[component]
 pub(crate) fn ManifestEditor(name: String, revision: i32, source: String) -> AnyView {
     let text = RwSignal::new(source);
-    let checked = Memo::new(move |_| text.with(|t| parse_source(t)));
     let save = ServerAction::<SaveRepository>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -75,65 +74,54 @@ pub(crate) fn ManifestEditor(name: String, revision: i32, source: String) -> Any
         }
     });
     let creating = name.is_empty();
-    let title = if creating {
-        "New repository".to_string()
-    } else {
-        format!("Edit {name}")
-    };
-    let back = if creating {
-        "/repositories".to_string()
-    } else {
-        format!("/repositories/{name}")
-    };
+    Editor {
+        section: ("/repositories", "Repositories"),
+        title: if creating { "New repository".to_string() } else { format!("Edit {name}") },
+        subtitle: if creating {
+            "One GithubRepository and the BuildDefinitions under it, in the reference format (documents separated by ---).".to_string()
+        } else {
+            format!("Saving makes revision {}.", revision + 1)
+        },
+        file: "manifests.yaml",
+        back: if creating { "/repositories".to_string() } else { format!("/repositories/{name}") },
+        hidden: vec![("name", name), ("revision", revision.to_string())],
+        create_label: "Create repository",
+        creating,
+        text,
+        checked: Memo::new(move |_| text.with(|t| parse_source(t))),
+        valid: plan_outline,
+    }
+    .view(save.pending().into(), move |fields| {
+        view! {
+            <ActionForm action=save attr:class="stacked-form">{fields}</ActionForm>
+            <FormError result=save.value().into() />
+        }
+        .into_any()
+    })
+}
+
+/// What valid manifests make: the repository, its strategy, the plan's counts and its branches.
+fn plan_outline(manifests: &RepositoryManifests) -> AnyView {
+    let plan = manifests.plan();
+    let workflows = plan
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(".github/workflows/"))
+        .count();
     view! {
-        <div class="page-header">
-            <div>
-                <p class="eyebrow"><a href="/repositories">"Repositories"</a></p>
-                <h1>{title}</h1>
-                <p class="subtitle">{if creating { "One GithubRepository and the BuildDefinitions under it, in the reference format (documents separated by ---).".to_string() } else { format!("Saving makes revision {}.", revision + 1) }}</p>
-            </div>
-        </div>
-        <div class="editor-layout">
-            <section class="card editor-card">
-                <ActionForm action=save attr:class="stacked-form">
-                    <input type="hidden" name="name" value=name.clone() />
-                    <input type="hidden" name="revision" value=revision />
-                    <ManifestText text file="manifests.yaml" invalid=Signal::derive(move || checked.with(|c| c.is_err())) />
-                    <div class="form-actions">
-                        <button type="submit" class="button primary" disabled=move || checked.with(|c| c.is_err()) || save.pending().get()>
-                            {move || if save.pending().get() { "Saving…" } else if creating { "Create repository" } else { "Save revision" }}
-                        </button>
-                        <a class="button" href=back.clone()>"Cancel"</a>
-                    </div>
-                </ActionForm>
-                <FormError result=save.value().into() />
-            </section>
-            <aside class="card editor-check" id="manifest-check" aria-live="polite">
-                {move || checked.with(|c| match c {
-                    Err(errors) => error_list(errors, text).into_any(),
-                    Ok(manifests) => {
-                        let plan = manifests.plan();
-                        let workflows = plan.files.iter().filter(|f| f.path.starts_with(".github/workflows/")).count();
-                        view! {
-                            <h2 class="check-ok"><span class="check-mark" aria-hidden="true">"✓"</span>" Valid"</h2>
-                            <p>
-                                <strong>{manifests.repository.metadata.name.clone()}</strong>" · "{strategy_chip(manifests.repository.strategy)}
-                            </p>
-                            <p class="muted">{format!(
-                                "{} branch kinds, {} ruleset{}, CODEOWNERS, {workflows} workflow{} ({} build definition{}).",
-                                plan.branches.len(),
-                                plan.rulesets.len(),
-                                if plan.rulesets.len() == 1 { "" } else { "s" },
-                                if workflows == 1 { "" } else { "s" },
-                                manifests.builds.len(),
-                                if manifests.builds.len() == 1 { "" } else { "s" },
-                            )}</p>
-                            <BranchDiagram branches=plan.branches.clone() />
-                        }.into_any()
-                    }
-                })}
-            </aside>
-        </div>
+        <p>
+            <strong>{manifests.repository.metadata.name.clone()}</strong>" · "{strategy_chip(manifests.repository.strategy)}
+        </p>
+        <p class="muted">{format!(
+            "{} branch kinds, {} ruleset{}, CODEOWNERS, {workflows} workflow{} ({} build definition{}).",
+            plan.branches.len(),
+            plan.rulesets.len(),
+            if plan.rulesets.len() == 1 { "" } else { "s" },
+            if workflows == 1 { "" } else { "s" },
+            manifests.builds.len(),
+            if manifests.builds.len() == 1 { "" } else { "s" },
+        )}</p>
+        <BranchDiagram branches=plan.branches.clone() />
     }
     .into_any()
 }

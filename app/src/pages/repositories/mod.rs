@@ -17,7 +17,9 @@ use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, Page
 
 use crate::domain::branching::{BranchPolicy, BranchRole, SourceClass};
 
-use crate::domain::repositories::{parse_source, RepositoryPlan, MANAGED_REPOSITORY};
+use crate::domain::repositories::{
+    parse_source, RepositoryManifests, RepositoryPlan, MANAGED_REPOSITORY,
+};
 
 use crate::error::AppError;
 

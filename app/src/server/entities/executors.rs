@@ -15,8 +15,8 @@ pub struct Model {
     pub source_code_id: i64,
     pub git_ref: String,
     pub module_path: String,
-    pub state: String,
-    pub status: String,
+    pub state: crate::domain::resources::ResourceState,
+    pub status: crate::domain::resources::ResourceStatus,
     /// Sealed state file.
     pub tf_state: Option<String>,
     pub outputs: String,

@@ -10,7 +10,7 @@ pub struct Model {
     pub kind: String,
     pub rc: i32,
     pub rc_tag: String,
-    pub state: String,
+    pub state: crate::domain::releases::ReleaseState,
     pub starter: String,
     pub production_tag: Option<String>,
     pub created_at: DateTimeUtc,

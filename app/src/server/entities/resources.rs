@@ -10,8 +10,8 @@ pub struct Model {
     pub name: String,
     pub template_id: i64,
     pub source_code_version_id: i64,
-    pub state: String,
-    pub status: String,
+    pub state: crate::domain::resources::ResourceState,
+    pub status: crate::domain::resources::ResourceStatus,
     /// JSON object; sensitive values sealed.
     pub variables: String,
     pub outputs: String,

@@ -9,7 +9,7 @@ pub struct Model {
     pub position: i32,
     pub environments: String,
     pub sign_off: String,
-    pub state: String,
+    pub state: crate::domain::releases::StageState,
     pub updated_at: DateTimeUtc,
 }
 

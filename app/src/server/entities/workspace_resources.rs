@@ -8,7 +8,7 @@ pub struct Model {
     pub workspace_id: i64,
     pub folder: String,
     pub folder_slug: String,
-    pub status: String,
+    pub status: crate::domain::workspaces::WorkspaceStatus,
     pub status_message: Option<String>,
     pub merged_commit: Option<String>,
     /// The resource revision whose code someone's approval last merged.

@@ -14,7 +14,7 @@ pub struct Model {
     pub configuration: String,
     pub description: String,
     pub labels: String,
-    pub status: String,
+    pub status: crate::domain::workspaces::WorkspaceStatus,
     pub status_message: Option<String>,
     pub created_by: String,
     pub created_at: DateTimeUtc,

@@ -23,7 +23,7 @@ use crate::wire::resources::{
 
 use crate::domain::integrations::{terraform_backend, terraform_provider, IntegrationKind};
 
-use crate::domain::modules::ModuleInterface;
+use crate::domain::modules::{ModuleInterface, ModuleVariable};
 
 use crate::domain::names::{validate_slug, validate_text};
 
@@ -90,15 +90,6 @@ pub(crate) use read::*;
 pub use write::*;
 #[allow(unused_imports)]
 pub(crate) use write::*;
-
-pub(crate) fn state_of(model: &resources::Model) -> AppResult<(ResourceState, ResourceStatus)> {
-    Ok((
-        ResourceState::parse(&model.state)
-            .ok_or_else(|| AppError::internal(format!("unknown state {:?}", model.state)))?,
-        ResourceStatus::parse(&model.status)
-            .ok_or_else(|| AppError::internal(format!("unknown status {:?}", model.status)))?,
-    ))
-}
 
 pub(crate) async fn resource_by_slug<C: ConnectionTrait>(
     db: &C,

@@ -13,6 +13,28 @@ pub(crate) struct Prepared {
     pub(crate) snapshot: Snapshot,
 }
 
+/// The problems of one submission, each naming its field, refused together.
+#[derive(Default)]
+struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push((field.into(), message.into()));
+    }
+
+    fn about(&self, field: &str) -> bool {
+        self.0.iter().any(|(f, _)| f == field)
+    }
+
+    fn refuse(self) -> AppResult<()> {
+        AppError::invalid_all(self.0).map_or(Ok(()), Err)
+    }
+}
+
+/// Checks a resource form (or a stored row being regenerated) against its template version:
+/// name, parents, integrations, each variable's value and the module's own rules. Every problem
+/// of the submission is reported at once; only a template or version that cannot be found stops
+/// the checking early.
 pub(crate) async fn prepare<C: ConnectionTrait>(
     ctx: &AppCtx,
     db: &C,
@@ -21,20 +43,93 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
     existing: Option<&StoredValues>,
     revision: i32,
 ) -> AppResult<Prepared> {
-    // Every problem of the submission is collected and reported at once; only a template or
-    // version that cannot be found stops the checking early.
-    let mut problems: Vec<(String, String)> = Vec::new();
-    macro_rules! problem {
-        ($field:expr, $message:expr $(,)?) => {
-            problems.push((($field).to_string(), $message))
-        };
-    }
+    let mut problems = Problems::default();
     let name = input.name.trim().to_string();
     if name.is_empty() {
-        problem!("name", "must not be empty".into());
+        problems.add("name", "must not be empty");
     } else if let Err(m) = validate_text(&name, 200) {
-        problem!("name", m);
+        problems.add("name", m);
     }
+    let (template, version) = template_version(db, input).await?;
+    let interface: ModuleInterface =
+        serde_json::from_str(&version.interface).map_err(AppError::internal)?;
+    let source = source_codes::Entity::find_by_id(version.source_code_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("a version's source code is missing"))?;
+    let parents = chosen_parents(db, slug, input, template.id, &mut problems).await?;
+    let chosen_integrations = chosen_integrations(db, input, &mut problems).await?;
+    for key in input.values.keys() {
+        if !interface.variables.iter().any(|v| &v.name == key) {
+            problems.add(
+                format!("values.{key}"),
+                format!(
+                    "{key} is not a variable of {} {}",
+                    template.key, version.git_ref
+                ),
+            );
+        }
+    }
+    let values = Values::read(
+        ctx,
+        slug,
+        input,
+        &interface,
+        existing,
+        revision,
+        &mut problems,
+    )?;
+    check_rules(&interface, &values.known, &mut problems);
+    let cloud = cloud_blocks(
+        &chosen_integrations,
+        &format!("{}/{slug}", template.key),
+        &mut problems,
+    );
+    problems.refuse()?;
+    let module = ModuleSource {
+        repository_url: source.url.clone(),
+        module_path: version.module_path.clone(),
+        git_ref: version.git_ref.clone(),
+    };
+    let files = generate(slug, &module, &interface, &values.stored.plain, &cloud).map_err(|e| {
+        let field = if interface.variables.iter().any(|v| v.name == e.field) {
+            format!("values.{}", e.field)
+        } else {
+            e.field
+        };
+        AppError::invalid(field, e.message)
+    })?;
+    let snapshot = Snapshot {
+        name: name.clone(),
+        version: version_label(&version),
+        parents: parents.iter().map(|p| p.slug.clone()).collect(),
+        integrations: chosen_integrations.iter().map(|i| i.slug.clone()).collect(),
+        variables: values.shown,
+        files: files
+            .into_iter()
+            .map(|f| CodeFile {
+                name: f.name.to_string(),
+                contents: f.contents,
+            })
+            .collect(),
+        summary: String::new(),
+    };
+    Ok(Prepared {
+        name,
+        template,
+        version,
+        parents,
+        integrations: chosen_integrations,
+        stored: values.stored,
+        snapshot,
+    })
+}
+
+/// The concrete template and the version of it the form chose.
+async fn template_version<C: ConnectionTrait>(
+    db: &C,
+    input: &ResourceInput,
+) -> AppResult<(templates::Model, source_code_versions::Model)> {
     let template = template_by_key(db, &input.template).await?;
     if template.is_abstract {
         return Err(AppError::invalid(
@@ -61,20 +156,24 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
                 format!("{} has no such version", template.key),
             )
         })?;
-    let interface: ModuleInterface =
-        serde_json::from_str(&version.interface).map_err(AppError::internal)?;
-    let source = source_codes::Entity::find_by_id(version.source_code_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("a version's source code is missing"))?;
+    Ok((template, version))
+}
 
-    // Parents: ticked resources, each an instance of one of the template's parents.
+/// The ticked parents: existing resources, not the resource itself, each an instance of one of
+/// the template's parents.
+async fn chosen_parents<C: ConnectionTrait>(
+    db: &C,
+    slug: &str,
+    input: &ResourceInput,
+    template_id: i64,
+    problems: &mut Problems,
+) -> AppResult<Vec<resources::Model>> {
     let parent_slugs: Vec<&String> = input.parents.keys().collect();
     if parent_slugs.iter().any(|p| p.as_str() == slug) {
-        problem!("parents", "a resource cannot be its own parent".into());
+        problems.add("parents", "a resource cannot be its own parent");
     }
     let parents = if parent_slugs.is_empty() {
-        vec![]
+        Vec::new()
     } else {
         resources::Entity::find()
             .filter(resources::Column::Slug.is_in(parent_slugs.iter().map(|s| s.as_str())))
@@ -86,7 +185,7 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
         .iter()
         .find(|s| !parents.iter().any(|p| &p.slug == **s))
     {
-        problem!("parents", format!("no resource is named {missing:?}"));
+        problems.add("parents", format!("no resource is named {missing:?}"));
     }
     let template_keys: BTreeMap<i64, String> = templates::Entity::find()
         .all(db)
@@ -106,190 +205,222 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
             )
         })
         .collect();
-    if let Err(m) = check_parents(&parents_of_template(db, template.id).await?, &chosen) {
-        if !problems.iter().any(|(f, _)| f == "parents") {
-            problem!("parents", m);
+    if let Err(m) = check_parents(&parents_of_template(db, template_id).await?, &chosen) {
+        if !problems.about("parents") {
+            problems.add("parents", m);
         }
     }
+    Ok(parents)
+}
 
-    // Cloud integrations give provider blocks (credentials go to runs as environment).
-    let mut chosen_integrations = Vec::new();
-    for integration_slug in input.integrations.keys() {
+/// The ticked cloud integrations (they give provider blocks; credentials go to runs as
+/// environment).
+async fn chosen_integrations<C: ConnectionTrait>(
+    db: &C,
+    input: &ResourceInput,
+    problems: &mut Problems,
+) -> AppResult<Vec<IntegrationRow>> {
+    let mut chosen = Vec::new();
+    for slug in input.integrations.keys() {
         let Some(found) = integrations::Entity::find()
-            .filter(integrations::Column::Slug.eq(integration_slug.as_str()))
+            .filter(integrations::Column::Slug.eq(slug.as_str()))
             .one(db)
             .await?
         else {
-            problem!(
-                "integrations",
-                format!("no integration is named {integration_slug:?}"),
-            );
+            problems.add("integrations", format!("no integration is named {slug:?}"));
             continue;
         };
         let row = crate::server::integrations::row(&found)?;
         if row.kind != IntegrationKind::Cloud {
-            problem!(
+            problems.add(
                 "integrations",
                 format!("{} is not a cloud integration", row.slug),
             );
             continue;
         }
-        chosen_integrations.push(row);
+        chosen.push(row);
+    }
+    Ok(chosen)
+}
+
+/// The variables' values, read from the form: each typed value checked and required ones
+/// present; sensitive ones sealed (or kept sealed from the revision that set them).
+struct Values {
+    stored: StoredValues,
+    /// What the revision shows of each value (never a sensitive one).
+    shown: BTreeMap<String, String>,
+    /// What the module's validation rules see as `var`: the values given, else the defaults.
+    known: serde_json::Map<String, Value>,
+}
+
+impl Values {
+    fn read(
+        ctx: &AppCtx,
+        slug: &str,
+        input: &ResourceInput,
+        interface: &ModuleInterface,
+        existing: Option<&StoredValues>,
+        revision: i32,
+        problems: &mut Problems,
+    ) -> AppResult<Values> {
+        let mut values = Values {
+            stored: StoredValues::default(),
+            shown: BTreeMap::new(),
+            known: serde_json::Map::new(),
+        };
+        for variable in &interface.variables {
+            let field = format!("values.{}", variable.name);
+            let text = input
+                .values
+                .get(&variable.name)
+                .map(String::as_str)
+                .unwrap_or("");
+            let value = match typed_value(variable, text) {
+                Ok(value) => value,
+                Err(m) => {
+                    problems.add(&field, m);
+                    continue;
+                }
+            };
+            if let Some(value) = value.as_ref().or(variable.default.as_ref()) {
+                values.known.insert(variable.name.clone(), value.clone());
+            }
+            let present = if variable.sensitive {
+                values.sensitive(ctx, slug, variable, value, existing, revision)?
+            } else if let Some(value) = value {
+                values.shown.insert(variable.name.clone(), to_form(&value));
+                values.stored.plain.insert(variable.name.clone(), value);
+                true
+            } else {
+                false
+            };
+            if !present && variable.is_required() {
+                problems.add(&field, "is required");
+            }
+        }
+        Ok(values)
     }
 
-    // Variables: unknown names refused, each typed value checked, required ones present.
-    for key in input.values.keys() {
-        if !interface.variables.iter().any(|v| &v.name == key) {
-            problem!(
-                &format!("values.{key}"),
-                format!(
-                    "{key} is not a variable of {} {}",
-                    template.key, version.git_ref
-                ),
-            );
-        }
-    }
-    let mut stored = StoredValues::default();
-    let mut shown = BTreeMap::new();
-    // What the module's validation rules see as `var`: the values given, else the defaults.
-    let mut known = serde_json::Map::new();
-    for variable in &interface.variables {
-        let field = format!("values.{}", variable.name);
-        let text = input
-            .values
-            .get(&variable.name)
-            .map(String::as_str)
-            .unwrap_or("");
-        if text.len() > MAX_VALUE_BYTES {
-            problem!(
-                &field,
-                format!(
-                    "is {} KiB; a value may be at most {} KiB",
-                    text.len() / 1024,
-                    MAX_VALUE_BYTES / 1024
-                ),
-            );
-            continue;
-        }
-        let constraint = match TypeConstraint::parse(variable.type_expr.as_deref()) {
-            Ok(constraint) => constraint,
-            Err(m) => {
-                problem!(&field, format!("the module's type does not parse: {m}"));
-                continue;
+    /// A sensitive value: sealed when given, else the one sealed before kept; false when there
+    /// is none.
+    fn sensitive(
+        &mut self,
+        ctx: &AppCtx,
+        slug: &str,
+        variable: &ModuleVariable,
+        value: Option<Value>,
+        existing: Option<&StoredValues>,
+        revision: i32,
+    ) -> AppResult<bool> {
+        let name = &variable.name;
+        let (sealed, set_in) = match value {
+            Some(value) => {
+                let json = serde_json::to_string(&value).map_err(AppError::internal)?;
+                (
+                    ctx.secrets.seal(&sealed_purpose(slug, name), &json),
+                    revision,
+                )
+            }
+            None => {
+                let kept = existing.and_then(|e| {
+                    e.sealed.get(name).map(|s| {
+                        (
+                            s.clone(),
+                            e.sensitive_set_in.get(name).copied().unwrap_or(revision),
+                        )
+                    })
+                });
+                match kept {
+                    Some(kept) => kept,
+                    None => return Ok(false),
+                }
             }
         };
-        let value = match constraint.from_form(text, &variable.name) {
-            Ok(value) => value,
-            Err(m) => {
-                problem!(&field, m);
-                continue;
-            }
-        };
-        match (&value, &variable.default) {
-            (Some(value), _) | (None, Some(value)) => {
-                known.insert(variable.name.clone(), value.clone());
-            }
-            (None, None) => {}
-        }
-        if variable.sensitive {
-            match value {
-                Some(value) => {
-                    let json = serde_json::to_string(&value).map_err(AppError::internal)?;
-                    stored.sealed.insert(
-                        variable.name.clone(),
-                        ctx.secrets
-                            .seal(&sealed_purpose(slug, &variable.name), &json),
-                    );
-                    stored
-                        .sensitive_set_in
-                        .insert(variable.name.clone(), revision);
-                }
-                None => {
-                    let kept = existing.and_then(|e| {
-                        e.sealed
-                            .get(&variable.name)
-                            .map(|s| (s.clone(), e.sensitive_set_in.get(&variable.name).copied()))
-                    });
-                    match kept {
-                        Some((sealed, set_in)) => {
-                            stored.sealed.insert(variable.name.clone(), sealed);
-                            stored
-                                .sensitive_set_in
-                                .insert(variable.name.clone(), set_in.unwrap_or(revision));
-                        }
-                        None if variable.is_required() => {
-                            problem!(&field, "is required".into());
-                        }
-                        None => {}
-                    }
-                }
-            }
-            if let Some(set_in) = stored.sensitive_set_in.get(&variable.name) {
-                shown.insert(
-                    variable.name.clone(),
-                    format!("(sensitive, set in revision {set_in})"),
-                );
-            }
-        } else {
-            match value {
-                Some(value) => {
-                    shown.insert(variable.name.clone(), to_form(&value));
-                    stored.plain.insert(variable.name.clone(), value);
-                }
-                None if variable.is_required() => {
-                    problem!(&field, "is required".into());
-                }
-                None => {}
-            }
-        }
+        self.stored.sealed.insert(name.clone(), sealed);
+        self.stored.sensitive_set_in.insert(name.clone(), set_in);
+        self.shown.insert(
+            name.clone(),
+            format!("(sensitive, set in revision {set_in})"),
+        );
+        Ok(true)
     }
+}
 
-    // The module's own rules, as the plan would apply them, with the module's messages.
+/// Arguments with their names owned.
+fn owned<V, T: FromIterator<(String, V)>>(arguments: Vec<(&str, V)>) -> T {
+    arguments
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// One variable's value from its form text, checked against the module's type; None when empty.
+fn typed_value(variable: &ModuleVariable, text: &str) -> Result<Option<Value>, String> {
+    if text.len() > MAX_VALUE_BYTES {
+        return Err(format!(
+            "is {} KiB; a value may be at most {} KiB",
+            text.len() / 1024,
+            MAX_VALUE_BYTES / 1024
+        ));
+    }
+    TypeConstraint::parse(variable.type_expr.as_deref())
+        .map_err(|m| format!("the module's type does not parse: {m}"))?
+        .from_form(text, &variable.name)
+}
+
+/// The module's own validation rules, as the plan would apply them, with the module's messages.
+fn check_rules(
+    interface: &ModuleInterface,
+    known: &serde_json::Map<String, Value>,
+    problems: &mut Problems,
+) {
     for variable in &interface.variables {
         for rule in &variable.validations {
             if let crate::server::rules::Verdict::Broken(reason) =
-                crate::server::rules::check(&rule.condition, &known)
+                crate::server::rules::check(&rule.condition, known)
             {
                 let message = match reason {
                     Some(reason) => format!("{} ({reason})", rule.error_message),
                     None => rule.error_message.clone(),
                 };
-                problem!(&format!("values.{}", variable.name), message);
+                problems.add(format!("values.{}", variable.name), message);
             }
         }
     }
+}
 
-    let providers: Vec<ProviderBlock> = chosen_integrations
+/// The provider blocks of the chosen integrations, and the one backend that keeps the state
+/// under `state_key` (where the workspace keeps the code: `<template>/<resource>`).
+fn cloud_blocks(
+    chosen: &[IntegrationRow],
+    state_key: &str,
+    problems: &mut Problems,
+) -> CloudBlocks {
+    let providers = chosen
         .iter()
         .filter_map(|i| terraform_provider(i.provider, &i.settings))
         .map(|(name, source, arguments)| ProviderBlock {
             name: name.to_string(),
             source: source.to_string(),
-            arguments: arguments
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            arguments: owned(arguments),
         })
         .collect();
-    // State goes where the workspace keeps the code: `<template>/<resource>`.
-    let state_key = format!("{}/{slug}", template.key);
-    let mut backends = chosen_integrations.iter().filter_map(|i| {
-        terraform_backend(i.provider, &i.settings, &state_key).map(|(kind, arguments)| {
-            (
-                i.slug.clone(),
-                BackendBlock {
-                    kind: kind.to_string(),
-                    arguments: arguments
-                        .into_iter()
-                        .map(|(k, v)| (k.to_string(), v))
-                        .collect(),
-                },
-            )
+    let backends: Vec<(String, BackendBlock)> = chosen
+        .iter()
+        .filter_map(|i| {
+            terraform_backend(i.provider, &i.settings, state_key).map(|(kind, arguments)| {
+                (
+                    i.slug.clone(),
+                    BackendBlock {
+                        kind: kind.to_string(),
+                        arguments: owned(arguments),
+                    },
+                )
+            })
         })
-    });
-    let backend = backends.next();
-    if let (Some((first, _)), Some((second, _))) = (&backend, backends.next()) {
-        problem!(
+        .collect();
+    if let [(first, _), (second, _), ..] = backends.as_slice() {
+        problems.add(
             "integrations",
             format!(
                 "{first} and {second} both keep remote state; a resource's state lives in one \
@@ -297,56 +428,10 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
             ),
         );
     }
-    if let Some(refused) = AppError::invalid_all(problems) {
-        return Err(refused);
-    }
-    let cloud = CloudBlocks {
+    CloudBlocks {
         providers,
-        backend: backend.map(|(_, block)| block),
-    };
-    let files = generate(
-        slug,
-        &ModuleSource {
-            repository_url: source.url.clone(),
-            module_path: version.module_path.clone(),
-            git_ref: version.git_ref.clone(),
-        },
-        &interface,
-        &stored.plain,
-        &cloud,
-    )
-    .map_err(|e| {
-        let field = if interface.variables.iter().any(|v| v.name == e.field) {
-            format!("values.{}", e.field)
-        } else {
-            e.field
-        };
-        AppError::invalid(field, e.message)
-    })?;
-    let snapshot = Snapshot {
-        name: name.clone(),
-        version: version_label(&version),
-        parents: parents.iter().map(|p| p.slug.clone()).collect(),
-        integrations: chosen_integrations.iter().map(|i| i.slug.clone()).collect(),
-        variables: shown,
-        files: files
-            .into_iter()
-            .map(|f| CodeFile {
-                name: f.name.to_string(),
-                contents: f.contents,
-            })
-            .collect(),
-        summary: String::new(),
-    };
-    Ok(Prepared {
-        name,
-        template,
-        version,
-        parents,
-        integrations: chosen_integrations,
-        stored,
-        snapshot,
-    })
+        backend: backends.into_iter().next().map(|(_, block)| block),
+    }
 }
 
 /// Which fields differ between two snapshots (files are diffed separately).

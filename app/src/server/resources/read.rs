@@ -192,8 +192,6 @@ pub(crate) async fn query_rows<C: ConnectionTrait>(
     rows.into_iter()
         .map(|r| {
             let id: i64 = r.try_get("", "id")?;
-            let state: String = r.try_get("", "state")?;
-            let status: String = r.try_get("", "status")?;
             let updated_at: chrono::DateTime<chrono::Utc> = r.try_get("", "updated_at")?;
             let mut parents = parents.remove(&id).unwrap_or_default();
             parents.sort();
@@ -205,10 +203,8 @@ pub(crate) async fn query_rows<C: ConnectionTrait>(
                 template_key: r.try_get("", "template_key")?,
                 template_name: r.try_get("", "template_name")?,
                 version: r.try_get("", "git_ref")?,
-                state: ResourceState::parse(&state)
-                    .ok_or_else(|| AppError::internal(format!("unknown state {state:?}")))?,
-                status: ResourceStatus::parse(&status)
-                    .ok_or_else(|| AppError::internal(format!("unknown status {status:?}")))?,
+                state: r.try_get("", "state")?,
+                status: r.try_get("", "status")?,
                 integrations,
                 parents,
                 revision: r.try_get("", "revision")?,
@@ -235,7 +231,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, page: u64) -> AppResult<ResourcePa
 pub async fn detail(ctx: &AppCtx, slug: &str) -> AppResult<ResourceDetail> {
     let db = &ctx.db;
     let model = resource_by_slug(db, slug).await?;
-    let (state, status) = state_of(&model)?;
+    let (state, status) = (model.state, model.status);
     let template = templates::Entity::find_by_id(model.template_id)
         .one(db)
         .await?

@@ -84,8 +84,8 @@ pub async fn create(
         name: Set(prepared.name.clone()),
         template_id: Set(prepared.template.id),
         source_code_version_id: Set(prepared.version.id),
-        state: Set(ResourceState::Provision.as_str().into()),
-        status: Set(ResourceStatus::Ready.as_str().into()),
+        state: Set(ResourceState::Provision),
+        status: Set(ResourceStatus::Ready),
         variables: Set(serde_json::to_string(&prepared.stored).map_err(AppError::internal)?),
         outputs: Set("{}".into()),
         revision: Set(1),
@@ -127,24 +127,18 @@ pub async fn update(
 ) -> AppResult<ResourceListRow> {
     let txn = crate::server::begin_write(&ctx.db).await?;
     let existing = resource_by_slug(&txn, &input.slug).await?;
-    let (state, status) = state_of(&existing)?;
+    let (state, status) = (existing.state, existing.status);
     let (next_state, next_status) =
         transition(state, status, ResourceAction::Edit).map_err(AppError::Conflict)?;
     let stored: StoredValues =
         serde_json::from_str(&existing.variables).map_err(AppError::internal)?;
     // The revision the form was filled from: someone else's save since is not overwritten.
-    let stale = |now: i32, edited: i32| {
-        AppError::Conflict(format!(
-            "Resource {} is at revision {now} now (you edited revision {edited}): reload to see the changes, then edit again.",
-            existing.slug
-        ))
+    let save = crate::server::RevisionedSave {
+        what: format!("Resource {}", existing.slug),
+        current: existing.revision,
+        base: input.base_revision.unwrap_or(existing.revision),
     };
-    if let Some(base) = input
-        .base_revision
-        .filter(|base| *base != existing.revision)
-    {
-        return Err(stale(existing.revision, base));
-    }
+    save.check()?;
     let revision = existing.revision + 1;
     let mut prepared = prepare(ctx, &txn, &existing.slug, input, Some(&stored), revision).await?;
     let previous = latest_snapshot(&txn, existing.id).await?;
@@ -168,20 +162,18 @@ pub async fn update(
                 .join(", ")
         )
     };
-    crate::server::advance_revision::<resources::Entity, _>(
+    save.advance::<resources::Entity, _>(
         &txn,
         resources::Column::Id,
         existing.id,
         resources::Column::Revision,
-        existing.revision,
-        || stale(revision, existing.revision),
     )
     .await?;
     let mut active: resources::ActiveModel = existing.clone().into();
     active.name = Set(prepared.name.clone());
     active.source_code_version_id = Set(prepared.version.id);
-    active.state = Set(next_state.as_str().into());
-    active.status = Set(next_status.as_str().into());
+    active.state = Set(next_state);
+    active.status = Set(next_status);
     active.variables = Set(serde_json::to_string(&prepared.stored).map_err(AppError::internal)?);
     active.revision = Set(revision);
     active.updated_at = Set(chrono::Utc::now());
@@ -222,7 +214,7 @@ pub async fn act(
     };
     let txn = crate::server::begin_write(db).await?;
     let model = resource_by_slug(&txn, slug).await?;
-    let (state, status) = state_of(&model)?;
+    let (state, status) = (model.state, model.status);
     let (next_state, next_status) =
         transition(state, status, action).map_err(AppError::Conflict)?;
     let before =
@@ -264,8 +256,8 @@ pub async fn act(
         .await?;
     } else {
         let mut active: resources::ActiveModel = model.clone().into();
-        active.state = Set(next_state.as_str().into());
-        active.status = Set(next_status.as_str().into());
+        active.state = Set(next_state);
+        active.status = Set(next_status);
         active.updated_at = Set(chrono::Utc::now());
         let updated = active.update(&txn).await?;
         if action == ResourceAction::Destroy {

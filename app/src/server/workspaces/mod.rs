@@ -87,10 +87,6 @@ pub use views::*;
 #[allow(unused_imports)]
 pub(crate) use views::*;
 
-pub(crate) fn status_of(value: &str) -> WorkspaceStatus {
-    WorkspaceStatus::parse(value).unwrap_or(WorkspaceStatus::Error)
-}
-
 pub(crate) async fn row<C: ConnectionTrait>(
     db: &C,
     model: &workspaces::Model,
@@ -119,7 +115,7 @@ pub(crate) async fn row<C: ConnectionTrait>(
         config: serde_json::from_str(&model.configuration).map_err(AppError::internal)?,
         description: model.description.clone(),
         labels: serde_json::from_str(&model.labels).map_err(AppError::internal)?,
-        status: status_of(&model.status),
+        status: model.status,
         status_message: model.status_message.clone(),
         resources,
         open_pulls,

@@ -36,7 +36,7 @@ pub(crate) async fn set_workspace_status<C: ConnectionTrait>(
     workspaces::Entity::update_many()
         .col_expr(
             workspaces::Column::Status,
-            sea_orm::sea_query::Expr::value(status.as_str()),
+            sea_orm::sea_query::Expr::value(status),
         )
         .col_expr(
             workspaces::Column::StatusMessage,
@@ -52,6 +52,25 @@ pub(crate) async fn set_workspace_status<C: ConnectionTrait>(
     Ok(())
 }
 
+/// How a finished sync or review leaves the resource and its place in the workspace.
+enum Ending {
+    /// The change is on the default branch: the state settles (provisioned, or destroyed and
+    /// the folder's name free again), with the commit and revision that carried it.
+    Settled {
+        commit: Option<String>,
+        revision: Option<i32>,
+        message: String,
+    },
+    /// A pull request waits for a person (or was rejected): ready, the state unchanged.
+    Waiting { message: String },
+    /// Recreate: the merge follows at once, as a chained review job.
+    Chained { job: i64, message: String },
+    /// The review deleted the resource itself.
+    Deleted,
+}
+
+/// Records what a workspace job did: the pull request row, the resource's state and status,
+/// its membership in the workspace, the workspace's status, and the audit event.
 pub(crate) async fn record_done<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -64,173 +83,110 @@ pub(crate) async fn record_done<C: ConnectionTrait>(
         workspace,
         ..
     } = context;
-    let now = chrono::Utc::now();
-    let state = ResourceState::parse(&resource.state).unwrap_or(ResourceState::Provision);
-    let mut member_active: workspace_resources::ActiveModel = member.clone().into();
-    let mut resource_active: resources::ActiveModel = resource.clone().into();
-    resource_active.status = Set(ResourceStatus::Done.as_str().into());
-    member_active.status = Set(WorkspaceStatus::Done.as_str().into());
-    let mut remove_member = false;
-    let mut remove_resource = false;
-    let mut chained = false;
-    let (action, after) = match done {
+    let (ending, action, after) = match done {
+        Done::Synced {
+            branch,
+            commit,
+            revision,
+            pull: None,
+            ..
+        } => {
+            // The code is already on the default branch: nothing to review, the state settles
+            // as a merge would settle it.
+            let after =
+                serde_json::json!({ "branch": branch, "commit": commit, "pull_request": null });
+            let ending = Ending::Settled {
+                commit: Some(commit),
+                revision: Some(revision),
+                message: "the default branch already holds this code".into(),
+            };
+            (ending, "workspace.sync", after)
+        }
         Done::Synced {
             kind,
             branch,
             commit,
             revision,
-            pull,
+            pull: Some(pull),
             title,
             body,
             merge,
-        } => match pull {
-            None => {
-                // The code is already on the default branch: nothing to review, the state
-                // settles as a merge would settle it.
-                let settled = settle(state);
-                resource_active.state = Set(settled.as_str().into());
-                remove_member = settled == ResourceState::Destroyed;
-                member_active.status_message =
-                    Set(Some("the default branch already holds this code".into()));
-                member_active.merged_commit = Set(Some(commit.clone()));
-                member_active.merged_revision = Set(Some(revision));
-                (
-                    "workspace.sync",
-                    serde_json::json!({ "branch": branch, "commit": commit, "pull_request": null }),
+        } => {
+            let opened = OpenedPull {
+                kind,
+                commit: &commit,
+                revision,
+                pull: &pull,
+                title,
+                body,
+            };
+            let row = opened.upsert(db, actor, &resource, &workspace).await?;
+            let ending = if merge {
+                let job = enqueue_review(
+                    db,
+                    resource.id,
+                    workspace.id,
+                    row.id,
+                    Some(commit.clone()),
+                    false,
+                    actor,
                 )
-            }
-            Some(pull) => {
-                let existing = pull_requests::Entity::find()
-                    .filter(pull_requests::Column::WorkspaceId.eq(workspace.id))
-                    .filter(pull_requests::Column::Number.eq(pull.number))
-                    .one(db)
-                    .await?;
-                let row = match existing {
-                    Some(existing) => {
-                        let authors = with_author(pull_authors(&existing), &actor.label);
-                        let mut active: pull_requests::ActiveModel = existing.into();
-                        active.authors = Set(Some(authors));
-                        active.revision = Set(Some(revision));
-                        active.head_commit = Set(Some(commit.clone()));
-                        active.resource_id = Set(Some(resource.id));
-                        active.updated_at = Set(now);
-                        active.update(db).await?
-                    }
-                    None => {
-                        pull_requests::ActiveModel {
-                            workspace_id: Set(workspace.id),
-                            resource_id: Set(Some(resource.id)),
-                            kind: Set(kind.as_str().into()),
-                            number: Set(pull.number),
-                            head_branch: Set(pull.head_branch.clone()),
-                            base_branch: Set(pull.base_branch.clone()),
-                            title: Set(title),
-                            body: Set(body),
-                            url: Set(pull.url.clone()),
-                            state: Set(pull.state.as_str().into()),
-                            head_commit: Set(Some(commit.clone())),
-                            revision: Set(Some(revision)),
-                            merge_commit: Set(None),
-                            created_by: Set(actor.label.clone()),
-                            authors: Set(Some(with_author(Vec::new(), &actor.label))),
-                            created_at: Set(now),
-                            updated_at: Set(now),
-                            ..Default::default()
-                        }
-                        .insert(db)
-                        .await?
-                    }
-                };
-                if merge {
-                    // Recreate: the merge follows at once, as the initiator's approval.
-                    let job = enqueue_review(
-                        db,
-                        resource.id,
-                        workspace.id,
-                        row.id,
-                        Some(commit.clone()),
-                        false,
-                        actor,
-                    )
-                    .await?;
-                    chained = true;
-                    resource_active.status = Set(ResourceStatus::InProgress.as_str().into());
-                    member_active.status = Set(WorkspaceStatus::InProgress.as_str().into());
-                    member_active.last_job_id = Set(Some(job.id));
-                    member_active.status_message = Set(Some(format!(
+                .await?;
+                Ending::Chained {
+                    job: job.id,
+                    message: format!(
                         "pull request #{} opened; merging it (recreate)",
                         pull.number
-                    )));
-                } else {
-                    // Waiting for a person: the state's work is not done until the merge.
-                    resource_active.status = Set(ResourceStatus::Ready.as_str().into());
-                    member_active.status_message = Set(Some(format!(
-                        "pull request #{} awaits approval",
-                        pull.number
-                    )));
+                    ),
                 }
-                (
-                    "workspace.sync",
-                    serde_json::json!({ "branch": branch, "commit": commit, "pull_request": pull.number }),
-                )
-            }
-        },
+            } else {
+                Ending::Waiting {
+                    message: format!("pull request #{} awaits approval", pull.number),
+                }
+            };
+            let after = serde_json::json!({ "branch": branch, "commit": commit, "pull_request": pull.number });
+            (ending, "workspace.sync", after)
+        }
         Done::Reviewed {
             pull_id,
             approve,
             pull,
             delete_resource,
         } => {
-            remove_resource = delete_resource;
             let mut merged_revision = None;
             if let Some(row) = pull_requests::Entity::find_by_id(pull_id).one(db).await? {
                 merged_revision = row.revision;
                 let mut active: pull_requests::ActiveModel = row.into();
                 active.state = Set(pull.state.as_str().into());
                 active.merge_commit = Set(pull.merge_commit.clone());
-                active.updated_at = Set(now);
+                active.updated_at = Set(chrono::Utc::now());
                 active.update(db).await?;
             }
-            if approve {
-                let settled = settle(state);
-                resource_active.state = Set(settled.as_str().into());
-                remove_member = settled == ResourceState::Destroyed;
-                member_active.merged_commit = Set(pull.merge_commit.clone());
-                member_active.merged_revision = Set(merged_revision);
-                member_active.status_message =
-                    Set(Some(format!("pull request #{} merged", pull.number)));
-            } else {
-                resource_active.status = Set(ResourceStatus::Ready.as_str().into());
-                member_active.status_message =
-                    Set(Some(format!("pull request #{} was rejected", pull.number)));
-            }
+            let ending = match (delete_resource, approve) {
+                (true, _) => Ending::Deleted,
+                (false, true) => Ending::Settled {
+                    commit: pull.merge_commit.clone(),
+                    revision: merged_revision,
+                    message: format!("pull request #{} merged", pull.number),
+                },
+                (false, false) => Ending::Waiting {
+                    message: format!("pull request #{} was rejected", pull.number),
+                },
+            };
+            let after = serde_json::json!({ "pull_request": pull.number, "state": pull.state.as_str(), "merge_commit": pull.merge_commit, "resource_deleted": delete_resource });
             (
+                ending,
                 if approve {
                     "workspace.merge"
                 } else {
                     "workspace.close"
                 },
-                serde_json::json!({ "pull_request": pull.number, "state": pull.state.as_str(), "merge_commit": pull.merge_commit, "resource_deleted": remove_resource }),
+                after,
             )
         }
     };
-    resource_active.updated_at = Set(now);
-    if remove_resource {
-        // Its folder and pull request records go with it (cascade, set null).
-        resources::Entity::delete_by_id(resource.id)
-            .exec(db)
-            .await?;
-    } else {
-        resource_active.update(db).await?;
-        if remove_member {
-            // Destroyed: the folder is gone from the default branch; the name is free again.
-            workspace_resources::Entity::delete_by_id(member.resource_id)
-                .exec(db)
-                .await?;
-        } else {
-            member_active.update(db).await?;
-        }
-    }
+    let chained = matches!(ending, Ending::Chained { .. });
+    end_resource(db, resource.clone(), member, ending).await?;
     if !chained {
         set_workspace_status(db, workspace.id, WorkspaceStatus::Done, None).await?;
     }
@@ -240,6 +196,131 @@ pub(crate) async fn record_done<C: ConnectionTrait>(
         Change::new(action, "resource", resource.id).after(&after),
     )
     .await?;
+    Ok(())
+}
+
+/// A pull request the sync opened (or found open) for the resource's change.
+struct OpenedPull<'a> {
+    kind: SyncKind,
+    commit: &'a str,
+    revision: i32,
+    pull: &'a ForgePull,
+    title: String,
+    body: String,
+}
+
+impl OpenedPull<'_> {
+    /// The pull request's row: made, or brought to this commit and revision with the actor
+    /// among its authors (the authors may not approve it).
+    async fn upsert<C: ConnectionTrait>(
+        self,
+        db: &C,
+        actor: &Actor,
+        resource: &resources::Model,
+        workspace: &workspaces::Model,
+    ) -> AppResult<pull_requests::Model> {
+        let now = chrono::Utc::now();
+        let existing = pull_requests::Entity::find()
+            .filter(pull_requests::Column::WorkspaceId.eq(workspace.id))
+            .filter(pull_requests::Column::Number.eq(self.pull.number))
+            .one(db)
+            .await?;
+        Ok(match existing {
+            Some(existing) => {
+                let authors = with_author(pull_authors(&existing), &actor.label);
+                let mut active: pull_requests::ActiveModel = existing.into();
+                active.authors = Set(Some(authors));
+                active.revision = Set(Some(self.revision));
+                active.head_commit = Set(Some(self.commit.to_string()));
+                active.resource_id = Set(Some(resource.id));
+                active.updated_at = Set(now);
+                active.update(db).await?
+            }
+            None => {
+                pull_requests::ActiveModel {
+                    workspace_id: Set(workspace.id),
+                    resource_id: Set(Some(resource.id)),
+                    kind: Set(self.kind.as_str().into()),
+                    number: Set(self.pull.number),
+                    head_branch: Set(self.pull.head_branch.clone()),
+                    base_branch: Set(self.pull.base_branch.clone()),
+                    title: Set(self.title),
+                    body: Set(self.body),
+                    url: Set(self.pull.url.clone()),
+                    state: Set(self.pull.state.as_str().into()),
+                    head_commit: Set(Some(self.commit.to_string())),
+                    revision: Set(Some(self.revision)),
+                    merge_commit: Set(None),
+                    created_by: Set(actor.label.clone()),
+                    authors: Set(Some(with_author(Vec::new(), &actor.label))),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?
+            }
+        })
+    }
+}
+
+/// Writes the resource and its workspace membership as the ending leaves them.
+async fn end_resource<C: ConnectionTrait>(
+    db: &C,
+    resource: resources::Model,
+    member: workspace_resources::Model,
+    ending: Ending,
+) -> AppResult<()> {
+    let now = chrono::Utc::now();
+    let state = resource.state;
+    let resource_id = resource.id;
+    let mut resource_active: resources::ActiveModel = resource.into();
+    resource_active.updated_at = Set(now);
+    let mut member_active: workspace_resources::ActiveModel = member.clone().into();
+    match ending {
+        Ending::Deleted => {
+            // Its folder and pull request records go with it (cascade, set null).
+            resources::Entity::delete_by_id(resource_id)
+                .exec(db)
+                .await?;
+            return Ok(());
+        }
+        Ending::Settled {
+            commit,
+            revision,
+            message,
+        } => {
+            let settled = settle(state);
+            resource_active.state = Set(settled);
+            resource_active.status = Set(ResourceStatus::Done);
+            resource_active.update(db).await?;
+            if settled == ResourceState::Destroyed {
+                // Destroyed: the folder is gone from the default branch; the name is free again.
+                workspace_resources::Entity::delete_by_id(member.resource_id)
+                    .exec(db)
+                    .await?;
+                return Ok(());
+            }
+            member_active.status = Set(WorkspaceStatus::Done);
+            member_active.status_message = Set(Some(message));
+            member_active.merged_commit = Set(commit);
+            member_active.merged_revision = Set(revision);
+        }
+        Ending::Waiting { message } => {
+            resource_active.status = Set(ResourceStatus::Ready);
+            resource_active.update(db).await?;
+            member_active.status = Set(WorkspaceStatus::Done);
+            member_active.status_message = Set(Some(message));
+        }
+        Ending::Chained { job, message } => {
+            resource_active.status = Set(ResourceStatus::InProgress);
+            resource_active.update(db).await?;
+            member_active.status = Set(WorkspaceStatus::InProgress);
+            member_active.last_job_id = Set(Some(job));
+            member_active.status_message = Set(Some(message));
+        }
+    }
+    member_active.update(db).await?;
     Ok(())
 }
 
@@ -265,12 +346,12 @@ pub(crate) async fn record_failure<C: ConnectionTrait>(
         return Ok(());
     };
     let mut active: workspace_resources::ActiveModel = member.clone().into();
-    active.status = Set(WorkspaceStatus::Error.as_str().into());
+    active.status = Set(WorkspaceStatus::Error);
     active.status_message = Set(Some(message.to_string()));
     active.update(db).await?;
     if let Some(resource) = resources::Entity::find_by_id(resource_id).one(db).await? {
         let mut active: resources::ActiveModel = resource.into();
-        active.status = Set(ResourceStatus::Error.as_str().into());
+        active.status = Set(ResourceStatus::Error);
         active.updated_at = Set(chrono::Utc::now());
         active.update(db).await?;
     }

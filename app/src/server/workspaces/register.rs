@@ -183,7 +183,7 @@ pub async fn register(
         configuration: Set(serde_json::to_string(&config).map_err(AppError::internal)?),
         description: Set(description),
         labels: Set(serde_json::to_string(&labels).map_err(AppError::internal)?),
-        status: Set(WorkspaceStatus::Done.as_str().into()),
+        status: Set(WorkspaceStatus::Done),
         status_message: Set(None),
         created_by: Set(actor.label.clone()),
         created_at: Set(now),

@@ -44,7 +44,7 @@ pub async fn attach<C: ConnectionTrait>(
         workspace_id: Set(model.id),
         folder: Set(folder),
         folder_slug: Set(slug),
-        status: Set(WorkspaceStatus::Done.as_str().into()),
+        status: Set(WorkspaceStatus::Done),
         status_message: Set(None),
         merged_commit: Set(None),
         merged_revision: Set(None),
@@ -93,16 +93,16 @@ pub(crate) async fn mark_in_progress<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let mut active: workspace_resources::ActiveModel = member.clone().into();
     active.last_job_id = Set(Some(job_id));
-    active.status = Set(WorkspaceStatus::InProgress.as_str().into());
+    active.status = Set(WorkspaceStatus::InProgress);
     active.status_message = Set(None);
     active.update(db).await?;
     let mut active: resources::ActiveModel = resource.clone().into();
-    active.status = Set(ResourceStatus::InProgress.as_str().into());
+    active.status = Set(ResourceStatus::InProgress);
     active.update(db).await?;
     workspaces::Entity::update_many()
         .col_expr(
             workspaces::Column::Status,
-            sea_orm::sea_query::Expr::value(WorkspaceStatus::InProgress.as_str()),
+            sea_orm::sea_query::Expr::value(WorkspaceStatus::InProgress),
         )
         .filter(workspaces::Column::Id.eq(member.workspace_id))
         .exec(db)
@@ -165,7 +165,7 @@ pub(crate) async fn idle_resource<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found(format_args!("The resource {slug:?}")))?;
-    if resource.status == ResourceStatus::InProgress.as_str() {
+    if resource.status == ResourceStatus::InProgress {
         return Err(AppError::Conflict(
             "work on this resource is in progress; wait for it to finish".into(),
         ));
@@ -211,7 +211,7 @@ pub(crate) async fn enqueue_review<C: ConnectionTrait>(
 pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<()> {
     let txn = crate::server::begin_write(&ctx.db).await?;
     let resource = idle_resource(&txn, resource_slug).await?;
-    if resource.state != ResourceState::Provisioned.as_str() {
+    if resource.state != ResourceState::Provisioned {
         return Err(AppError::Conflict(format!(
             "only a provisioned resource can be recreated; {resource_slug} is {}",
             resource.state
@@ -275,7 +275,7 @@ pub(crate) async fn failed<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found(format_args!("The resource {resource_slug:?}")))?;
-    if resource.status != ResourceStatus::Error.as_str() {
+    if resource.status != ResourceStatus::Error {
         return Ok(None);
     }
     let Some(member) = workspace_resources::Entity::find_by_id(resource.id)

@@ -29,8 +29,8 @@ pub async fn detail(db: &DatabaseConnection, slug: &str) -> AppResult<WorkspaceD
             name: resource.name,
             template_key,
             folder: member.folder.clone(),
-            state: ResourceState::parse(&resource.state).unwrap_or(ResourceState::Provision),
-            status: status_of(&member.status),
+            state: resource.state,
+            status: member.status,
             status_message: member.status_message.clone(),
         });
     }
@@ -282,7 +282,7 @@ pub async fn resource_workspace(
         url: config.url,
         default_branch: config.default_branch,
         folder: member.folder,
-        status: status_of(&member.status),
+        status: member.status,
         status_message: member.status_message,
         open_pull,
         job: job.map(|j| JobView {
@@ -299,8 +299,8 @@ pub async fn resource_workspace(
         can_review: false,
         is_author: false,
         can_retry: false,
-        recreatable: resource.state == ResourceState::Provisioned.as_str()
-            && resource.status != ResourceStatus::InProgress.as_str(),
+        recreatable: resource.state == ResourceState::Provisioned
+            && resource.status != ResourceStatus::InProgress,
     }))
 }
 

@@ -1,0 +1,112 @@
+//! Releases of an application set's bundle. Starting one takes each application's latest
+//! pre-release build (version and image digest), tags every digest with the release candidate
+//! tag before anything is deployed, and opens the track's first release stage for sign-off.
+//! Votes are cast one at a time per stage (the stage row is locked), so of two approvals racing
+//! on two replicas exactly one opens the gate; an open gate queues the stage's deployment once
+//! (a durable job keyed by the stage): one commit per environment on the configuration
+//! repository, naming the release, the stage and the approvers. The last stage deployed, the
+//! production tag is made and the release is complete; one rejection stops it.
+
+mod deploy;
+mod sign_off;
+mod start;
+mod views;
+
+pub use deploy::deploy_stage;
+pub use sign_off::{vote, withdraw};
+pub use start::start;
+pub use views::{detail, list};
+
+use super::entities::{stage_runs, votes};
+use super::Actor;
+use crate::domain::release_manifests::SignOff;
+use crate::domain::releases::Vote;
+use crate::error::{AppError, AppResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+/// The job that deploys a signed-off stage.
+pub const STAGE_JOB: &str = "release.stage_deploy";
+
+/// Who is voting, with the groups they are in.
+pub struct Voter {
+    pub actor: Actor,
+    pub groups: Vec<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SignOffRow {
+    group: String,
+    approvals: u32,
+}
+
+fn sign_off_of(stage: &stage_runs::Model) -> Vec<SignOff> {
+    serde_json::from_str::<Vec<SignOffRow>>(&stage.sign_off)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| SignOff {
+            group: s.group,
+            approvals: s.approvals,
+        })
+        .collect()
+}
+
+fn environments_of(stage: &stage_runs::Model) -> Vec<String> {
+    serde_json::from_str(&stage.environments).unwrap_or_default()
+}
+
+async fn active_votes<C: ConnectionTrait>(db: &C, stage: i64) -> AppResult<Vec<votes::Model>> {
+    Ok(votes::Entity::find()
+        .filter(votes::Column::StageRunId.eq(stage))
+        .filter(votes::Column::WithdrawnAt.is_null())
+        .order_by_asc(votes::Column::Id)
+        .all(db)
+        .await?)
+}
+
+fn as_votes(rows: &[votes::Model]) -> Vec<Vote> {
+    rows.iter()
+        .map(|v| Vote {
+            user: v.voter.clone(),
+            group: v.group_name.clone(),
+            approve: v.approve,
+            comment: v.comment.clone(),
+        })
+        .collect()
+}
+
+/// The stage row, locked against other voters until the transaction ends (PostgreSQL; SQLite
+/// writes one transaction at a time).
+async fn locked_stage<C: ConnectionTrait>(
+    db: &C,
+    release: i64,
+    position: i32,
+) -> AppResult<stage_runs::Model> {
+    let mut query = stage_runs::Entity::find()
+        .filter(stage_runs::Column::ReleaseId.eq(release))
+        .filter(stage_runs::Column::Position.eq(position));
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("Stage {} of release {release}", position + 1)))
+}
+
+/// Queues the deployment of a stage whose gate opened: once per stage (the idempotency key), one
+/// release's stages at a time (the serial key).
+async fn enqueue_deploy<C: ConnectionTrait>(db: &C, stage: i64, release: i64) -> AppResult<()> {
+    super::jobs::enqueue(
+        db,
+        STAGE_JOB,
+        &serde_json::json!({ "stage": stage }),
+        Some(&format!("stage:{stage}")),
+        Some(&format!("release:{release}")),
+        5,
+    )
+    .await?;
+    Ok(())
+}

@@ -15,6 +15,49 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+/// A kind of durable job, as crates.io's `BackgroundJob`: its name in the queue and the payload
+/// it carries, so that what is enqueued and what the worker reads are one type.
+pub trait JobKind {
+    /// The `jobs.kind` of its rows.
+    const NAME: &'static str;
+    type Payload: serde::Serialize + serde::de::DeserializeOwned + Send;
+}
+
+/// A job whose end is only its own: the worker runs it and records the outcome (a workspace
+/// job, or an executor run, records its end with the resource or run it changes instead).
+pub trait PlainJob: JobKind {
+    fn run<'a>(
+        ctx: &'a super::AppCtx,
+        payload: Self::Payload,
+        say: &'a (dyn Fn(String) + Send + Sync),
+    ) -> impl std::future::Future<Output = Result<(), super::ports::ForgeError>> + Send + 'a;
+}
+
+/// Adds a job of kind `J` (see [`enqueue`]).
+pub async fn enqueue_job<J: JobKind, C: ConnectionTrait>(
+    db: &C,
+    payload: &J::Payload,
+    idempotency_key: Option<&str>,
+    serial_key: Option<&str>,
+    max_attempts: i32,
+) -> AppResult<jobs::Model> {
+    let payload = serde_json::to_value(payload).map_err(AppError::internal)?;
+    enqueue(
+        db,
+        J::NAME,
+        &payload,
+        idempotency_key,
+        serial_key,
+        max_attempts,
+    )
+    .await
+}
+
+/// A claimed job's payload, as its kind reads it.
+pub fn payload_of<J: JobKind>(job: &jobs::Model) -> Result<J::Payload, String> {
+    serde_json::from_str(&job.payload).map_err(|e| format!("the job's payload does not read: {e}"))
+}
+
 pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";
 pub const SUCCEEDED: &str = "succeeded";

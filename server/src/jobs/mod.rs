@@ -131,49 +131,16 @@ impl Worker {
                     Err(e) => Err(e),
                 }
             }
-            governance::MERGE_AUTHORIZED_JOB
-            | app::server::deployments::PRERELEASE_JOB
-            | app::server::releases::STAGE_JOB => {
-                let say = |line: String| log.say(line);
-                let payload: serde_json::Value =
-                    serde_json::from_str(&job.payload).unwrap_or_default();
-                let id = |key: &str| payload.get(key).and_then(serde_json::Value::as_i64);
-                let result = match job.kind.as_str() {
-                    governance::MERGE_AUTHORIZED_JOB => {
-                        match serde_json::from_value::<governance::PullEvent>(payload.clone()) {
-                            Ok(event) => governance::check_github_pull(&self.ctx, &event, &say)
-                                .await
-                                .map_err(Some),
-                            Err(e) => Err(Some(app::server::ports::ForgeError::permanent(
-                                format!("the job's payload does not read: {e}"),
-                            ))),
-                        }
-                    }
-                    app::server::deployments::PRERELEASE_JOB => match id("build") {
-                        Some(build) => {
-                            app::server::deployments::deploy_prerelease(&self.ctx, build, &say)
-                                .await
-                                .map_err(Some)
-                        }
-                        None => Err(None),
-                    },
-                    _ => match id("stage") {
-                        Some(stage) => app::server::releases::deploy_stage(&self.ctx, stage, &say)
-                            .await
-                            .map_err(Some),
-                        None => Err(None),
-                    },
-                };
-                let outcome = match result {
-                    Ok(()) => Outcome::Succeeded,
-                    Err(None) => Outcome::Fail("the job's payload does not read".into()),
-                    Err(Some(e)) => {
-                        say(format!("failed: {}", e.message));
-                        Outcome::of_error(&e)
-                    }
-                };
-                log.finish().await;
-                finish_plain(&self.ctx, job.id, &self.name, &outcome).await
+            governance::MERGE_AUTHORIZED_JOB => {
+                self.plain::<governance::MergeAuthorized>(&job, log).await
+            }
+            app::server::deployments::PRERELEASE_JOB => {
+                self.plain::<app::server::deployments::PrereleaseDeploy>(&job, log)
+                    .await
+            }
+            app::server::releases::STAGE_JOB => {
+                self.plain::<app::server::releases::StageDeploy>(&job, log)
+                    .await
             }
             other => {
                 log.say(format!("no handler for jobs of kind {other:?}"));
@@ -186,6 +153,28 @@ impl Worker {
         if let Err(error) = recorded {
             tracing::error!(job = job.id, "recording the end of a job failed: {error}");
         }
+    }
+
+    /// Runs a job whose end is only its own, and records that end: its payload read as its kind
+    /// defines it, its failure (retryable or not) as its error says.
+    async fn plain<J: jobs::PlainJob>(
+        &self,
+        job: &job_rows::Model,
+        log: JobLog,
+    ) -> Result<(), AppError> {
+        let say = |line: String| log.say(line);
+        let outcome = match jobs::payload_of::<J>(job) {
+            Err(unreadable) => Outcome::Fail(unreadable),
+            Ok(payload) => match J::run(&self.ctx, payload, &say).await {
+                Ok(()) => Outcome::Succeeded,
+                Err(e) => {
+                    say(format!("failed: {}", e.message));
+                    Outcome::of_error(&e)
+                }
+            },
+        };
+        log.finish().await;
+        finish_plain(&self.ctx, job.id, &self.name, &outcome).await
     }
 
     fn program(&self, runtime: Runtime) -> Result<PathBuf, String> {

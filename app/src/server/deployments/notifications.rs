@@ -237,10 +237,9 @@ pub(super) async fn record_build(
     }
     .insert(&txn)
     .await?;
-    let job = crate::server::jobs::enqueue(
+    let job = crate::server::jobs::enqueue_job::<PrereleaseDeploy, _>(
         &txn,
-        PRERELEASE_JOB,
-        &serde_json::json!({ "build": build.id }),
+        &BuildJob { build: build.id },
         Some(&format!("prerelease:{}", build.id)),
         Some(&format!("deploy:{}", notification.application)),
         5,

@@ -5,6 +5,30 @@ use super::*;
 /// The job that deploys a build to the pre-release environments.
 pub const PRERELEASE_JOB: &str = "release.prerelease_deploy";
 
+/// The job that deploys one build to the pre-release stages of its tracks.
+pub struct PrereleaseDeploy;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct BuildJob {
+    pub build: i64,
+}
+
+impl crate::server::jobs::JobKind for PrereleaseDeploy {
+    const NAME: &'static str = PRERELEASE_JOB;
+    type Payload = BuildJob;
+}
+
+impl crate::server::jobs::PlainJob for PrereleaseDeploy {
+    fn run<'a>(
+        ctx: &'a AppCtx,
+        payload: BuildJob,
+        say: &'a (dyn Fn(String) + Send + Sync),
+    ) -> impl std::future::Future<Output = Result<(), crate::server::ports::ForgeError>> + Send + 'a
+    {
+        deploy_prerelease(ctx, payload.build, say)
+    }
+}
+
 /// The Application manifest named `name`, if it is saved.
 pub(super) async fn application<C: ConnectionTrait>(
     db: &C,

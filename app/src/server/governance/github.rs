@@ -165,10 +165,9 @@ pub async fn queue_github_check(ctx: &AppCtx, event: &PullEvent, delivery: &str)
     {
         return Ok(existing.id);
     }
-    let job = crate::server::jobs::enqueue(
+    let job = crate::server::jobs::enqueue_job::<MergeAuthorized, _>(
         &txn,
-        MERGE_AUTHORIZED_JOB,
-        &serde_json::to_value(event).map_err(AppError::internal)?,
+        event,
         Some(&key),
         Some(&format!(
             "merge_authorized:{}#{}",

@@ -169,6 +169,25 @@ pub(crate) async fn strategy_in_force<C: ConnectionTrait>(
 /// The job that posts Merge Authorized on a GitHub pull request.
 pub const MERGE_AUTHORIZED_JOB: &str = "github.merge_authorized";
 
+/// The job that checks a GitHub pull request against its governance and sets `merge-authorized`.
+pub struct MergeAuthorized;
+
+impl crate::server::jobs::JobKind for MergeAuthorized {
+    const NAME: &'static str = MERGE_AUTHORIZED_JOB;
+    type Payload = PullEvent;
+}
+
+impl crate::server::jobs::PlainJob for MergeAuthorized {
+    fn run<'a>(
+        ctx: &'a AppCtx,
+        event: PullEvent,
+        say: &'a (dyn Fn(String) + Send + Sync),
+    ) -> impl std::future::Future<Output = Result<(), crate::server::ports::ForgeError>> + Send + 'a
+    {
+        async move { check_github_pull(ctx, &event, say).await }
+    }
+}
+
 /// A pull request event of a GitHub organization, as the webhook queues it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PullEvent {

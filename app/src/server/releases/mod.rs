@@ -18,7 +18,7 @@ pub use start::start;
 pub use views::{detail, list};
 
 use super::entities::{stage_runs, votes};
-use super::Actor;
+use super::{Actor, AppCtx};
 use crate::domain::release_manifests::SignOff;
 use crate::domain::releases::Vote;
 use crate::error::{AppError, AppResult};
@@ -96,13 +96,35 @@ async fn locked_stage<C: ConnectionTrait>(
         .ok_or_else(|| AppError::not_found(format!("Stage {} of release {release}", position + 1)))
 }
 
+/// The job that deploys a signed-off stage.
+pub struct StageDeploy;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct StageJob {
+    pub stage: i64,
+}
+
+impl super::jobs::JobKind for StageDeploy {
+    const NAME: &'static str = STAGE_JOB;
+    type Payload = StageJob;
+}
+
+impl super::jobs::PlainJob for StageDeploy {
+    fn run<'a>(
+        ctx: &'a AppCtx,
+        payload: StageJob,
+        say: &'a (dyn Fn(String) + Send + Sync),
+    ) -> impl std::future::Future<Output = Result<(), super::ports::ForgeError>> + Send + 'a {
+        deploy_stage(ctx, payload.stage, say)
+    }
+}
+
 /// Queues the deployment of a stage whose gate opened: once per stage (the idempotency key), one
 /// release's stages at a time (the serial key).
 async fn enqueue_deploy<C: ConnectionTrait>(db: &C, stage: i64, release: i64) -> AppResult<()> {
-    super::jobs::enqueue(
+    super::jobs::enqueue_job::<StageDeploy, _>(
         db,
-        STAGE_JOB,
-        &serde_json::json!({ "stage": stage }),
+        &StageJob { stage },
         Some(&format!("stage:{stage}")),
         Some(&format!("release:{release}")),
         5,

@@ -56,6 +56,22 @@ pub const SYNC_JOB: &str = "workspace.sync";
 
 pub const REVIEW_JOB: &str = "workspace.review";
 
+/// Writes a resource's code to its workspace branch and opens (or updates) its pull request.
+pub(crate) struct SyncJob;
+
+impl crate::server::jobs::JobKind for SyncJob {
+    const NAME: &'static str = SYNC_JOB;
+    type Payload = SyncPayload;
+}
+
+/// Merges (approves) or closes a resource's pull request.
+pub(crate) struct ReviewJob;
+
+impl crate::server::jobs::JobKind for ReviewJob {
+    const NAME: &'static str = REVIEW_JOB;
+    type Payload = ReviewPayload;
+}
+
 /// Attempts per job: transient forge errors back off 2, 4, 8, 16, 32 s between them.
 pub(crate) const ATTEMPTS: i32 = 6;
 

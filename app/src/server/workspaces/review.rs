@@ -142,10 +142,9 @@ pub(crate) async fn enqueue_sync_job<C: ConnectionTrait>(
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
     };
-    let job = jobs::enqueue(
+    let job = jobs::enqueue_job::<SyncJob, _>(
         db,
-        SYNC_JOB,
-        &serde_json::to_value(&payload).map_err(AppError::internal)?,
+        &payload,
         None,
         Some(&serial_key(member.workspace_id)),
         ATTEMPTS,
@@ -194,10 +193,9 @@ pub(crate) async fn enqueue_review<C: ConnectionTrait>(
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
     };
-    jobs::enqueue(
+    jobs::enqueue_job::<ReviewJob, _>(
         db,
-        REVIEW_JOB,
-        &serde_json::to_value(&payload).map_err(AppError::internal)?,
+        &payload,
         None,
         Some(&serial_key(workspace_id)),
         ATTEMPTS,

@@ -304,8 +304,7 @@ pub async fn perform(
 ) -> AppResult<Performed> {
     let (resource_id, initiator_id, initiator_label, result) = match job.kind.as_str() {
         SYNC_JOB => {
-            let payload: SyncPayload =
-                serde_json::from_str(&job.payload).map_err(AppError::internal)?;
+            let payload = jobs::payload_of::<SyncJob>(job).map_err(AppError::internal)?;
             let result = sync(ctx, &payload, say).await;
             (
                 payload.resource_id,
@@ -315,8 +314,7 @@ pub async fn perform(
             )
         }
         REVIEW_JOB => {
-            let payload: ReviewPayload =
-                serde_json::from_str(&job.payload).map_err(AppError::internal)?;
+            let payload = jobs::payload_of::<ReviewJob>(job).map_err(AppError::internal)?;
             let result = review_job(ctx, &payload, say).await;
             (
                 payload.resource_id,

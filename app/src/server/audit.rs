@@ -43,6 +43,33 @@ impl<'a> Change<'a> {
     }
 }
 
+/// Runs `write` in one write transaction, records the change it returns in that same
+/// transaction, and commits: the change and its audit event land together or not at all. A
+/// refusal from `write` rolls back everything it did.
+pub async fn audited<T>(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    write: impl AsyncFnOnce(
+        &sea_orm::DatabaseTransaction,
+    ) -> crate::error::AppResult<(T, Change<'static>)>,
+) -> crate::error::AppResult<T> {
+    let txn = super::begin_write(db).await?;
+    let (value, change) = write(&txn).await?;
+    record(&txn, actor, change).await?;
+    txn.commit().await?;
+    Ok(value)
+}
+
+/// Records an event that changes nothing else (a refused sign-in, a push the forge took), in a
+/// transaction of its own.
+pub async fn event(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    change: Change<'static>,
+) -> crate::error::AppResult<()> {
+    audited(db, actor, async |_| Ok(((), change))).await
+}
+
 /// Appends one event to the chain. The head row is bumped first: on PostgreSQL that row lock
 /// serialises concurrent writers, on SQLite the write lock does, so the chain never forks.
 pub async fn record<C: ConnectionTrait>(

@@ -129,52 +129,48 @@ pub async fn create_template(
     input: &NewTemplate,
 ) -> AppResult<TemplateRow> {
     let (key, name, description, parents) = checked_input(input)?;
-    let txn = super::begin_write(db).await?;
-    let existing = load(&txn).await?;
-    if existing.iter().any(|t| t.key == key) {
-        return Err(AppError::invalid(
-            "key",
-            format!("a template with the key {key:?} already exists"),
-        ));
-    }
-    let mut catalog = nodes(&existing);
-    catalog.push(TemplateNode {
-        key: key.to_string(),
-        name: name.to_string(),
-        is_abstract: input.is_abstract.is_some(),
-        parents: parents.clone(),
-    });
-    validate_hierarchy(&catalog).map_err(hierarchy_error)?;
+    audit::audited(db, actor, async |txn| {
+        let existing = load(txn).await?;
+        if existing.iter().any(|t| t.key == key) {
+            return Err(AppError::invalid(
+                "key",
+                format!("a template with the key {key:?} already exists"),
+            ));
+        }
+        let mut catalog = nodes(&existing);
+        catalog.push(TemplateNode {
+            key: key.to_string(),
+            name: name.to_string(),
+            is_abstract: input.is_abstract.is_some(),
+            parents: parents.clone(),
+        });
+        validate_hierarchy(&catalog).map_err(hierarchy_error)?;
 
-    let now = chrono::Utc::now();
-    let created = templates::ActiveModel {
-        key: Set(key.to_string()),
-        name: Set(name.to_string()),
-        description: Set(description.to_string()),
-        is_abstract: Set(input.is_abstract.is_some()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    link_parents(&txn, created.id, &parents, &existing).await?;
-    let row = TemplateRow {
-        id: created.id,
-        key: created.key,
-        name: created.name,
-        description: created.description,
-        is_abstract: created.is_abstract,
-        parents,
-    };
-    audit::record(
-        &txn,
-        actor,
-        Change::new("template.create", "template", row.id).after(&row),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
+        let now = chrono::Utc::now();
+        let created = templates::ActiveModel {
+            key: Set(key.to_string()),
+            name: Set(name.to_string()),
+            description: Set(description.to_string()),
+            is_abstract: Set(input.is_abstract.is_some()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        link_parents(txn, created.id, &parents, &existing).await?;
+        let row = TemplateRow {
+            id: created.id,
+            key: created.key,
+            name: created.name,
+            description: created.description,
+            is_abstract: created.is_abstract,
+            parents,
+        };
+        let change = Change::new("template.create", "template", row.id).after(&row);
+        Ok((row, change))
+    })
+    .await
 }
 
 /// Changes a template's name, description, kind and parents (its key never changes). The
@@ -185,103 +181,95 @@ pub async fn update_template(
     input: &NewTemplate,
 ) -> AppResult<TemplateRow> {
     let (key, name, description, parents) = checked_input(input)?;
-    let txn = super::begin_write(db).await?;
-    let all = load(&txn).await?;
-    let before = all
-        .iter()
-        .find(|t| t.key == key)
-        .cloned()
-        .ok_or_else(|| AppError::not_found(format_args!("The template {key:?}")))?;
-    let mut catalog = nodes(&all);
-    for node in catalog.iter_mut().filter(|n| n.key == key) {
-        node.name = name.to_string();
-        node.is_abstract = input.is_abstract.is_some();
-        node.parents = parents.clone();
-    }
-    validate_hierarchy(&catalog).map_err(hierarchy_error)?;
-    let mut active: templates::ActiveModel = templates::Entity::find_by_id(before.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format_args!("The template {key:?}")))?
-        .into();
-    active.name = Set(name.to_string());
-    active.description = Set(description.to_string());
-    active.is_abstract = Set(input.is_abstract.is_some());
-    active.updated_at = Set(chrono::Utc::now());
-    active.update(&txn).await?;
-    link_parents(&txn, before.id, &parents, &all).await?;
-    let after = TemplateRow {
-        name: name.to_string(),
-        description: description.to_string(),
-        is_abstract: input.is_abstract.is_some(),
-        parents,
-        ..before.clone()
-    };
-    audit::record(
-        &txn,
-        actor,
-        Change::new("template.update", "template", before.id)
+    audit::audited(db, actor, async |txn| {
+        let all = load(txn).await?;
+        let before = all
+            .iter()
+            .find(|t| t.key == key)
+            .cloned()
+            .ok_or_else(|| AppError::not_found(format_args!("The template {key:?}")))?;
+        let mut catalog = nodes(&all);
+        for node in catalog.iter_mut().filter(|n| n.key == key) {
+            node.name = name.to_string();
+            node.is_abstract = input.is_abstract.is_some();
+            node.parents = parents.clone();
+        }
+        validate_hierarchy(&catalog).map_err(hierarchy_error)?;
+        let mut active: templates::ActiveModel = templates::Entity::find_by_id(before.id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format_args!("The template {key:?}")))?
+            .into();
+        active.name = Set(name.to_string());
+        active.description = Set(description.to_string());
+        active.is_abstract = Set(input.is_abstract.is_some());
+        active.updated_at = Set(chrono::Utc::now());
+        active.update(txn).await?;
+        link_parents(txn, before.id, &parents, &all).await?;
+        let after = TemplateRow {
+            name: name.to_string(),
+            description: description.to_string(),
+            is_abstract: input.is_abstract.is_some(),
+            parents,
+            ..before.clone()
+        };
+        let change = Change::new("template.update", "template", before.id)
             .before(&before)
-            .after(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+            .after(&after);
+        Ok((after, change))
+    })
+    .await
 }
 
 /// Deletes a template nobody hangs under and no resource was made from, with its versions.
 pub async fn delete_template(db: &DatabaseConnection, actor: &Actor, key: &str) -> AppResult<()> {
-    let txn = super::begin_write(db).await?;
-    let all = load(&txn).await?;
-    let template = all
-        .iter()
-        .find(|t| t.key == key)
-        .ok_or_else(|| AppError::not_found(format_args!("The template {key:?}")))?;
-    let children: Vec<&str> = all
-        .iter()
-        .filter(|t| t.parents.iter().any(|p| p == key))
-        .map(|t| t.key.as_str())
-        .collect();
-    if !children.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "{key} is the parent of {}; delete or re-parent those first",
-            children.join(", ")
-        )));
-    }
-    let mut used_by: Vec<String> = resources::Entity::find()
-        .filter(resources::Column::TemplateId.eq(template.id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|r| r.slug)
-        .collect();
-    if !used_by.is_empty() {
-        used_by.sort();
-        let count = used_by.len() as u64;
-        return Err(AppError::Conflict(format!(
-            "{key} is used by {}: {}; delete {} first",
-            crate::domain::names::counted(count, "resource", "resources"),
-            used_by.join(", "),
-            if count == 1 { "it" } else { "them" }
-        )));
-    }
-    source_code_versions::Entity::delete_many()
-        .filter(source_code_versions::Column::TemplateId.eq(template.id))
-        .exec(&txn)
-        .await?;
-    template_parents::Entity::delete_many()
-        .filter(template_parents::Column::TemplateId.eq(template.id))
-        .exec(&txn)
-        .await?;
-    templates::Entity::delete_by_id(template.id)
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("template.delete", "template", template.id).before(template),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(db, actor, async |txn| {
+        let all = load(txn).await?;
+        let template = all
+            .iter()
+            .find(|t| t.key == key)
+            .ok_or_else(|| AppError::not_found(format_args!("The template {key:?}")))?;
+        let children: Vec<&str> = all
+            .iter()
+            .filter(|t| t.parents.iter().any(|p| p == key))
+            .map(|t| t.key.as_str())
+            .collect();
+        if !children.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "{key} is the parent of {}; delete or re-parent those first",
+                children.join(", ")
+            )));
+        }
+        let mut used_by: Vec<String> = resources::Entity::find()
+            .filter(resources::Column::TemplateId.eq(template.id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|r| r.slug)
+            .collect();
+        if !used_by.is_empty() {
+            used_by.sort();
+            let count = used_by.len() as u64;
+            return Err(AppError::Conflict(format!(
+                "{key} is used by {}: {}; delete {} first",
+                crate::domain::names::counted(count, "resource", "resources"),
+                used_by.join(", "),
+                if count == 1 { "it" } else { "them" }
+            )));
+        }
+        source_code_versions::Entity::delete_many()
+            .filter(source_code_versions::Column::TemplateId.eq(template.id))
+            .exec(txn)
+            .await?;
+        template_parents::Entity::delete_many()
+            .filter(template_parents::Column::TemplateId.eq(template.id))
+            .exec(txn)
+            .await?;
+        templates::Entity::delete_by_id(template.id)
+            .exec(txn)
+            .await?;
+        let change = Change::new("template.delete", "template", template.id).before(template);
+        Ok(((), change))
+    })
+    .await
 }

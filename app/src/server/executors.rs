@@ -361,28 +361,24 @@ pub async fn moves_state(db: &DatabaseConnection, input: &ExecutorInput) -> AppR
 }
 
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppResult<()> {
-    let txn = super::begin_write(db).await?;
-    let model = by_slug(&txn, slug).await?;
-    if active_run(&txn, model.id).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "{} has a run queued or in progress; wait for it to end",
-            model.slug
-        )));
-    }
-    let before = row(&txn, &model).await?;
-    executor_runs::Entity::delete_many()
-        .filter(executor_runs::Column::ExecutorId.eq(model.id))
-        .exec(&txn)
-        .await?;
-    executors::Entity::delete_by_id(model.id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("executor.delete", "executor", model.id).before(&before),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(db, actor, async |txn| {
+        let model = by_slug(txn, slug).await?;
+        if active_run(txn, model.id).await?.is_some() {
+            return Err(AppError::Conflict(format!(
+                "{} has a run queued or in progress; wait for it to end",
+                model.slug
+            )));
+        }
+        let before = row(txn, &model).await?;
+        executor_runs::Entity::delete_many()
+            .filter(executor_runs::Column::ExecutorId.eq(model.id))
+            .exec(txn)
+            .await?;
+        executors::Entity::delete_by_id(model.id).exec(txn).await?;
+        let change = Change::new("executor.delete", "executor", model.id).before(&before);
+        Ok(((), change))
+    })
+    .await
 }
 
 /// Queues a run. One run at a time per executor: a second request while one is queued or
@@ -395,54 +391,50 @@ pub async fn run(
 ) -> AppResult<RunRow> {
     let action = RunAction::parse(action)
         .ok_or_else(|| AppError::invalid("action", "choose plan or apply"))?;
-    let txn = super::begin_write(db).await?;
-    let model = by_slug(&txn, slug).await?;
-    if let Some(running) = active_run(&txn, model.id).await? {
-        return Err(AppError::Conflict(format!(
-            "run #{} of {} is {}; wait for it to end",
-            running.id, model.slug, running.status
-        )));
-    }
-    let job = jobs::enqueue(
-        &txn,
-        RUN_JOB,
-        &serde_json::json!({ "executor": model.slug, "action": action.as_str() }),
-        None,
-        None,
-        RUN_ATTEMPTS,
-    )
-    .await?;
-    let now = chrono::Utc::now();
-    let run = executor_runs::ActiveModel {
-        executor_id: Set(model.id),
-        job_id: Set(job.id),
-        action: Set(action.as_str().into()),
-        status: Set(jobs::QUEUED.into()),
-        exit_code: Set(None),
-        commit: Set(None),
-        outputs: Set("{}".into()),
-        error: Set(None),
-        requested_by: Set(actor.label.clone()),
-        created_at: Set(now),
-        finished_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let mut active: executors::ActiveModel = model.clone().into();
-    active.status = Set(ResourceStatus::InProgress);
-    active.updated_at = Set(now);
-    active.update(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("executor.run", "executor", model.id)
-            .after(&serde_json::json!({ "run": run.id, "job": job.id, "action": action.as_str() })),
-    )
-    .await?;
-    let row = run_row(&txn, &run).await?;
-    txn.commit().await?;
-    Ok(row)
+    audit::audited(db, actor, async |txn| {
+        let model = by_slug(txn, slug).await?;
+        if let Some(running) = active_run(txn, model.id).await? {
+            return Err(AppError::Conflict(format!(
+                "run #{} of {} is {}; wait for it to end",
+                running.id, model.slug, running.status
+            )));
+        }
+        let job = jobs::enqueue(
+            txn,
+            RUN_JOB,
+            &serde_json::json!({ "executor": model.slug, "action": action.as_str() }),
+            None,
+            None,
+            RUN_ATTEMPTS,
+        )
+        .await?;
+        let now = chrono::Utc::now();
+        let run = executor_runs::ActiveModel {
+            executor_id: Set(model.id),
+            job_id: Set(job.id),
+            action: Set(action.as_str().into()),
+            status: Set(jobs::QUEUED.into()),
+            exit_code: Set(None),
+            commit: Set(None),
+            outputs: Set("{}".into()),
+            error: Set(None),
+            requested_by: Set(actor.label.clone()),
+            created_at: Set(now),
+            finished_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let mut active: executors::ActiveModel = model.clone().into();
+        active.status = Set(ResourceStatus::InProgress);
+        active.updated_at = Set(now);
+        active.update(txn).await?;
+        let row = run_row(txn, &run).await?;
+        let change = Change::new("executor.run", "executor", model.id)
+            .after(&serde_json::json!({ "run": run.id, "job": job.id, "action": action.as_str() }));
+        Ok((row, change))
+    })
+    .await
 }
 
 pub async fn run_log(
@@ -548,59 +540,63 @@ pub async fn finish_run(
     worker: &str,
     result: &RunResult,
 ) -> AppResult<()> {
-    let txn = super::begin_write(db).await?;
-    let status = jobs::finish(&txn, job_id, worker, &result.outcome).await?;
-    let run = executor_runs::Entity::find()
-        .filter(executor_runs::Column::JobId.eq(job_id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format_args!("The run of job #{job_id}")))?;
-    let executor = executors::Entity::find_by_id(run.executor_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("The executor"))?;
-    let now = chrono::Utc::now();
-    let error = result.outcome.error().map(str::to_string);
-    let mut run_active: executor_runs::ActiveModel = run.clone().into();
-    run_active.status = Set(status.clone());
-    run_active.exit_code = Set(result.exit_code);
-    run_active.commit = Set(result.commit.clone());
-    run_active.outputs = Set(serde_json::to_string(&result.outputs).map_err(AppError::internal)?);
-    run_active.error = Set(error.clone());
-    if status != jobs::QUEUED {
-        run_active.finished_at = Set(Some(now));
-    }
-    run_active.update(&txn).await?;
-    let mut active: executors::ActiveModel = executor.clone().into();
-    active.updated_at = Set(now);
-    match status.as_str() {
-        jobs::SUCCEEDED => {
-            active.status = Set(ResourceStatus::Done);
-            if run.action == RunAction::Apply.as_str() {
-                active.state = Set(ResourceState::Provisioned);
-                active.outputs =
-                    Set(serde_json::to_string(&result.outputs).map_err(AppError::internal)?);
-            }
-        }
-        jobs::FAILED => active.status = Set(ResourceStatus::Error),
-        _ => {}
-    }
-    if let Some(state) = &result.tf_state {
-        active.tf_state = Set(Some(secrets.seal(&tf_state_purpose(&executor.slug), state)));
-    }
-    active.update(&txn).await?;
-    audit::record(
-        &txn,
+    audit::audited(
+        db,
         &Actor::system(&format!("worker:{worker}")),
-        Change::new("executor.run_finished", "executor", executor.id).after(&serde_json::json!({
-            "run": run.id,
-            "status": status,
-            "exit_code": result.exit_code,
-            "commit": result.commit,
-            "error": error,
-        })),
+        async |txn| {
+            let status = jobs::finish(txn, job_id, worker, &result.outcome).await?;
+            let run = executor_runs::Entity::find()
+                .filter(executor_runs::Column::JobId.eq(job_id))
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::not_found(format_args!("The run of job #{job_id}")))?;
+            let executor = executors::Entity::find_by_id(run.executor_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::not_found("The executor"))?;
+            let now = chrono::Utc::now();
+            let error = result.outcome.error().map(str::to_string);
+            let mut run_active: executor_runs::ActiveModel = run.clone().into();
+            run_active.status = Set(status.clone());
+            run_active.exit_code = Set(result.exit_code);
+            run_active.commit = Set(result.commit.clone());
+            run_active.outputs =
+                Set(serde_json::to_string(&result.outputs).map_err(AppError::internal)?);
+            run_active.error = Set(error.clone());
+            if status != jobs::QUEUED {
+                run_active.finished_at = Set(Some(now));
+            }
+            run_active.update(txn).await?;
+            let mut active: executors::ActiveModel = executor.clone().into();
+            active.updated_at = Set(now);
+            match status.as_str() {
+                jobs::SUCCEEDED => {
+                    active.status = Set(ResourceStatus::Done);
+                    if run.action == RunAction::Apply.as_str() {
+                        active.state = Set(ResourceState::Provisioned);
+                        active.outputs =
+                            Set(serde_json::to_string(&result.outputs)
+                                .map_err(AppError::internal)?);
+                    }
+                }
+                jobs::FAILED => active.status = Set(ResourceStatus::Error),
+                _ => {}
+            }
+            if let Some(state) = &result.tf_state {
+                active.tf_state = Set(Some(secrets.seal(&tf_state_purpose(&executor.slug), state)));
+            }
+            active.update(txn).await?;
+            let change = Change::new("executor.run_finished", "executor", executor.id).after(
+                &serde_json::json!({
+                    "run": run.id,
+                    "status": status,
+                    "exit_code": result.exit_code,
+                    "commit": result.commit,
+                    "error": error,
+                }),
+            );
+            Ok(((), change))
+        },
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }

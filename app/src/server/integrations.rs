@@ -197,53 +197,49 @@ pub async fn create(
         Ok(_) => return Err(refusal(problems, Vec::new())),
         Err(fields) => return Err(refusal(problems, fields)),
     };
-    let txn = super::begin_write(db).await?;
-    if integrations::Entity::find()
-        .filter(integrations::Column::Slug.eq(&slug))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::invalid(
-            "slug",
-            format!("an integration with the slug {slug:?} already exists"),
-        ));
-    }
-    let now = chrono::Utc::now();
-    let sealed = (!checked.secrets.is_empty()).then(|| {
-        secret_box.seal(
-            &purpose(&slug),
-            &serde_json::to_string(&checked.secrets).expect("strings serialize"),
-        )
-    });
-    let created = integrations::ActiveModel {
-        slug: Set(slug),
-        name: Set(name),
-        description: Set(description),
-        kind: Set(serde_json::to_value(provider.kind())
-            .expect("kinds serialize")
-            .as_str()
-            .unwrap_or_default()
-            .to_string()),
-        provider: Set(provider.as_str().to_string()),
-        settings: Set(serde_json::to_string(&checked.settings).expect("strings serialize")),
-        secrets: Set(sealed),
-        secret_names: Set(names(&checked.secrets)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let after = row(&created)?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("integration.create", "integration", after.id).after(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+    audit::audited(db, actor, async |txn| {
+        if integrations::Entity::find()
+            .filter(integrations::Column::Slug.eq(&slug))
+            .one(txn)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::invalid(
+                "slug",
+                format!("an integration with the slug {slug:?} already exists"),
+            ));
+        }
+        let now = chrono::Utc::now();
+        let sealed = (!checked.secrets.is_empty()).then(|| {
+            secret_box.seal(
+                &purpose(&slug),
+                &serde_json::to_string(&checked.secrets).expect("strings serialize"),
+            )
+        });
+        let created = integrations::ActiveModel {
+            slug: Set(slug),
+            name: Set(name),
+            description: Set(description),
+            kind: Set(serde_json::to_value(provider.kind())
+                .expect("kinds serialize")
+                .as_str()
+                .unwrap_or_default()
+                .to_string()),
+            provider: Set(provider.as_str().to_string()),
+            settings: Set(serde_json::to_string(&checked.settings).expect("strings serialize")),
+            secrets: Set(sealed),
+            secret_names: Set(names(&checked.secrets)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let after = row(&created)?;
+        let change = Change::new("integration.create", "integration", after.id).after(&after);
+        Ok((after, change))
+    })
+    .await
 }
 
 /// Changes name, description and settings; secrets typed replace the stored ones (rotation),
@@ -255,76 +251,68 @@ pub async fn update(
     input: &IntegrationInput,
 ) -> AppResult<IntegrationRow> {
     let ((slug, name, description), problems) = checked_text(input);
-    let txn = super::begin_write(db).await?;
-    let stored = model(&txn, &slug).await?;
-    let before = row(&stored)?;
-    if !input.provider.trim().is_empty() && input.provider.trim() != before.provider.as_str() {
-        return Err(AppError::invalid(
-            "provider",
-            "an integration's provider cannot change; create a new integration",
-        ));
-    }
-    let checked = match check_fields(
-        before.provider,
-        &input.settings,
-        &input.secrets,
-        &before.secrets_set,
-    ) {
-        Ok(checked) if problems.is_empty() => checked,
-        Ok(_) => return Err(refusal(problems, Vec::new())),
-        Err(fields) => return Err(refusal(problems, fields)),
-    };
-    let mut secrets = open_secrets(&txn, secret_box, stored.id).await?;
-    let rotated: Vec<String> = checked.secrets.keys().cloned().collect();
-    secrets.extend(checked.secrets);
-    // Optional secrets the provider no longer knows are dropped with the rest of the form.
-    secrets.retain(|k, _| before.provider.fields().iter().any(|f| f.name == k));
-    let mut active: integrations::ActiveModel = stored.into();
-    active.name = Set(name);
-    active.description = Set(description);
-    active.settings = Set(serde_json::to_string(&checked.settings).expect("strings serialize"));
-    active.secrets = Set((!secrets.is_empty()).then(|| {
-        secret_box.seal(
-            &purpose(&slug),
-            &serde_json::to_string(&secrets).expect("strings serialize"),
-        )
-    }));
-    active.secret_names = Set(names(&secrets));
-    active.updated_at = Set(chrono::Utc::now());
-    let after = row(&active.update(&txn).await?)?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("integration.update", "integration", after.id)
+    audit::audited(db, actor, async |txn| {
+        let stored = model(txn, &slug).await?;
+        let before = row(&stored)?;
+        if !input.provider.trim().is_empty() && input.provider.trim() != before.provider.as_str() {
+            return Err(AppError::invalid(
+                "provider",
+                "an integration's provider cannot change; create a new integration",
+            ));
+        }
+        let checked = match check_fields(
+            before.provider,
+            &input.settings,
+            &input.secrets,
+            &before.secrets_set,
+        ) {
+            Ok(checked) if problems.is_empty() => checked,
+            Ok(_) => return Err(refusal(problems, Vec::new())),
+            Err(fields) => return Err(refusal(problems, fields)),
+        };
+        let mut secrets = open_secrets(txn, secret_box, stored.id).await?;
+        let rotated: Vec<String> = checked.secrets.keys().cloned().collect();
+        secrets.extend(checked.secrets);
+        // Optional secrets the provider no longer knows are dropped with the rest of the form.
+        secrets.retain(|k, _| before.provider.fields().iter().any(|f| f.name == k));
+        let mut active: integrations::ActiveModel = stored.into();
+        active.name = Set(name);
+        active.description = Set(description);
+        active.settings = Set(serde_json::to_string(&checked.settings).expect("strings serialize"));
+        active.secrets = Set((!secrets.is_empty()).then(|| {
+            secret_box.seal(
+                &purpose(&slug),
+                &serde_json::to_string(&secrets).expect("strings serialize"),
+            )
+        }));
+        active.secret_names = Set(names(&secrets));
+        active.updated_at = Set(chrono::Utc::now());
+        let after = row(&active.update(txn).await?)?;
+        let change = Change::new("integration.update", "integration", after.id)
             .before(&before)
-            .after(&serde_json::json!({ "integration": &after, "secrets_rotated": rotated })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+            .after(&serde_json::json!({ "integration": &after, "secrets_rotated": rotated }));
+        Ok((after, change))
+    })
+    .await
 }
 
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppResult<()> {
-    let txn = super::begin_write(db).await?;
-    let stored = model(&txn, slug).await?;
-    let uses = used_by(&txn, stored.id).await?;
-    if !uses.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "{} is used by {}; remove those first",
-            stored.slug,
-            uses.join(", ")
-        )));
-    }
-    let before = row(&stored)?;
-    integrations::Entity::delete_by_id(stored.id)
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("integration.delete", "integration", before.id).before(&before),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(db, actor, async |txn| {
+        let stored = model(txn, slug).await?;
+        let uses = used_by(txn, stored.id).await?;
+        if !uses.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "{} is used by {}; remove those first",
+                stored.slug,
+                uses.join(", ")
+            )));
+        }
+        let before = row(&stored)?;
+        integrations::Entity::delete_by_id(stored.id)
+            .exec(txn)
+            .await?;
+        let change = Change::new("integration.delete", "integration", before.id).before(&before);
+        Ok(((), change))
+    })
+    .await
 }

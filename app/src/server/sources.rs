@@ -105,31 +105,27 @@ pub async fn create(ctx: &AppCtx, actor: &Actor, input: &NewSource) -> AppResult
     // Fetch before writing anything: an unreachable repository is refused outright.
     let access = access(ctx, &ctx.db, &url, integration.id).await?;
     let listing = ctx.repos.refresh(&access).await?;
-    let txn = super::begin_write(&ctx.db).await?;
-    let now = chrono::Utc::now();
-    let created = source_codes::ActiveModel {
-        url: Set(url),
-        integration_id: Set(integration.id),
-        description: Set(description),
-        listing: Set(serde_json::to_string(&listing).map_err(AppError::internal)?),
-        refreshed_at: Set(Some(now)),
-        last_error: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
+    audit::audited(&ctx.db, actor, async |txn| {
+        let now = chrono::Utc::now();
+        let created = source_codes::ActiveModel {
+            url: Set(url),
+            integration_id: Set(integration.id),
+            description: Set(description),
+            listing: Set(serde_json::to_string(&listing).map_err(AppError::internal)?),
+            refreshed_at: Set(Some(now)),
+            last_error: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(|e| unique_violation(e, "url", "this repository is already registered"))?;
+        let slugs = integration_slugs(txn).await?;
+        let after = row(&created, &slugs)?;
+        let change = Change::new("source_code.create", "source_code", after.id).after(&after);
+        Ok((after, change))
+    })
     .await
-    .map_err(|e| unique_violation(e, "url", "this repository is already registered"))?;
-    let slugs = integration_slugs(&txn).await?;
-    let after = row(&created, &slugs)?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("source_code.create", "source_code", after.id).after(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
 }
 
 /// A unique index caught a race the check before it missed: say so as the check would have.
@@ -179,28 +175,24 @@ pub async fn refresh(ctx: &AppCtx, actor: &Actor, id: i64) -> AppResult<SourceCo
 }
 
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<()> {
-    let txn = super::begin_write(db).await?;
-    let stored = source_model(&txn, id).await?;
-    let versions = source_code_versions::Entity::find()
-        .filter(source_code_versions::Column::SourceCodeId.eq(id))
-        .count(&txn)
-        .await?;
-    if versions > 0 {
-        return Err(AppError::Conflict(format!(
-            "{} is used by {versions} template version(s); delete those first",
-            stored.url
-        )));
-    }
-    let before = row(&stored, &integration_slugs(&txn).await?)?;
-    source_codes::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("source_code.delete", "source_code", id).before(&before),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(db, actor, async |txn| {
+        let stored = source_model(txn, id).await?;
+        let versions = source_code_versions::Entity::find()
+            .filter(source_code_versions::Column::SourceCodeId.eq(id))
+            .count(txn)
+            .await?;
+        if versions > 0 {
+            return Err(AppError::Conflict(format!(
+                "{} is used by {versions} template version(s); delete those first",
+                stored.url
+            )));
+        }
+        let before = row(&stored, &integration_slugs(txn).await?)?;
+        source_codes::Entity::delete_by_id(id).exec(txn).await?;
+        let change = Change::new("source_code.delete", "source_code", id).before(&before);
+        Ok(((), change))
+    })
+    .await
 }
 
 pub async fn version_row<C: ConnectionTrait>(
@@ -291,38 +283,35 @@ pub async fn create_version(
         ModuleError::Empty => AppError::invalid("module_path", "the folder holds no .tf files"),
         other => AppError::invalid("module_path", other.to_string()),
     })?;
-    let txn = super::begin_write(&ctx.db).await?;
-    let duplicate = source_code_versions::Entity::find()
-        .filter(source_code_versions::Column::TemplateId.eq(template.id))
-        .filter(source_code_versions::Column::SourceCodeId.eq(source.id))
-        .filter(source_code_versions::Column::GitRef.eq(&git_ref))
-        .filter(source_code_versions::Column::ModulePath.eq(&module_path))
-        .one(&txn)
-        .await?;
-    if duplicate.is_some() {
-        return Err(AppError::invalid(
-            "git_ref",
-            format!("{} already has {git_ref} of this module", template.key),
-        ));
-    }
-    let created = source_code_versions::ActiveModel {
-        template_id: Set(template.id),
-        source_code_id: Set(source.id),
-        git_ref: Set(git_ref),
-        commit: Set(snapshot.commit),
-        module_path: Set(module_path),
-        interface: Set(serde_json::to_string(&interface).map_err(AppError::internal)?),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| unique_violation(e, "git_ref", "the template already has this version"))?;
-    let after = version_row(&txn, &created).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new(
+    audit::audited(&ctx.db, actor, async |txn| {
+        let duplicate = source_code_versions::Entity::find()
+            .filter(source_code_versions::Column::TemplateId.eq(template.id))
+            .filter(source_code_versions::Column::SourceCodeId.eq(source.id))
+            .filter(source_code_versions::Column::GitRef.eq(&git_ref))
+            .filter(source_code_versions::Column::ModulePath.eq(&module_path))
+            .one(txn)
+            .await?;
+        if duplicate.is_some() {
+            return Err(AppError::invalid(
+                "git_ref",
+                format!("{} already has {git_ref} of this module", template.key),
+            ));
+        }
+        let created = source_code_versions::ActiveModel {
+            template_id: Set(template.id),
+            source_code_id: Set(source.id),
+            git_ref: Set(git_ref),
+            commit: Set(snapshot.commit),
+            module_path: Set(module_path),
+            interface: Set(serde_json::to_string(&interface).map_err(AppError::internal)?),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(|e| unique_violation(e, "git_ref", "the template already has this version"))?;
+        let after = version_row(txn, &created).await?;
+        let change = Change::new(
             "source_code_version.create",
             "source_code_version",
             after.id,
@@ -335,35 +324,31 @@ pub async fn create_version(
             "module_path": after.module_path,
             "variables": after.interface.variables.len(),
             "outputs": after.interface.outputs.len(),
-        })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+        }));
+        Ok((after, change))
+    })
+    .await
 }
 
 pub async fn delete_version(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<()> {
-    let txn = super::begin_write(db).await?;
-    let version = source_code_versions::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format_args!("The source code version #{id}")))?;
-    let before = version_row(&txn, &version).await?;
-    if before.resources > 0 {
-        return Err(AppError::Conflict(format!(
-            "{} resource(s) were created from {} {}; they keep it",
-            before.resources, before.template, before.git_ref
-        )));
-    }
-    source_code_versions::Entity::delete_by_id(id)
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("source_code_version.delete", "source_code_version", id).before(&before),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(db, actor, async |txn| {
+        let version = source_code_versions::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format_args!("The source code version #{id}")))?;
+        let before = version_row(txn, &version).await?;
+        if before.resources > 0 {
+            return Err(AppError::Conflict(format!(
+                "{} resource(s) were created from {} {}; they keep it",
+                before.resources, before.template, before.git_ref
+            )));
+        }
+        source_code_versions::Entity::delete_by_id(id)
+            .exec(txn)
+            .await?;
+        let change =
+            Change::new("source_code_version.delete", "source_code_version", id).before(&before);
+        Ok(((), change))
+    })
+    .await
 }

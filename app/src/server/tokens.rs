@@ -92,49 +92,48 @@ pub async fn create(
         ));
     }
     validate_text(name, 100).map_err(|m| AppError::invalid("name", m))?;
-    let txn = super::begin_write(db).await?;
-    let active = access_tokens::Entity::find()
-        .filter(access_tokens::Column::UserId.eq(user_id))
-        .filter(access_tokens::Column::RevokedAt.is_null())
-        .all(&txn)
+    audit::audited(db, actor, async |txn| {
+        let active = access_tokens::Entity::find()
+            .filter(access_tokens::Column::UserId.eq(user_id))
+            .filter(access_tokens::Column::RevokedAt.is_null())
+            .all(txn)
+            .await?;
+        if active.iter().any(|t| t.name == name) {
+            return Err(AppError::invalid(
+                "name",
+                format!("you already have a token named {name:?}"),
+            ));
+        }
+        if active.len() >= MAX_ACTIVE {
+            return Err(AppError::invalid(
+                "name",
+                format!("you already hold {MAX_ACTIVE} tokens; revoke one first"),
+            ));
+        }
+        let token = generate();
+        let model = access_tokens::ActiveModel {
+            user_id: Set(user_id),
+            name: Set(name.to_string()),
+            prefix: Set(token[..SHOWN_PREFIX].to_string()),
+            token_hash: Set(hash(&token)),
+            scope: Set(scope.to_string()),
+            expires_at: Set(Some(Utc::now() + chrono::Duration::days(days))),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
         .await?;
-    if active.iter().any(|t| t.name == name) {
-        return Err(AppError::invalid(
-            "name",
-            format!("you already have a token named {name:?}"),
-        ));
-    }
-    if active.len() >= MAX_ACTIVE {
-        return Err(AppError::invalid(
-            "name",
-            format!("you already hold {MAX_ACTIVE} tokens; revoke one first"),
-        ));
-    }
-    let token = generate();
-    let model = access_tokens::ActiveModel {
-        user_id: Set(user_id),
-        name: Set(name.to_string()),
-        prefix: Set(token[..SHOWN_PREFIX].to_string()),
-        token_hash: Set(hash(&token)),
-        scope: Set(scope.to_string()),
-        expires_at: Set(Some(Utc::now() + chrono::Duration::days(days))),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let created = row(&model);
-    audit::record(
-        &txn,
-        actor,
-        Change::new("access_token.create", "user", &actor.label).after(&created),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(CreatedToken {
-        row: created,
-        token,
+        let created = row(&model);
+        let change = Change::new("access_token.create", "user", &actor.label).after(&created);
+        Ok((
+            CreatedToken {
+                row: created,
+                token,
+            },
+            change,
+        ))
     })
+    .await
 }
 
 /// Revokes one of the actor's own tokens; someone else's is "not found", as if it did not exist.

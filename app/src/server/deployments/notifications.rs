@@ -14,28 +14,24 @@ pub(super) fn purpose(repository_id: i64) -> String {
 /// is shown (it goes into the repository's CI secret `SLIPWAY_WEBHOOK_SECRET`).
 pub async fn rotate_build_secret(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<String> {
     use rand::RngCore;
-    let txn = begin_write(&ctx.db).await?;
-    let model = repositories::Entity::find()
-        .filter(repositories::Column::Name.eq(name))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("Repository {name}")))?;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let secret = format!("slw_{}", hex::encode(bytes));
-    let had = model.build_secret.is_some();
-    let mut active: repositories::ActiveModel = model.clone().into();
-    active.build_secret = Set(Some(ctx.secrets.seal(&purpose(model.id), &secret)));
-    active.update(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("repository.build_secret", "repository", name)
-            .after(&serde_json::json!({ "replaced": had })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(secret)
+    audit::audited(&ctx.db, actor, async |txn| {
+        let model = repositories::Entity::find()
+            .filter(repositories::Column::Name.eq(name))
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("Repository {name}")))?;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let secret = format!("slw_{}", hex::encode(bytes));
+        let had = model.build_secret.is_some();
+        let mut active: repositories::ActiveModel = model.clone().into();
+        active.build_secret = Set(Some(ctx.secrets.seal(&purpose(model.id), &secret)));
+        active.update(txn).await?;
+        let change = Change::new("repository.build_secret", "repository", name)
+            .after(&serde_json::json!({ "replaced": had }));
+        Ok((secret, change))
+    })
+    .await
 }
 
 /// What became of a notification.
@@ -74,28 +70,22 @@ pub(super) async fn refuse(
     if !first {
         return Ok(Received::Refused { status, reason });
     }
-    let txn = begin_write(&ctx.db).await?;
-    audit::record(
-        &txn,
-        &Actor::system("build-webhook"),
-        Change::new(
-            "build.refused",
-            "repository",
-            if repository.is_empty() {
-                "unknown"
-            } else {
-                repository
-            },
-        )
-        .after(&serde_json::json!({
-            "status": status,
-            "reason": reason,
-            "refused_the_minute_before": earlier,
-            "note": "further refusals this minute are counted in the server log only",
-        })),
+    let change = Change::new(
+        "build.refused",
+        "repository",
+        if repository.is_empty() {
+            "unknown"
+        } else {
+            repository
+        },
     )
-    .await?;
-    txn.commit().await?;
+    .after(&serde_json::json!({
+        "status": status,
+        "reason": reason,
+        "refused_the_minute_before": earlier,
+        "note": "further refusals this minute are counted in the server log only",
+    }));
+    audit::event(&ctx.db, &Actor::system("build-webhook"), change).await?;
     Ok(Received::Refused { status, reason })
 }
 

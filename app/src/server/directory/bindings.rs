@@ -203,24 +203,21 @@ pub async fn create_binding(
 }
 
 pub async fn delete_binding(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<()> {
-    let txn = crate::server::begin_write(db).await?;
-    let binding = role_bindings::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format_args!("Role binding #{id}")))?;
-    role_bindings::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("role_binding.delete", "role_binding", id).before(&serde_json::json!({
-            "subject_kind": binding.subject_kind,
-            "subject_id": binding.subject_id,
-            "role": binding.role,
-            "scope": access::scope_of(&binding),
-        })),
-    )
-    .await?;
-    ensure_an_admin_remains(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(db, actor, async |txn| {
+        let binding = role_bindings::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format_args!("Role binding #{id}")))?;
+        role_bindings::Entity::delete_by_id(id).exec(txn).await?;
+        ensure_an_admin_remains(txn).await?;
+        let change =
+            Change::new("role_binding.delete", "role_binding", id).before(&serde_json::json!({
+                "subject_kind": binding.subject_kind,
+                "subject_id": binding.subject_id,
+                "role": binding.role,
+                "scope": access::scope_of(&binding),
+            }));
+        Ok(((), change))
+    })
+    .await
 }

@@ -80,69 +80,62 @@ pub async fn create_group(
     let description = description.trim();
     validate_slug(name).map_err(|m| AppError::invalid("name", m))?;
     validate_text(description, 500).map_err(|m| AppError::invalid("description", m))?;
-    let txn = crate::server::begin_write(db).await?;
-    if groups::Entity::find()
-        .filter(groups::Column::Name.eq(name))
-        .count(&txn)
-        .await?
-        > 0
-    {
-        return Err(AppError::invalid(
-            "name",
-            format!("a group named {name:?} already exists"),
-        ));
-    }
-    let group = groups::ActiveModel {
-        name: Set(name.to_string()),
-        description: Set(description.to_string()),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("group.create", "group", group.id).after(&GroupAudit {
+    audit::audited(db, actor, async |txn| {
+        if groups::Entity::find()
+            .filter(groups::Column::Name.eq(name))
+            .count(txn)
+            .await?
+            > 0
+        {
+            return Err(AppError::invalid(
+                "name",
+                format!("a group named {name:?} already exists"),
+            ));
+        }
+        let group = groups::ActiveModel {
+            name: Set(name.to_string()),
+            description: Set(description.to_string()),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let change = Change::new("group.create", "group", group.id).after(&GroupAudit {
             name: &group.name,
             description: &group.description,
-        }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(GroupRow {
-        id: group.id,
-        name: group.name,
-        description: group.description,
-        member_count: 0,
+        });
+        let row = GroupRow {
+            id: group.id,
+            name: group.name,
+            description: group.description,
+            member_count: 0,
+        };
+        Ok((row, change))
     })
+    .await
 }
 
 pub async fn delete_group(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppResult<()> {
-    let txn = crate::server::begin_write(db).await?;
-    let group = find_group(&txn, name).await?;
-    group_members::Entity::delete_many()
-        .filter(group_members::Column::GroupId.eq(group.id))
-        .exec(&txn)
-        .await?;
-    role_bindings::Entity::delete_many()
-        .filter(role_bindings::Column::SubjectKind.eq(SUBJECT_GROUP))
-        .filter(role_bindings::Column::SubjectId.eq(group.id))
-        .exec(&txn)
-        .await?;
-    groups::Entity::delete_by_id(group.id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("group.delete", "group", group.id).before(&GroupAudit {
+    audit::audited(db, actor, async |txn| {
+        let group = find_group(txn, name).await?;
+        group_members::Entity::delete_many()
+            .filter(group_members::Column::GroupId.eq(group.id))
+            .exec(txn)
+            .await?;
+        role_bindings::Entity::delete_many()
+            .filter(role_bindings::Column::SubjectKind.eq(SUBJECT_GROUP))
+            .filter(role_bindings::Column::SubjectId.eq(group.id))
+            .exec(txn)
+            .await?;
+        groups::Entity::delete_by_id(group.id).exec(txn).await?;
+        ensure_an_admin_remains(txn).await?;
+        let change = Change::new("group.delete", "group", group.id).before(&GroupAudit {
             name: &group.name,
             description: &group.description,
-        }),
-    )
-    .await?;
-    ensure_an_admin_remains(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+        });
+        Ok(((), change))
+    })
+    .await
 }
 
 #[derive(Serialize)]
@@ -157,36 +150,32 @@ pub async fn add_group_member(
     group: &str,
     user: &str,
 ) -> AppResult<()> {
-    let txn = crate::server::begin_write(db).await?;
-    let group = find_group(&txn, group).await?;
-    let user = find_user_by_login_or_email(&txn, user).await?;
-    let exists = group_members::Entity::find_by_id((group.id, user.id))
-        .one(&txn)
-        .await?
-        .is_some();
-    if exists {
-        return Err(AppError::invalid(
-            "user",
-            format!("{} is already a member of {}", user.login, group.name),
-        ));
-    }
-    group_members::ActiveModel {
-        group_id: Set(group.id),
-        user_id: Set(user.id),
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("group.add_member", "group", group.id).after(&MembershipAudit {
+    audit::audited(db, actor, async |txn| {
+        let group = find_group(txn, group).await?;
+        let user = find_user_by_login_or_email(txn, user).await?;
+        let exists = group_members::Entity::find_by_id((group.id, user.id))
+            .one(txn)
+            .await?
+            .is_some();
+        if exists {
+            return Err(AppError::invalid(
+                "user",
+                format!("{} is already a member of {}", user.login, group.name),
+            ));
+        }
+        group_members::ActiveModel {
+            group_id: Set(group.id),
+            user_id: Set(user.id),
+        }
+        .insert(txn)
+        .await?;
+        let change = Change::new("group.add_member", "group", group.id).after(&MembershipAudit {
             group: &group.name,
             user: &user.login,
-        }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+        });
+        Ok(((), change))
+    })
+    .await
 }
 
 pub async fn remove_group_member(
@@ -195,30 +184,27 @@ pub async fn remove_group_member(
     group: &str,
     user: &str,
 ) -> AppResult<()> {
-    let txn = crate::server::begin_write(db).await?;
-    let group = find_group(&txn, group).await?;
-    let user = find_user_by_login_or_email(&txn, user).await?;
-    let removed = group_members::Entity::delete_by_id((group.id, user.id))
-        .exec(&txn)
-        .await?;
-    if removed.rows_affected == 0 {
-        return Err(AppError::invalid(
-            "user",
-            format!("{} is not a member of {}", user.login, group.name),
-        ));
-    }
-    audit::record(
-        &txn,
-        actor,
-        Change::new("group.remove_member", "group", group.id).before(&MembershipAudit {
-            group: &group.name,
-            user: &user.login,
-        }),
-    )
-    .await?;
-    ensure_an_admin_remains(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(db, actor, async |txn| {
+        let group = find_group(txn, group).await?;
+        let user = find_user_by_login_or_email(txn, user).await?;
+        let removed = group_members::Entity::delete_by_id((group.id, user.id))
+            .exec(txn)
+            .await?;
+        if removed.rows_affected == 0 {
+            return Err(AppError::invalid(
+                "user",
+                format!("{} is not a member of {}", user.login, group.name),
+            ));
+        }
+        ensure_an_admin_remains(txn).await?;
+        let change =
+            Change::new("group.remove_member", "group", group.id).before(&MembershipAudit {
+                group: &group.name,
+                user: &user.login,
+            });
+        Ok(((), change))
+    })
+    .await
 }
 
 pub async fn groups_of(db: &DatabaseConnection, user_id: i64) -> AppResult<Vec<String>> {

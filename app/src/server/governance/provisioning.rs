@@ -451,32 +451,28 @@ pub async fn provision(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<()>
     {
         return Ok(());
     }
-    let txn = begin_write(&ctx.db).await?;
-    if record_applied {
-        let mut active: repositories::ActiveModel = t.model.clone().into();
-        active.applied_revision = Set(Some(revision));
-        active.applied_rulesets = Set(Some(
-            serde_json::to_string(&plan.rulesets).map_err(AppError::internal)?,
-        ));
-        active.update(&txn).await?;
-    }
-    audit::record(
-        &txn,
-        actor,
-        Change::new("repository.provision", "repository", name)
-            .before(&serde_json::json!({ "applied_revision": t.model.applied_revision }))
-            .after(&serde_json::json!({
-                "applied_revision": revision,
-                "forge": t.github.as_ref().map_or("local".to_string(), |i| format!("github:{}", i.slug)),
-                "pull_requests_opened": opened,
-                "pull_requests_updated": updated,
-                "rulesets": plan.rulesets.iter().map(|r| &r.name).collect::<Vec<_>>(),
-                "rulesets_written": changes.write.iter().map(|(r, _)| &r.name).collect::<Vec<_>>(),
-                "rulesets_removed": changes.remove.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-                "webhook_written": webhook_written,
-            })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(&ctx.db, actor, async |txn| {
+        if record_applied {
+            let mut active: repositories::ActiveModel = t.model.clone().into();
+            active.applied_revision = Set(Some(revision));
+            active.applied_rulesets = Set(Some(
+                serde_json::to_string(&plan.rulesets).map_err(AppError::internal)?,
+            ));
+            active.update(txn).await?;
+        }
+        let change = Change::new("repository.provision", "repository", name)
+                .before(&serde_json::json!({ "applied_revision": t.model.applied_revision }))
+                .after(&serde_json::json!({
+                    "applied_revision": revision,
+                    "forge": t.github.as_ref().map_or("local".to_string(), |i| format!("github:{}", i.slug)),
+                    "pull_requests_opened": opened,
+                    "pull_requests_updated": updated,
+                    "rulesets": plan.rulesets.iter().map(|r| &r.name).collect::<Vec<_>>(),
+                    "rulesets_written": changes.write.iter().map(|(r, _)| &r.name).collect::<Vec<_>>(),
+                    "rulesets_removed": changes.remove.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                    "webhook_written": webhook_written,
+                }));
+        Ok(((), change))
+    })
+    .await
 }

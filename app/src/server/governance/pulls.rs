@@ -228,15 +228,10 @@ pub async fn open_pull(
         .await
         .map_err(|e| AppError::invalid("head", e.message))?;
     let row = pull_model(&ctx.db, &t.forge, pull.number).await?;
-    let txn = begin_write(&ctx.db).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("pull_request.open", "repository", name).after(&pull_row(&row)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(pull_row(&row))
+    let opened = pull_row(&row);
+    let change = Change::new("pull_request.open", "repository", name).after(&opened);
+    audit::event(&ctx.db, actor, change).await?;
+    Ok(opened)
 }
 
 /// Approves `commit`, the head the reviewer saw: a commit pushed later needs its own approval.

@@ -106,35 +106,31 @@ pub async fn withdraw(
     release_id: i64,
     position: i32,
 ) -> AppResult<()> {
-    let txn = begin_write(&ctx.db).await?;
-    let stage = locked_stage(&txn, release_id, position).await?;
-    if stage.state != StageState::AwaitingSignOff {
-        return Err(AppError::Conflict(format!(
-            "stage {} is {}: a vote can be withdrawn only while it awaits sign-off",
-            position + 1,
-            stage.state.label()
-        )));
-    }
-    let mine = active_votes(&txn, stage.id)
-        .await?
-        .into_iter()
-        .find(|v| v.voter == voter.actor.label)
-        .ok_or_else(|| AppError::Conflict("you have no vote here to withdraw".into()))?;
-    let mut active: votes::ActiveModel = mine.clone().into();
-    active.withdrawn_at = Set(Some(chrono::Utc::now()));
-    active.update(&txn).await?;
-    let release = releases::Entity::find_by_id(release_id)
-        .one(&txn)
-        .await?
-        .map(|r| r.rc_tag)
-        .unwrap_or_default();
-    audit::record(
-        &txn,
-        &voter.actor,
-        Change::new("release.withdraw", "release", &release)
-            .before(&serde_json::json!({ "stage": position + 1, "group": mine.group_name, "approve": mine.approve })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(&ctx.db, &voter.actor, async |txn| {
+        let stage = locked_stage(txn, release_id, position).await?;
+        if stage.state != StageState::AwaitingSignOff {
+            return Err(AppError::Conflict(format!(
+                "stage {} is {}: a vote can be withdrawn only while it awaits sign-off",
+                position + 1,
+                stage.state.label()
+            )));
+        }
+        let mine = active_votes(txn, stage.id)
+            .await?
+            .into_iter()
+            .find(|v| v.voter == voter.actor.label)
+            .ok_or_else(|| AppError::Conflict("you have no vote here to withdraw".into()))?;
+        let mut active: votes::ActiveModel = mine.clone().into();
+        active.withdrawn_at = Set(Some(chrono::Utc::now()));
+        active.update(txn).await?;
+        let release = releases::Entity::find_by_id(release_id)
+            .one(txn)
+            .await?
+            .map(|r| r.rc_tag)
+            .unwrap_or_default();
+        let change = Change::new("release.withdraw", "release", &release)
+                .before(&serde_json::json!({ "stage": position + 1, "group": mine.group_name, "approve": mine.approve }));
+        Ok(((), change))
+    })
+    .await
 }

@@ -384,15 +384,12 @@ pub async fn record_push(
     }
     let before: BTreeMap<_, _> = changed.iter().map(|(r, (b, _))| (r, b)).collect();
     let after: BTreeMap<_, _> = changed.iter().map(|(r, (_, a))| (r, a)).collect();
-    let txn = crate::server::begin_write(db).await?;
-    audit::record(
-        &txn,
+    audit::event(
+        db,
         actor,
         Change::new("forge.push", "workspace", repository)
             .before(&before)
             .after(&after),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }

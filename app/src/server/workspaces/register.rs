@@ -155,52 +155,48 @@ pub async fn register(
         .await
         .map_err(|e| AppError::invalid("repository", e.message))?;
     let mut slug = workspace_slug(&config.organization, &config.name);
-    let txn = crate::server::begin_write(&ctx.db).await?;
-    if workspaces::Entity::find()
-        .filter(workspaces::Column::Slug.eq(&slug))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        slug = format!(
-            "{slug}-{}",
-            integration_row.provider.as_str().replace('_', "-")
-        );
-        if by_slug(&txn, &slug).await.is_ok() {
-            return Err(AppError::invalid(
-                "repository",
-                format!("a workspace named {slug} already exists"),
-            ));
+    audit::audited(&ctx.db, actor, async |txn| {
+        if workspaces::Entity::find()
+            .filter(workspaces::Column::Slug.eq(&slug))
+            .one(txn)
+            .await?
+            .is_some()
+        {
+            slug = format!(
+                "{slug}-{}",
+                integration_row.provider.as_str().replace('_', "-")
+            );
+            if by_slug(txn, &slug).await.is_ok() {
+                return Err(AppError::invalid(
+                    "repository",
+                    format!("a workspace named {slug} already exists"),
+                ));
+            }
         }
-    }
-    let now = chrono::Utc::now();
-    let created = workspaces::ActiveModel {
-        slug: Set(slug),
-        name: Set(config.name.clone()),
-        provider: Set(integration_row.provider.as_str().into()),
-        integration_id: Set(integration.id),
-        repository: Set(repository),
-        configuration: Set(serde_json::to_string(&config).map_err(AppError::internal)?),
-        description: Set(description),
-        labels: Set(serde_json::to_string(&labels).map_err(AppError::internal)?),
-        status: Set(WorkspaceStatus::Done),
-        status_message: Set(None),
-        created_by: Set(actor.label.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let after = row(&txn, &created).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("workspace.create", "workspace", &after.slug).after(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+        let now = chrono::Utc::now();
+        let created = workspaces::ActiveModel {
+            slug: Set(slug),
+            name: Set(config.name.clone()),
+            provider: Set(integration_row.provider.as_str().into()),
+            integration_id: Set(integration.id),
+            repository: Set(repository),
+            configuration: Set(serde_json::to_string(&config).map_err(AppError::internal)?),
+            description: Set(description),
+            labels: Set(serde_json::to_string(&labels).map_err(AppError::internal)?),
+            status: Set(WorkspaceStatus::Done),
+            status_message: Set(None),
+            created_by: Set(actor.label.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let after = row(txn, &created).await?;
+        let change = Change::new("workspace.create", "workspace", &after.slug).after(&after);
+        Ok((after, change))
+    })
+    .await
 }
 
 /// Creates a repository in the local forge (`ORG/NAME`), ready to register as a workspace.
@@ -222,14 +218,8 @@ pub async fn create_local_repository(
         .create_repository(&repo, &actor.label)
         .await
         .map_err(|e| AppError::invalid("repository", e.message))?;
-    let txn = crate::server::begin_write(&ctx.db).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("forge.create_repository", "workspace", &repository).after(&config),
-    )
-    .await?;
-    txn.commit().await?;
+    let change = Change::new("forge.create_repository", "workspace", &repository).after(&config);
+    audit::event(&ctx.db, actor, change).await?;
     Ok(config)
 }
 
@@ -244,46 +234,36 @@ pub async fn update(
     let description = description.trim().to_string();
     validate_text(&description, 2000).map_err(|m| AppError::invalid("description", m))?;
     let labels = parse_labels(labels).map_err(|m| AppError::invalid("labels", m))?;
-    let txn = crate::server::begin_write(db).await?;
-    let model = by_slug(&txn, slug).await?;
-    let before = row(&txn, &model).await?;
-    let mut active: workspaces::ActiveModel = model.into();
-    active.description = Set(description);
-    active.labels = Set(serde_json::to_string(&labels).map_err(AppError::internal)?);
-    active.updated_at = Set(chrono::Utc::now());
-    let updated = active.update(&txn).await?;
-    let after = row(&txn, &updated).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("workspace.update", "workspace", slug)
+    audit::audited(db, actor, async |txn| {
+        let model = by_slug(txn, slug).await?;
+        let before = row(txn, &model).await?;
+        let mut active: workspaces::ActiveModel = model.into();
+        active.description = Set(description);
+        active.labels = Set(serde_json::to_string(&labels).map_err(AppError::internal)?);
+        active.updated_at = Set(chrono::Utc::now());
+        let updated = active.update(txn).await?;
+        let after = row(txn, &updated).await?;
+        let change = Change::new("workspace.update", "workspace", slug)
             .before(&before)
-            .after(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+            .after(&after);
+        Ok((after, change))
+    })
+    .await
 }
 
 /// Removes the record (never the repository), refused while resources or jobs depend on it.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppResult<()> {
-    let txn = crate::server::begin_write(db).await?;
-    let model = by_slug(&txn, slug).await?;
-    if let Some(reason) = delete_blocker(&txn, &model).await? {
-        return Err(AppError::Conflict(format!(
-            "workspace {slug} cannot be deleted: {reason}"
-        )));
-    }
-    let before = row(&txn, &model).await?;
-    workspaces::Entity::delete_by_id(model.id)
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("workspace.delete", "workspace", slug).before(&before),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(db, actor, async |txn| {
+        let model = by_slug(txn, slug).await?;
+        if let Some(reason) = delete_blocker(txn, &model).await? {
+            return Err(AppError::Conflict(format!(
+                "workspace {slug} cannot be deleted: {reason}"
+            )));
+        }
+        let before = row(txn, &model).await?;
+        workspaces::Entity::delete_by_id(model.id).exec(txn).await?;
+        let change = Change::new("workspace.delete", "workspace", slug).before(&before);
+        Ok(((), change))
+    })
+    .await
 }

@@ -170,74 +170,7 @@ pub(super) fn stage_steps(
         }
         (Stage::Containerize, _) => {
             extra.push(("id-token", "write"));
-            let mut login = String::new();
-            let mut variables: Vec<String> = Vec::new();
-            for target in &build.containerize {
-                for registry in &target.registries {
-                    let var = registry_variable(registry);
-                    if !variables.contains(&var) {
-                        variables.push(var);
-                    }
-                }
-            }
-            for var in &variables {
-                login.push_str(&format!(
-                    ": \"${{{var}:?set the repository variable {var} to the registry path, as europe-docker.pkg.dev/PROJECT/REPOSITORY}}\"\n\
-                     printf '%s' \"$TOKEN\" | docker login --username oauth2accesstoken --password-stdin \"${{{var}%%/*}}\"\n"
-                ));
-            }
-            let mut login_step = Step::run("Log in to the registries", &login)
-                .env("TOKEN", "${{ steps.auth.outputs.access_token }}");
-            for var in &variables {
-                login_step = login_step.env(var, format!("${{{{ vars.{var} }}}}"));
-            }
-            let mut steps = vec![
-                gcp_auth(),
-                Step::uses("Set up Docker Buildx", "docker/setup-buildx-action"),
-                login_step,
-            ];
-            let (file, context) = if t == Docker {
-                (first_setting(build, "dockerfile", "Dockerfile"), dir("context"))
-            } else {
-                ("Dockerfile".to_string(), ".".to_string())
-            };
-            let mut record = String::from("images='[]'\n");
-            let mut record_env = Vec::new();
-            for (i, target) in build.containerize.iter().enumerate() {
-                let tags: Vec<String> = target
-                    .registries
-                    .iter()
-                    .flat_map(|r| {
-                        let var = registry_variable(r);
-                        [
-                            format!("${{{{ vars.{var} }}}}/{}:${{{{ env.VERSION }}}}", target.name),
-                            format!("${{{{ vars.{var} }}}}/{}:sha-${{{{ github.sha }}}}", target.name),
-                        ]
-                    })
-                    .collect();
-                steps.push(
-                    Step::uses(&format!("Build and push {}", target.name), "docker/build-push-action")
-                        .id(&format!("image_{i}"))
-                        .with("context", context.clone())
-                        .with("file", file.clone())
-                        .with("push", "true")
-                        .with("provenance", "mode=max")
-                        .with("sbom", "true")
-                        .with("tags", tags.join("\n") + "\n"),
-                );
-                record.push_str(&format!(
-                    "images=$(jq -c --arg name \"$NAME_{i}\" --arg digest \"$DIGEST_{i}\" '. + [{{name: $name, digest: $digest}}]' <<< \"$images\")\n"
-                ));
-                record_env.push((format!("NAME_{i}"), target.name.clone()));
-                record_env.push((format!("DIGEST_{i}"), format!("${{{{ steps.image_{i}.outputs.digest }}}}")));
-            }
-            record.push_str("echo \"images=$images\" >> \"$GITHUB_OUTPUT\"\n");
-            let mut record_step = Step::run("Record the image digests", &record).id("images");
-            for (k, v) in record_env {
-                record_step = record_step.env(&k, v);
-            }
-            steps.push(record_step);
-            steps
+            containerize_steps(build)
         }
         (Stage::Analysis, Golang) => vec![
             Step::run("Check formatting", "unformatted=$(gofmt -l .)\nif [ -n \"$unformatted\" ]; then\n  echo \"$unformatted\"\n  echo \"::error::gofmt would change these files\"\n  exit 1\nfi\n"),
@@ -435,4 +368,93 @@ pub(super) fn stage_job(
             .push(("images".into(), "${{ steps.images.outputs.images }}".into()));
     }
     job
+}
+
+/// The containerize stage: Workload Identity to Google Cloud, a login to each registry named by
+/// a repository variable, one build-and-push per image (provenance and SBOM attached, tagged
+/// with the version and the commit), then the digests recorded as the job's output.
+fn containerize_steps(build: &BuildDefinition) -> Vec<Step> {
+    let mut login = String::new();
+    let mut variables: Vec<String> = Vec::new();
+    for target in &build.containerize {
+        for registry in &target.registries {
+            let var = registry_variable(registry);
+            if !variables.contains(&var) {
+                variables.push(var);
+            }
+        }
+    }
+    for var in &variables {
+        login.push_str(&format!(
+            ": \"${{{var}:?set the repository variable {var} to the registry path, as europe-docker.pkg.dev/PROJECT/REPOSITORY}}\"\n\
+             printf '%s' \"$TOKEN\" | docker login --username oauth2accesstoken --password-stdin \"${{{var}%%/*}}\"\n"
+        ));
+    }
+    let mut login_step = Step::run("Log in to the registries", &login)
+        .env("TOKEN", "${{ steps.auth.outputs.access_token }}");
+    for var in &variables {
+        login_step = login_step.env(var, format!("${{{{ vars.{var} }}}}"));
+    }
+    let mut steps = vec![
+        gcp_auth(),
+        Step::uses("Set up Docker Buildx", "docker/setup-buildx-action"),
+        login_step,
+    ];
+    let (file, context) = if build.build_type == BuildType::Docker {
+        (
+            first_setting(build, "dockerfile", "Dockerfile"),
+            first_setting(build, "context", "."),
+        )
+    } else {
+        ("Dockerfile".to_string(), ".".to_string())
+    };
+    let mut record = String::from("images='[]'\n");
+    let mut record_env = Vec::new();
+    for (i, target) in build.containerize.iter().enumerate() {
+        let tags: Vec<String> = target
+            .registries
+            .iter()
+            .flat_map(|r| {
+                let var = registry_variable(r);
+                [
+                    format!(
+                        "${{{{ vars.{var} }}}}/{}:${{{{ env.VERSION }}}}",
+                        target.name
+                    ),
+                    format!(
+                        "${{{{ vars.{var} }}}}/{}:sha-${{{{ github.sha }}}}",
+                        target.name
+                    ),
+                ]
+            })
+            .collect();
+        steps.push(
+            Step::uses(
+                &format!("Build and push {}", target.name),
+                "docker/build-push-action",
+            )
+            .id(&format!("image_{i}"))
+            .with("context", context.clone())
+            .with("file", file.clone())
+            .with("push", "true")
+            .with("provenance", "mode=max")
+            .with("sbom", "true")
+            .with("tags", tags.join("\n") + "\n"),
+        );
+        record.push_str(&format!(
+            "images=$(jq -c --arg name \"$NAME_{i}\" --arg digest \"$DIGEST_{i}\" '. + [{{name: $name, digest: $digest}}]' <<< \"$images\")\n"
+        ));
+        record_env.push((format!("NAME_{i}"), target.name.clone()));
+        record_env.push((
+            format!("DIGEST_{i}"),
+            format!("${{{{ steps.image_{i}.outputs.digest }}}}"),
+        ));
+    }
+    record.push_str("echo \"images=$images\" >> \"$GITHUB_OUTPUT\"\n");
+    let mut record_step = Step::run("Record the image digests", &record).id("images");
+    for (k, v) in record_env {
+        record_step = record_step.env(&k, v);
+    }
+    steps.push(record_step);
+    steps
 }

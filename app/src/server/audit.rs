@@ -186,6 +186,69 @@ pub async fn list<C: ConnectionTrait>(
     filter: &crate::wire::audit::AuditFilter,
 ) -> Result<crate::wire::audit::AuditPage, crate::error::AppError> {
     use crate::wire::audit::{AuditEventRow, AuditPage, AUDIT_PAGE_SIZE};
+    let paginator = filtered(filter)?.paginate(db, AUDIT_PAGE_SIZE);
+    let counts = paginator.num_items_and_pages().await?;
+    let page = Ord::max(filter.page, 1);
+    let events = paginator
+        .fetch_page(page - 1)
+        .await?
+        .into_iter()
+        .map(|e| AuditEventRow {
+            entity_name: entity_name(e.after.as_deref(), e.before.as_deref())
+                .unwrap_or_else(|| e.entity_id.clone()),
+            seq: e.seq,
+            occurred_at: e.occurred_at,
+            actor: e.actor,
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            before: e.before,
+            after: e.after,
+            hash: e.hash,
+        })
+        .collect();
+    Ok(AuditPage {
+        events,
+        page,
+        pages: Ord::max(counts.number_of_pages, 1),
+        total: counts.number_of_items,
+    })
+}
+
+/// The filter's first and last day, both refused together when they are not dates.
+fn days(
+    filter: &crate::wire::audit::AuditFilter,
+) -> Result<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), crate::error::AppError> {
+    let day = |field: &str, text: &str| -> Result<Option<chrono::NaiveDate>, (String, String)> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                (
+                    field.to_string(),
+                    format!("{text:?} is not a date (YYYY-MM-DD)"),
+                )
+            })
+    };
+    match (day("from", &filter.from), day("to", &filter.to)) {
+        (Ok(from), Ok(to)) => Ok((from, to)),
+        (from, to) => {
+            let problems = [from.err(), to.err()].into_iter().flatten().collect();
+            Err(crate::error::AppError::invalid_all(problems)
+                .unwrap_or_else(|| crate::error::AppError::internal("no problem")))
+        }
+    }
+}
+
+/// The events the filter asks for, newest first: by actor, entity (`type` or `type:id`), days
+/// (`from`, `to`, inclusive), words anywhere in the event, and action (`workspace.` for a
+/// prefix). Bad dates are refused together.
+fn filtered(
+    filter: &crate::wire::audit::AuditFilter,
+) -> Result<sea_orm::Select<audit_events::Entity>, crate::error::AppError> {
     let mut query = audit_events::Entity::find().order_by_desc(audit_events::Column::Seq);
     let actor = filter.actor.trim();
     if !actor.is_empty() {
@@ -204,40 +267,12 @@ pub async fn list<C: ConnectionTrait>(
     }
     // Days are compared as the stored RFC 3339 text sorts: from the day's start, to before the
     // next day's.
-    let day =
-        |field: &str, text: &str| -> Result<Option<chrono::NaiveDate>, crate::error::AppError> {
-            let text = text.trim();
-            if text.is_empty() {
-                return Ok(None);
-            }
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| {
-                    crate::error::AppError::invalid(
-                        field,
-                        format!("{text:?} is not a date (YYYY-MM-DD)"),
-                    )
-                })
-        };
-    let from = day("from", &filter.from);
-    let to = day("to", &filter.to);
-    let problems: Vec<(String, String)> = [&from, &to]
-        .into_iter()
-        .filter_map(|r| r.as_ref().err())
-        .flat_map(|e| {
-            e.problems()
-                .into_iter()
-                .map(|(f, m)| (f.to_string(), m.to_string()))
-        })
-        .collect();
-    if let Some(refused) = crate::error::AppError::invalid_all(problems) {
-        return Err(refused);
-    }
-    if let Ok(Some(from)) = from {
+    let (from, to) = days(filter)?;
+    if let Some(from) = from {
         query =
             query.filter(audit_events::Column::OccurredAt.gte(from.format("%Y-%m-%d").to_string()));
     }
-    if let Ok(Some(to)) = to {
+    if let Some(to) = to {
         let next = to.succ_opt().unwrap_or(to);
         query =
             query.filter(audit_events::Column::OccurredAt.lt(next.format("%Y-%m-%d").to_string()));
@@ -275,31 +310,5 @@ pub async fn list<C: ConnectionTrait>(
             query.filter(audit_events::Column::Action.eq(action))
         };
     }
-    let paginator = query.paginate(db, AUDIT_PAGE_SIZE);
-    let counts = paginator.num_items_and_pages().await?;
-    let page = Ord::max(filter.page, 1);
-    let events = paginator
-        .fetch_page(page - 1)
-        .await?
-        .into_iter()
-        .map(|e| AuditEventRow {
-            entity_name: entity_name(e.after.as_deref(), e.before.as_deref())
-                .unwrap_or_else(|| e.entity_id.clone()),
-            seq: e.seq,
-            occurred_at: e.occurred_at,
-            actor: e.actor,
-            action: e.action,
-            entity_type: e.entity_type,
-            entity_id: e.entity_id,
-            before: e.before,
-            after: e.after,
-            hash: e.hash,
-        })
-        .collect();
-    Ok(AuditPage {
-        events,
-        page,
-        pages: Ord::max(counts.number_of_pages, 1),
-        total: counts.number_of_items,
-    })
+    Ok(query)
 }

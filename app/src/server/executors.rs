@@ -167,14 +167,20 @@ pub async fn detail(db: &DatabaseConnection, slug: &str) -> AppResult<ExecutorDe
     })
 }
 
-/// Creates (`new`) or changes an executor. Everything is checked before anything is written.
-pub async fn save(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: &ExecutorInput,
-    new: bool,
-) -> AppResult<ExecutorRow> {
-    // Every field is checked, and every problem reported at once.
+/// An executor form with every field checked.
+struct Checked {
+    slug: String,
+    name: String,
+    description: String,
+    runtime: Runtime,
+    arguments: Vec<String>,
+    git_ref: String,
+    module_path: String,
+    source_id: i64,
+}
+
+/// Checks every field of the form and reports every problem at once.
+fn checked(input: &ExecutorInput) -> AppResult<Checked> {
     let mut problems: Vec<(String, String)> = Vec::new();
     let mut problem = |field: &str, message: String| problems.push((field.to_string(), message));
     let slug = input.slug.trim().to_string();
@@ -222,16 +228,28 @@ pub async fn save(
     let (Some(runtime), Some(source_id)) = (runtime, source_id) else {
         return Err(AppError::internal("checked fields missing"));
     };
-    let txn = super::begin_write(db).await?;
-    source_codes::Entity::find_by_id(source_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::invalid("source_id", "choose a source code repository"))?;
+    Ok(Checked {
+        slug,
+        name,
+        description,
+        runtime,
+        arguments,
+        git_ref,
+        module_path,
+        source_id,
+    })
+}
+
+/// The ticked integrations' ids: cloud and git integrations only (a run never signs anyone in).
+async fn chosen_integrations<C: ConnectionTrait>(
+    txn: &C,
+    input: &ExecutorInput,
+) -> AppResult<Vec<i64>> {
     let mut chosen = Vec::new();
     for integration in input.integrations.keys() {
         let found = integrations::Entity::find()
             .filter(integrations::Column::Slug.eq(integration.as_str()))
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| {
                 AppError::invalid(
@@ -250,29 +268,52 @@ pub async fn save(
         }
         chosen.push(found.id);
     }
+    Ok(chosen)
+}
+
+/// Creates (`new`) or changes an executor. Everything is checked before anything is written.
+pub async fn save(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &ExecutorInput,
+    new: bool,
+) -> AppResult<ExecutorRow> {
+    let form = checked(input)?;
+    let txn = super::begin_write(db).await?;
+    source_codes::Entity::find_by_id(form.source_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::invalid("source_id", "choose a source code repository"))?;
+    let chosen = chosen_integrations(&txn, input).await?;
     let existing = executors::Entity::find()
-        .filter(executors::Column::Slug.eq(&slug))
+        .filter(executors::Column::Slug.eq(&form.slug))
         .one(&txn)
         .await?;
     let now = chrono::Utc::now();
+    let arguments = serde_json::to_string(&form.arguments).map_err(AppError::internal)?;
     let (saved, before) = match (new, existing) {
         (true, Some(_)) => {
             return Err(AppError::invalid(
                 "slug",
-                format!("an executor named {slug:?} already exists"),
+                format!("an executor named {:?} already exists", form.slug),
             ));
         }
-        (false, None) => return Err(AppError::not_found(format_args!("The executor {slug:?}"))),
+        (false, None) => {
+            return Err(AppError::not_found(format_args!(
+                "The executor {:?}",
+                form.slug
+            )))
+        }
         (true, None) => (
             executors::ActiveModel {
-                slug: Set(slug.clone()),
-                name: Set(name),
-                description: Set(description),
-                runtime: Set(runtime.as_str().into()),
-                arguments: Set(serde_json::to_string(&arguments).map_err(AppError::internal)?),
-                source_code_id: Set(source_id),
-                git_ref: Set(git_ref),
-                module_path: Set(module_path),
+                slug: Set(form.slug),
+                name: Set(form.name),
+                description: Set(form.description),
+                runtime: Set(form.runtime.as_str().into()),
+                arguments: Set(arguments),
+                source_code_id: Set(form.source_id),
+                git_ref: Set(form.git_ref),
+                module_path: Set(form.module_path),
                 state: Set(ResourceState::Provision),
                 status: Set(ResourceStatus::Ready),
                 tf_state: Set(None),
@@ -289,13 +330,13 @@ pub async fn save(
         (false, Some(model)) => {
             let before = row(&txn, &model).await?;
             let mut active: executors::ActiveModel = model.into();
-            active.name = Set(name);
-            active.description = Set(description);
-            active.runtime = Set(runtime.as_str().into());
-            active.arguments = Set(serde_json::to_string(&arguments).map_err(AppError::internal)?);
-            active.source_code_id = Set(source_id);
-            active.git_ref = Set(git_ref);
-            active.module_path = Set(module_path);
+            active.name = Set(form.name);
+            active.description = Set(form.description);
+            active.runtime = Set(form.runtime.as_str().into());
+            active.arguments = Set(arguments);
+            active.source_code_id = Set(form.source_id);
+            active.git_ref = Set(form.git_ref);
+            active.module_path = Set(form.module_path);
             active.updated_at = Set(now);
             (active.update(&txn).await?, Some(before))
         }

@@ -162,17 +162,9 @@ pub async fn save(
     source: &str,
 ) -> AppResult<ReleaseManifestRow> {
     let manifest = parse_release_source(source).map_err(|errors| {
-        AppError::invalid(
-            "source",
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        AppError::invalid("source", lines.join("\n"))
     })?;
-    let (kind, name) = (manifest.kind(), manifest.metadata().name.clone());
-    let new_owner = owner(&manifest).unwrap_or_default().to_string();
     let txn = begin_write(db).await?;
     let known: Vec<(String, String)> = manifests::Entity::find()
         .all(&txn)
@@ -180,96 +172,14 @@ pub async fn save(
         .into_iter()
         .map(|m| (m.kind, m.name))
         .collect();
-    let known_refs: Vec<(&str, &str)> = known
-        .iter()
-        .map(|(k, n)| (k.as_str(), n.as_str()))
-        .collect();
-    let missing = unknown_links(&manifest, &known_refs);
-    if !missing.is_empty() {
-        let at = manifest.metadata().pos;
-        return Err(AppError::invalid(
-            "source",
-            missing
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{}:{at}: {m}: save it first",
-                        crate::domain::release_manifests::RELEASE_SOURCE_FILE
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ));
-    }
-    let now = chrono::Utc::now();
+    check_links(&manifest, &known)?;
     let (model, before) = match existing {
-        None => {
-            if !editor.owns(&new_owner) {
-                return Err(AppError::Forbidden(format!(
-                    "{kind}s are edited by the group {new_owner}, and you are not in it"
-                )));
+        None => (create(&txn, editor, &manifest, source, &known).await?, None),
+        Some(current) => {
+            match update(&txn, editor, current, base_revision, &manifest, source).await? {
+                Updated::Unchanged(model) => return Ok(row(&model, &manifest)),
+                Updated::To(model, before) => (model, Some(before)),
             }
-            if known.iter().any(|(k, n)| k == kind && *n == name) {
-                return Err(AppError::Conflict(format!(
-                    "{kind} {name} already exists: edit it instead."
-                )));
-            }
-            let model = manifests::ActiveModel {
-                kind: Set(kind.to_string()),
-                name: Set(name.clone()),
-                owner: Set(new_owner.clone()),
-                source: Set(source.to_string()),
-                revision: Set(1),
-                created_by: Set(editor.actor.label.clone()),
-                created_at: Set(now),
-                updated_by: Set(editor.actor.label.clone()),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            (model, None)
-        }
-        Some((current_kind, current_name)) => {
-            let current = find(&txn, current_kind, current_name).await?;
-            // The group that owns it now decides, including handing an Application to another team.
-            if !editor.owns(&current.owner) {
-                return Err(AppError::Forbidden(format!(
-                    "{current_kind} {current_name} is edited by the group {}, and you are not in it",
-                    current.owner
-                )));
-            }
-            if (kind, name.as_str()) != (current_kind, current_name) {
-                return Err(AppError::invalid(
-                    "source",
-                    format!("this is {current_kind} {current_name}: a manifest keeps its kind and name (it says {kind} {name})"),
-                ));
-            }
-            let save = crate::server::RevisionedSave {
-                what: format!("{kind} {name}"),
-                current: current.revision,
-                base: base_revision,
-            };
-            save.check()?;
-            if current.source == source {
-                return Ok(row(&current, &manifest));
-            }
-            save.advance::<manifests::Entity, _>(
-                &txn,
-                manifests::Column::Id,
-                current.id,
-                manifests::Column::Revision,
-            )
-            .await?;
-            let before =
-                serde_json::json!({ "revision": current.revision, "owner": current.owner });
-            let mut active: manifests::ActiveModel = current.clone().into();
-            active.owner = Set(new_owner.clone());
-            active.source = Set(source.to_string());
-            active.revision = Set(current.revision + 1);
-            active.updated_by = Set(editor.actor.label.clone());
-            active.updated_at = Set(now);
-            (active.update(&txn).await?, Some(before))
         }
     };
     revisions::ActiveModel {
@@ -277,12 +187,12 @@ pub async fn save(
         revision: Set(model.revision),
         source: Set(source.to_string()),
         author: Set(editor.actor.label.clone()),
-        created_at: Set(now),
+        created_at: Set(model.updated_at),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
-    let entity = format!("{kind}/{name}");
+    let entity = format!("{}/{}", model.kind, model.name);
     let after = serde_json::json!({ "revision": model.revision, "owner": model.owner, "summary": summary(&manifest) });
     let change = match before {
         None => Change::new("release_manifest.create", "release", &entity),
@@ -291,4 +201,118 @@ pub async fn save(
     audit::record(&txn, &editor.actor, change.after(&after)).await?;
     txn.commit().await?;
     Ok(row(&model, &manifest))
+}
+
+/// Refuses a manifest that names manifests not saved yet (every one at once, each at the
+/// manifest's position).
+fn check_links(manifest: &Manifest, known: &[(String, String)]) -> AppResult<()> {
+    let known: Vec<(&str, &str)> = known
+        .iter()
+        .map(|(k, n)| (k.as_str(), n.as_str()))
+        .collect();
+    let missing = unknown_links(manifest, &known);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let at = manifest.metadata().pos;
+    let file = crate::domain::release_manifests::RELEASE_SOURCE_FILE;
+    let lines: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{file}:{at}: {m}: save it first"))
+        .collect();
+    Err(AppError::invalid("source", lines.join("\n")))
+}
+
+/// A new manifest at revision 1, made by a member of the group it names as its owner.
+async fn create<C: ConnectionTrait>(
+    txn: &C,
+    editor: &Editor,
+    manifest: &Manifest,
+    source: &str,
+    known: &[(String, String)],
+) -> AppResult<manifests::Model> {
+    let (kind, name) = (manifest.kind(), manifest.metadata().name.clone());
+    let new_owner = owner(manifest).unwrap_or_default().to_string();
+    if !editor.owns(&new_owner) {
+        return Err(AppError::Forbidden(format!(
+            "{kind}s are edited by the group {new_owner}, and you are not in it"
+        )));
+    }
+    if known.iter().any(|(k, n)| k == kind && *n == name) {
+        return Err(AppError::Conflict(format!(
+            "{kind} {name} already exists: edit it instead."
+        )));
+    }
+    let now = chrono::Utc::now();
+    Ok(manifests::ActiveModel {
+        kind: Set(kind.to_string()),
+        name: Set(name),
+        owner: Set(new_owner),
+        source: Set(source.to_string()),
+        revision: Set(1),
+        created_by: Set(editor.actor.label.clone()),
+        created_at: Set(now),
+        updated_by: Set(editor.actor.label.clone()),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// What an edit did: nothing (the same text), or the row at its next revision with what it
+/// was before (for the audit event).
+enum Updated {
+    Unchanged(manifests::Model),
+    To(manifests::Model, serde_json::Value),
+}
+
+/// The next revision of `(kind, name)`: by a member of the group that owns it now (which may
+/// hand it to another group), keeping its kind and name, from the revision the editor read.
+async fn update<C: ConnectionTrait>(
+    txn: &C,
+    editor: &Editor,
+    (current_kind, current_name): (&str, &str),
+    base_revision: i32,
+    manifest: &Manifest,
+    source: &str,
+) -> AppResult<Updated> {
+    let (kind, name) = (manifest.kind(), manifest.metadata().name.clone());
+    let current = find(txn, current_kind, current_name).await?;
+    if !editor.owns(&current.owner) {
+        return Err(AppError::Forbidden(format!(
+            "{current_kind} {current_name} is edited by the group {}, and you are not in it",
+            current.owner
+        )));
+    }
+    if (kind, name.as_str()) != (current_kind, current_name) {
+        return Err(AppError::invalid(
+            "source",
+            format!("this is {current_kind} {current_name}: a manifest keeps its kind and name (it says {kind} {name})"),
+        ));
+    }
+    let save = crate::server::RevisionedSave {
+        what: format!("{kind} {name}"),
+        current: current.revision,
+        base: base_revision,
+    };
+    save.check()?;
+    if current.source == source {
+        return Ok(Updated::Unchanged(current));
+    }
+    save.advance::<manifests::Entity, _>(
+        txn,
+        manifests::Column::Id,
+        current.id,
+        manifests::Column::Revision,
+    )
+    .await?;
+    let before = serde_json::json!({ "revision": current.revision, "owner": current.owner });
+    let mut active: manifests::ActiveModel = current.clone().into();
+    active.owner = Set(owner(manifest).unwrap_or_default().to_string());
+    active.source = Set(source.to_string());
+    active.revision = Set(current.revision + 1);
+    active.updated_by = Set(editor.actor.label.clone());
+    active.updated_at = Set(chrono::Utc::now());
+    Ok(Updated::To(active.update(txn).await?, before))
 }

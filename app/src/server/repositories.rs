@@ -186,45 +186,14 @@ pub async fn save(
     source: &str,
 ) -> AppResult<RepositoryRow> {
     let manifests = parse_source(source).map_err(|errors| {
-        AppError::invalid(
-            "source",
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        AppError::invalid("source", lines.join("\n"))
     })?;
     let named = manifests.repository.metadata.name.clone();
     let strategy = manifests.repository.strategy.as_str().to_string();
     let txn = begin_write(db).await?;
-    let now = chrono::Utc::now();
     let model = match name {
-        None => {
-            if repositories::Entity::find()
-                .filter(repositories::Column::Name.eq(&named))
-                .one(&txn)
-                .await?
-                .is_some()
-            {
-                return Err(AppError::Conflict(format!(
-                    "Repository {named} already exists: edit it instead."
-                )));
-            }
-            repositories::ActiveModel {
-                name: Set(named.clone()),
-                strategy: Set(strategy.clone()),
-                source: Set(source.to_string()),
-                revision: Set(1),
-                created_by: Set(actor.label.clone()),
-                created_at: Set(now),
-                updated_by: Set(actor.label.clone()),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?
-        }
+        None => create(&txn, actor, &named, &strategy, source).await?,
         Some(name) => {
             let current = by_name(&txn, name).await?;
             if named != current.name {
@@ -257,7 +226,7 @@ pub async fn save(
             active.source = Set(source.to_string());
             active.revision = Set(current.revision + 1);
             active.updated_by = Set(actor.label.clone());
-            active.updated_at = Set(now);
+            active.updated_at = Set(chrono::Utc::now());
             active.update(&txn).await?
         }
     };
@@ -266,7 +235,7 @@ pub async fn save(
         revision: Set(model.revision),
         source: Set(source.to_string()),
         author: Set(actor.label.clone()),
-        created_at: Set(now),
+        created_at: Set(model.updated_at),
         ..Default::default()
     }
     .insert(&txn)
@@ -285,4 +254,38 @@ pub async fn save(
     audit::record(&txn, actor, change.after(&summary)).await?;
     txn.commit().await?;
     Ok(row(&model, &manifests))
+}
+
+/// A new repository at revision 1; refused when the name is taken.
+async fn create<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    named: &str,
+    strategy: &str,
+    source: &str,
+) -> AppResult<repositories::Model> {
+    let taken = repositories::Entity::find()
+        .filter(repositories::Column::Name.eq(named))
+        .one(txn)
+        .await?
+        .is_some();
+    if taken {
+        return Err(AppError::Conflict(format!(
+            "Repository {named} already exists: edit it instead."
+        )));
+    }
+    let now = chrono::Utc::now();
+    Ok(repositories::ActiveModel {
+        name: Set(named.to_string()),
+        strategy: Set(strategy.to_string()),
+        source: Set(source.to_string()),
+        revision: Set(1),
+        created_by: Set(actor.label.clone()),
+        created_at: Set(now),
+        updated_by: Set(actor.label.clone()),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
 }

@@ -77,20 +77,7 @@ pub(crate) async fn assess(
         Some(head) => approvers(&ctx.db, &row.repository, row.number, head).await?,
         None => Vec::new(),
     };
-    // While open, what the head brings over the base branch; once merged, over the base as it
-    // was before the merge (the branches have moved on since).
-    let range = match (open, &head) {
-        (true, Some(head)) => Some((row.base_branch.clone(), head.clone())),
-        (false, Some(head)) => row.base_commit.clone().map(|base| (base, head.clone())),
-        (_, None) => None,
-    };
-    let (commits, files) = match &range {
-        Some((base, head)) => (
-            ctx.local_git.commits(&row.repository, base, head).await?,
-            ctx.local_git.changes(&row.repository, base, head).await?,
-        ),
-        None => Default::default(),
-    };
+    let (commits, files) = brought(ctx, row, open, head.as_deref()).await?;
     let strategy = if managed {
         None
     } else {
@@ -114,14 +101,7 @@ pub(crate) async fn assess(
     };
     let verdict = verdict.map(|mut v| {
         if too_many {
-            v.checks.push(crate::domain::branching::Check {
-                rule: crate::domain::branching::Rule::CommitMessages,
-                passed: false,
-                detail: format!(
-                    "more than {} commits: too many to check in one pull request; split it",
-                    crate::server::ports::MAX_PULL_COMMITS
-                ),
-            });
+            v.checks.push(too_many_commits());
         }
         v
     });
@@ -137,17 +117,7 @@ pub(crate) async fn assess(
             .merge_verdict
             .as_deref()
             .and_then(|v| serde_json::from_str(v).ok()),
-        (true, _) => Some(crate::domain::branching::Verdict {
-            checks: vec![crate::domain::branching::Check {
-                rule: crate::domain::branching::Rule::Approvals,
-                passed: approvals.iter().any(|a| *a != row.author),
-                detail: if approvals.iter().any(|a| *a != row.author) {
-                    format!("approved by {}", approvals.join(", "))
-                } else {
-                    "the managed workflows run in every governed repository: a platform admin other than its author must approve this commit".into()
-                },
-            }],
-        }),
+        (true, _) => Some(managed_verdict(&approvals, &row.author)),
         (false, verdict) => verdict,
     };
     Ok(GovernedPull {
@@ -177,6 +147,58 @@ pub(crate) async fn assess(
         can_review: false,
         is_author: false,
     })
+}
+
+/// The commits and file changes a pull request brings: while open, what the head brings over the
+/// base branch; once merged, over the base as it was before the merge (the branches have moved
+/// on since).
+async fn brought(
+    ctx: &AppCtx,
+    row: &local_pulls::Model,
+    open: bool,
+    head: Option<&str>,
+) -> AppResult<(Vec<(String, String)>, crate::domain::resources::FileChanges)> {
+    let range = match (open, head) {
+        (true, Some(head)) => Some((row.base_branch.clone(), head.to_string())),
+        (false, Some(head)) => row.base_commit.clone().map(|base| (base, head.to_string())),
+        (_, None) => None,
+    };
+    Ok(match &range {
+        Some((base, head)) => (
+            ctx.local_git.commits(&row.repository, base, head).await?,
+            ctx.local_git.changes(&row.repository, base, head).await?,
+        ),
+        None => Default::default(),
+    })
+}
+
+/// The failed check of a pull request with more commits than one check reads.
+fn too_many_commits() -> crate::domain::branching::Check {
+    crate::domain::branching::Check {
+        rule: crate::domain::branching::Rule::CommitMessages,
+        passed: false,
+        detail: format!(
+            "more than {} commits: too many to check in one pull request; split it",
+            crate::server::ports::MAX_PULL_COMMITS
+        ),
+    }
+}
+
+/// The managed-workflows repository's verdict: what merges there runs in every governed
+/// repository's CI, so someone other than its author must approve it.
+fn managed_verdict(approvals: &[String], author: &str) -> crate::domain::branching::Verdict {
+    let approved = approvals.iter().any(|a| a != author);
+    crate::domain::branching::Verdict {
+        checks: vec![crate::domain::branching::Check {
+            rule: crate::domain::branching::Rule::Approvals,
+            passed: approved,
+            detail: if approved {
+                format!("approved by {}", approvals.join(", "))
+            } else {
+                "the managed workflows run in every governed repository: a platform admin other than its author must approve this commit".into()
+            },
+        }],
+    }
 }
 
 pub async fn pull(ctx: &AppCtx, name: &str, number: i64, managed: bool) -> AppResult<GovernedPull> {

@@ -30,11 +30,13 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> AppResult<Vec<crate::wire::rele
         .collect())
 }
 
+/// One release: its items, each stage with its gate and votes, and the timeline of what
+/// happened, oldest first.
 pub async fn detail<C: ConnectionTrait>(
     db: &C,
     id: i64,
 ) -> AppResult<crate::wire::releases::ReleaseView> {
-    use crate::wire::releases::{ReleaseView, StageView, VoteRow};
+    use crate::wire::releases::ReleaseView;
     let release = releases::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -63,66 +65,8 @@ pub async fn detail<C: ConnectionTrait>(
             .order_by_asc(votes::Column::Id)
             .all(db)
             .await?;
-        let active: Vec<votes::Model> = all_votes
-            .iter()
-            .filter(|v| v.withdrawn_at.is_none())
-            .cloned()
-            .collect();
-        let environments = environments_of(&stage).join(" + ");
-        for v in &all_votes {
-            let comment = if v.comment.is_empty() {
-                String::new()
-            } else {
-                format!(": “{}”", v.comment)
-            };
-            events.push((
-                v.created_at,
-                format!(
-                    "{} ({}) {} stage {} — {environments}{comment}",
-                    v.voter,
-                    v.group_name,
-                    if v.approve { "approved" } else { "rejected" },
-                    stage.position + 1
-                ),
-            ));
-            if let Some(at) = v.withdrawn_at {
-                events.push((
-                    at,
-                    format!(
-                        "{} withdrew their vote on stage {}",
-                        v.voter,
-                        stage.position + 1
-                    ),
-                ));
-            }
-        }
-        let sign_off = sign_off_of(&stage);
-        let state = stage.state;
-        stages.push(StageView {
-            position: stage.position,
-            environments: environments_of(&stage),
-            sign_off: sign_off
-                .iter()
-                .map(|s| (s.group.clone(), s.approvals))
-                .collect(),
-            state,
-            gate: match state {
-                StageState::Waiting => "Waits for the stage before it".into(),
-                StageState::Deployed => "Signed off and deployed".into(),
-                _ => gate(&sign_off, &as_votes(&active)).describe(),
-            },
-            votes: all_votes
-                .iter()
-                .map(|v| VoteRow {
-                    voter: v.voter.clone(),
-                    group: v.group_name.clone(),
-                    approve: v.approve,
-                    comment: v.comment.clone(),
-                    at: crate::server::when(&v.created_at),
-                    withdrawn_at: v.withdrawn_at.as_ref().map(crate::server::when),
-                })
-                .collect(),
-        });
+        events.extend(vote_events(&stage, &all_votes));
+        stages.push(stage_view(&stage, &all_votes));
     }
     if let Some(at) = release.completed_at {
         events.push((
@@ -147,4 +91,81 @@ pub async fn detail<C: ConnectionTrait>(
         me: String::new(),
         my_groups: Vec::new(),
     })
+}
+
+/// A stage as the release page shows it: where it deploys, who signs it off, where its gate
+/// stands, and every vote (withdrawn ones marked).
+fn stage_view(
+    stage: &stage_runs::Model,
+    all_votes: &[votes::Model],
+) -> crate::wire::releases::StageView {
+    use crate::wire::releases::{StageView, VoteRow};
+    let active: Vec<votes::Model> = all_votes
+        .iter()
+        .filter(|v| v.withdrawn_at.is_none())
+        .cloned()
+        .collect();
+    let sign_off = sign_off_of(stage);
+    StageView {
+        position: stage.position,
+        environments: environments_of(stage),
+        sign_off: sign_off
+            .iter()
+            .map(|s| (s.group.clone(), s.approvals))
+            .collect(),
+        state: stage.state,
+        gate: match stage.state {
+            StageState::Waiting => "Waits for the stage before it".into(),
+            StageState::Deployed => "Signed off and deployed".into(),
+            _ => gate(&sign_off, &as_votes(&active)).describe(),
+        },
+        votes: all_votes
+            .iter()
+            .map(|v| VoteRow {
+                voter: v.voter.clone(),
+                group: v.group_name.clone(),
+                approve: v.approve,
+                comment: v.comment.clone(),
+                at: crate::server::when(&v.created_at),
+                withdrawn_at: v.withdrawn_at.as_ref().map(crate::server::when),
+            })
+            .collect(),
+    }
+}
+
+/// The timeline's lines of a stage's votes: each cast, and each withdrawn.
+fn vote_events(
+    stage: &stage_runs::Model,
+    all_votes: &[votes::Model],
+) -> Vec<(chrono::DateTime<chrono::Utc>, String)> {
+    let environments = environments_of(stage).join(" + ");
+    let mut events = Vec::new();
+    for v in all_votes {
+        let comment = if v.comment.is_empty() {
+            String::new()
+        } else {
+            format!(": “{}”", v.comment)
+        };
+        let verb = if v.approve { "approved" } else { "rejected" };
+        events.push((
+            v.created_at,
+            format!(
+                "{} ({}) {verb} stage {} — {environments}{comment}",
+                v.voter,
+                v.group_name,
+                stage.position + 1
+            ),
+        ));
+        if let Some(at) = v.withdrawn_at {
+            events.push((
+                at,
+                format!(
+                    "{} withdrew their vote on stage {}",
+                    v.voter,
+                    stage.position + 1
+                ),
+            ));
+        }
+    }
+    events
 }

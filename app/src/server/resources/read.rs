@@ -61,8 +61,41 @@ pub(crate) async fn query_rows<C: ConnectionTrait>(
     only: Option<i64>,
     page: u64,
 ) -> AppResult<Vec<ResourceListRow>> {
+    let rows = db.query_all(&rows_query(only, page)).await?;
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .collect::<Result<_, _>>()?;
+    let (mut parents, mut linked) = links_of(db, ids).await?;
+    rows.into_iter()
+        .map(|r| {
+            let id: i64 = r.try_get("", "id")?;
+            let updated_at: chrono::DateTime<chrono::Utc> = r.try_get("", "updated_at")?;
+            let mut parents = parents.remove(&id).unwrap_or_default();
+            parents.sort();
+            let mut integrations = linked.remove(&id).unwrap_or_default();
+            integrations.sort();
+            Ok(ResourceListRow {
+                slug: r.try_get("", "slug")?,
+                name: r.try_get("", "name")?,
+                template_key: r.try_get("", "template_key")?,
+                template_name: r.try_get("", "template_name")?,
+                version: r.try_get("", "git_ref")?,
+                state: r.try_get("", "state")?,
+                status: r.try_get("", "status")?,
+                integrations,
+                parents,
+                revision: r.try_get("", "revision")?,
+                updated_at: when(&updated_at),
+            })
+        })
+        .collect()
+}
+
+/// The page's resources (or the one resource `only`) with their template and version.
+fn rows_query(only: Option<i64>, page: u64) -> sea_orm::sea_query::SelectStatement {
     use resources::Column as R;
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, UnionType};
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
     let mut select = Query::select();
     select
         .columns([
@@ -113,105 +146,89 @@ pub(crate) async fn query_rows<C: ConnectionTrait>(
             select.limit(PAGE_SIZE).offset(page * PAGE_SIZE);
         }
     }
-    let rows = db.query_all(&select).await?;
-    let ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get::<i64>("", "id"))
-        .collect::<Result<_, _>>()?;
+    select
+}
+
+/// Each resource's parents' and integrations' slugs, by resource id, in one query.
+async fn links_of<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<i64>,
+) -> AppResult<(BTreeMap<i64, Vec<String>>, BTreeMap<i64, Vec<String>>)> {
+    use resources::Column as R;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
     let mut parents: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     let mut linked: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    if !ids.is_empty() {
-        let mut links = Query::select();
-        links
-            .expr_as(
-                Expr::col((
-                    resource_parents::Entity,
-                    resource_parents::Column::ResourceId,
-                )),
-                Alias::new("owner"),
-            )
-            .expr_as(Expr::cust("'p'"), Alias::new("kind"))
-            .expr_as(Expr::col((resources::Entity, R::Slug)), Alias::new("slug"))
-            .from(resource_parents::Entity)
-            .inner_join(
-                resources::Entity,
-                Expr::col((resources::Entity, R::Id))
-                    .equals((resource_parents::Entity, resource_parents::Column::ParentId)),
-            )
-            .and_where(
-                Expr::col((
-                    resource_parents::Entity,
-                    resource_parents::Column::ResourceId,
-                ))
-                .is_in(ids.clone()),
-            );
-        let mut integration_links = Query::select();
-        integration_links
-            .expr_as(
-                Expr::col((
-                    resource_integrations::Entity,
-                    resource_integrations::Column::ResourceId,
-                )),
-                Alias::new("owner"),
-            )
-            .expr_as(Expr::cust("'i'"), Alias::new("kind"))
-            .expr_as(
-                Expr::col((integrations::Entity, integrations::Column::Slug)),
-                Alias::new("slug"),
-            )
-            .from(resource_integrations::Entity)
-            .inner_join(
-                integrations::Entity,
-                Expr::col((integrations::Entity, integrations::Column::Id)).equals((
-                    resource_integrations::Entity,
-                    resource_integrations::Column::IntegrationId,
-                )),
-            )
-            .and_where(
-                Expr::col((
-                    resource_integrations::Entity,
-                    resource_integrations::Column::ResourceId,
-                ))
-                .is_in(ids.clone()),
-            );
-        links.union(UnionType::All, integration_links);
-        for link in db.query_all(&links).await? {
-            let owner: i64 = link.try_get("", "owner")?;
-            let kind: String = link.try_get("", "kind")?;
-            let slug: String = link.try_get("", "slug")?;
-            if kind == "p" {
-                &mut parents
-            } else {
-                &mut linked
-            }
-            .entry(owner)
-            .or_default()
-            .push(slug);
-        }
+    if ids.is_empty() {
+        return Ok((parents, linked));
     }
-    rows.into_iter()
-        .map(|r| {
-            let id: i64 = r.try_get("", "id")?;
-            let updated_at: chrono::DateTime<chrono::Utc> = r.try_get("", "updated_at")?;
-            let mut parents = parents.remove(&id).unwrap_or_default();
-            parents.sort();
-            let mut integrations = linked.remove(&id).unwrap_or_default();
-            integrations.sort();
-            Ok(ResourceListRow {
-                slug: r.try_get("", "slug")?,
-                name: r.try_get("", "name")?,
-                template_key: r.try_get("", "template_key")?,
-                template_name: r.try_get("", "template_name")?,
-                version: r.try_get("", "git_ref")?,
-                state: r.try_get("", "state")?,
-                status: r.try_get("", "status")?,
-                integrations,
-                parents,
-                revision: r.try_get("", "revision")?,
-                updated_at: when(&updated_at),
-            })
-        })
-        .collect()
+    let mut links = Query::select();
+    links
+        .expr_as(
+            Expr::col((
+                resource_parents::Entity,
+                resource_parents::Column::ResourceId,
+            )),
+            Alias::new("owner"),
+        )
+        .expr_as(Expr::cust("'p'"), Alias::new("kind"))
+        .expr_as(Expr::col((resources::Entity, R::Slug)), Alias::new("slug"))
+        .from(resource_parents::Entity)
+        .inner_join(
+            resources::Entity,
+            Expr::col((resources::Entity, R::Id))
+                .equals((resource_parents::Entity, resource_parents::Column::ParentId)),
+        )
+        .and_where(
+            Expr::col((
+                resource_parents::Entity,
+                resource_parents::Column::ResourceId,
+            ))
+            .is_in(ids.clone()),
+        );
+    let mut integration_links = Query::select();
+    integration_links
+        .expr_as(
+            Expr::col((
+                resource_integrations::Entity,
+                resource_integrations::Column::ResourceId,
+            )),
+            Alias::new("owner"),
+        )
+        .expr_as(Expr::cust("'i'"), Alias::new("kind"))
+        .expr_as(
+            Expr::col((integrations::Entity, integrations::Column::Slug)),
+            Alias::new("slug"),
+        )
+        .from(resource_integrations::Entity)
+        .inner_join(
+            integrations::Entity,
+            Expr::col((integrations::Entity, integrations::Column::Id)).equals((
+                resource_integrations::Entity,
+                resource_integrations::Column::IntegrationId,
+            )),
+        )
+        .and_where(
+            Expr::col((
+                resource_integrations::Entity,
+                resource_integrations::Column::ResourceId,
+            ))
+            .is_in(ids.clone()),
+        );
+    links.union(UnionType::All, integration_links);
+    for link in db.query_all(&links).await? {
+        let owner: i64 = link.try_get("", "owner")?;
+        let kind: String = link.try_get("", "kind")?;
+        let slug: String = link.try_get("", "slug")?;
+        if kind == "p" {
+            &mut parents
+        } else {
+            &mut linked
+        }
+        .entry(owner)
+        .or_default()
+        .push(slug);
+    }
+    Ok((parents, linked))
 }
 
 /// One page, most recently changed first, and the total: three queries however many rows.

@@ -153,78 +153,62 @@ pub(crate) async fn sync(
         revision,
         &who,
     );
-    if !pushed.differs {
+    let pull = if pushed.differs {
+        let short = &pushed.commit[..12.min(pushed.commit.len())];
+        say(if pushed.pushed {
+            format!("pushed {short} to {branch} (forced)")
+        } else {
+            format!("{branch} already holds this change at {short}; nothing pushed")
+        });
+        let new_pull = NewPull {
+            head_branch: branch.clone(),
+            base_branch: job.config.default_branch.clone(),
+            title: title.clone(),
+            body: body.clone(),
+            author: who.login.clone(),
+        };
+        Some(open_pull(ctx, &job.repo, new_pull, say).await?)
+    } else {
         say(format!(
             "{} already holds exactly this; there is nothing to review",
             job.config.default_branch
         ));
-        return Ok((
-            job,
-            Done::Synced {
-                kind: payload.kind,
-                branch,
-                commit: pushed.commit,
-                revision,
-                pull: None,
-                title,
-                body,
-                merge: payload.merge,
-            },
-        ));
-    }
-    if pushed.pushed {
-        say(format!(
-            "pushed {} to {branch} (forced)",
-            &pushed.commit[..12.min(pushed.commit.len())]
-        ));
-    } else {
-        say(format!(
-            "{branch} already holds this change at {}; nothing pushed",
-            &pushed.commit[..12.min(pushed.commit.len())]
-        ));
-    }
-    let pull = match ctx.forge.find_open_pull(&job.repo, &branch).await? {
-        Some(open) => {
-            say(format!(
-                "pull request #{} is already open for {branch}; not opening another",
-                open.number
-            ));
-            open
-        }
-        None => {
-            let created = ctx
-                .forge
-                .create_pull(
-                    &job.repo,
-                    &NewPull {
-                        head_branch: branch.clone(),
-                        base_branch: job.config.default_branch.clone(),
-                        title: title.clone(),
-                        body: body.clone(),
-                        author: who.login.clone(),
-                    },
-                )
-                .await?;
-            say(format!(
-                "opened pull request #{}: {}",
-                created.number, created.url
-            ));
-            created
-        }
+        None
     };
-    Ok((
-        job,
-        Done::Synced {
-            kind: payload.kind,
-            branch,
-            commit: pushed.commit,
-            revision,
-            pull: Some(pull),
-            title,
-            body,
-            merge: payload.merge,
-        },
-    ))
+    let done = Done::Synced {
+        kind: payload.kind,
+        branch,
+        commit: pushed.commit,
+        revision,
+        pull,
+        title,
+        body,
+        merge: payload.merge,
+    };
+    Ok((job, done))
+}
+
+/// The branch's open pull request, or a new one: never a second for the same branch (a job
+/// resumed after a crash finds the one it opened).
+async fn open_pull(
+    ctx: &AppCtx,
+    repo: &ForgeRepo,
+    new: NewPull,
+    say: &(dyn Fn(String) + Send + Sync),
+) -> Result<ForgePull, ForgeError> {
+    if let Some(open) = ctx.forge.find_open_pull(repo, &new.head_branch).await? {
+        say(format!(
+            "pull request #{} is already open for {}; not opening another",
+            open.number, new.head_branch
+        ));
+        return Ok(open);
+    }
+    let created = ctx.forge.create_pull(repo, &new).await?;
+    say(format!(
+        "opened pull request #{}: {}",
+        created.number, created.url
+    ));
+    Ok(created)
 }
 
 pub(crate) async fn review_job(

@@ -113,6 +113,7 @@ pub fn ReleasesPage() -> AnyView {
     // on the server when its data are there already, and the browser would hydrate against
     // another resource's markup.
     let start = ServerAction::<StartRelease>::new();
+    let start_fields = StartFields::new();
     let releases = Resource::new(move || start.version().get(), |_| get_releases());
     crate::components::live::follow(
         || vec!["release".into()],
@@ -146,7 +147,7 @@ pub fn ReleasesPage() -> AnyView {
                                 }.into_any()
                             } else {
                                 view! {
-                                    <ReleaseList start listed=releases />
+                                    <ReleaseList start listed=releases form=start_fields />
                                     <section class="card">
                                         <h2>"Release tracks"</h2>
                                         {if tracks.is_empty() {

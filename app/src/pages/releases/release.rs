@@ -10,11 +10,33 @@ pub(crate) fn short_image(image: &str) -> String {
     }
 }
 
+/// What the start form holds, kept above the list: a live update re-renders the list (another
+/// person's vote, a deployment finishing), and the form must come back as the user left it.
+#[derive(Clone, Copy)]
+pub(crate) struct StartFields {
+    pub(crate) app_set: RwSignal<String>,
+    pub(crate) bundle: RwSignal<String>,
+    pub(crate) hotfix: RwSignal<bool>,
+    pub(crate) same_build: RwSignal<bool>,
+}
+
+impl StartFields {
+    pub(crate) fn new() -> StartFields {
+        StartFields {
+            app_set: RwSignal::new(String::new()),
+            bundle: RwSignal::new(String::new()),
+            hotfix: RwSignal::new(false),
+            same_build: RwSignal::new(false),
+        }
+    }
+}
+
 /// The releases, newest first, and the form that starts one.
 #[component]
 pub(crate) fn ReleaseList(
     start: ServerAction<StartRelease>,
     listed: Resource<Result<ReleasesView, AppError>>,
+    form: StartFields,
 ) -> AnyView {
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -32,12 +54,17 @@ pub(crate) fn ReleaseList(
                             {(data.can_start && !data.app_sets.is_empty()).then(|| view! {
                                 <ActionForm action=start attr:class="stacked-form inline-fields start-release">
                                     <label><span>"Application set"</span>
-                                        <select name="app_set">{data.app_sets.iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}</select>
+                                        <select name="app_set" on:change=move |ev| form.app_set.set(event_target_value(&ev))>
+                                            {data.app_sets.iter().map(|s| {
+                                                let this = s.clone();
+                                                view! { <option value=s.clone() selected=move || form.app_set.with(|chosen| *chosen == this)>{s.clone()}</option> }
+                                            }).collect_view()}
+                                        </select>
                                     </label>
-                                    <label><span>"Bundle"</span><input type="text" name="bundle" required placeholder="2026.11" /></label>
-                                    <label class="checkbox"><input type="checkbox" name="hotfix" value="true" /><span>"Hotfix of the released bundle"</span></label>
+                                    <label><span>"Bundle"</span><input type="text" name="bundle" required placeholder="2026.11" prop:value=move || form.bundle.get() on:input=move |ev| form.bundle.set(event_target_value(&ev)) /></label>
+                                    <label class="checkbox"><input type="checkbox" name="hotfix" value="true" prop:checked=move || form.hotfix.get() on:change=move |ev| form.hotfix.set(event_target_checked(&ev)) /><span>"Hotfix of the released bundle"</span></label>
                                     {move || start.value().get().is_some_and(|r| matches!(&r, Err(AppError::Conflict(m)) if m.contains("the very images"))).then(|| view! {
-                                        <label class="checkbox confirm-again"><input type="checkbox" name="same_build" value="true" required /><span>"Release the same build again"</span></label>
+                                        <label class="checkbox confirm-again"><input type="checkbox" name="same_build" value="true" required prop:checked=move || form.same_build.get() on:change=move |ev| form.same_build.set(event_target_checked(&ev)) /><span>"Release the same build again"</span></label>
                                     })}
                                     <button type="submit" class="button primary" disabled=move || start.pending().get()>"Start release"</button>
                                 </ActionForm>

@@ -30,6 +30,13 @@ pub enum AppError {
     /// The request never reached a result (network, decoding).
     #[error("{0}")]
     Transport(String),
+    /// A forge, registry or git remote that Slipway called refused for good (bad credentials, a
+    /// missing repository): trying again will not help until someone changes something.
+    #[error("{0}")]
+    Upstream(String),
+    /// A forge, registry or git remote that Slipway called is unreachable or busy for now.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -97,7 +104,8 @@ impl AppError {
             AppError::Invalid { .. } => 422,
             AppError::Conflict(_) => 409,
             AppError::Internal(_) => 500,
-            AppError::Transport(_) => 502,
+            AppError::Transport(_) | AppError::Upstream(_) => 502,
+            AppError::Unavailable(_) => 503,
         }
     }
 
@@ -109,6 +117,8 @@ impl AppError {
             AppError::Invalid { .. } => "Check your input",
             AppError::Conflict(_) => "Conflict",
             AppError::Internal(_) | AppError::Transport(_) => "Something went wrong",
+            AppError::Upstream(_) => "Refused by a service Slipway calls",
+            AppError::Unavailable(_) => "Try again shortly",
         }
     }
 }

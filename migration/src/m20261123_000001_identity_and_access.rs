@@ -58,6 +58,7 @@ enum RoleBindings {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // Long: the tables and indexes of this migration, one statement each; a released migration is never edited
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

@@ -102,6 +102,7 @@ enum ExecutorRuns {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // Long: the tables and indexes of this migration, one statement each; a released migration is never edited
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

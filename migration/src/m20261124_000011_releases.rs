@@ -74,6 +74,7 @@ enum RegistryTags {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // Long: the tables and indexes of this migration, one statement each; a released migration is never edited
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

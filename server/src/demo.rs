@@ -267,6 +267,7 @@ pub async fn seed(ctx: &AppCtx, config: &Config, estate: Estate) -> AppResult<()
 /// module repository under `<data>/git/demo`, a version per concrete template and tag, and a
 /// small production estate, created by the demo developer (in the demo's workspace, with
 /// `Estate::Both`).
+// Long: the demo catalog as data: one call per integration, template and version
 async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, estate: Estate) -> AppResult<()> {
     let actor = &Actor::system("demo-seed");
     let developer = directory::find_demo_user(&ctx.db, "dev")

@@ -209,6 +209,7 @@ pub async fn releases(ctx: &AppCtx, worker: &Worker) -> AppResult<()> {
 
 /// 16 weeks of weekly releases of each application (built, then development, staging and
 /// production over two days), with two production hotfixes, dated in the past.
+// Long: the demo release history as data, one row per deployment
 async fn history(ctx: &AppCtx) -> AppResult<()> {
     use chrono::{Duration, Utc};
     const WEEKS: i64 = 16;

@@ -17,6 +17,7 @@ pub const MODULES: [(&str, &str); 5] = [
 
 pub const TAGS: [&str; 3] = ["v1.0.0", "v1.1.0", "v1.2.0"];
 
+// Long: a module's files as text
 fn vpc(v: usize) -> String {
     let mut s = String::from(
         r#"variable "name" {
@@ -184,6 +185,7 @@ output "node_group_names" {
     s
 }
 
+// Long: a module's files as text
 fn rds(v: usize) -> String {
     let mut s = String::from(
         r#"variable "identifier" {

@@ -201,6 +201,7 @@ pub fn state(
     })
 }
 
+// Long: the route table: one line per route, read top to bottom as the URL space
 pub fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let ctx = state.ctx.clone();

@@ -41,8 +41,13 @@ pub fn release_badge(release: ReleaseType) -> impl IntoView {
     view! { <span class=format!("release release-{kind}")>{release.as_str()}</span> }
 }
 
-pub fn run_badge(status: &str) -> AnyView {
-    view! { <span class=format!("run-status run-{status}")>{status.to_string()}</span> }.into_any()
+/// A pull request's state, in the colour every list of pull requests uses.
+pub fn pull_badge(state: crate::domain::workspaces::PullState) -> AnyView {
+    view! { <span class=format!("pull pull-{}", state.as_str())>{state.as_str()}</span> }.into_any()
+}
+
+pub fn run_badge(status: crate::domain::jobs::JobStatus) -> AnyView {
+    view! { <span class=format!("run-status run-{status}")>{status.as_str()}</span> }.into_any()
 }
 
 /// A module's validation rule as help: the condition, its message, and whether the plan checks

@@ -6,6 +6,7 @@ use crate::api::workspaces::{
 use crate::components::badges::run_badge;
 use crate::components::badges::status_badge;
 use crate::components::common::{poll_until, ErrorPanel, FormError, Loading};
+use crate::domain::jobs::JobStatus;
 use crate::error::AppError;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -220,9 +221,9 @@ pub fn LivePanel(
             <FormError result=recreate.value().into() />
             <FormError result=retry.value().into() />
             {move || state.get().job.map(|job| view! {
-                <h3>{format!("{} · job #{}", job.title, job.id)}" "{run_badge(&job.status)}</h3>
+                <h3>{format!("{} · job #{}", job.title, job.id)}" "{run_badge(job.status)}</h3>
                 <p class="muted">{format!("queued {} · attempt {} of {}", job.created_at, job.attempts, job.max_attempts)}</p>
-                {job.last_error.clone().filter(|_| job.status != "succeeded").map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                {job.last_error.clone().filter(|_| job.status != JobStatus::Succeeded).map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             })}
             <pre class="run-log" aria-label="Job log" aria-live="polite">
                 {move || lines.get().into_iter().map(|l| view! { <span class=format!("line {}", l.stream)>{l.line}"\n"</span> }).collect_view()}

@@ -1,6 +1,5 @@
-//! Executors: which runtime runs them, how their command line is split into arguments (each
-//! one handed to the process as an argv element, never to a shell), and how long a failed job
-//! waits before its next attempt.
+//! Executors: which runtime runs them and how their command line is split into arguments (each
+//! one handed to the process as an argv element, never to a shell).
 
 use serde::{Deserialize, Serialize};
 
@@ -213,13 +212,6 @@ pub fn check_arguments(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// Seconds before attempt `attempt + 1` of a job whose attempt `attempt` failed: 5 s doubling,
-/// capped at 10 minutes.
-pub fn backoff_seconds(attempt: i32) -> i64 {
-    let exponent = attempt.clamp(1, 16) - 1;
-    (5i64 << exponent).min(600)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,14 +240,6 @@ mod tests {
             "column 6: unclosed single quote"
         );
         assert!(split_arguments("a\nb").is_err());
-    }
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        assert_eq!(
-            (1..=9).map(backoff_seconds).collect::<Vec<_>>(),
-            vec![5, 10, 20, 40, 80, 160, 320, 600, 600]
-        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod conventional;
 pub mod executors;
 pub mod hcl;
 pub mod integrations;
+pub mod jobs;
 pub mod manifests;
 pub mod modules;
 pub mod names;

@@ -244,43 +244,8 @@ pub fn generate(
         module_body,
     )]);
 
-    let variable_blocks: Vec<Item> = variables
-        .iter()
-        .map(|variable| {
-            let mut body = Vec::new();
-            if let Some(type_expr) = &variable.type_expr {
-                body.push(Item::Attribute("type".into(), type_expr.clone()));
-            }
-            if let Some(description) = &variable.description {
-                body.push(Item::Attribute("description".into(), quote(description)));
-            }
-            if variable.sensitive {
-                body.push(Item::Attribute("sensitive".into(), "true".into()));
-            } else if let Some(value) = values.get(&variable.name).or(variable.default.as_ref()) {
-                body.push(Item::Attribute(
-                    "default".into(),
-                    super::hcl::literal(value, 1),
-                ));
-            }
-            Item::Block(format!("variable {}", quote(&variable.name)), body)
-        })
-        .collect();
-    let output_blocks: Vec<Item> = outputs
-        .iter()
-        .map(|output| {
-            let mut body = vec![Item::Attribute(
-                "value".into(),
-                format!("module.{resource_slug}.{}", output.name),
-            )];
-            if let Some(description) = &output.description {
-                body.push(Item::Attribute("description".into(), quote(description)));
-            }
-            if output.sensitive {
-                body.push(Item::Attribute("sensitive".into(), "true".into()));
-            }
-            Item::Block(format!("output {}", quote(&output.name)), body)
-        })
-        .collect();
+    let variable_blocks = variable_blocks(&variables, values);
+    let output_blocks = output_blocks(resource_slug, &outputs);
     let mut files = vec![
         GeneratedFile {
             name: "main.tf",
@@ -302,34 +267,85 @@ pub fn generate(
         });
     }
     if let Some(backend) = &cloud.backend {
-        if !super::hcl::is_identifier(&backend.kind)
-            || !backend
-                .arguments
-                .iter()
-                .all(|(k, _)| super::hcl::is_identifier(k))
-        {
-            return Err(error(
-                "integrations",
-                format!("{:?} is not a backend Slipway can write", backend.kind),
-            ));
-        }
-        let arguments = backend
-            .arguments
-            .iter()
-            .map(|(k, v)| Item::Attribute(k.clone(), super::hcl::literal(v, 2)))
-            .collect();
         files.push(GeneratedFile {
             name: "backend.tf",
-            contents: file(&[Item::Block(
-                "terraform".into(),
-                vec![Item::Block(
-                    format!("backend {}", quote(&backend.kind)),
-                    arguments,
-                )],
-            )]),
+            contents: backend_file(backend)?,
         });
     }
     Ok(files)
+}
+
+/// `variables.tf`: each variable with its type and description, and its value as the default
+/// (a sensitive one gets none: its value is set where the run is, never written).
+fn variable_blocks(variables: &[&ModuleVariable], values: &BTreeMap<String, Value>) -> Vec<Item> {
+    variables
+        .iter()
+        .map(|variable| {
+            let mut body = Vec::new();
+            if let Some(type_expr) = &variable.type_expr {
+                body.push(Item::Attribute("type".into(), type_expr.clone()));
+            }
+            if let Some(description) = &variable.description {
+                body.push(Item::Attribute("description".into(), quote(description)));
+            }
+            if variable.sensitive {
+                body.push(Item::Attribute("sensitive".into(), "true".into()));
+            } else if let Some(value) = values.get(&variable.name).or(variable.default.as_ref()) {
+                body.push(Item::Attribute(
+                    "default".into(),
+                    super::hcl::literal(value, 1),
+                ));
+            }
+            Item::Block(format!("variable {}", quote(&variable.name)), body)
+        })
+        .collect()
+}
+
+/// `outputs.tf`: each module output passed through under its own name.
+fn output_blocks(resource_slug: &str, outputs: &[&ModuleOutput]) -> Vec<Item> {
+    outputs
+        .iter()
+        .map(|output| {
+            let mut body = vec![Item::Attribute(
+                "value".into(),
+                format!("module.{resource_slug}.{}", output.name),
+            )];
+            if let Some(description) = &output.description {
+                body.push(Item::Attribute("description".into(), quote(description)));
+            }
+            if output.sensitive {
+                body.push(Item::Attribute("sensitive".into(), "true".into()));
+            }
+            Item::Block(format!("output {}", quote(&output.name)), body)
+        })
+        .collect()
+}
+
+/// `backend.tf`: where the state is kept, when an integration keeps it remotely.
+fn backend_file(backend: &BackendBlock) -> Result<String, CodeError> {
+    if !super::hcl::is_identifier(&backend.kind)
+        || !backend
+            .arguments
+            .iter()
+            .all(|(k, _)| super::hcl::is_identifier(k))
+    {
+        return Err(error(
+            "integrations",
+            format!("{:?} is not a backend Slipway can write", backend.kind),
+        ));
+    }
+    let arguments = backend
+        .arguments
+        .iter()
+        .map(|(k, v)| Item::Attribute(k.clone(), super::hcl::literal(v, 2)))
+        .collect();
+    Ok(file(&[Item::Block(
+        "terraform".into(),
+        vec![Item::Block(
+            format!("backend {}", quote(&backend.kind)),
+            arguments,
+        )],
+    )]))
 }
 
 /// `terraform { required_providers { … } }` and one `provider` block per provider, sorted by

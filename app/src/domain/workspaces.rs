@@ -181,6 +181,40 @@ pub fn resource_folder(template_key: &str, slug: &str) -> Result<String, String>
     Ok(format!("{template_key}/{slug}"))
 }
 
+/// A pull request's state on the forge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PullState {
+    Open,
+    Merged,
+    Closed,
+}
+
+impl PullState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullState::Open => "open",
+            PullState::Merged => "merged",
+            PullState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<PullState> {
+        match value {
+            "open" => Some(PullState::Open),
+            "merged" => Some(PullState::Merged),
+            "closed" => Some(PullState::Closed),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PullState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a workspace job does to a resource's folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -196,6 +230,14 @@ impl SyncKind {
         match self {
             SyncKind::Update => "update",
             SyncKind::Delete => "delete",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<SyncKind> {
+        match value {
+            "update" => Some(SyncKind::Update),
+            "delete" => Some(SyncKind::Delete),
+            _ => None,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! the selected run's log, followed live while the run is queued or running.
 
 use crate::api::executors::{
-    get_executor, get_executors, get_run_log, CreateExecutor, DeleteExecutor, ExecutorRow, LogLine,
-    RunExecutor, RunLog, RunRow, UpdateExecutor,
+    get_executor, get_executors, get_run_log, CreateExecutor, DeleteExecutor, ExecutorDetail,
+    ExecutorRow, ExecutorsView, LogLine, RunExecutor, RunLog, RunRow, UpdateExecutor,
 };
 use crate::components::badges::StateBadges;
 #[allow(unused_imports)]
@@ -12,6 +12,7 @@ use crate::components::common::{
     poll_until, ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
 };
 use crate::domain::variable_types::to_form;
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -65,7 +66,7 @@ fn ExecutorFields(
             {integrations.into_iter().map(|i| view! {
                 <label class="checkbox">
                     <input type="checkbox" name=format!("input[integrations][{}]", i.slug) value="on" checked=chosen.contains(&i.slug) />
-                    <span>{i.name.clone()}" "<span class="badge">{i.provider.clone()}</span></span>
+                    <span>{i.name.clone()}" "<span class="badge">{i.provider.label()}</span></span>
                 </label>
             }).collect_view()}
         </fieldset>
@@ -159,8 +160,8 @@ fn LiveLog(slug: String, initial: RunLog, #[prop(into)] on_done: Callback<()>) -
     view! {
         <section class="card run-card" data-run=run_id.to_string() data-done=move || done.get().to_string()>
             <header class="run-head">
-                <h2>{move || format!("Run #{} · {}", run_id, run.get().action)}</h2>
-                {move || run_badge(&run.get().status)}
+                <h2>{move || format!("Run #{} · {}", run_id, run.get().action.as_str())}</h2>
+                {move || run_badge(run.get().status)}
                 {move || (!done.get()).then(|| view! { <span class="spinner small" aria-label="running"></span> })}
             </header>
             <p class="muted">{move || {
@@ -251,72 +252,11 @@ pub fn ExecutorPage() -> AnyView {
                         let e = detail.executor.clone();
                         let slug_value = e.slug.clone();
                         view! {
-                            <div class="page-header">
-                                <div>
-                                    <p class="eyebrow"><a href="/executors">"Executors"</a></p>
-                                    <h1>{e.name.clone()}</h1>
-                                    <p class="subtitle"><code>{e.slug.clone()}</code>" "<StateBadges state=e.state status=e.status /></p>
-                                </div>
-                                {detail.can_run.then(|| {
-                                    let (a, b) = (slug_value.clone(), slug_value.clone());
-                                    let apply_refused = detail.apply_refused.clone();
-                                    let apply_disabled = apply_refused.is_some();
-                                    let apply_question = format!("Apply {}? This changes real infrastructure with the attached integrations' credentials; run Plan first to see what changes.", e.name);
-                                    let apply_title = apply_refused.clone().unwrap_or_else(|| "Apply with the attached integrations' credentials".into());
-                                    view! {
-                                        <div class="page-actions">
-                                            <ActionForm action=start>
-                                                <input type="hidden" name="slug" value=a />
-                                                <input type="hidden" name="action" value="plan" />
-                                                <button type="submit" class="button primary">"Plan"</button>
-                                            </ActionForm>
-                                            <ActionForm action=start>
-                                                <input type="hidden" name="slug" value=b />
-                                                <input type="hidden" name="action" value="apply" />
-                                                <ConfirmSubmit
-                                                    label="Apply"
-                                                    class="button"
-                                                    disabled=apply_disabled
-                                                    title=apply_title
-                                                    question=apply_question
-                                                />
-                                            </ActionForm>
-                                            {apply_refused.map(|why| view! { <p class="hint">{format!("Apply: {why}")}</p> })}
-                                        </div>
-                                    }
-                                })}
-                            </div>
+                            <ExecutorHeader detail=detail.clone() start />
                             <FormError result=start.value().into() />
                             <div class="grid two">
-                                <section class="card">
-                                    <h2>"Task"</h2>
-                                    <dl class="facts">
-                                        <dt>"Runtime"</dt><dd>{e.runtime.label()}</dd>
-                                        <dt>"Source"</dt><dd><code>{crate::domain::integrations::shown_repository_url(&e.source_url)}</code></dd>
-                                        <dt>"Version"</dt><dd><span class="badge">{e.git_ref.clone()}</span><code>{if e.module_path.is_empty() { "/".to_string() } else { e.module_path.clone() }}</code></dd>
-                                        <dt>"Arguments"</dt><dd>{e.arguments.iter().map(|a| view! { <code class="arg">{a.clone()}</code> }).collect_view()}</dd>
-                                        <dt>"Integrations"</dt><dd>{e.integrations.iter().map(|i| view! { <a class="badge link" href=format!("/integrations/{}", i.slug)>{i.name.clone()}</a> }).collect_view()}</dd>
-                                        <dt>"Description"</dt><dd>{e.description.clone()}</dd>
-                                    </dl>
-                                </section>
-                                <section class="card">
-                                    <h2>"Runs"</h2>
-                                    {if detail.runs.is_empty() {
-                                        view! { <p class="muted">"Never run. Plan shows what apply would change."</p> }.into_any()
-                                    } else {
-                                        view! {
-                                            <ol class="run-list">
-                                                {detail.runs.iter().map(|r| view! {
-                                                    <li>
-                                                        <a href=format!("/executors/{}?run={}", e.slug, r.id)>{format!("#{} {}", r.id, r.action)}</a>
-                                                        {run_badge(&r.status)}
-                                                        <span class="muted">{format!("{} · {}", r.requested_by, r.created_at)}</span>
-                                                    </li>
-                                                }).collect_view()}
-                                            </ol>
-                                        }.into_any()
-                                    }}
-                                </section>
+                                <ExecutorFacts executor=e.clone() />
+                                <RunList slug=e.slug.clone() runs=detail.runs.clone() />
                             </div>
                             <Transition fallback=|| view! { <Loading label="Loading the log…" /> }>
                                 {move || {
@@ -330,37 +270,7 @@ pub fn ExecutorPage() -> AnyView {
                                     })
                                 }}
                             </Transition>
-                            {detail.can_delete.then(|| {
-                                let current = e.clone();
-                                let slug = e.slug.clone();
-                                view! {
-                                    <Transition fallback=|| ()>
-                                        {move || {
-                                            let current = current.clone();
-                                            Suspend::new(async move {
-                                                listing.await.ok().map(|data| view! {
-                                                    <section class="card">
-                                                        <h2>"Change this executor"</h2>
-                                                        <ActionForm action=update attr:class="settings-form">
-                                                            <ExecutorFields current=Some(current) sources=data.sources integrations=data.integrations />
-                                                            <div class="form-actions"><button type="submit" class="button primary">"Save"</button></div>
-                                                        </ActionForm>
-                                                        <FormError result=update.value().into() />
-                                                    </section>
-                                                })
-                                            })
-                                        }}
-                                    </Transition>
-                                    <section class="card danger-zone">
-                                        <h2>"Delete"</h2>
-                                        <ActionForm action=delete>
-                                            <input type="hidden" name="slug" value=slug />
-                                            <button type="submit" class="button danger">"Delete executor"</button>
-                                        </ActionForm>
-                                        <FormError result=delete.value().into() />
-                                    </section>
-                                }
-                            })}
+                            {detail.can_delete.then(|| view! { <ExecutorSettings executor=e.clone() listing update delete /> })}
                         }
                         .into_any()
                     }
@@ -368,6 +278,143 @@ pub fn ExecutorPage() -> AnyView {
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// The executor's name and state, and Plan and Apply for those who may run it (Apply asks
+/// first, and says why when it is refused).
+#[component]
+fn ExecutorHeader(detail: ExecutorDetail, start: ServerAction<RunExecutor>) -> AnyView {
+    let e = detail.executor;
+    let actions = detail.can_run.then(|| {
+        let apply_refused = detail.apply_refused.clone();
+        let apply_disabled = apply_refused.is_some();
+        let apply_question = format!("Apply {}? This changes real infrastructure with the attached integrations' credentials; run Plan first to see what changes.", e.name);
+        let apply_title = apply_refused
+            .clone()
+            .unwrap_or_else(|| "Apply with the attached integrations' credentials".into());
+        let (a, b) = (e.slug.clone(), e.slug.clone());
+        view! {
+            <div class="page-actions">
+                <ActionForm action=start>
+                    <input type="hidden" name="slug" value=a />
+                    <input type="hidden" name="action" value="plan" />
+                    <button type="submit" class="button primary">"Plan"</button>
+                </ActionForm>
+                <ActionForm action=start>
+                    <input type="hidden" name="slug" value=b />
+                    <input type="hidden" name="action" value="apply" />
+                    <ConfirmSubmit
+                        label="Apply"
+                        class="button"
+                        disabled=apply_disabled
+                        title=apply_title
+                        question=apply_question
+                    />
+                </ActionForm>
+                {apply_refused.map(|why| view! { <p class="hint">{format!("Apply: {why}")}</p> })}
+            </div>
+        }
+    });
+    view! {
+        <div class="page-header">
+            <div>
+                <p class="eyebrow"><a href="/executors">"Executors"</a></p>
+                <h1>{e.name.clone()}</h1>
+                <p class="subtitle"><code>{e.slug.clone()}</code>" "<StateBadges state=e.state status=e.status /></p>
+            </div>
+            {actions}
+        </div>
+    }
+    .into_any()
+}
+
+/// What the executor runs: runtime, code, arguments and integrations.
+#[component]
+fn ExecutorFacts(executor: ExecutorRow) -> AnyView {
+    let e = executor;
+    view! {
+        <section class="card">
+            <h2>"Task"</h2>
+            <dl class="facts">
+                <dt>"Runtime"</dt><dd>{e.runtime.label()}</dd>
+                <dt>"Source"</dt><dd><code>{crate::domain::integrations::shown_repository_url(&e.source_url)}</code></dd>
+                <dt>"Version"</dt><dd><span class="badge">{e.git_ref.clone()}</span><code>{if e.module_path.is_empty() { "/".to_string() } else { e.module_path.clone() }}</code></dd>
+                <dt>"Arguments"</dt><dd>{e.arguments.iter().map(|a| view! { <code class="arg">{a.clone()}</code> }).collect_view()}</dd>
+                <dt>"Integrations"</dt><dd>{e.integrations.iter().map(|i| view! { <a class="badge link" href=format!("/integrations/{}", i.slug)>{i.name.clone()}</a> }).collect_view()}</dd>
+                <dt>"Description"</dt><dd>{e.description.clone()}</dd>
+            </dl>
+        </section>
+    }
+    .into_any()
+}
+
+/// The executor's runs, newest first, each linking to its log.
+#[component]
+fn RunList(slug: String, runs: Vec<RunRow>) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>"Runs"</h2>
+            {if runs.is_empty() {
+                view! { <p class="muted">"Never run. Plan shows what apply would change."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="run-list">
+                        {runs.iter().map(|r| view! {
+                            <li>
+                                <a href=format!("/executors/{}?run={}", slug, r.id)>{format!("#{} {}", r.id, r.action.as_str())}</a>
+                                {run_badge(r.status)}
+                                <span class="muted">{format!("{} · {}", r.requested_by, r.created_at)}</span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+/// Changing the executor, and deleting it (which asks first).
+#[component]
+fn ExecutorSettings(
+    executor: ExecutorRow,
+    listing: Resource<Result<ExecutorsView, AppError>>,
+    update: ServerAction<UpdateExecutor>,
+    delete: ServerAction<DeleteExecutor>,
+) -> AnyView {
+    let slug = executor.slug.clone();
+    let question = format!(
+        "Delete the executor {}? Its runs and their logs go with it; the infrastructure it applied stays as it is.",
+        executor.name
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let current = executor.clone();
+                Suspend::new(async move {
+                    listing.await.ok().map(|data| view! {
+                        <section class="card">
+                            <h2>"Change this executor"</h2>
+                            <ActionForm action=update attr:class="settings-form">
+                                <ExecutorFields current=Some(current) sources=data.sources integrations=data.integrations />
+                                <div class="form-actions"><button type="submit" class="button primary">"Save"</button></div>
+                            </ActionForm>
+                            <FormError result=update.value().into() />
+                        </section>
+                    })
+                })
+            }}
+        </Transition>
+        <section class="card danger-zone">
+            <h2>"Delete"</h2>
+            <ActionForm action=delete>
+                <input type="hidden" name="slug" value=slug />
+                <ConfirmSubmit label="Delete executor" class="button danger" question />
+            </ActionForm>
+            <FormError result=delete.value().into() />
+        </section>
     }
     .into_any()
 }

@@ -95,7 +95,7 @@ pub fn SourcesPage() -> AnyView {
                                     <label>
                                         <span>"Git integration"</span>
                                         <select name="source[integration]">
-                                            {data.git_integrations.iter().map(|i| view! { <option value=i.slug.clone()>{format!("{} ({})", i.name, i.provider)}</option> }).collect_view()}
+                                            {data.git_integrations.iter().map(|i| view! { <option value=i.slug.clone()>{format!("{} ({})", i.name, i.provider.label())}</option> }).collect_view()}
                                         </select>
                                     </label>
                                     <label class="grow"><span>"Description"</span><input type="text" name="source[description]" /></label>

@@ -7,18 +7,14 @@ use crate::api::workspaces::{
     get_forge_repository, get_pull_request, get_workspace, get_workspaces, CreateLocalRepository,
     DeleteWorkspace, RegisterWorkspace, UpdateWorkspace, WorkspaceRow,
 };
-use crate::components::badges::status_badge;
 use crate::components::badges::DiffLines;
+use crate::components::badges::{pull_badge, status_badge};
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 #[allow(unused_imports)]
 use crate::components::workspace_panel::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-
-fn pull_badge(state: &str) -> AnyView {
-    view! { <span class=format!("pull pull-{state}")>{state.to_string()}</span> }.into_any()
-}
 
 #[component]
 fn WorkspaceCard(workspace: WorkspaceRow) -> AnyView {
@@ -74,7 +70,7 @@ pub fn WorkspacesPage() -> AnyView {
                                         <label>
                                             <span>"Git integration"</span>
                                             <select name="input[integration]">
-                                                {data.integrations.iter().map(|i| view! { <option value=i.slug.clone()>{format!("{} ({})", i.name, i.provider)}</option> }).collect_view()}
+                                                {data.integrations.iter().map(|i| view! { <option value=i.slug.clone()>{format!("{} ({})", i.name, i.provider.label())}</option> }).collect_view()}
                                             </select>
                                         </label>
                                         <label><span>"Repository"</span><input type="text" name="input[repository]" required placeholder="acme/infrastructure-live" /></label>
@@ -228,7 +224,7 @@ pub fn WorkspacePage() -> AnyView {
                                                             <td><a href=p.url.clone()>{format!("#{}", p.number)}</a></td>
                                                             <td>{p.title.clone()}</td>
                                                             <td><code>{p.head_branch.clone()}</code>" → "<code>{p.base_branch.clone()}</code></td>
-                                                            <td>{pull_badge(&p.state)}</td>
+                                                            <td>{pull_badge(p.state)}</td>
                                                             <td class="nowrap muted">{format!("{} by {}", p.created_at, p.created_by)}</td>
                                                         </tr>
                                                     }).collect_view()}
@@ -301,7 +297,7 @@ pub fn ForgeRepositoryPage() -> AnyView {
                                     view! {
                                         <ul class="run-list">
                                             {repo.pulls.iter().map(|p| view! {
-                                                <li><a href=p.url.clone()>{format!("#{}", p.number)}</a>{p.title.clone()}{pull_badge(&p.state)}</li>
+                                                <li><a href=p.url.clone()>{format!("#{}", p.number)}</a>{p.title.clone()}{pull_badge(p.state)}</li>
                                             }).collect_view()}
                                         </ul>
                                     }.into_any()
@@ -350,7 +346,7 @@ pub fn PullRequestPage() -> AnyView {
                                     </p>
                                     <h1>{format!("#{} {}", p.number, p.title)}</h1>
                                     <p class="subtitle">
-                                        {pull_badge(&p.state)}" "<code>{p.head_branch.clone()}</code>" → "<code>{p.base_branch.clone()}</code>
+                                        {pull_badge(p.state)}" "<code>{p.head_branch.clone()}</code>" → "<code>{p.base_branch.clone()}</code>
                                         {format!(" · opened {} by {}", p.created_at, p.created_by)}
                                     </p>
                                 </div>

@@ -45,17 +45,18 @@ impl<'a> Change<'a> {
 
 /// Runs `write` in one write transaction, records the change it returns in that same
 /// transaction, and commits: the change and its audit event land together or not at all. A
-/// refusal from `write` rolls back everything it did.
-pub async fn audited<T>(
+/// refusal from `write` rolls back everything it did. `write` may answer `None` for a change
+/// when it found nothing to do (revoking what is already revoked): nothing is recorded then.
+pub async fn audited<T, C: Into<Option<Change<'static>>>>(
     db: &sea_orm::DatabaseConnection,
     actor: &Actor,
-    write: impl AsyncFnOnce(
-        &sea_orm::DatabaseTransaction,
-    ) -> crate::error::AppResult<(T, Change<'static>)>,
+    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> crate::error::AppResult<(T, C)>,
 ) -> crate::error::AppResult<T> {
     let txn = super::begin_write(db).await?;
     let (value, change) = write(&txn).await?;
-    record(&txn, actor, change).await?;
+    if let Some(change) = change.into() {
+        record(&txn, actor, change).await?;
+    }
     txn.commit().await?;
     Ok(value)
 }
@@ -67,7 +68,7 @@ pub async fn event(
     actor: &Actor,
     change: Change<'static>,
 ) -> crate::error::AppResult<()> {
-    audited(db, actor, async |_| Ok(((), change))).await
+    audited(db, actor, async |_| Ok(((), Some(change)))).await
 }
 
 /// Appends one event to the chain. The head row is bumped first: on PostgreSQL that row lock

@@ -36,7 +36,7 @@ enum Owner {
 async fn owner(db: &DatabaseConnection, repository: &str) -> AppResult<Owner> {
     use crate::domain::integrations::Provider;
     if let Some(workspace) = workspaces::Entity::find()
-        .filter(workspaces::Column::Provider.eq(Provider::LocalGit.as_str()))
+        .filter(workspaces::Column::Provider.eq(Provider::LocalGit))
         .filter(workspaces::Column::Repository.eq(repository))
         .one(db)
         .await?

@@ -6,7 +6,7 @@ use super::audit::{self, Change};
 use super::entities::{integrations, resource_integrations, resources, source_codes};
 use super::secrets::SecretBox;
 use super::Actor;
-use crate::domain::integrations::{check_fields, Fields, IntegrationKind, Provider};
+use crate::domain::integrations::{check_fields, Fields, Provider};
 use crate::domain::names::{validate_slug, validate_text};
 use crate::error::{AppError, AppResult};
 use crate::wire::integrations::{IntegrationInput, IntegrationRow};
@@ -20,21 +20,14 @@ fn purpose(slug: &str) -> String {
     format!("integration:{slug}:secrets")
 }
 
-fn parse_kind(value: &str) -> AppResult<IntegrationKind> {
-    serde_json::from_value(serde_json::Value::String(value.to_string()))
-        .map_err(|_| AppError::internal(format!("unknown integration kind {value:?} stored")))
-}
-
 pub fn row(model: &integrations::Model) -> AppResult<IntegrationRow> {
     Ok(IntegrationRow {
         id: model.id,
         slug: model.slug.clone(),
         name: model.name.clone(),
         description: model.description.clone(),
-        kind: parse_kind(&model.kind)?,
-        provider: Provider::parse(&model.provider).ok_or_else(|| {
-            AppError::internal(format!("unknown provider {:?} stored", model.provider))
-        })?,
+        kind: model.kind,
+        provider: model.provider,
         settings: serde_json::from_str(&model.settings).map_err(AppError::internal)?,
         secrets_set: serde_json::from_str(&model.secret_names).map_err(AppError::internal)?,
         updated_at: model.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -220,12 +213,8 @@ pub async fn create(
             slug: Set(slug),
             name: Set(name),
             description: Set(description),
-            kind: Set(serde_json::to_value(provider.kind())
-                .expect("kinds serialize")
-                .as_str()
-                .unwrap_or_default()
-                .to_string()),
-            provider: Set(provider.as_str().to_string()),
+            kind: Set(provider.kind()),
+            provider: Set(provider),
             settings: Set(serde_json::to_string(&checked.settings).expect("strings serialize")),
             secrets: Set(sealed),
             secret_names: Set(names(&checked.secrets)),

@@ -5,7 +5,7 @@
 //! Its output is kept line by line, so a page can stream it while it runs.
 
 use super::entities::{job_logs, jobs};
-use crate::domain::executors::backoff_seconds;
+use crate::domain::jobs::{backoff_seconds, JobStatus};
 use crate::error::{AppError, AppResult};
 pub use crate::wire::executors::LogLine;
 use chrono::{Duration, Utc};
@@ -30,7 +30,7 @@ pub trait PlainJob: JobKind {
         ctx: &'a super::AppCtx,
         payload: Self::Payload,
         say: &'a (dyn Fn(String) + Send + Sync),
-    ) -> impl std::future::Future<Output = Result<(), super::ports::ForgeError>> + Send + 'a;
+    ) -> impl std::future::Future<Output = Result<(), super::ports::ExternalError>> + Send + 'a;
 }
 
 /// Adds a job of kind `J` (see [`enqueue`]).
@@ -57,11 +57,6 @@ pub async fn enqueue_job<J: JobKind, C: ConnectionTrait>(
 pub fn payload_of<J: JobKind>(job: &jobs::Model) -> Result<J::Payload, String> {
     serde_json::from_str(&job.payload).map_err(|e| format!("the job's payload does not read: {e}"))
 }
-
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
 
 /// Adds a job. With an idempotency key, enqueuing again returns the job already there. Jobs with
 /// the same serial key run one at a time, in the order they were enqueued (a workspace's jobs).
@@ -98,7 +93,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     Ok(jobs::ActiveModel {
         kind: Set(kind.to_string()),
         payload: Set(payload.to_string()),
-        status: Set(QUEUED.into()),
+        status: Set(JobStatus::Queued),
         attempts: Set(0),
         max_attempts: Set(max_attempts.max(1)),
         run_at: Set(now),
@@ -130,23 +125,25 @@ pub async fn claim(
         let due = Condition::any()
             .add(
                 Condition::all()
-                    .add(jobs::Column::Status.eq(QUEUED))
+                    .add(jobs::Column::Status.eq(JobStatus::Queued))
                     .add(jobs::Column::RunAt.lte(now)),
             )
             .add(
                 Condition::all()
-                    .add(jobs::Column::Status.eq(RUNNING))
+                    .add(jobs::Column::Status.eq(JobStatus::Running))
                     .add(jobs::Column::LockedUntil.lt(now)),
             );
         let mut query = jobs::Entity::find()
             .filter(due)
             // Strict order per serial key: nothing runs while an earlier job of its key is
             // unfinished (queued for a retry, or running).
-            .filter(Expr::cust(
+            .filter(Expr::cust(format!(
                 "NOT EXISTS (SELECT 1 FROM jobs AS earlier \
                  WHERE earlier.serial_key = jobs.serial_key AND earlier.id < jobs.id \
-                 AND earlier.status IN ('queued', 'running'))",
-            ))
+                 AND earlier.status IN ('{}', '{}'))",
+                JobStatus::Queued,
+                JobStatus::Running
+            )))
             .order_by_asc(jobs::Column::RunAt)
             .order_by_asc(jobs::Column::Id)
             .limit(1);
@@ -158,8 +155,8 @@ pub async fn claim(
             return Ok(None);
         };
         let mut active: jobs::ActiveModel = job.clone().into();
-        if job.status == RUNNING && job.attempts >= job.max_attempts {
-            active.status = Set(FAILED.into());
+        if job.status == JobStatus::Running && job.attempts >= job.max_attempts {
+            active.status = Set(JobStatus::Failed);
             active.locked_by = Set(None);
             active.locked_until = Set(None);
             active.last_error = Set(Some(format!(
@@ -172,7 +169,7 @@ pub async fn claim(
             txn.commit().await?;
             continue;
         }
-        active.status = Set(RUNNING.into());
+        active.status = Set(JobStatus::Running);
         active.attempts = Set(job.attempts + 1);
         active.locked_by = Set(Some(worker.to_string()));
         active.locked_until = Set(Some(now + lease_of(lease)));
@@ -200,7 +197,7 @@ pub async fn heartbeat(
             sea_orm::sea_query::Expr::value(Utc::now() + lease_of(lease)),
         )
         .filter(jobs::Column::Id.eq(job_id))
-        .filter(jobs::Column::Status.eq(RUNNING))
+        .filter(jobs::Column::Status.eq(JobStatus::Running))
         .filter(jobs::Column::LockedBy.eq(worker))
         .exec(db)
         .await?;
@@ -222,7 +219,7 @@ pub enum Outcome {
 impl Outcome {
     /// How an attempt that failed with `error` ends: retried (after the wait the far side
     /// asked for, if it did) or failed for good.
-    pub fn of_error(error: &super::ports::ForgeError) -> Outcome {
+    pub fn of_error(error: &super::ports::ExternalError) -> Outcome {
         match (error.retryable, error.retry_after) {
             (true, Some(seconds)) => Outcome::RetryAfter(error.message.clone(), seconds),
             (true, None) => Outcome::Retry(error.message.clone()),
@@ -246,12 +243,12 @@ pub async fn finish<C: ConnectionTrait>(
     job_id: i64,
     worker: &str,
     outcome: &Outcome,
-) -> AppResult<String> {
+) -> AppResult<JobStatus> {
     let job = jobs::Entity::find_by_id(job_id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found(format_args!("The job #{job_id}")))?;
-    if job.status != RUNNING || job.locked_by.as_deref() != Some(worker) {
+    if job.status != JobStatus::Running || job.locked_by.as_deref() != Some(worker) {
         return Err(AppError::Conflict(format!(
             "job #{job_id} is no longer held by {worker}"
         )));
@@ -265,7 +262,7 @@ pub async fn finish<C: ConnectionTrait>(
         Outcome::Succeeded => {
             active.last_error = Set(None);
             active.finished_at = Set(Some(now));
-            SUCCEEDED
+            JobStatus::Succeeded
         }
         Outcome::Retry(error) | Outcome::RetryAfter(error, _)
             if job.attempts < job.max_attempts =>
@@ -276,17 +273,17 @@ pub async fn finish<C: ConnectionTrait>(
             };
             active.last_error = Set(Some(error.clone()));
             active.run_at = Set(now + Duration::seconds(backoff_seconds(job.attempts).max(asked)));
-            QUEUED
+            JobStatus::Queued
         }
         Outcome::Retry(error) | Outcome::RetryAfter(error, _) | Outcome::Fail(error) => {
             active.last_error = Set(Some(error.clone()));
             active.finished_at = Set(Some(now));
-            FAILED
+            JobStatus::Failed
         }
     };
-    active.status = Set(status.into());
+    active.status = Set(status);
     active.update(db).await?;
-    Ok(status.to_string())
+    Ok(status)
 }
 
 /// The next sequence number for a job's log.

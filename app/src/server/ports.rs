@@ -66,27 +66,29 @@ pub struct ForgeRepo {
     pub secrets: Fields,
 }
 
-/// Why a forge call failed, and whether trying again later can help (network errors, 5xx, rate
-/// limits) or not (bad credentials, a missing repository). The message never holds a secret.
+/// Why a call outside the request failed — a forge, the registry, a git remote, or a job's step
+/// that reaches them — and whether trying again later can help (network errors, 5xx, rate
+/// limits, a database hiccup) or not (bad credentials, a missing repository). The message never
+/// holds a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ForgeError {
+pub struct ExternalError {
     pub message: String,
     pub retryable: bool,
     /// Seconds the forge asked us to wait (`Retry-After`).
     pub retry_after: Option<u64>,
 }
 
-impl ForgeError {
-    pub fn permanent(message: impl Into<String>) -> ForgeError {
-        ForgeError {
+impl ExternalError {
+    pub fn permanent(message: impl Into<String>) -> ExternalError {
+        ExternalError {
             message: message.into(),
             retryable: false,
             retry_after: None,
         }
     }
 
-    pub fn transient(message: impl Into<String>) -> ForgeError {
-        ForgeError {
+    pub fn transient(message: impl Into<String>) -> ExternalError {
+        ExternalError {
             message: message.into(),
             retryable: true,
             retry_after: None,
@@ -94,70 +96,47 @@ impl ForgeError {
     }
 }
 
-impl std::fmt::Display for ForgeError {
+impl std::fmt::Display for ExternalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl From<ForgeError> for AppError {
-    fn from(error: ForgeError) -> AppError {
+/// A request that needed the call answers 503 when trying again can help, else 502: the
+/// failure is the far side's, not a conflict in the request.
+impl From<ExternalError> for AppError {
+    fn from(error: ExternalError) -> AppError {
         if error.retryable {
-            AppError::Transport(error.message)
+            AppError::Unavailable(error.message)
         } else {
-            AppError::Conflict(error.message)
+            AppError::Upstream(error.message)
         }
     }
 }
 
 /// A job's step that failed on the database is worth another attempt.
-impl From<sea_orm::DbErr> for ForgeError {
-    fn from(error: sea_orm::DbErr) -> ForgeError {
-        ForgeError::transient(error.to_string())
+impl From<sea_orm::DbErr> for ExternalError {
+    fn from(error: sea_orm::DbErr) -> ExternalError {
+        ExternalError::transient(error.to_string())
     }
 }
 
 /// A service's refusal (not found, forbidden, invalid, conflict) will not change on a retry; a
 /// server or transport failure may.
-impl From<AppError> for ForgeError {
-    fn from(error: AppError) -> ForgeError {
+impl From<AppError> for ExternalError {
+    fn from(error: AppError) -> ExternalError {
         match error {
-            AppError::Internal(_) | AppError::Transport(_) => {
-                ForgeError::transient(error.to_string())
+            AppError::Internal(_) | AppError::Transport(_) | AppError::Unavailable(_) => {
+                ExternalError::transient(error.to_string())
             }
-            _ => ForgeError::permanent(error.to_string()),
+            _ => ExternalError::permanent(error.to_string()),
         }
     }
 }
 
 pub use crate::domain::workspaces::RepoConfig;
 
-/// A pull request's state on the forge.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PullState {
-    Open,
-    Merged,
-    Closed,
-}
-
-impl PullState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PullState::Open => "open",
-            PullState::Merged => "merged",
-            PullState::Closed => "closed",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<PullState> {
-        match value {
-            "open" => Some(PullState::Open),
-            "merged" => Some(PullState::Merged),
-            "closed" => Some(PullState::Closed),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::workspaces::PullState;
 
 /// A pull request as the forge reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,9 +155,9 @@ pub struct ForgePull {
 /// Refuses to merge pull request `number` unless its head is the commit approved: an approval
 /// covers what was reviewed, and a commit pushed after it needs a review of its own. A forge
 /// that reports an abbreviated hash is compared on the length it gives (at least 7).
-pub fn approved_head(number: i64, head: Option<&str>, approved: &str) -> Result<(), ForgeError> {
+pub fn approved_head(number: i64, head: Option<&str>, approved: &str) -> Result<(), ExternalError> {
     let Some(head) = head else {
-        return Err(ForgeError::permanent(format!(
+        return Err(ExternalError::permanent(format!(
             "the forge did not say which commit pull request #{number} would merge; not merging what nobody can say was reviewed"
         )));
     };
@@ -188,7 +167,7 @@ pub fn approved_head(number: i64, head: Option<&str>, approved: &str) -> Result<
     if same {
         Ok(())
     } else {
-        Err(ForgeError::permanent(format!(
+        Err(ExternalError::permanent(format!(
             "pull request #{number} moved to {} after {} was approved; not merged: the new commits need a review of their own",
             &head[..12.min(head.len())],
             &approved[..12.min(approved.len())]
@@ -216,15 +195,19 @@ pub trait Forge: Send + Sync {
         &self,
         repo: &ForgeRepo,
         author: &str,
-    ) -> Result<RepoConfig, ForgeError>;
-    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError>;
+    ) -> Result<RepoConfig, ExternalError>;
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ExternalError>;
     async fn find_open_pull(
         &self,
         repo: &ForgeRepo,
         head_branch: &str,
-    ) -> Result<Option<ForgePull>, ForgeError>;
-    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError>;
-    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError>;
+    ) -> Result<Option<ForgePull>, ExternalError>;
+    async fn create_pull(
+        &self,
+        repo: &ForgeRepo,
+        pull: &NewPull,
+    ) -> Result<ForgePull, ExternalError>;
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError>;
     /// Merges exactly `approved` (the head commit a person approved) into the base branch, or
     /// refuses when the head moved (see [`approved_head`]); merging a merged pull request
     /// returns it unchanged.
@@ -234,29 +217,33 @@ pub trait Forge: Send + Sync {
         number: i64,
         message: &str,
         approved: &str,
-    ) -> Result<ForgePull, ForgeError>;
+    ) -> Result<ForgePull, ExternalError>;
     /// Closes (declines, abandons) without merging; closing a closed one returns it unchanged.
-    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError>;
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError>;
     /// What the Merge Authorized gate needs of a pull request: its branches, title, author,
     /// head commit, the non-merge commits it brings and who approved it (their latest review).
-    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ForgeError> {
+    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ExternalError> {
         let _ = (repo, number);
-        Err(ForgeError::permanent(
+        Err(ExternalError::permanent(
             "this forge does not report pull request commits and reviews to Slipway yet",
         ))
     }
     /// Sets a commit status (`context`, success or failure, a description of at most 140
     /// characters, a link).
-    async fn post_status(&self, repo: &ForgeRepo, status: &CommitStatus) -> Result<(), ForgeError> {
+    async fn post_status(
+        &self,
+        repo: &ForgeRepo,
+        status: &CommitStatus,
+    ) -> Result<(), ExternalError> {
         let _ = (repo, status);
-        Err(ForgeError::permanent(
+        Err(ExternalError::permanent(
             "this forge does not take commit statuses from Slipway yet",
         ))
     }
     /// The repository's own rulesets (not those it inherits), each with its full body.
-    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ForgeError> {
+    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ExternalError> {
         let _ = repo;
-        Err(ForgeError::permanent(
+        Err(ExternalError::permanent(
             "this forge does not take rulesets from Slipway yet",
         ))
     }
@@ -266,23 +253,27 @@ pub trait Forge: Send + Sync {
         repo: &ForgeRepo,
         id: Option<i64>,
         body: &serde_json::Value,
-    ) -> Result<(), ForgeError> {
+    ) -> Result<(), ExternalError> {
         let _ = (repo, id, body);
-        Err(ForgeError::permanent(
+        Err(ExternalError::permanent(
             "this forge does not take rulesets from Slipway yet",
         ))
     }
-    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ForgeError> {
+    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ExternalError> {
         let _ = (repo, id);
-        Err(ForgeError::permanent(
+        Err(ExternalError::permanent(
             "this forge does not take rulesets from Slipway yet",
         ))
     }
     /// Makes sure the repository delivers `hook.events` to `hook.url`, signed with
     /// `hook.secret`: creates the webhook, or corrects one with that URL. True when it wrote.
-    async fn ensure_webhook(&self, repo: &ForgeRepo, hook: &Webhook) -> Result<bool, ForgeError> {
+    async fn ensure_webhook(
+        &self,
+        repo: &ForgeRepo,
+        hook: &Webhook,
+    ) -> Result<bool, ExternalError> {
         let _ = (repo, hook);
-        Err(ForgeError::permanent(
+        Err(ExternalError::permanent(
             "this forge does not take webhooks from Slipway yet",
         ))
     }
@@ -342,7 +333,7 @@ pub struct BranchChange {
 }
 
 /// Refuses a path a change cannot write: absolute, empty segments, `.`, `..` or `.git`.
-pub fn check_file_path(path: &str) -> Result<(), ForgeError> {
+pub fn check_file_path(path: &str) -> Result<(), ExternalError> {
     if path.is_empty()
         || path.starts_with('/')
         || path.contains('\\')
@@ -350,7 +341,7 @@ pub fn check_file_path(path: &str) -> Result<(), ForgeError> {
             .split('/')
             .any(|s| s.is_empty() || s == "." || s == ".." || s.eq_ignore_ascii_case(".git"))
     {
-        return Err(ForgeError::permanent(format!(
+        return Err(ExternalError::permanent(format!(
             "{path:?} is not a file path"
         )));
     }
@@ -437,7 +428,7 @@ pub trait WorkspaceGit: Send + Sync {
         repo: &ForgeRepo,
         config: &RepoConfig,
         change: &BranchChange,
-    ) -> Result<Pushed, ForgeError>;
+    ) -> Result<Pushed, ExternalError>;
 
     /// Creates `branch` at `from`'s head unless it exists (never moves an existing branch).
     /// True when it was created.
@@ -447,7 +438,7 @@ pub trait WorkspaceGit: Send + Sync {
         config: &RepoConfig,
         branch: &str,
         from: &str,
-    ) -> Result<bool, ForgeError>;
+    ) -> Result<bool, ExternalError>;
 
     /// What `commit` changed against its first parent (a synced commit sits on the default
     /// branch's head, so this is exactly its pull request's change).
@@ -456,7 +447,7 @@ pub trait WorkspaceGit: Send + Sync {
         repo: &ForgeRepo,
         config: &RepoConfig,
         commit: &str,
-    ) -> Result<Vec<ChangedFile>, ForgeError>;
+    ) -> Result<Vec<ChangedFile>, ExternalError>;
 
     /// The files of `folder` on `branch` (freshly fetched), or of the whole branch when
     /// `folder` is empty; empty when it does not exist.
@@ -466,10 +457,10 @@ pub trait WorkspaceGit: Send + Sync {
         config: &RepoConfig,
         branch: &str,
         folder: &str,
-    ) -> Result<Vec<(String, String)>, ForgeError>;
+    ) -> Result<Vec<(String, String)>, ExternalError>;
 
     /// The branches and version tags (both freshly fetched), each branch with its base tag.
-    async fn tags(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<RepoTags, ForgeError>;
+    async fn tags(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<RepoTags, ExternalError>;
 }
 
 /// Git on the local forge's repositories for governed repositories: the files provisioning
@@ -483,7 +474,7 @@ pub trait LocalGit: Send + Sync {
         repository: &str,
         branches: &[String],
         author: &str,
-    ) -> Result<String, ForgeError>;
+    ) -> Result<String, ExternalError>;
     /// The contents of `paths` on `branch` (`None`: absent, not UTF-8, or no such repository
     /// or branch yet).
     async fn read(
@@ -491,7 +482,7 @@ pub trait LocalGit: Send + Sync {
         repository: &str,
         branch: &str,
         paths: &[String],
-    ) -> Result<Vec<Option<String>>, ForgeError>;
+    ) -> Result<Vec<Option<String>>, ExternalError>;
     /// Writes `files` in one commit on `branch`, cut from `base`'s head (`branch` == `base`:
     /// a commit straight onto it, refused as transient if it moved meanwhile). Returns None when
     /// `base` already holds them all (nothing to review); the existing head, without a new
@@ -504,9 +495,9 @@ pub trait LocalGit: Send + Sync {
         files: &[(String, String)],
         message: &str,
         author: &str,
-    ) -> Result<Option<String>, ForgeError>;
+    ) -> Result<Option<String>, ExternalError>;
     /// The head commit of `branch` (`None`: no such repository or branch).
-    async fn head(&self, repository: &str, branch: &str) -> Result<Option<String>, ForgeError>;
+    async fn head(&self, repository: &str, branch: &str) -> Result<Option<String>, ExternalError>;
     /// The commits `head` brings over `base` that are not merges, as (id, message), oldest
     /// first; at most [`MAX_PULL_COMMITS`] + 1. Each of `base` and `head` is a branch or a
     /// full commit id (after a merge the branches have moved on; the commits stay).
@@ -515,7 +506,7 @@ pub trait LocalGit: Send + Sync {
         repository: &str,
         base: &str,
         head: &str,
-    ) -> Result<Vec<(String, String)>, ForgeError>;
+    ) -> Result<Vec<(String, String)>, ExternalError>;
     /// The files `head` changes since it forked from `base` (their merge base), each with
     /// its hunks (three lines of context); as [`commits`](LocalGit::commits), each of `base`
     /// and `head` is a branch or a full commit id. At most [`MAX_CHANGED_FILES`] files, and
@@ -526,7 +517,7 @@ pub trait LocalGit: Send + Sync {
         repository: &str,
         base: &str,
         head: &str,
-    ) -> Result<crate::domain::resources::FileChanges, ForgeError>;
+    ) -> Result<crate::domain::resources::FileChanges, ExternalError>;
     /// Merges `head` into `base`: a merge commit, or (squash) one commit with `message` whose
     /// only parent is `base`'s head; only if `head` is still `approved` (pull request number,
     /// commit). Returns (base before, head, result).
@@ -538,7 +529,7 @@ pub trait LocalGit: Send + Sync {
         method: crate::domain::branching::MergeMethod,
         message: &str,
         approved: (i64, &str),
-    ) -> Result<(String, String, String), ForgeError>;
+    ) -> Result<(String, String, String), ExternalError>;
 }
 
 /// The most commits the Merge Authorized gate checks in one pull request; a pull request that
@@ -557,7 +548,7 @@ pub const MAX_DIFF_LINES: usize = 20_000;
 #[async_trait::async_trait]
 pub trait Registry: Send + Sync {
     /// Tags `digest` (`sha256:…`) of `image` (`registry/path/name`) as `tag`.
-    async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ForgeError>;
+    async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ExternalError>;
     /// The tags of `image`.
-    async fn tags(&self, image: &str) -> Result<Vec<String>, ForgeError>;
+    async fn tags(&self, image: &str) -> Result<Vec<String>, ExternalError>;
 }

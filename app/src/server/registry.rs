@@ -2,20 +2,20 @@
 //! `SLIPWAY_REGISTRY=oci`, takes its place where images live in a real registry).
 
 use super::entities::registry_tags;
-use super::ports::{ForgeError, Registry};
+use super::ports::{ExternalError, Registry};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 pub struct DbRegistry {
     pub db: DatabaseConnection,
 }
 
-fn db_error(e: sea_orm::DbErr) -> ForgeError {
-    ForgeError::transient(format!("the registry's database: {e}"))
+fn db_error(e: sea_orm::DbErr) -> ExternalError {
+    ExternalError::transient(format!("the registry's database: {e}"))
 }
 
 #[async_trait::async_trait]
 impl Registry for DbRegistry {
-    async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ForgeError> {
+    async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ExternalError> {
         let existing = registry_tags::Entity::find()
             .filter(registry_tags::Column::Image.eq(image))
             .filter(registry_tags::Column::Tag.eq(tag))
@@ -24,7 +24,7 @@ impl Registry for DbRegistry {
             .map_err(db_error)?;
         match existing {
             Some(t) if t.digest == digest => Ok(()),
-            Some(t) => Err(ForgeError::permanent(format!(
+            Some(t) => Err(ExternalError::permanent(format!(
                 "{image}:{tag} already names {} (tags are never moved)",
                 t.digest
             ))),
@@ -47,7 +47,7 @@ impl Registry for DbRegistry {
         }
     }
 
-    async fn tags(&self, image: &str) -> Result<Vec<String>, ForgeError> {
+    async fn tags(&self, image: &str) -> Result<Vec<String>, ExternalError> {
         Ok(registry_tags::Entity::find()
             .filter(registry_tags::Column::Image.eq(image))
             .all(&self.db)

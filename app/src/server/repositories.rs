@@ -3,7 +3,7 @@
 
 use super::audit::{self, Change};
 use super::entities::{repositories, repository_revisions};
-use super::{begin_write, when, Actor};
+use super::{when, Actor};
 use crate::domain::repositories::{parse_source, RepositoryManifests};
 use crate::error::{AppError, AppResult};
 use crate::wire::repositories::{RepositoryDetail, RepositoryRow, RevisionRow};
@@ -191,69 +191,70 @@ pub async fn save(
     })?;
     let named = manifests.repository.metadata.name.clone();
     let strategy = manifests.repository.strategy.as_str().to_string();
-    let txn = begin_write(db).await?;
-    let model = match name {
-        None => create(&txn, actor, &named, &strategy, source).await?,
-        Some(name) => {
-            let current = by_name(&txn, name).await?;
-            if named != current.name {
-                return Err(AppError::invalid(
-                    "source",
-                    format!(
-                        "metadata.name of the GithubRepository is {named}, but this is repository {}: a repository keeps its name",
-                        current.name
-                    ),
-                ));
+    audit::audited(db, actor, async |txn| {
+        let model = match name {
+            None => create(txn, actor, &named, &strategy, source).await?,
+            Some(name) => {
+                let current = by_name(txn, name).await?;
+                if named != current.name {
+                    return Err(AppError::invalid(
+                        "source",
+                        format!(
+                            "metadata.name of the GithubRepository is {named}, but this is repository {}: a repository keeps its name",
+                            current.name
+                        ),
+                    ));
+                }
+                let save = crate::server::RevisionedSave {
+                    what: format!("Repository {name}"),
+                    current: current.revision,
+                    base: base_revision,
+                };
+                save.check()?;
+                if current.source == source {
+                    return Ok((row(&current, &manifests), None));
+                }
+                save.advance::<repositories::Entity, _>(
+                    txn,
+                    repositories::Column::Id,
+                    current.id,
+                    repositories::Column::Revision,
+                )
+                .await?;
+                let mut active: repositories::ActiveModel = current.clone().into();
+                active.strategy = Set(strategy.clone());
+                active.source = Set(source.to_string());
+                active.revision = Set(current.revision + 1);
+                active.updated_by = Set(actor.label.clone());
+                active.updated_at = Set(chrono::Utc::now());
+                active.update(txn).await?
             }
-            let save = crate::server::RevisionedSave {
-                what: format!("Repository {name}"),
-                current: current.revision,
-                base: base_revision,
-            };
-            save.check()?;
-            if current.source == source {
-                return Ok(row(&current, &manifests));
-            }
-            save.advance::<repositories::Entity, _>(
-                &txn,
-                repositories::Column::Id,
-                current.id,
-                repositories::Column::Revision,
-            )
-            .await?;
-            let mut active: repositories::ActiveModel = current.clone().into();
-            active.strategy = Set(strategy.clone());
-            active.source = Set(source.to_string());
-            active.revision = Set(current.revision + 1);
-            active.updated_by = Set(actor.label.clone());
-            active.updated_at = Set(chrono::Utc::now());
-            active.update(&txn).await?
+        };
+        repository_revisions::ActiveModel {
+            repository_id: Set(model.id),
+            revision: Set(model.revision),
+            source: Set(source.to_string()),
+            author: Set(actor.label.clone()),
+            created_at: Set(model.updated_at),
+            ..Default::default()
         }
-    };
-    repository_revisions::ActiveModel {
-        repository_id: Set(model.id),
-        revision: Set(model.revision),
-        source: Set(source.to_string()),
-        author: Set(actor.label.clone()),
-        created_at: Set(model.updated_at),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let summary = serde_json::json!({
-        "revision": model.revision,
-        "strategy": strategy,
-        "builds": manifests.builds.iter().map(|b| &b.metadata.name).collect::<Vec<_>>(),
-    });
-    let change = if model.revision == 1 {
-        Change::new("repository.create", "repository", &named)
-    } else {
-        Change::new("repository.update", "repository", &named)
-            .before(&serde_json::json!({ "revision": model.revision - 1 }))
-    };
-    audit::record(&txn, actor, change.after(&summary)).await?;
-    txn.commit().await?;
-    Ok(row(&model, &manifests))
+        .insert(txn)
+        .await?;
+        let summary = serde_json::json!({
+            "revision": model.revision,
+            "strategy": strategy,
+            "builds": manifests.builds.iter().map(|b| &b.metadata.name).collect::<Vec<_>>(),
+        });
+        let change = if model.revision == 1 {
+            Change::new("repository.create", "repository", &named)
+        } else {
+            Change::new("repository.update", "repository", &named)
+                .before(&serde_json::json!({ "revision": model.revision - 1 }))
+        };
+        let change = change.after(&summary);
+        Ok((row(&model, &manifests), Some(change)))
+    })
+    .await
 }
 
 /// A new repository at revision 1; refused when the name is taken.

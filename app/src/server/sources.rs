@@ -85,7 +85,7 @@ pub async fn create(ctx: &AppCtx, actor: &Actor, input: &NewSource) -> AppResult
         .one(&ctx.db)
         .await?
         .ok_or_else(|| AppError::invalid("integration", "choose one of the git integrations"))?;
-    if integration.kind != "git" {
+    if integration.kind != crate::domain::integrations::IntegrationKind::Git {
         return Err(AppError::invalid(
             "integration",
             format!("{} is not a git integration", integration.slug),
@@ -148,29 +148,26 @@ pub async fn refresh(ctx: &AppCtx, actor: &Actor, id: i64) -> AppResult<SourceCo
     let stored = source_model(&ctx.db, id).await?;
     let access = access(ctx, &ctx.db, &stored.url, stored.integration_id).await?;
     let outcome = ctx.repos.refresh(&access).await;
-    let txn = super::begin_write(&ctx.db).await?;
-    let stored = source_model(&txn, id).await?;
-    let slugs = integration_slugs(&txn).await?;
-    let before = row(&stored, &slugs)?;
-    let mut active: source_codes::ActiveModel = stored.into();
-    match &outcome {
-        Ok(listing) => {
-            active.listing = Set(serde_json::to_string(listing).map_err(AppError::internal)?);
-            active.refreshed_at = Set(Some(chrono::Utc::now()));
-            active.last_error = Set(None);
+    let after = audit::audited(&ctx.db, actor, async |txn| {
+        let stored = source_model(txn, id).await?;
+        let slugs = integration_slugs(txn).await?;
+        let before = row(&stored, &slugs)?;
+        let mut active: source_codes::ActiveModel = stored.into();
+        match &outcome {
+            Ok(listing) => {
+                active.listing = Set(serde_json::to_string(listing).map_err(AppError::internal)?);
+                active.refreshed_at = Set(Some(chrono::Utc::now()));
+                active.last_error = Set(None);
+            }
+            Err(error) => active.last_error = Set(Some(error.to_string())),
         }
-        Err(error) => active.last_error = Set(Some(error.to_string())),
-    }
-    let after = row(&active.update(&txn).await?, &slugs)?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("source_code.refresh", "source_code", id)
+        let after = row(&active.update(txn).await?, &slugs)?;
+        let change = Change::new("source_code.refresh", "source_code", id)
             .before(&before)
-            .after(&after),
-    )
+            .after(&after);
+        Ok((after, change))
+    })
     .await?;
-    txn.commit().await?;
     outcome.map(|_| after)
 }
 

@@ -138,29 +138,25 @@ pub async fn create(
 
 /// Revokes one of the actor's own tokens; someone else's is "not found", as if it did not exist.
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<AccessTokenRow> {
-    let txn = super::begin_write(db).await?;
-    let model = access_tokens::Entity::find_by_id(id)
-        .filter(access_tokens::Column::UserId.eq(actor.user_id.unwrap_or(-1)))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("Access token {id}")))?;
-    if model.revoked_at.is_some() {
-        return Ok(row(&model));
-    }
-    let before = row(&model);
-    let mut active = model.into_active_model();
-    active.revoked_at = Set(Some(Utc::now()));
-    let after = row(&active.update(&txn).await?);
-    audit::record(
-        &txn,
-        actor,
-        Change::new("access_token.revoke", "user", &actor.label)
+    audit::audited(db, actor, async |txn| {
+        let model = access_tokens::Entity::find_by_id(id)
+            .filter(access_tokens::Column::UserId.eq(actor.user_id.unwrap_or(-1)))
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("Access token {id}")))?;
+        if model.revoked_at.is_some() {
+            return Ok((row(&model), None));
+        }
+        let before = row(&model);
+        let mut active = model.into_active_model();
+        active.revoked_at = Set(Some(Utc::now()));
+        let after = row(&active.update(txn).await?);
+        let change = Change::new("access_token.revoke", "user", &actor.label)
             .before(&before)
-            .after(&after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+            .after(&after);
+        Ok((after, Some(change)))
+    })
+    .await
 }
 
 /// The person a token stands for, if it is one of ours, not revoked and not expired. Marks it

@@ -23,7 +23,7 @@ pub async fn repository(ctx: &AppCtx, slug: &str) -> AppResult<RepositoryVersion
     let heads: Vec<String> = read.branches.iter().map(|b| b.head.clone()).collect();
     let merged = pull_requests::Entity::find()
         .filter(pull_requests::Column::WorkspaceId.eq(workspace.id))
-        .filter(pull_requests::Column::State.eq(PullState::Merged.as_str()))
+        .filter(pull_requests::Column::State.eq(PullState::Merged))
         .filter(pull_requests::Column::MergeCommit.is_in(heads))
         .all(&ctx.db)
         .await?;
@@ -53,7 +53,33 @@ pub async fn repository(ctx: &AppCtx, slug: &str) -> AppResult<RepositoryVersion
         })
         .collect();
 
-    // The pre-release numbers the preview needs: tags of the patch after any branch's base.
+    let tags = tag_timeline(&branches, read.tags)?;
+    Ok(RepositoryVersioning {
+        workspace: workspace.slug,
+        repository: workspace.repository,
+        default_branch: config.default_branch,
+        branches,
+        timeline: tags.timeline,
+        tag_count: tags.count,
+        ignored: read.ignored,
+        numbering: tags.numbering,
+    })
+}
+
+/// The version tags as the page shows them.
+struct Tags {
+    /// Newest first, at most [`TIMELINE_LIMIT`].
+    timeline: Vec<TimelineTag>,
+    count: usize,
+    /// The pre-release numbers the preview needs: tags of the patch after any branch's base.
+    numbering: Vec<String>,
+}
+
+fn tag_timeline(
+    branches: &[BranchVersioning],
+    tags: Vec<crate::server::ports::VersionTag>,
+) -> AppResult<Tags> {
+    let read_tags = tags;
     let targets: BTreeSet<String> = branches
         .iter()
         .map(|b| {
@@ -65,12 +91,11 @@ pub async fn repository(ctx: &AppCtx, slug: &str) -> AppResult<RepositoryVersion
             Bump::Patch.apply(&base.core()).tag()
         })
         .collect();
-    let mut parsed: Vec<(Version, crate::server::ports::VersionTag)> = read
-        .tags
+    let mut parsed: Vec<(Version, crate::server::ports::VersionTag)> = read_tags
         .into_iter()
         .filter_map(|t| Version::parse_tag(&t.name).ok().map(|v| (v, t)))
         .collect();
-    let numbering = parsed
+    let numbering: Vec<String> = parsed
         .iter()
         .filter(|(v, _)| v.is_prerelease() && targets.contains(&v.core().tag()))
         .map(|(_, t)| t.name.clone())
@@ -96,14 +121,9 @@ pub async fn repository(ctx: &AppCtx, slug: &str) -> AppResult<RepositoryVersion
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(RepositoryVersioning {
-        workspace: workspace.slug,
-        repository: workspace.repository,
-        default_branch: config.default_branch,
-        branches,
+    Ok(Tags {
         timeline,
-        tag_count,
-        ignored: read.ignored,
+        count: tag_count,
         numbering,
     })
 }

@@ -2,7 +2,8 @@
 //! shared by the services that build them and the pages that show them.
 
 use super::sources::IntegrationChoice;
-use crate::domain::executors::Runtime;
+use crate::domain::executors::{RunAction, Runtime};
+use crate::domain::jobs::JobStatus;
 use crate::domain::resources::{ResourceState, ResourceStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -11,9 +12,8 @@ use std::collections::BTreeMap;
 pub struct RunRow {
     pub id: i64,
     pub job_id: i64,
-    pub action: String,
-    /// queued | running | succeeded | failed
-    pub status: String,
+    pub action: RunAction,
+    pub status: JobStatus,
     pub attempts: i32,
     pub exit_code: Option<i32>,
     pub commit: Option<String>,

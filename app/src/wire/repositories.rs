@@ -81,8 +81,7 @@ pub struct GovernedPullRow {
     pub title: String,
     pub head_branch: String,
     pub base_branch: String,
-    /// open | merged | closed
-    pub state: String,
+    pub state: crate::domain::workspaces::PullState,
     pub author: String,
     pub created_at: String,
     /// Where the forge shows it, for a pull request Slipway does not keep (GitHub's).

@@ -32,7 +32,7 @@ pub struct SourceCodeRow {
 pub struct IntegrationChoice {
     pub slug: String,
     pub name: String,
-    pub provider: String,
+    pub provider: crate::domain::integrations::Provider,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

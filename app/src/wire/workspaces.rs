@@ -62,14 +62,12 @@ pub struct WorkspaceResourceRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRow {
     pub number: i64,
-    /// update | delete
-    pub kind: String,
+    pub kind: crate::domain::workspaces::SyncKind,
     pub resource: Option<String>,
     pub title: String,
     pub head_branch: String,
     pub base_branch: String,
-    /// open | merged | closed
-    pub state: String,
+    pub state: crate::domain::workspaces::PullState,
     pub url: String,
     pub created_by: String,
     /// Everyone whose change is in it: none of them may approve it.
@@ -96,8 +94,7 @@ pub struct JobView {
     pub id: i64,
     /// What it does, for people: "Sync", "Delete", "Approve", "Reject".
     pub title: String,
-    /// queued | running | succeeded | failed
-    pub status: String,
+    pub status: crate::domain::jobs::JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub last_error: Option<String>,

@@ -6,7 +6,7 @@
 use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, typed, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{
-    approved_head, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState,
+    approved_head, ExternalError, Forge, ForgePull, ForgeRepo, NewPull, PullState,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -19,11 +19,11 @@ pub struct AzureDevOpsForge {
 }
 
 /// (organization, project, repository) of `ORGANIZATION/PROJECT/REPOSITORY`.
-fn parts(repo: &ForgeRepo) -> Result<(&str, &str, &str), ForgeError> {
+fn parts(repo: &ForgeRepo) -> Result<(&str, &str, &str), ExternalError> {
     let mut it = repo.repository.splitn(3, '/');
     match (it.next(), it.next(), it.next()) {
         (Some(o), Some(p), Some(r)) => Ok((o, p, r)),
-        _ => Err(ForgeError::permanent(
+        _ => Err(ExternalError::permanent(
             "an Azure DevOps repository is ORGANIZATION/PROJECT/REPOSITORY",
         )),
     }
@@ -43,7 +43,7 @@ impl AzureDevOpsForge {
         let token = repo
             .secrets
             .get("token")
-            .ok_or_else(|| ForgeError::permanent("the Azure DevOps integration has no token"))?;
+            .ok_or_else(|| ExternalError::permanent("the Azure DevOps integration has no token"))?;
         let separator = if query.is_empty() { "" } else { "&" };
         let mut request = self
             .http
@@ -109,7 +109,7 @@ struct Repository {
     default_branch: String,
 }
 
-fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
+fn pull_of(value: &Value) -> Result<ForgePull, ExternalError> {
     let pull: Pull = typed(AZURE, "a pull request", value)?;
     let state = match pull.status.as_str() {
         "active" => PullState::Open,
@@ -140,13 +140,13 @@ impl Forge for AzureDevOpsForge {
         &self,
         _repo: &ForgeRepo,
         _author: &str,
-    ) -> Result<RepoConfig, ForgeError> {
-        Err(ForgeError::permanent(
+    ) -> Result<RepoConfig, ExternalError> {
+        Err(ExternalError::permanent(
             "Slipway does not create repositories on Azure DevOps: create it there, then register it",
         ))
     }
 
-    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ExternalError> {
         let value = self
             .call(repo, Method::GET, "", "", None)
             .await
@@ -167,7 +167,7 @@ impl Forge for AzureDevOpsForge {
         &self,
         repo: &ForgeRepo,
         head_branch: &str,
-    ) -> Result<Option<ForgePull>, ForgeError> {
+    ) -> Result<Option<ForgePull>, ExternalError> {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair(
                 "searchCriteria.sourceRefName",
@@ -195,7 +195,11 @@ impl Forge for AzureDevOpsForge {
             .transpose()
     }
 
-    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+    async fn create_pull(
+        &self,
+        repo: &ForgeRepo,
+        pull: &NewPull,
+    ) -> Result<ForgePull, ExternalError> {
         let body = json!({
             "sourceRefName": format!("refs/heads/{}", pull.head_branch),
             "targetRefName": format!("refs/heads/{}", pull.base_branch),
@@ -216,7 +220,7 @@ impl Forge for AzureDevOpsForge {
         }
     }
 
-    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         let value = self
             .call(
                 repo,
@@ -236,7 +240,7 @@ impl Forge for AzureDevOpsForge {
         number: i64,
         message: &str,
         approved: &str,
-    ) -> Result<ForgePull, ForgeError> {
+    ) -> Result<ForgePull, ExternalError> {
         let current = self
             .call(
                 repo,
@@ -281,7 +285,7 @@ impl Forge for AzureDevOpsForge {
         follow_merge(self, AZURE, repo, number).await
     }
 
-    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         let pull = self.get_pull(repo, number).await?;
         if pull.state != PullState::Open {
             return Ok(pull);

@@ -5,7 +5,7 @@
 use super::forge_http::{base, existing_or, follow_merge, merged_or_refused, send, typed, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{
-    approved_head, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState,
+    approved_head, ExternalError, Forge, ForgePull, ForgeRepo, NewPull, PullState,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -28,9 +28,9 @@ impl BitbucketForge {
         let user = repo
             .settings
             .get("username")
-            .ok_or_else(|| ForgeError::permanent("the Bitbucket integration has no username"))?;
+            .ok_or_else(|| ExternalError::permanent("the Bitbucket integration has no username"))?;
         let password = repo.secrets.get("app_password").ok_or_else(|| {
-            ForgeError::permanent("the Bitbucket integration has no app password")
+            ExternalError::permanent("the Bitbucket integration has no app password")
         })?;
         let mut request = self
             .http
@@ -113,7 +113,7 @@ struct Workspace {
     slug: String,
 }
 
-fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
+fn pull_of(value: &Value) -> Result<ForgePull, ExternalError> {
     let pull: Pull = typed(BITBUCKET, "a pull request", value)?;
     let state = match pull.state.as_str() {
         "OPEN" => PullState::Open,
@@ -139,13 +139,13 @@ impl Forge for BitbucketForge {
         &self,
         _repo: &ForgeRepo,
         _author: &str,
-    ) -> Result<RepoConfig, ForgeError> {
-        Err(ForgeError::permanent(
+    ) -> Result<RepoConfig, ExternalError> {
+        Err(ExternalError::permanent(
             "Slipway does not create repositories on Bitbucket: create it there, then register it",
         ))
     }
 
-    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ExternalError> {
         let (_, value) = self
             .call(repo, Method::GET, "", None)
             .await
@@ -162,7 +162,7 @@ impl Forge for BitbucketForge {
         Ok(RepoConfig {
             ssh_url: clone("ssh").unwrap_or_default(),
             https_url: strip_user_info(&clone("https").ok_or_else(|| {
-                ForgeError::permanent("Bitbucket answered without an HTTPS clone link")
+                ExternalError::permanent("Bitbucket answered without an HTTPS clone link")
             })?),
             name: repository.name,
             url: repository.links.html.href,
@@ -175,7 +175,7 @@ impl Forge for BitbucketForge {
         &self,
         repo: &ForgeRepo,
         head_branch: &str,
-    ) -> Result<Option<ForgePull>, ForgeError> {
+    ) -> Result<Option<ForgePull>, ExternalError> {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("state", "OPEN")
             .append_pair("q", &format!("source.branch.name = \"{head_branch}\""))
@@ -200,7 +200,11 @@ impl Forge for BitbucketForge {
             .transpose()
     }
 
-    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+    async fn create_pull(
+        &self,
+        repo: &ForgeRepo,
+        pull: &NewPull,
+    ) -> Result<ForgePull, ExternalError> {
         let body = json!({
             "title": pull.title,
             "description": pull.body,
@@ -221,7 +225,7 @@ impl Forge for BitbucketForge {
         }
     }
 
-    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         let (_, value) = self
             .call(repo, Method::GET, &format!("/pullrequests/{number}"), None)
             .await
@@ -235,7 +239,7 @@ impl Forge for BitbucketForge {
         number: i64,
         message: &str,
         approved: &str,
-    ) -> Result<ForgePull, ForgeError> {
+    ) -> Result<ForgePull, ExternalError> {
         let pull = self.get_pull(repo, number).await?;
         let head = pull.head_commit.clone();
         if let Some(merged) = merged_or_refused(BITBUCKET, pull, "declined")? {
@@ -266,7 +270,7 @@ impl Forge for BitbucketForge {
         follow_merge(self, BITBUCKET, repo, number).await
     }
 
-    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         let pull = self.get_pull(repo, number).await?;
         if pull.state != PullState::Open {
             return Ok(pull);

@@ -5,7 +5,7 @@
 use super::forge_http::{base, existing_or, merged_or_refused, send, text, typed, Refusal};
 use app::domain::workspaces::{strip_user_info, RepoConfig};
 use app::server::ports::{
-    approved_head, CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, ForgeRuleset, NewPull,
+    approved_head, CommitStatus, ExternalError, Forge, ForgePull, ForgeRepo, ForgeRuleset, NewPull,
     PullFacts, PullState, Webhook,
 };
 use reqwest::Method;
@@ -29,7 +29,7 @@ impl GitHubForge {
         let token = repo
             .secrets
             .get("token")
-            .ok_or_else(|| ForgeError::permanent("the GitHub integration has no token"))?;
+            .ok_or_else(|| ExternalError::permanent("the GitHub integration has no token"))?;
         let mut request = self
             .http
             .request(method, format!("{api}/repos/{}{path}", repo.repository))
@@ -86,7 +86,7 @@ struct Owner {
     login: String,
 }
 
-fn pull_of(value: &Value) -> Result<ForgePull, ForgeError> {
+fn pull_of(value: &Value) -> Result<ForgePull, ExternalError> {
     let pull: Pull = typed(GITHUB, "a pull request", value)?;
     let state = match (
         pull.state.as_str(),
@@ -114,13 +114,13 @@ impl Forge for GitHubForge {
         &self,
         _repo: &ForgeRepo,
         _author: &str,
-    ) -> Result<RepoConfig, ForgeError> {
-        Err(ForgeError::permanent(
+    ) -> Result<RepoConfig, ExternalError> {
+        Err(ExternalError::permanent(
             "Slipway does not create repositories on GitHub: create it there, then register it",
         ))
     }
 
-    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ExternalError> {
         let value = self
             .call(repo, Method::GET, "", None)
             .await
@@ -140,7 +140,7 @@ impl Forge for GitHubForge {
         &self,
         repo: &ForgeRepo,
         head_branch: &str,
-    ) -> Result<Option<ForgePull>, ForgeError> {
+    ) -> Result<Option<ForgePull>, ExternalError> {
         let owner = repo.repository.split('/').next().unwrap_or_default();
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("state", "open")
@@ -158,7 +158,11 @@ impl Forge for GitHubForge {
             .transpose()
     }
 
-    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+    async fn create_pull(
+        &self,
+        repo: &ForgeRepo,
+        pull: &NewPull,
+    ) -> Result<ForgePull, ExternalError> {
         let body = json!({
             "title": pull.title,
             "head": pull.head_branch,
@@ -175,7 +179,7 @@ impl Forge for GitHubForge {
         }
     }
 
-    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         let value = self
             .call(repo, Method::GET, &format!("/pulls/{number}"), None)
             .await
@@ -189,7 +193,7 @@ impl Forge for GitHubForge {
         number: i64,
         message: &str,
         approved: &str,
-    ) -> Result<ForgePull, ForgeError> {
+    ) -> Result<ForgePull, ExternalError> {
         let pull = self.get_pull(repo, number).await?;
         let head = pull.head_commit.clone();
         if let Some(merged) = merged_or_refused(GITHUB, pull, "closed")? {
@@ -215,7 +219,7 @@ impl Forge for GitHubForge {
         self.get_pull(repo, number).await
     }
 
-    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         let pull = self.get_pull(repo, number).await?;
         if pull.state != PullState::Open {
             return Ok(pull);
@@ -232,7 +236,7 @@ impl Forge for GitHubForge {
         pull_of(&value)
     }
 
-    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ForgeError> {
+    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ExternalError> {
         let pull = self
             .call(repo, Method::GET, &format!("/pulls/{number}"), None)
             .await
@@ -319,7 +323,11 @@ impl Forge for GitHubForge {
         })
     }
 
-    async fn post_status(&self, repo: &ForgeRepo, status: &CommitStatus) -> Result<(), ForgeError> {
+    async fn post_status(
+        &self,
+        repo: &ForgeRepo,
+        status: &CommitStatus,
+    ) -> Result<(), ExternalError> {
         let description: String = status.description.chars().take(140).collect();
         self.call(
             repo,
@@ -337,7 +345,7 @@ impl Forge for GitHubForge {
         .map_err(|r| r.error)
     }
 
-    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ForgeError> {
+    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ExternalError> {
         let mut found = Vec::new();
         for page in 1..=10 {
             let value = self
@@ -353,7 +361,7 @@ impl Forge for GitHubForge {
             for item in &items {
                 // The list leaves out conditions and rules: each is read whole.
                 let id = item.get("id").and_then(Value::as_i64).ok_or_else(|| {
-                    ForgeError::permanent("GitHub listed a ruleset without an id")
+                    ExternalError::permanent("GitHub listed a ruleset without an id")
                 })?;
                 let body = self
                     .call(repo, Method::GET, &format!("/rulesets/{id}"), None)
@@ -377,7 +385,7 @@ impl Forge for GitHubForge {
         repo: &ForgeRepo,
         id: Option<i64>,
         body: &Value,
-    ) -> Result<(), ForgeError> {
+    ) -> Result<(), ExternalError> {
         let (method, path) = match id {
             None => (Method::POST, "/rulesets".to_string()),
             Some(id) => (Method::PUT, format!("/rulesets/{id}")),
@@ -388,7 +396,7 @@ impl Forge for GitHubForge {
             .map_err(|r| r.error)
     }
 
-    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ForgeError> {
+    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ExternalError> {
         match self
             .call(repo, Method::DELETE, &format!("/rulesets/{id}"), None)
             .await
@@ -399,7 +407,11 @@ impl Forge for GitHubForge {
         }
     }
 
-    async fn ensure_webhook(&self, repo: &ForgeRepo, hook: &Webhook) -> Result<bool, ForgeError> {
+    async fn ensure_webhook(
+        &self,
+        repo: &ForgeRepo,
+        hook: &Webhook,
+    ) -> Result<bool, ExternalError> {
         let value = self
             .call(repo, Method::GET, "/hooks?per_page=100", None)
             .await
@@ -460,7 +472,7 @@ impl Forge for GitHubForge {
         let id = existing
             .get("id")
             .and_then(Value::as_i64)
-            .ok_or_else(|| ForgeError::permanent("GitHub listed a webhook without an id"))?;
+            .ok_or_else(|| ExternalError::permanent("GitHub listed a webhook without an id"))?;
         self.call(
             repo,
             Method::PATCH,

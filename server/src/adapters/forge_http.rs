@@ -1,9 +1,9 @@
 //! What the REST forge adapters (GitHub, Bitbucket Cloud, Azure DevOps) share: sending a
-//! request and turning the provider's answer into JSON or a `ForgeError` that says whether
+//! request and turning the provider's answer into JSON or a `ExternalError` that says whether
 //! trying again can help (network errors, 5xx, rate limits with the wait they ask for) or not
 //! (bad credentials, no such repository, a refused change).
 
-use app::server::ports::{Forge, ForgeError, ForgePull, ForgeRepo, PullState};
+use app::server::ports::{ExternalError, Forge, ForgePull, ForgeRepo, PullState};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 
@@ -42,11 +42,11 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
 pub struct Refusal {
     pub status: StatusCode,
     pub message: String,
-    pub error: ForgeError,
+    pub error: ExternalError,
 }
 
-impl From<ForgeError> for Refusal {
-    fn from(error: ForgeError) -> Refusal {
+impl From<ExternalError> for Refusal {
+    fn from(error: ExternalError) -> Refusal {
         Refusal {
             status: StatusCode::BAD_REQUEST,
             message: error.message.clone(),
@@ -66,8 +66,8 @@ pub async fn send(
         // reqwest's text names the URL, which holds no credential (they travel in headers).
         let message = format!("cannot reach {provider}: {e}");
         let error = match e {
-            super::egress::Unanswered::Refused(_) => ForgeError::permanent(message),
-            super::egress::Unanswered::Failed(_) => ForgeError::transient(message),
+            super::egress::Unanswered::Refused(_) => ExternalError::permanent(message),
+            super::egress::Unanswered::Failed(_) => ExternalError::transient(message),
         };
         Refusal {
             status: StatusCode::BAD_GATEWAY,
@@ -83,7 +83,7 @@ pub async fn send(
             Value::Null
         } else {
             serde_json::from_str(&body).map_err(|e| {
-                let error = ForgeError::transient(format!(
+                let error = ExternalError::transient(format!(
                     "{provider} answered {status} with a body that is not JSON: {e}"
                 ));
                 Refusal {
@@ -103,26 +103,26 @@ pub async fn send(
     };
     let wait = retry_after(&headers);
     let error = match status.as_u16() {
-        401 => ForgeError::permanent(format!(
+        401 => ExternalError::permanent(format!(
             "{provider} refused the integration's credentials (401){said}; check its token"
         )),
-        403 | 429 if wait.is_some() || status.as_u16() == 429 => ForgeError {
+        403 | 429 if wait.is_some() || status.as_u16() == 429 => ExternalError {
             message: format!("{provider} is rate-limiting Slipway ({}){said}", status.as_u16()),
             retryable: true,
             retry_after: wait,
         },
-        403 => ForgeError::permanent(format!(
+        403 => ExternalError::permanent(format!(
             "{provider} does not allow this to the integration's token (403){said}"
         )),
-        404 => ForgeError::permanent(format!(
+        404 => ExternalError::permanent(format!(
             "{provider} has no such repository or pull request, or the token cannot see it (404){said}"
         )),
-        408 | 500..=599 => ForgeError {
+        408 | 500..=599 => ExternalError {
             message: format!("{provider} failed ({}){said}", status.as_u16()),
             retryable: true,
             retry_after: wait,
         },
-        code => ForgeError::permanent(format!("{provider} refused the request ({code}){said}")),
+        code => ExternalError::permanent(format!("{provider} refused the request ({code}){said}")),
     };
     Err(Refusal {
         status,
@@ -137,22 +137,22 @@ pub fn typed<T: serde::de::DeserializeOwned>(
     provider: &str,
     what: &str,
     value: &Value,
-) -> Result<T, ForgeError> {
+) -> Result<T, ExternalError> {
     T::deserialize(value).map_err(|e| {
-        ForgeError::permanent(format!(
+        ExternalError::permanent(format!(
             "{provider} answered {what} Slipway cannot read ({e}); is the API URL right?"
         ))
     })
 }
 
 /// `value[key]` as a string, or a clear error naming what the provider left out.
-pub fn text(provider: &str, value: &Value, pointer: &str) -> Result<String, ForgeError> {
+pub fn text(provider: &str, value: &Value, pointer: &str) -> Result<String, ExternalError> {
     value
         .pointer(pointer)
         .and_then(Value::as_str)
         .map(str::to_string)
         .ok_or_else(|| {
-            ForgeError::permanent(format!(
+            ExternalError::permanent(format!(
                 "{provider} answered without {pointer:?}; is the API URL right?"
             ))
         })
@@ -163,12 +163,12 @@ pub fn base(
     provider: &str,
     settings: &app::domain::integrations::Fields,
     key: &str,
-) -> Result<String, ForgeError> {
+) -> Result<String, ExternalError> {
     settings
         .get(key)
         .map(|v| v.trim_end_matches('/').to_string())
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ForgeError::permanent(format!("the {provider} integration has no {key}")))
+        .ok_or_else(|| ExternalError::permanent(format!("the {provider} integration has no {key}")))
 }
 
 /// Before merging: a merged pull request is the answer already (a re-run after a crash); a
@@ -177,10 +177,10 @@ pub fn merged_or_refused(
     provider: &str,
     pull: ForgePull,
     closed: &str,
-) -> Result<Option<ForgePull>, ForgeError> {
+) -> Result<Option<ForgePull>, ExternalError> {
     match pull.state {
         PullState::Merged => Ok(Some(pull)),
-        PullState::Closed => Err(ForgeError::permanent(format!(
+        PullState::Closed => Err(ExternalError::permanent(format!(
             "pull request #{} was {closed} on {provider}; it cannot be merged",
             pull.number
         ))),
@@ -195,7 +195,7 @@ pub async fn existing_or(
     repo: &ForgeRepo,
     head_branch: &str,
     refusal: Refusal,
-) -> Result<ForgePull, ForgeError> {
+) -> Result<ForgePull, ExternalError> {
     match forge.find_open_pull(repo, head_branch).await? {
         Some(existing) => Ok(existing),
         None => Err(refusal.error),
@@ -209,7 +209,7 @@ pub async fn follow_merge(
     provider: &str,
     repo: &ForgeRepo,
     number: i64,
-) -> Result<ForgePull, ForgeError> {
+) -> Result<ForgePull, ExternalError> {
     for _ in 0..30 {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         let pull = forge.get_pull(repo, number).await?;
@@ -217,7 +217,7 @@ pub async fn follow_merge(
             return Ok(pull);
         }
     }
-    Err(ForgeError::transient(format!(
+    Err(ExternalError::transient(format!(
         "{provider} is still merging pull request #{number}; checking again later"
     )))
 }

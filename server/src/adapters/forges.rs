@@ -7,7 +7,7 @@ use super::local_forge::LocalForge;
 use app::domain::integrations::Provider;
 use app::domain::workspaces::RepoConfig;
 use app::server::ports::{
-    CommitStatus, Forge, ForgeError, ForgePull, ForgeRepo, ForgeRuleset, NewPull, PullFacts,
+    CommitStatus, ExternalError, Forge, ForgePull, ForgeRepo, ForgeRuleset, NewPull, PullFacts,
     Webhook,
 };
 
@@ -31,13 +31,13 @@ impl Forges {
 }
 
 impl Forges {
-    fn pick(&self, repo: &ForgeRepo) -> Result<&dyn Forge, ForgeError> {
+    fn pick(&self, repo: &ForgeRepo) -> Result<&dyn Forge, ExternalError> {
         match repo.provider {
             Provider::LocalGit => Ok(&self.local),
             Provider::Github => Ok(&self.github),
             Provider::Bitbucket => Ok(&self.bitbucket),
             Provider::AzureDevops => Ok(&self.azure_devops),
-            other => Err(ForgeError::permanent(format!(
+            other => Err(ExternalError::permanent(format!(
                 "{} is not a git forge",
                 other.label()
             ))),
@@ -51,11 +51,11 @@ impl Forge for Forges {
         &self,
         repo: &ForgeRepo,
         author: &str,
-    ) -> Result<RepoConfig, ForgeError> {
+    ) -> Result<RepoConfig, ExternalError> {
         self.pick(repo)?.create_repository(repo, author).await
     }
 
-    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ExternalError> {
         self.pick(repo)?.metadata(repo).await
     }
 
@@ -63,15 +63,19 @@ impl Forge for Forges {
         &self,
         repo: &ForgeRepo,
         head_branch: &str,
-    ) -> Result<Option<ForgePull>, ForgeError> {
+    ) -> Result<Option<ForgePull>, ExternalError> {
         self.pick(repo)?.find_open_pull(repo, head_branch).await
     }
 
-    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+    async fn create_pull(
+        &self,
+        repo: &ForgeRepo,
+        pull: &NewPull,
+    ) -> Result<ForgePull, ExternalError> {
         self.pick(repo)?.create_pull(repo, pull).await
     }
 
-    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         self.pick(repo)?.get_pull(repo, number).await
     }
 
@@ -81,25 +85,29 @@ impl Forge for Forges {
         number: i64,
         message: &str,
         approved: &str,
-    ) -> Result<ForgePull, ForgeError> {
+    ) -> Result<ForgePull, ExternalError> {
         self.pick(repo)?
             .merge_pull(repo, number, message, approved)
             .await
     }
 
-    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         self.pick(repo)?.close_pull(repo, number).await
     }
 
-    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ForgeError> {
+    async fn pull_facts(&self, repo: &ForgeRepo, number: i64) -> Result<PullFacts, ExternalError> {
         self.pick(repo)?.pull_facts(repo, number).await
     }
 
-    async fn post_status(&self, repo: &ForgeRepo, status: &CommitStatus) -> Result<(), ForgeError> {
+    async fn post_status(
+        &self,
+        repo: &ForgeRepo,
+        status: &CommitStatus,
+    ) -> Result<(), ExternalError> {
         self.pick(repo)?.post_status(repo, status).await
     }
 
-    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ForgeError> {
+    async fn rulesets(&self, repo: &ForgeRepo) -> Result<Vec<ForgeRuleset>, ExternalError> {
         self.pick(repo)?.rulesets(repo).await
     }
 
@@ -108,15 +116,19 @@ impl Forge for Forges {
         repo: &ForgeRepo,
         id: Option<i64>,
         body: &serde_json::Value,
-    ) -> Result<(), ForgeError> {
+    ) -> Result<(), ExternalError> {
         self.pick(repo)?.save_ruleset(repo, id, body).await
     }
 
-    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ForgeError> {
+    async fn delete_ruleset(&self, repo: &ForgeRepo, id: i64) -> Result<(), ExternalError> {
         self.pick(repo)?.delete_ruleset(repo, id).await
     }
 
-    async fn ensure_webhook(&self, repo: &ForgeRepo, hook: &Webhook) -> Result<bool, ForgeError> {
+    async fn ensure_webhook(
+        &self,
+        repo: &ForgeRepo,
+        hook: &Webhook,
+    ) -> Result<bool, ExternalError> {
         self.pick(repo)?.ensure_webhook(repo, hook).await
     }
 }

@@ -71,80 +71,84 @@ pub(super) fn manifests_command(command: ManifestsCommand) -> ExitCode {
             org,
             managed_repository,
             files,
-        } => {
-            use app::domain::manifests::check_name;
-            let mut errors = Vec::new();
-            if let Some(org) = &org {
-                if let Err(why) = check_name(org) {
-                    errors.push(format!("--org {org:?}: {why}"));
-                }
-            }
-            if let Err(why) = check_name(&managed_repository) {
-                errors.push(format!(
-                    "--managed-repository {managed_repository:?}: {why}"
-                ));
-            }
-            if !errors.is_empty() {
-                return report_errors(&errors);
-            }
-            let loaded = match load_manifests(&files) {
-                Ok(loaded) => loaded,
-                Err(errors) => return report_errors(&errors),
-            };
-            let manifests: Vec<_> = loaded.into_iter().map(|(_, m)| m).collect();
-            let plans = match app::domain::repositories::compute_all(
-                &manifests,
-                org.as_deref(),
-                &managed_repository,
-            ) {
-                Ok(plans) => plans,
-                Err(error) => return report_errors(&[error]),
-            };
-            if plans.is_empty() {
-                return report_errors(&["no GithubRepository among the manifests".into()]);
-            }
-            let mut written = 0;
-            let mut write = |path: std::path::PathBuf, contents: &str| -> Result<(), String> {
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| format!("{}: {e}", parent.display()))?;
-                }
-                std::fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
-                written += 1;
-                Ok(())
-            };
-            for plan in &plans {
-                let result = plan
-                    .files
-                    .iter()
-                    .try_for_each(|f| write(out.join(&f.repository).join(&f.path), &f.contents))
-                    .and_then(|()| {
-                        plan.rulesets.iter().try_for_each(|r| {
-                            write(
-                                out.join(&plan.repository)
-                                    .join("rulesets")
-                                    .join(format!("{}.json", r.name)),
-                                &r.json,
-                            )
-                        })
-                    });
-                if let Err(error) = result {
-                    eprintln!("error: {error}");
-                    return ExitCode::FAILURE;
-                }
-                println!(
-                    "{}: {} ({}), {} file{}, {} ruleset{}",
-                    plan.repository,
-                    plan.strategy.as_str(),
-                    plan.org,
-                    plan.files.len(),
-                    if plan.files.len() == 1 { "" } else { "s" },
-                    plan.rulesets.len(),
-                    if plan.rulesets.len() == 1 { "" } else { "s" },
-                );
-            }
-            println!("wrote {written} files under {}", out.display());
-            ExitCode::SUCCESS
+        } => render(&out, org.as_deref(), &managed_repository, &files),
+    }
+}
+
+/// `slipway manifests render`: every repository's generated files and rulesets, written under
+/// `out/<repository>/` as provisioning would write them.
+fn render(
+    out: &std::path::Path,
+    org: Option<&str>,
+    managed_repository: &str,
+    files: &[std::path::PathBuf],
+) -> ExitCode {
+    use app::domain::manifests::check_name;
+    let mut errors = Vec::new();
+    if let Some(org) = org {
+        if let Err(why) = check_name(org) {
+            errors.push(format!("--org {org:?}: {why}"));
         }
     }
+    if let Err(why) = check_name(managed_repository) {
+        errors.push(format!(
+            "--managed-repository {managed_repository:?}: {why}"
+        ));
+    }
+    if !errors.is_empty() {
+        return report_errors(&errors);
+    }
+    let loaded = match load_manifests(&files) {
+        Ok(loaded) => loaded,
+        Err(errors) => return report_errors(&errors),
+    };
+    let manifests: Vec<_> = loaded.into_iter().map(|(_, m)| m).collect();
+    let plans = match app::domain::repositories::compute_all(&manifests, org, managed_repository) {
+        Ok(plans) => plans,
+        Err(error) => return report_errors(&[error]),
+    };
+    if plans.is_empty() {
+        return report_errors(&["no GithubRepository among the manifests".into()]);
+    }
+    let mut written = 0;
+    let mut write = |path: std::path::PathBuf, contents: &str| -> Result<(), String> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+        written += 1;
+        Ok(())
+    };
+    for plan in &plans {
+        let result = plan
+            .files
+            .iter()
+            .try_for_each(|f| write(out.join(&f.repository).join(&f.path), &f.contents))
+            .and_then(|()| {
+                plan.rulesets.iter().try_for_each(|r| {
+                    write(
+                        out.join(&plan.repository)
+                            .join("rulesets")
+                            .join(format!("{}.json", r.name)),
+                        &r.json,
+                    )
+                })
+            });
+        if let Err(error) = result {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+        println!(
+            "{}: {} ({}), {} file{}, {} ruleset{}",
+            plan.repository,
+            plan.strategy.as_str(),
+            plan.org,
+            plan.files.len(),
+            if plan.files.len() == 1 { "" } else { "s" },
+            plan.rulesets.len(),
+            if plan.rulesets.len() == 1 { "" } else { "s" },
+        );
+    }
+    println!("wrote {written} files under {}", out.display());
+    ExitCode::SUCCESS
 }

@@ -227,48 +227,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot connect: {e}"))?;
     match command {
-        Command::Migrate => {
-            let pending = db::pending_migrations(&db).await?;
-            db::migrate(&db).await?;
-            if pending.is_empty() {
-                println!("The database is up to date.");
-            } else {
-                println!(
-                    "Applied {} migrations: {}",
-                    pending.len(),
-                    pending.join(", ")
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Migrate => migrate(&db).await,
         Command::Admin {
             command:
                 AdminCommand::Grant {
                     login_or_email,
                     role,
                 },
-        } => {
-            let role: Role = role.into();
-            let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-            let actor = Actor::system(&format!("cli:{operator}"));
-            match app::server::directory::grant_global_role(&db, &actor, &login_or_email, role)
-                .await
-            {
-                Ok((user, true)) => println!(
-                    "Granted {role} on everything to {} ({}).",
-                    user.login, user.name
-                ),
-                Ok((user, false)) => println!(
-                    "{} already holds {role} on everything; nothing changed.",
-                    user.login
-                ),
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => Ok(grant(&db, &login_or_email, role.into()).await),
         Command::Audit {
             command: AuditCommand::Verify,
         } => match app::server::audit::verify(&db).await? {
@@ -286,71 +252,119 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Manifests { command } => Ok(manifests_command(command)),
         Command::Forge {
             command: ForgeCommand::CreateRepo { repository },
-        } => {
-            let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-            let actor = Actor::system(&format!("cli:{operator}"));
-            let state = router::state(
-                &config,
-                db.clone(),
-                false,
-                LeptosOptions::builder().output_name("slipway").build(),
-            )?;
-            match app::server::workspaces::create_local_repository(&state.ctx, &actor, &repository)
-                .await
-            {
-                Ok(created) => {
-                    println!(
-                        "Created {}/{} (default branch {}); clone it from {}",
-                        created.organization,
-                        created.name,
-                        created.default_branch,
-                        created.https_url
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
-        }
+        } => create_repo(&config, db, &repository).await,
         Command::Serve {
             addr,
             demo,
             skip_migrations,
-        } => {
-            if !skip_migrations {
-                db::migrate(&db).await?;
-            }
-            let leptos = crate::site::SiteNames::leptos_options(&config.site_root, addr);
-            let state = router::state(&config, db.clone(), demo, leptos)?;
-            if demo {
-                demo::seed(&state.ctx, &config, demo::Estate::Both)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
-            }
-            crate::jobs::Worker::new(state.ctx.clone(), &config).spawn();
-            let app = router::router(state);
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| anyhow::anyhow!("--addr {addr}: cannot listen: {e}"))?;
-            spawn_session_cleanup(db);
-            println!("Slipway is serving on http://{addr}");
-            if demo {
-                println!("Demo sign-in: http://{addr}/auth/demo — users:");
-                for user in &demo::DEMO_USERS {
-                    println!(
-                        "  {:<6} {:<16} {:<26} group {}",
-                        user.login, user.name, user.role, user.group
-                    );
-                }
-            }
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
-            Ok(ExitCode::SUCCESS)
+        } => serve(&config, db, addr, demo, skip_migrations).await,
+    }
+}
+
+/// Who a command run by an operator acts as in the audit log.
+fn operator() -> Actor {
+    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    Actor::system(&format!("cli:{operator}"))
+}
+
+async fn migrate(db: &sea_orm::DatabaseConnection) -> anyhow::Result<ExitCode> {
+    let pending = db::pending_migrations(db).await?;
+    db::migrate(db).await?;
+    if pending.is_empty() {
+        println!("The database is up to date.");
+    } else {
+        println!(
+            "Applied {} migrations: {}",
+            pending.len(),
+            pending.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn grant(db: &sea_orm::DatabaseConnection, login_or_email: &str, role: Role) -> ExitCode {
+    match app::server::directory::grant_global_role(db, &operator(), login_or_email, role).await {
+        Ok((user, true)) => println!(
+            "Granted {role} on everything to {} ({}).",
+            user.login, user.name
+        ),
+        Ok((user, false)) => println!(
+            "{} already holds {role} on everything; nothing changed.",
+            user.login
+        ),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
         }
     }
+    ExitCode::SUCCESS
+}
+
+async fn create_repo(
+    config: &Config,
+    db: sea_orm::DatabaseConnection,
+    repository: &str,
+) -> anyhow::Result<ExitCode> {
+    let state = router::state(
+        config,
+        db,
+        false,
+        LeptosOptions::builder().output_name("slipway").build(),
+    )?;
+    match app::server::workspaces::create_local_repository(&state.ctx, &operator(), repository)
+        .await
+    {
+        Ok(created) => {
+            println!(
+                "Created {}/{} (default branch {}); clone it from {}",
+                created.organization, created.name, created.default_branch, created.https_url
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn serve(
+    config: &Config,
+    db: sea_orm::DatabaseConnection,
+    addr: std::net::SocketAddr,
+    demo: bool,
+    skip_migrations: bool,
+) -> anyhow::Result<ExitCode> {
+    if !skip_migrations {
+        db::migrate(&db).await?;
+    }
+    let leptos = crate::site::SiteNames::leptos_options(&config.site_root, addr);
+    let state = router::state(config, db.clone(), demo, leptos)?;
+    if demo {
+        demo::seed(&state.ctx, config, demo::Estate::Both)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
+    }
+    crate::jobs::Worker::new(state.ctx.clone(), config).spawn();
+    let app = router::router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("--addr {addr}: cannot listen: {e}"))?;
+    spawn_session_cleanup(db);
+    println!("Slipway is serving on http://{addr}");
+    if demo {
+        println!("Demo sign-in: http://{addr}/auth/demo — users:");
+        for user in &demo::DEMO_USERS {
+            println!(
+                "  {:<6} {:<16} {:<26} group {}",
+                user.login, user.name, user.role, user.group
+            );
+        }
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn spawn_session_cleanup(db: sea_orm::DatabaseConnection) {

@@ -213,6 +213,117 @@ fn parse_url(setting: &str, value: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
+/// `DATABASE_URL`, or the SQLite file in the data directory.
+fn database_url(sources: &Sources, data_dir: &Path) -> Result<String, ConfigError> {
+    match sources.get("DATABASE_URL") {
+        Some(url) => {
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return Err(problem(
+                    "DATABASE_URL",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                ));
+            }
+            Ok(url.to_string())
+        }
+        None => Ok(format!(
+            "sqlite://{}",
+            data_dir.join("slipway.db").display()
+        )),
+    }
+}
+
+/// `SLIPWAY_SECRET_KEY`: required behind https; on one machine, made once in the data
+/// directory.
+fn secret_key(sources: &Sources, https: bool, data_dir: &Path) -> Result<SecretKey, ConfigError> {
+    match sources.get("SLIPWAY_SECRET_KEY") {
+        Some(key) if key.len() < 32 => Err(problem(
+            "SLIPWAY_SECRET_KEY",
+            "must be at least 32 characters (e.g. `openssl rand -base64 32`)",
+        )),
+        Some(key) => Ok(SecretKey(key.to_string())),
+        None if https => Err(problem(
+            "SLIPWAY_SECRET_KEY",
+            "is required when SLIPWAY_PUBLIC_URL is https",
+        )),
+        None => embedded_secret_key(data_dir),
+    }
+}
+
+/// An absolute path to a program, if the setting is given.
+fn program(sources: &Sources, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+    match sources.get(key) {
+        None => Ok(None),
+        Some(value) => {
+            let path = PathBuf::from(value);
+            if path.is_absolute() {
+                Ok(Some(path))
+            } else {
+                Err(problem(key, "must be an absolute path to the program"))
+            }
+        }
+    }
+}
+
+/// A whole number of `unit` within `range`, or `default` when the setting is not given.
+fn number(
+    sources: &Sources,
+    key: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    unit: &str,
+) -> Result<u64, ConfigError> {
+    match sources.get(key) {
+        None => Ok(default),
+        Some(value) => match value.trim().parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(problem(
+                key,
+                format!(
+                    "{value:?} is not a whole number of {unit} from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        },
+    }
+}
+
+/// What one replica's git server allows: push size, time per request, requests at once.
+fn git_limits(sources: &Sources) -> Result<GitLimits, ConfigError> {
+    Ok(GitLimits {
+        max_push_bytes: number(
+            sources,
+            "SLIPWAY_GIT_MAX_PUSH_MB",
+            1024,
+            1..=1 << 20,
+            "megabytes",
+        )? << 20,
+        timeout: std::time::Duration::from_secs(number(
+            sources,
+            "SLIPWAY_GIT_TIMEOUT_SECONDS",
+            900,
+            1..=86_400,
+            "seconds",
+        )?),
+        concurrency: number(sources, "SLIPWAY_GIT_CONCURRENCY", 16, 1..=4096, "requests")? as usize,
+    })
+}
+
+/// The workspace that holds the release environments' files, if one is named.
+fn environments_workspace(sources: &Sources) -> Result<Option<String>, ConfigError> {
+    match sources.get("SLIPWAY_ENVIRONMENTS_WORKSPACE") {
+        None => Ok(None),
+        Some(slug) if app::domain::names::validate_slug(slug).is_ok() => Ok(Some(slug.to_string())),
+        Some(slug) => Err(problem(
+            "SLIPWAY_ENVIRONMENTS_WORKSPACE",
+            format!("{slug:?} is not a workspace slug"),
+        )),
+    }
+}
+
 impl Config {
     pub fn from_sources(sources: &Sources) -> Result<Config, ConfigError> {
         // Made absolute once, here: every path derived from it (the SQLite file, the local
@@ -222,21 +333,6 @@ impl Config {
             "SLIPWAY_DATA_DIR",
             sources.get("SLIPWAY_DATA_DIR").unwrap_or("./data"),
         )?;
-        let database_url = match sources.get("DATABASE_URL") {
-            Some(url) => {
-                if !(url.starts_with("sqlite:")
-                    || url.starts_with("postgres://")
-                    || url.starts_with("postgresql://"))
-                {
-                    return Err(problem(
-                        "DATABASE_URL",
-                        "must start with sqlite:, postgres:// or postgresql://",
-                    ));
-                }
-                url.to_string()
-            }
-            None => format!("sqlite://{}", data_dir.join("slipway.db").display()),
-        };
         let public_url = parse_url(
             "SLIPWAY_PUBLIC_URL",
             sources
@@ -244,22 +340,6 @@ impl Config {
                 .unwrap_or("http://127.0.0.1:3000"),
         )?;
         let https = public_url.scheme() == "https";
-        let secret_key = match sources.get("SLIPWAY_SECRET_KEY") {
-            Some(key) if key.len() < 32 => {
-                return Err(problem(
-                    "SLIPWAY_SECRET_KEY",
-                    "must be at least 32 characters (e.g. `openssl rand -base64 32`)",
-                ))
-            }
-            Some(key) => SecretKey(key.to_string()),
-            None if https => {
-                return Err(problem(
-                    "SLIPWAY_SECRET_KEY",
-                    "is required when SLIPWAY_PUBLIC_URL is https",
-                ))
-            }
-            None => embedded_secret_key(&data_dir)?,
-        };
         let admins = sources
             .get("SLIPWAY_ADMINS")
             .map(|v| {
@@ -278,90 +358,31 @@ impl Config {
                 .or_else(|| std::env::var("LEPTOS_SITE_ROOT").ok())
                 .unwrap_or_else(|| "target/site".into()),
         )?;
-        let program = |key: &str| -> Result<Option<PathBuf>, ConfigError> {
-            match sources.get(key) {
-                None => Ok(None),
-                Some(value) => {
-                    let path = PathBuf::from(value);
-                    if path.is_absolute() {
-                        Ok(Some(path))
-                    } else {
-                        Err(problem(key, "must be an absolute path to the program"))
-                    }
-                }
-            }
-        };
-        let job_lease = match sources.get("SLIPWAY_JOB_LEASE_SECONDS") {
-            None => std::time::Duration::from_secs(60),
-            Some(value) => match value.trim().parse::<u64>() {
-                Ok(seconds) if (3..=3600).contains(&seconds) => {
-                    std::time::Duration::from_secs(seconds)
-                }
-                _ => {
-                    return Err(problem(
-                        "SLIPWAY_JOB_LEASE_SECONDS",
-                        format!("{value:?} is not a whole number of seconds from 3 to 3600"),
-                    ))
-                }
-            },
-        };
         let egress = crate::adapters::egress::Egress::parse(
             sources.get("SLIPWAY_ALLOWED_HOSTS").unwrap_or_default(),
         )
         .map_err(|why| problem("SLIPWAY_ALLOWED_HOSTS", why))?;
-        let number = |key: &str, default: u64, range: std::ops::RangeInclusive<u64>, unit: &str| {
-            match sources.get(key) {
-                None => Ok(default),
-                Some(value) => match value.trim().parse::<u64>() {
-                    Ok(n) if range.contains(&n) => Ok(n),
-                    _ => Err(problem(
-                        key,
-                        format!(
-                            "{value:?} is not a whole number of {unit} from {} to {}",
-                            range.start(),
-                            range.end()
-                        ),
-                    )),
-                },
-            }
-        };
-        let git_limits = GitLimits {
-            max_push_bytes: number("SLIPWAY_GIT_MAX_PUSH_MB", 1024, 1..=1 << 20, "megabytes")?
-                << 20,
-            timeout: std::time::Duration::from_secs(number(
-                "SLIPWAY_GIT_TIMEOUT_SECONDS",
-                900,
-                1..=86_400,
-                "seconds",
-            )?),
-            concurrency: number("SLIPWAY_GIT_CONCURRENCY", 16, 1..=4096, "requests")? as usize,
-        };
         Ok(Config {
             egress: std::sync::Arc::new(egress),
-            git_limits,
-            job_lease,
-            tofu_bin: program("SLIPWAY_TOFU_BIN")?,
-            terraform_bin: program("SLIPWAY_TERRAFORM_BIN")?,
+            git_limits: git_limits(sources)?,
+            job_lease: std::time::Duration::from_secs(number(
+                sources,
+                "SLIPWAY_JOB_LEASE_SECONDS",
+                60,
+                3..=3600,
+                "seconds",
+            )?),
+            tofu_bin: program(sources, "SLIPWAY_TOFU_BIN")?,
+            terraform_bin: program(sources, "SLIPWAY_TERRAFORM_BIN")?,
             github: github_settings(sources)?,
             microsoft: microsoft_settings(sources)?,
             oidc: oidc_settings(sources)?,
             registry: registry_settings(sources)?,
-            environments_workspace: match sources.get("SLIPWAY_ENVIRONMENTS_WORKSPACE") {
-                None => None,
-                Some(slug) if app::domain::names::validate_slug(slug).is_ok() => {
-                    Some(slug.to_string())
-                }
-                Some(slug) => {
-                    return Err(problem(
-                        "SLIPWAY_ENVIRONMENTS_WORKSPACE",
-                        format!("{slug:?} is not a workspace slug"),
-                    ))
-                }
-            },
-            database_url,
+            environments_workspace: environments_workspace(sources)?,
+            database_url: database_url(sources, &data_dir)?,
+            secret_key: secret_key(sources, https, &data_dir)?,
             data_dir,
             public_url,
-            secret_key,
             admins,
             site_root,
         })

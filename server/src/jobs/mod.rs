@@ -263,12 +263,45 @@ impl Worker {
         log: &JobLog,
         result: &mut RunResult,
     ) -> Outcome {
+        let module = match self.check_out(plan, dir, log, result).await {
+            Ok(module) => module,
+            Err(outcome) => return outcome,
+        };
+        // Arguments saved before the allow-list existed are checked again here.
+        if let Err(refused) = app::domain::executors::check_arguments(&plan.arguments) {
+            return Outcome::Fail(format!("command: {refused}"));
+        }
+        let (env, secrets) = match self.environment(plan, dir, log).await {
+            Ok(found) => found,
+            Err(outcome) => return outcome,
+        };
+        if let Err(e) = self.sandbox.hand_over(dir) {
+            return Outcome::Retry(e);
+        }
+        let run = Run {
+            sandbox: &self.sandbox,
+            program,
+            dir,
+            cwd: &module,
+            env: &env,
+            secrets: &secrets,
+        };
+        perform(&run, plan, &module, log, result).await
+    }
+
+    /// The executor's module at its ref, in `dir/src`, with the state of the last apply put
+    /// back beside it. Returns the module's folder.
+    async fn check_out(
+        &self,
+        plan: &executors::RunPlan,
+        dir: &Path,
+        log: &JobLog,
+        result: &mut RunResult,
+    ) -> Result<PathBuf, Outcome> {
         let db = &self.ctx.db;
-        let access =
-            match sources::access(&self.ctx, db, &plan.source_url, plan.source_integration).await {
-                Ok(access) => access,
-                Err(e) => return Outcome::Fail(e.to_string()),
-            };
+        let access = sources::access(&self.ctx, db, &plan.source_url, plan.source_integration)
+            .await
+            .map_err(|e| Outcome::Fail(e.to_string()))?;
         let checkout = dir.join("src");
         log.say(format!(
             "fetching {} at {}",
@@ -284,25 +317,32 @@ impl Worker {
                 log.say(format!("commit {commit}"));
                 result.commit = Some(commit);
             }
-            Err(e @ AppError::Invalid { .. }) => return Outcome::Fail(e.to_string()),
-            Err(e) => return Outcome::Retry(e.to_string()),
+            Err(e @ AppError::Invalid { .. }) => return Err(Outcome::Fail(e.to_string())),
+            Err(e) => return Err(Outcome::Retry(e.to_string())),
         }
         let module = checkout.join(&plan.executor.module_path);
         if !module.is_dir() {
-            return Outcome::Fail(format!(
+            return Err(Outcome::Fail(format!(
                 "module_path: {} has no folder {:?}",
                 plan.executor.git_ref, plan.executor.module_path
-            ));
+            )));
         }
         if let Some(state) = &plan.tf_state {
-            if let Err(e) = std::fs::write(module.join("terraform.tfstate"), state) {
-                return Outcome::Retry(format!("cannot restore the state file: {e}"));
-            }
+            std::fs::write(module.join("terraform.tfstate"), state)
+                .map_err(|e| Outcome::Retry(format!("cannot restore the state file: {e}")))?;
         }
-        // Arguments saved before the allow-list existed are checked again here.
-        if let Err(refused) = app::domain::executors::check_arguments(&plan.arguments) {
-            return Outcome::Fail(format!("command: {refused}"));
-        }
+        Ok(module)
+    }
+
+    /// The run's environment: a bare PATH and HOME, and each integration's variables; with the
+    /// secrets among them, which the log masks.
+    async fn environment(
+        &self,
+        plan: &executors::RunPlan,
+        dir: &Path,
+        log: &JobLog,
+    ) -> Result<(Vec<(String, String)>, Vec<String>), Outcome> {
+        let db = &self.ctx.db;
         let mut secrets: Vec<String> = Vec::new();
         let mut env: Vec<(String, String)> = vec![
             ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
@@ -312,90 +352,87 @@ impl Worker {
             ("CHECKPOINT_DISABLE".into(), "1".into()),
         ];
         for id in &plan.integration_ids {
-            match (
+            let (integration, opened) = match (
                 integrations::find_by_id(db, *id).await,
                 integrations::open_secrets(db, &self.ctx.secrets, *id).await,
             ) {
-                (Ok(integration), Ok(opened)) => {
-                    let vars = environment(integration.provider, &integration.settings, &opened);
-                    secrets.extend(opened.values().cloned());
-                    log.say(format!(
-                        "integration {}: {}",
-                        integration.slug,
-                        if vars.is_empty() {
-                            "no environment".to_string()
-                        } else {
-                            vars.iter()
-                                .map(|(k, _)| k.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        }
-                    ));
-                    env.extend(vars);
-                }
+                (Ok(integration), Ok(opened)) => (integration, opened),
                 (Err(e), _) | (_, Err(e)) => {
-                    return Outcome::Fail(format!("integration #{id}: {e}"))
+                    return Err(Outcome::Fail(format!("integration #{id}: {e}")))
                 }
-            }
-        }
-        if let Err(e) = self.sandbox.hand_over(dir) {
-            return Outcome::Retry(e);
-        }
-        let name = plan.runtime.program();
-        let run = Run {
-            sandbox: &self.sandbox,
-            program,
-            dir,
-            cwd: &module,
-            env: &env,
-            secrets: &secrets,
-        };
-        let init = ["init", "-input=false", "-no-color"]
-            .map(String::from)
-            .to_vec();
-        match execute(&run, &init, log, name).await {
-            Ok(0) => {}
-            Ok(code) => {
-                result.exit_code = Some(code);
-                return Outcome::Fail(format!("{name} init exited with status {code}"));
-            }
-            Err(e) => return Outcome::Fail(e),
-        }
-        let mut args: Vec<String> = match plan.action {
-            RunAction::Plan => vec!["plan".into(), "-input=false".into(), "-no-color".into()],
-            RunAction::Apply => vec![
-                "apply".into(),
-                "-auto-approve".into(),
-                "-input=false".into(),
-                "-no-color".into(),
-            ],
-        };
-        args.extend(plan.arguments.iter().cloned());
-        let code = match execute(&run, &args, log, name).await {
-            Ok(code) => code,
-            Err(e) => return Outcome::Fail(e),
-        };
-        result.exit_code = Some(code);
-        if plan.action == RunAction::Apply {
-            // Keep the state even after a failed apply: it records what was created.
-            if let Ok(state) = std::fs::read_to_string(module.join("terraform.tfstate")) {
-                result.tf_state = Some(state);
-            }
-        }
-        if code != 0 {
-            return Outcome::Fail(format!(
-                "{name} {} exited with status {code}",
-                plan.action.as_str()
+            };
+            let vars = environment(integration.provider, &integration.settings, &opened);
+            secrets.extend(opened.values().cloned());
+            let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+            log.say(format!(
+                "integration {}: {}",
+                integration.slug,
+                if names.is_empty() {
+                    "no environment".to_string()
+                } else {
+                    names.join(", ")
+                }
             ));
+            env.extend(vars);
         }
-        if plan.action == RunAction::Apply {
-            match capture(&run, &["output", "-json", "-no-color"]).await {
-                Ok(json) => result.outputs = outputs_of(&json),
-                Err(e) => log.say(format!("reading the outputs failed: {e}")),
-            }
-        }
-        Outcome::Succeeded
+        Ok((env, secrets))
     }
+}
+
+/// `init`, then the run's action with its arguments; the state kept after an apply (even a
+/// failed one: it records what was created) and the outputs read after a successful one.
+async fn perform(
+    run: &Run<'_>,
+    plan: &executors::RunPlan,
+    module: &Path,
+    log: &JobLog,
+    result: &mut RunResult,
+) -> Outcome {
+    let name = plan.runtime.program();
+    let init = ["init", "-input=false", "-no-color"]
+        .map(String::from)
+        .to_vec();
+    match execute(run, &init, log, name).await {
+        Ok(0) => {}
+        Ok(code) => {
+            result.exit_code = Some(code);
+            return Outcome::Fail(format!("{name} init exited with status {code}"));
+        }
+        Err(e) => return Outcome::Fail(e),
+    }
+    let mut args: Vec<String> = match plan.action {
+        RunAction::Plan => vec!["plan".into(), "-input=false".into(), "-no-color".into()],
+        RunAction::Apply => vec![
+            "apply".into(),
+            "-auto-approve".into(),
+            "-input=false".into(),
+            "-no-color".into(),
+        ],
+    };
+    args.extend(plan.arguments.iter().cloned());
+    let code = match execute(run, &args, log, name).await {
+        Ok(code) => code,
+        Err(e) => return Outcome::Fail(e),
+    };
+    result.exit_code = Some(code);
+    if plan.action == RunAction::Apply {
+        if let Ok(state) = std::fs::read_to_string(module.join("terraform.tfstate")) {
+            result.tf_state = Some(state);
+        }
+    }
+    if code != 0 {
+        return Outcome::Fail(format!(
+            "{name} {} exited with status {code}",
+            plan.action.as_str()
+        ));
+    }
+    if plan.action == RunAction::Apply {
+        match capture(run, &["output", "-json", "-no-color"]).await {
+            Ok(json) => result.outputs = outputs_of(&json),
+            Err(e) => log.say(format!("reading the outputs failed: {e}")),
+        }
+    }
+    Outcome::Succeeded
 }
 
 #[cfg(test)]

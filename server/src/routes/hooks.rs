@@ -1,7 +1,10 @@
-//! Webhooks from forges and CI. Build completed: a governed repository's CI, signed with its
-//! build secret; an accepted build is deployed to the pre-release environments by a job. GitHub: an organization webhook (pull_request and pull_request_review
-//! events, JSON) signed with the GitHub integration's webhook secret; each relevant delivery
-//! queues the Merge Authorized check of its pull request and is answered 202 at once.
+//! Webhooks from CI and forges, answered as JSON (`error` names why a delivery was refused).
+//!
+//! * Build completed: a governed repository's CI, signed with its build secret; an accepted
+//!   build is deployed to the pre-release environments by a job.
+//! * GitHub: an organization webhook (`pull_request` and `pull_request_review` events) signed
+//!   with the GitHub integration's webhook secret; each relevant delivery queues the Merge
+//!   Authorized check of its pull request and is answered 202 at once.
 
 use crate::router::ServerState;
 use app::server::governance::{queue_github_check, webhook_integration, PullEvent};
@@ -10,24 +13,122 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-fn answer(status: StatusCode, body: Value) -> Response {
+/// What a hook answers: what it did, or why it refused (`error`).
+#[derive(Serialize, Default)]
+struct Answer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ok: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queued: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    known: bool,
+}
+
+fn answer(status: StatusCode, body: Answer) -> Response {
     (status, Json(body)).into_response()
 }
 
+fn refused(status: StatusCode, error: impl Into<String>) -> Response {
+    answer(
+        status,
+        Answer {
+            error: Some(error.into()),
+            ..Answer::default()
+        },
+    )
+}
+
+/// The parts of a GitHub delivery the check reads (GitHub's webhook payloads for `ping`,
+/// `pull_request` and `pull_request_review`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Delivery {
+    action: String,
+    repository: Option<Repository>,
+    organization: Option<Account>,
+    pull_request: Option<PullRequest>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Repository {
+    full_name: String,
+    owner: Option<Account>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Account {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct PullRequest {
+    number: i64,
+}
+
+impl Delivery {
+    /// The organization the delivery is about.
+    fn owner(&self) -> &str {
+        self.repository
+            .as_ref()
+            .and_then(|r| r.owner.as_ref())
+            .or(self.organization.as_ref())
+            .map_or("", |a| a.login.as_str())
+    }
+
+    /// Whether the event can change a pull request's Merge Authorized verdict.
+    fn relevant(&self, event: &str) -> bool {
+        match event {
+            "pull_request" => matches!(
+                self.action.as_str(),
+                "opened" | "edited" | "synchronize" | "reopened" | "ready_for_review"
+            ),
+            "pull_request_review" => {
+                matches!(self.action.as_str(), "submitted" | "edited" | "dismissed")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A delivery id and a repository name as GitHub makes them (they go into a job's key and
+/// payload).
+fn well_formed(delivery: &str, repository: &str) -> bool {
+    let delivery_ok = !delivery.is_empty()
+        && delivery.len() <= 100
+        && delivery
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let name_ok = repository.split('/').count() == 2
+        && repository.len() <= 200
+        && repository
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    delivery_ok && name_ok
+}
+
+fn header(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub async fn github(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
     let (event, delivery, signature) = (
-        header("x-github-event"),
-        header("x-github-delivery"),
-        header("x-hub-signature-256"),
+        header(&headers, "x-github-event"),
+        header(&headers, "x-github-delivery"),
+        header(&headers, "x-hub-signature-256"),
     );
     // The signature is checked on the raw body before anything reads it: an unsigned body is
     // never parsed.
@@ -42,92 +143,64 @@ pub async fn github(State(state): State<ServerState>, headers: HeaderMap, body: 
                 delivery = ?delivery,
                 "refused a GitHub webhook delivery: bad or missing signature"
             );
-            return answer(
+            return refused(
                 StatusCode::UNAUTHORIZED,
-                json!({ "error": "the signature matches no GitHub integration's webhook secret" }),
+                "the signature matches no GitHub integration's webhook secret",
             );
         }
-        Err(error) => {
-            tracing::error!("checking a GitHub webhook signature: {error}");
-            return answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "error": "try again later" }),
-            );
-        }
+        Err(error) => return error.into_response(),
     };
-    let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
-        return answer(
-            StatusCode::BAD_REQUEST,
-            json!({ "error": "the body is not JSON" }),
-        );
+    let Ok(payload) = serde_json::from_slice::<Delivery>(&body) else {
+        return refused(StatusCode::BAD_REQUEST, "the body is not a GitHub event");
     };
-    let owner = payload
-        .pointer("/repository/owner/login")
-        .or_else(|| payload.pointer("/organization/login"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !owner.eq_ignore_ascii_case(&organization) {
-        return answer(
+    if !payload.owner().eq_ignore_ascii_case(&organization) {
+        return refused(
             StatusCode::UNAUTHORIZED,
-            json!({ "error": "the delivery is signed for another organization" }),
+            "the delivery is signed for another organization",
         );
     }
-    let action = payload
-        .get("action")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let relevant = match event.as_str() {
-        "ping" => return answer(StatusCode::OK, json!({ "ok": "pong" })),
-        "pull_request" => matches!(
-            action,
-            "opened" | "edited" | "synchronize" | "reopened" | "ready_for_review"
-        ),
-        "pull_request_review" => matches!(action, "submitted" | "edited" | "dismissed"),
-        _ => false,
-    };
-    if !relevant {
+    if event == "ping" {
+        return answer(
+            StatusCode::OK,
+            Answer {
+                ok: Some("pong"),
+                ..Answer::default()
+            },
+        );
+    }
+    if !payload.relevant(&event) {
         return answer(
             StatusCode::ACCEPTED,
-            json!({ "ignored": format!("{event} {action}") }),
+            Answer {
+                ignored: Some(format!("{event} {}", payload.action)),
+                ..Answer::default()
+            },
         );
     }
-    let repository = payload
-        .pointer("/repository/full_name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let number = payload
-        .pointer("/pull_request/number")
-        .and_then(Value::as_i64);
-    let delivery_ok = !delivery.is_empty()
-        && delivery.len() <= 100
-        && delivery
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-');
-    let name_ok = repository.split('/').count() == 2
-        && repository.len() <= 200
-        && repository
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
-    let (Some(number), true, true) = (number, delivery_ok, name_ok) else {
-        return answer(
+    let repository = payload.repository.map(|r| r.full_name).unwrap_or_default();
+    let (Some(number), true) = (
+        payload.pull_request.map(|p| p.number),
+        well_formed(&delivery, &repository),
+    ) else {
+        return refused(
             StatusCode::BAD_REQUEST,
-            json!({ "error": "a pull request event needs repository.full_name, pull_request.number and X-GitHub-Delivery" }),
+            "a pull request event needs repository.full_name, pull_request.number and X-GitHub-Delivery",
         );
     };
     let event = PullEvent {
         integration,
-        repository: repository.to_string(),
+        repository,
         number,
     };
     match queue_github_check(&state.ctx, &event, &delivery).await {
-        Ok(job) => answer(StatusCode::ACCEPTED, json!({ "queued": job })),
-        Err(error) => {
-            tracing::error!("queueing a Merge Authorized check: {error}");
-            answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "error": "try again later" }),
-            )
-        }
+        Ok(job) => answer(
+            StatusCode::ACCEPTED,
+            Answer {
+                queued: Some(job),
+                ..Answer::default()
+            },
+        ),
+        Err(error) => error.into_response(),
     }
 }
 
@@ -140,18 +213,11 @@ pub async fn build_completed(
     body: Bytes,
 ) -> Response {
     use app::server::deployments::{receive_build, Received};
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
     let now = chrono::Utc::now().timestamp();
     match receive_build(
         &state.ctx,
-        &header("x-slipway-timestamp"),
-        &header("x-slipway-signature"),
+        &header(&headers, "x-slipway-timestamp"),
+        &header(&headers, "x-slipway-signature"),
         &body,
         now,
     )
@@ -159,21 +225,24 @@ pub async fn build_completed(
     {
         Ok(Received::Accepted { build, job }) => answer(
             StatusCode::ACCEPTED,
-            json!({ "build": build, "queued": job }),
+            Answer {
+                build: Some(build),
+                queued: Some(job),
+                ..Answer::default()
+            },
         ),
-        Ok(Received::Known { build }) => {
-            answer(StatusCode::OK, json!({ "build": build, "known": true }))
-        }
-        Ok(Received::Refused { status, reason }) => answer(
+        Ok(Received::Known { build }) => answer(
+            StatusCode::OK,
+            Answer {
+                build: Some(build),
+                known: true,
+                ..Answer::default()
+            },
+        ),
+        Ok(Received::Refused { status, reason }) => refused(
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            json!({ "error": reason }),
+            reason,
         ),
-        Err(error) => {
-            tracing::error!("recording a build-completed notification: {error}");
-            answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "error": "try again later" }),
-            )
-        }
+        Err(error) => error.into_response(),
     }
 }

@@ -138,7 +138,7 @@ db_test! {
         assert!(matches!(executors::run(&ctx.db, &actor, "hosts", "apply").await.unwrap_err(), AppError::Conflict(_)));
         let (log, lines) = follow(&server, "hosts", run.id).await;
         let text = lines.join("\n");
-        assert_eq!(log.run.status, "succeeded", "{text}");
+        assert_eq!(log.run.status.as_str(), "succeeded", "{text}");
         assert_eq!(log.run.exit_code, Some(0));
         assert!(text.contains("[slipway] $ terraform init -input=false -no-color"), "{text}");
         assert!(text.contains("[slipway] integration aws-production: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_DEFAULT_REGION"), "{text}");
@@ -158,7 +158,7 @@ db_test! {
         let plan = executors::run(&ctx.db, &actor, "hosts", "plan").await.unwrap();
         ctx.jobs_wake.notify_one();
         let (log, lines) = follow(&server, "hosts", plan.id).await;
-        assert_eq!(log.run.status, "succeeded", "{}", lines.join("\n"));
+        assert_eq!(log.run.status.as_str(), "succeeded", "{}", lines.join("\n"));
         assert!(lines.iter().any(|l| l.contains("No changes.")), "{}", lines.join("\n"));
 
         // Shell syntax in the arguments is inert (one argv element each), and only plan and
@@ -181,7 +181,7 @@ db_test! {
         let run = executors::run(&ctx.db, &actor, "tofu-task", "plan").await.unwrap();
         ctx.jobs_wake.notify_one();
         let (log, _) = follow(&server, "tofu-task", run.id).await;
-        assert_eq!(log.run.status, "failed");
+        assert_eq!(log.run.status.as_str(), "failed");
         assert_eq!(
             log.run.error.as_deref(),
             Some("OpenTofu is not installed on this server: no `tofu` on PATH (install it, or set SLIPWAY_TOFU_BIN)")
@@ -209,7 +209,7 @@ db_test! {
         tokio::time::sleep(Duration::from_millis(300)).await;
         server::jobs::Worker::new(ctx.clone(), &server.config).spawn();
         let (log, lines) = follow(&server, "hosts", run.id).await;
-        assert_eq!(log.run.status, "succeeded", "{}", lines.join("\n"));
+        assert_eq!(log.run.status.as_str(), "succeeded", "{}", lines.join("\n"));
         assert_eq!(log.run.attempts, 2, "the second attempt finished it");
         assert!(lines.iter().any(|l| l.contains("attempt 2 of 3")));
         // The crashed worker's late report is refused: the job is no longer its.
@@ -234,7 +234,7 @@ db_test! {
         assert!(!jobs::heartbeat(conn, first.id, "w2", lease).await.unwrap(), "only the holder extends the lease");
 
         let txn = app::server::begin_write(conn).await.unwrap();
-        assert_eq!(jobs::finish(&txn, first.id, "w1", &Outcome::Retry("the forge answered 503".into())).await.unwrap(), "queued");
+        assert_eq!(jobs::finish(&txn, first.id, "w1", &Outcome::Retry("the forge answered 503".into())).await.unwrap().as_str(), "queued");
         txn.commit().await.unwrap();
         let waiting = job_rows::Entity::find_by_id(first.id).one(conn).await.unwrap().unwrap();
         let delay = waiting.run_at - chrono::Utc::now();
@@ -247,7 +247,7 @@ db_test! {
         let second = jobs::claim(conn, "w2", lease).await.unwrap().unwrap();
         assert_eq!(second.attempts, 2);
         let txn = app::server::begin_write(conn).await.unwrap();
-        assert_eq!(jobs::finish(&txn, first.id, "w2", &Outcome::Retry("503 again".into())).await.unwrap(), "failed", "no attempts left");
+        assert_eq!(jobs::finish(&txn, first.id, "w2", &Outcome::Retry("503 again".into())).await.unwrap().as_str(), "failed", "no attempts left");
         txn.commit().await.unwrap();
         let failed = job_rows::Entity::find_by_id(first.id).one(conn).await.unwrap().unwrap();
         assert_eq!(failed.last_error.as_deref(), Some("503 again"));
@@ -258,7 +258,7 @@ db_test! {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(jobs::claim(conn, "w3", lease).await.unwrap().is_none());
         let stale = job_rows::Entity::find_by_id(stale.id).one(conn).await.unwrap().unwrap();
-        assert_eq!(stale.status, "failed");
+        assert_eq!(stale.status.as_str(), "failed");
         assert!(stale.last_error.unwrap().contains("stopped"));
 
         // Jobs sharing a serial key run one at a time and in order, even when a later one is
@@ -328,7 +328,7 @@ db_test! {
                 // The data dir is an empty folder in the sandbox: nothing in it is listed.
                 assert!(!all.contains("secret_key") && !all.contains("slipway.db"), "the data dir was listed:\n{all}");
             } else {
-                assert_eq!(log.run.status, "failed", "{name}:\n{all}");
+                assert_eq!(log.run.status.as_str(), "failed", "{name}:\n{all}");
             }
         }
         // The server kept serving throughout.

@@ -617,7 +617,7 @@ db_test! {
         assert!(after.rulesets_changed.is_empty() && after.rulesets_removed.is_empty(), "{after:?}");
         assert_eq!(after.applied_revision, Some(1));
         assert_eq!(after.pulls.len(), 2);
-        assert!(after.pulls.iter().all(|p| p.url.as_deref().is_some_and(|u| u.starts_with(&github.base)) && p.state == "open"), "{:?}", after.pulls);
+        assert!(after.pulls.iter().all(|p| p.url.as_deref().is_some_and(|u| u.starts_with(&github.base)) && p.state.as_str() == "open"), "{:?}", after.pulls);
         assert!(after.pulls[0].title.starts_with("chore(slipway): provision shop revision 1"));
 
         // Again: nothing to write — no push, no pull request, no API write, no audit event.

@@ -224,7 +224,7 @@ db_test! {
         let (status, body) = merge(&dev, &server, 1, "squash").await;
         assert_eq!(status, 200, "{body}");
         let merged: GovernedPull = serde_json::from_str(&body).unwrap();
-        assert_eq!(merged.row.state, "merged");
+        assert_eq!(merged.row.state.as_str(), "merged");
         assert_eq!(git(&bare, &["log", "-1", "--format=%s%n%P", "develop"]).lines().count(), 2, "one parent: squashed");
         assert!(git(&bare, &["show", "develop:.github/CODEOWNERS"]).contains("@local/platform-team"));
         // The managed workflows run in every governed repository's CI: only platform admins
@@ -321,7 +321,7 @@ db_test! {
         // it, when and how — though the branch has moved on (here: deleted).
         git(&work, &["push", "-q", "origin", "--delete", "feat/login"]);
         let after = read(login).await;
-        assert_eq!(after.row.state, "merged");
+        assert_eq!(after.row.state.as_str(), "merged");
         assert_eq!(after.commits.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(), ["feat(auth): sign in with passkeys"]);
         assert_eq!(file(&after), file(&before));
         // dev opened it and, once ada approved, merged it.

@@ -187,7 +187,7 @@ db_test! {
         let log = job_log(&server).await;
         assert!(log.contains("opened pull request #2") && log.contains("merging pull request #2 (update_audit_logs into main)"), "{log}");
         let recreated = pull_requests::Entity::find().filter(pull_requests::Column::Number.eq(2)).one(&server.ctx.db).await.unwrap().unwrap();
-        assert_eq!(recreated.state, "merged");
+        assert_eq!(recreated.state.as_str(), "merged");
 
         // Destroy: a delete_ branch without the folder, pull request #3; rejecting keeps it all.
         let (status, body) = call(&member, &server, "resource_action", &[("slug", "logs"), ("action", "destroy")]).await;
@@ -256,7 +256,7 @@ db_test! {
         let (status, body) = call(&member, &server, "retry_resource_job", &[("slug", "logs")]).await;
         assert_eq!(status, 409, "{body}");
         let mut failed: job_rows::ActiveModel = job.clone().into();
-        failed.status = Set("failed".into());
+        failed.status = Set(app::domain::jobs::JobStatus::Failed);
         failed.last_error = Set(Some("cannot reach the forge".into()));
         failed.update(db).await.unwrap();
         let resource = resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq("logs")).one(db).await.unwrap().unwrap();

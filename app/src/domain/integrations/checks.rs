@@ -77,90 +77,17 @@ pub(crate) fn check_value(check: Check, value: &str) -> Result<(), String> {
                 return Err("must not hold control characters".into());
             }
         }
-        Check::AwsAccessKey => {
-            let ok = value.len() == 20
-                && (value.starts_with("AKIA") || value.starts_with("ASIA"))
-                && value
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-            if !ok {
-                return Err("must be 20 characters of A–Z and 0–9 starting AKIA or ASIA".into());
-            }
-        }
-        Check::AwsRegion => {
-            let parts: Vec<&str> = value.split('-').collect();
-            let ok = parts.len() >= 3
-                && parts[..parts.len() - 1]
-                    .iter()
-                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-                && parts[parts.len() - 1].parse::<u8>().is_ok();
-            if !ok {
-                return Err("must be a region name such as eu-west-1".into());
-            }
-        }
-        Check::Uuid => {
-            let groups: Vec<&str> = value.split('-').collect();
-            let lengths = [8, 4, 4, 4, 12];
-            let ok = groups.len() == 5
-                && groups
-                    .iter()
-                    .zip(lengths)
-                    .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
-            if !ok {
-                return Err("must be a UUID such as 00000000-0000-0000-0000-000000000000".into());
-            }
-        }
-        Check::GcpProject => {
-            let ok = (6..=30).contains(&value.len())
-                && value.starts_with(|c: char| c.is_ascii_lowercase())
-                && !value.ends_with('-')
-                && value
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-            if !ok {
-                return Err("must be 6–30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen".into());
-            }
-        }
-        Check::GcpServiceAccountJson => {
-            let parsed: serde_json::Value = serde_json::from_str(value).map_err(|e| {
-                format!(
-                    "is not JSON: {e} (line {}, column {})",
-                    e.line(),
-                    e.column()
-                )
-            })?;
-            if parsed.get("type").and_then(|t| t.as_str()) != Some("service_account") {
-                return Err("must be a service account key (\"type\": \"service_account\")".into());
-            }
-            for key in ["client_email", "private_key"] {
-                if parsed.get(key).and_then(|v| v.as_str()).is_none() {
-                    return Err(format!("has no {key:?}"));
-                }
-            }
-        }
+        Check::AwsAccessKey => aws_access_key(value)?,
+        Check::AwsRegion => aws_region(value)?,
+        Check::Uuid => uuid(value)?,
+        Check::GcpProject => gcp_project(value)?,
+        Check::GcpServiceAccountJson => gcp_service_account_json(value)?,
         Check::Hex(n) => {
             if value.len() != n || !value.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(format!("must be {n} hexadecimal characters"));
             }
         }
-        Check::HttpUrl => {
-            let rest = value
-                .strip_prefix("https://")
-                .or_else(|| value.strip_prefix("http://"))
-                .ok_or("must start with https:// (or http://)")?;
-            let host = rest.split('/').next().unwrap_or("");
-            if host.is_empty() || !printable(value) {
-                return Err("must be a URL with a host".into());
-            }
-            if host.contains('@') {
-                return Err(
-                    "must not hold a user name or password; enter those in their own fields".into(),
-                );
-            }
-            if value.contains(['?', '#']) {
-                return Err("must not hold a query or fragment".into());
-            }
-        }
+        Check::HttpUrl => http_url(value)?,
         Check::Name => {
             if value.len() > 100
                 || !value
@@ -182,46 +109,151 @@ pub(crate) fn check_value(check: Check, value: &str) -> Result<(), String> {
                 );
             }
         }
-        Check::KnownHosts => {
-            let mut any = false;
-            for (number, line) in value.lines().enumerate() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                known_host_line(line).map_err(|e| format!("line {}: {e}", number + 1))?;
-                any = true;
-            }
-            if !any {
-                return Err("holds no known_hosts line".into());
-            }
-        }
+        Check::KnownHosts => known_hosts(value)?,
         Check::Token(min) => {
             if value.len() < min || !printable(value) {
                 return Err(format!("must be at least {min} characters with no spaces"));
             }
         }
-        Check::Lowercase { min, max, extra } => {
-            let edge =
-                |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-            let ok = (min..=max).contains(&value.len())
-                && value
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c))
-                && edge(value.chars().next())
-                && edge(value.chars().last());
-            if !ok {
-                let extra: Vec<String> = extra.chars().map(|c| format!("'{c}'")).collect();
-                let also = if extra.is_empty() {
-                    String::new()
-                } else {
-                    format!(" and {} inside", extra.join(", "))
-                };
-                return Err(format!(
-                    "must be {min}–{max} lowercase letters and digits{also}"
-                ));
-            }
+        Check::Lowercase { min, max, extra } => lowercase(value, min, max, extra)?,
+    }
+    Ok(())
+}
+
+/// An AWS access key id: AKIA (long-lived) or ASIA (temporary) and 16 more.
+fn aws_access_key(value: &str) -> Result<(), String> {
+    let ok = value.len() == 20
+        && (value.starts_with("AKIA") || value.starts_with("ASIA"))
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !ok {
+        return Err("must be 20 characters of A–Z and 0–9 starting AKIA or ASIA".into());
+    }
+    Ok(())
+}
+
+/// An AWS region name: lowercase words and a number, `eu-west-1`.
+fn aws_region(value: &str) -> Result<(), String> {
+    let parts: Vec<&str> = value.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok();
+    if !ok {
+        return Err("must be a region name such as eu-west-1".into());
+    }
+    Ok(())
+}
+
+/// A UUID in its 8-4-4-4-12 hexadecimal form.
+fn uuid(value: &str) -> Result<(), String> {
+    let groups: Vec<&str> = value.split('-').collect();
+    let lengths = [8, 4, 4, 4, 12];
+    let ok = groups.len() == 5
+        && groups
+            .iter()
+            .zip(lengths)
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if !ok {
+        return Err("must be a UUID such as 00000000-0000-0000-0000-000000000000".into());
+    }
+    Ok(())
+}
+
+/// A Google Cloud project id.
+fn gcp_project(value: &str) -> Result<(), String> {
+    let ok = (6..=30).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && !value.ends_with('-')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        return Err("must be 6–30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen".into());
+    }
+    Ok(())
+}
+
+/// A Google Cloud service account key file.
+fn gcp_service_account_json(value: &str) -> Result<(), String> {
+    let parsed: serde_json::Value = serde_json::from_str(value).map_err(|e| {
+        format!(
+            "is not JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if parsed.get("type").and_then(|t| t.as_str()) != Some("service_account") {
+        return Err("must be a service account key (\"type\": \"service_account\")".into());
+    }
+    for key in ["client_email", "private_key"] {
+        if parsed.get(key).and_then(|v| v.as_str()).is_none() {
+            return Err(format!("has no {key:?}"));
         }
+    }
+    Ok(())
+}
+
+/// An http(s) URL with a host and no credentials, query or fragment.
+fn http_url(value: &str) -> Result<(), String> {
+    let printable = |v: &str| v.chars().all(|c| c.is_ascii_graphic());
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("must start with https:// (or http://)")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || !printable(value) {
+        return Err("must be a URL with a host".into());
+    }
+    if host.contains('@') {
+        return Err(
+            "must not hold a user name or password; enter those in their own fields".into(),
+        );
+    }
+    if value.contains(['?', '#']) {
+        return Err("must not hold a query or fragment".into());
+    }
+    Ok(())
+}
+
+/// An OpenSSH known_hosts file: at least one line, each read.
+fn known_hosts(value: &str) -> Result<(), String> {
+    let mut any = false;
+    for (number, line) in value.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        known_host_line(line).map_err(|e| format!("line {}: {e}", number + 1))?;
+        any = true;
+    }
+    if !any {
+        return Err("holds no known_hosts line".into());
+    }
+    Ok(())
+}
+
+/// Lowercase letters and digits (and `extra` characters inside), `min` to `max` long.
+fn lowercase(value: &str, min: usize, max: usize, extra: &str) -> Result<(), String> {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = (min..=max).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c))
+        && edge(value.chars().next())
+        && edge(value.chars().last());
+    if !ok {
+        let extra: Vec<String> = extra.chars().map(|c| format!("'{c}'")).collect();
+        let also = if extra.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} inside", extra.join(", "))
+        };
+        return Err(format!(
+            "must be {min}–{max} lowercase letters and digits{also}"
+        ));
     }
     Ok(())
 }

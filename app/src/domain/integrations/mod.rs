@@ -38,6 +38,23 @@ pub enum IntegrationKind {
 }
 
 impl IntegrationKind {
+    pub fn parse(value: &str) -> Option<IntegrationKind> {
+        match value {
+            "cloud" => Some(IntegrationKind::Cloud),
+            "git" => Some(IntegrationKind::Git),
+            "auth" => Some(IntegrationKind::Auth),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationKind::Cloud => "cloud",
+            IntegrationKind::Git => "git",
+            IntegrationKind::Auth => "auth",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             IntegrationKind::Cloud => "Cloud provider",

@@ -203,6 +203,7 @@ pub(crate) fn one_of(value: &str, allowed: &[&str]) -> Result<(), String> {
 impl BuildType {
     /// The settings this type takes under its lower-case name (none is required; the
     /// generated workflow says which default it used).
+    // Long: a table: every build type's settings, with their help and checks
     pub fn settings(self) -> &'static [Setting] {
         const GO_VERSIONS: Setting = Setting {
             key: "versions",

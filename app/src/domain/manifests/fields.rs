@@ -328,113 +328,21 @@ pub(crate) fn build_definition(
         known.push(key);
     }
     fields.only(&known, errors);
-    let mut stages = Vec::new();
-    if let Some(node) = fields.required("stages", "spec", errors) {
-        match &node.value {
-            Value::Sequence(items) => {
-                for item in items {
-                    let Some(value) = text(item, "a stage", errors) else {
-                        continue;
-                    };
-                    let all: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
-                    match Stage::parse(&value) {
-                        None => errors.at(item.pos, unknown("stage", &value, &all)),
-                        Some(stage) if stages.contains(&stage) => {
-                            errors.at(item.pos, format!("stage `{value}` is listed twice"))
-                        }
-                        Some(stage) => match build_type {
-                            Some(t) if !t.stages().contains(&stage) => errors.at(
-                                item.pos,
-                                format!(
-                                    "stage `{value}` is not available for {}; it has {}",
-                                    t.as_str(),
-                                    t.stages()
-                                        .iter()
-                                        .map(|s| s.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            ),
-                            _ => stages.push(stage),
-                        },
-                    }
-                }
-                if items.is_empty() {
-                    errors.at(node.pos, "spec.stages lists no stage".into());
-                }
-            }
-            _ => errors.at(
-                node.pos,
-                format!("spec.stages must be a list, not {}", node.kind()),
-            ),
-        }
-    }
-    let mut settings = Vec::new();
-    if let (Some(node), Some(build_type)) = (
-        settings_key.as_deref().and_then(|k| fields.get(k)),
-        build_type,
-    ) {
-        let what = format!("spec.{}", settings_key.as_deref().unwrap_or_default());
-        if let Some(own) = Fields::of(node, &what, errors) {
-            let schema = build_type.settings();
-            let names: Vec<&str> = schema.iter().map(|s| s.key).collect();
-            own.only(&names, errors);
-            for setting in schema {
-                let Some(value) = own.get(setting.key) else {
-                    continue;
-                };
-                let key = format!("{what}.{}", setting.key);
-                let values = if setting.many {
-                    texts(value, &key, errors)
-                } else {
-                    text(value, &key, errors).into_iter().collect()
-                };
-                let mut good = true;
-                for v in &values {
-                    if let Err(why) = (setting.check)(v) {
-                        errors.at(value.pos, format!("{key} {v:?}: {why}"));
-                        good = false;
-                    }
-                }
-                if good && !values.is_empty() {
-                    settings.push((setting.key.to_string(), values));
-                }
-            }
-        }
-    }
-    let mut containerize = Vec::new();
-    if let Some(node) = fields.get("containerize") {
-        if !stages.contains(&Stage::Containerize) {
-            errors.at(
-                node.pos,
-                "containerize targets need the `containerize` stage".into(),
-            );
-        }
-        match &node.value {
-            Value::Sequence(items) => {
-                for item in items {
-                    let Some(target) = Fields::of(item, "a containerize target", errors) else {
-                        continue;
-                    };
-                    target.only(&["name", "registries"], errors);
-                    let name = target
-                        .required("name", "a containerize target", errors)
-                        .and_then(|n| safe_name(n, "containerize.name", errors));
-                    let registries = target
-                        .required("registries", "a containerize target", errors)
-                        .map(|n| names(n, "containerize.registries", errors))
-                        .unwrap_or_default();
-                    if let Some(name) = name {
-                        containerize.push(Containerize { name, registries });
-                    }
-                }
-            }
-            _ => errors.at(
-                node.pos,
-                format!("spec.containerize must be a list, not {}", node.kind()),
-            ),
-        }
-    }
+    let stages = fields
+        .required("stages", "spec", errors)
+        .map(|node| build_stages(node, build_type, errors))
+        .unwrap_or_default();
+    let settings = match (settings_key.as_deref(), build_type) {
+        (Some(key), Some(build_type)) => fields
+            .get(key)
+            .map(|node| build_settings(node, key, build_type, errors))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let containerize = fields
+        .get("containerize")
+        .map(|node| containerize_targets(node, &stages, errors))
+        .unwrap_or_default();
     Some(BuildDefinition {
         metadata: meta,
         build_type: build_type?,
@@ -442,4 +350,121 @@ pub(crate) fn build_definition(
         settings,
         containerize,
     })
+}
+
+/// `spec.stages`: each a stage the build type has, none twice.
+fn build_stages(node: &Node, build_type: Option<BuildType>, errors: &mut Errors) -> Vec<Stage> {
+    let mut stages = Vec::new();
+    let Value::Sequence(items) = &node.value else {
+        errors.at(
+            node.pos,
+            format!("spec.stages must be a list, not {}", node.kind()),
+        );
+        return stages;
+    };
+    for item in items {
+        let Some(value) = text(item, "a stage", errors) else {
+            continue;
+        };
+        let all: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+        match Stage::parse(&value) {
+            None => errors.at(item.pos, unknown("stage", &value, &all)),
+            Some(stage) if stages.contains(&stage) => {
+                errors.at(item.pos, format!("stage `{value}` is listed twice"))
+            }
+            Some(stage) => match build_type {
+                Some(t) if !t.stages().contains(&stage) => errors.at(
+                    item.pos,
+                    format!(
+                        "stage `{value}` is not available for {}; it has {}",
+                        t.as_str(),
+                        t.stages()
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                _ => stages.push(stage),
+            },
+        }
+    }
+    if items.is_empty() {
+        errors.at(node.pos, "spec.stages lists no stage".into());
+    }
+    stages
+}
+
+/// The build type's own settings (`spec.golang:`, `spec.flutter_web:`), each checked.
+fn build_settings(
+    node: &Node,
+    key: &str,
+    build_type: BuildType,
+    errors: &mut Errors,
+) -> Vec<(String, Vec<String>)> {
+    let mut settings = Vec::new();
+    let what = format!("spec.{key}");
+    let Some(own) = Fields::of(node, &what, errors) else {
+        return settings;
+    };
+    let schema = build_type.settings();
+    let names: Vec<&str> = schema.iter().map(|s| s.key).collect();
+    own.only(&names, errors);
+    for setting in schema {
+        let Some(value) = own.get(setting.key) else {
+            continue;
+        };
+        let key = format!("{what}.{}", setting.key);
+        let values = if setting.many {
+            texts(value, &key, errors)
+        } else {
+            text(value, &key, errors).into_iter().collect()
+        };
+        let mut good = true;
+        for v in &values {
+            if let Err(why) = (setting.check)(v) {
+                errors.at(value.pos, format!("{key} {v:?}: {why}"));
+                good = false;
+            }
+        }
+        if good && !values.is_empty() {
+            settings.push((setting.key.to_string(), values));
+        }
+    }
+    settings
+}
+
+/// `spec.containerize`: the images to build, each with a name and its registries.
+fn containerize_targets(node: &Node, stages: &[Stage], errors: &mut Errors) -> Vec<Containerize> {
+    let mut containerize = Vec::new();
+    if !stages.contains(&Stage::Containerize) {
+        errors.at(
+            node.pos,
+            "containerize targets need the `containerize` stage".into(),
+        );
+    }
+    let Value::Sequence(items) = &node.value else {
+        errors.at(
+            node.pos,
+            format!("spec.containerize must be a list, not {}", node.kind()),
+        );
+        return containerize;
+    };
+    for item in items {
+        let Some(target) = Fields::of(item, "a containerize target", errors) else {
+            continue;
+        };
+        target.only(&["name", "registries"], errors);
+        let name = target
+            .required("name", "a containerize target", errors)
+            .and_then(|n| safe_name(n, "containerize.name", errors));
+        let registries = target
+            .required("registries", "a containerize target", errors)
+            .map(|n| names(n, "containerize.registries", errors))
+            .unwrap_or_default();
+        if let Some(name) = name {
+            containerize.push(Containerize { name, registries });
+        }
+    }
+    containerize
 }

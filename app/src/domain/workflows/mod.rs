@@ -86,9 +86,17 @@ fn push_jobs(build: &BuildDefinition, policy: &BranchPolicy) -> Vec<Job> {
         previous = job.id.clone();
         jobs.push(job);
     }
+    let finalize = finalize_job(build, &jobs);
+    jobs.push(finalize);
+    jobs
+}
+
+/// The last push job: tag the version and tell Slipway the build completed (with the images
+/// the containerize stage pushed, if it ran).
+fn finalize_job(build: &BuildDefinition, jobs: &[Job]) -> Job {
     let containerized = jobs.iter().any(|j| j.id == Stage::Containerize.as_str());
     let notify = "body=$(jq -cn --arg repository \"$GITHUB_REPOSITORY\" --arg application \"$APPLICATION\" \\\n  --arg version \"$VERSION\" --arg commit \"$GITHUB_SHA\" --arg branch \"$GITHUB_REF_NAME\" \\\n  --arg run \"$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\" --argjson images \"$IMAGES\" \\\n  '{repository: $repository, application: $application, version: $version, commit: $commit, branch: $branch, run: $run, images: $images}')\ntimestamp=$(date +%s)\nsignature=$(printf '%s.%s' \"$timestamp\" \"$body\" | openssl dgst -sha256 -hmac \"$SLIPWAY_WEBHOOK_SECRET\" -r | cut -d' ' -f1)\ncurl --fail-with-body --silent --show-error --request POST \"$SLIPWAY_URL/hooks/build-completed\" \\\n  --header 'Content-Type: application/json' \\\n  --header \"X-Slipway-Timestamp: $timestamp\" \\\n  --header \"X-Slipway-Signature: sha256=$signature\" \\\n  --data \"$body\"\n";
-    let finalize = Job {
+    Job {
         id: "finalize".into(),
         name: "Tag and notify".into(),
         needs: jobs.iter().map(|j| j.id.clone()).collect(),
@@ -111,9 +119,7 @@ fn push_jobs(build: &BuildDefinition, policy: &BranchPolicy) -> Vec<Job> {
                 ),
         ],
         ..Job::default()
-    };
-    jobs.push(finalize);
-    jobs
+    }
 }
 
 /// The managed pull request workflow's jobs.
@@ -213,137 +219,174 @@ fn header(build: &BuildDefinition, lines: &[String]) -> String {
     out
 }
 
-/// The caller and managed workflow files for one BuildDefinition under the target's strategy.
+/// The caller and managed workflow files for one BuildDefinition under the target's strategy:
+/// for each branch role and event, a managed workflow holding the pipeline (in the shared
+/// managed-workflows repository) and a caller in the repository that runs it.
 pub fn workflows(target: &Target, build: &BuildDefinition) -> Vec<GeneratedFile> {
     let mut files = Vec::new();
     for policy in policies(target.strategy) {
         for event in [Event::Push, Event::PullRequest] {
-            let base = format!(
-                "{}-{}-{}",
-                build.metadata.name,
-                policy.role.slug(),
-                event.as_str()
-            );
-            let caller_path = format!(".github/workflows/{base}.yml");
-            let managed_file = format!("{}-{base}.yml", target.repository);
-            let managed_path = format!(".github/workflows/{managed_file}");
+            let pair = WorkflowPair::new(target, build, &policy, event);
             let jobs = match event {
                 Event::Push => push_jobs(build, &policy),
                 Event::PullRequest => pull_request_jobs(build),
             };
-            let title = format!(
+            files.push(pair.managed(&jobs));
+            files.push(pair.caller(&jobs));
+        }
+    }
+    files
+}
+
+/// The names one branch role and event give its two workflow files.
+struct WorkflowPair<'a> {
+    target: &'a Target<'a>,
+    build: &'a BuildDefinition,
+    policy: &'a BranchPolicy,
+    event: Event,
+    title: String,
+    caller_path: String,
+    managed_path: String,
+}
+
+impl<'a> WorkflowPair<'a> {
+    fn new(
+        target: &'a Target<'a>,
+        build: &'a BuildDefinition,
+        policy: &'a BranchPolicy,
+        event: Event,
+    ) -> WorkflowPair<'a> {
+        let base = format!(
+            "{}-{}-{}",
+            build.metadata.name,
+            policy.role.slug(),
+            event.as_str()
+        );
+        WorkflowPair {
+            target,
+            build,
+            policy,
+            event,
+            title: format!(
                 "{} {} {}",
                 build.metadata.name,
                 policy.role.slug(),
                 event.as_str()
-            );
-            let branches = Yaml::seq(policy.role.patterns());
-            // The managed workflow.
-            let mut call = Yaml::map();
-            let secrets = secrets_used(&jobs);
-            if !secrets.is_empty() {
-                call.push(
-                    "secrets",
-                    Yaml::Map(
-                        secrets
-                            .iter()
-                            .map(|name| {
-                                (
-                                    name.clone(),
-                                    Yaml::map()
-                                        .text("description", secret_description(name))
-                                        .with("required", Yaml::Plain("true".into()))
-                                        .build(),
-                                )
-                            })
-                            .collect(),
-                    ),
-                );
-            }
-            let managed = Yaml::map()
-                .text("name", format!("{title} (managed)"))
-                .with(
-                    "on",
-                    Yaml::map().with("workflow_call", call.build()).build(),
-                )
-                .with("permissions", Yaml::map().text("contents", "read").build())
-                .with(
-                    "jobs",
-                    Yaml::Map(jobs.iter().map(|j| (j.id.clone(), j.yaml())).collect()),
-                )
-                .build();
-            files.push(GeneratedFile {
-                repository: target.managed_repository.to_string(),
-                path: managed_path.clone(),
-                contents: header(
-                    build,
-                    &[format!(
-                        "Called by {}/{caller_path} ({} on {}).",
-                        target.repository,
-                        event.as_str(),
-                        policy.role.shown()
-                    )],
-                ) + &print(&managed),
-            });
-            // The caller.
-            let trigger = match event {
-                Event::Push => Yaml::map().with("branches", branches).build(),
-                Event::PullRequest => Yaml::map()
-                    .with("branches", branches)
-                    .with(
-                        "types",
-                        Yaml::seq(["opened", "edited", "synchronize", "reopened"]),
-                    )
-                    .build(),
-            };
-            let caller = Yaml::map()
-                .text("name", title)
-                .with("on", Yaml::map().with(event.as_str(), trigger).build())
-                .with("permissions", permissions_yaml(&union(&jobs)))
-                .with(
-                    "concurrency",
-                    Yaml::map()
-                        .text("group", "${{ github.workflow }}-${{ github.ref }}")
-                        .with(
-                            "cancel-in-progress",
-                            Yaml::Plain((event == Event::PullRequest).to_string()),
-                        )
-                        .build(),
-                )
-                .with(
-                    "jobs",
-                    Yaml::map()
-                        .with(
-                            "pipeline",
-                            Yaml::map()
-                                .text("name", "Pipeline")
-                                .text(
-                                    "uses",
-                                    format!(
-                                        "{}/{}/{managed_path}@main",
-                                        target.org, target.managed_repository
-                                    ),
-                                )
-                                .text("secrets", "inherit")
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build();
-            files.push(GeneratedFile {
-                repository: target.repository.to_string(),
-                path: caller_path,
-                contents: header(
-                    build,
-                    &[format!(
-                        "Runs {}/{}/{managed_path}, which holds the pipeline.",
-                        target.org, target.managed_repository
-                    )],
-                ) + &print(&caller),
-            });
+            ),
+            caller_path: format!(".github/workflows/{base}.yml"),
+            managed_path: format!(".github/workflows/{}-{base}.yml", target.repository),
         }
     }
-    files
+
+    /// The managed workflow: the pipeline's jobs, called with the secrets they use.
+    fn managed(&self, jobs: &[Job]) -> GeneratedFile {
+        let mut call = Yaml::map();
+        let secrets = secrets_used(jobs);
+        if !secrets.is_empty() {
+            call.push(
+                "secrets",
+                Yaml::Map(
+                    secrets
+                        .iter()
+                        .map(|name| {
+                            (
+                                name.clone(),
+                                Yaml::map()
+                                    .text("description", secret_description(name))
+                                    .with("required", Yaml::Plain("true".into()))
+                                    .build(),
+                            )
+                        })
+                        .collect(),
+                ),
+            );
+        }
+        let managed = Yaml::map()
+            .text("name", format!("{} (managed)", self.title))
+            .with(
+                "on",
+                Yaml::map().with("workflow_call", call.build()).build(),
+            )
+            .with("permissions", Yaml::map().text("contents", "read").build())
+            .with(
+                "jobs",
+                Yaml::Map(jobs.iter().map(|j| (j.id.clone(), j.yaml())).collect()),
+            )
+            .build();
+        GeneratedFile {
+            repository: self.target.managed_repository.to_string(),
+            path: self.managed_path.clone(),
+            contents: header(
+                self.build,
+                &[format!(
+                    "Called by {}/{} ({} on {}).",
+                    self.target.repository,
+                    self.caller_path,
+                    self.event.as_str(),
+                    self.policy.role.shown()
+                )],
+            ) + &print(&managed),
+        }
+    }
+
+    /// The caller: the trigger, the permissions the pipeline needs, and one job that runs the
+    /// managed workflow with the repository's secrets.
+    fn caller(&self, jobs: &[Job]) -> GeneratedFile {
+        let branches = Yaml::seq(self.policy.role.patterns());
+        let trigger = match self.event {
+            Event::Push => Yaml::map().with("branches", branches).build(),
+            Event::PullRequest => Yaml::map()
+                .with("branches", branches)
+                .with(
+                    "types",
+                    Yaml::seq(["opened", "edited", "synchronize", "reopened"]),
+                )
+                .build(),
+        };
+        let uses = format!(
+            "{}/{}/{}@main",
+            self.target.org, self.target.managed_repository, self.managed_path
+        );
+        let caller = Yaml::map()
+            .text("name", self.title.clone())
+            .with("on", Yaml::map().with(self.event.as_str(), trigger).build())
+            .with("permissions", permissions_yaml(&union(jobs)))
+            .with(
+                "concurrency",
+                Yaml::map()
+                    .text("group", "${{ github.workflow }}-${{ github.ref }}")
+                    .with(
+                        "cancel-in-progress",
+                        Yaml::Plain((self.event == Event::PullRequest).to_string()),
+                    )
+                    .build(),
+            )
+            .with(
+                "jobs",
+                Yaml::map()
+                    .with(
+                        "pipeline",
+                        Yaml::map()
+                            .text("name", "Pipeline")
+                            .text("uses", uses)
+                            .text("secrets", "inherit")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        GeneratedFile {
+            repository: self.target.repository.to_string(),
+            path: self.caller_path.clone(),
+            contents: header(
+                self.build,
+                &[format!(
+                    "Runs {}/{}/{}, which holds the pipeline.",
+                    self.target.org, self.target.managed_repository, self.managed_path
+                )],
+            ) + &print(&caller),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -131,7 +131,8 @@ pub(super) fn github_release(assets: &str) -> Step {
 }
 
 /// The steps of one stage after checkout and the toolchain; the job's permissions beyond
-/// `contents: read`; and its outputs.
+/// `contents: read`; and its outputs. Scanning and containerizing are the same for every
+/// build type; the rest is the build type's own.
 pub(super) fn stage_steps(
     build: &BuildDefinition,
     stage: Stage,
@@ -139,45 +140,65 @@ pub(super) fn stage_steps(
 ) -> (Vec<Step>, Vec<(&'static str, &'static str)>) {
     use BuildType::*;
     let t = build.build_type;
-    let name = &build.metadata.name;
-    let dir = |key: &str| first_setting(build, key, ".");
     let mut extra = Vec::new();
-    let mojo_build = || {
-        Step::run(
-            "Build",
-            "mkdir -p dist\nmojo build \"$TARGET\" -o \"dist/$NAME\"\n",
-        )
-        .env("TARGET", first_setting(build, "target", "main.mojo"))
-        .env("NAME", name.clone())
-    };
-    let steps = match (stage, t) {
-        (Stage::SecurityScan, _) => {
+    let steps = match stage {
+        Stage::SecurityScan => {
             extra.push(("security-events", "write"));
             vec![
-                Step::uses("Scan dependencies and configuration (Trivy)", "aquasecurity/trivy-action")
-                    .with("scan-type", "fs")
-                    .with("scan-ref", ".")
-                    .with("format", "sarif")
-                    .with("output", "trivy.sarif")
-                    .with("severity", "CRITICAL,HIGH")
-                    .with("ignore-unfixed", "true")
-                    .with("exit-code", "1"),
-                Step::uses("Upload the SARIF report", "github/codeql-action/upload-sarif")
-                    .when("always()")
-                    .with("sarif_file", "trivy.sarif")
-                    .with("category", "trivy"),
+                Step::uses(
+                    "Scan dependencies and configuration (Trivy)",
+                    "aquasecurity/trivy-action",
+                )
+                .with("scan-type", "fs")
+                .with("scan-ref", ".")
+                .with("format", "sarif")
+                .with("output", "trivy.sarif")
+                .with("severity", "CRITICAL,HIGH")
+                .with("ignore-unfixed", "true")
+                .with("exit-code", "1"),
+                Step::uses(
+                    "Upload the SARIF report",
+                    "github/codeql-action/upload-sarif",
+                )
+                .when("always()")
+                .with("sarif_file", "trivy.sarif")
+                .with("category", "trivy"),
             ]
         }
-        (Stage::Containerize, _) => {
+        Stage::Containerize => {
             extra.push(("id-token", "write"));
             containerize_steps(build)
         }
-        (Stage::Analysis, Golang) => vec![
+        _ => match t {
+            Golang => golang_steps(build, stage, &mut extra),
+            Flutter | FlutterWeb => flutter_steps(build, stage),
+            Java => java_steps(stage, &mut extra),
+            Python => python_steps(build, stage, &mut extra),
+            Protobuf => protobuf_steps(build, stage, event),
+            Helm => helm_steps(build, stage, &mut extra),
+            Terraform => terraform_steps(build, stage, &mut extra),
+            Mojo => mojo_steps(build, stage, &mut extra),
+            Docker => None,
+        }
+        .unwrap_or_else(|| unreachable!("{} has no stage {}", t.as_str(), stage.as_str())),
+    };
+    (steps, extra)
+}
+
+/// Go: gofmt and vet, race-checked tests, a binary (or the release binaries of four platforms with a GitHub release).
+fn golang_steps(
+    build: &BuildDefinition,
+    stage: Stage,
+    extra: &mut Vec<(&'static str, &'static str)>,
+) -> Option<Vec<Step>> {
+    let name = &build.metadata.name;
+    Some(match stage {
+        Stage::Analysis => vec![
             Step::run("Check formatting", "unformatted=$(gofmt -l .)\nif [ -n \"$unformatted\" ]; then\n  echo \"$unformatted\"\n  echo \"::error::gofmt would change these files\"\n  exit 1\nfi\n"),
             Step::run("Vet", "go vet ./...\n"),
         ],
-        (Stage::Test, Golang) => vec![Step::run("Test", "go test -race -count=1 ./...\n")],
-        (Stage::Build | Stage::Release, Golang) => {
+        Stage::Test => vec![Step::run("Test", "go test -race -count=1 ./...\n")],
+        Stage::Build | Stage::Release => {
             let bin = first_setting(build, "buildType", "bin") == "bin";
             let mut steps = vec![if !bin {
                 Step::run("Build", "go build ./...\n")
@@ -202,6 +223,15 @@ pub(super) fn stage_steps(
             }
             steps
         }
+        _ => return None,
+    })
+}
+
+/// Flutter packages and web apps: analyze, test, build the web app, publish the package.
+fn flutter_steps(build: &BuildDefinition, stage: Stage) -> Option<Vec<Step>> {
+    use BuildType::*;
+    let t = build.build_type;
+    Some(match (stage, t) {
         (Stage::Analysis, Flutter | FlutterWeb) => vec![Step::run("Analyze", "flutter pub get\nflutter analyze\n")],
         (Stage::Test, Flutter | FlutterWeb) => vec![Step::run("Test", "flutter pub get\nflutter test\n")],
         (Stage::Build, FlutterWeb) => vec![Step::run("Build", "flutter pub get\nflutter build web --release\n")],
@@ -211,10 +241,26 @@ pub(super) fn stage_steps(
         )
         .env("PUB_HOSTED_URL", "${{ vars.PUB_HOSTED_URL }}")
         .env("PUB_TOKEN", "${{ secrets.PUB_TOKEN }}")],
-        (Stage::Analysis, Java) => vec![Step::run("Compile and run the build's checks", "mvn --batch-mode --no-transfer-progress -DskipTests verify\n")],
-        (Stage::Test, Java) => vec![Step::run("Test", "mvn --batch-mode --no-transfer-progress test\n")],
-        (Stage::Build, Java) => vec![Step::run("Package", "mvn --batch-mode --no-transfer-progress -DskipTests package\n")],
-        (Stage::Publish, Java) => {
+        _ => return None,
+    })
+}
+
+/// Java with Maven: verify, test, package, deploy to the Maven repository.
+fn java_steps(stage: Stage, extra: &mut Vec<(&'static str, &'static str)>) -> Option<Vec<Step>> {
+    Some(match stage {
+        Stage::Analysis => vec![Step::run(
+            "Compile and run the build's checks",
+            "mvn --batch-mode --no-transfer-progress -DskipTests verify\n",
+        )],
+        Stage::Test => vec![Step::run(
+            "Test",
+            "mvn --batch-mode --no-transfer-progress test\n",
+        )],
+        Stage::Build => vec![Step::run(
+            "Package",
+            "mvn --batch-mode --no-transfer-progress -DskipTests package\n",
+        )],
+        Stage::Publish => {
             extra.push(("id-token", "write"));
             vec![
                 gcp_auth(),
@@ -224,10 +270,34 @@ pub(super) fn stage_steps(
                 ),
             ]
         }
-        (Stage::Analysis, Python) => vec![Step::run("Lint", "python -m pip install ruff\nruff check \"$PROJECT\"\n").env("PROJECT", dir("directory"))],
-        (Stage::Test, Python) => vec![Step::run("Test", "cd \"$PROJECT\"\npython -m pip install . pytest\npython -m pytest\n").env("PROJECT", dir("directory"))],
-        (Stage::Build, Python) => vec![Step::run("Build the distributions", "python -m pip install build\npython -m build \"$PROJECT\" --outdir dist\n").env("PROJECT", dir("directory"))],
-        (Stage::Publish, Python) => {
+        _ => return None,
+    })
+}
+
+/// Python: ruff, pytest, the distributions, an upload to the package index.
+fn python_steps(
+    build: &BuildDefinition,
+    stage: Stage,
+    extra: &mut Vec<(&'static str, &'static str)>,
+) -> Option<Vec<Step>> {
+    let dir = |key: &str| first_setting(build, key, ".");
+    Some(match stage {
+        Stage::Analysis => vec![Step::run(
+            "Lint",
+            "python -m pip install ruff\nruff check \"$PROJECT\"\n",
+        )
+        .env("PROJECT", dir("directory"))],
+        Stage::Test => vec![Step::run(
+            "Test",
+            "cd \"$PROJECT\"\npython -m pip install . pytest\npython -m pytest\n",
+        )
+        .env("PROJECT", dir("directory"))],
+        Stage::Build => vec![Step::run(
+            "Build the distributions",
+            "python -m pip install build\npython -m build \"$PROJECT\" --outdir dist\n",
+        )
+        .env("PROJECT", dir("directory"))],
+        Stage::Publish => {
             extra.push(("id-token", "write"));
             vec![
                 gcp_auth(),
@@ -239,19 +309,43 @@ pub(super) fn stage_steps(
                 .env("PYPI_REPOSITORY_URL", "${{ vars.PYPI_REPOSITORY_URL }}"),
             ]
         }
-        (Stage::Analysis, Protobuf) => vec![Step::run("Lint and check formatting", "buf lint \"$MODULE\"\nbuf format --diff --exit-code \"$MODULE\"\n").env("MODULE", dir("directory"))],
-        (Stage::Test, Protobuf) => vec![Step::run(
+        _ => return None,
+    })
+}
+
+/// Protobuf with Buf: lint and format, breaking-change checks against the base, push to the BSR.
+fn protobuf_steps(build: &BuildDefinition, stage: Stage, event: Event) -> Option<Vec<Step>> {
+    let dir = |key: &str| first_setting(build, key, ".");
+    Some(match stage {
+        Stage::Analysis => vec![Step::run("Lint and check formatting", "buf lint \"$MODULE\"\nbuf format --diff --exit-code \"$MODULE\"\n").env("MODULE", dir("directory"))],
+        Stage::Test => vec![Step::run(
             "Build and check for breaking changes",
             "buf build \"$MODULE\"\nif [ -n \"$BASE\" ]; then\n  buf breaking \"$MODULE\" --against \".git#ref=$BASE,subdir=$MODULE\"\nfi\n",
         )
         .env("MODULE", dir("directory"))
         .env("BASE", if event == Event::PullRequest { "${{ github.event.pull_request.base.sha }}" } else { "" })],
-        (Stage::Publish, Protobuf) => vec![Step::run("Push to the Buf Schema Registry", "buf push \"$MODULE\" --label \"$VERSION\"\n")
+        Stage::Publish => vec![Step::run("Push to the Buf Schema Registry", "buf push \"$MODULE\" --label \"$VERSION\"\n")
             .env("MODULE", dir("directory"))
             .env("BUF_TOKEN", "${{ secrets.BUF_TOKEN }}")],
-        (Stage::Analysis, Helm) => vec![Step::run("Lint the chart", "helm lint \"$CHART\"\n").env("CHART", first_setting(build, "chart", "chart"))],
-        (Stage::Test, Helm) => vec![Step::run("Render the chart", "helm dependency build \"$CHART\"\nhelm template \"$CHART\" > /dev/null\n").env("CHART", first_setting(build, "chart", "chart"))],
-        (Stage::Publish, Helm) => {
+        _ => return None,
+    })
+}
+
+/// Helm charts: lint, render, push to an OCI chart repository.
+fn helm_steps(
+    build: &BuildDefinition,
+    stage: Stage,
+    extra: &mut Vec<(&'static str, &'static str)>,
+) -> Option<Vec<Step>> {
+    Some(match stage {
+        Stage::Analysis => vec![Step::run("Lint the chart", "helm lint \"$CHART\"\n")
+            .env("CHART", first_setting(build, "chart", "chart"))],
+        Stage::Test => vec![Step::run(
+            "Render the chart",
+            "helm dependency build \"$CHART\"\nhelm template \"$CHART\" > /dev/null\n",
+        )
+        .env("CHART", first_setting(build, "chart", "chart"))],
+        Stage::Publish => {
             extra.push(("id-token", "write"));
             vec![
                 gcp_auth(),
@@ -264,19 +358,32 @@ pub(super) fn stage_steps(
                 .env("HELM_REPOSITORY", "${{ vars.HELM_REPOSITORY }}"),
             ]
         }
-        (Stage::Validate, Terraform) => vec![Step::run(
+        _ => return None,
+    })
+}
+
+/// Terraform modules: fmt and validate, plan, a packaged module on a GitHub release.
+fn terraform_steps(
+    build: &BuildDefinition,
+    stage: Stage,
+    extra: &mut Vec<(&'static str, &'static str)>,
+) -> Option<Vec<Step>> {
+    let name = &build.metadata.name;
+    let dir = |key: &str| first_setting(build, key, ".");
+    Some(match stage {
+        Stage::Validate => vec![Step::run(
             "Validate",
             "cd \"$MODULE\"\nterraform fmt -check -recursive\nterraform init -backend=false -input=false\nterraform validate\n",
         )
         .env("MODULE", dir("directory"))],
-        (Stage::Plan, Terraform) => {
+        Stage::Plan => {
             extra.push(("id-token", "write"));
             vec![
                 gcp_auth(),
                 Step::run("Plan", "cd \"$MODULE\"\nterraform init -input=false\nterraform plan -input=false -lock=false\n").env("MODULE", dir("directory")),
             ]
         }
-        (Stage::Publish, Terraform) => {
+        Stage::Publish => {
             extra.push(("contents", "write"));
             vec![
                 Step::run("Package the module", "mkdir -p dist\ntar --create --gzip --file \"dist/$NAME-$VERSION.tar.gz\" --exclude=.git --exclude=dist --directory \"$MODULE\" .\n")
@@ -285,15 +392,33 @@ pub(super) fn stage_steps(
                 github_release("dist/*"),
             ]
         }
-        (Stage::Test, Mojo) => vec![Step::run("Test", "mojo test\n")],
-        (Stage::Build, Mojo) => vec![mojo_build()],
-        (Stage::Publish, Mojo) => {
+        _ => return None,
+    })
+}
+
+/// Mojo: test, build, a GitHub release with the binary.
+fn mojo_steps(
+    build: &BuildDefinition,
+    stage: Stage,
+    extra: &mut Vec<(&'static str, &'static str)>,
+) -> Option<Vec<Step>> {
+    let mojo_build = || {
+        Step::run(
+            "Build",
+            "mkdir -p dist\nmojo build \"$TARGET\" -o \"dist/$NAME\"\n",
+        )
+        .env("TARGET", first_setting(build, "target", "main.mojo"))
+        .env("NAME", build.metadata.name.clone())
+    };
+    Some(match stage {
+        Stage::Test => vec![Step::run("Test", "mojo test\n")],
+        Stage::Build => vec![mojo_build()],
+        Stage::Publish => {
             extra.push(("contents", "write"));
             vec![mojo_build(), github_release("dist/*")]
         }
-        (stage, t) => unreachable!("{} has no stage {}", t.as_str(), stage.as_str()),
-    };
-    (steps, extra)
+        _ => return None,
+    })
 }
 
 pub(super) fn stage_title(stage: Stage) -> String {

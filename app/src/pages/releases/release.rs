@@ -31,6 +31,38 @@ impl StartFields {
     }
 }
 
+/// What a stage's sign-off forms hold, by stage, kept above the stages for the same reason as
+/// [`StartFields`]: another person's vote re-renders them while someone is typing a comment.
+#[derive(Clone, Copy)]
+pub(crate) struct VoteDrafts {
+    drafts: RwSignal<std::collections::BTreeMap<i32, VoteDraft>>,
+}
+
+#[derive(Clone, Default)]
+struct VoteDraft {
+    group: String,
+    comment: String,
+    reason: String,
+    rejecting: bool,
+}
+
+impl VoteDrafts {
+    pub(crate) fn new() -> VoteDrafts {
+        VoteDrafts {
+            drafts: RwSignal::new(Default::default()),
+        }
+    }
+
+    fn read<T>(self, stage: i32, field: impl Fn(&VoteDraft) -> T) -> T {
+        self.drafts
+            .with(|d| field(d.get(&stage).unwrap_or(&VoteDraft::default())))
+    }
+
+    fn write(self, stage: i32, change: impl FnOnce(&mut VoteDraft)) {
+        self.drafts.update(|d| change(d.entry(stage).or_default()));
+    }
+}
+
 /// The releases, newest first, and the form that starts one.
 #[component]
 pub(crate) fn ReleaseList(
@@ -119,6 +151,7 @@ pub fn ReleasePage() -> AnyView {
     };
     let vote = ServerAction::<VoteRelease>::new();
     let withdraw = ServerAction::<WithdrawVote>::new();
+    let drafts = VoteDrafts::new();
     let view_data = Resource::new(
         move || (id(), vote.version().get(), withdraw.version().get()),
         |(id, _, _)| get_release(id),
@@ -130,7 +163,7 @@ pub fn ReleasePage() -> AnyView {
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(release) => view! { <ReleaseDetail release vote withdraw /> }.into_any(),
+                    Ok(release) => view! { <ReleaseDetail release vote withdraw drafts /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -144,6 +177,7 @@ pub(crate) fn ReleaseDetail(
     release: ReleaseView,
     vote: ServerAction<VoteRelease>,
     withdraw: ServerAction<WithdrawVote>,
+    drafts: VoteDrafts,
 ) -> AnyView {
     let row = release.row.clone();
     let timeline = release.timeline.clone();
@@ -160,7 +194,7 @@ pub(crate) fn ReleaseDetail(
         <section class="card">
             <h2>"Stages"</h2>
             <ol class="pipeline release-stages">
-                {release.stages.iter().map(|stage| view! { <StageCard stage=stage.clone() release=release.clone() vote withdraw /> }).collect_view()}
+                {release.stages.iter().map(|stage| view! { <StageCard stage=stage.clone() release=release.clone() vote withdraw drafts /> }).collect_view()}
             </ol>
             <FormError result=vote.value().into() />
             <FormError result=withdraw.value().into() />
@@ -195,6 +229,7 @@ pub(crate) fn StageCard(
     release: ReleaseView,
     vote: ServerAction<VoteRelease>,
     withdraw: ServerAction<WithdrawVote>,
+    drafts: VoteDrafts,
 ) -> AnyView {
     let class = format!("stage stage-{}", stage.state.as_str());
     let open =
@@ -235,9 +270,17 @@ pub(crate) fn StageCard(
                         <input type="hidden" name="stage" value=position />
                         <input type="hidden" name="approve" value="true" />
                         <label><span>"Sign off as"</span>
-                            <select name="group">{groups.iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view()}</select>
+                            <select name="group" on:change=move |ev| drafts.write(position, |d| d.group = event_target_value(&ev))>
+                                {groups.iter().map(|g| {
+                                    let this = g.clone();
+                                    view! { <option value=g.clone() selected=move || drafts.read(position, |d| d.group == this)>{g.clone()}</option> }
+                                }).collect_view()}
+                            </select>
                         </label>
-                        <label><span>"Comment"</span><textarea name="comment" rows="2"></textarea></label>
+                        <label><span>"Comment"</span><textarea name="comment" rows="2"
+                            prop:value=move || drafts.read(position, |d| d.comment.clone())
+                            on:input=move |ev| drafts.write(position, |d| d.comment = event_target_value(&ev))
+                        ></textarea></label>
                         {started_it.then(|| view! {
                             <p class="hint" id=format!("starter-{position}")>"You started this release: someone else in these groups approves it. You may still reject it."</p>
                         })}
@@ -250,14 +293,23 @@ pub(crate) fn StageCard(
                             "Approve"
                         </button>
                     </ActionForm>
-                    <details class="reject">
+                    <details class="reject"
+                        prop:open=move || drafts.read(position, |d| d.rejecting)
+                        on:toggle=move |ev| {
+                            let open = event_target::<leptos::web_sys::HtmlDetailsElement>(&ev).open();
+                            drafts.write(position, |d| d.rejecting = open);
+                        }
+                    >
                         <summary>"Reject…"</summary>
                         <ActionForm action=vote attr:class="stacked-form">
                             <input type="hidden" name="id" value=id />
                             <input type="hidden" name="stage" value=position />
                             <input type="hidden" name="approve" value="false" />
                             <input type="hidden" name="group" value=my_groups[0].clone() />
-                            <label><span>"Why"</span><textarea name="comment" rows="2" required></textarea></label>
+                            <label><span>"Why"</span><textarea name="comment" rows="2" required
+                                prop:value=move || drafts.read(position, |d| d.reason.clone())
+                                on:input=move |ev| drafts.write(position, |d| d.reason = event_target_value(&ev))
+                            ></textarea></label>
                             <button type="submit" class="button danger">"Reject release"</button>
                         </ActionForm>
                     </details>

@@ -4,7 +4,8 @@
 
 use crate::components::badges::DiffLines;
 
-use crate::components::badges::release_badge;
+use crate::components::badges::{pull_badge, release_badge};
+use crate::domain::workspaces::PullState;
 
 use crate::api::repositories::{
     get_generated_file, get_governed_pull, get_planned_diff, get_provisioning, get_repositories,
@@ -218,8 +219,4 @@ pub(crate) fn pull_href(
         "/repositories/{name}/pulls/{number}{}",
         if managed { "?managed=true" } else { "" }
     )
-}
-
-pub(crate) fn state_badge(state: &str) -> AnyView {
-    view! { <span class=format!("badge pull-{state}")>{state.to_string()}</span> }.into_any()
 }

@@ -70,7 +70,7 @@ pub(crate) fn ProvisioningCard(
         .iter()
         // Slipway's branch in the repository, and this repository's in the managed one.
         .filter(|p| {
-            p.state == "open"
+            p.state == PullState::Open
                 && p.head_branch
                     .starts_with(crate::domain::repositories::PROVISION_BRANCH)
         })
@@ -178,7 +178,7 @@ pub(crate) fn ProvisioningCard(
                                 .fold(String::new(), |acc, s| format!("{acc} · {s}"));
                             view! {
                                 <li>
-                                    {link}" "{state_badge(&p.state)}
+                                    {link}" "{pull_badge(p.state)}
                                     <span class="muted">{format!(" {} → {}{by}", p.head_branch, p.base_branch)}</span>
                                 </li>
                             }

@@ -57,9 +57,9 @@ pub(crate) fn PullView(
     merge: ServerAction<MergePullRequest>,
 ) -> AnyView {
     let row = pull.row.clone();
-    let open = row.state == "open";
+    let open = row.state == PullState::Open;
     let allowed = pull.verdict.as_ref().is_none_or(|v| v.allowed());
-    let merged = row.state == "merged";
+    let merged = row.state == PullState::Merged;
     let merged_line = merged.then(|| {
         let who = pull.merged_by.clone().unwrap_or_else(|| "someone".into());
         let when = pull.merged_at.clone().map(|w| format!(" · {w}")).unwrap_or_default();
@@ -78,7 +78,7 @@ pub(crate) fn PullView(
                 <p class="eyebrow"><a href="/repositories">"Repositories"</a>" / "<a href=format!("/repositories/{name}")>{name.clone()}</a></p>
                 <h1>{row.title.clone()}</h1>
                 <p class="subtitle">
-                    {state_badge(&row.state)}
+                    {pull_badge(row.state)}
                     {format!(" {}#{} · ", row.repository, row.number)}
                     <code>{row.head_branch.clone()}</code>" → "<code>{row.base_branch.clone()}</code>
                     {format!(" · opened by {} · {}", row.author, row.created_at)}
@@ -111,7 +111,7 @@ pub(crate) fn PullView(
                     }.into_any(),
                     None if open => view! { <p class="muted">"This repository has no strategy applied: any approved pull request may merge."</p> }.into_any(),
                     None if merged => view! { <p class="muted">"No strategy was applied to this repository when it merged: no rule was checked."</p> }.into_any(),
-                    None => view! { <p class="muted">{format!("This pull request is {}: it was not merged.", row.state)}</p> }.into_any(),
+                    None => view! { <p class="muted">{format!("This pull request is {}: it was not merged.", row.state.as_str())}</p> }.into_any(),
                 }}
                 {(open && pull.can_review).then({
                     let (for_approve, for_merge) = (name.clone(), name.clone());

@@ -200,7 +200,7 @@ pub(super) fn ResourceFields(
                 form.cloud_integrations.iter().map(|i| view! {
                     <label class="checkbox">
                         <input type="checkbox" name=format!("input[integrations][{}]", i.slug) value="on" checked=integrations_chosen.contains(&i.slug) />
-                        <span>{i.name.clone()}" "<span class="badge">{i.provider.clone()}</span></span>
+                        <span>{i.name.clone()}" "<span class="badge">{i.provider.label()}</span></span>
                     </label>
                 }).collect_view().into_any()
             }}

@@ -41,8 +41,8 @@ pub(crate) async fn commit_deployment(
     ctx: &AppCtx,
     files: &[(String, String)],
     message: &str,
-) -> Result<String, super::ports::ForgeError> {
-    use super::ports::{BranchChange, ForgeError, TreeEdit};
+) -> Result<String, super::ports::ExternalError> {
+    use super::ports::{BranchChange, ExternalError, TreeEdit};
     let Some(slug) = &ctx.portal.environments_workspace else {
         ctx.local_git
             .ensure(ENVIRONMENTS_REPOSITORY, &[], "Slipway")
@@ -71,15 +71,15 @@ pub(crate) async fn commit_deployment(
         .filter(super::entities::workspaces::Column::Slug.eq(slug))
         .one(&ctx.db)
         .await
-        .map_err(|e| ForgeError::transient(e.to_string()))?
+        .map_err(|e| ExternalError::transient(e.to_string()))?
         .ok_or_else(|| {
-            ForgeError::permanent(format!(
+            ExternalError::permanent(format!(
                 "SLIPWAY_ENVIRONMENTS_WORKSPACE names {slug}, which is not a registered workspace"
             ))
         })?;
     let (config, repo) = super::workspaces::reach(ctx, &ctx.db, &workspace)
         .await
-        .map_err(|e| ForgeError::transient(e.to_string()))?;
+        .map_err(|e| ExternalError::transient(e.to_string()))?;
     let change = BranchChange {
         base: config.default_branch.clone(),
         branch: config.default_branch.clone(),

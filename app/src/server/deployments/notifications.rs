@@ -169,49 +169,75 @@ pub(super) async fn record_build(
     name: &str,
     signature: &str,
 ) -> AppResult<Received> {
-    let txn = begin_write(&ctx.db).await?;
-    if builds::Entity::find()
-        .filter(builds::Column::Signature.eq(signature))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        drop(txn);
-        return refuse(
-            ctx,
-            409,
-            "a replay of a notification already received".into(),
-            name,
-        )
-        .await;
+    /// What the transaction found; refusals are recorded after it, in their own.
+    enum Found {
+        Replay,
+        NotOurs,
+        Recorded(Received),
     }
-    if let Some(known) = builds::Entity::find()
-        .filter(builds::Column::Repository.eq(&notification.repository))
-        .filter(builds::Column::Application.eq(&notification.application))
-        .filter(builds::Column::Version.eq(&notification.version))
-        .one(&txn)
-        .await?
-    {
-        return Ok(Received::Known { build: known.id });
-    }
-    // A repository's build secret speaks for that repository only: it announces builds of the
-    // applications whose manifests name it, never another team's.
-    let built_here = application(&txn, &notification.application)
-        .await?
-        .filter(|app| app.repository.as_deref() == Some(name));
-    let Some(app) = built_here else {
-        drop(txn);
-        return refuse(
-            ctx,
-            403,
-            format!(
+    let found = audit::audited(&ctx.db, actor, async |txn| {
+        if builds::Entity::find()
+            .filter(builds::Column::Signature.eq(signature))
+            .one(txn)
+            .await?
+            .is_some()
+        {
+            return Ok((Found::Replay, None));
+        }
+        if let Some(known) = builds::Entity::find()
+            .filter(builds::Column::Repository.eq(&notification.repository))
+            .filter(builds::Column::Application.eq(&notification.application))
+            .filter(builds::Column::Version.eq(&notification.version))
+            .one(txn)
+            .await?
+        {
+            return Ok((Found::Recorded(Received::Known { build: known.id }), None));
+        }
+        // A repository's build secret speaks for that repository only: it announces builds of
+        // the applications whose manifests name it, never another team's.
+        let built_here = application(txn, &notification.application)
+            .await?
+            .filter(|app| app.repository.as_deref() == Some(name));
+        let Some(app) = built_here else {
+            return Ok((Found::NotOurs, None));
+        };
+        let (build, job, change) = insert_build(txn, notification, name, signature, &app).await?;
+        Ok((
+            Found::Recorded(Received::Accepted { build, job }),
+            Some(change),
+        ))
+    })
+    .await?;
+    match found {
+        Found::Replay => {
+            let reason = "a replay of a notification already received".into();
+            refuse(ctx, 409, reason, name).await
+        }
+        Found::NotOurs => {
+            let reason = format!(
                 "no application {:?} names repository {name} in its manifest: a repository's build secret announces builds of its own applications only",
                 notification.application
-            ),
-            name,
-        )
-        .await;
-    };
+            );
+            refuse(ctx, 403, reason, name).await
+        }
+        Found::Recorded(received) => {
+            if matches!(received, Received::Accepted { .. }) {
+                ctx.jobs_wake.notify_one();
+            }
+            Ok(received)
+        }
+    }
+}
+
+/// The build's row and its pre-release deployment job (one per build, run in order per
+/// application), with the audit event that records them.
+async fn insert_build<C: ConnectionTrait>(
+    txn: &C,
+    notification: &BuildNotification,
+    name: &str,
+    signature: &str,
+    app: &crate::domain::release_manifests::Application,
+) -> AppResult<(i64, i64, Change<'static>)> {
     let image = notification.image_of(&app.image).unwrap_or_default();
     let build = builds::ActiveModel {
         repository: Set(notification.repository.clone()),
@@ -225,34 +251,24 @@ pub(super) async fn record_build(
         received_at: Set(chrono::Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let job = crate::server::jobs::enqueue_job::<PrereleaseDeploy, _>(
-        &txn,
+        txn,
         &BuildJob { build: build.id },
         Some(&format!("prerelease:{}", build.id)),
         Some(&format!("deploy:{}", notification.application)),
         5,
     )
     .await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("build.completed", "repository", name).after(&serde_json::json!({
-            "application": notification.application,
-            "version": notification.version,
-            "commit": notification.commit,
-            "image": image,
-            "job": job.id,
-        })),
-    )
-    .await?;
-    txn.commit().await?;
-    ctx.jobs_wake.notify_one();
-    Ok(Received::Accepted {
-        build: build.id,
-        job: job.id,
-    })
+    let change = Change::new("build.completed", "repository", name).after(&serde_json::json!({
+        "application": notification.application,
+        "version": notification.version,
+        "commit": notification.commit,
+        "image": image,
+        "job": job.id,
+    }));
+    Ok((build.id, job.id, change))
 }
 
 /// The demo's "Simulate a build" (`slipway serve --demo` only; refused otherwise): what a

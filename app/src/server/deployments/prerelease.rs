@@ -23,7 +23,7 @@ impl crate::server::jobs::PlainJob for PrereleaseDeploy {
         ctx: &'a AppCtx,
         payload: BuildJob,
         say: &'a (dyn Fn(String) + Send + Sync),
-    ) -> impl std::future::Future<Output = Result<(), crate::server::ports::ForgeError>> + Send + 'a
+    ) -> impl std::future::Future<Output = Result<(), crate::server::ports::ExternalError>> + Send + 'a
     {
         deploy_prerelease(ctx, payload.build, say)
     }
@@ -83,16 +83,16 @@ pub async fn deploy_prerelease(
     ctx: &AppCtx,
     build_id: i64,
     say: &(dyn Fn(String) + Send + Sync),
-) -> Result<(), crate::server::ports::ForgeError> {
-    use crate::server::ports::ForgeError;
-    let internal = |e: AppError| ForgeError::transient(e.to_string());
-    let db_error = |e: sea_orm::DbErr| ForgeError::transient(e.to_string());
+) -> Result<(), crate::server::ports::ExternalError> {
+    use crate::server::ports::ExternalError;
+    let internal = |e: AppError| ExternalError::transient(e.to_string());
+    let db_error = |e: sea_orm::DbErr| ExternalError::transient(e.to_string());
     let build = builds::Entity::find_by_id(build_id)
         .one(&ctx.db)
         .await
         .map_err(db_error)?
-        .ok_or_else(|| ForgeError::permanent(format!("build {build_id} is gone")))?;
-    if build_kind(&build.version).map_err(ForgeError::permanent)? == BuildKind::Hotfix {
+        .ok_or_else(|| ExternalError::permanent(format!("build {build_id} is gone")))?;
+    if build_kind(&build.version).map_err(ExternalError::permanent)? == BuildKind::Hotfix {
         say(format!(
             "{} is a hotfix build: it goes through the hotfix stages, not pre-release",
             build.version

@@ -130,28 +130,19 @@ pub async fn record_refused_sign_in(
     provider: &str,
     reason: &str,
 ) -> AppResult<()> {
-    let txn = crate::server::begin_write(db).await?;
-    audit::record(
-        &txn,
+    audit::event(
+        db,
         &Actor::system("anonymous"),
         Change::new("session.sign_in_refused", "sign_in", provider)
             .after(&serde_json::json!({ "provider": provider, "reason": reason })),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }
 
 pub async fn record_sign_out(db: &DatabaseConnection, user_id: i64) -> AppResult<()> {
-    let txn = crate::server::begin_write(db).await?;
-    if let Some(user) = users::Entity::find_by_id(user_id).one(&txn).await? {
-        audit::record(
-            &txn,
-            &Actor::user(user.id, &user.login),
-            Change::new("session.sign_out", "user", user.id),
-        )
-        .await?;
+    if let Some(user) = users::Entity::find_by_id(user_id).one(db).await? {
+        let change = Change::new("session.sign_out", "user", user.id);
+        audit::event(db, &Actor::user(user.id, &user.login), change).await?;
     }
-    txn.commit().await?;
     Ok(())
 }

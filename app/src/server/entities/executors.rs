@@ -9,7 +9,7 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub description: String,
-    pub runtime: String,
+    pub runtime: crate::domain::executors::Runtime,
     /// JSON list of arguments.
     pub arguments: String,
     pub source_code_id: i64,

@@ -9,8 +9,8 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub description: String,
-    pub kind: String,
-    pub provider: String,
+    pub kind: crate::domain::integrations::IntegrationKind,
+    pub provider: crate::domain::integrations::Provider,
     /// JSON object of the plain settings.
     pub settings: String,
     /// The secret fields as one sealed JSON object.

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub kind: String,
     pub payload: String,
-    pub status: String,
+    pub status: crate::domain::jobs::JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: DateTimeUtc,

@@ -11,7 +11,7 @@ pub struct Model {
     pub base_branch: String,
     pub title: String,
     pub body: String,
-    pub state: String,
+    pub state: crate::domain::workspaces::PullState,
     pub head_commit: Option<String>,
     pub base_commit: Option<String>,
     pub merge_commit: Option<String>,

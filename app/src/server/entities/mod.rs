@@ -102,6 +102,13 @@ macro_rules! text_state {
 }
 
 text_state!(
+    crate::domain::workspaces::PullState,
+    crate::domain::workspaces::SyncKind,
+    crate::domain::integrations::IntegrationKind,
+    crate::domain::integrations::Provider,
+    crate::domain::jobs::JobStatus,
+    crate::domain::executors::RunAction,
+    crate::domain::executors::Runtime,
     crate::domain::releases::ReleaseState,
     crate::domain::releases::StageState,
     crate::domain::resources::ResourceState,

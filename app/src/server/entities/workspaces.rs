@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub slug: String,
     pub name: String,
-    pub provider: String,
+    pub provider: crate::domain::integrations::Provider,
     pub integration_id: i64,
     pub repository: String,
     pub configuration: String,

@@ -20,46 +20,9 @@ pub(crate) async fn governed_on_github<C: ConnectionTrait>(
     Ok(connected.then_some(t))
 }
 
-/// Evaluates Merge Authorized for a GitHub pull request with what GitHub reports (commits,
-/// reviews) and posts the verdict as the pull request head's commit status. A repository Slipway
-/// does not govern (or has not applied) gets nothing.
-pub async fn check_github_pull(
-    ctx: &AppCtx,
-    event: &PullEvent,
-    say: &(dyn Fn(String) + Send + Sync),
-) -> Result<(), crate::server::ports::ForgeError> {
-    use crate::server::ports::{CommitStatus, ForgeError};
-    let internal = |e: AppError| ForgeError::transient(e.to_string());
-    let Some(t) = governed_on_github(&ctx.db, &event.integration, &event.repository)
-        .await
-        .map_err(internal)?
-    else {
-        say(format!(
-            "{} is not a governed repository: nothing to check",
-            event.repository
-        ));
-        return Ok(());
-    };
-    // The applied revision's strategy is the one the rulesets enforce; before the first apply
-    // the saved manifests decide.
-    let strategy = strategy_in_force(&ctx.db, &t)
-        .await
-        .map_err(internal)?
-        .unwrap_or(t.manifests.repository.strategy);
-    let integration = t.github.as_ref().ok_or_else(|| {
-        ForgeError::permanent(format!("the integration {} is gone", event.integration))
-    })?;
-    let repo =
-        crate::server::workspaces::forge_repo(ctx, &ctx.db, integration.id, &event.repository)
-            .await
-            .map_err(internal)?;
-    let facts = ctx.forge.pull_facts(&repo, event.number).await?;
-    if facts.head_sha.len() != 40 || !facts.head_sha.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(ForgeError::permanent(format!(
-            "GitHub gave {:?} as the head commit",
-            facts.head_sha
-        )));
-    }
+/// Merge Authorized over what GitHub reports of a pull request; a pull request with more
+/// commits than GitHub lists fails, since the rest could not be checked.
+fn verdict_of(strategy: Strategy, facts: &PullFacts) -> crate::domain::branching::Verdict {
     let mut verdict = authorize(
         strategy,
         &PullRequestFacts {
@@ -80,6 +43,50 @@ pub async fn check_github_pull(
                 .into(),
         });
     }
+    verdict
+}
+
+/// Evaluates Merge Authorized for a GitHub pull request with what GitHub reports (commits,
+/// reviews) and posts the verdict as the pull request head's commit status. A repository Slipway
+/// does not govern (or has not applied) gets nothing.
+pub async fn check_github_pull(
+    ctx: &AppCtx,
+    event: &PullEvent,
+    say: &(dyn Fn(String) + Send + Sync),
+) -> Result<(), crate::server::ports::ExternalError> {
+    use crate::server::ports::{CommitStatus, ExternalError};
+    let internal = |e: AppError| ExternalError::transient(e.to_string());
+    let Some(t) = governed_on_github(&ctx.db, &event.integration, &event.repository)
+        .await
+        .map_err(internal)?
+    else {
+        say(format!(
+            "{} is not a governed repository: nothing to check",
+            event.repository
+        ));
+        return Ok(());
+    };
+    // The applied revision's strategy is the one the rulesets enforce; before the first apply
+    // the saved manifests decide.
+    let strategy = strategy_in_force(&ctx.db, &t)
+        .await
+        .map_err(internal)?
+        .unwrap_or(t.manifests.repository.strategy);
+    let integration = t.github.as_ref().ok_or_else(|| {
+        ExternalError::permanent(format!("the integration {} is gone", event.integration))
+    })?;
+    let repo =
+        crate::server::workspaces::forge_repo(ctx, &ctx.db, integration.id, &event.repository)
+            .await
+            .map_err(internal)?;
+    let facts = ctx.forge.pull_facts(&repo, event.number).await?;
+    if facts.head_sha.len() != 40 || !facts.head_sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ExternalError::permanent(format!(
+            "GitHub gave {:?} as the head commit",
+            facts.head_sha
+        )));
+    }
+    let verdict = verdict_of(strategy, &facts);
     for check in &verdict.checks {
         say(format!(
             "{} {}: {}",

@@ -17,7 +17,7 @@ use crate::server::entities::{
 };
 
 use crate::server::ports::{
-    BranchChange, ForgeRepo, NewPull, PullState, RepoConfig, TreeEdit, Webhook,
+    BranchChange, ForgeRepo, NewPull, PullFacts, PullState, RepoConfig, TreeEdit, Webhook,
 };
 
 use crate::server::{begin_write, when, Actor, AppCtx};
@@ -182,7 +182,7 @@ impl crate::server::jobs::PlainJob for MergeAuthorized {
         ctx: &'a AppCtx,
         event: PullEvent,
         say: &'a (dyn Fn(String) + Send + Sync),
-    ) -> impl std::future::Future<Output = Result<(), crate::server::ports::ForgeError>> + Send + 'a
+    ) -> impl std::future::Future<Output = Result<(), crate::server::ports::ExternalError>> + Send + 'a
     {
         async move { check_github_pull(ctx, &event, say).await }
     }

@@ -176,14 +176,15 @@ pub(crate) async fn ruleset_changes(
     Ok(RulesetChanges { write, remove })
 }
 
-/// The plan against what the repositories hold now.
-pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> {
-    let t = target(&ctx.db, name).await?;
-    let plan = t.plan();
-    let sides = sides(ctx, &t).await?;
+/// Each file the plan writes, against what its repository holds now.
+async fn planned_files(
+    ctx: &AppCtx,
+    sides: &[Side],
+    plan: &RepositoryPlan,
+) -> AppResult<Vec<PlannedFile>> {
     let mut files = Vec::new();
-    for side in &sides {
-        let wanted = side.files(&plan);
+    for side in sides {
+        let wanted = side.files(plan);
         let paths: Vec<String> = wanted.iter().map(|f| f.path.clone()).collect();
         let now = current(ctx, side, &side.base(plan.strategy), &paths).await?;
         for (file, now) in wanted.into_iter().zip(now) {
@@ -207,8 +208,18 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
             });
         }
     }
-    let rulesets = ruleset_changes(ctx, &t, &sides[0], &plan).await?;
-    let pulls = match &t.github {
+    Ok(files)
+}
+
+/// The provisioning pull requests: on the local forge the repository's own and, in the
+/// managed-workflows repository every governed repository shares, only those from this
+/// repository's branch; on GitHub, which keeps them, the open ones, linked there.
+async fn provisioning_pulls(
+    ctx: &AppCtx,
+    t: &Target,
+    sides: &[Side],
+) -> AppResult<Vec<GovernedPullRow>> {
+    Ok(match &t.github {
         // The repository's own pull requests, and in the managed-workflows repository (which
         // every governed repository shares) only those from this repository's branch.
         None => local_pulls::Entity::find()
@@ -234,7 +245,7 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
         // GitHub keeps the pull requests: the open provisioning ones are shown, linked there.
         Some(_) => {
             let mut pulls = Vec::new();
-            for side in &sides {
+            for side in sides {
                 if let Some(pull) = ctx.forge.find_open_pull(&side.repo, &side.branch).await? {
                     pulls.push(GovernedPullRow {
                         repository: side.name.clone(),
@@ -242,7 +253,7 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
                         title: pull.title,
                         head_branch: pull.head_branch,
                         base_branch: pull.base_branch,
-                        state: pull.state.as_str().into(),
+                        state: pull.state,
                         author: String::new(),
                         created_at: String::new(),
                         url: Some(pull.url),
@@ -251,7 +262,17 @@ pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> 
             }
             pulls
         }
-    };
+    })
+}
+
+/// The plan against what the repositories hold now.
+pub async fn provisioning(ctx: &AppCtx, name: &str) -> AppResult<ProvisionView> {
+    let t = target(&ctx.db, name).await?;
+    let plan = t.plan();
+    let sides = sides(ctx, &t).await?;
+    let files = planned_files(ctx, &sides, &plan).await?;
+    let rulesets = ruleset_changes(ctx, &t, &sides[0], &plan).await?;
+    let pulls = provisioning_pulls(ctx, &t, &sides).await?;
     Ok(ProvisionView {
         forge_repository: t.forge.clone(),
         managed_repository: t.managed.clone(),
@@ -361,6 +382,82 @@ pub(crate) fn webhook(
     })
 }
 
+/// A provisioning pull request's title and body.
+struct PullText {
+    title: String,
+    body: String,
+}
+
+/// Writes each side's files on its branch and opens its pull request (or notes that an open
+/// one got a new commit). Returns the pull requests opened and updated, as `repo#number`.
+async fn write_and_open(
+    ctx: &AppCtx,
+    actor: &Actor,
+    sides: &[Side],
+    plan: &RepositoryPlan,
+    message: &PullText,
+) -> AppResult<(Vec<String>, Vec<String>)> {
+    let mut opened = Vec::new();
+    let mut updated = Vec::new();
+    for side in sides {
+        let files: Vec<(String, String)> = side
+            .files(plan)
+            .into_iter()
+            .map(|f| (f.path.clone(), f.contents.clone()))
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        let Some(new_commit) = write_side(
+            ctx,
+            side,
+            plan.strategy,
+            &files,
+            &format!("{}\n\n{}", message.title, message.body),
+        )
+        .await?
+        else {
+            continue;
+        };
+        match ctx.forge.find_open_pull(&side.repo, &side.branch).await? {
+            None => {
+                let pull = ctx
+                    .forge
+                    .create_pull(
+                        &side.repo,
+                        &NewPull {
+                            head_branch: side.branch.clone(),
+                            base_branch: side.base(plan.strategy),
+                            title: message.title.clone(),
+                            body: message.body.clone(),
+                            author: actor.label.clone(),
+                        },
+                    )
+                    .await?;
+                opened.push(format!("{}#{}", side.name, pull.number));
+            }
+            Some(pull) if new_commit => updated.push(format!("{}#{}", side.name, pull.number)),
+            Some(_) => {}
+        }
+    }
+    Ok((opened, updated))
+}
+
+/// Writes and removes the forge's rulesets as planned.
+async fn save_rulesets(ctx: &AppCtx, side: &Side, changes: &RulesetChanges) -> AppResult<()> {
+    for (ruleset, id) in &changes.write {
+        let body: serde_json::Value =
+            serde_json::from_str(&ruleset.json).map_err(AppError::internal)?;
+        ctx.forge.save_ruleset(&side.repo, *id, &body).await?;
+    }
+    for (_, id) in &changes.remove {
+        if let Some(id) = id {
+            ctx.forge.delete_ruleset(&side.repo, *id).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Applies the current revision. Files go through pull requests (on the strategy's intake
 /// branch, from [`PROVISION_BRANCH`]). Rulesets: on GitHub through its rulesets API (after the
 /// webhook that Merge Authorized needs); on the local forge stored as applied, which is what
@@ -384,61 +481,11 @@ pub async fn provision(ctx: &AppCtx, actor: &Actor, name: &str) -> AppResult<()>
         Some(hook) => ctx.forge.ensure_webhook(&sides[0].repo, hook).await?,
         None => false,
     };
-    let mut opened = Vec::new();
-    let mut updated = Vec::new();
-    for side in &sides {
-        let files: Vec<(String, String)> = side
-            .files(&plan)
-            .into_iter()
-            .map(|f| (f.path.clone(), f.contents.clone()))
-            .collect();
-        if files.is_empty() {
-            continue;
-        }
-        let Some(new_commit) = write_side(
-            ctx,
-            side,
-            plan.strategy,
-            &files,
-            &format!("{title}\n\n{body}"),
-        )
-        .await?
-        else {
-            continue;
-        };
-        match ctx.forge.find_open_pull(&side.repo, &side.branch).await? {
-            None => {
-                let pull = ctx
-                    .forge
-                    .create_pull(
-                        &side.repo,
-                        &NewPull {
-                            head_branch: side.branch.clone(),
-                            base_branch: side.base(plan.strategy),
-                            title: title.clone(),
-                            body: body.clone(),
-                            author: actor.label.clone(),
-                        },
-                    )
-                    .await?;
-                opened.push(format!("{}#{}", side.name, pull.number));
-            }
-            Some(pull) if new_commit => updated.push(format!("{}#{}", side.name, pull.number)),
-            Some(_) => {}
-        }
-    }
+    let message = PullText { title, body };
+    let (opened, updated) = write_and_open(ctx, actor, &sides, &plan, &message).await?;
     let changes = ruleset_changes(ctx, &t, &sides[0], &plan).await?;
     if sides[0].remote.is_some() {
-        for (ruleset, id) in &changes.write {
-            let body: serde_json::Value =
-                serde_json::from_str(&ruleset.json).map_err(AppError::internal)?;
-            ctx.forge.save_ruleset(&sides[0].repo, *id, &body).await?;
-        }
-        for (_, id) in &changes.remove {
-            if let Some(id) = id {
-                ctx.forge.delete_ruleset(&sides[0].repo, *id).await?;
-            }
-        }
+        save_rulesets(ctx, &sides[0], &changes).await?;
     }
     let rulesets_written = !changes.write.is_empty() || !changes.remove.is_empty();
     let record_applied =

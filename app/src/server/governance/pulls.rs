@@ -65,7 +65,7 @@ pub(crate) async fn assess(
     managed: bool,
     method: Option<MergeMethod>,
 ) -> AppResult<GovernedPull> {
-    let open = row.state == PullState::Open.as_str();
+    let open = row.state == PullState::Open;
     let head = if open {
         ctx.local_git
             .head(&row.repository, &row.head_branch)
@@ -113,7 +113,7 @@ pub(crate) async fn assess(
     // lets only platform admins approve there).
     let verdict = match (managed && open, verdict) {
         // Merged: the verdict it passed, as recorded then.
-        (false, None) if row.state == PullState::Merged.as_str() => row
+        (false, None) if row.state == PullState::Merged => row
             .merge_verdict
             .as_deref()
             .and_then(|v| serde_json::from_str(v).ok()),
@@ -268,73 +268,96 @@ pub async fn approve(
     let t = target(&ctx.db, name).await?;
     local_only(&t)?;
     let repository = if managed { &t.managed } else { &t.forge };
-    let txn = begin_write(&ctx.db).await?;
-    let row = pull_model(&txn, repository, number).await?;
-    if row.state != PullState::Open.as_str() {
-        return Err(AppError::Conflict(format!(
-            "Pull request #{number} is {}: there is nothing to approve.",
-            row.state
-        )));
-    }
-    if row.author == actor.label {
-        return Err(AppError::Conflict(format!(
-            "You opened pull request #{number}: someone else must approve it."
-        )));
-    }
-    let head = ctx
-        .local_git
-        .head(repository, &row.head_branch)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!(
-                "The branch {} of pull request #{number} is gone.",
-                row.head_branch
-            ))
-        })?;
-    crate::server::workspaces::still_the_head(number, &head, commit)?;
-    if approvers(&txn, repository, number, &head)
-        .await?
-        .contains(&actor.label)
-    {
-        return Ok(());
-    }
-    // One review per person: an approval of an earlier commit is moved to this one.
-    let earlier = local_pull_reviews::Entity::find()
-        .filter(local_pull_reviews::Column::Repository.eq(repository.as_str()))
-        .filter(local_pull_reviews::Column::Number.eq(number))
-        .filter(local_pull_reviews::Column::Reviewer.eq(actor.label.as_str()))
-        .one(&txn)
-        .await?;
-    match earlier {
-        Some(review) => {
-            let mut active: local_pull_reviews::ActiveModel = review.into();
-            active.commit = Set(Some(head.clone()));
-            active.created_at = Set(chrono::Utc::now());
-            active.update(&txn).await?;
+    audit::audited(&ctx.db, actor, async |txn| {
+        let row = pull_model(txn, repository, number).await?;
+        if row.state != PullState::Open {
+            return Err(AppError::Conflict(format!(
+                "Pull request #{number} is {}: there is nothing to approve.",
+                row.state
+            )));
         }
-        None => {
-            local_pull_reviews::ActiveModel {
-                repository: Set(repository.clone()),
-                number: Set(number),
-                reviewer: Set(actor.label.clone()),
-                commit: Set(Some(head.clone())),
-                created_at: Set(chrono::Utc::now()),
-                ..Default::default()
-            }
-            .insert(&txn)
+        if row.author == actor.label {
+            return Err(AppError::Conflict(format!(
+                "You opened pull request #{number}: someone else must approve it."
+            )));
+        }
+        let head = ctx
+            .local_git
+            .head(repository, &row.head_branch)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "The branch {} of pull request #{number} is gone.",
+                    row.head_branch
+                ))
+            })?;
+        crate::server::workspaces::still_the_head(number, &head, commit)?;
+        if approvers(txn, repository, number, &head)
+            .await?
+            .contains(&actor.label)
+        {
+            return Ok(((), None));
+        }
+        // One review per person: an approval of an earlier commit is moved to this one.
+        let earlier = local_pull_reviews::Entity::find()
+            .filter(local_pull_reviews::Column::Repository.eq(repository.as_str()))
+            .filter(local_pull_reviews::Column::Number.eq(number))
+            .filter(local_pull_reviews::Column::Reviewer.eq(actor.label.as_str()))
+            .one(txn)
             .await?;
+        match earlier {
+            Some(review) => {
+                let mut active: local_pull_reviews::ActiveModel = review.into();
+                active.commit = Set(Some(head.clone()));
+                active.created_at = Set(chrono::Utc::now());
+                active.update(txn).await?;
+            }
+            None => {
+                local_pull_reviews::ActiveModel {
+                    repository: Set(repository.clone()),
+                    number: Set(number),
+                    reviewer: Set(actor.label.clone()),
+                    commit: Set(Some(head.clone())),
+                    created_at: Set(chrono::Utc::now()),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+            }
         }
-    }
-    audit::record(
-        &txn,
-        actor,
-        Change::new("pull_request.approve", "repository", name).after(
+        let change = Change::new("pull_request.approve", "repository", name).after(
             &serde_json::json!({ "repository": repository, "number": number, "commit": head }),
+        );
+        Ok(((), Some(change)))
+    })
+    .await
+}
+
+/// Why Merge Authorized refuses the pull request, if it does: every failing rule.
+fn refusal(number: i64, verdict: &crate::domain::branching::Verdict) -> Option<AppError> {
+    if verdict.allowed() {
+        return None;
+    }
+    let reasons: Vec<String> = verdict.failures().map(|c| c.detail.clone()).collect();
+    Some(AppError::Conflict(format!(
+        "Merge Authorized refuses pull request #{number}: {}",
+        reasons.join("; ")
+    )))
+}
+
+/// The merge commit's message: a squash carries the pull request's title and body, a merge
+/// names the pull request and its branch.
+fn merge_message(row: &local_pulls::Model, method: MergeMethod) -> String {
+    let number = row.number;
+    match method {
+        MergeMethod::Squash => format!("{} (#{number})\n\n{}", row.title, row.body)
+            .trim_end()
+            .to_string(),
+        _ => format!(
+            "Merge pull request #{number} from {}\n\n{}",
+            row.head_branch, row.title
         ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    }
 }
 
 /// Merges when Merge Authorized passes for `method`; otherwise refuses with every failing
@@ -355,31 +378,17 @@ pub async fn merge(
         t.forge.clone()
     };
     let row = pull_model(&ctx.db, &repository, number).await?;
-    if row.state != PullState::Open.as_str() {
+    if row.state != PullState::Open {
         return Err(AppError::Conflict(format!(
             "Pull request #{number} is {}.",
             row.state
         )));
     }
     let assessed = assess(ctx, &t, &row, managed, Some(method)).await?;
-    if let Some(verdict) = &assessed.verdict {
-        if !verdict.allowed() {
-            let reasons: Vec<String> = verdict.failures().map(|c| c.detail.clone()).collect();
-            return Err(AppError::Conflict(format!(
-                "Merge Authorized refuses pull request #{number}: {}",
-                reasons.join("; ")
-            )));
-        }
+    if let Some(refused) = assessed.verdict.as_ref().and_then(|v| refusal(number, v)) {
+        return Err(refused);
     }
-    let message = match method {
-        MergeMethod::Squash => format!("{} (#{number})\n\n{}", row.title, row.body)
-            .trim_end()
-            .to_string(),
-        _ => format!(
-            "Merge pull request #{number} from {}\n\n{}",
-            row.head_branch, row.title
-        ),
-    };
+    let message = merge_message(&row, method);
     // Exactly the commit assessed (and approved) is merged: a push since is refused.
     let assessed_head = assessed.head_commit.clone().ok_or_else(|| {
         AppError::Conflict(format!(
@@ -399,40 +408,37 @@ pub async fn merge(
         )
         .await
         .map_err(|e| AppError::Conflict(e.message))?;
-    let txn = begin_write(&ctx.db).await?;
-    let current = pull_model(&txn, &repository, number).await?;
-    if current.state != PullState::Open.as_str() {
-        // Merged by someone else meanwhile: theirs is the record.
-        return Ok(());
-    }
-    let mut active: local_pulls::ActiveModel = current.into();
-    active.state = Set(PullState::Merged.as_str().into());
-    active.base_commit = Set(Some(base));
-    active.head_commit = Set(Some(head));
-    active.merge_commit = Set(Some(merged.clone()));
-    let now = chrono::Utc::now();
-    active.updated_at = Set(now);
-    active.merged_by = Set(Some(actor.label.clone()));
-    active.merged_at = Set(Some(now));
-    active.merge_method = Set(Some(method.as_str().into()));
-    active.merge_verdict = Set(assessed
-        .verdict
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| AppError::Internal(e.to_string()))?);
-    active.update(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("pull_request.merge", "repository", name).after(&serde_json::json!({
-            "repository": repository,
-            "number": number,
-            "method": method.as_str(),
-            "merge_commit": merged,
-        })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::audited(&ctx.db, actor, async |txn| {
+        let current = pull_model(txn, &repository, number).await?;
+        if current.state != PullState::Open {
+            // Merged by someone else meanwhile: theirs is the record.
+            return Ok(((), None));
+        }
+        let mut active: local_pulls::ActiveModel = current.into();
+        active.state = Set(PullState::Merged);
+        active.base_commit = Set(Some(base));
+        active.head_commit = Set(Some(head));
+        active.merge_commit = Set(Some(merged.clone()));
+        let now = chrono::Utc::now();
+        active.updated_at = Set(now);
+        active.merged_by = Set(Some(actor.label.clone()));
+        active.merged_at = Set(Some(now));
+        active.merge_method = Set(Some(method.as_str().into()));
+        active.merge_verdict = Set(assessed
+            .verdict
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| AppError::Internal(e.to_string()))?);
+        active.update(txn).await?;
+        let change =
+            Change::new("pull_request.merge", "repository", name).after(&serde_json::json!({
+                "repository": repository,
+                "number": number,
+                "method": method.as_str(),
+                "merge_commit": merged,
+            }));
+        Ok(((), Some(change)))
+    })
+    .await
 }

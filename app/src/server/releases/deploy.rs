@@ -9,7 +9,7 @@ use crate::domain::releases::{
 };
 use crate::server::audit::{self, Change};
 use crate::server::entities::{deployments, release_items, releases, stage_runs};
-use crate::server::ports::ForgeError;
+use crate::server::ports::ExternalError;
 use crate::server::{begin_write, Actor, AppCtx};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -22,11 +22,11 @@ type Say<'a> = &'a (dyn Fn(String) + Send + Sync);
 /// DeploymentConfig, the deployments recorded; then the next stage opens, or, after the last,
 /// the production tag is made and the release completes. Safe to run again after a crash: an
 /// environment already deployed is skipped, and the stage moves to deployed once.
-pub async fn deploy_stage(ctx: &AppCtx, stage_id: i64, say: Say<'_>) -> Result<(), ForgeError> {
+pub async fn deploy_stage(ctx: &AppCtx, stage_id: i64, say: Say<'_>) -> Result<(), ExternalError> {
     let stage = stage_runs::Entity::find_by_id(stage_id)
         .one(&ctx.db)
         .await?
-        .ok_or_else(|| ForgeError::permanent(format!("stage {stage_id} is gone")))?;
+        .ok_or_else(|| ExternalError::permanent(format!("stage {stage_id} is gone")))?;
     if stage.state != StageState::Approved {
         say(format!(
             "stage {} is {}: nothing to deploy",
@@ -38,7 +38,7 @@ pub async fn deploy_stage(ctx: &AppCtx, stage_id: i64, say: Say<'_>) -> Result<(
     let release = releases::Entity::find_by_id(stage.release_id)
         .one(&ctx.db)
         .await?
-        .ok_or_else(|| ForgeError::permanent("the release is gone"))?;
+        .ok_or_else(|| ExternalError::permanent("the release is gone"))?;
     let items = release_items::Entity::find()
         .filter(release_items::Column::ReleaseId.eq(release.id))
         .order_by_asc(release_items::Column::Application)
@@ -98,7 +98,7 @@ impl StageRun<'_> {
         ctx: &AppCtx,
         environment: &str,
         say: Say<'_>,
-    ) -> Result<(), ForgeError> {
+    ) -> Result<(), ExternalError> {
         let (release, items) = (self.release, self.items);
         let done = deployments::Entity::find()
             .filter(deployments::Column::ReleaseId.eq(release.id))
@@ -184,7 +184,7 @@ impl StageRun<'_> {
     }
 
     /// The production tag, named once and kept on the release, then put on every image.
-    async fn production_tag(&self, ctx: &AppCtx) -> Result<String, ForgeError> {
+    async fn production_tag(&self, ctx: &AppCtx) -> Result<String, ExternalError> {
         let tag = match &self.release.production_tag {
             Some(tag) => tag.clone(),
             None => {
@@ -217,7 +217,7 @@ impl StageRun<'_> {
         step: Step,
         production: Option<String>,
         say: Say<'_>,
-    ) -> Result<(), ForgeError> {
+    ) -> Result<(), ExternalError> {
         let txn = begin_write(&ctx.db).await?;
         let now = chrono::Utc::now();
         let moved = stage_runs::Entity::update_many()
@@ -260,7 +260,7 @@ impl StageRun<'_> {
                 say(format!("complete: tagged {tag}"));
             }
             (step, _) => {
-                return Err(ForgeError::permanent(format!(
+                return Err(ExternalError::permanent(format!(
                     "{} cannot go on after stage {}: {step:?}",
                     self.release.rc_tag,
                     self.stage.position + 1
@@ -279,7 +279,7 @@ impl StageRun<'_> {
         txn: &C,
         tag: &str,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), ForgeError> {
+    ) -> Result<(), ExternalError> {
         let mut active: releases::ActiveModel = self.release.clone().into();
         active.state = Set(ReleaseState::Completed);
         active.production_tag = Set(Some(tag.to_string()));

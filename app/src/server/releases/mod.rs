@@ -114,7 +114,8 @@ impl super::jobs::PlainJob for StageDeploy {
         ctx: &'a AppCtx,
         payload: StageJob,
         say: &'a (dyn Fn(String) + Send + Sync),
-    ) -> impl std::future::Future<Output = Result<(), super::ports::ForgeError>> + Send + 'a {
+    ) -> impl std::future::Future<Output = Result<(), super::ports::ExternalError>> + Send + 'a
+    {
         deploy_stage(ctx, payload.stage, say)
     }
 }

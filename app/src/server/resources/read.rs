@@ -245,6 +245,49 @@ pub async fn list<C: ConnectionTrait>(db: &C, page: u64) -> AppResult<ResourcePa
     })
 }
 
+/// A resource's parents and children, by slug.
+async fn relatives<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> AppResult<(Vec<ParentRef>, Vec<ParentRef>)> {
+    let keys: BTreeMap<i64, String> = templates::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.key))
+        .collect();
+    let links = resource_parents::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(resource_parents::Column::ResourceId.eq(id))
+                .add(resource_parents::Column::ParentId.eq(id)),
+        )
+        .all(db)
+        .await?;
+    let parent_ids = links
+        .iter()
+        .filter(|l| l.resource_id == id)
+        .map(|l| l.parent_id);
+    let child_ids = links
+        .iter()
+        .filter(|l| l.parent_id == id)
+        .map(|l| l.resource_id);
+    let named = async |ids: Vec<i64>| -> AppResult<Vec<ParentRef>> {
+        Ok(resources::Entity::find()
+            .filter(resources::Column::Id.is_in(ids))
+            .order_by_asc(resources::Column::Slug)
+            .all(db)
+            .await?
+            .iter()
+            .map(|p| parent_ref(p, &keys))
+            .collect())
+    };
+    Ok((
+        named(parent_ids.collect()).await?,
+        named(child_ids.collect()).await?,
+    ))
+}
+
 pub async fn detail(ctx: &AppCtx, slug: &str) -> AppResult<ResourceDetail> {
     let db = &ctx.db;
     let model = resource_by_slug(db, slug).await?;
@@ -258,45 +301,7 @@ pub async fn detail(ctx: &AppCtx, slug: &str) -> AppResult<ResourceDetail> {
         .await?
         .ok_or_else(|| AppError::internal("a resource's version is missing"))?;
     let version = crate::server::sources::version_row(db, &version_model).await?;
-    let keys: BTreeMap<i64, String> = templates::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.key))
-        .collect();
-    let parent_ids: Vec<i64> = resource_parents::Entity::find()
-        .filter(resource_parents::Column::ResourceId.eq(model.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.parent_id)
-        .collect();
-    let child_ids: Vec<i64> = resource_parents::Entity::find()
-        .filter(resource_parents::Column::ParentId.eq(model.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.resource_id)
-        .collect();
-    let named = |ids: Vec<i64>| async move {
-        AppResult::Ok(
-            resources::Entity::find()
-                .filter(resources::Column::Id.is_in(ids))
-                .order_by_asc(resources::Column::Slug)
-                .all(db)
-                .await?,
-        )
-    };
-    let parents = named(parent_ids)
-        .await?
-        .iter()
-        .map(|p| parent_ref(p, &keys))
-        .collect();
-    let children = named(child_ids)
-        .await?
-        .iter()
-        .map(|p| parent_ref(p, &keys))
-        .collect();
+    let (parents, children) = relatives(db, model.id).await?;
     let integration_ids: Vec<i64> = resource_integrations::Entity::find()
         .filter(resource_integrations::Column::ResourceId.eq(model.id))
         .all(db)

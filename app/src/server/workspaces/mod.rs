@@ -18,7 +18,7 @@ use crate::server::entities::{
 use crate::server::jobs::{self, Outcome};
 
 use crate::server::ports::{
-    BranchChange, ForgeError, ForgePull, ForgeRepo, NewPull, PullState, TreeEdit,
+    BranchChange, ExternalError, ForgePull, ForgeRepo, NewPull, PullState, TreeEdit,
 };
 
 use crate::server::{Actor, AppCtx};
@@ -33,6 +33,8 @@ use crate::wire::workspaces::{
 use crate::domain::integrations::{IntegrationKind, Provider};
 
 use crate::domain::names::validate_text;
+
+use crate::domain::jobs::JobStatus;
 
 use crate::domain::resources::{ResourceState, ResourceStatus};
 
@@ -118,14 +120,13 @@ pub(crate) async fn row<C: ConnectionTrait>(
         .await?;
     let open_pulls = pull_requests::Entity::find()
         .filter(pull_requests::Column::WorkspaceId.eq(model.id))
-        .filter(pull_requests::Column::State.eq(PullState::Open.as_str()))
+        .filter(pull_requests::Column::State.eq(PullState::Open))
         .count(db)
         .await?;
     Ok(WorkspaceRow {
         slug: model.slug.clone(),
         name: model.name.clone(),
-        provider: Provider::parse(&model.provider)
-            .ok_or_else(|| AppError::internal(format!("unknown provider {}", model.provider)))?,
+        provider: model.provider,
         integration,
         repository: model.repository.clone(),
         config: serde_json::from_str(&model.configuration).map_err(AppError::internal)?,

@@ -13,9 +13,11 @@ pub async fn record(ctx: &AppCtx, worker: &str, performed: Performed) -> AppResu
     } = performed;
     let txn = crate::server::begin_write(&ctx.db).await?;
     let status = jobs::finish(&txn, job_id, worker, &outcome).await?;
-    match (status.as_str(), result) {
-        (jobs::SUCCEEDED, Ok((context, done))) => record_done(&txn, &actor, context, done).await?,
-        (jobs::FAILED, result) => {
+    match (status, result) {
+        (JobStatus::Succeeded, Ok((context, done))) => {
+            record_done(&txn, &actor, context, done).await?
+        }
+        (JobStatus::Failed, result) => {
             let message = outcome.error().unwrap_or_default().to_string();
             drop(result);
             record_failure(&txn, &actor, resource_id, &message).await?
@@ -112,6 +114,7 @@ pub(crate) async fn record_done<C: ConnectionTrait>(
             body,
             merge,
         } => {
+            let after = serde_json::json!({ "branch": branch, "commit": commit, "pull_request": pull.number });
             let opened = OpenedPull {
                 kind,
                 commit: &commit,
@@ -120,31 +123,9 @@ pub(crate) async fn record_done<C: ConnectionTrait>(
                 title,
                 body,
             };
-            let row = opened.upsert(db, actor, &resource, &workspace).await?;
-            let ending = if merge {
-                let job = enqueue_review(
-                    db,
-                    resource.id,
-                    workspace.id,
-                    row.id,
-                    Some(commit.clone()),
-                    false,
-                    actor,
-                )
+            let ending = opened
+                .record(db, actor, &resource, &workspace, merge)
                 .await?;
-                Ending::Chained {
-                    job: job.id,
-                    message: format!(
-                        "pull request #{} opened; merging it (recreate)",
-                        pull.number
-                    ),
-                }
-            } else {
-                Ending::Waiting {
-                    message: format!("pull request #{} awaits approval", pull.number),
-                }
-            };
-            let after = serde_json::json!({ "branch": branch, "commit": commit, "pull_request": pull.number });
             (ending, "workspace.sync", after)
         }
         Done::Reviewed {
@@ -153,36 +134,14 @@ pub(crate) async fn record_done<C: ConnectionTrait>(
             pull,
             delete_resource,
         } => {
-            let mut merged_revision = None;
-            if let Some(row) = pull_requests::Entity::find_by_id(pull_id).one(db).await? {
-                merged_revision = row.revision;
-                let mut active: pull_requests::ActiveModel = row.into();
-                active.state = Set(pull.state.as_str().into());
-                active.merge_commit = Set(pull.merge_commit.clone());
-                active.updated_at = Set(chrono::Utc::now());
-                active.update(db).await?;
-            }
-            let ending = match (delete_resource, approve) {
-                (true, _) => Ending::Deleted,
-                (false, true) => Ending::Settled {
-                    commit: pull.merge_commit.clone(),
-                    revision: merged_revision,
-                    message: format!("pull request #{} merged", pull.number),
-                },
-                (false, false) => Ending::Waiting {
-                    message: format!("pull request #{} was rejected", pull.number),
-                },
-            };
             let after = serde_json::json!({ "pull_request": pull.number, "state": pull.state.as_str(), "merge_commit": pull.merge_commit, "resource_deleted": delete_resource });
-            (
-                ending,
-                if approve {
-                    "workspace.merge"
-                } else {
-                    "workspace.close"
-                },
-                after,
-            )
+            let ending = reviewed(db, pull_id, approve, &pull, delete_resource).await?;
+            let action = if approve {
+                "workspace.merge"
+            } else {
+                "workspace.close"
+            };
+            (ending, action, after)
         }
     };
     let chained = matches!(ending, Ending::Chained { .. });
@@ -199,6 +158,37 @@ pub(crate) async fn record_done<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A review's outcome on its pull request row, and how it leaves the resource: merged (the
+/// state settles at the revision the pull request carried), rejected, or the resource deleted.
+async fn reviewed<C: ConnectionTrait>(
+    db: &C,
+    pull_id: i64,
+    approve: bool,
+    pull: &ForgePull,
+    delete_resource: bool,
+) -> AppResult<Ending> {
+    let mut merged_revision = None;
+    if let Some(row) = pull_requests::Entity::find_by_id(pull_id).one(db).await? {
+        merged_revision = row.revision;
+        let mut active: pull_requests::ActiveModel = row.into();
+        active.state = Set(pull.state);
+        active.merge_commit = Set(pull.merge_commit.clone());
+        active.updated_at = Set(chrono::Utc::now());
+        active.update(db).await?;
+    }
+    Ok(match (delete_resource, approve) {
+        (true, _) => Ending::Deleted,
+        (false, true) => Ending::Settled {
+            commit: pull.merge_commit.clone(),
+            revision: merged_revision,
+            message: format!("pull request #{} merged", pull.number),
+        },
+        (false, false) => Ending::Waiting {
+            message: format!("pull request #{} was rejected", pull.number),
+        },
+    })
+}
+
 /// A pull request the sync opened (or found open) for the resource's change.
 struct OpenedPull<'a> {
     kind: SyncKind,
@@ -210,6 +200,38 @@ struct OpenedPull<'a> {
 }
 
 impl OpenedPull<'_> {
+    /// Keeps the pull request's row, and says what follows: a person's review, or (recreate)
+    /// the merge at once as a chained review job.
+    async fn record<C: ConnectionTrait>(
+        self,
+        db: &C,
+        actor: &Actor,
+        resource: &resources::Model,
+        workspace: &workspaces::Model,
+        merge: bool,
+    ) -> AppResult<Ending> {
+        let number = self.pull.number;
+        let commit = self.commit.to_string();
+        let row = self.upsert(db, actor, resource, workspace).await?;
+        if !merge {
+            return Ok(Ending::Waiting {
+                message: format!("pull request #{number} awaits approval"),
+            });
+        }
+        let order = ReviewOrder {
+            resource_id: resource.id,
+            workspace_id: workspace.id,
+            pull_id: row.id,
+            merge: Some(commit),
+            delete_resource: false,
+        };
+        let job = enqueue_review(db, order, actor).await?;
+        Ok(Ending::Chained {
+            job: job.id,
+            message: format!("pull request #{number} opened; merging it (recreate)"),
+        })
+    }
+
     /// The pull request's row: made, or brought to this commit and revision with the actor
     /// among its authors (the authors may not approve it).
     async fn upsert<C: ConnectionTrait>(
@@ -240,14 +262,14 @@ impl OpenedPull<'_> {
                 pull_requests::ActiveModel {
                     workspace_id: Set(workspace.id),
                     resource_id: Set(Some(resource.id)),
-                    kind: Set(self.kind.as_str().into()),
+                    kind: Set(self.kind),
                     number: Set(self.pull.number),
                     head_branch: Set(self.pull.head_branch.clone()),
                     base_branch: Set(self.pull.base_branch.clone()),
                     title: Set(self.title),
                     body: Set(self.body),
                     url: Set(self.pull.url.clone()),
-                    state: Set(self.pull.state.as_str().into()),
+                    state: Set(self.pull.state),
                     head_commit: Set(Some(self.commit.to_string())),
                     revision: Set(Some(self.revision)),
                     merge_commit: Set(None),

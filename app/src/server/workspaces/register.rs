@@ -22,7 +22,7 @@ pub async fn choices<C: ConnectionTrait>(db: &C) -> AppResult<Vec<(String, Strin
         .await?
         .into_iter()
         .map(|w| {
-            let provider = Provider::parse(&w.provider).map_or("?", |p| p.label());
+            let provider = w.provider.label();
             (w.slug, format!("{} · {provider}", w.repository))
         })
         .collect())
@@ -72,7 +72,7 @@ pub(crate) async fn delete_blocker<C: ConnectionTrait>(
     }
     if let Some(job) = job_rows::Entity::find()
         .filter(job_rows::Column::SerialKey.eq(serial_key(model.id)))
-        .filter(job_rows::Column::Status.is_in([jobs::QUEUED, jobs::RUNNING]))
+        .filter(job_rows::Column::Status.is_in(JobStatus::ACTIVE))
         .one(db)
         .await?
     {
@@ -84,12 +84,17 @@ pub(crate) async fn delete_blocker<C: ConnectionTrait>(
     Ok(None)
 }
 
-pub async fn register(
-    ctx: &AppCtx,
-    actor: &Actor,
-    input: &NewWorkspace,
-) -> AppResult<WorkspaceRow> {
-    // Every field is checked, and every problem reported at once.
+/// A registration with every field checked.
+struct Registration {
+    description: String,
+    labels: Vec<String>,
+    integration: integrations::Model,
+    provider: Provider,
+    repository: String,
+}
+
+/// Checks every field of a registration and reports every problem at once.
+async fn checked(ctx: &AppCtx, input: &NewWorkspace) -> AppResult<Registration> {
     let mut problems: Vec<(String, String)> = Vec::new();
     let description = input.description.trim().to_string();
     if let Err(m) = validate_text(&description, 2000) {
@@ -104,17 +109,13 @@ pub async fn register(
         .one(&ctx.db)
         .await?;
     let integration = match integration {
+        Some(integration) if integration.kind == IntegrationKind::Git => Some(integration),
         Some(integration) => {
-            let row = crate::server::integrations::row(&integration)?;
-            if row.kind == IntegrationKind::Git {
-                Some((integration, row))
-            } else {
-                problems.push((
-                    "integration".into(),
-                    format!("{} is not a git integration", integration.slug),
-                ));
-                None
-            }
+            problems.push((
+                "integration".into(),
+                format!("{} is not a git integration", integration.slug),
+            ));
+            None
         }
         None => {
             problems.push((
@@ -125,7 +126,7 @@ pub async fn register(
         }
     };
     let repository = match &integration {
-        Some((_, row)) => validate_repository(row.provider, &input.repository)
+        Some(integration) => validate_repository(integration.provider, &input.repository)
             .map_err(|m| problems.push(("repository".into(), m.to_string())))
             .ok(),
         None => None,
@@ -133,11 +134,32 @@ pub async fn register(
     if let Some(refused) = AppError::invalid_all(problems) {
         return Err(refused);
     }
-    let (Some((integration, integration_row)), Some(repository)) = (integration, repository) else {
+    let (Some(integration), Some(repository)) = (integration, repository) else {
         return Err(AppError::internal("checked fields missing"));
     };
+    Ok(Registration {
+        description,
+        labels,
+        provider: integration.provider,
+        integration,
+        repository,
+    })
+}
+
+pub async fn register(
+    ctx: &AppCtx,
+    actor: &Actor,
+    input: &NewWorkspace,
+) -> AppResult<WorkspaceRow> {
+    let Registration {
+        description,
+        labels,
+        integration,
+        provider,
+        repository,
+    } = checked(ctx, input).await?;
     if let Some(existing) = workspaces::Entity::find()
-        .filter(workspaces::Column::Provider.eq(integration_row.provider.as_str()))
+        .filter(workspaces::Column::Provider.eq(provider))
         .filter(workspaces::Column::Repository.eq(&repository))
         .one(&ctx.db)
         .await?
@@ -162,10 +184,7 @@ pub async fn register(
             .await?
             .is_some()
         {
-            slug = format!(
-                "{slug}-{}",
-                integration_row.provider.as_str().replace('_', "-")
-            );
+            slug = format!("{slug}-{}", provider.as_str().replace('_', "-"));
             if by_slug(txn, &slug).await.is_ok() {
                 return Err(AppError::invalid(
                     "repository",
@@ -177,7 +196,7 @@ pub async fn register(
         let created = workspaces::ActiveModel {
             slug: Set(slug),
             name: Set(config.name.clone()),
-            provider: Set(integration_row.provider.as_str().into()),
+            provider: Set(provider),
             integration_id: Set(integration.id),
             repository: Set(repository),
             configuration: Set(serde_json::to_string(&config).map_err(AppError::internal)?),

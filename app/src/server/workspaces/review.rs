@@ -172,24 +172,30 @@ pub(crate) async fn idle_resource<C: ConnectionTrait>(
     Ok(resource)
 }
 
-/// Queues the merge (approve) or close of a recorded pull request, on the workspace's serial key.
-/// Queues a review: `approve` is the head commit approved (the merge takes exactly it); `None`
-/// closes the pull request.
+/// What a review job is to do with a recorded pull request.
+pub(crate) struct ReviewOrder {
+    pub(crate) resource_id: i64,
+    pub(crate) workspace_id: i64,
+    pub(crate) pull_id: i64,
+    /// `Some(head)`: merge exactly the commit approved; `None`: close it unmerged.
+    pub(crate) merge: Option<String>,
+    /// Delete the resource itself once the pull request is closed (its creation was never
+    /// merged).
+    pub(crate) delete_resource: bool,
+}
+
+/// Queues a review on the workspace's serial key, so it runs after the workspace's earlier jobs.
 pub(crate) async fn enqueue_review<C: ConnectionTrait>(
     db: &C,
-    resource_id: i64,
-    workspace_id: i64,
-    pull_id: i64,
-    approve: Option<String>,
-    delete_resource: bool,
+    order: ReviewOrder,
     actor: &Actor,
 ) -> AppResult<job_rows::Model> {
     let payload = ReviewPayload {
-        resource_id,
-        pull_id,
-        approve: approve.is_some(),
-        commit: approve,
-        delete_resource,
+        resource_id: order.resource_id,
+        pull_id: order.pull_id,
+        approve: order.merge.is_some(),
+        commit: order.merge,
+        delete_resource: order.delete_resource,
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
     };
@@ -197,7 +203,7 @@ pub(crate) async fn enqueue_review<C: ConnectionTrait>(
         db,
         &payload,
         None,
-        Some(&serial_key(workspace_id)),
+        Some(&serial_key(order.workspace_id)),
         ATTEMPTS,
     )
     .await
@@ -287,7 +293,7 @@ pub(crate) async fn failed<C: ConnectionTrait>(
         None => None,
     };
     Ok(job
-        .filter(|job| job.status == jobs::FAILED)
+        .filter(|job| job.status == JobStatus::Failed)
         .map(|job| (resource, member, job)))
 }
 
@@ -353,7 +359,7 @@ pub async fn review(
         })?;
     let pull = pull_requests::Entity::find()
         .filter(pull_requests::Column::ResourceId.eq(resource.id))
-        .filter(pull_requests::Column::State.eq(PullState::Open.as_str()))
+        .filter(pull_requests::Column::State.eq(PullState::Open))
         .order_by_desc(pull_requests::Column::Id)
         .one(&txn)
         .await?
@@ -368,16 +374,14 @@ pub async fn review(
     } else {
         None
     };
-    let job = enqueue_review(
-        &txn,
-        resource.id,
-        member.workspace_id,
-        pull.id,
-        approved,
-        false,
-        actor,
-    )
-    .await?;
+    let order = ReviewOrder {
+        resource_id: resource.id,
+        workspace_id: member.workspace_id,
+        pull_id: pull.id,
+        merge: approved,
+        delete_resource: false,
+    };
+    let job = enqueue_review(&txn, order, actor).await?;
     mark_in_progress(&txn, &resource, &member, job.id).await?;
     audit::record(
         &txn,
@@ -469,7 +473,7 @@ pub async fn close_then_delete<C: ConnectionTrait>(
             let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
             if job.kind == REVIEW_JOB
                 && payload["delete_resource"] == true
-                && job.status == jobs::FAILED
+                && job.status == JobStatus::Failed
             {
                 return Ok(None);
             }
@@ -477,23 +481,21 @@ pub async fn close_then_delete<C: ConnectionTrait>(
     }
     let Some(pull) = pull_requests::Entity::find()
         .filter(pull_requests::Column::ResourceId.eq(resource.id))
-        .filter(pull_requests::Column::State.eq(PullState::Open.as_str()))
+        .filter(pull_requests::Column::State.eq(PullState::Open))
         .order_by_desc(pull_requests::Column::Id)
         .one(db)
         .await?
     else {
         return Ok(None);
     };
-    let job = enqueue_review(
-        db,
-        resource.id,
-        member.workspace_id,
-        pull.id,
-        None,
-        true,
-        actor,
-    )
-    .await?;
+    let order = ReviewOrder {
+        resource_id: resource.id,
+        workspace_id: member.workspace_id,
+        pull_id: pull.id,
+        merge: None,
+        delete_resource: true,
+    };
+    let job = enqueue_review(db, order, actor).await?;
     mark_in_progress(db, resource, &member, job.id).await?;
     Ok(Some(pull.number))
 }

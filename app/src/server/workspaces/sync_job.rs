@@ -35,9 +35,9 @@ pub(crate) struct Context {
     pub(crate) template_key: String,
 }
 
-pub(crate) async fn job_context(ctx: &AppCtx, resource_id: i64) -> Result<Context, ForgeError> {
-    let gone = |what: &str| ForgeError::permanent(format!("{what} no longer exists"));
-    let internal = |e: AppError| ForgeError::transient(e.to_string());
+pub(crate) async fn job_context(ctx: &AppCtx, resource_id: i64) -> Result<Context, ExternalError> {
+    let gone = |what: &str| ExternalError::permanent(format!("{what} no longer exists"));
+    let internal = |e: AppError| ExternalError::transient(e.to_string());
     let db = &ctx.db;
     let resource = resources::Entity::find_by_id(resource_id)
         .one(db)
@@ -102,14 +102,14 @@ pub(crate) async fn sync(
     ctx: &AppCtx,
     payload: &SyncPayload,
     say: &(dyn Fn(String) + Send + Sync),
-) -> Result<(Context, Done), ForgeError> {
+) -> Result<(Context, Done), ExternalError> {
     let job = job_context(ctx, payload.resource_id).await?;
     let who = initiator(&ctx.db, payload.initiator_id, &payload.initiator).await;
     let files = match payload.kind {
         SyncKind::Update => Some(
             crate::server::resources::current_files(&ctx.db, job.resource.id)
                 .await
-                .map_err(|e| ForgeError::transient(e.to_string()))?,
+                .map_err(|e| ExternalError::transient(e.to_string()))?,
         ),
         SyncKind::Delete => None,
     };
@@ -195,7 +195,7 @@ async fn open_pull(
     repo: &ForgeRepo,
     new: NewPull,
     say: &(dyn Fn(String) + Send + Sync),
-) -> Result<ForgePull, ForgeError> {
+) -> Result<ForgePull, ExternalError> {
     if let Some(open) = ctx.forge.find_open_pull(repo, &new.head_branch).await? {
         say(format!(
             "pull request #{} is already open for {}; not opening another",
@@ -215,13 +215,13 @@ pub(crate) async fn review_job(
     ctx: &AppCtx,
     payload: &ReviewPayload,
     say: &(dyn Fn(String) + Send + Sync),
-) -> Result<(Context, Done), ForgeError> {
+) -> Result<(Context, Done), ExternalError> {
     let job = job_context(ctx, payload.resource_id).await?;
     let pull = pull_requests::Entity::find_by_id(payload.pull_id)
         .one(&ctx.db)
         .await
-        .map_err(|e| ForgeError::transient(e.to_string()))?
-        .ok_or_else(|| ForgeError::permanent("the pull request record no longer exists"))?;
+        .map_err(|e| ExternalError::transient(e.to_string()))?
+        .ok_or_else(|| ExternalError::permanent("the pull request record no longer exists"))?;
     let result = if payload.approve {
         say(format!(
             "merging pull request #{} ({} into {})",
@@ -234,7 +234,7 @@ pub(crate) async fn review_job(
         // Exactly the commit approved, or nothing (a review queued before approvals named
         // their commit merges nothing: it is reviewed again).
         let approved = payload.commit.as_deref().ok_or_else(|| {
-            ForgeError::permanent(
+            ExternalError::permanent(
                 "this approval names no commit; approve the pull request again from its page",
             )
         })?;
@@ -278,7 +278,7 @@ pub struct Performed {
     pub(crate) resource_id: i64,
     pub(crate) actor: Actor,
     pub(crate) outcome: Outcome,
-    pub(crate) result: Result<(Context, Done), ForgeError>,
+    pub(crate) result: Result<(Context, Done), ExternalError>,
 }
 
 pub async fn perform(

@@ -145,7 +145,7 @@ pub(crate) async fn local_workspace(
     repository: &str,
 ) -> AppResult<workspaces::Model> {
     workspaces::Entity::find()
-        .filter(workspaces::Column::Provider.eq(Provider::LocalGit.as_str()))
+        .filter(workspaces::Column::Provider.eq(Provider::LocalGit))
         .filter(workspaces::Column::Repository.eq(repository))
         .one(db)
         .await?
@@ -260,7 +260,7 @@ pub async fn resource_workspace(
         serde_json::from_str(&workspace.configuration).map_err(AppError::internal)?;
     let open_pull = pull_requests::Entity::find()
         .filter(pull_requests::Column::ResourceId.eq(resource.id))
-        .filter(pull_requests::Column::State.eq(PullState::Open.as_str()))
+        .filter(pull_requests::Column::State.eq(PullState::Open))
         .order_by_desc(pull_requests::Column::Id)
         .one(db)
         .await?
@@ -273,9 +273,7 @@ pub async fn resource_workspace(
         Some(job) => jobs::log_after(db, job.id, after, 500).await?,
         None => Vec::new(),
     };
-    let done = job
-        .as_ref()
-        .is_none_or(|j| j.status == jobs::SUCCEEDED || j.status == jobs::FAILED);
+    let done = job.as_ref().is_none_or(|j| j.status.is_done());
     Ok(Some(ResourceWorkspace {
         workspace: workspace.slug,
         repository: workspace.repository,

@@ -93,109 +93,159 @@ impl SourceRepos for GitSources {
         settings: &Fields,
         secrets: &Fields,
     ) -> Result<String, String> {
-        let get = |key: &str| settings.get(key).cloned().unwrap_or_default();
-        let secret = |key: &str| secrets.get(key).cloned().unwrap_or_default();
+        let access = Credentials { settings, secrets };
         match provider {
-            Provider::LocalGit => {
-                std::fs::create_dir_all(&self.local_root)
-                    .map_err(|e| format!("cannot create {}: {e}", self.local_root.display()))?;
-                let count = std::fs::read_dir(&self.local_root)
-                    .map_err(|e| format!("cannot read {}: {e}", self.local_root.display()))?
-                    .count();
-                Ok(format!(
-                    "Local repositories under {} ({count} organisation folders)",
-                    self.local_root.display()
-                ))
-            }
-            Provider::Github => {
-                let api = get("api_url");
-                let api = api.trim_end_matches('/');
-                let token = secret("token");
-                let github = |path: String| {
-                    self.http
-                        .get(format!("{api}{path}"))
-                        .bearer_auth(&token)
-                        .header("Accept", "application/vnd.github+json")
-                        .header("X-GitHub-Api-Version", "2022-11-28")
-                };
-                let user: serde_json::Value =
-                    json_of(self.http.send(github("/user".into())).await).await?;
-                let login = user["login"].as_str().unwrap_or("?").to_string();
-                let org = get("organization");
-                let org_response = self.http.send(github(format!("/orgs/{org}"))).await;
-                let owner_found = match org_response {
-                    Ok(r) if r.status().is_success() => true,
-                    Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
-                        matches!(self.http.send(github(format!("/users/{org}"))).await, Ok(r) if r.status().is_success())
-                    }
-                    Ok(r) => return Err(status_message(r.status())),
-                    Err(e) => return Err(transport_message(&e)),
-                };
-                if !owner_found {
-                    return Err(format!(
-                        "signed in as {login}, but no organization or user {org:?} is visible to the token"
-                    ));
-                }
-                Ok(format!("Connected to GitHub as {login}; {org} is visible"))
-            }
-            Provider::Bitbucket => {
-                let api = get("api_url");
-                let api = api.trim_end_matches('/');
-                let auth = |r: reqwest::RequestBuilder| {
-                    r.basic_auth(get("username"), Some(secret("app_password")))
-                        .header("Accept", "application/json")
-                };
-                let user: serde_json::Value = json_of(
-                    self.http
-                        .send(auth(self.http.get(format!("{api}/user"))))
-                        .await,
-                )
-                .await?;
-                let name = user["username"]
-                    .as_str()
-                    .or(user["display_name"].as_str())
-                    .unwrap_or("?")
-                    .to_string();
-                let workspace = get("workspace");
-                let _: serde_json::Value = json_of(
-                    self.http
-                        .send(auth(self.http.get(format!("{api}/workspaces/{workspace}"))))
-                        .await,
-                )
-                .await
-                .map_err(|e| {
-                    format!("signed in as {name}, but the workspace {workspace:?}: {e}")
-                })?;
-                Ok(format!(
-                    "Connected to Bitbucket as {name}; workspace {workspace} is visible"
-                ))
-            }
-            Provider::AzureDevops => {
-                let org = get("organization_url");
-                let org = org.trim_end_matches('/');
-                let project = get("project");
-                let found: serde_json::Value = json_of(
-                    self.http
-                        .send(
-                            self.http
-                                .get(format!("{org}/_apis/projects/{project}"))
-                                .query(&[("api-version", "7.1")])
-                                .basic_auth("", Some(secret("token")))
-                                .header("Accept", "application/json"),
-                        )
-                        .await,
-                )
-                .await?;
-                Ok(format!(
-                    "Connected to Azure DevOps; project {} is visible",
-                    found["name"].as_str().unwrap_or(&project)
-                ))
-            }
+            Provider::LocalGit => self.test_local(),
+            Provider::Github => self.test_github(&access).await,
+            Provider::Bitbucket => self.test_bitbucket(&access).await,
+            Provider::AzureDevops => self.test_azure_devops(&access).await,
             other => Err(format!(
                 "{} integrations have no connection test",
                 other.label()
             )),
         }
+    }
+}
+
+/// An integration's fields as a connection test reads them (a missing one reads empty).
+struct Credentials<'a> {
+    settings: &'a Fields,
+    secrets: &'a Fields,
+}
+
+impl Credentials<'_> {
+    fn setting(&self, key: &str) -> String {
+        self.settings.get(key).cloned().unwrap_or_default()
+    }
+
+    fn secret(&self, key: &str) -> String {
+        self.secrets.get(key).cloned().unwrap_or_default()
+    }
+}
+
+/// GitHub's `GET /user`.
+#[derive(serde::Deserialize)]
+struct GithubUser {
+    login: String,
+}
+
+/// Bitbucket Cloud's `GET /user`.
+#[derive(serde::Deserialize)]
+struct BitbucketUser {
+    username: Option<String>,
+    display_name: Option<String>,
+}
+
+/// Bitbucket Cloud's `GET /workspaces/{workspace}`, read only to see that it answers.
+#[derive(serde::Deserialize)]
+struct BitbucketWorkspace {}
+
+/// Azure DevOps's `GET {organization}/_apis/projects/{project}`.
+#[derive(serde::Deserialize)]
+struct AzureProject {
+    name: Option<String>,
+}
+
+impl GitSources {
+    fn test_local(&self) -> Result<String, String> {
+        std::fs::create_dir_all(&self.local_root)
+            .map_err(|e| format!("cannot create {}: {e}", self.local_root.display()))?;
+        let count = std::fs::read_dir(&self.local_root)
+            .map_err(|e| format!("cannot read {}: {e}", self.local_root.display()))?
+            .count();
+        Ok(format!(
+            "Local repositories under {} ({count} organisation folders)",
+            self.local_root.display()
+        ))
+    }
+
+    /// Who the token signs in as, and that the organization (or user) it names is visible.
+    async fn test_github(&self, access: &Credentials<'_>) -> Result<String, String> {
+        let api = access.setting("api_url");
+        let api = api.trim_end_matches('/');
+        let token = access.secret("token");
+        let github = |path: String| {
+            self.http
+                .get(format!("{api}{path}"))
+                .bearer_auth(&token)
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
+        };
+        let user: GithubUser = json_of(self.http.send(github("/user".into())).await).await?;
+        let login = user.login;
+        let org = access.setting("organization");
+        let org_response = self.http.send(github(format!("/orgs/{org}"))).await;
+        let owner_found = match org_response {
+            Ok(r) if r.status().is_success() => true,
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
+                matches!(self.http.send(github(format!("/users/{org}"))).await, Ok(r) if r.status().is_success())
+            }
+            Ok(r) => return Err(status_message(r.status())),
+            Err(e) => return Err(transport_message(&e)),
+        };
+        if !owner_found {
+            return Err(format!(
+                "signed in as {login}, but no organization or user {org:?} is visible to the token"
+            ));
+        }
+        Ok(format!("Connected to GitHub as {login}; {org} is visible"))
+    }
+
+    /// Who the app password signs in as, and that the workspace is visible to it.
+    async fn test_bitbucket(&self, access: &Credentials<'_>) -> Result<String, String> {
+        let api = access.setting("api_url");
+        let api = api.trim_end_matches('/');
+        let auth = |r: reqwest::RequestBuilder| {
+            r.basic_auth(
+                access.setting("username"),
+                Some(access.secret("app_password")),
+            )
+            .header("Accept", "application/json")
+        };
+        let user: BitbucketUser = json_of(
+            self.http
+                .send(auth(self.http.get(format!("{api}/user"))))
+                .await,
+        )
+        .await?;
+        let name = user
+            .username
+            .or(user.display_name)
+            .unwrap_or_else(|| "?".into());
+        let workspace = access.setting("workspace");
+        let _: BitbucketWorkspace = json_of(
+            self.http
+                .send(auth(self.http.get(format!("{api}/workspaces/{workspace}"))))
+                .await,
+        )
+        .await
+        .map_err(|e| format!("signed in as {name}, but the workspace {workspace:?}: {e}"))?;
+        Ok(format!(
+            "Connected to Bitbucket as {name}; workspace {workspace} is visible"
+        ))
+    }
+
+    /// That the project answers to the token.
+    async fn test_azure_devops(&self, access: &Credentials<'_>) -> Result<String, String> {
+        let org = access.setting("organization_url");
+        let org = org.trim_end_matches('/');
+        let project = access.setting("project");
+        let found: AzureProject = json_of(
+            self.http
+                .send(
+                    self.http
+                        .get(format!("{org}/_apis/projects/{project}"))
+                        .query(&[("api-version", "7.1")])
+                        .basic_auth("", Some(access.secret("token")))
+                        .header("Accept", "application/json"),
+                )
+                .await,
+        )
+        .await?;
+        Ok(format!(
+            "Connected to Azure DevOps; project {} is visible",
+            found.name.unwrap_or(project)
+        ))
     }
 }
 
@@ -225,9 +275,9 @@ pub(super) fn transport_message(error: &crate::adapters::egress::Unanswered) -> 
 
 /// The JSON body of a successful answer; anything else (an error status, a redirect to a sign-in
 /// page, HTML) is a message that names what happened.
-pub(super) async fn json_of(
+pub(super) async fn json_of<T: serde::de::DeserializeOwned>(
     response: Result<reqwest::Response, crate::adapters::egress::Unanswered>,
-) -> Result<serde_json::Value, String> {
+) -> Result<T, String> {
     let response = response.map_err(|e| transport_message(&e))?;
     let status = response.status();
     if status.is_redirection() || status.as_u16() == 203 {

@@ -18,21 +18,21 @@ impl LocalGitRepos {
     async fn blocking<T: Send + 'static>(
         &self,
         repository: &str,
-        work: impl FnOnce(Repository) -> Result<T, ForgeError> + Send + 'static,
-    ) -> Result<T, ForgeError> {
+        work: impl FnOnce(Repository) -> Result<T, ExternalError> + Send + 'static,
+    ) -> Result<T, ExternalError> {
         let git = open_bare(&self.root, repository)?;
         tokio::task::spawn_blocking(move || work(git))
             .await
-            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+            .map_err(|e| ExternalError::transient(format!("the git task stopped: {e}")))?
     }
 }
 
 /// A branch, or a full commit id of the repository.
-pub(super) fn revision(git: &Repository, rev: &str) -> Result<git2::Oid, ForgeError> {
+pub(super) fn revision(git: &Repository, rev: &str) -> Result<git2::Oid, ExternalError> {
     if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
         let id = git2::Oid::from_str(rev).map_err(git_error)?;
         git.find_commit(id)
-            .map_err(|_| ForgeError::permanent(format!("there is no commit {rev}")))?;
+            .map_err(|_| ExternalError::permanent(format!("there is no commit {rev}")))?;
         return Ok(id);
     }
     check_branch(rev)?;
@@ -42,7 +42,7 @@ pub(super) fn revision(git: &Repository, rev: &str) -> Result<git2::Oid, ForgeEr
 /// The files of `diff` as a reviewer reads them, within the page's limits.
 pub(super) fn file_changes(
     diff: &git2::Diff,
-) -> Result<app::domain::resources::FileChanges, ForgeError> {
+) -> Result<app::domain::resources::FileChanges, ExternalError> {
     use app::domain::resources::{ChangedFile, DiffLine, FileChanges, Hunk};
     use app::server::ports::{MAX_CHANGED_FILES, MAX_DIFF_LINES, MAX_FILE_DIFF_LINES};
     let mut changes = FileChanges::default();
@@ -121,18 +121,18 @@ pub(super) fn file_changes(
     Ok(changes)
 }
 
-pub(super) fn git_error(e: git2::Error) -> ForgeError {
-    ForgeError::permanent(e.message().to_string())
+pub(super) fn git_error(e: git2::Error) -> ExternalError {
+    ExternalError::permanent(e.message().to_string())
 }
 
-pub(super) fn head_of(git: &Repository, branch: &str) -> Result<git2::Oid, ForgeError> {
+pub(super) fn head_of(git: &Repository, branch: &str) -> Result<git2::Oid, ExternalError> {
     branch_head(git, branch)
-        .ok_or_else(|| ForgeError::permanent(format!("there is no branch {branch}")))
+        .ok_or_else(|| ExternalError::permanent(format!("there is no branch {branch}")))
 }
 
 /// `branch` names a ref inside `refs/heads/` and nothing else.
 /// A name git takes for a branch, which cannot pass for an option.
-pub(crate) fn check_branch(branch: &str) -> Result<(), ForgeError> {
+pub(crate) fn check_branch(branch: &str) -> Result<(), ExternalError> {
     let ok = !branch.is_empty()
         && branch.len() <= 200
         && git2::Reference::is_valid_name(&format!("refs/heads/{branch}"))
@@ -140,7 +140,7 @@ pub(crate) fn check_branch(branch: &str) -> Result<(), ForgeError> {
     if ok {
         Ok(())
     } else {
-        Err(ForgeError::permanent(format!(
+        Err(ExternalError::permanent(format!(
             "{branch:?} is not a branch name"
         )))
     }
@@ -148,7 +148,7 @@ pub(crate) fn check_branch(branch: &str) -> Result<(), ForgeError> {
 
 #[async_trait::async_trait]
 impl app::server::ports::LocalGit for LocalGitRepos {
-    async fn head(&self, repository: &str, branch: &str) -> Result<Option<String>, ForgeError> {
+    async fn head(&self, repository: &str, branch: &str) -> Result<Option<String>, ExternalError> {
         check_branch(branch)?;
         let path = repository_path(&self.root, repository)?;
         if !path.join("HEAD").exists() {
@@ -166,7 +166,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         repository: &str,
         branches: &[String],
         author: &str,
-    ) -> Result<String, ForgeError> {
+    ) -> Result<String, ExternalError> {
         for branch in branches {
             check_branch(branch)?;
         }
@@ -181,7 +181,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
                 create_repository(&root, &repository, &author)
             })
             .await
-            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+            .map_err(|e| ExternalError::transient(format!("the git task stopped: {e}")))?
             {
                 Ok(_) => {}
                 // Another replica made it meanwhile.
@@ -214,7 +214,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         repository: &str,
         branch: &str,
         paths: &[String],
-    ) -> Result<Vec<Option<String>>, ForgeError> {
+    ) -> Result<Vec<Option<String>>, ExternalError> {
         if !repository_path(&self.root, repository)?
             .join("HEAD")
             .exists()
@@ -251,7 +251,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         files: &[(String, String)],
         message: &str,
         author: &str,
-    ) -> Result<Option<String>, ForgeError> {
+    ) -> Result<Option<String>, ExternalError> {
         check_branch(branch)?;
         for (path, _) in files {
             check_file_path(path)?;
@@ -300,7 +300,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
                 // (another replica's commit is kept; this one is retried on top of it).
                 git.reference_matching(&name, commit, true, base_id, "slipway commit")
                     .map_err(|e| {
-                        ForgeError::transient(format!(
+                        ExternalError::transient(format!(
                             "{branch} moved while committing: {}",
                             e.message()
                         ))
@@ -319,7 +319,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         repository: &str,
         base: &str,
         head: &str,
-    ) -> Result<Vec<(String, String)>, ForgeError> {
+    ) -> Result<Vec<(String, String)>, ExternalError> {
         let (base, head) = (base.to_string(), head.to_string());
         self.blocking(repository, move |git| {
             let mut walk = git.revwalk().map_err(git_error)?;
@@ -351,7 +351,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         repository: &str,
         base: &str,
         head: &str,
-    ) -> Result<app::domain::resources::FileChanges, ForgeError> {
+    ) -> Result<app::domain::resources::FileChanges, ExternalError> {
         let (base, head) = (base.to_string(), head.to_string());
         self.blocking(repository, move |git| {
             let head = revision(&git, &head)?;
@@ -383,7 +383,7 @@ impl app::server::ports::LocalGit for LocalGitRepos {
         method: app::domain::branching::MergeMethod,
         message: &str,
         approved: (i64, &str),
-    ) -> Result<(String, String, String), ForgeError> {
+    ) -> Result<(String, String, String), ExternalError> {
         use app::domain::branching::MergeMethod;
         let (base, head, message) = (base.to_string(), head.to_string(), message.to_string());
         let (number, approved) = (approved.0, approved.1.to_string());

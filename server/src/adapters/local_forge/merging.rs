@@ -12,12 +12,13 @@ pub fn rebase_branches(
     base_branch: &str,
     head_branch: &str,
     approved: Option<(i64, &str)>,
-) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
-    let describe = |e: git2::Error| ForgeError::permanent(e.message().to_string());
-    let base = branch_head(git, base_branch)
-        .ok_or_else(|| ForgeError::permanent(format!("the base branch {base_branch} is gone")))?;
+) -> Result<(git2::Oid, git2::Oid, git2::Oid), ExternalError> {
+    let describe = |e: git2::Error| ExternalError::permanent(e.message().to_string());
+    let base = branch_head(git, base_branch).ok_or_else(|| {
+        ExternalError::permanent(format!("the base branch {base_branch} is gone"))
+    })?;
     let head = branch_head(git, head_branch)
-        .ok_or_else(|| ForgeError::permanent(format!("the branch {head_branch} is gone")))?;
+        .ok_or_else(|| ExternalError::permanent(format!("the branch {head_branch} is gone")))?;
     if let Some((number, approved)) = approved {
         app::server::ports::approved_head(number, Some(&head.to_string()), approved)?;
     }
@@ -36,7 +37,7 @@ pub fn rebase_branches(
         let commit = git.find_commit(id).map_err(describe)?;
         let short = &id.to_string()[..7];
         if commit.parent_count() > 1 {
-            return Err(ForgeError::permanent(format!(
+            return Err(ExternalError::permanent(format!(
                 "{head_branch} has a merge commit ({short}): a rebase needs a linear branch; merge or squash it instead"
             )));
         }
@@ -51,7 +52,7 @@ pub fn rebase_branches(
                 .filter_map(|c| c.our.or(c.their))
                 .map(|e| String::from_utf8_lossy(&e.path).into_owned())
                 .collect();
-            return Err(ForgeError::permanent(format!(
+            return Err(ExternalError::permanent(format!(
                 "{short} ({}) conflicts with {base_branch} in {} when rebased; merge instead, or rebase it yourself",
                 commit.summary().unwrap_or_default(),
                 files.join(", ")
@@ -80,7 +81,7 @@ pub fn rebase_branches(
         "slipway rebase",
     )
     .map_err(|e| {
-        ForgeError::transient(format!(
+        ExternalError::transient(format!(
             "{base_branch} moved while rebasing; trying again ({})",
             e.message()
         ))
@@ -100,12 +101,13 @@ pub fn merge_branches(
     message: &str,
     squash: bool,
     approved: Option<(i64, &str)>,
-) -> Result<(git2::Oid, git2::Oid, git2::Oid), ForgeError> {
-    let describe = |e: git2::Error| ForgeError::permanent(e.message().to_string());
-    let base = branch_head(git, base_branch)
-        .ok_or_else(|| ForgeError::permanent(format!("the base branch {base_branch} is gone")))?;
+) -> Result<(git2::Oid, git2::Oid, git2::Oid), ExternalError> {
+    let describe = |e: git2::Error| ExternalError::permanent(e.message().to_string());
+    let base = branch_head(git, base_branch).ok_or_else(|| {
+        ExternalError::permanent(format!("the base branch {base_branch} is gone"))
+    })?;
     let head = branch_head(git, head_branch)
-        .ok_or_else(|| ForgeError::permanent(format!("the branch {head_branch} is gone")))?;
+        .ok_or_else(|| ExternalError::permanent(format!("the branch {head_branch} is gone")))?;
     if let Some((number, approved)) = approved {
         app::server::ports::approved_head(number, Some(&head.to_string()), approved)?;
     }
@@ -125,7 +127,7 @@ pub fn merge_branches(
             .filter_map(|c| c.our.or(c.their))
             .map(|e| String::from_utf8_lossy(&e.path).into_owned())
             .collect();
-        return Err(ForgeError::permanent(format!(
+        return Err(ExternalError::permanent(format!(
             "{head_branch} conflicts with {base_branch} in {}",
             files.join(", ")
         )));
@@ -150,7 +152,7 @@ pub fn merge_branches(
         "slipway merge",
     )
     .map_err(|e| {
-        ForgeError::transient(format!(
+        ExternalError::transient(format!(
             "{base_branch} moved while merging; trying again ({})",
             e.message()
         ))

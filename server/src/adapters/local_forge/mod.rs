@@ -5,7 +5,7 @@
 use app::domain::workspaces::RepoConfig;
 use app::server::entities::local_pulls;
 use app::server::ports::{
-    check_file_path, Forge, ForgeError, ForgePull, ForgeRepo, NewPull, PullState,
+    check_file_path, ExternalError, Forge, ForgePull, ForgeRepo, NewPull, PullState,
 };
 use git2::{Repository, Signature};
 use sea_orm::{
@@ -22,7 +22,7 @@ use {local_git::*, merging::*};
 
 /// `org/name` → `<root>/org/name.git`, refusing anything that could leave the root: each part
 /// 1–100 of letters, digits, `-`, `_`, `.`, not starting with `.`.
-pub fn repository_path(root: &Path, repository: &str) -> Result<PathBuf, ForgeError> {
+pub fn repository_path(root: &Path, repository: &str) -> Result<PathBuf, ExternalError> {
     let parts: Vec<&str> = repository.split('/').collect();
     let valid = |p: &str| {
         !p.is_empty()
@@ -35,13 +35,13 @@ pub fn repository_path(root: &Path, repository: &str) -> Result<PathBuf, ForgeEr
         [org, name] if valid(org) && valid(name) => {
             let name = name.strip_suffix(".git").unwrap_or(name);
             if !valid(name) {
-                return Err(ForgeError::permanent(format!(
+                return Err(ExternalError::permanent(format!(
                     "{repository:?} is not a repository name (ORG/NAME)"
                 )));
             }
             Ok(root.join(org).join(format!("{name}.git")))
         }
-        _ => Err(ForgeError::permanent(format!(
+        _ => Err(ExternalError::permanent(format!(
             "{repository:?} is not a repository name: use ORG/NAME, letters, digits, '-', '_' and '.'"
         ))),
     }
@@ -53,15 +53,15 @@ pub fn create_repository(
     root: &Path,
     repository: &str,
     author: &str,
-) -> Result<PathBuf, ForgeError> {
+) -> Result<PathBuf, ExternalError> {
     let path = repository_path(root, repository)?;
     if path.exists() {
-        return Err(ForgeError::permanent(format!(
+        return Err(ExternalError::permanent(format!(
             "the local forge already has {repository}"
         )));
     }
     std::fs::create_dir_all(&path)
-        .map_err(|e| ForgeError::permanent(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(|e| ExternalError::permanent(format!("cannot create {}: {e}", path.display())))?;
     let made = (|| -> Result<(), git2::Error> {
         let git = Repository::init_bare(&path)?;
         git.set_head("refs/heads/main")?;
@@ -86,7 +86,7 @@ pub fn create_repository(
     })();
     if let Err(error) = made {
         let _ = std::fs::remove_dir_all(&path);
-        return Err(ForgeError::permanent(format!(
+        return Err(ExternalError::permanent(format!(
             "cannot create {repository}: {}",
             error.message()
         )));
@@ -109,7 +109,7 @@ impl LocalForge {
         }
     }
 
-    fn open(&self, repository: &str) -> Result<Repository, ForgeError> {
+    fn open(&self, repository: &str) -> Result<Repository, ExternalError> {
         open_bare(&self.root, repository)
     }
 
@@ -120,12 +120,12 @@ impl LocalForge {
                 "{}/forge/{}/pulls/{}",
                 self.public_url, row.repository, row.number
             ),
-            state: PullState::parse(&row.state).unwrap_or(PullState::Open),
+            state: row.state,
             head_branch: row.head_branch.clone(),
             base_branch: row.base_branch.clone(),
             title: row.title.clone(),
-            head_commit: match PullState::parse(&row.state) {
-                Some(PullState::Open) => self
+            head_commit: match row.state {
+                PullState::Open => self
                     .open(&row.repository)
                     .ok()
                     .and_then(|git| branch_head(&git, &row.head_branch))
@@ -136,7 +136,11 @@ impl LocalForge {
         }
     }
 
-    async fn row(&self, repository: &str, number: i64) -> Result<local_pulls::Model, ForgeError> {
+    async fn row(
+        &self,
+        repository: &str,
+        number: i64,
+    ) -> Result<local_pulls::Model, ExternalError> {
         local_pulls::Entity::find()
             .filter(local_pulls::Column::Repository.eq(repository))
             .filter(local_pulls::Column::Number.eq(number))
@@ -144,26 +148,26 @@ impl LocalForge {
             .await
             .map_err(db_error)?
             .ok_or_else(|| {
-                ForgeError::permanent(format!("{repository} has no pull request #{number}"))
+                ExternalError::permanent(format!("{repository} has no pull request #{number}"))
             })
     }
 }
 
 /// Opens `ORG/NAME` under `root`, saying how to create it when it is not there.
-fn open_bare(root: &Path, repository: &str) -> Result<Repository, ForgeError> {
+fn open_bare(root: &Path, repository: &str) -> Result<Repository, ExternalError> {
     let path = repository_path(root, repository)?;
     if !path.join("HEAD").exists() {
-        return Err(ForgeError::permanent(format!(
+        return Err(ExternalError::permanent(format!(
             "the local forge has no repository {repository}; create it first \
              (Workspaces → New repository, or `slipway forge create-repo {repository}`)"
         )));
     }
-    Repository::open_bare(&path).map_err(|e| ForgeError::permanent(e.message().to_string()))
+    Repository::open_bare(&path).map_err(|e| ExternalError::permanent(e.message().to_string()))
 }
 
-fn db_error(error: sea_orm::DbErr) -> ForgeError {
+fn db_error(error: sea_orm::DbErr) -> ExternalError {
     tracing::error!("local forge: {error}");
-    ForgeError::transient("the local forge's database is unavailable")
+    ExternalError::transient("the local forge's database is unavailable")
 }
 
 fn branch_head(git: &Repository, branch: &str) -> Option<git2::Oid> {
@@ -178,7 +182,7 @@ impl Forge for LocalForge {
         &self,
         repo: &ForgeRepo,
         author: &str,
-    ) -> Result<RepoConfig, ForgeError> {
+    ) -> Result<RepoConfig, ExternalError> {
         let (root, repository, author) = (
             self.root.clone(),
             repo.repository.clone(),
@@ -186,11 +190,11 @@ impl Forge for LocalForge {
         );
         tokio::task::spawn_blocking(move || create_repository(&root, &repository, &author))
             .await
-            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))??;
+            .map_err(|e| ExternalError::transient(format!("the git task stopped: {e}")))??;
         self.metadata(repo).await
     }
 
-    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ForgeError> {
+    async fn metadata(&self, repo: &ForgeRepo) -> Result<RepoConfig, ExternalError> {
         let git = self.open(&repo.repository)?;
         let default_branch = git
             .find_reference("HEAD")
@@ -217,27 +221,31 @@ impl Forge for LocalForge {
         &self,
         repo: &ForgeRepo,
         head_branch: &str,
-    ) -> Result<Option<ForgePull>, ForgeError> {
+    ) -> Result<Option<ForgePull>, ExternalError> {
         Ok(local_pulls::Entity::find()
             .filter(local_pulls::Column::Repository.eq(repo.repository.as_str()))
             .filter(local_pulls::Column::HeadBranch.eq(head_branch))
-            .filter(local_pulls::Column::State.eq(PullState::Open.as_str()))
+            .filter(local_pulls::Column::State.eq(PullState::Open))
             .one(&self.db)
             .await
             .map_err(db_error)?
             .map(|row| self.pull_of(&row)))
     }
 
-    async fn create_pull(&self, repo: &ForgeRepo, pull: &NewPull) -> Result<ForgePull, ForgeError> {
+    async fn create_pull(
+        &self,
+        repo: &ForgeRepo,
+        pull: &NewPull,
+    ) -> Result<ForgePull, ExternalError> {
         let git = self.open(&repo.repository)?;
         if branch_head(&git, &pull.head_branch).is_none() {
-            return Err(ForgeError::permanent(format!(
+            return Err(ExternalError::permanent(format!(
                 "there is no branch {} to open a pull request from",
                 pull.head_branch
             )));
         }
         if let Some(open) = self.find_open_pull(repo, &pull.head_branch).await? {
-            return Err(ForgeError::permanent(format!(
+            return Err(ExternalError::permanent(format!(
                 "pull request #{} is already open for {}",
                 open.number, pull.head_branch
             )));
@@ -258,7 +266,7 @@ impl Forge for LocalForge {
             base_branch: Set(pull.base_branch.clone()),
             title: Set(pull.title.clone()),
             body: Set(pull.body.clone()),
-            state: Set(PullState::Open.as_str().into()),
+            state: Set(PullState::Open),
             head_commit: Set(None),
             base_commit: Set(None),
             merge_commit: Set(None),
@@ -269,11 +277,13 @@ impl Forge for LocalForge {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| ForgeError::transient(format!("another pull request took the number: {e}")))?;
+        .map_err(|e| {
+            ExternalError::transient(format!("another pull request took the number: {e}"))
+        })?;
         Ok(self.pull_of(&row))
     }
 
-    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn get_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         Ok(self.pull_of(&self.row(&repo.repository, number).await?))
     }
 
@@ -283,16 +293,16 @@ impl Forge for LocalForge {
         number: i64,
         message: &str,
         approved: &str,
-    ) -> Result<ForgePull, ForgeError> {
+    ) -> Result<ForgePull, ExternalError> {
         let row = self.row(&repo.repository, number).await?;
-        match PullState::parse(&row.state) {
-            Some(PullState::Merged) => return Ok(self.pull_of(&row)),
-            Some(PullState::Closed) => {
-                return Err(ForgeError::permanent(format!(
+        match row.state {
+            PullState::Merged => return Ok(self.pull_of(&row)),
+            PullState::Closed => {
+                return Err(ExternalError::permanent(format!(
                     "pull request #{number} is closed; it cannot be merged"
                 )))
             }
-            _ => {}
+            PullState::Open => {}
         }
         let path = repository_path(&self.root, &repo.repository)?;
         let (base_branch, head_branch, message, approved) = (
@@ -303,7 +313,7 @@ impl Forge for LocalForge {
         );
         let (base, head, merge) = tokio::task::spawn_blocking(move || {
             let git = Repository::open_bare(&path)
-                .map_err(|e| ForgeError::permanent(e.message().to_string()))?;
+                .map_err(|e| ExternalError::permanent(e.message().to_string()))?;
             merge_branches(
                 &git,
                 &base_branch,
@@ -314,9 +324,9 @@ impl Forge for LocalForge {
             )
         })
         .await
-        .map_err(|e| ForgeError::transient(format!("the merge task stopped: {e}")))??;
+        .map_err(|e| ExternalError::transient(format!("the merge task stopped: {e}")))??;
         let mut active: local_pulls::ActiveModel = row.into();
-        active.state = Set(PullState::Merged.as_str().into());
+        active.state = Set(PullState::Merged);
         active.base_commit = Set(Some(base.to_string()));
         active.head_commit = Set(Some(head.to_string()));
         active.merge_commit = Set(Some(merge.to_string()));
@@ -325,20 +335,20 @@ impl Forge for LocalForge {
         Ok(self.pull_of(&row))
     }
 
-    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ForgeError> {
+    async fn close_pull(&self, repo: &ForgeRepo, number: i64) -> Result<ForgePull, ExternalError> {
         let row = self.row(&repo.repository, number).await?;
-        match PullState::parse(&row.state) {
-            Some(PullState::Closed) => return Ok(self.pull_of(&row)),
-            Some(PullState::Merged) => {
-                return Err(ForgeError::permanent(format!(
+        match row.state {
+            PullState::Closed => return Ok(self.pull_of(&row)),
+            PullState::Merged => {
+                return Err(ExternalError::permanent(format!(
                     "pull request #{number} is already merged"
                 )))
             }
-            _ => {}
+            PullState::Open => {}
         }
         let git = self.open(&repo.repository)?;
         let mut active: local_pulls::ActiveModel = row.clone().into();
-        active.state = Set(PullState::Closed.as_str().into());
+        active.state = Set(PullState::Closed);
         active.head_commit = Set(branch_head(&git, &row.head_branch).map(|o| o.to_string()));
         active.base_commit = Set(branch_head(&git, &row.base_branch).map(|o| o.to_string()));
         active.updated_at = Set(chrono::Utc::now());

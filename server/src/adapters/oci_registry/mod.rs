@@ -9,7 +9,7 @@
 //! Artifact Registry and `registry:2`), with the credentials of Docker's `config.json`
 //! (`auths.HOST.auth`, `username`/`password`, or `identitytoken` for the OAuth2 refresh flow).
 
-use app::server::ports::{ForgeError, Registry};
+use app::server::ports::{ExternalError, Registry};
 use base64::Engine;
 use reqwest::{header, Method, StatusCode};
 use sha2::{Digest, Sha256};
@@ -52,7 +52,7 @@ struct Location {
 }
 
 /// A tag as the distribution spec allows it: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
-fn check_tag(tag: &str) -> Result<(), ForgeError> {
+fn check_tag(tag: &str) -> Result<(), ExternalError> {
     let mut chars = tag.chars();
     let ok = tag.len() <= 128
         && chars
@@ -62,7 +62,7 @@ fn check_tag(tag: &str) -> Result<(), ForgeError> {
     if ok {
         Ok(())
     } else {
-        Err(ForgeError::permanent(format!(
+        Err(ExternalError::permanent(format!(
             "{tag:?} is not a valid image tag"
         )))
     }
@@ -93,14 +93,14 @@ fn error_text(body: &str) -> String {
     text.chars().take(300).collect()
 }
 
-/// A failed answer as a `ForgeError`: worth retrying (rate limits, 5xx, timeouts) or not.
+/// A failed answer as a `ExternalError`: worth retrying (rate limits, 5xx, timeouts) or not.
 fn refusal(
     host: &str,
     what: &str,
     status: StatusCode,
     headers: &header::HeaderMap,
     body: &str,
-) -> ForgeError {
+) -> ExternalError {
     let said = match error_text(body) {
         text if text.is_empty() => String::new(),
         text => format!(": {text}"),
@@ -108,32 +108,32 @@ fn refusal(
     let code = status.as_u16();
     let retry_after = super::forge_http::retry_after(headers);
     match code {
-        401 => ForgeError::permanent(format!(
+        401 => ExternalError::permanent(format!(
             "the registry {host} refused Slipway's credentials ({code}) to {what}{said}; check SLIPWAY_REGISTRY_AUTH_FILE"
         )),
-        403 => ForgeError::permanent(format!(
+        403 => ExternalError::permanent(format!(
             "the registry {host} does not allow Slipway to {what} ({code}){said}"
         )),
-        404 => ForgeError::permanent(format!(
+        404 => ExternalError::permanent(format!(
             "the registry {host} has nothing to {what} ({code}){said}"
         )),
-        408 | 429 | 500..=599 => ForgeError {
+        408 | 429 | 500..=599 => ExternalError {
             message: format!("the registry {host} failed to {what} ({code}){said}"),
             retryable: true,
             retry_after,
         },
-        _ => ForgeError::permanent(format!(
+        _ => ExternalError::permanent(format!(
             "the registry {host} refused to {what} ({code}){said}"
         )),
     }
 }
 
-fn cannot_reach(host: &str, error: super::egress::Unanswered) -> ForgeError {
+fn cannot_reach(host: &str, error: super::egress::Unanswered) -> ExternalError {
     // reqwest's text names the URL, which holds no credential (they travel in headers).
     let message = format!("cannot reach the registry {host}: {error}");
     match error {
-        super::egress::Unanswered::Refused(_) => ForgeError::permanent(message),
-        super::egress::Unanswered::Failed(_) => ForgeError::transient(message),
+        super::egress::Unanswered::Refused(_) => ExternalError::permanent(message),
+        super::egress::Unanswered::Failed(_) => ExternalError::transient(message),
     }
 }
 
@@ -172,10 +172,10 @@ impl OciRegistry {
 
     /// `registry.example.com/team/app` → host, `https://registry.example.com`, `team/app`; a
     /// name without a registry host (`team/app`) is on Docker Hub.
-    fn locate(&self, image: &str) -> Result<Location, ForgeError> {
+    fn locate(&self, image: &str) -> Result<Location, ExternalError> {
         let (first, rest) = image
             .split_once('/')
-            .ok_or_else(|| ForgeError::permanent(format!("{image:?} names no repository")))?;
+            .ok_or_else(|| ExternalError::permanent(format!("{image:?} names no repository")))?;
         let names_host = first.contains('.') || first.contains(':') || first == "localhost";
         let (host, name) = if names_host {
             (normalize_host(first), rest.to_string())
@@ -188,7 +188,7 @@ impl OciRegistry {
             .any(|part| part.is_empty() || part == "." || part == "..")
             || name.contains(['?', '#', '%', '\\'])
         {
-            return Err(ForgeError::permanent(format!(
+            return Err(ExternalError::permanent(format!(
                 "{image:?} is not an image repository name"
             )));
         }
@@ -241,7 +241,7 @@ impl OciRegistry {
         url: &str,
         content: Option<(&str, &[u8])>,
         what: &str,
-    ) -> Result<reqwest::Response, ForgeError> {
+    ) -> Result<reqwest::Response, ExternalError> {
         for attempt in 0..2 {
             let mut request = self
                 .http
@@ -266,7 +266,7 @@ impl OciRegistry {
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_challenge)
                 .ok_or_else(|| {
-                    ForgeError::permanent(format!(
+                    ExternalError::permanent(format!(
                         "the registry {} refused Slipway (401) without saying how to sign in",
                         at.host
                     ))
@@ -283,7 +283,7 @@ impl OciRegistry {
         at: &Location,
         challenge: &Challenge,
         what: &str,
-    ) -> Result<(), ForgeError> {
+    ) -> Result<(), ExternalError> {
         let credential = self.credential(&at.host);
         match challenge.scheme.as_str() {
             "basic" => match credential {
@@ -291,112 +291,130 @@ impl OciRegistry {
                     self.basic.lock().unwrap().insert(at.host.clone());
                     Ok(())
                 }
-                _ => Err(ForgeError::permanent(format!(
+                _ => Err(ExternalError::permanent(format!(
                     "the registry {} asks for a user and password to {what}: add them to SLIPWAY_REGISTRY_AUTH_FILE",
                     at.host
                 ))),
             },
             "bearer" => {
-                let realm = challenge.params.get("realm").ok_or_else(|| {
-                    ForgeError::permanent(format!(
-                        "the registry {} asked for a token without naming its realm",
-                        at.host
-                    ))
-                })?;
-                let realm = url::Url::parse(realm).map_err(|_| {
-                    ForgeError::permanent(format!(
-                        "the registry {} named a token realm that is not a URL",
-                        at.host
-                    ))
-                })?;
-                // Credentials travel only over HTTPS, or to a host listed as plain HTTP.
-                let realm_host = match realm.port() {
-                    Some(port) => format!("{}:{port}", realm.host_str().unwrap_or_default()),
-                    None => realm.host_str().unwrap_or_default().to_string(),
-                };
-                let plain_allowed = self.settings.plain_http.contains(&realm_host);
-                if realm.scheme() != "https" && !(realm.scheme() == "http" && plain_allowed) {
-                    return Err(ForgeError::permanent(format!(
-                        "the registry {} named a token realm that is not HTTPS ({realm_host}); list it in SLIPWAY_REGISTRY_PLAIN_HTTP to allow it",
-                        at.host
-                    )));
-                }
-                let scope = format!("repository:{}:pull,push", at.name);
-                let service = challenge.params.get("service").cloned().unwrap_or_default();
-                let request = match credential {
-                    Some(Credential::IdentityToken(refresh)) => self.http.post(realm.clone()).form(&[
-                        ("grant_type", "refresh_token"),
-                        ("refresh_token", refresh.as_str()),
-                        ("service", service.as_str()),
-                        ("scope", scope.as_str()),
-                        ("client_id", "slipway"),
-                    ]),
-                    other => {
-                        let mut url = realm.clone();
-                        url.query_pairs_mut()
-                            .append_pair("service", &service)
-                            .append_pair("scope", &scope);
-                        let request = self.http.get(url);
-                        match other {
-                            Some(Credential::Password { username, password }) => {
-                                request.basic_auth(username, Some(password))
-                            }
-                            _ => request,
-                        }
-                    }
-                };
-                let response = self
-                    .http
-                    .send(request)
-                    .await
-                    .map_err(|e| cannot_reach(&realm_host, e))?;
-                let status = response.status();
-                let headers = response.headers().clone();
-                let body = response.text().await.unwrap_or_default();
-                if !status.is_success() {
-                    return Err(refusal(&at.host, "issue a token", status, &headers, &body));
-                }
-                let answer: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
-                    ForgeError::transient(format!(
-                        "the token realm of the registry {} answered with a body that is not JSON",
-                        at.host
-                    ))
-                })?;
-                let token = answer
-                    .get("token")
-                    .or_else(|| answer.get("access_token"))
-                    .and_then(|t| t.as_str())
-                    .filter(|t| !t.is_empty())
-                    .ok_or_else(|| {
-                        ForgeError::transient(format!(
-                            "the token realm of the registry {} answered without a token",
-                            at.host
-                        ))
-                    })?;
-                // The spec's default lifetime is 60 s; stop using a token 10 s early.
-                let lifetime = answer
-                    .get("expires_in")
-                    .and_then(|e| e.as_u64())
-                    .unwrap_or(60)
-                    .max(20);
+                let (realm, realm_host) = self.token_realm(at, challenge)?;
+                let (token, lifetime) = self
+                    .fetch_token(at, challenge, realm, &realm_host, credential)
+                    .await?;
                 self.tokens.lock().unwrap().insert(
                     (at.host.clone(), at.name.clone()),
-                    (
-                        token.to_string(),
-                        Instant::now() + Duration::from_secs(lifetime - 10),
-                    ),
+                    (token, Instant::now() + lifetime),
                 );
                 Ok(())
             }
-            other => Err(ForgeError::permanent(format!(
+            other => Err(ExternalError::permanent(format!(
                 "the registry {} asks for {other} authentication, which Slipway does not speak",
                 at.host
             ))),
         }
     }
 
+    /// The token realm a Bearer challenge names, with its `host[:port]`: HTTPS, or plain HTTP
+    /// only to a host listed in SLIPWAY_REGISTRY_PLAIN_HTTP (credentials travel to it).
+    fn token_realm(
+        &self,
+        at: &Location,
+        challenge: &Challenge,
+    ) -> Result<(url::Url, String), ExternalError> {
+        let realm = challenge.params.get("realm").ok_or_else(|| {
+            ExternalError::permanent(format!(
+                "the registry {} asked for a token without naming its realm",
+                at.host
+            ))
+        })?;
+        let realm = url::Url::parse(realm).map_err(|_| {
+            ExternalError::permanent(format!(
+                "the registry {} named a token realm that is not a URL",
+                at.host
+            ))
+        })?;
+        let realm_host = match realm.port() {
+            Some(port) => format!("{}:{port}", realm.host_str().unwrap_or_default()),
+            None => realm.host_str().unwrap_or_default().to_string(),
+        };
+        let plain_allowed = self.settings.plain_http.contains(&realm_host);
+        if realm.scheme() != "https" && !(realm.scheme() == "http" && plain_allowed) {
+            return Err(ExternalError::permanent(format!(
+                "the registry {} named a token realm that is not HTTPS ({realm_host}); list it in SLIPWAY_REGISTRY_PLAIN_HTTP to allow it",
+                at.host
+            )));
+        }
+        Ok((realm, realm_host))
+    }
+
+    /// A pull-and-push token for the repository, and how long to use it (the distribution
+    /// spec's token answer; its default lifetime is 60 s, and a token is dropped 10 s early).
+    async fn fetch_token(
+        &self,
+        at: &Location,
+        challenge: &Challenge,
+        realm: url::Url,
+        realm_host: &str,
+        credential: Option<&Credential>,
+    ) -> Result<(String, Duration), ExternalError> {
+        let scope = format!("repository:{}:pull,push", at.name);
+        let service = challenge.params.get("service").cloned().unwrap_or_default();
+        let request = match credential {
+            Some(Credential::IdentityToken(refresh)) => self.http.post(realm).form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+                ("service", service.as_str()),
+                ("scope", scope.as_str()),
+                ("client_id", "slipway"),
+            ]),
+            other => {
+                let mut url = realm;
+                url.query_pairs_mut()
+                    .append_pair("service", &service)
+                    .append_pair("scope", &scope);
+                let request = self.http.get(url);
+                match other {
+                    Some(Credential::Password { username, password }) => {
+                        request.basic_auth(username, Some(password))
+                    }
+                    _ => request,
+                }
+            }
+        };
+        let response = self
+            .http
+            .send(request)
+            .await
+            .map_err(|e| cannot_reach(realm_host, e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(refusal(&at.host, "issue a token", status, &headers, &body));
+        }
+        let unreadable = |what: &str| {
+            ExternalError::transient(format!(
+                "the token realm of the registry {} answered {what}",
+                at.host
+            ))
+        };
+        let answer: TokenAnswer =
+            serde_json::from_str(&body).map_err(|_| unreadable("with a body that is not JSON"))?;
+        let token = answer
+            .token
+            .or(answer.access_token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unreadable("without a token"))?;
+        let lifetime = answer.expires_in.unwrap_or(60).max(20);
+        Ok((token, Duration::from_secs(lifetime - 10)))
+    }
+
     /// The digest `reference` (a tag or digest) names now, or `None` when there is none.
-    async fn resolve(&self, at: &Location, reference: &str) -> Result<Option<String>, ForgeError> {
+    async fn resolve(
+        &self,
+        at: &Location,
+        reference: &str,
+    ) -> Result<Option<String>, ExternalError> {
         let url = format!("{}/v2/{}/manifests/{reference}", at.base, at.name);
         let what = format!("read {}:{reference}", at.name);
         let response = self.send(at, Method::HEAD, &url, None, &what).await?;
@@ -427,7 +445,7 @@ impl OciRegistry {
         &self,
         at: &Location,
         reference: &str,
-    ) -> Result<(String, Vec<u8>), ForgeError> {
+    ) -> Result<(String, Vec<u8>), ExternalError> {
         let url = format!("{}/v2/{}/manifests/{reference}", at.base, at.name);
         let what = format!("read the manifest {}@{reference}", at.name);
         let response = self.send(at, Method::GET, &url, None, &what).await?;
@@ -443,7 +461,7 @@ impl OciRegistry {
             .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
             .filter(|v| !v.is_empty())
             .ok_or_else(|| {
-                ForgeError::permanent(format!(
+                ExternalError::permanent(format!(
                     "the registry {} served {}@{reference} without its media type",
                     at.host, at.name
                 ))
@@ -453,7 +471,7 @@ impl OciRegistry {
             .await
             .map_err(|e| cannot_reach(&at.host, super::egress::Unanswered::Failed(e)))?;
         if bytes.len() > MAX_MANIFEST {
-            return Err(ForgeError::permanent(format!(
+            return Err(ExternalError::permanent(format!(
                 "the manifest {}@{reference} is larger than 4 MiB",
                 at.name
             )));
@@ -464,15 +482,15 @@ impl OciRegistry {
 
 #[async_trait::async_trait]
 impl Registry for OciRegistry {
-    async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ForgeError> {
+    async fn tag(&self, image: &str, digest: &str, tag: &str) -> Result<(), ExternalError> {
         check_tag(tag)?;
         app::domain::release_manifests::check_digest(digest)
-            .map_err(|e| ForgeError::permanent(format!("{digest:?}: {e}")))?;
+            .map_err(|e| ExternalError::permanent(format!("{digest:?}: {e}")))?;
         let at = self.locate(image)?;
         match self.resolve(&at, tag).await? {
             Some(named) if named == digest => return Ok(()),
             Some(named) => {
-                return Err(ForgeError::permanent(format!(
+                return Err(ExternalError::permanent(format!(
                     "{image}:{tag} already names {named} (tags are never moved)"
                 )))
             }
@@ -482,7 +500,7 @@ impl Registry for OciRegistry {
         // What is tagged is exactly what was tested: the bytes must hash to the digest.
         let served = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
         if served != digest {
-            return Err(ForgeError::permanent(format!(
+            return Err(ExternalError::permanent(format!(
                 "the registry {} served {image}@{digest} with content whose digest is {served}",
                 at.host
             )));
@@ -502,7 +520,7 @@ impl Registry for OciRegistry {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
         {
-            Some(stored) if stored != digest => Err(ForgeError::permanent(format!(
+            Some(stored) if stored != digest => Err(ExternalError::permanent(format!(
                 "the registry {} stored {image}:{tag} as {stored}, not {digest}",
                 at.host
             ))),
@@ -510,7 +528,7 @@ impl Registry for OciRegistry {
         }
     }
 
-    async fn tags(&self, image: &str) -> Result<Vec<String>, ForgeError> {
+    async fn tags(&self, image: &str) -> Result<Vec<String>, ExternalError> {
         let at = self.locate(image)?;
         let what = format!("list the tags of {}", at.name);
         let mut url = format!("{}/v2/{}/tags/list?n={}", at.base, at.name, self.page_size);
@@ -528,7 +546,7 @@ impl Registry for OciRegistry {
                 return Err(refusal(&at.host, &what, status, &headers, &body));
             }
             let page: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
-                ForgeError::transient(format!(
+                ExternalError::transient(format!(
                     "the registry {} answered the tag list of {} with a body that is not JSON",
                     at.host, at.name
                 ))
@@ -552,7 +570,7 @@ impl Registry for OciRegistry {
                 Some(target) if target.starts_with('/') => url = format!("{}{target}", at.base),
                 Some(target) if target.starts_with(&format!("{}/", at.base)) => url = target,
                 Some(_) => {
-                    return Err(ForgeError::permanent(format!(
+                    return Err(ExternalError::permanent(format!(
                         "the registry {} pointed the tag list of {} at another host",
                         at.host, at.name
                     )))
@@ -560,12 +578,21 @@ impl Registry for OciRegistry {
                 None => return Ok(tags),
             }
         }
-        Err(ForgeError::permanent(format!(
+        Err(ExternalError::permanent(format!(
             "{} has more than {} tags",
             at.name,
             MAX_PAGES * self.page_size
         )))
     }
+}
+
+/// A token realm's answer (the distribution spec's token authentication: `token`, or OAuth2's
+/// `access_token`, and `expires_in` seconds).
+#[derive(serde::Deserialize)]
+struct TokenAnswer {
+    token: Option<String>,
+    access_token: Option<String>,
+    expires_in: Option<u64>,
 }
 
 #[cfg(test)]

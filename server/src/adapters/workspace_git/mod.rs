@@ -11,7 +11,7 @@ use super::version_tags::TagIndex;
 use app::domain::integrations::Provider;
 use app::domain::semver::Version;
 use app::server::ports::{
-    check_file_path, BranchChange, BranchTags, ChangedFile, ForgeError, ForgeRepo, Pushed,
+    check_file_path, BranchChange, BranchTags, ChangedFile, ExternalError, ForgeRepo, Pushed,
     RepoConfig, RepoTags, TreeEdit, VersionTag, WorkspaceGit,
 };
 use git2::{FetchOptions, FileMode, Oid, PushOptions, Repository, Signature};
@@ -41,7 +41,7 @@ impl GitWorkspaces {
 
     /// Where the repository is fetched from and pushed to: the local forge's own folder, the
     /// SSH URL when the integration holds a key, else the HTTPS URL (token).
-    fn remote_url(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<String, ForgeError> {
+    fn remote_url(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<String, ExternalError> {
         match repo.provider {
             Provider::LocalGit => Ok(format!(
                 "file://{}",
@@ -51,7 +51,7 @@ impl GitWorkspaces {
                 Ok(config.ssh_url.clone())
             }
             _ if !config.https_url.is_empty() => Ok(config.https_url.clone()),
-            _ => Err(ForgeError::permanent(
+            _ => Err(ExternalError::permanent(
                 "the workspace has no clone URL Slipway can use",
             )),
         }
@@ -63,31 +63,31 @@ impl GitWorkspaces {
         &self,
         repo: &ForgeRepo,
         config: &RepoConfig,
-        work: impl FnOnce(&Path, &str) -> Result<T, ForgeError> + Send + 'static,
-    ) -> Result<T, ForgeError> {
+        work: impl FnOnce(&Path, &str) -> Result<T, ExternalError> + Send + 'static,
+    ) -> Result<T, ExternalError> {
         let url = self.remote_url(repo, config)?;
         if !url.starts_with("file://") {
             self.egress
                 .check_git_remote(&url)
                 .await
-                .map_err(ForgeError::permanent)?;
+                .map_err(ExternalError::permanent)?;
         }
         let (mirror, lock) = self.mirrors.of(&url);
         let _held = lock.lock().await;
         tokio::task::spawn_blocking(move || work(&mirror, &url))
             .await
-            .map_err(|e| ForgeError::transient(format!("the git task stopped: {e}")))?
+            .map_err(|e| ExternalError::transient(format!("the git task stopped: {e}")))?
     }
 }
 
-fn git_error(error: git2::Error) -> ForgeError {
+fn git_error(error: git2::Error) -> ExternalError {
     use git2::ErrorClass;
     let retryable = matches!(
         error.class(),
         ErrorClass::Http | ErrorClass::Net | ErrorClass::Ssh | ErrorClass::Ssl | ErrorClass::Os
     ) && !error.message().contains("credentials")
         && !untrusted_host(&error);
-    ForgeError {
+    ExternalError {
         message: describe_git_error(&error),
         retryable,
         retry_after: None,
@@ -96,7 +96,7 @@ fn git_error(error: git2::Error) -> ForgeError {
 
 /// Opens (or creates) the mirror and fetches every branch into `refs/remotes/origin/*`, pruning
 /// branches deleted upstream.
-fn fetch(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<Repository, ForgeError> {
+fn fetch(mirror: &Path, url: &str, repo: &ForgeRepo) -> Result<Repository, ExternalError> {
     fetch_refs(mirror, url, repo, false)
 }
 
@@ -107,12 +107,12 @@ fn fetch_refs(
     url: &str,
     repo: &ForgeRepo,
     tags: bool,
-) -> Result<Repository, ForgeError> {
+) -> Result<Repository, ExternalError> {
     let git = if mirror.join("HEAD").exists() {
         Repository::open_bare(mirror)
     } else {
         std::fs::create_dir_all(mirror)
-            .map_err(|e| ForgeError::transient(format!("cannot create the mirror: {e}")))?;
+            .map_err(|e| ExternalError::transient(format!("cannot create the mirror: {e}")))?;
         Repository::init_bare(mirror)
     }
     .map_err(git_error)?;
@@ -176,7 +176,7 @@ impl WorkspaceGit for GitWorkspaces {
         repo: &ForgeRepo,
         config: &RepoConfig,
         commit: &str,
-    ) -> Result<Vec<ChangedFile>, ForgeError> {
+    ) -> Result<Vec<ChangedFile>, ExternalError> {
         let (forge_repo, commit) = (repo.clone(), commit.to_string());
         self.with_mirror(repo, config, move |mirror, url| {
             changes_blocking(mirror, url, &forge_repo, &commit)
@@ -189,7 +189,7 @@ impl WorkspaceGit for GitWorkspaces {
         repo: &ForgeRepo,
         config: &RepoConfig,
         change: &BranchChange,
-    ) -> Result<Pushed, ForgeError> {
+    ) -> Result<Pushed, ExternalError> {
         let (forge_repo, change) = (repo.clone(), change.clone());
         self.with_mirror(repo, config, move |mirror, url| {
             push_blocking(mirror, url, &forge_repo, &change)
@@ -203,7 +203,7 @@ impl WorkspaceGit for GitWorkspaces {
         config: &RepoConfig,
         branch: &str,
         from: &str,
-    ) -> Result<bool, ForgeError> {
+    ) -> Result<bool, ExternalError> {
         super::local_forge::check_branch(branch)?;
         let (forge_repo, branch, from) = (repo.clone(), branch.to_string(), from.to_string());
         self.with_mirror(repo, config, move |mirror, url| {
@@ -218,7 +218,7 @@ impl WorkspaceGit for GitWorkspaces {
         config: &RepoConfig,
         branch: &str,
         folder: &str,
-    ) -> Result<Vec<(String, String)>, ForgeError> {
+    ) -> Result<Vec<(String, String)>, ExternalError> {
         let (forge_repo, branch, folder) = (repo.clone(), branch.to_string(), folder.to_string());
         self.with_mirror(repo, config, move |mirror, url| {
             read_blocking(mirror, url, &forge_repo, &branch, &folder)
@@ -226,7 +226,7 @@ impl WorkspaceGit for GitWorkspaces {
         .await
     }
 
-    async fn tags(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<RepoTags, ForgeError> {
+    async fn tags(&self, repo: &ForgeRepo, config: &RepoConfig) -> Result<RepoTags, ExternalError> {
         let forge_repo = repo.clone();
         self.with_mirror(repo, config, move |mirror, url| {
             tags_blocking(mirror, url, &forge_repo)

@@ -8,7 +8,7 @@ pub(super) fn read_blocking(
     repo: &ForgeRepo,
     branch: &str,
     folder: &str,
-) -> Result<Vec<(String, String)>, ForgeError> {
+) -> Result<Vec<(String, String)>, ExternalError> {
     let git = fetch(mirror, url, repo)?;
     let Some(head) = remote_head(&git, branch) else {
         return Ok(Vec::new());
@@ -50,9 +50,9 @@ pub(super) fn tags_blocking(
     mirror: &Path,
     url: &str,
     repo: &ForgeRepo,
-) -> Result<RepoTags, ForgeError> {
+) -> Result<RepoTags, ExternalError> {
     let git = fetch_refs(mirror, url, repo, true)?;
-    let index = TagIndex::read(&git).map_err(ForgeError::permanent)?;
+    let index = TagIndex::read(&git).map_err(ExternalError::permanent)?;
     let mut branches = Vec::new();
     for reference in git
         .references_glob("refs/remotes/origin/*")
@@ -72,7 +72,7 @@ pub(super) fn tags_blocking(
             head: head.id().to_string(),
             base: index
                 .base(&git, head.id())
-                .map_err(ForgeError::permanent)?
+                .map_err(ExternalError::permanent)?
                 .map(|v| v.tag()),
             head_tags: index.on(head.id()).iter().map(|v| v.tag()).collect(),
         });
@@ -125,15 +125,15 @@ pub(super) fn changes_blocking(
     url: &str,
     repo: &ForgeRepo,
     commit: &str,
-) -> Result<Vec<ChangedFile>, ForgeError> {
+) -> Result<Vec<ChangedFile>, ExternalError> {
     let oid = Oid::from_str(commit)
-        .map_err(|_| ForgeError::permanent(format!("{commit:?} is not a commit id")))?;
+        .map_err(|_| ExternalError::permanent(format!("{commit:?} is not a commit id")))?;
     let git = match Repository::open_bare(mirror) {
         Ok(git) if git.find_commit(oid).is_ok() => git,
         _ => fetch(mirror, url, repo)?,
     };
     let commit = git.find_commit(oid).map_err(|_| {
-        ForgeError::permanent(format!("the repository no longer has commit {commit}"))
+        ExternalError::permanent(format!("the repository no longer has commit {commit}"))
     })?;
     let after = commit.tree().map_err(git_error)?;
     let before = match commit.parent(0) {

@@ -43,14 +43,14 @@ pub(super) fn replace_path(
 pub(super) fn tree_of(
     git: &Repository,
     files: &[(String, String)],
-) -> Result<Option<Oid>, ForgeError> {
+) -> Result<Option<Oid>, ExternalError> {
     if files.is_empty() {
         return Ok(None);
     }
     let mut builder = git.treebuilder(None).map_err(git_error)?;
     for (name, contents) in files {
         if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
-            return Err(ForgeError::permanent(format!(
+            return Err(ExternalError::permanent(format!(
                 "{name:?} cannot name a file in a resource folder"
             )));
         }
@@ -67,7 +67,7 @@ pub(super) fn edited_tree(
     git: &Repository,
     base_tree: &git2::Tree,
     edit: &TreeEdit,
-) -> Result<Oid, ForgeError> {
+) -> Result<Oid, ExternalError> {
     match edit {
         TreeEdit::Folder { folder, files } => {
             let folder_tree = match files {
@@ -104,7 +104,7 @@ pub(super) fn push_ref(
     repo: &ForgeRepo,
     local_ref: &str,
     force: bool,
-) -> Result<(), ForgeError> {
+) -> Result<(), ExternalError> {
     let mut remote = git.remote_anonymous(url).map_err(git_error)?;
     let rejected: Arc<Mutex<Option<String>>> = Arc::default();
     let mut callbacks = callbacks(repo.provider, &repo.settings, &repo.secrets);
@@ -126,7 +126,7 @@ pub(super) fn push_ref(
     // A branch that moved since the fetch (only an unforced push meets one) is a lost race:
     // worth trying again from the new head, unlike any other refusal.
     let moved = |reason: &str| {
-        ForgeError::transient(format!(
+        ExternalError::transient(format!(
             "{branch} moved since it was fetched ({reason}); trying again on its new head"
         ))
     };
@@ -147,7 +147,7 @@ pub(super) fn push_ref(
         {
             return Err(moved(&reason));
         }
-        return Err(ForgeError::permanent(format!(
+        return Err(ExternalError::permanent(format!(
             "the forge refused the push of {branch}: {reason}"
         )));
     }
@@ -159,10 +159,10 @@ pub(super) fn push_blocking(
     url: &str,
     repo: &ForgeRepo,
     change: &BranchChange,
-) -> Result<Pushed, ForgeError> {
+) -> Result<Pushed, ExternalError> {
     let git = fetch(mirror, url, repo)?;
     let base_id = remote_head(&git, &change.base).ok_or_else(|| {
-        ForgeError::permanent(format!(
+        ExternalError::permanent(format!(
             "the repository has no branch {:?}; push a first commit to it",
             change.base
         ))
@@ -227,13 +227,14 @@ pub(super) fn ensure_branch_blocking(
     repo: &ForgeRepo,
     branch: &str,
     from: &str,
-) -> Result<bool, ForgeError> {
+) -> Result<bool, ExternalError> {
     let git = fetch(mirror, url, repo)?;
     if remote_head(&git, branch).is_some() {
         return Ok(false);
     }
-    let head = remote_head(&git, from)
-        .ok_or_else(|| ForgeError::permanent(format!("the repository has no branch {from:?}")))?;
+    let head = remote_head(&git, from).ok_or_else(|| {
+        ExternalError::permanent(format!("the repository has no branch {from:?}"))
+    })?;
     let local_ref = format!("refs/heads/{branch}");
     git.reference(&local_ref, head, true, "slipway branch")
         .map_err(git_error)?;

@@ -483,8 +483,11 @@ test('a developer registers a local workspace and takes a resource through pull 
   const url = `${env.base.replace('://', `://dev:${token}@`)}/git/acme/live.git`;
   execFileSync('git', ['clone', '-q', url, 'live'], { cwd: work, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
   assert.match(readFileSync(join(work, 'live', 'README.md'), 'utf8'), /acme\/live/);
-  // Revoked, it opens nothing.
+  // Revoked (after a question naming the token), it opens nothing.
   await page.getByRole('button', { name: 'Revoke' }).click();
+  const revoking = page.getByRole('alertdialog');
+  await revoking.getByText(/^Revoke the token "laptop git"\?/).waitFor();
+  await revoking.getByRole('button', { name: 'Revoke' }).click();
   await page.locator('table.tokens .status-error', { hasText: 'revoked' }).waitFor();
   assert.throws(() => execFileSync('git', ['clone', '-q', url, 'again'], { cwd: work, stdio: 'pipe', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }));
 });

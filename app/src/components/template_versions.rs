@@ -6,7 +6,7 @@ use crate::api::sources::{
 };
 #[allow(unused_imports)]
 use crate::components::badges::*;
-use crate::components::common::{ErrorPanel, FormError, Loading};
+use crate::components::common::{ConfirmSubmit, ErrorPanel, FormError, Loading};
 use crate::domain::variable_types::TypeConstraint;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -53,33 +53,7 @@ pub fn TemplateVersions(
                 {move || Suspend::new(async move {
                     match versions.await {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No version yet: add the module this template is built from."</p> }.into_any(),
-                        Ok(list) => list.into_iter().map(|v| {
-                            let id = v.id;
-                            let title = format!("{} · {}", v.git_ref, if v.module_path.is_empty() { "/".to_string() } else { format!("{}/", v.module_path) });
-                            let meta = {
-                                use crate::domain::names::counted;
-                                format!(
-                                    "{} · commit {} · {}, {} · {}",
-                                    crate::domain::integrations::shown_repository_url(&v.source_url),
-                                    v.commit.chars().take(12).collect::<String>(),
-                                    counted(v.interface.variables.len() as u64, "variable", "variables"),
-                                    counted(v.interface.outputs.len() as u64, "output", "outputs"),
-                                    counted(v.resources as u64, "resource", "resources"),
-                                )
-                            };
-                            view! {
-                                <details class="version">
-                                    <summary><strong>{title}</strong><span class="muted">{meta}</span></summary>
-                                    <Interface version=v.clone() />
-                                    {can_edit.then(|| view! {
-                                        <ActionForm action=delete>
-                                            <input type="hidden" name="id" value=id.to_string() />
-                                            <button type="submit" class="button small ghost danger">"Delete this version"</button>
-                                        </ActionForm>
-                                    })}
-                                </details>
-                            }
-                        }).collect_view().into_any(),
+                        Ok(list) => list.into_iter().map(|version| view! { <VersionItem version can_edit delete /> }).collect_view().into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -92,34 +66,7 @@ pub fn TemplateVersions(
                         let template = template.get_value();
                         match sources.await {
                             Ok(data) if data.sources.is_empty() => view! { <p class="muted">"Register a "<a href="/catalog/sources">"source code repository"</a>" first."</p> }.into_any(),
-                            Ok(data) => {
-                                let refs: Vec<String> = data.sources.iter().flat_map(|s| s.listing.tags.iter().chain(s.listing.branches.iter()).cloned()).collect();
-                                let modules: Vec<String> = data.sources.iter().flat_map(|s| s.listing.modules.iter().cloned()).collect();
-                                view! {
-                                    <ActionForm action=create attr:class="binding-form">
-                                        <input type="hidden" name="version[template]" value=template />
-                                        <label>
-                                            <span>"Repository"</span>
-                                            <select name="version[source_id]">
-                                                {data.sources.iter().map(|s| view! { <option value=s.id.to_string()>{crate::domain::integrations::shown_repository_url(&s.url)}</option> }).collect_view()}
-                                            </select>
-                                        </label>
-                                        <label>
-                                            <span>"Tag or branch"</span>
-                                            <input type="text" name="version[git_ref]" required list="version-refs" placeholder="v1.2.0" />
-                                            <datalist id="version-refs">{refs.into_iter().map(|r| view! { <option value=r /> }).collect_view()}</datalist>
-                                        </label>
-                                        <label>
-                                            <span>"Module folder"</span>
-                                            <input type="text" name="version[module_path]" list="version-modules" placeholder="folder of the module (blank: the repository root)" />
-                                            <datalist id="version-modules">{modules.into_iter().map(|m| view! { <option value=m /> }).collect_view()}</datalist>
-                                        </label>
-                                        <button type="submit" class="button primary">{move || if create.pending().get() { "Reading the module…" } else { "Add version" }}</button>
-                                    </ActionForm>
-                                    <FormError result=create.value().into() />
-                                }
-                                .into_any()
-                            }
+                            Ok(data) => view! { <NewVersionForm template data create /> }.into_any(),
                             Err(error) => view! { <ErrorPanel error /> }.into_any(),
                         }
                     })}
@@ -127,6 +74,105 @@ pub fn TemplateVersions(
             })}
         </section>
     }
+    .into_any()
+}
+
+/// One version: its ref, module and interface, and Delete (which asks first) for members.
+#[component]
+fn VersionItem(
+    version: VersionRow,
+    can_edit: bool,
+    delete: ServerAction<DeleteVersion>,
+) -> AnyView {
+    let v = version;
+    let id = v.id;
+    let question = format!(
+        "Delete the version {}? Resources made from it must be deleted first.",
+        v.git_ref
+    );
+    let title = format!(
+        "{} · {}",
+        v.git_ref,
+        if v.module_path.is_empty() {
+            "/".to_string()
+        } else {
+            format!("{}/", v.module_path)
+        }
+    );
+    let meta = {
+        use crate::domain::names::counted;
+        format!(
+            "{} · commit {} · {}, {} · {}",
+            crate::domain::integrations::shown_repository_url(&v.source_url),
+            v.commit.chars().take(12).collect::<String>(),
+            counted(v.interface.variables.len() as u64, "variable", "variables"),
+            counted(v.interface.outputs.len() as u64, "output", "outputs"),
+            counted(v.resources as u64, "resource", "resources"),
+        )
+    };
+    view! {
+            <details class="version">
+                <summary><strong>{title}</strong><span class="muted">{meta}</span></summary>
+                <Interface version=v.clone() />
+                {can_edit.then(|| view! {
+                    <ActionForm action=delete>
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <ConfirmSubmit label="Delete this version" class="button small ghost danger" question=question.clone() />
+                    </ActionForm>
+                })}
+            </details>
+        }
+    .into_any()
+}
+
+/// Adding a version: a repository, a tag or branch and a module folder, with the refs and
+/// modules the repositories hold offered as suggestions.
+#[component]
+fn NewVersionForm(
+    template: String,
+    data: crate::api::sources::SourcesView,
+    create: ServerAction<CreateVersion>,
+) -> AnyView {
+    let refs: Vec<String> = data
+        .sources
+        .iter()
+        .flat_map(|s| {
+            s.listing
+                .tags
+                .iter()
+                .chain(s.listing.branches.iter())
+                .cloned()
+        })
+        .collect();
+    let modules: Vec<String> = data
+        .sources
+        .iter()
+        .flat_map(|s| s.listing.modules.iter().cloned())
+        .collect();
+    view! {
+            <ActionForm action=create attr:class="binding-form">
+                <input type="hidden" name="version[template]" value=template />
+                <label>
+                    <span>"Repository"</span>
+                    <select name="version[source_id]">
+                        {data.sources.iter().map(|s| view! { <option value=s.id.to_string()>{crate::domain::integrations::shown_repository_url(&s.url)}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>"Tag or branch"</span>
+                    <input type="text" name="version[git_ref]" required list="version-refs" placeholder="v1.2.0" />
+                    <datalist id="version-refs">{refs.into_iter().map(|r| view! { <option value=r /> }).collect_view()}</datalist>
+                </label>
+                <label>
+                    <span>"Module folder"</span>
+                    <input type="text" name="version[module_path]" list="version-modules" placeholder="folder of the module (blank: the repository root)" />
+                    <datalist id="version-modules">{modules.into_iter().map(|m| view! { <option value=m /> }).collect_view()}</datalist>
+                </label>
+                <button type="submit" class="button primary">{move || if create.pending().get() { "Reading the module…" } else { "Add version" }}</button>
+            </ActionForm>
+            <FormError result=create.value().into() />
+        }
+        .into_any()
     .into_any()
 }
 

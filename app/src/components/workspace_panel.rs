@@ -103,41 +103,91 @@ pub fn LivePanel(
             on_settled.run(());
         }
     });
-    {
+    follow(slug.clone(), state, lines, done, on_settled);
+    view! {
+        <section class="card workspace-panel" data-done=move || done.get().to_string()>
+            <header class="run-head">
+                <h2>"Workspace"</h2>
+                {move || status_badge(state.get().status)}
+                {move || (!done.get()).then(|| view! { <span class="spinner small" aria-label="working"></span> })}
+            </header>
+            <dl class="facts">
+                <dt>"Repository"</dt><dd><a href=move || format!("/workspaces/{}", state.get().workspace)>{move || state.get().repository}</a></dd>
+                <dt>"Folder"</dt><dd><code>{move || format!("{}/", state.get().folder)}</code>" on "<code>{move || state.get().default_branch}</code></dd>
+                <dt>"Status"</dt><dd>{move || state.get().status_message.unwrap_or_else(|| "—".into())}</dd>
+                {move || state.get().open_pull.map(|p| view! {
+                    <dt>"Pull request"</dt>
+                    <dd><a href=p.url.clone()>{format!("#{} {}", p.number, p.title)}</a>" "<code>{p.head_branch.clone()}</code></dd>
+                })}
+            </dl>
+            <WorkspaceActions slug state done review recreate retry />
+            {move || state.get().job.map(|job| view! {
+                <h3>{format!("{} · job #{}", job.title, job.id)}" "{run_badge(job.status)}</h3>
+                <p class="muted">{format!("queued {} · attempt {} of {}", job.created_at, job.attempts, job.max_attempts)}</p>
+                {job.last_error.clone().filter(|_| job.status != JobStatus::Succeeded).map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            })}
+            <pre class="run-log" aria-label="Job log" aria-live="polite">
+                {move || lines.get().into_iter().map(|l| view! { <span class=format!("line {}", l.stream)>{l.line}"\n"</span> }).collect_view()}
+            </pre>
+        </section>
+    }
+    .into_any()
+}
+
+/// Follows the resource's workspace job: its log and state once a second until it ends (a
+/// chained job, as recreate's merge, is followed from its start), then settles the page.
+fn follow(
+    slug: String,
+    state: RwSignal<ResourceWorkspace>,
+    lines: RwSignal<Vec<crate::wire::executors::LogLine>>,
+    done: RwSignal<bool>,
+    on_settled: Callback<()>,
+) {
+    poll_until(done, Duration::from_millis(1000), move || {
         let slug = slug.clone();
-        poll_until(done, Duration::from_millis(1000), move || {
-            let slug = slug.clone();
-            async move {
-                let after = lines.with_untracked(|l| l.last().map(|x| x.seq).unwrap_or(0));
-                match get_resource_workspace(slug, after).await {
-                    Ok(Some(next)) => {
-                        let job_of = |v: &ResourceWorkspace| v.job.as_ref().map(|j| j.id);
-                        if job_of(&next) != state.with_untracked(job_of) {
-                            // A chained job (recreate's merge): follow its log from the start.
-                            lines.set(Vec::new());
-                            state.set(next);
-                            return;
-                        }
-                        if !next.lines.is_empty() {
-                            lines.update(|l| l.extend(next.lines.clone()));
-                        }
-                        let ended = next.done;
+        async move {
+            let after = lines.with_untracked(|l| l.last().map(|x| x.seq).unwrap_or(0));
+            match get_resource_workspace(slug, after).await {
+                Ok(Some(next)) => {
+                    let job_of = |v: &ResourceWorkspace| v.job.as_ref().map(|j| j.id);
+                    if job_of(&next) != state.with_untracked(job_of) {
+                        // A chained job (recreate's merge): follow its log from the start.
+                        lines.set(Vec::new());
                         state.set(next);
-                        if ended {
-                            done.set(true);
-                            on_settled.run(());
-                        }
+                        return;
                     }
-                    // A merged delete takes the resource out of its workspace.
-                    Ok(None) => {
+                    if !next.lines.is_empty() {
+                        lines.update(|l| l.extend(next.lines.clone()));
+                    }
+                    let ended = next.done;
+                    state.set(next);
+                    if ended {
                         done.set(true);
                         on_settled.run(());
                     }
-                    Err(_) => {}
                 }
+                // A merged delete takes the resource out of its workspace.
+                Ok(None) => {
+                    done.set(true);
+                    on_settled.run(());
+                }
+                Err(_) => {}
             }
-        });
-    }
+        }
+    });
+}
+
+/// Approve and reject for a reviewer (the author may only reject), recreate, and retry of a
+/// failed job, each shown once the job has ended.
+#[component]
+fn WorkspaceActions(
+    slug: String,
+    state: RwSignal<ResourceWorkspace>,
+    done: RwSignal<bool>,
+    review: ServerAction<ReviewResource>,
+    recreate: ServerAction<RecreateResource>,
+    retry: ServerAction<RetryResourceJob>,
+) -> AnyView {
     let view_slug = slug.clone();
     let view_slug_retry = slug.clone();
     let review_button = move |approve: bool| {
@@ -161,74 +211,50 @@ pub fn LivePanel(
         }
     };
     view! {
-        <section class="card workspace-panel" data-done=move || done.get().to_string()>
-            <header class="run-head">
-                <h2>"Workspace"</h2>
-                {move || status_badge(state.get().status)}
-                {move || (!done.get()).then(|| view! { <span class="spinner small" aria-label="working"></span> })}
-            </header>
-            <dl class="facts">
-                <dt>"Repository"</dt><dd><a href=move || format!("/workspaces/{}", state.get().workspace)>{move || state.get().repository}</a></dd>
-                <dt>"Folder"</dt><dd><code>{move || format!("{}/", state.get().folder)}</code>" on "<code>{move || state.get().default_branch}</code></dd>
-                <dt>"Status"</dt><dd>{move || state.get().status_message.unwrap_or_else(|| "—".into())}</dd>
-                {move || state.get().open_pull.map(|p| view! {
-                    <dt>"Pull request"</dt>
-                    <dd><a href=p.url.clone()>{format!("#{} {}", p.number, p.title)}</a>" "<code>{p.head_branch.clone()}</code></dd>
-                })}
-            </dl>
             {move || {
-                let view = state.get();
-                let pull = view.open_pull.clone()?;
-                (done.get() && view.can_review).then(|| {
-                    if view.is_author {
-                        view! {
-                            <p class="hint">{format!("Pull request #{} holds your change: someone else approves it. You can still reject (close) it.", pull.number)}</p>
-                            <div class="button-row">{review_button(false)}</div>
-                        }.into_any()
-                    } else {
-                        view! {
-                            {pull.head_commit.clone().map(|c| view! { <p class="muted">"Approving merges commit "<code>{c.chars().take(10).collect::<String>()}</code>" exactly; a later commit needs a new review."</p> })}
-                            <div class="button-row">{review_button(true)}{review_button(false)}</div>
-                        }.into_any()
-                    }
-                })
-            }}
-            {move || {
-                let view = state.get();
-                (done.get() && view.can_review && view.recreatable && view.open_pull.is_none()).then(|| {
-                    let slug = view_slug.clone();
+            let view = state.get();
+            let pull = view.open_pull.clone()?;
+            (done.get() && view.can_review).then(|| {
+                if view.is_author {
                     view! {
-                        <ActionForm action=recreate attr:class="recreate-form">
-                            <input type="hidden" name="slug" value=slug />
-                            <button type="submit" class="button ghost" title="Write this resource's code to its folder again and merge it at once">"Recreate (sync and merge)"</button>
-                        </ActionForm>
-                    }
-                })
-            }}
-            {move || {
-                let view = state.get();
-                (done.get() && view.can_retry).then(|| {
-                    let slug = view_slug_retry.clone();
+                        <p class="hint">{format!("Pull request #{} holds your change: someone else approves it. You can still reject (close) it.", pull.number)}</p>
+                        <div class="button-row">{review_button(false)}</div>
+                    }.into_any()
+                } else {
                     view! {
-                        <ActionForm action=retry attr:class="retry-form">
-                            <input type="hidden" name="slug" value=slug />
-                            <button type="submit" class="button primary" title="Run the failed job again, with its attempts afresh">"Retry"</button>
-                        </ActionForm>
-                    }
-                })
-            }}
-            <FormError result=review.value().into() />
-            <FormError result=recreate.value().into() />
-            <FormError result=retry.value().into() />
-            {move || state.get().job.map(|job| view! {
-                <h3>{format!("{} · job #{}", job.title, job.id)}" "{run_badge(job.status)}</h3>
-                <p class="muted">{format!("queued {} · attempt {} of {}", job.created_at, job.attempts, job.max_attempts)}</p>
-                {job.last_error.clone().filter(|_| job.status != JobStatus::Succeeded).map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-            })}
-            <pre class="run-log" aria-label="Job log" aria-live="polite">
-                {move || lines.get().into_iter().map(|l| view! { <span class=format!("line {}", l.stream)>{l.line}"\n"</span> }).collect_view()}
-            </pre>
-        </section>
+                        {pull.head_commit.clone().map(|c| view! { <p class="muted">"Approving merges commit "<code>{c.chars().take(10).collect::<String>()}</code>" exactly; a later commit needs a new review."</p> })}
+                        <div class="button-row">{review_button(true)}{review_button(false)}</div>
+                    }.into_any()
+                }
+            })
+        }}
+        {move || {
+            let view = state.get();
+            (done.get() && view.can_review && view.recreatable && view.open_pull.is_none()).then(|| {
+                let slug = view_slug.clone();
+                view! {
+                    <ActionForm action=recreate attr:class="recreate-form">
+                        <input type="hidden" name="slug" value=slug />
+                        <button type="submit" class="button ghost" title="Write this resource's code to its folder again and merge it at once">"Recreate (sync and merge)"</button>
+                    </ActionForm>
+                }
+            })
+        }}
+        {move || {
+            let view = state.get();
+            (done.get() && view.can_retry).then(|| {
+                let slug = view_slug_retry.clone();
+                view! {
+                    <ActionForm action=retry attr:class="retry-form">
+                        <input type="hidden" name="slug" value=slug />
+                        <button type="submit" class="button primary" title="Run the failed job again, with its attempts afresh">"Retry"</button>
+                    </ActionForm>
+                }
+            })
+        }}
+        <FormError result=review.value().into() />
+        <FormError result=recreate.value().into() />
+        <FormError result=retry.value().into() />
     }
     .into_any()
 }

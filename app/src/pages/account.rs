@@ -1,8 +1,10 @@
 //! The signed-in person's own page: who they are, and their personal access tokens for the
 //! local forge's git server (made here, shown once, revoked here).
 
-use crate::api::tokens::{get_account, CreateAccessToken, RevokeAccessToken};
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::api::tokens::{get_account, AccessTokenRow, CreateAccessToken, RevokeAccessToken};
+use crate::components::common::{
+    ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -21,7 +23,6 @@ pub fn AccountPage() -> AnyView {
             {move || Suspend::new(async move {
                 match account.await {
                     Ok(account) => {
-                        let active = account.tokens.iter().filter(|t| t.revoked_at.is_none()).count();
                         view! {
                             <div class="grid two">
                                 <section class="card">
@@ -45,74 +46,9 @@ pub fn AccountPage() -> AnyView {
                                         }.into_any()
                                     }}
                                 </section>
-                                <section class="card">
-                                    <h2>"New access token"</h2>
-                                    <ActionForm action=create attr:class="stacked-form">
-                                        <label><span>"What is it for?"</span><input type="text" name="name" required maxlength="100" placeholder="laptop git" /></label>
-                                        <label><span>"It may"</span>
-                                            <select name="scope">
-                                                <option value="read" selected>"read: clone and fetch"</option>
-                                                <option value="write">"write: push branches as well"</option>
-                                            </select>
-                                        </label>
-                                        <label><span>"Expires in"</span>
-                                            <select name="days">
-                                                <option value="7">"7 days"</option>
-                                                <option value="30">"30 days"</option>
-                                                <option value="90" selected>"90 days"</option>
-                                                <option value="365">"a year"</option>
-                                            </select>
-                                        </label>
-                                        <button type="submit" class="button primary">"Create token"</button>
-                                    </ActionForm>
-                                    <FormError result=create.value().into() />
-                                    {move || create.value().get().and_then(|r| r.ok()).map(|created| view! {
-                                        <div class="notice token-once" role="status">
-                                            <p><strong>{format!("Token {:?} created.", created.row.name)}</strong>" Copy it now: Slipway keeps only its hash and cannot show it again."</p>
-                                            <input class="token-value" type="text" readonly value=created.token.clone() aria-label="The new token" />
-                                        </div>
-                                    })}
-                                </section>
+                                <NewTokenForm create />
                             </div>
-                            <section class="card">
-                                <h2>{format!("Access tokens · {active} active")}</h2>
-                                <FormError result=revoke.value().into() />
-                                {if account.tokens.is_empty() {
-                                    view! { <EmptyState title="No tokens yet"><p>"Create one above to clone with git."</p></EmptyState> }.into_any()
-                                } else {
-                                    view! {
-                                        <table class="table tokens">
-                                            <thead><tr><th>"Name"</th><th>"Token"</th><th>"Scope"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
-                                            <tbody>
-                                                {account.tokens.into_iter().map(|t| {
-                                                    let revoked = t.revoked_at.clone();
-                                                    view! {
-                                                        <tr class:revoked=revoked.is_some()>
-                                                            <td>{t.name.clone()}</td>
-                                                            <td><code>{format!("{}…", t.prefix)}</code></td>
-                                                            <td>{t.scope.clone()}</td>
-                                                            <td>{t.created_at.clone()}</td>
-                                                            <td>{t.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
-                                                            <td>{t.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
-                                                            <td>{match (&revoked, t.expired) {
-                                                                (Some(at), _) => view! { <span class="status status-error">{format!("revoked {at}")}</span> }.into_any(),
-                                                                (None, true) => view! { <span class="status status-error">"expired"</span> }.into_any(),
-                                                                (None, false) => view! { <span class="status status-done">"active"</span> }.into_any(),
-                                                            }}</td>
-                                                            <td>{revoked.is_none().then(|| view! {
-                                                                <ActionForm action=revoke>
-                                                                    <input type="hidden" name="id" value=t.id />
-                                                                    <button type="submit" class="button small danger">"Revoke"</button>
-                                                                </ActionForm>
-                                                            })}</td>
-                                                        </tr>
-                                                    }
-                                                }).collect_view()}
-                                            </tbody>
-                                        </table>
-                                    }.into_any()
-                                }}
-                            </section>
+                            <TokenTable tokens=account.tokens.clone() revoke />
                         }
                         .into_any()
                     }
@@ -120,6 +56,94 @@ pub fn AccountPage() -> AnyView {
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// Making a token: what it is for, what it may do, how long it lives; shown once when made.
+#[component]
+fn NewTokenForm(create: ServerAction<CreateAccessToken>) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>"New access token"</h2>
+            <ActionForm action=create attr:class="stacked-form">
+                <label><span>"What is it for?"</span><input type="text" name="name" required maxlength="100" placeholder="laptop git" /></label>
+                <label><span>"It may"</span>
+                    <select name="scope">
+                        <option value="read" selected>"read: clone and fetch"</option>
+                        <option value="write">"write: push branches as well"</option>
+                    </select>
+                </label>
+                <label><span>"Expires in"</span>
+                    <select name="days">
+                        <option value="7">"7 days"</option>
+                        <option value="30">"30 days"</option>
+                        <option value="90" selected>"90 days"</option>
+                        <option value="365">"a year"</option>
+                    </select>
+                </label>
+                <button type="submit" class="button primary">"Create token"</button>
+            </ActionForm>
+            <FormError result=create.value().into() />
+            {move || create.value().get().and_then(|r| r.ok()).map(|created| view! {
+                <div class="notice token-once" role="status">
+                    <p><strong>{format!("Token {:?} created.", created.row.name)}</strong>" Copy it now: Slipway keeps only its hash and cannot show it again."</p>
+                    <input class="token-value" type="text" readonly value=created.token.clone() aria-label="The new token" />
+                </div>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+/// The person's tokens, active or not, each active one with Revoke (which asks first).
+#[component]
+fn TokenTable(tokens: Vec<AccessTokenRow>, revoke: ServerAction<RevokeAccessToken>) -> AnyView {
+    let active = tokens.iter().filter(|t| t.revoked_at.is_none()).count();
+    view! {
+    <section class="card">
+        <h2>{format!("Access tokens · {active} active")}</h2>
+        <FormError result=revoke.value().into() />
+        {if tokens.is_empty() {
+            view! { <EmptyState title="No tokens yet"><p>"Create one above to clone with git."</p></EmptyState> }.into_any()
+        } else {
+            view! {
+                <table class="table tokens">
+                    <thead><tr><th>"Name"</th><th>"Token"</th><th>"Scope"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
+                    <tbody>
+                        {tokens.into_iter().map(|t| {
+                            let revoked = t.revoked_at.clone();
+                            view! {
+                                <tr class:revoked=revoked.is_some()>
+                                    <td>{t.name.clone()}</td>
+                                    <td><code>{format!("{}…", t.prefix)}</code></td>
+                                    <td>{t.scope.clone()}</td>
+                                    <td>{t.created_at.clone()}</td>
+                                    <td>{t.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                    <td>{t.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                    <td>{match (&revoked, t.expired) {
+                                        (Some(at), _) => view! { <span class="status status-error">{format!("revoked {at}")}</span> }.into_any(),
+                                        (None, true) => view! { <span class="status status-error">"expired"</span> }.into_any(),
+                                        (None, false) => view! { <span class="status status-done">"active"</span> }.into_any(),
+                                    }}</td>
+                                    <td>{revoked.is_none().then(|| view! {
+                                        <ActionForm action=revoke>
+                                            <input type="hidden" name="id" value=t.id />
+                                            <ConfirmSubmit
+                                        label="Revoke"
+                                        class="button small danger"
+                                        question=format!("Revoke the token {:?}? Anything that uses it stops working at once.", t.name)
+                                    />
+                                        </ActionForm>
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    </section>
     }
     .into_any()
 }

@@ -1,7 +1,9 @@
 //! The audit log: every change, who made it, before and after; filtered and paged. The filter
 //! is a plain GET form, so it works before (and without) hydration.
 
-use crate::api::audit::{list_audit_events, AuditEventRow, AuditFilter, VerifyAuditChain};
+use crate::api::audit::{
+    list_audit_events, AuditEventRow, AuditFilter, AuditPage as EventsPage, VerifyAuditChain,
+};
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -40,34 +42,7 @@ pub fn AuditPage() -> AnyView {
             {move || verify.value().get().and_then(|r| r.ok()).map(|said| view! { <p class="form-ok" role="status">{said}</p> })}
             <FormError result=verify.value().into() />
         </div>
-        <form method="get" action="/audit" class="filters" role="search">
-            <label>
-                <span>"Actor"</span>
-                <input type="text" name="actor" placeholder="login" prop:value=move || filter().actor />
-            </label>
-            <label>
-                <span>"Entity"</span>
-                <input type="text" name="entity" placeholder="group or group:3" prop:value=move || filter().entity />
-            </label>
-            <label>
-                <span>"Action"</span>
-                <input type="text" name="action" placeholder="group.create or group." prop:value=move || filter().action />
-            </label>
-            <label>
-                <span>"From"</span>
-                <input type="date" name="from" prop:value=move || filter().from />
-            </label>
-            <label>
-                <span>"To"</span>
-                <input type="date" name="to" prop:value=move || filter().to />
-            </label>
-            <label>
-                <span>"Search"</span>
-                <input type="search" name="text" placeholder="words in the change" prop:value=move || filter().text />
-            </label>
-            <button type="submit" class="button">"Filter"</button>
-            <a class="button ghost" href="/audit">"Clear"</a>
-        </form>
+        <AuditFilters filter=Signal::derive(filter) />
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match events.await {
@@ -77,50 +52,89 @@ pub fn AuditPage() -> AnyView {
                         </EmptyState>
                     }
                     .into_any(),
-                    Ok(page) => {
-                        let current = filter();
-                        let link = move |n: u64| {
-                            format!(
-                                "/audit?actor={}&entity={}&action={}&from={}&to={}&text={}&page={n}",
-                                encode(&current.actor),
-                                encode(&current.entity),
-                                encode(&current.action),
-                                encode(&current.from),
-                                encode(&current.to),
-                                encode(&current.text)
-                            )
-                        };
-                        view! {
-                            <p class="muted">{format!("{} events", page.total)}</p>
-                            <div class="table-wrap">
-                                <table class="table audit-table">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"#"</th>
-                                            <th scope="col">"When (UTC)"</th>
-                                            <th scope="col">"Actor"</th>
-                                            <th scope="col">"Action"</th>
-                                            <th scope="col">"Entity"</th>
-                                            <th scope="col">"Change"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {page.events.into_iter().map(|event| view! { <AuditRow event /> }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                            <nav class="pager" aria-label="Pages">
-                                {(page.page > 1).then(|| view! { <a class="button ghost" href=link(page.page - 1)>"← Newer"</a> })}
-                                <span>{format!("Page {} of {}", page.page, page.pages)}</span>
-                                {(page.page < page.pages).then(|| view! { <a class="button ghost" href=link(page.page + 1)>"Older →"</a> })}
-                            </nav>
-                        }
-                        .into_any()
-                    }
+                    Ok(page) => view! { <AuditTable page current=filter() /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// The filters, as a plain GET form (it works before hydration), showing the current ones.
+#[component]
+fn AuditFilters(filter: Signal<AuditFilter>) -> AnyView {
+    view! {
+    <form method="get" action="/audit" class="filters" role="search">
+        <label>
+            <span>"Actor"</span>
+            <input type="text" name="actor" placeholder="login" prop:value=move || filter.get().actor />
+        </label>
+        <label>
+            <span>"Entity"</span>
+            <input type="text" name="entity" placeholder="group or group:3" prop:value=move || filter.get().entity />
+        </label>
+        <label>
+            <span>"Action"</span>
+            <input type="text" name="action" placeholder="group.create or group." prop:value=move || filter.get().action />
+        </label>
+        <label>
+            <span>"From"</span>
+            <input type="date" name="from" prop:value=move || filter.get().from />
+        </label>
+        <label>
+            <span>"To"</span>
+            <input type="date" name="to" prop:value=move || filter.get().to />
+        </label>
+        <label>
+            <span>"Search"</span>
+            <input type="search" name="text" placeholder="words in the change" prop:value=move || filter.get().text />
+        </label>
+        <button type="submit" class="button">"Filter"</button>
+        <a class="button ghost" href="/audit">"Clear"</a>
+    </form>
+    }
+    .into_any()
+}
+
+/// One page of events, with links to the pages beside it under the same filters.
+#[component]
+fn AuditTable(page: EventsPage, current: AuditFilter) -> AnyView {
+    let link = move |n: u64| {
+        format!(
+            "/audit?actor={}&entity={}&action={}&from={}&to={}&text={}&page={n}",
+            encode(&current.actor),
+            encode(&current.entity),
+            encode(&current.action),
+            encode(&current.from),
+            encode(&current.to),
+            encode(&current.text)
+        )
+    };
+    view! {
+        <p class="muted">{format!("{} events", page.total)}</p>
+        <div class="table-wrap">
+            <table class="table audit-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"#"</th>
+                        <th scope="col">"When (UTC)"</th>
+                        <th scope="col">"Actor"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"Entity"</th>
+                        <th scope="col">"Change"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page.events.into_iter().map(|event| view! { <AuditRow event /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {(page.page > 1).then(|| view! { <a class="button ghost" href=link(page.page - 1)>"← Newer"</a> })}
+            <span>{format!("Page {} of {}", page.page, page.pages)}</span>
+            {(page.page < page.pages).then(|| view! { <a class="button ghost" href=link(page.page + 1)>"Older →"</a> })}
+        </nav>
     }
     .into_any()
 }

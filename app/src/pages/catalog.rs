@@ -1,7 +1,9 @@
 //! The catalog: the template hierarchy drawn as a tree, the templates in a table, and (for
 //! members) a form to add one.
 
-use crate::api::catalog::{get_catalog, CreateTemplate, DeleteTemplate, UpdateTemplate};
+use crate::api::catalog::{
+    get_catalog, CreateTemplate, DeleteTemplate, TemplateRow, UpdateTemplate,
+};
 use crate::components::common::{
     ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
 };
@@ -112,77 +114,11 @@ pub fn CatalogPage() -> AnyView {
                                         <h2>"Hierarchy"</h2>
                                         <TemplateTree boxes=tree />
                                     </section>
-                                    <div class="table-wrap">
-                                        <table class="table">
-                                            <thead>
-                                                <tr>
-                                                    <th scope="col">"Template"</th>
-                                                    <th scope="col">"Kind"</th>
-                                                    <th scope="col">"Parents"</th>
-                                                    <th scope="col">"Description"</th>
-                                                    {view_data.can_create.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                                                </tr>
-                                            </thead>
-                                            <tbody>
-                                                {view_data.templates.into_iter().map(|t| {
-                                                    let key = t.key.clone();
-                                                    view! {
-                                                        <tr>
-                                                            <td><a href=format!("/catalog/{}", t.key)><strong>{t.name}</strong></a><br /><code>{t.key.clone()}</code></td>
-                                                            <td>{if t.is_abstract { "abstract" } else { "concrete" }}</td>
-                                                            <td>{t.parents.into_iter().map(|p| view! { <span class="badge">{p}</span> }).collect_view()}</td>
-                                                            <td>{t.description}</td>
-                                                            {view_data.can_create.then(|| view! {
-                                                                <td class="actions">
-                                                                    <ActionForm action=delete>
-                                                                        <input type="hidden" name="key" value=key.clone() />
-                                                                        <ConfirmSubmit
-                                                                            label="Delete"
-                                                                            class="button small ghost danger"
-                                                                            aria_label=format!("Delete {key}")
-                                                                            question=format!("Delete the template {key}? Its versions go with it; resources made from it must be deleted first.")
-                                                                        />
-                                                                    </ActionForm>
-                                                                </td>
-                                                            })}
-                                                        </tr>
-                                                    }
-                                                }).collect_view()}
-                                            </tbody>
-                                        </table>
-                                    </div>
+                                    <TemplateTable templates=view_data.templates.clone() can_delete=view_data.can_create delete />
                                     <FormError result=delete.value().into() />
                                 }.into_any()
                             }}
-                            {view_data.can_create.then(|| view! {
-                                <section class="card">
-                                    <h2>"New template"</h2>
-                                    <ActionForm action=create attr:class="binding-form">
-                                        <label>
-                                            <span>"Key"</span>
-                                            <input type="text" name="template[key]" required placeholder="aws-vpc" />
-                                        </label>
-                                        <label>
-                                            <span>"Name"</span>
-                                            <input type="text" name="template[name]" required placeholder="VPC" />
-                                        </label>
-                                        <label class="grow">
-                                            <span>"Description"</span>
-                                            <input type="text" name="template[description]" />
-                                        </label>
-                                        <label>
-                                            <span>"Parents (keys, comma-separated)"</span>
-                                            <input type="text" name="template[parents]" placeholder=keys.clone() />
-                                        </label>
-                                        <label class="checkbox">
-                                            <input type="checkbox" name="template[is_abstract]" value="true" />
-                                            <span>"Abstract"</span>
-                                        </label>
-                                        <button type="submit" class="button primary">"Add template"</button>
-                                    </ActionForm>
-                                    <FormError result=create.value().into() />
-                                </section>
-                            })}
+                            {view_data.can_create.then(|| view! { <NewTemplateForm create keys=keys.clone() /> })}
                         }
                         .into_any()
                     }
@@ -190,6 +126,92 @@ pub fn CatalogPage() -> AnyView {
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// Every template, with Delete (which asks first) for those who may.
+#[component]
+fn TemplateTable(
+    templates: Vec<TemplateRow>,
+    can_delete: bool,
+    delete: ServerAction<DeleteTemplate>,
+) -> AnyView {
+    view! {
+    <div class="table-wrap">
+        <table class="table">
+            <thead>
+                <tr>
+                    <th scope="col">"Template"</th>
+                    <th scope="col">"Kind"</th>
+                    <th scope="col">"Parents"</th>
+                    <th scope="col">"Description"</th>
+                    {can_delete.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                </tr>
+            </thead>
+            <tbody>
+                {templates.into_iter().map(|t| {
+                    let key = t.key.clone();
+                    view! {
+                        <tr>
+                            <td><a href=format!("/catalog/{}", t.key)><strong>{t.name}</strong></a><br /><code>{t.key.clone()}</code></td>
+                            <td>{if t.is_abstract { "abstract" } else { "concrete" }}</td>
+                            <td>{t.parents.into_iter().map(|p| view! { <span class="badge">{p}</span> }).collect_view()}</td>
+                            <td>{t.description}</td>
+                            {can_delete.then(|| view! {
+                                <td class="actions">
+                                    <ActionForm action=delete>
+                                        <input type="hidden" name="key" value=key.clone() />
+                                        <ConfirmSubmit
+                                            label="Delete"
+                                            class="button small ghost danger"
+                                            aria_label=format!("Delete {key}")
+                                            question=format!("Delete the template {key}? Its versions go with it; resources made from it must be deleted first.")
+                                        />
+                                    </ActionForm>
+                                </td>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    </div>
+    }
+    .into_any()
+}
+
+/// Adding a template to the catalog.
+#[component]
+fn NewTemplateForm(create: ServerAction<CreateTemplate>, keys: String) -> AnyView {
+    view! {
+        <section class="card">
+        <h2>"New template"</h2>
+        <ActionForm action=create attr:class="binding-form">
+            <label>
+                <span>"Key"</span>
+                <input type="text" name="template[key]" required placeholder="aws-vpc" />
+            </label>
+            <label>
+                <span>"Name"</span>
+                <input type="text" name="template[name]" required placeholder="VPC" />
+            </label>
+            <label class="grow">
+                <span>"Description"</span>
+                <input type="text" name="template[description]" />
+            </label>
+            <label>
+                <span>"Parents (keys, comma-separated)"</span>
+                <input type="text" name="template[parents]" placeholder=keys.clone() />
+            </label>
+            <label class="checkbox">
+                <input type="checkbox" name="template[is_abstract]" value="true" />
+                <span>"Abstract"</span>
+            </label>
+            <button type="submit" class="button primary">"Add template"</button>
+        </ActionForm>
+        <FormError result=create.value().into() />
+    </section>
     }
     .into_any()
 }

@@ -5,11 +5,14 @@
 
 use crate::api::workspaces::{
     get_forge_repository, get_pull_request, get_workspace, get_workspaces, CreateLocalRepository,
-    DeleteWorkspace, RegisterWorkspace, UpdateWorkspace, WorkspaceRow,
+    DeleteWorkspace, PullRow, RegisterWorkspace, UpdateWorkspace, WorkspaceDetail,
+    WorkspaceResourceRow, WorkspaceRow,
 };
 use crate::components::badges::DiffLines;
 use crate::components::badges::{pull_badge, status_badge};
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::components::common::{
+    ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+};
 #[allow(unused_imports)]
 use crate::components::workspace_panel::*;
 use leptos::prelude::*;
@@ -127,8 +130,6 @@ pub fn WorkspacePage() -> AnyView {
                 match detail.await {
                     Ok(detail) => {
                         let w = detail.workspace.clone();
-                        let delete_slug = w.slug.clone();
-                        let (description, labels) = (w.description.clone(), w.labels.clone());
                         view! {
                             <div class="page-header">
                                 <div>
@@ -139,101 +140,11 @@ pub fn WorkspacePage() -> AnyView {
                             </div>
                             {w.status_message.clone().map(|m| view! { <p class="form-error" role="alert">{format!("The last job failed: {m}")}</p> })}
                             <div class="grid two">
-                                <section class="card">
-                                    <h2>"Repository"</h2>
-                                    <dl class="facts">
-                                        <dt>"Provider"</dt><dd>{w.provider.label()}" · "<a href=format!("/integrations/{}", w.integration)>{w.integration.clone()}</a></dd>
-                                        <dt>"Organization"</dt><dd>{w.config.organization.clone()}</dd>
-                                        <dt>"Default branch"</dt><dd><code>{w.config.default_branch.clone()}</code></dd>
-                                        <dt>"Page"</dt><dd><a href=w.config.url.clone()>{w.config.url.clone()}</a></dd>
-                                        <dt>"HTTPS clone"</dt><dd><code>{w.config.https_url.clone()}</code></dd>
-                                        {(!w.config.ssh_url.is_empty()).then(|| view! { <dt>"SSH clone"</dt><dd><code>{w.config.ssh_url.clone()}</code></dd> })}
-                                        <dt>"Registered"</dt><dd>{format!("{} by {}", w.created_at, w.created_by)}</dd>
-                                        <dt>"Versions"</dt><dd><a href=format!("/workspaces/{}/versioning", w.slug)>"Tags and next versions"</a></dd>
-                                    </dl>
-                                </section>
-                                <section class="card">
-                                    <h2>"About"</h2>
-                                    {if detail.can_edit {
-                                        view! {
-                                            <ActionForm action=update attr:class="stacked-form">
-                                                <input type="hidden" name="slug" value=w.slug.clone() />
-                                                <label><span>"Description"</span><input type="text" name="description" value=description.clone() /></label>
-                                                <label><span>"Labels"</span><input type="text" name="labels" value=labels.join(", ") /></label>
-                                                <button type="submit" class="button">"Save"</button>
-                                            </ActionForm>
-                                            <FormError result=update.value().into() />
-                                        }.into_any()
-                                    } else {
-                                        view! {
-                                            <p>{if description.is_empty() { "No description.".to_string() } else { description.clone() }}</p>
-                                            <p>{labels.iter().map(|l| view! { <span class="badge">{l.clone()}</span> }).collect_view()}</p>
-                                        }.into_any()
-                                    }}
-                                    {detail.can_delete.then(|| view! {
-                                        <h3>"Delete"</h3>
-                                        {match detail.delete_blocker.clone() {
-                                            Some(reason) => view! { <p class="muted">{format!("Cannot be deleted now: {reason}.")}</p> }.into_any(),
-                                            None => view! {
-                                                <ActionForm action=delete>
-                                                    <input type="hidden" name="slug" value=delete_slug.clone() />
-                                                    <button type="submit" class="button ghost danger">"Delete workspace"</button>
-                                                </ActionForm>
-                                            }.into_any(),
-                                        }}
-                                        <FormError result=delete.value().into() />
-                                    })}
-                                </section>
+                                <WorkspaceFacts w=w.clone() />
+                                <WorkspaceAbout detail=detail.clone() update delete />
                             </div>
-                            <section class="card">
-                                <h2>"Resources"</h2>
-                                {if detail.resources.is_empty() {
-                                    view! { <p class="muted">"No resource keeps code here yet. Choose this workspace when creating a resource."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <div class="table-wrap flat">
-                                            <table class="table">
-                                                <thead><tr><th scope="col">"Folder"</th><th scope="col">"Resource"</th><th scope="col">"State"</th><th scope="col">"Workspace work"</th></tr></thead>
-                                                <tbody>
-                                                    {detail.resources.iter().map(|r| view! {
-                                                        <tr>
-                                                            <td><code>{format!("{}/", r.folder)}</code></td>
-                                                            <td><a href=format!("/resources/{}", r.slug)>{r.name.clone()}</a></td>
-                                                            <td><span class=format!("state state-{}", r.state.as_str())>{r.state.as_str()}</span></td>
-                                                            <td>{status_badge(r.status)}" "<span class="muted">{r.status_message.clone()}</span></td>
-                                                        </tr>
-                                                    }).collect_view()}
-                                                </tbody>
-                                            </table>
-                                        </div>
-                                    }.into_any()
-                                }}
-                            </section>
-                            <section class="card">
-                                <h2>"Pull requests"</h2>
-                                {if detail.pulls.is_empty() {
-                                    view! { <p class="muted">"None yet."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <div class="table-wrap flat">
-                                            <table class="table">
-                                                <thead><tr><th scope="col">"#"</th><th scope="col">"Title"</th><th scope="col">"Branch"</th><th scope="col">"State"</th><th scope="col">"Opened"</th></tr></thead>
-                                                <tbody>
-                                                    {detail.pulls.iter().map(|p| view! {
-                                                        <tr>
-                                                            <td><a href=p.url.clone()>{format!("#{}", p.number)}</a></td>
-                                                            <td>{p.title.clone()}</td>
-                                                            <td><code>{p.head_branch.clone()}</code>" → "<code>{p.base_branch.clone()}</code></td>
-                                                            <td>{pull_badge(p.state)}</td>
-                                                            <td class="nowrap muted">{format!("{} by {}", p.created_at, p.created_by)}</td>
-                                                        </tr>
-                                                    }).collect_view()}
-                                                </tbody>
-                                            </table>
-                                        </div>
-                                    }.into_any()
-                                }}
-                            </section>
+                            <WorkspaceResources rows=detail.resources.clone() />
+                            <WorkspacePulls rows=detail.pulls.clone() />
                         }
                         .into_any()
                     }
@@ -241,6 +152,144 @@ pub fn WorkspacePage() -> AnyView {
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// Where the workspace's repository is and how to reach it.
+#[component]
+fn WorkspaceFacts(w: WorkspaceRow) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>"Repository"</h2>
+            <dl class="facts">
+                <dt>"Provider"</dt><dd>{w.provider.label()}" · "<a href=format!("/integrations/{}", w.integration)>{w.integration.clone()}</a></dd>
+                <dt>"Organization"</dt><dd>{w.config.organization.clone()}</dd>
+                <dt>"Default branch"</dt><dd><code>{w.config.default_branch.clone()}</code></dd>
+                <dt>"Page"</dt><dd><a href=w.config.url.clone()>{w.config.url.clone()}</a></dd>
+                <dt>"HTTPS clone"</dt><dd><code>{w.config.https_url.clone()}</code></dd>
+                {(!w.config.ssh_url.is_empty()).then(|| view! { <dt>"SSH clone"</dt><dd><code>{w.config.ssh_url.clone()}</code></dd> })}
+                <dt>"Registered"</dt><dd>{format!("{} by {}", w.created_at, w.created_by)}</dd>
+                <dt>"Versions"</dt><dd><a href=format!("/workspaces/{}/versioning", w.slug)>"Tags and next versions"</a></dd>
+            </dl>
+        </section>
+    }
+    .into_any()
+}
+
+/// The description and labels (editable for those who may), and deleting the workspace, which
+/// asks first and is refused while resources keep code in it.
+#[component]
+fn WorkspaceAbout(
+    detail: WorkspaceDetail,
+    update: ServerAction<UpdateWorkspace>,
+    delete: ServerAction<DeleteWorkspace>,
+) -> AnyView {
+    let w = detail.workspace.clone();
+    let delete_slug = w.slug.clone();
+    let (description, labels) = (w.description.clone(), w.labels.clone());
+    let question = format!(
+        "Delete the workspace {}? Slipway forgets it; the repository and its files stay on the forge.",
+        w.name
+    );
+    view! {
+        <section class="card">
+            <h2>"About"</h2>
+            {if detail.can_edit {
+                view! {
+                    <ActionForm action=update attr:class="stacked-form">
+                        <input type="hidden" name="slug" value=w.slug.clone() />
+                        <label><span>"Description"</span><input type="text" name="description" value=description.clone() /></label>
+                        <label><span>"Labels"</span><input type="text" name="labels" value=labels.join(", ") /></label>
+                        <button type="submit" class="button">"Save"</button>
+                    </ActionForm>
+                    <FormError result=update.value().into() />
+                }.into_any()
+            } else {
+                view! {
+                    <p>{if description.is_empty() { "No description.".to_string() } else { description.clone() }}</p>
+                    <p>{labels.iter().map(|l| view! { <span class="badge">{l.clone()}</span> }).collect_view()}</p>
+                }.into_any()
+            }}
+            {detail.can_delete.then(|| view! {
+                <h3>"Delete"</h3>
+                {match detail.delete_blocker.clone() {
+                    Some(reason) => view! { <p class="muted">{format!("Cannot be deleted now: {reason}.")}</p> }.into_any(),
+                    None => view! {
+                        <ActionForm action=delete>
+                            <input type="hidden" name="slug" value=delete_slug.clone() />
+                            <ConfirmSubmit label="Delete workspace" class="button ghost danger" question=question.clone() />
+                        </ActionForm>
+                    }.into_any(),
+                }}
+                <FormError result=delete.value().into() />
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+/// The resources that keep their code in the workspace, by folder.
+#[component]
+fn WorkspaceResources(rows: Vec<WorkspaceResourceRow>) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>"Resources"</h2>
+            {if rows.is_empty() {
+                view! { <p class="muted">"No resource keeps code here yet. Choose this workspace when creating a resource."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap flat">
+                        <table class="table">
+                            <thead><tr><th scope="col">"Folder"</th><th scope="col">"Resource"</th><th scope="col">"State"</th><th scope="col">"Workspace work"</th></tr></thead>
+                            <tbody>
+                                {rows.iter().map(|r| view! {
+                                    <tr>
+                                        <td><code>{format!("{}/", r.folder)}</code></td>
+                                        <td><a href=format!("/resources/{}", r.slug)>{r.name.clone()}</a></td>
+                                        <td><span class=format!("state state-{}", r.state.as_str())>{r.state.as_str()}</span></td>
+                                        <td>{status_badge(r.status)}" "<span class="muted">{r.status_message.clone()}</span></td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+/// The workspace's pull requests, newest first.
+#[component]
+fn WorkspacePulls(rows: Vec<PullRow>) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>"Pull requests"</h2>
+            {if rows.is_empty() {
+                view! { <p class="muted">"None yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap flat">
+                        <table class="table">
+                            <thead><tr><th scope="col">"#"</th><th scope="col">"Title"</th><th scope="col">"Branch"</th><th scope="col">"State"</th><th scope="col">"Opened"</th></tr></thead>
+                            <tbody>
+                                {rows.iter().map(|p| view! {
+                                    <tr>
+                                        <td><a href=p.url.clone()>{format!("#{}", p.number)}</a></td>
+                                        <td>{p.title.clone()}</td>
+                                        <td><code>{p.head_branch.clone()}</code>" → "<code>{p.base_branch.clone()}</code></td>
+                                        <td>{pull_badge(p.state)}</td>
+                                        <td class="nowrap muted">{format!("{} by {}", p.created_at, p.created_by)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
     }
     .into_any()
 }

@@ -131,10 +131,6 @@ pub fn ReleasesPage() -> AnyView {
                     Ok(data) => {
                         let of = |kind: &str| data.manifests.iter().filter(|m| m.kind == kind).cloned().collect::<Vec<_>>();
                         let (apps, sets) = (of("Application"), of("ApplicationSet"));
-                        let tracks: Vec<ReleaseTrack> = data.tracks.iter().filter_map(|(_, source)| match parse_release_source(source) {
-                            Ok(Manifest::ReleaseTrack(track)) => Some(track),
-                            _ => None,
-                        }).collect();
                         view! {
                             <PageHeader title="Releases" subtitle="Version-locked bundles of applications, promoted through a release track's environments with stakeholder sign-off.">
                                 {data.can_write.then(|| view! { <a class="button primary" href="/releases/manifests/new">"New manifest"</a> })}
@@ -148,19 +144,7 @@ pub fn ReleasesPage() -> AnyView {
                             } else {
                                 view! {
                                     <ReleaseList start listed=releases form=start_fields />
-                                    <section class="card">
-                                        <h2>"Release tracks"</h2>
-                                        {if tracks.is_empty() {
-                                            view! { <p class="muted">"None yet: platform / SRE (the group sre) write one."</p> }.into_any()
-                                        } else {
-                                            tracks.into_iter().map(|track| view! {
-                                                <div class="track">
-                                                    <h3><a href=manifest_href("ReleaseTrack", &track.metadata.name)>{track.metadata.name.clone()}</a></h3>
-                                                    <TrackPipeline track />
-                                                </div>
-                                            }).collect_view().into_any()
-                                        }}
-                                    </section>
+                                    <ReleaseTracks sources=data.tracks.clone() />
                                     <Environments rows=data.deployed.clone() />
                                     {data.can_simulate.then(|| view! {
                                         <section class="card">
@@ -169,22 +153,8 @@ pub fn ReleasesPage() -> AnyView {
                                         </section>
                                     })}
                                     <Delivery figures />
-                                    <section class="card">
-                                        <h2>"Application sets"</h2>
-                                        {if sets.is_empty() {
-                                            view! { <p class="muted">"None yet: release managers bundle applications into a set."</p> }.into_any()
-                                        } else {
-                                            view! { <ManifestTable rows=sets groups=data.groups.clone() administers=data.administers /> }.into_any()
-                                        }}
-                                    </section>
-                                    <section class="card">
-                                        <h2>"Applications"</h2>
-                                        {if apps.is_empty() {
-                                            view! { <p class="muted">"None yet: each development team describes its own."</p> }.into_any()
-                                        } else {
-                                            view! { <ManifestTable rows=apps groups=data.groups.clone() administers=data.administers /> }.into_any()
-                                        }}
-                                    </section>
+                                    <ManifestSection title="Application sets" empty="None yet: release managers bundle applications into a set." rows=sets groups=data.groups.clone() administers=data.administers />
+                                    <ManifestSection title="Applications" empty="None yet: each development team describes its own." rows=apps groups=data.groups.clone() administers=data.administers />
                                 }.into_any()
                             }}
                         }.into_any()
@@ -193,6 +163,56 @@ pub fn ReleasesPage() -> AnyView {
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// Each release track's environments, stage by stage.
+#[component]
+fn ReleaseTracks(sources: Vec<(String, String)>) -> AnyView {
+    let tracks: Vec<ReleaseTrack> = sources
+        .iter()
+        .filter_map(|(_, source)| match parse_release_source(source) {
+            Ok(Manifest::ReleaseTrack(track)) => Some(track),
+            _ => None,
+        })
+        .collect();
+    view! {
+        <section class="card">
+            <h2>"Release tracks"</h2>
+            {if tracks.is_empty() {
+                view! { <p class="muted">"None yet: platform / SRE (the group sre) write one."</p> }.into_any()
+            } else {
+                tracks.into_iter().map(|track| view! {
+                    <div class="track">
+                        <h3><a href=manifest_href("ReleaseTrack", &track.metadata.name)>{track.metadata.name.clone()}</a></h3>
+                        <TrackPipeline track />
+                    </div>
+                }).collect_view().into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+/// One kind of manifest (applications, application sets) as a table, or who writes the first.
+#[component]
+fn ManifestSection(
+    title: &'static str,
+    empty: &'static str,
+    rows: Vec<ReleaseManifestRow>,
+    groups: Vec<String>,
+    administers: bool,
+) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>{title}</h2>
+            {if rows.is_empty() {
+                view! { <p class="muted">{empty}</p> }.into_any()
+            } else {
+                view! { <ManifestTable rows groups administers /> }.into_any()
+            }}
+        </section>
     }
     .into_any()
 }

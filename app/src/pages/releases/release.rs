@@ -222,6 +222,70 @@ pub(crate) fn ReleaseDetail(
     .into_any()
 }
 
+/// Approve (refused to the release's starter, and said so before the click) and reject (with
+/// a reason) for someone in one of the stage's sign-off groups.
+#[component]
+fn SignOffForm(
+    id: i64,
+    position: i32,
+    groups: Vec<String>,
+    started_it: bool,
+    vote: ServerAction<VoteRelease>,
+    drafts: VoteDrafts,
+) -> AnyView {
+    let my_groups = groups.clone();
+    view! {
+            <ActionForm action=vote attr:class="stacked-form sign-off-form">
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="stage" value=position />
+                <input type="hidden" name="approve" value="true" />
+                <label><span>"Sign off as"</span>
+                    <select name="group" on:change=move |ev| drafts.write(position, |d| d.group = event_target_value(&ev))>
+                        {groups.iter().map(|g| {
+                            let this = g.clone();
+                            view! { <option value=g.clone() selected=move || drafts.read(position, |d| d.group == this)>{g.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label><span>"Comment"</span><textarea name="comment" rows="2"
+                    prop:value=move || drafts.read(position, |d| d.comment.clone())
+                    on:input=move |ev| drafts.write(position, |d| d.comment = event_target_value(&ev))
+                ></textarea></label>
+                {started_it.then(|| view! {
+                    <p class="hint" id=format!("starter-{position}")>"You started this release: someone else in these groups approves it. You may still reject it."</p>
+                })}
+                <button
+                    type="submit"
+                    class="button primary"
+                    disabled=started_it
+                    aria-describedby=started_it.then(|| format!("starter-{position}"))
+                >
+                    "Approve"
+                </button>
+            </ActionForm>
+            <details class="reject"
+                prop:open=move || drafts.read(position, |d| d.rejecting)
+                on:toggle=move |ev| {
+                    let open = event_target::<leptos::web_sys::HtmlDetailsElement>(&ev).open();
+                    drafts.write(position, |d| d.rejecting = open);
+                }
+            >
+                <summary>"Reject…"</summary>
+                <ActionForm action=vote attr:class="stacked-form">
+                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="stage" value=position />
+                    <input type="hidden" name="approve" value="false" />
+                    <input type="hidden" name="group" value=my_groups[0].clone() />
+                    <label><span>"Why"</span><textarea name="comment" rows="2" required
+                        prop:value=move || drafts.read(position, |d| d.reason.clone())
+                        on:input=move |ev| drafts.write(position, |d| d.reason = event_target_value(&ev))
+                    ></textarea></label>
+                    <button type="submit" class="button danger">"Reject release"</button>
+                </ActionForm>
+            </details>}
+    .into_any()
+}
+
 /// One stage: its environments, state, gate, the votes, and the sign-off form for its groups.
 #[component]
 pub(crate) fn StageCard(
@@ -262,59 +326,7 @@ pub(crate) fn StageCard(
                     </li>
                 }).collect_view()}
             </ul>
-            {(open && !my_groups.is_empty() && !mine).then(|| {
-                let groups = my_groups.clone();
-                view! {
-                    <ActionForm action=vote attr:class="stacked-form sign-off-form">
-                        <input type="hidden" name="id" value=id />
-                        <input type="hidden" name="stage" value=position />
-                        <input type="hidden" name="approve" value="true" />
-                        <label><span>"Sign off as"</span>
-                            <select name="group" on:change=move |ev| drafts.write(position, |d| d.group = event_target_value(&ev))>
-                                {groups.iter().map(|g| {
-                                    let this = g.clone();
-                                    view! { <option value=g.clone() selected=move || drafts.read(position, |d| d.group == this)>{g.clone()}</option> }
-                                }).collect_view()}
-                            </select>
-                        </label>
-                        <label><span>"Comment"</span><textarea name="comment" rows="2"
-                            prop:value=move || drafts.read(position, |d| d.comment.clone())
-                            on:input=move |ev| drafts.write(position, |d| d.comment = event_target_value(&ev))
-                        ></textarea></label>
-                        {started_it.then(|| view! {
-                            <p class="hint" id=format!("starter-{position}")>"You started this release: someone else in these groups approves it. You may still reject it."</p>
-                        })}
-                        <button
-                            type="submit"
-                            class="button primary"
-                            disabled=started_it
-                            aria-describedby=started_it.then(|| format!("starter-{position}"))
-                        >
-                            "Approve"
-                        </button>
-                    </ActionForm>
-                    <details class="reject"
-                        prop:open=move || drafts.read(position, |d| d.rejecting)
-                        on:toggle=move |ev| {
-                            let open = event_target::<leptos::web_sys::HtmlDetailsElement>(&ev).open();
-                            drafts.write(position, |d| d.rejecting = open);
-                        }
-                    >
-                        <summary>"Reject…"</summary>
-                        <ActionForm action=vote attr:class="stacked-form">
-                            <input type="hidden" name="id" value=id />
-                            <input type="hidden" name="stage" value=position />
-                            <input type="hidden" name="approve" value="false" />
-                            <input type="hidden" name="group" value=my_groups[0].clone() />
-                            <label><span>"Why"</span><textarea name="comment" rows="2" required
-                                prop:value=move || drafts.read(position, |d| d.reason.clone())
-                                on:input=move |ev| drafts.write(position, |d| d.reason = event_target_value(&ev))
-                            ></textarea></label>
-                            <button type="submit" class="button danger">"Reject release"</button>
-                        </ActionForm>
-                    </details>
-                }
-            })}
+            {(open && !my_groups.is_empty() && !mine).then(|| view! { <SignOffForm id position groups=my_groups.clone() started_it vote drafts /> })}
             {(open && mine).then(|| view! {
                 <ActionForm action=withdraw>
                     <input type="hidden" name="id" value=id />

@@ -85,28 +85,11 @@ pub(crate) fn ProvisioningCard(
         && v.rulesets_changed.is_empty()
         && v.rulesets_removed.is_empty()
         && !awaiting.is_empty();
-    let count = |change: &str| v.files.iter().filter(|f| f.change == change).count();
-    let (added, changed, unchanged) = (count("added"), count("changed"), count("unchanged"));
     let status = match v.applied_revision {
         None => "Never applied".to_string(),
         Some(r) if r == v.revision => format!("Revision {r} applied"),
         Some(r) => format!("Revision {r} applied; revision {} is not yet", v.revision),
     };
-    let differing: Vec<_> = v
-        .files
-        .iter()
-        .filter(|f| f.change != "unchanged")
-        .cloned()
-        .collect();
-    let title = RwSignal::new(String::new());
-    let checked = Memo::new(move |_| {
-        title.with(|t| {
-            (!t.trim().is_empty())
-                .then(|| crate::domain::conventional::check_title(t).map(|(_, label)| label))
-        })
-    });
-    let managed = v.managed_repository.clone();
-    let on_github = v.on_github;
     view! {
         <section class="card provisioning">
             <div class="card-head">
@@ -132,80 +115,118 @@ pub(crate) fn ProvisioningCard(
             {if up_to_date {
                 view! { <p class="form-ok" role="status">"Everything is in place: the files match the plan and the rulesets are applied."</p> }.into_any()
             } else {
-                view! {
-                    <p class="plan-summary">
-                        <span class="badge change-added">{format!("{added} to add")}</span>" "
-                        <span class="badge change-changed">{format!("{changed} to change")}</span>" "
-                        <span class="badge">{format!("{unchanged} unchanged")}</span>" "
-                        {(!v.rulesets_changed.is_empty()).then(|| view! { <span class="badge change-changed">{format!("rulesets to apply: {}", v.rulesets_changed.join(", "))}</span> })}
-                        {(!v.rulesets_removed.is_empty()).then(|| view! { <span class="badge change-removed">{format!("rulesets to remove: {}", v.rulesets_removed.join(", "))}</span> })}
-                    </p>
-                    {if awaiting_review {
-                        view! { <p class="notice" role="status">{format!("Applied: the rulesets are in force, and the files wait in {} for someone to approve and merge.", awaiting.join(" and "))}</p> }.into_any()
-                    } else {
-                        view! { <p class="muted">"Applying opens a pull request with these files on each repository (from "<code>{crate::domain::repositories::PROVISION_BRANCH}</code>") and applies the rulesets"{on_github.then_some(" through GitHub's API, after the webhook that tells Slipway about pull requests")}"; nothing reaches a branch until someone approves and merges."</p> }.into_any()
-                    }}
-                    {differing.into_iter().map(|f| {
-                        let label = view! { <code>{format!("{} · {}", f.repository, f.path)}</code><span class=format!("badge change-{}", f.change)>{f.change.clone()}</span> }.into_any();
-                        if f.folded > 0 {
-                            view! { <FetchedWhenOpened name=name.clone() repository=f.repository.clone() path=f.path.clone() label diff=true /> }.into_any()
-                        } else {
-                            view! {
-                                <details class="code-file">
-                                    <summary>{label}</summary>
-                                    <DiffLines lines=f.lines.clone() />
-                                </details>
-                            }.into_any()
-                        }
-                    }).collect_view()}
-                }.into_any()
+                let awaiting = awaiting_review.then_some(awaiting);
+                view! { <PlanChanges v=v.clone() name=name.clone() awaiting /> }.into_any()
             }}
             <h3>"Pull requests"</h3>
-            {if v.pulls.is_empty() {
-                view! { <p class="muted">"None yet."</p> }.into_any()
+            <GovernedPullList v=v.clone() name=name.clone() />
+            {(v.can_apply && !v.on_github).then(|| view! { <OpenPullForm name=name.clone() open /> })}
+        </section>
+    }
+    .into_any()
+}
+
+/// What applying the plan would change: counts, the rulesets, and each differing file's diff.
+/// `awaiting`: the plan is applied and its pull requests wait for a reviewer.
+#[component]
+fn PlanChanges(v: ProvisionView, name: String, awaiting: Option<Vec<String>>) -> AnyView {
+    let count = |change: &str| v.files.iter().filter(|f| f.change == change).count();
+    let (added, changed, unchanged) = (count("added"), count("changed"), count("unchanged"));
+    let on_github = v.on_github;
+    let differing: Vec<_> = v
+        .files
+        .iter()
+        .filter(|f| f.change != "unchanged")
+        .cloned()
+        .collect();
+    view! {
+        <p class="plan-summary">
+            <span class="badge change-added">{format!("{added} to add")}</span>" "
+            <span class="badge change-changed">{format!("{changed} to change")}</span>" "
+            <span class="badge">{format!("{unchanged} unchanged")}</span>" "
+            {(!v.rulesets_changed.is_empty()).then(|| view! { <span class="badge change-changed">{format!("rulesets to apply: {}", v.rulesets_changed.join(", "))}</span> })}
+            {(!v.rulesets_removed.is_empty()).then(|| view! { <span class="badge change-removed">{format!("rulesets to remove: {}", v.rulesets_removed.join(", "))}</span> })}
+        </p>
+        {match awaiting {
+            Some(awaiting) => view! { <p class="notice" role="status">{format!("Applied: the rulesets are in force, and the files wait in {} for someone to approve and merge.", awaiting.join(" and "))}</p> }.into_any(),
+            None => view! { <p class="muted">"Applying opens a pull request with these files on each repository (from "<code>{crate::domain::repositories::PROVISION_BRANCH}</code>") and applies the rulesets"{on_github.then_some(" through GitHub's API, after the webhook that tells Slipway about pull requests")}"; nothing reaches a branch until someone approves and merges."</p> }.into_any(),
+        }}
+        {differing.into_iter().map(|f| {
+            let label = view! { <code>{format!("{} · {}", f.repository, f.path)}</code><span class=format!("badge change-{}", f.change)>{f.change.clone()}</span> }.into_any();
+            if f.folded > 0 {
+                view! { <FetchedWhenOpened name=name.clone() repository=f.repository.clone() path=f.path.clone() label diff=true /> }.into_any()
             } else {
                 view! {
-                    <ul class="pull-list">
-                        {v.pulls.iter().map(|p| {
-                            let label = view! { {format!("{}#{} ", p.repository, p.number)}<strong>{p.title.clone()}</strong> };
-                            let link = match &p.url {
-                                Some(url) => view! { <a href=url.clone() rel="noopener" target="_blank">{label}" ↗"</a> }.into_any(),
-                                None => view! { <a href=pull_href(&name, &p.repository, p.number, &managed)>{label}</a> }.into_any(),
-                            };
-                            let by = [p.author.as_str(), p.created_at.as_str()]
-                                .into_iter()
-                                .filter(|s| !s.is_empty())
-                                .fold(String::new(), |acc, s| format!("{acc} · {s}"));
-                            view! {
-                                <li>
-                                    {link}" "{pull_badge(p.state)}
-                                    <span class="muted">{format!(" {} → {}{by}", p.head_branch, p.base_branch)}</span>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
+                    <details class="code-file">
+                        <summary>{label}</summary>
+                        <DiffLines lines=f.lines.clone() />
+                    </details>
                 }.into_any()
-            }}
-            {(v.can_apply && !v.on_github).then(|| view! {
-                <details class="open-pull">
-                    <summary>"Open a pull request"</summary>
-                    <ActionForm action=open attr:class="stacked-form inline-fields">
-                        <input type="hidden" name="name" value=name.clone() />
-                        <label><span>"From branch"</span><input type="text" name="head" required placeholder="feat/checkout" /></label>
-                        <label><span>"Into"</span><input type="text" name="base" required placeholder="develop" /></label>
-                        <label class="wide"><span>"Title"</span><input type="text" name="title" required placeholder="feat(checkout): one-page checkout"
-                            prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) /></label>
-                        <p class="hint" aria-live="polite">{move || checked.with(|c| match c {
-                            None => "The title must be a Conventional Commit; it labels the release.".to_string(),
-                            Some(Ok(label)) => format!("✓ Conventional Commit · label {}", label.as_str()),
-                            Some(Err(e)) => format!("✗ line {}, column {}: {}", e.line, e.column, e.message),
-                        })}</p>
-                        <button type="submit" class="button">"Open pull request"</button>
-                    </ActionForm>
-                    <FormError result=open.value().into() />
-                </details>
-            })}
-        </section>
+            }
+        }).collect_view()}
+    }
+    .into_any()
+}
+
+/// The repository's pull requests (on GitHub, linked there).
+#[component]
+fn GovernedPullList(v: ProvisionView, name: String) -> AnyView {
+    if v.pulls.is_empty() {
+        return view! { <p class="muted">"None yet."</p> }.into_any();
+    }
+    let managed = v.managed_repository.clone();
+    view! {
+        <ul class="pull-list">
+            {v.pulls.iter().map(|p| {
+                let label = view! { {format!("{}#{} ", p.repository, p.number)}<strong>{p.title.clone()}</strong> };
+                let link = match &p.url {
+                    Some(url) => view! { <a href=url.clone() rel="noopener" target="_blank">{label}" ↗"</a> }.into_any(),
+                    None => view! { <a href=pull_href(&name, &p.repository, p.number, &managed)>{label}</a> }.into_any(),
+                };
+                let by = [p.author.as_str(), p.created_at.as_str()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .fold(String::new(), |acc, s| format!("{acc} · {s}"));
+                view! {
+                    <li>
+                        {link}" "{pull_badge(p.state)}
+                        <span class="muted">{format!(" {} → {}{by}", p.head_branch, p.base_branch)}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// Opening a pull request on the local forge, with the title checked as it is typed.
+#[component]
+fn OpenPullForm(name: String, open: ServerAction<OpenPullRequest>) -> AnyView {
+    let title = RwSignal::new(String::new());
+    let checked = Memo::new(move |_| {
+        title.with(|t| {
+            (!t.trim().is_empty())
+                .then(|| crate::domain::conventional::check_title(t).map(|(_, label)| label))
+        })
+    });
+    view! {
+        <details class="open-pull">
+            <summary>"Open a pull request"</summary>
+            <ActionForm action=open attr:class="stacked-form inline-fields">
+                <input type="hidden" name="name" value=name />
+                <label><span>"From branch"</span><input type="text" name="head" required placeholder="feat/checkout" /></label>
+                <label><span>"Into"</span><input type="text" name="base" required placeholder="develop" /></label>
+                <label class="wide"><span>"Title"</span><input type="text" name="title" required placeholder="feat(checkout): one-page checkout"
+                    prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) /></label>
+                <p class="hint" aria-live="polite">{move || checked.with(|c| match c {
+                    None => "The title must be a Conventional Commit; it labels the release.".to_string(),
+                    Some(Ok(label)) => format!("✓ Conventional Commit · label {}", label.as_str()),
+                    Some(Err(e)) => format!("✗ line {}, column {}: {}", e.line, e.column, e.message),
+                })}</p>
+                <button type="submit" class="button">"Open pull request"</button>
+            </ActionForm>
+            <FormError result=open.value().into() />
+        </details>
     }
     .into_any()
 }

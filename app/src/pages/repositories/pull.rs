@@ -58,7 +58,6 @@ pub(crate) fn PullView(
 ) -> AnyView {
     let row = pull.row.clone();
     let open = row.state == PullState::Open;
-    let allowed = pull.verdict.as_ref().is_none_or(|v| v.allowed());
     let merged = row.state == PullState::Merged;
     let merged_line = merged.then(|| {
         let who = pull.merged_by.clone().unwrap_or_else(|| "someone".into());
@@ -113,38 +112,7 @@ pub(crate) fn PullView(
                     None if merged => view! { <p class="muted">"No strategy was applied to this repository when it merged: no rule was checked."</p> }.into_any(),
                     None => view! { <p class="muted">{format!("This pull request is {}: it was not merged.", row.state.as_str())}</p> }.into_any(),
                 }}
-                {(open && pull.can_review).then({
-                    let (for_approve, for_merge) = (name.clone(), name.clone());
-                    let approved_already = !pull.approvals.is_empty();
-                    let head = pull.head_commit.clone().unwrap_or_default();
-                    move || view! {
-                    <div class="review-actions">
-                        {if pull.is_author {
-                            view! { <p class="hint">"You opened this pull request: someone else approves it."</p> }.into_any()
-                        } else {
-                            view! {
-                                <ActionForm action=approve>
-                                    <input type="hidden" name="name" value=for_approve.clone() />
-                                    <input type="hidden" name="number" value=row.number />
-                                    <input type="hidden" name="managed" value=managed.to_string() />
-                                    <input type="hidden" name="commit" value=head.clone() />
-                                    <button type="submit" class="button" title="Approves this commit; a later commit needs a new approval">{if approved_already { "Approve too" } else { "Approve" }}</button>
-                                </ActionForm>
-                            }.into_any()
-                        }}
-                        <ActionForm action=merge attr:class="merge-form">
-                            <input type="hidden" name="name" value=for_merge.clone() />
-                            <input type="hidden" name="number" value=row.number />
-                            <input type="hidden" name="managed" value=managed.to_string() />
-                            <select name="method" aria-label="Merge method">
-                                {pull.methods.iter().map(|m| view! { <option value=m.as_str()>{m.as_str()}</option> }).collect_view()}
-                            </select>
-                            <button type="submit" class="button primary" disabled=!allowed>"Merge"</button>
-                        </ActionForm>
-                    </div>
-                    <FormError result=approve.value().into() />
-                    <FormError result=merge.value().into() />
-                }})}
+                {(open && pull.can_review).then(|| view! { <ReviewActions pull=pull.clone() name=name.clone() managed approve merge /> })}
             </section>
             <section class="card">
                 <h2>{format!("Approvals ({})", pull.approvals.len())}</h2>
@@ -164,6 +132,52 @@ pub(crate) fn PullView(
         </div>
         <ChangedFiles changes=files />
     }
+    .into_any()
+}
+
+/// Approve (not for the author) and merge with a method the target allows, once Merge
+/// Authorized passes.
+#[component]
+fn ReviewActions(
+    pull: GovernedPull,
+    name: String,
+    managed: bool,
+    approve: ServerAction<ApprovePullRequest>,
+    merge: ServerAction<MergePullRequest>,
+) -> AnyView {
+    let row = pull.row.clone();
+    let allowed = pull.verdict.as_ref().is_none_or(|v| v.allowed());
+    let (for_approve, for_merge) = (name.clone(), name);
+    let approved_already = !pull.approvals.is_empty();
+    let head = pull.head_commit.clone().unwrap_or_default();
+    view! {
+    <div class="review-actions">
+        {if pull.is_author {
+            view! { <p class="hint">"You opened this pull request: someone else approves it."</p> }.into_any()
+        } else {
+            view! {
+                <ActionForm action=approve>
+                    <input type="hidden" name="name" value=for_approve.clone() />
+                    <input type="hidden" name="number" value=row.number />
+                    <input type="hidden" name="managed" value=managed.to_string() />
+                    <input type="hidden" name="commit" value=head.clone() />
+                    <button type="submit" class="button" title="Approves this commit; a later commit needs a new approval">{if approved_already { "Approve too" } else { "Approve" }}</button>
+                </ActionForm>
+            }.into_any()
+        }}
+        <ActionForm action=merge attr:class="merge-form">
+            <input type="hidden" name="name" value=for_merge.clone() />
+            <input type="hidden" name="number" value=row.number />
+            <input type="hidden" name="managed" value=managed.to_string() />
+            <select name="method" aria-label="Merge method">
+                {pull.methods.iter().map(|m| view! { <option value=m.as_str()>{m.as_str()}</option> }).collect_view()}
+            </select>
+            <button type="submit" class="button primary" disabled=!allowed>"Merge"</button>
+        </ActionForm>
+    </div>
+    <FormError result=approve.value().into() />
+    <FormError result=merge.value().into() />
+}
     .into_any()
 }
 

@@ -66,20 +66,7 @@ pub(super) fn Overview(
                 </div>
                 <FormError result=act.value().into() />
             </section>
-            <section class="card">
-                <h2>"Outputs"</h2>
-                {if detail.outputs.is_empty() {
-                    let names = detail.version.interface.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>().join(", ");
-                    view! { <p class="muted">{format!("The module's outputs ({names}) appear here once an apply has provisioned the resource.")}</p> }.into_any()
-                } else {
-                    view! {
-                        <dl class="facts">
-                            {detail.outputs.iter().map(|(k, v)| view! { <dt><code>{k.clone()}</code></dt><dd><code>{to_form(v)}</code></dd> }).collect_view()}
-                        </dl>
-                    }
-                    .into_any()
-                }}
-            </section>
+            <OutputsCard detail=detail.clone() />
         </div>
         <WorkspacePanel
             slug=detail.slug.clone()
@@ -87,6 +74,38 @@ pub(super) fn Overview(
             page_in_progress=detail.status == ResourceStatus::InProgress
             on_settled=refresh
         />
+        <VariablesTable detail=detail.clone() />
+    }
+    .into_any()
+}
+
+/// The outputs the last apply recorded (or which ones will appear).
+#[component]
+fn OutputsCard(detail: ResourceDetail) -> AnyView {
+    view! {
+        <section class="card">
+            <h2>"Outputs"</h2>
+            {if detail.outputs.is_empty() {
+                let names = detail.version.interface.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>().join(", ");
+                view! { <p class="muted">{format!("The module's outputs ({names}) appear here once an apply has provisioned the resource.")}</p> }.into_any()
+            } else {
+                view! {
+                    <dl class="facts">
+                        {detail.outputs.iter().map(|(k, v)| view! { <dt><code>{k.clone()}</code></dt><dd><code>{to_form(v)}</code></dd> }).collect_view()}
+                    </dl>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+/// Each of the module's variables with the resource's value (a sensitive one only as set or
+/// not), or the default it falls back to.
+#[component]
+fn VariablesTable(detail: ResourceDetail) -> AnyView {
+    view! {
         <section class="card">
             <h2>"Variables"</h2>
             <div class="table-wrap flat">

@@ -178,6 +178,35 @@ pub(super) fn ResourceFields(
                 {move || error_for("version_id")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </label>
         </div>
+        <Choices form=form.clone() parents=parents_chosen integrations=integrations_chosen result />
+        {(!editing).then(|| view! {
+            <label class="workspace-pick">
+                <span>"Workspace"</span>
+                <select name="input[workspace]">
+                    <option value="">"None: keep the code in Slipway only"</option>
+                    {form.workspaces.iter().map(|(slug, label)| view! { <option value=slug.clone()>{label.clone()}</option> }).collect_view()}
+                </select>
+                <p class="hint">"Its code goes to the repository through a pull request that a person approves; the folder is named after the resource."</p>
+                {move || error_for("workspace")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            </label>
+        })}
+        <h3>"Variables"</h3>
+        <div class="variables">{variables}</div>
+    }
+    .into_any()
+}
+
+/// The parent resources and cloud integrations to choose from, with those chosen ticked.
+#[component]
+fn Choices(
+    form: ResourceForm,
+    parents: Vec<String>,
+    integrations: Vec<String>,
+    result: Signal<Option<Result<ResourceListRow, AppError>>>,
+) -> AnyView {
+    let (parents_chosen, integrations_chosen) = (parents, integrations);
+    let error_for = move |field: &str| field_error(result, field.to_string());
+    view! {
         <fieldset class="choices">
             <legend>{if form.parent_required { "Parent resource (required)" } else { "Parent resources" }}</legend>
             {if form.parent_candidates.is_empty() {
@@ -206,19 +235,6 @@ pub(super) fn ResourceFields(
             }}
             {move || error_for("integrations")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
         </fieldset>
-        {(!editing).then(|| view! {
-            <label class="workspace-pick">
-                <span>"Workspace"</span>
-                <select name="input[workspace]">
-                    <option value="">"None: keep the code in Slipway only"</option>
-                    {form.workspaces.iter().map(|(slug, label)| view! { <option value=slug.clone()>{label.clone()}</option> }).collect_view()}
-                </select>
-                <p class="hint">"Its code goes to the repository through a pull request that a person approves; the folder is named after the resource."</p>
-                {move || error_for("workspace")().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-            </label>
-        })}
-        <h3>"Variables"</h3>
-        <div class="variables">{variables}</div>
     }
     .into_any()
 }

@@ -9,6 +9,7 @@
 //! no path deploys into the past; it is marked as such (`deployed_by` "demo history") and audited.
 
 use crate::jobs::Worker;
+use app::domain::releases::DeploymentKind;
 use app::error::{AppError, AppResult};
 use app::server::audit::{self, Change};
 use app::server::entities::{builds, deployments, workspaces as workspace_rows};
@@ -224,27 +225,28 @@ async fn history(ctx: &AppCtx) -> AppResult<()> {
                 now - Duration::days((WEEKS - week) * 7) + Duration::hours(index as i64 * 5);
             let version = format!("v{major}.{}.0", week + 1);
             let digest = demo_digest(name, &version);
-            let deploy = |environment: &str, kind: &str, at, version: &str, digest: &str| {
-                deployments::ActiveModel {
-                    environment: Set(environment.into()),
-                    application: Set(name.to_string()),
-                    version: Set(version.into()),
-                    image: Set(format!("{image}@{digest}")),
-                    kind: Set(kind.into()),
-                    build_id: Set(None),
-                    release_id: Set(None),
-                    config_commit: Set(String::new()),
-                    deployed_by: Set("demo history".into()),
-                    deployed_at: Set(at),
-                    ..Default::default()
-                }
-            };
+            let deploy =
+                |environment: &str, kind: DeploymentKind, at, version: &str, digest: &str| {
+                    deployments::ActiveModel {
+                        environment: Set(environment.into()),
+                        application: Set(name.to_string()),
+                        version: Set(version.into()),
+                        image: Set(format!("{image}@{digest}")),
+                        kind: Set(kind),
+                        build_id: Set(None),
+                        release_id: Set(None),
+                        config_commit: Set(String::new()),
+                        deployed_by: Set("demo history".into()),
+                        deployed_at: Set(at),
+                        ..Default::default()
+                    }
+                };
             build_row(name, &version, &digest, built)
                 .insert(&txn)
                 .await?;
             deploy(
                 "development",
-                "prerelease",
+                DeploymentKind::Prerelease,
                 built + Duration::minutes(12),
                 &version,
                 &digest,
@@ -253,7 +255,7 @@ async fn history(ctx: &AppCtx) -> AppResult<()> {
             .await?;
             deploy(
                 "staging",
-                "release",
+                DeploymentKind::Release,
                 built + Duration::hours(26),
                 &version,
                 &digest,
@@ -262,7 +264,7 @@ async fn history(ctx: &AppCtx) -> AppResult<()> {
             .await?;
             deploy(
                 "production",
-                "release",
+                DeploymentKind::Release,
                 built + Duration::hours(49),
                 &version,
                 &digest,
@@ -281,7 +283,7 @@ async fn history(ctx: &AppCtx) -> AppResult<()> {
                 for environment in ["staging", "production"] {
                     deploy(
                         environment,
-                        "hotfix",
+                        DeploymentKind::Hotfix,
                         at + Duration::hours(2),
                         &hotfix,
                         &hotfix_digest,

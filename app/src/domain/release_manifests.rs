@@ -576,13 +576,9 @@ pub fn parse_release_source(text: &str) -> Result<Manifest, Vec<ManifestError>> 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::manifests::{load, Manifest};
-
-    /// The reference's ReleaseTrack, indented as YAML.
-    pub(crate) const TRACK: &str = "apiVersion: lowops.manifests.v1
+/// The reference's ReleaseTrack (seed 002), indented as YAML: the new-manifest page starts
+/// from it.
+pub const EXAMPLE_TRACK: &str = "apiVersion: lowops.manifests.v1
 kind: ReleaseTrack
 metadata:
   name: my-product-releasetrack
@@ -601,6 +597,13 @@ spec:
   - environments:
     - production
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::manifests::{load, Manifest};
+
+    pub(crate) const TRACK: &str = super::EXAMPLE_TRACK;
 
     fn one(text: &str) -> Manifest {
         load("m.yaml", text).unwrap().remove(0)

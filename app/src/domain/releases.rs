@@ -265,6 +265,35 @@ pub fn opened(sign_off: &[SignOff]) -> StageState {
     gate(sign_off, &[]).stage_state()
 }
 
+/// What put a version into an environment: a build's pre-release deployment, or a release (a
+/// hotfix is a release of the bundle already in production with fixes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentKind {
+    Prerelease,
+    Release,
+    Hotfix,
+}
+
+impl DeploymentKind {
+    pub fn parse(value: &str) -> Option<DeploymentKind> {
+        match value {
+            "prerelease" => Some(DeploymentKind::Prerelease),
+            "release" => Some(DeploymentKind::Release),
+            "hotfix" => Some(DeploymentKind::Hotfix),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentKind::Prerelease => "prerelease",
+            DeploymentKind::Release => "release",
+            DeploymentKind::Hotfix => "hotfix",
+        }
+    }
+}
+
 /// A release's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReleaseState {

@@ -42,8 +42,7 @@ pub struct DeployedRow {
     pub version: String,
     /// `registry/…@sha256:…`, or empty for a build without an image.
     pub image: String,
-    /// prerelease | release | hotfix
-    pub kind: String,
+    pub kind: crate::domain::releases::DeploymentKind,
     pub since: String,
     pub by: String,
     /// The configuration repository's commit.
@@ -66,8 +65,8 @@ pub struct ReleaseRow {
     pub id: i64,
     pub app_set: String,
     pub bundle: String,
-    /// release | hotfix
-    pub kind: String,
+    /// Release or Hotfix.
+    pub kind: crate::domain::releases::DeploymentKind,
     pub rc_tag: String,
     pub state: crate::domain::releases::ReleaseState,
     pub starter: String,

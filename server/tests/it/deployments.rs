@@ -163,7 +163,7 @@ db_test! {
         environments.sort();
         assert_eq!(environments, ["development", "preview"]);
         let image = format!("registry.example.com/acme/checkout-api@{}", digest(1));
-        assert!(rows.iter().all(|d| d.version == "v2.4.13" && d.image == image && d.kind == "prerelease"));
+        assert!(rows.iter().all(|d| d.version == "v2.4.13" && d.image == image && d.kind.as_str() == "prerelease"));
         // One commit per deployment, each writing a DeploymentConfig that loads.
         let development = history(&server, "development/checkout-api.yaml");
         assert_eq!(development.iter().filter(|(s, _)| s.starts_with("deploy(")).count(), 2, "{development:?}");
@@ -207,7 +207,7 @@ db_test! {
         let detail: app::api::releases::ReleaseManifestDetail = serde_json::from_str(&body).unwrap();
         let versions: Vec<&str> = detail.deployments.iter().map(|d| d.version.as_str()).collect();
         assert_eq!(versions, ["v2.4.14", "v2.4.14", "v2.4.13", "v2.4.13"]);
-        assert!(detail.deployments.iter().all(|d| d.commit.len() == 40 && d.kind == "prerelease"));
+        assert!(detail.deployments.iter().all(|d| d.commit.len() == 40 && d.kind.as_str() == "prerelease"));
         // Seven refusals (3 bad signatures, a stale one, a bad body, another repository's build
         // and a replay), audited as one summary a minute: a flood writes nothing more.
         let summaries = count(&db, "build.refused").await;

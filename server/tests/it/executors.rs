@@ -335,3 +335,18 @@ db_test! {
         assert!(executors::detail(&ctx.db, "key").await.is_ok());
     }
 }
+
+db_test! {
+    async fn a_state_slipway_does_not_know_fails_to_load_naming_it(db: TestDb) {
+        // A row written by a newer or older Slipway, or by hand: its state is never read as a
+        // default (a job as queued, a run as a plan), so nothing acts on a guess.
+        let server = TestServer::start(&db, ServerOptions::default()).await;
+        let conn = &server.ctx.db;
+        let job = jobs::enqueue(conn, "test.noop", &serde_json::json!({}), None, None, 1).await.unwrap();
+        use sea_orm::ConnectionTrait;
+        conn.execute_unprepared(&format!("UPDATE jobs SET status = 'paused' WHERE id = {}", job.id)).await.unwrap();
+        let refused = job_rows::Entity::find_by_id(job.id).one(conn).await.unwrap_err().to_string();
+        assert!(refused.contains("\"paused\" is not a") && refused.contains("JobStatus"), "{refused}");
+        assert!(jobs::claim(conn, "w1", Duration::from_secs(60)).await.unwrap().is_none(), "a job in an unknown state is not run");
+    }
+}

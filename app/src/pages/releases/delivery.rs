@@ -128,7 +128,7 @@ pub(crate) fn DeploymentHistory(rows: Vec<DeployedRow>) -> AnyView {
                                     <tr>
                                         <td class="muted">{d.since.clone()}</td>
                                         <td><span class="env">{d.environment.clone()}</span></td>
-                                        <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.clone()}</span></td>
+                                        <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.as_str()}</span></td>
                                         <td><code class="image-ref" title=d.image.clone()>{short_image(&d.image)}</code></td>
                                         <td class="muted">{d.by.clone()}</td>
                                         <td><code>{d.commit.chars().take(7).collect::<String>()}</code></td>
@@ -164,7 +164,7 @@ pub(crate) fn Environments(rows: Vec<DeployedRow>) -> AnyView {
                                         <tr>
                                             <td><span class="env">{d.environment.clone()}</span></td>
                                             <td><a href=manifest_href("Application", &d.application)>{d.application.clone()}</a></td>
-                                            <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.clone()}</span></td>
+                                            <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.as_str()}</span></td>
                                             <td><code title=d.image.clone()>{if d.image.is_empty() { "no image".to_string() } else { short_image(&d.image).rsplit('/').next().unwrap_or_default().to_string() }}</code></td>
                                             <td class="muted">{d.since.clone()}</td>
                                             <td class="muted" title=format!("commit {}", d.commit)>{d.by.clone()}</td>

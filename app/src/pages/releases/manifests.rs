@@ -32,8 +32,8 @@ pub(crate) fn ManifestTable(
     .into_any()
 }
 
-#[component]
-pub fn ReleaseManifestPage() -> AnyView {
+/// The manifest the route names (`/releases/manifests/{kind}/{name}`).
+fn manifest_of_route() -> Resource<Result<ReleaseManifestDetail, AppError>> {
     let params = use_params_map();
     let key = move || {
         let p = params.read();
@@ -42,7 +42,12 @@ pub fn ReleaseManifestPage() -> AnyView {
             p.get("name").unwrap_or_default(),
         )
     };
-    let detail = Resource::new(key, |(kind, name)| get_release_manifest(kind, name));
+    Resource::new(key, |(kind, name)| get_release_manifest(kind, name))
+}
+
+#[component]
+pub fn ReleaseManifestPage() -> AnyView {
+    let detail = manifest_of_route();
     view! {
         <Title text="Release manifest" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -85,26 +90,6 @@ pub(crate) fn ManifestView(detail: ReleaseManifestDetail) -> AnyView {
     }
     .into_any()
 }
-
-pub(crate) const STARTER: &str = "apiVersion: lowops.manifests.v1
-kind: ReleaseTrack
-metadata:
-  name: my-product-releasetrack
-spec:
-  preReleaseStages:
-  - environments:
-    - development
-  releaseStages:
-  - environments:
-    - staging
-  - environments:
-    - production
-  hotfixStages:
-  - environments:
-    - staging
-  - environments:
-    - production
-";
 
 /// The editor: `kind` and `name` empty for a new manifest.
 #[component]
@@ -172,7 +157,7 @@ pub fn NewReleaseManifestPage() -> AnyView {
     let starter = match query.read_untracked().get("kind").as_deref() {
         Some("Application") => "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: checkout-api\nspec:\n  team: developers\n  image: registry.example.com/acme/checkout-api\n".to_string(),
         Some("ApplicationSet") => "apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: my-product\nspec:\n  applications: [checkout-api]\n  releaseTrack: my-product-releasetrack\n".to_string(),
-        _ => STARTER.to_string(),
+        _ => crate::domain::release_manifests::EXAMPLE_TRACK.to_string(),
     };
     view! {
         <Title text="New release manifest" />
@@ -183,15 +168,7 @@ pub fn NewReleaseManifestPage() -> AnyView {
 
 #[component]
 pub fn EditReleaseManifestPage() -> AnyView {
-    let params = use_params_map();
-    let key = move || {
-        let p = params.read();
-        (
-            p.get("kind").unwrap_or_default(),
-            p.get("name").unwrap_or_default(),
-        )
-    };
-    let detail = Resource::new(key, |(kind, name)| get_release_manifest(kind, name));
+    let detail = manifest_of_route();
     view! {
         <Title text="Edit release manifest" />
         <Transition fallback=|| view! { <Loading /> }>

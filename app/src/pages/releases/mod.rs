@@ -13,6 +13,7 @@ use crate::api::releases::{
 use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
 
 use crate::domain::manifests::Manifest;
+use crate::domain::releases::DeploymentKind;
 
 use crate::domain::release_manifests::{parse_release_source, ReleaseTrack, TrackStage};
 

@@ -126,7 +126,7 @@ pub(crate) fn ReleaseTable(rows: Vec<ReleaseRow>) -> AnyView {
                 <tbody>
                     {rows.into_iter().map(|r| view! {
                         <tr>
-                            <td><a href=format!("/releases/{}", r.id)><strong>{r.rc_tag.clone()}</strong></a>{(r.kind == "hotfix").then(|| view! { " "<span class="badge">"hotfix"</span> })}</td>
+                            <td><a href=format!("/releases/{}", r.id)><strong>{r.rc_tag.clone()}</strong></a>{(r.kind == DeploymentKind::Hotfix).then(|| view! { " "<span class="badge">"hotfix"</span> })}</td>
                             <td>{state_badge(r.state)}</td>
                             <td>{match &r.production_tag { Some(t) => view! { <code>{t.clone()}</code> }.into_any(), None => view! { <span class="muted">"—"</span> }.into_any() }}</td>
                             <td class="muted">{format!("{} by {}", r.created_at, r.starter)}</td>
@@ -186,7 +186,7 @@ pub(crate) fn ReleaseDetail(
             <div>
                 <p class="eyebrow"><a href="/releases">"Releases"</a></p>
                 <h1>{row.rc_tag.clone()}</h1>
-                <p class="subtitle">{state_badge(row.state)}{format!(" · {}{} bundle {} · started {} by {}", if row.kind == "hotfix" { "hotfix of " } else { "" }, row.app_set, row.bundle, row.created_at, row.starter)}
+                <p class="subtitle">{state_badge(row.state)}{format!(" · {}{} bundle {} · started {} by {}", if row.kind == DeploymentKind::Hotfix { "hotfix of " } else { "" }, row.app_set, row.bundle, row.created_at, row.starter)}
                     {row.production_tag.clone().map(|t| view! { " · production tag "<code>{t}</code> })}
                 </p>
             </div>

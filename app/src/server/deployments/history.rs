@@ -108,7 +108,7 @@ pub async fn dora<C: ConnectionTrait>(
     type Row = (
         String,
         String,
-        String,
+        crate::domain::releases::DeploymentKind,
         chrono::DateTime<chrono::Utc>,
         Option<chrono::DateTime<chrono::Utc>>,
     );
@@ -142,7 +142,7 @@ pub async fn dora<C: ConnectionTrait>(
                 application,
                 environment,
                 at: at.timestamp(),
-                hotfix: kind == "hotfix",
+                hotfix: kind == crate::domain::releases::DeploymentKind::Hotfix,
             },
         )
         .collect();

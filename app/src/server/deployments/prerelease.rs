@@ -139,7 +139,7 @@ pub async fn deploy_prerelease(
             application: Set(build.application.clone()),
             version: Set(build.version.clone()),
             image: Set(build.image.clone()),
-            kind: Set("prerelease".into()),
+            kind: Set(crate::domain::releases::DeploymentKind::Prerelease),
             build_id: Set(Some(build.id)),
             release_id: Set(None),
             config_commit: Set(commit.clone()),

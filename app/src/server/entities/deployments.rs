@@ -9,7 +9,7 @@ pub struct Model {
     pub application: String,
     pub version: String,
     pub image: String,
-    pub kind: String,
+    pub kind: crate::domain::releases::DeploymentKind,
     pub build_id: Option<i64>,
     pub release_id: Option<i64>,
     pub config_commit: String,

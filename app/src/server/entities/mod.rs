@@ -102,6 +102,7 @@ macro_rules! text_state {
 }
 
 text_state!(
+    crate::domain::releases::DeploymentKind,
     crate::domain::workspaces::PullState,
     crate::domain::workspaces::SyncKind,
     crate::domain::integrations::IntegrationKind,

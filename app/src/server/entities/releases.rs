@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub app_set: String,
     pub bundle: String,
-    pub kind: String,
+    pub kind: crate::domain::releases::DeploymentKind,
     pub rc: i32,
     pub rc_tag: String,
     pub state: crate::domain::releases::ReleaseState,

@@ -132,7 +132,7 @@ impl StageRun<'_> {
                 application: Set(item.application.clone()),
                 version: Set(item.version.clone()),
                 image: Set(item.image.clone()),
-                kind: Set(release.kind.clone()),
+                kind: Set(release.kind),
                 build_id: Set(None),
                 release_id: Set(Some(release.id)),
                 config_commit: Set(commit.clone()),

@@ -4,7 +4,9 @@
 use super::{enqueue_deploy, SignOffRow};
 use crate::domain::manifests::Manifest;
 use crate::domain::release_manifests::{ApplicationSet, TrackStage};
-use crate::domain::releases::{check_bundle, next_rc, opened, rc_tag, ReleaseState, StageState};
+use crate::domain::releases::{
+    check_bundle, next_rc, opened, rc_tag, DeploymentKind, ReleaseState, StageState,
+};
 use crate::error::{AppError, AppResult};
 use crate::server::audit::{self, Change};
 use crate::server::entities::{deployments, release_items, releases, stage_runs, votes};
@@ -47,7 +49,11 @@ pub async fn start(
     let release = releases::ActiveModel {
         app_set: Set(app_set.to_string()),
         bundle: Set(bundle.to_string()),
-        kind: Set(if hotfix { "hotfix" } else { "release" }.into()),
+        kind: Set(if hotfix {
+            DeploymentKind::Hotfix
+        } else {
+            DeploymentKind::Release
+        }),
         rc: Set(rc as i32),
         rc_tag: Set(tag.clone()),
         state: Set(ReleaseState::Running),
@@ -261,7 +267,7 @@ async fn release_items_of(
     for application in applications {
         let latest = deployments::Entity::find()
             .filter(deployments::Column::Application.eq(application))
-            .filter(deployments::Column::Kind.eq("prerelease"))
+            .filter(deployments::Column::Kind.eq(DeploymentKind::Prerelease))
             .filter(deployments::Column::Image.ne(""))
             .order_by_desc(deployments::Column::DeployedAt)
             .order_by_desc(deployments::Column::Id)

@@ -11,7 +11,7 @@ fn release_row(r: &releases::Model) -> crate::wire::releases::ReleaseRow {
         id: r.id,
         app_set: r.app_set.clone(),
         bundle: r.bundle.clone(),
-        kind: r.kind.clone(),
+        kind: r.kind,
         rc_tag: r.rc_tag.clone(),
         state: r.state,
         starter: r.starter.clone(),

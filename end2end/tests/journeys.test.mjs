@@ -108,6 +108,9 @@ test('a visitor signs in as the demo admin, uses the hydrated shell, and signs o
   assert.equal(await page.getByLabel('Add a member').inputValue(), '', 'the form is ready for the next member');
   await shot(page, '05b-admin-group');
   await page.getByRole('button', { name: 'Delete this group' }).click();
+  const deleting = page.getByRole('alertdialog');
+  await deleting.getByText(/^Delete the group platform-team\?/).waitFor();
+  await deleting.getByRole('button', { name: 'Delete this group' }).click();
   await page.waitForURL(`${env.base}/admin/groups`);
   await page.getByRole('link', { name: 'developers' }).waitFor();
   assert.equal(await page.getByRole('link', { name: 'platform-team' }).count(), 0);

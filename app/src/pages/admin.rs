@@ -2,7 +2,9 @@
 //! read and change; these pages only show what it answers.
 
 use crate::api::admin::*;
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::components::common::{
+    ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+};
 use crate::domain::rbac::{EntityType, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -182,6 +184,7 @@ pub fn AdminGroupPage() -> AnyView {
                         let group_name = detail.group.name.clone();
                         let add_to = group_name.clone();
                         let to_delete = group_name.clone();
+                        let to_delete_name = group_name.clone();
                         view! {
                             <section class="card">
                                 <h2>{detail.group.name.clone()}</h2>
@@ -223,7 +226,11 @@ pub fn AdminGroupPage() -> AnyView {
                                 <div class="danger-zone">
                                     <ActionForm action=delete>
                                         <input type="hidden" name="name" value=to_delete />
-                                        <button type="submit" class="button danger">"Delete this group"</button>
+                                        <ConfirmSubmit
+                                            label="Delete this group"
+                                            class="button danger"
+                                            question=format!("Delete the group {}? Its members lose the roles it gives them, and the sign-offs it holds need another group.", to_delete_name)
+                                        />
                                     </ActionForm>
                                     <FormError result=delete.value().into() />
                                 </div>
@@ -268,7 +275,12 @@ fn BindingTable(
                                 <td class="actions">
                                     <ActionForm action>
                                         <input type="hidden" name="id" value=b.id />
-                                        <button type="submit" class="button small ghost danger" aria-label=format!("Remove {} from {}", b.role, b.subject)>"Remove"</button>
+                                        <ConfirmSubmit
+                                            label="Remove"
+                                            class="button small ghost danger"
+                                            aria_label=format!("Remove {} from {}", b.role, b.subject)
+                                            question=format!("Remove the role {} from {} on {}? They lose what it allows at once.", b.role, b.subject, b.scope)
+                                        />
                                     </ActionForm>
                                 </td>
                             })}

@@ -3,11 +3,11 @@
 //! Secret fields are write-only: the form never holds a stored secret.
 
 use crate::api::integrations::{
-    get_integration, get_integrations, CreateIntegration, DeleteIntegration, IntegrationRow,
-    TestIntegration, UpdateIntegration,
+    get_integration, get_integrations, CreateIntegration, DeleteIntegration, IntegrationDetail,
+    IntegrationRow, TestIntegration, UpdateIntegration,
 };
 use crate::components::common::{
-    EmptyState, ErrorPanel, FieldMessage, FormError, Loading, PageHeader,
+    ConfirmSubmit, EmptyState, ErrorPanel, FieldMessage, FormError, Loading, PageHeader,
 };
 use crate::domain::integrations::{Input, IntegrationKind, Provider};
 use crate::error::AppError;
@@ -196,59 +196,10 @@ pub fn IntegrationPage() -> AnyView {
                                 </div>
                             </div>
                             <div class="grid two">
-                                <section class="card">
-                                    <h2>"Settings"</h2>
-                                    <dl class="facts">
-                                        <dt>"Slug"</dt><dd><code>{i.slug.clone()}</code></dd>
-                                        <dt>"Description"</dt><dd>{i.description.clone()}</dd>
-                                        {i.settings.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd><code>{v.clone()}</code></dd> }).collect_view()}
-                                        <dt>"Secrets"</dt>
-                                        <dd>{if i.secrets_set.is_empty() { view! { <span class="muted">"none"</span> }.into_any() } else { i.secrets_set.iter().map(|s| view! { <span class="badge sensitive">{format!("{s} · set")}</span> }).collect_view().into_any() }}</dd>
-                                        <dt>"Changed"</dt><dd>{i.updated_at.clone()}</dd>
-                                        <dt>"Used by"</dt>
-                                        <dd>{if detail.used_by.is_empty() { view! { <span class="muted">"nothing yet"</span> }.into_any() } else { detail.used_by.iter().map(|u| view! { <span class="badge">{u.clone()}</span> }).collect_view().into_any() }}</dd>
-                                    </dl>
-                                </section>
-                                {is_git.then(|| { let slug = i.slug.clone(); view! {
-                                    <section class="card">
-                                        <h2>"Connection"</h2>
-                                        <p class="muted">"Signs in to the host with the stored credentials and checks the organisation is visible."</p>
-                                        <ActionForm action=test>
-                                            <input type="hidden" name="slug" value=slug />
-                                            <button type="submit" class="button">{move || if test.pending().get() { "Testing…" } else { "Test connection" }}</button>
-                                        </ActionForm>
-                                        {move || match test.value().get() {
-                                            Some(Ok(message)) => Some(view! { <p class="form-ok" role="status">{message}</p> }.into_any()),
-                                            Some(Err(error)) => Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()),
-                                            None => None,
-                                        }}
-                                    </section>
-                                }})}
+                                <IntegrationFacts detail=detail.clone() />
+                                {is_git.then(|| view! { <ConnectionTest slug=i.slug.clone() test /> })}
                             </div>
-                            {detail.can_edit.then(move || { let current = Some(i.clone()); let slug = i.slug.clone(); view! {
-                                <section class="card">
-                                    <h2>"Change settings or rotate secrets"</h2>
-                                    <ActionForm action=update attr:class="settings-form">
-                                        <input type="hidden" name="input[slug]" value=i.slug.clone() />
-                                        <input type="hidden" name="input[provider]" value=i.provider.as_str() />
-                                        <label><span>"Name"</span><input type="text" name="input[name]" required value=i.name.clone() aria-describedby="integration-name" /><FieldMessage result field="name" id="integration-name" /></label>
-                                        <label class="grow"><span>"Description"</span><input type="text" name="input[description]" value=i.description.clone() aria-describedby="integration-description" /><FieldMessage result field="description" id="integration-description" /></label>
-                                        <ProviderFields provider=i.provider current result />
-                                        <div class="form-actions"><button type="submit" class="button primary">"Save"</button></div>
-                                    </ActionForm>
-                                    {move || matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="form-ok" role="status">"Saved."</p> })}
-                                    <FormError result />
-                                </section>
-                                <section class="card danger-zone">
-                                    <h2>"Delete"</h2>
-                                    <p class="muted">"Refused while source code or resources use it."</p>
-                                    <ActionForm action=delete>
-                                        <input type="hidden" name="slug" value=slug />
-                                        <button type="submit" class="button danger">"Delete integration"</button>
-                                    </ActionForm>
-                                    <FormError result=delete.value().into() />
-                                </section>
-                            }})}
+                            {detail.can_edit.then(|| view! { <IntegrationEdit integration=i.clone() update delete result /> })}
                         }
                         .into_any()
                     }
@@ -256,6 +207,92 @@ pub fn IntegrationPage() -> AnyView {
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// The integration's settings, which secrets are set (never their values), and what uses it.
+#[component]
+fn IntegrationFacts(detail: IntegrationDetail) -> AnyView {
+    let i = detail.integration.clone();
+    view! {
+    <section class="card">
+        <h2>"Settings"</h2>
+        <dl class="facts">
+            <dt>"Slug"</dt><dd><code>{i.slug.clone()}</code></dd>
+            <dt>"Description"</dt><dd>{i.description.clone()}</dd>
+            {i.settings.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd><code>{v.clone()}</code></dd> }).collect_view()}
+            <dt>"Secrets"</dt>
+            <dd>{if i.secrets_set.is_empty() { view! { <span class="muted">"none"</span> }.into_any() } else { i.secrets_set.iter().map(|s| view! { <span class="badge sensitive">{format!("{s} · set")}</span> }).collect_view().into_any() }}</dd>
+            <dt>"Changed"</dt><dd>{i.updated_at.clone()}</dd>
+            <dt>"Used by"</dt>
+            <dd>{if detail.used_by.is_empty() { view! { <span class="muted">"nothing yet"</span> }.into_any() } else { detail.used_by.iter().map(|u| view! { <span class="badge">{u.clone()}</span> }).collect_view().into_any() }}</dd>
+        </dl>
+    </section>
+    }
+    .into_any()
+}
+
+/// A git host's connection test: signs in with the stored credentials and says what it saw.
+#[component]
+fn ConnectionTest(slug: String, test: ServerAction<TestIntegration>) -> AnyView {
+    view! {
+    <section class="card">
+        <h2>"Connection"</h2>
+        <p class="muted">"Signs in to the host with the stored credentials and checks the organisation is visible."</p>
+        <ActionForm action=test>
+            <input type="hidden" name="slug" value=slug />
+            <button type="submit" class="button">{move || if test.pending().get() { "Testing…" } else { "Test connection" }}</button>
+        </ActionForm>
+        {move || match test.value().get() {
+            Some(Ok(message)) => Some(view! { <p class="form-ok" role="status">{message}</p> }.into_any()),
+            Some(Err(error)) => Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()),
+            None => None,
+        }}
+    </section>
+}
+    .into_any()
+}
+
+/// Changing the settings or rotating secrets, and deleting the integration (which asks first
+/// and is refused while something uses it).
+#[component]
+fn IntegrationEdit(
+    integration: IntegrationRow,
+    update: ServerAction<UpdateIntegration>,
+    delete: ServerAction<DeleteIntegration>,
+    result: Signal<Option<Result<IntegrationRow, AppError>>>,
+) -> AnyView {
+    let i = integration;
+    let current = Some(i.clone());
+    let slug = i.slug.clone();
+    let question = format!(
+        "Delete the integration {}? Its stored secrets are destroyed; anything set up with it must be set up again.",
+        i.name
+    );
+    view! {
+        <section class="card">
+            <h2>"Change settings or rotate secrets"</h2>
+            <ActionForm action=update attr:class="settings-form">
+                <input type="hidden" name="input[slug]" value=i.slug.clone() />
+                <input type="hidden" name="input[provider]" value=i.provider.as_str() />
+                <label><span>"Name"</span><input type="text" name="input[name]" required value=i.name.clone() aria-describedby="integration-name" /><FieldMessage result field="name" id="integration-name" /></label>
+                <label class="grow"><span>"Description"</span><input type="text" name="input[description]" value=i.description.clone() aria-describedby="integration-description" /><FieldMessage result field="description" id="integration-description" /></label>
+                <ProviderFields provider=i.provider current result />
+                <div class="form-actions"><button type="submit" class="button primary">"Save"</button></div>
+            </ActionForm>
+            {move || matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="form-ok" role="status">"Saved."</p> })}
+            <FormError result />
+        </section>
+        <section class="card danger-zone">
+            <h2>"Delete"</h2>
+            <p class="muted">"Refused while source code or resources use it."</p>
+            <ActionForm action=delete>
+                <input type="hidden" name="slug" value=slug />
+                <ConfirmSubmit label="Delete integration" class="button danger" question />
+            </ActionForm>
+            <FormError result=delete.value().into() />
+        </section>
     }
     .into_any()
 }

@@ -4,7 +4,9 @@
 use crate::api::sources::{get_sources, CreateSource, DeleteSource, RefreshSource, SourceCodeRow};
 #[allow(unused_imports)]
 use crate::components::badges::*;
-use crate::components::common::{EmptyState, ErrorPanel, FormError, Loading, PageHeader};
+use crate::components::common::{
+    ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
+};
 #[allow(unused_imports)]
 use crate::components::template_versions::*;
 use leptos::prelude::*;
@@ -38,7 +40,11 @@ fn SourceCard(
                         </ActionForm>
                         <ActionForm action=delete>
                             <input type="hidden" name="id" value=source.id.to_string() />
-                            <button type="submit" class="button small ghost danger">"Remove"</button>
+                            <ConfirmSubmit
+                                label="Remove"
+                                class="button small ghost danger"
+                                question=format!("Remove the repository {}? Refused while template versions use it.", crate::domain::integrations::shown_repository_url(&source.url))
+                            />
                         </ActionForm>
                     </div>
                 })}

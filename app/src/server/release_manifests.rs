@@ -5,7 +5,7 @@
 
 use super::audit::{self, Change};
 use super::entities::{release_manifest_revisions as revisions, release_manifests as manifests};
-use super::{begin_write, when, Actor};
+use super::{when, Actor};
 use crate::domain::manifests::Manifest;
 use crate::domain::release_manifests::{owner, parse_release_source, unknown_links};
 use crate::error::{AppError, AppResult};
@@ -165,42 +165,43 @@ pub async fn save(
         let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         AppError::invalid("source", lines.join("\n"))
     })?;
-    let txn = begin_write(db).await?;
-    let known: Vec<(String, String)> = manifests::Entity::find()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|m| (m.kind, m.name))
-        .collect();
-    check_links(&manifest, &known)?;
-    let (model, before) = match existing {
-        None => (create(&txn, editor, &manifest, source, &known).await?, None),
-        Some(current) => {
-            match update(&txn, editor, current, base_revision, &manifest, source).await? {
-                Updated::Unchanged(model) => return Ok(row(&model, &manifest)),
-                Updated::To(model, before) => (model, Some(before)),
+    audit::audited(db, &editor.actor, async |txn| {
+        let known: Vec<(String, String)> = manifests::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|m| (m.kind, m.name))
+            .collect();
+        check_links(&manifest, &known)?;
+        let (model, before) = match existing {
+            None => (create(txn, editor, &manifest, source, &known).await?, None),
+            Some(current) => {
+                match update(txn, editor, current, base_revision, &manifest, source).await? {
+                    Updated::Unchanged(model) => return Ok((row(&model, &manifest), None)),
+                    Updated::To(model, before) => (model, Some(before)),
+                }
             }
+        };
+        revisions::ActiveModel {
+            manifest_id: Set(model.id),
+            revision: Set(model.revision),
+            source: Set(source.to_string()),
+            author: Set(editor.actor.label.clone()),
+            created_at: Set(model.updated_at),
+            ..Default::default()
         }
-    };
-    revisions::ActiveModel {
-        manifest_id: Set(model.id),
-        revision: Set(model.revision),
-        source: Set(source.to_string()),
-        author: Set(editor.actor.label.clone()),
-        created_at: Set(model.updated_at),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let entity = format!("{}/{}", model.kind, model.name);
-    let after = serde_json::json!({ "revision": model.revision, "owner": model.owner, "summary": summary(&manifest) });
-    let change = match before {
-        None => Change::new("release_manifest.create", "release", &entity),
-        Some(before) => Change::new("release_manifest.update", "release", &entity).before(&before),
-    };
-    audit::record(&txn, &editor.actor, change.after(&after)).await?;
-    txn.commit().await?;
-    Ok(row(&model, &manifest))
+        .insert(txn)
+        .await?;
+        let entity = format!("{}/{}", model.kind, model.name);
+        let after = serde_json::json!({ "revision": model.revision, "owner": model.owner, "summary": summary(&manifest) });
+        let change = match before {
+            None => Change::new("release_manifest.create", "release", &entity),
+            Some(before) => Change::new("release_manifest.update", "release", &entity).before(&before),
+        };
+        let change = change.after(&after);
+        Ok((row(&model, &manifest), Some(change)))
+    })
+    .await
 }
 
 /// Refuses a manifest that names manifests not saved yet (every one at once, each at the

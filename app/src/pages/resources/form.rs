@@ -125,31 +125,6 @@ pub(super) fn ResourceFields(
         .as_ref()
         .map(|c| c.integrations.iter().map(|i| i.slug.clone()).collect())
         .unwrap_or_default();
-    let variables = move || {
-        let chosen: Option<VersionRow> =
-            versions.with_value(|vs| vs.iter().find(|v| v.id == version.get()).cloned());
-        let Some(chosen) = chosen else {
-            return view! { <p class="muted">"Choose a version to see its variables."</p> }
-                .into_any();
-        };
-        if chosen.interface.variables.is_empty() {
-            return view! { <p class="muted">"This module takes no variables."</p> }.into_any();
-        }
-        chosen
-            .interface
-            .variables
-            .into_iter()
-            .map(|variable| {
-                let stored = current_values
-                    .with_value(|values| values.iter().find(|v| v.name == variable.name).cloned());
-                let (value, sensitive_set) = stored
-                    .map(|s| (s.value, s.sensitive_set))
-                    .unwrap_or((None, false));
-                view! { <VariableField variable current=value sensitive_set result /> }
-            })
-            .collect_view()
-            .into_any()
-    };
     view! {
         <input type="hidden" name="input[template]" value=form.template_key.clone() />
         <div class="form-grid">
@@ -191,8 +166,44 @@ pub(super) fn ResourceFields(
             </label>
         })}
         <h3>"Variables"</h3>
-        <div class="variables">{variables}</div>
+        <div class="variables"><VersionVariables version versions current_values result /></div>
     }
+    .into_any()
+}
+
+/// The chosen version's variables, each with its field: changing the version changes them.
+#[component]
+fn VersionVariables(
+    version: RwSignal<i64>,
+    versions: StoredValue<Vec<VersionRow>>,
+    current_values: StoredValue<Vec<crate::api::resources::VariableValue>>,
+    result: Signal<Option<Result<ResourceListRow, AppError>>>,
+) -> AnyView {
+    (move || {
+        let chosen: Option<VersionRow> =
+            versions.with_value(|vs| vs.iter().find(|v| v.id == version.get()).cloned());
+        let Some(chosen) = chosen else {
+            return view! { <p class="muted">"Choose a version to see its variables."</p> }
+                .into_any();
+        };
+        if chosen.interface.variables.is_empty() {
+            return view! { <p class="muted">"This module takes no variables."</p> }.into_any();
+        }
+        chosen
+            .interface
+            .variables
+            .into_iter()
+            .map(|variable| {
+                let stored = current_values
+                    .with_value(|values| values.iter().find(|v| v.name == variable.name).cloned());
+                let (value, sensitive_set) = stored
+                    .map(|s| (s.value, s.sensitive_set))
+                    .unwrap_or((None, false));
+                view! { <VariableField variable current=value sensitive_set result /> }
+            })
+            .collect_view()
+            .into_any()
+    })
     .into_any()
 }
 

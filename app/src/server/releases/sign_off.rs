@@ -5,7 +5,7 @@ use crate::domain::releases::{gate, may_vote, ReleaseState, StageState};
 use crate::error::{AppError, AppResult};
 use crate::server::audit::{self, Change};
 use crate::server::entities::{releases, stage_runs, votes};
-use crate::server::{begin_write, AppCtx};
+use crate::server::AppCtx;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 /// Casts a vote at a stage awaiting sign-off. A rejection stops the release; the approval that
@@ -26,77 +26,74 @@ pub async fn vote(
     if !approve && comment.is_empty() {
         return Err(AppError::invalid("comment", "say why you reject it"));
     }
-    let txn = begin_write(&ctx.db).await?;
-    let stage = locked_stage(&txn, release_id, position).await?;
-    let release = releases::Entity::find_by_id(release_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("Release {release_id}")))?;
-    if stage.state != StageState::AwaitingSignOff {
-        return Err(AppError::Conflict(format!(
-            "stage {} of {} is {}: it takes no votes now",
-            position + 1,
-            release.rc_tag,
-            stage.state.label()
-        )));
-    }
-    let sign_off = sign_off_of(&stage);
-    let cast = active_votes(&txn, stage.id).await?;
-    may_vote(
-        &sign_off,
-        &as_votes(&cast),
-        &release.starter,
-        &voter.actor.label,
-        &voter.groups,
-        group,
-        approve,
-    )
-    .map_err(AppError::Forbidden)?;
-    let now = chrono::Utc::now();
-    votes::ActiveModel {
-        stage_run_id: Set(stage.id),
-        voter: Set(voter.actor.label.clone()),
-        group_name: Set(group.to_string()),
-        approve: Set(approve),
-        comment: Set(comment.to_string()),
-        created_at: Set(now),
-        withdrawn_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let all = active_votes(&txn, stage.id).await?;
-    let outcome = gate(&sign_off, &as_votes(&all));
-    let state = outcome.stage_state();
-    if state != StageState::AwaitingSignOff {
-        let mut active: stage_runs::ActiveModel = stage.clone().into();
-        active.state = Set(state);
-        active.updated_at = Set(now);
-        active.update(&txn).await?;
-    }
-    match state {
-        StageState::Rejected => {
-            let mut active: releases::ActiveModel = release.clone().into();
-            active.state = Set(ReleaseState::Rejected);
-            active.completed_at = Set(Some(now));
-            active.update(&txn).await?;
+    let value = audit::audited(&ctx.db, &voter.actor, async |txn| {
+        let stage = locked_stage(txn, release_id, position).await?;
+        let release = releases::Entity::find_by_id(release_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("Release {release_id}")))?;
+        if stage.state != StageState::AwaitingSignOff {
+            return Err(AppError::Conflict(format!(
+                "stage {} of {} is {}: it takes no votes now",
+                position + 1,
+                release.rc_tag,
+                stage.state.label()
+            )));
         }
-        StageState::Approved => enqueue_deploy(&txn, stage.id, release.id).await?,
-        _ => {}
-    }
-    audit::record(
-        &txn,
-        &voter.actor,
-        Change::new(if approve { "release.approve" } else { "release.reject" }, "release", &release.rc_tag).after(
+        let sign_off = sign_off_of(&stage);
+        let cast = active_votes(txn, stage.id).await?;
+        may_vote(
+            &sign_off,
+            &as_votes(&cast),
+            &release.starter,
+            &voter.actor.label,
+            &voter.groups,
+            group,
+            approve,
+        )
+        .map_err(AppError::Forbidden)?;
+        let now = chrono::Utc::now();
+        votes::ActiveModel {
+            stage_run_id: Set(stage.id),
+            voter: Set(voter.actor.label.clone()),
+            group_name: Set(group.to_string()),
+            approve: Set(approve),
+            comment: Set(comment.to_string()),
+            created_at: Set(now),
+            withdrawn_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let all = active_votes(txn, stage.id).await?;
+        let outcome = gate(&sign_off, &as_votes(&all));
+        let state = outcome.stage_state();
+        if state != StageState::AwaitingSignOff {
+            let mut active: stage_runs::ActiveModel = stage.clone().into();
+            active.state = Set(state);
+            active.updated_at = Set(now);
+            active.update(txn).await?;
+        }
+        match state {
+            StageState::Rejected => {
+                let mut active: releases::ActiveModel = release.clone().into();
+                active.state = Set(ReleaseState::Rejected);
+                active.completed_at = Set(Some(now));
+                active.update(txn).await?;
+            }
+            StageState::Approved => enqueue_deploy(txn, stage.id, release.id).await?,
+            _ => {}
+        }
+        let change = Change::new(if approve { "release.approve" } else { "release.reject" }, "release", &release.rc_tag).after(
             &serde_json::json!({ "stage": position + 1, "group": group, "comment": comment, "gate": outcome.describe() }),
-        ),
-    )
+        );
+        Ok((state, Some(change)))
+    })
     .await?;
-    txn.commit().await?;
-    if state == StageState::Approved {
+    if value == StageState::Approved {
         ctx.jobs_wake.notify_one();
     }
-    Ok(state)
+    Ok(value)
 }
 
 /// Withdraws the voter's vote at a stage, until its gate opens.

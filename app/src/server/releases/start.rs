@@ -10,7 +10,7 @@ use crate::domain::releases::{
 use crate::error::{AppError, AppResult};
 use crate::server::audit::{self, Change};
 use crate::server::entities::{deployments, release_items, releases, stage_runs, votes};
-use crate::server::{begin_write, Actor, AppCtx};
+use crate::server::{Actor, AppCtx};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -45,53 +45,50 @@ pub async fn start(
             .ok_or_else(|| AppError::internal(format!("{image} is not an image by digest")))?;
         ctx.registry.tag(repository, digest, &tag).await?;
     }
-    let txn = begin_write(&ctx.db).await?;
-    let release = releases::ActiveModel {
-        app_set: Set(app_set.to_string()),
-        bundle: Set(bundle.to_string()),
-        kind: Set(if hotfix {
-            DeploymentKind::Hotfix
-        } else {
-            DeploymentKind::Release
-        }),
-        rc: Set(rc as i32),
-        rc_tag: Set(tag.clone()),
-        state: Set(ReleaseState::Running),
-        starter: Set(actor.label.clone()),
-        production_tag: Set(None),
-        created_at: Set(chrono::Utc::now()),
-        completed_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|_| AppError::Conflict(format!("{tag} was started meanwhile")))?;
-    for (application, version, image) in &items {
-        release_items::ActiveModel {
-            release_id: Set(release.id),
-            application: Set(application.clone()),
-            version: Set(version.clone()),
-            image: Set(image.clone()),
+    let (id, deploys_at_once) = audit::audited(&ctx.db, actor, async |txn| {
+        let release = releases::ActiveModel {
+            app_set: Set(app_set.to_string()),
+            bundle: Set(bundle.to_string()),
+            kind: Set(if hotfix {
+                DeploymentKind::Hotfix
+            } else {
+                DeploymentKind::Release
+            }),
+            rc: Set(rc as i32),
+            rc_tag: Set(tag.clone()),
+            state: Set(ReleaseState::Running),
+            starter: Set(actor.label.clone()),
+            production_tag: Set(None),
+            created_at: Set(chrono::Utc::now()),
+            completed_at: Set(None),
             ..Default::default()
         }
-        .insert(&txn)
-        .await?;
-    }
-    let deploys_at_once = insert_stages(&txn, &release, &stages).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("release.start", "release", &tag).after(&serde_json::json!({
+        .insert(txn)
+        .await
+        .map_err(|_| AppError::Conflict(format!("{tag} was started meanwhile")))?;
+        for (application, version, image) in &items {
+            release_items::ActiveModel {
+                release_id: Set(release.id),
+                application: Set(application.clone()),
+                version: Set(version.clone()),
+                image: Set(image.clone()),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+        let deploys_at_once = insert_stages(txn, &release, &stages).await?;
+        let change = Change::new("release.start", "release", &tag).after(&serde_json::json!({
             "app_set": app_set, "bundle": bundle, "rc": rc, "hotfix": hotfix,
             "items": items.iter().map(|(a, v, i)| serde_json::json!({ "application": a, "version": v, "image": i })).collect::<Vec<_>>(),
-        })),
-    )
+        }));
+        Ok(((release.id, deploys_at_once), Some(change)))
+    })
     .await?;
-    txn.commit().await?;
     if deploys_at_once {
         ctx.jobs_wake.notify_one();
     }
-    Ok(release.id)
+    Ok(id)
 }
 
 /// The saved ApplicationSet and the stages of its track a release (or hotfix) goes through.

@@ -213,46 +213,43 @@ pub(crate) async fn enqueue_review<C: ConnectionTrait>(
 /// flow (a sync job whose end queues the merge). For code changed or lost on the default
 /// branch outside Slipway.
 pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<()> {
-    let txn = crate::server::begin_write(&ctx.db).await?;
-    let resource = idle_resource(&txn, resource_slug).await?;
-    if resource.state != ResourceState::Provisioned {
-        return Err(AppError::Conflict(format!(
-            "only a provisioned resource can be recreated; {resource_slug} is {}",
-            resource.state
-        )));
-    }
-    // Recreate merges on the initiator's word alone, so it may only write back code someone
-    // else approved: the revision last merged. A change since (an edit whose pull request was
-    // rejected, say) goes through review like any other.
-    let member = workspace_resources::Entity::find_by_id(resource.id)
-        .one(&txn)
-        .await?;
-    if let Some(member) = &member {
-        if member.merged_revision != Some(resource.revision) {
+    let value = audit::audited(&ctx.db, actor, async |txn| {
+        let resource = idle_resource(txn, resource_slug).await?;
+        if resource.state != ResourceState::Provisioned {
             return Err(AppError::Conflict(format!(
-                "resource {resource_slug} changed since its code was last approved ({}; now revision {}): recreate writes back approved code only; sync it and have someone else approve the pull request",
-                member
-                    .merged_revision
-                    .map_or("no approved revision on record".to_string(), |r| format!("revision {r} was merged")),
-                resource.revision
+                "only a provisioned resource can be recreated; {resource_slug} is {}",
+                resource.state
             )));
         }
-    }
-    if !enqueue_sync_job(&txn, &resource, SyncKind::Update, true, actor).await? {
-        return Err(AppError::Conflict(format!(
-            "resource {resource_slug} is not in a workspace"
-        )));
-    }
-    audit::record(
-        &txn,
-        actor,
-        Change::new("resource.recreate", "resource", resource.id)
-            .after(&serde_json::json!({ "revision": resource.revision })),
-    )
+        // Recreate merges on the initiator's word alone, so it may only write back code someone
+        // else approved: the revision last merged. A change since (an edit whose pull request was
+        // rejected, say) goes through review like any other.
+        let member = workspace_resources::Entity::find_by_id(resource.id)
+            .one(txn)
+            .await?;
+        if let Some(member) = &member {
+            if member.merged_revision != Some(resource.revision) {
+                return Err(AppError::Conflict(format!(
+                    "resource {resource_slug} changed since its code was last approved ({}; now revision {}): recreate writes back approved code only; sync it and have someone else approve the pull request",
+                    member
+                        .merged_revision
+                        .map_or("no approved revision on record".to_string(), |r| format!("revision {r} was merged")),
+                    resource.revision
+                )));
+            }
+        }
+        if !enqueue_sync_job(txn, &resource, SyncKind::Update, true, actor).await? {
+            return Err(AppError::Conflict(format!(
+                "resource {resource_slug} is not in a workspace"
+            )));
+        }
+        let change = Change::new("resource.recreate", "resource", resource.id)
+            .after(&serde_json::json!({ "revision": resource.revision }));
+        Ok(((), Some(change)))
+    })
     .await?;
-    txn.commit().await?;
     ctx.jobs_wake.notify_one();
-    Ok(())
+    Ok(value)
 }
 
 /// The resource's last job, when it failed: what a Retry would run again.
@@ -301,42 +298,41 @@ pub(crate) async fn failed<C: ConnectionTrait>(
 /// is written by whoever retries it (they become its author); a review keeps its reviewer and
 /// the commit they approved.
 pub async fn retry(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<i64> {
-    let txn = crate::server::begin_write(&ctx.db).await?;
-    let (resource, member, failed) = failed(&txn, resource_slug).await?.ok_or_else(|| {
-        AppError::Conflict(format!(
-            "the last job of {resource_slug} did not fail: there is nothing to retry"
-        ))
-    })?;
-    let mut payload: serde_json::Value =
-        serde_json::from_str(&failed.payload).map_err(AppError::internal)?;
-    if failed.kind == SYNC_JOB {
-        payload["revision"] = resource.revision.into();
-        payload["initiator_id"] = actor.user_id.into();
-        payload["initiator"] = actor.label.clone().into();
-    }
-    let job = jobs::enqueue(
-        &txn,
-        &failed.kind,
-        &payload,
-        None,
-        Some(&serial_key(member.workspace_id)),
-        ATTEMPTS,
-    )
+    let value = audit::audited(&ctx.db, actor, async |txn| {
+        let (resource, member, failed) = failed(txn, resource_slug).await?.ok_or_else(|| {
+            AppError::Conflict(format!(
+                "the last job of {resource_slug} did not fail: there is nothing to retry"
+            ))
+        })?;
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&failed.payload).map_err(AppError::internal)?;
+        if failed.kind == SYNC_JOB {
+            payload["revision"] = resource.revision.into();
+            payload["initiator_id"] = actor.user_id.into();
+            payload["initiator"] = actor.label.clone().into();
+        }
+        let job = jobs::enqueue(
+            txn,
+            &failed.kind,
+            &payload,
+            None,
+            Some(&serial_key(member.workspace_id)),
+            ATTEMPTS,
+        )
+        .await?;
+        mark_in_progress(txn, &resource, &member, job.id).await?;
+        let change = Change::new("workspace.job_retried", "resource", resource.id).after(
+            &serde_json::json!({
+                "failed_job": failed.id,
+                "job": job.id,
+                "kind": failed.kind,
+            }),
+        );
+        Ok((job.id, Some(change)))
+    })
     .await?;
-    mark_in_progress(&txn, &resource, &member, job.id).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new("workspace.job_retried", "resource", resource.id).after(&serde_json::json!({
-            "failed_job": failed.id,
-            "job": job.id,
-            "kind": failed.kind,
-        })),
-    )
-    .await?;
-    txn.commit().await?;
     ctx.jobs_wake.notify_one();
-    Ok(job.id)
+    Ok(value)
 }
 
 /// Asks for the resource's open pull request to be merged (approve) or closed (reject).
@@ -349,44 +345,41 @@ pub async fn review(
     approve: bool,
     commit: &str,
 ) -> AppResult<()> {
-    let txn = crate::server::begin_write(&ctx.db).await?;
-    let resource = idle_resource(&txn, resource_slug).await?;
-    let member = workspace_resources::Entity::find_by_id(resource.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!("resource {resource_slug} is not in a workspace"))
-        })?;
-    let pull = pull_requests::Entity::find()
-        .filter(pull_requests::Column::ResourceId.eq(resource.id))
-        .filter(pull_requests::Column::State.eq(PullState::Open))
-        .order_by_desc(pull_requests::Column::Id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!(
-                "resource {resource_slug} has no open pull request to {}",
-                if approve { "approve" } else { "reject" }
-            ))
-        })?;
-    let approved = if approve {
-        Some(approvable(&pull, actor, commit)?)
-    } else {
-        None
-    };
-    let order = ReviewOrder {
-        resource_id: resource.id,
-        workspace_id: member.workspace_id,
-        pull_id: pull.id,
-        merge: approved,
-        delete_resource: false,
-    };
-    let job = enqueue_review(&txn, order, actor).await?;
-    mark_in_progress(&txn, &resource, &member, job.id).await?;
-    audit::record(
-        &txn,
-        actor,
-        Change::new(
+    let value = audit::audited(&ctx.db, actor, async |txn| {
+        let resource = idle_resource(txn, resource_slug).await?;
+        let member = workspace_resources::Entity::find_by_id(resource.id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(format!("resource {resource_slug} is not in a workspace"))
+            })?;
+        let pull = pull_requests::Entity::find()
+            .filter(pull_requests::Column::ResourceId.eq(resource.id))
+            .filter(pull_requests::Column::State.eq(PullState::Open))
+            .order_by_desc(pull_requests::Column::Id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "resource {resource_slug} has no open pull request to {}",
+                    if approve { "approve" } else { "reject" }
+                ))
+            })?;
+        let approved = if approve {
+            Some(approvable(&pull, actor, commit)?)
+        } else {
+            None
+        };
+        let order = ReviewOrder {
+            resource_id: resource.id,
+            workspace_id: member.workspace_id,
+            pull_id: pull.id,
+            merge: approved,
+            delete_resource: false,
+        };
+        let job = enqueue_review(txn, order, actor).await?;
+        mark_in_progress(txn, &resource, &member, job.id).await?;
+        let change = Change::new(
             if approve {
                 "resource.approve"
             } else {
@@ -395,12 +388,12 @@ pub async fn review(
             "resource",
             resource.id,
         )
-        .after(&serde_json::json!({ "pull_request": pull.number, "branch": pull.head_branch, "commit": pull.head_commit })),
-    )
+        .after(&serde_json::json!({ "pull_request": pull.number, "branch": pull.head_branch, "commit": pull.head_commit }));
+        Ok(((), Some(change)))
+    })
     .await?;
-    txn.commit().await?;
     ctx.jobs_wake.notify_one();
-    Ok(())
+    Ok(value)
 }
 
 /// The commit `actor` may approve in `pull`: the head they reviewed, if it is still the head and

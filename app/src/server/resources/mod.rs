@@ -91,6 +91,18 @@ pub use write::*;
 #[allow(unused_imports)]
 pub(crate) use write::*;
 
+/// The slugs of the resources `ids` names, in order: for refusals that say what is in the way.
+pub(crate) async fn slugs_of<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> AppResult<Vec<String>> {
+    Ok(resources::Entity::find()
+        .filter(resources::Column::Id.is_in(ids))
+        .order_by_asc(resources::Column::Slug)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.slug)
+        .collect())
+}
+
 pub(crate) async fn resource_by_slug<C: ConnectionTrait>(
     db: &C,
     slug: &str,

@@ -224,14 +224,7 @@ pub async fn act(
                 .map(|l| l.resource_id)
                 .collect();
             if !children.is_empty() {
-                let names: Vec<String> = resources::Entity::find()
-                    .filter(resources::Column::Id.is_in(children))
-                    .order_by_asc(resources::Column::Slug)
-                    .all(txn)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.slug)
-                    .collect();
+                let names = slugs_of(txn, children).await?;
                 return Err(AppError::Conflict(format!(
                     "{} is the parent of {}; delete those first",
                     model.slug,

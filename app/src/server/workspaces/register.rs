@@ -54,14 +54,7 @@ pub(crate) async fn delete_blocker<C: ConnectionTrait>(
         .await?;
     if !members.is_empty() {
         let ids: Vec<i64> = members.iter().map(|m| m.resource_id).collect();
-        let names: Vec<String> = resources::Entity::find()
-            .filter(resources::Column::Id.is_in(ids))
-            .order_by_asc(resources::Column::Slug)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|r| r.slug)
-            .collect();
+        let names = crate::server::resources::slugs_of(db, ids).await?;
         return Ok(Some(format!(
             "{} resource{} keep{} code in it ({}); destroy them first",
             names.len(),

@@ -17,6 +17,7 @@ mod m20261124_000011_releases;
 mod m20261124_000012_deployment_indexes;
 mod m20261206_000013_reviews_bind_commits;
 mod m20261206_000014_merge_record;
+mod m20261207_000015_plans_and_state;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000012_deployment_indexes::Migration),
             Box::new(m20261206_000013_reviews_bind_commits::Migration),
             Box::new(m20261206_000014_merge_record::Migration),
+            Box::new(m20261207_000015_plans_and_state::Migration),
         ]
     }
 }

@@ -365,7 +365,9 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, estate: Estate) -> AppResul
             .iter()
             .map(|p| (p.to_string(), "on".to_string()))
             .collect(),
-        integrations: fields(&[("aws-production", "on")]),
+        // No cloud integration: the demo's modules plan and apply offline, with no provider
+        // to download (a resource with one gets its providers.tf and backend.tf).
+        integrations: Default::default(),
         values: fields(values),
         workspace: workspace.to_string(),
         base_revision: None,

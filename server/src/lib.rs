@@ -16,3 +16,4 @@ pub mod routes;
 pub mod sandbox;
 pub mod session_store;
 pub mod site;
+pub mod state_backend;

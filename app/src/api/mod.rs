@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod executors;
 pub mod integrations;
+pub mod plans;
 pub mod releases;
 pub mod repositories;
 pub mod resources;

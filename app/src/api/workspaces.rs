@@ -175,7 +175,10 @@ pub async fn get_resource_workspace(
                 view.can_review = caller.may(Action::Approve, &resource(&slug))
                     && caller.may(Action::Approve, &one(&view.workspace));
                 if let Some(failed) = workspaces::failed_job(&ctx.db, slug.trim()).await? {
-                    let action = if failed.kind == workspaces::REVIEW_JOB {
+                    // Running a review or an apply again is a reviewer's; a sync or plan an editor's.
+                    let action = if failed.kind == workspaces::REVIEW_JOB
+                        || failed.kind == crate::server::plans::APPLY_JOB
+                    {
                         Action::Approve
                     } else {
                         Action::Update
@@ -224,7 +227,9 @@ pub async fn retry_resource_job(slug: String) -> Result<(), AppError> {
             let workspace = workspaces::workspace_of_resource(&ctx.db, &slug).await?;
             require(Action::Update, one(&workspace)).await?;
             let failed = workspaces::failed_job(&ctx.db, &slug).await?;
-            if failed.is_some_and(|job| job.kind == workspaces::REVIEW_JOB) {
+            if failed.is_some_and(|job| {
+                job.kind == workspaces::REVIEW_JOB || job.kind == crate::server::plans::APPLY_JOB
+            }) {
                 require(Action::Approve, resource(&slug)).await?;
                 require(Action::Approve, one(&workspace)).await?;
             }

@@ -5,6 +5,7 @@ pub mod badges;
 pub mod common;
 pub mod live;
 pub mod manifest_editor;
+pub mod plan_card;
 pub mod shell;
 pub mod sign_in;
 pub mod template_versions;

@@ -1,12 +1,15 @@
 //! A resource's workspace panel: its pull request, job log and review actions, followed live.
 
+use crate::api::plans::ApprovePlan;
 use crate::api::workspaces::{
     get_resource_workspace, RecreateResource, ResourceWorkspace, RetryResourceJob, ReviewResource,
 };
 use crate::components::badges::run_badge;
 use crate::components::badges::status_badge;
 use crate::components::common::{poll_until, ErrorPanel, FormError, Loading};
+use crate::components::plan_card::PlanCard;
 use crate::domain::jobs::JobStatus;
+use crate::domain::plans::PlanStatus;
 use crate::error::AppError;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -45,6 +48,7 @@ pub fn WorkspacePanel(
     let review = ServerAction::<ReviewResource>::new();
     let recreate = ServerAction::<RecreateResource>::new();
     let retry = ServerAction::<RetryResourceJob>::new();
+    let approve_plan = ServerAction::<ApprovePlan>::new();
     // The resource left its workspace (a merged delete) between the page's fetch and this
     // one: bring the page up to date.
     Effect::new(move |_| {
@@ -58,6 +62,7 @@ pub fn WorkspacePanel(
         if review.value().get().is_some_and(|r| r.is_ok())
             || recreate.value().get().is_some_and(|r| r.is_ok())
             || retry.value().get().is_some_and(|r| r.is_ok())
+            || approve_plan.value().get().is_some_and(|r| r.is_ok())
         {
             on_settled.run(());
         }
@@ -74,7 +79,7 @@ pub fn WorkspacePanel(
                                 <p class="muted">"This resource has no code in a workspace: it was created without one, or its code was removed when it was destroyed."</p>
                             </section>
                         }.into_any(),
-                        Ok(Some(view)) => view! { <LivePanel slug view review recreate retry page_in_progress on_settled /> }.into_any(),
+                        Ok(Some(view)) => view! { <LivePanel slug view actions=Actions { review, recreate, retry, approve_plan } page_in_progress on_settled /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })
@@ -84,13 +89,20 @@ pub fn WorkspacePanel(
     .into_any()
 }
 
+/// What the panel's buttons do.
+#[derive(Clone, Copy)]
+pub struct Actions {
+    pub review: ServerAction<ReviewResource>,
+    pub recreate: ServerAction<RecreateResource>,
+    pub retry: ServerAction<RetryResourceJob>,
+    pub approve_plan: ServerAction<ApprovePlan>,
+}
+
 #[component]
 pub fn LivePanel(
     slug: String,
     view: ResourceWorkspace,
-    review: ServerAction<ReviewResource>,
-    recreate: ServerAction<RecreateResource>,
-    retry: ServerAction<RetryResourceJob>,
+    actions: Actions,
     page_in_progress: bool,
     on_settled: Callback<()>,
 ) -> AnyView {
@@ -120,7 +132,8 @@ pub fn LivePanel(
                     <dd><a href=p.url.clone()>{format!("#{} {}", p.number, p.title)}</a>" "<code>{p.head_branch.clone()}</code></dd>
                 })}
             </dl>
-            <WorkspaceActions slug state done review recreate retry />
+            {move || state.get().plan.map(|plan| view! { <PlanCard plan /> })}
+            <WorkspaceActions slug state done actions />
             {move || state.get().job.map(|job| view! {
                 <h3>{format!("{} · job #{}", job.title, job.id)}" "{run_badge(job.status)}</h3>
                 <p class="muted">{format!("queued {} · attempt {} of {}", job.created_at, job.attempts, job.max_attempts)}</p>
@@ -184,12 +197,17 @@ fn WorkspaceActions(
     slug: String,
     state: RwSignal<ResourceWorkspace>,
     done: RwSignal<bool>,
-    review: ServerAction<ReviewResource>,
-    recreate: ServerAction<RecreateResource>,
-    retry: ServerAction<RetryResourceJob>,
+    actions: Actions,
 ) -> AnyView {
+    let Actions {
+        review,
+        recreate,
+        retry,
+        approve_plan,
+    } = actions;
     let view_slug = slug.clone();
     let view_slug_retry = slug.clone();
+    let view_slug_plan = slug.clone();
     let review_button = move |approve: bool| {
         let slug = slug.clone();
         // The commit on the page is the one approved: the merge takes exactly it.
@@ -205,7 +223,7 @@ fn WorkspaceActions(
                 <input type="hidden" name="approve" value=approve.to_string() />
                 <input type="hidden" name="commit" value=commit />
                 <button type="submit" class=if approve { "button primary" } else { "button ghost danger" }>
-                    {if approve { "Approve (merge)" } else { "Reject (close)" }}
+                    {if approve { "Approve plan (merge, then apply)" } else { "Reject (close)" }}
                 </button>
             </ActionForm>
         }
@@ -221,9 +239,20 @@ fn WorkspaceActions(
                         <div class="button-row">{review_button(false)}</div>
                     }.into_any()
                 } else {
+                    // Approval waits for the plan of exactly this head, ready.
+                    let head = pull.head_commit.clone().unwrap_or_default();
+                    let plan = view.plan.clone().filter(|p| p.commit == head);
+                    let ready = plan.as_ref().is_some_and(|p| p.status == PlanStatus::Ready);
+                    let waiting = match &plan {
+                        None => Some("Approval waits for the plan of this head commit.".to_string()),
+                        Some(p) if p.status == PlanStatus::Failed => Some(format!("Plan #{} failed: a change that does not plan cannot be approved. Fix it, or retry the plan.", p.id)),
+                        Some(p) if !ready => Some(format!("Approval waits for plan #{} ({}).", p.id, p.status.label())),
+                        _ => None,
+                    };
                     view! {
-                        {pull.head_commit.clone().map(|c| view! { <p class="muted">"Approving merges commit "<code>{c.chars().take(10).collect::<String>()}</code>" exactly; a later commit needs a new review."</p> })}
-                        <div class="button-row">{review_button(true)}{review_button(false)}</div>
+                        {ready.then(|| view! { <p class="muted">"Approving merges commit "<code>{head.chars().take(10).collect::<String>()}</code>" exactly, then applies the plan shown above; a later commit needs a new plan and a new review."</p> })}
+                        {waiting.map(|w| view! { <p class="hint">{w}</p> })}
+                        <div class="button-row">{ready.then(|| review_button(true))}{review_button(false)}</div>
                     }.into_any()
                 }
             })
@@ -252,6 +281,22 @@ fn WorkspaceActions(
                 }
             })
         }}
+        {move || {
+            let view = state.get();
+            let plan = view.plan.clone()?;
+            (done.get() && view.can_review && view.open_pull.is_none() && plan.pull_number.is_none() && plan.status == PlanStatus::Ready).then(|| {
+                let slug = view_slug_plan.clone();
+                view! {
+                    <p class="hint">{format!("The state changed after the merge, so plan #{} was made again from the merged code: applying it needs a new approval.", plan.id)}</p>
+                    <ActionForm action=approve_plan attr:class="approve-plan-form">
+                        <input type="hidden" name="slug" value=slug />
+                        <input type="hidden" name="plan" value=plan.id.to_string() />
+                        <button type="submit" class="button primary">{format!("Approve and apply plan #{}", plan.id)}</button>
+                    </ActionForm>
+                }
+            })
+        }}
+        <FormError result=approve_plan.value().into() />
         <FormError result=review.value().into() />
         <FormError result=recreate.value().into() />
         <FormError result=retry.value().into() />

@@ -16,6 +16,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod live;
 pub mod modules;
+pub mod plans;
 pub mod ports;
 pub mod registry;
 pub mod release_manifests;

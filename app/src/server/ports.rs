@@ -450,7 +450,8 @@ pub trait WorkspaceGit: Send + Sync {
     ) -> Result<Vec<ChangedFile>, ExternalError>;
 
     /// The files of `folder` on `branch` (freshly fetched), or of the whole branch when
-    /// `folder` is empty; empty when it does not exist.
+    /// `folder` is empty; empty when it does not exist. `branch` may be a full commit id: the
+    /// folder at exactly that commit.
     async fn read_folder(
         &self,
         repo: &ForgeRepo,

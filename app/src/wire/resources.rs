@@ -82,7 +82,8 @@ pub struct ResourceDetail {
     pub children: Vec<ParentRef>,
     pub integrations: Vec<IntegrationChoice>,
     pub variables: Vec<VariableValue>,
-    pub outputs: BTreeMap<String, serde_json::Value>,
+    /// The last apply's outputs; a sensitive one's value is never sent.
+    pub outputs: Vec<crate::wire::plans::OutputRow>,
     pub revision: i32,
     pub revisions: Vec<RevisionRow>,
     pub files: Vec<CodeFile>,

@@ -103,7 +103,7 @@ pub struct JobView {
 
 /// A resource's place in its workspace, as the resource page shows it, with the lines of its
 /// last job's log after the ones the page already has.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResourceWorkspace {
     pub workspace: String,
     pub repository: String,
@@ -113,6 +113,9 @@ pub struct ResourceWorkspace {
     pub status: WorkspaceStatus,
     pub status_message: Option<String>,
     pub open_pull: Option<PullRow>,
+    /// The resource's newest plan: of the open pull request's head once planned (what an
+    /// approval covers), or made after a merge whose first plan went stale.
+    pub plan: Option<crate::wire::plans::PlanView>,
     pub job: Option<JobView>,
     pub lines: Vec<crate::wire::executors::LogLine>,
     /// No job is queued or running: the log is complete.

@@ -44,6 +44,32 @@ pub(super) struct Run<'a> {
     pub(super) env: &'a [(String, String)],
     /// The attached integrations' secret values: masked in every line logged.
     pub(super) secrets: &'a [String],
+    /// The last lines the commands wrote to standard error (masked): a failed run's error.
+    pub(super) errors: ErrorTail,
+}
+
+/// The last [`ErrorTail::KEPT`] lines of standard error, shared with the pumps.
+#[derive(Clone, Default)]
+pub(super) struct ErrorTail(std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>);
+
+impl ErrorTail {
+    const KEPT: usize = 400;
+
+    fn push(&self, line: &str) {
+        if let Ok(mut lines) = self.0.lock() {
+            if lines.len() == Self::KEPT {
+                lines.pop_front();
+            }
+            lines.push_back(line.to_string());
+        }
+    }
+
+    pub(super) fn lines(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|l| l.iter().cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 /// The most output a command may log (more is a runaway: the command is stopped).
@@ -60,6 +86,7 @@ pub(super) async fn pump_lines(
     sender: mpsc::UnboundedSender<(&'static str, String)>,
     secrets: Vec<String>,
     total: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    errors: Option<ErrorTail>,
 ) -> bool {
     use std::sync::atomic::Ordering;
     let mut buffer = vec![0u8; 64 << 10];
@@ -70,7 +97,11 @@ pub(super) async fn pump_lines(
         if *cut {
             text.push_str(" …(line cut)");
         }
-        let _ = sender.send((stream, crate::sandbox::mask(&text, &secrets)));
+        let masked = crate::sandbox::mask(&text, &secrets);
+        if let Some(errors) = &errors {
+            errors.push(&masked);
+        }
+        let _ = sender.send((stream, masked));
         line.clear();
         *cut = false;
     };
@@ -125,6 +156,7 @@ pub(super) async fn execute(
             log.sender.clone(),
             run.secrets.to_vec(),
             total.clone(),
+            (stream == "err").then(|| run.errors.clone()),
         )
     };
     let waited = tokio::time::timeout(COMMAND_TIMEOUT, async {
@@ -162,8 +194,11 @@ pub(super) async fn capture(run: &Run<'_>, args: &[&str]) -> Result<String, Stri
         .await
         .map_err(|e| format!("cannot start {}: {e}", run.program.display()))?;
     if !output.status.success() {
-        let errors = String::from_utf8_lossy(&output.stderr);
-        return Err(crate::sandbox::mask(&errors, run.secrets));
+        let errors = crate::sandbox::mask(&String::from_utf8_lossy(&output.stderr), run.secrets);
+        for line in errors.lines() {
+            run.errors.push(line);
+        }
+        return Err(errors);
     }
     if output.stdout.len() > MAX_OUTPUT {
         return Err("the outputs are larger than 8 MiB".into());

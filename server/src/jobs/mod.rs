@@ -23,6 +23,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
 mod commands;
+mod resource_runs;
 pub use commands::*;
 #[allow(unused_imports)]
 use commands::*;
@@ -130,6 +131,9 @@ impl Worker {
                     Ok(performed) => workspaces::record(&self.ctx, &self.name, performed).await,
                     Err(e) => Err(e),
                 }
+            }
+            app::server::plans::PLAN_JOB | app::server::plans::APPLY_JOB => {
+                self.resource_run(&job, log).await
             }
             governance::MERGE_AUTHORIZED_JOB => {
                 self.plain::<governance::MergeAuthorized>(&job, log).await
@@ -271,7 +275,7 @@ impl Worker {
         if let Err(refused) = app::domain::executors::check_arguments(&plan.arguments) {
             return Outcome::Fail(format!("command: {refused}"));
         }
-        let (env, secrets) = match self.environment(plan, dir, log).await {
+        let (env, secrets) = match self.environment(&plan.integration_ids, dir, log).await {
             Ok(found) => found,
             Err(outcome) => return outcome,
         };
@@ -285,6 +289,7 @@ impl Worker {
             cwd: &module,
             env: &env,
             secrets: &secrets,
+            errors: ErrorTail::default(),
         };
         perform(&run, plan, &module, log, result).await
     }
@@ -338,7 +343,7 @@ impl Worker {
     /// secrets among them, which the log masks.
     async fn environment(
         &self,
-        plan: &executors::RunPlan,
+        integration_ids: &[i64],
         dir: &Path,
         log: &JobLog,
     ) -> Result<(Vec<(String, String)>, Vec<String>), Outcome> {
@@ -351,7 +356,7 @@ impl Worker {
             ("TF_INPUT".into(), "0".into()),
             ("CHECKPOINT_DISABLE".into(), "1".into()),
         ];
-        for id in &plan.integration_ids {
+        for id in integration_ids {
             let (integration, opened) = match (
                 integrations::find_by_id(db, *id).await,
                 integrations::open_secrets(db, &self.ctx.secrets, *id).await,
@@ -454,7 +459,8 @@ mod tests {
                 "out",
                 sender.clone(),
                 secrets.clone(),
-                total.clone()
+                total.clone(),
+                None
             )
             .await
         );
@@ -466,7 +472,7 @@ mod tests {
         let flood: Box<dyn tokio::io::AsyncRead + Unpin + Send> =
             Box::new(tokio::io::repeat(b'y').take(1 << 30));
         let fresh = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        assert!(!pump_lines(flood, "out", sender, secrets, fresh.clone()).await);
+        assert!(!pump_lines(flood, "out", sender, secrets, fresh.clone(), None).await);
         assert!(fresh.load(std::sync::atomic::Ordering::Relaxed) <= MAX_OUTPUT + (64 << 10));
     }
 }

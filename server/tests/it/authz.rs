@@ -434,6 +434,21 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("slug", "prod-vpc"), ("approve", "true"), ("commit", "")],
     ),
     (
+        "get_resource_runs",
+        Needs::ReadTemplates,
+        &[("slug", "prod-vpc")],
+    ),
+    (
+        "compare_state_versions",
+        Needs::ReadTemplates,
+        &[("slug", "prod-vpc"), ("from", "1"), ("to", "2")],
+    ),
+    (
+        "approve_plan",
+        Needs::WriteTemplates,
+        &[("slug", "prod-vpc"), ("plan", "1")],
+    ),
+    (
         "delete_workspace",
         Needs::AdministerWorkspaces,
         &[("slug", "acme-live")],
@@ -474,6 +489,12 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ("review_resource", 409, "is not in a workspace"),
     ("recreate_resource", 409, "is not in a workspace"),
     ("retry_resource_job", 409, "is not in a workspace"),
+    (
+        "compare_state_versions",
+        404,
+        "State version #1 of prod-vpc was not found",
+    ),
+    ("approve_plan", 409, "is not in a workspace"),
     (
         "get_pull_request",
         404,

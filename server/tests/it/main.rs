@@ -26,6 +26,7 @@ mod local_forge;
 mod manifests;
 mod oci_registry;
 mod oidc_tokens;
+mod plans;
 mod release_manifests;
 mod releases;
 mod replicas;

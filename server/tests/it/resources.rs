@@ -234,12 +234,16 @@ db_test! {
             assert!(!format!("{:?}", event.after).contains("correct-horse"));
         }
         // Provider blocks come from the cloud integration's non-secret settings.
-        let providers = db_detail.files.iter().find(|f| f.name == "providers.tf").unwrap();
+        let mut cloud = bucket("cloud-logs", &[("bucket_name", "acme-cloud-logs")]);
+        cloud.integrations = map(&[("aws-production", "on")]);
+        resources::create(ctx, &actor, &cloud).await.unwrap();
+        let cloud_detail = resources::detail(ctx, "cloud-logs").await.unwrap();
+        let providers = cloud_detail.files.iter().find(|f| f.name == "providers.tf").unwrap();
         assert!(providers.contents.contains("provider \"aws\" {\n  region = \"us-east-1\"\n}"), "{}", providers.contents);
         assert!(!providers.contents.contains("AKIA"));
         // And the integration's state bucket gives the backend, keyed like the workspace folder.
-        let backend = db_detail.files.iter().find(|f| f.name == "backend.tf").unwrap();
-        assert!(backend.contents.contains("backend \"s3\" {\n    bucket         = \"acme-production-tofu-state\"\n    key            = \"rds-database/prod-db/terraform.tfstate\""), "{}", backend.contents);
+        let backend = cloud_detail.files.iter().find(|f| f.name == "backend.tf").unwrap();
+        assert!(backend.contents.contains("backend \"s3\" {\n    bucket         = \"acme-production-tofu-state\"\n    key            = \"s3-bucket/cloud-logs/terraform.tfstate\""), "{}", backend.contents);
 
         // Lifecycle: a parent with children cannot be deleted; a new resource can.
         let refused = resources::act(&ctx.db, &actor, "prod-vpc", "delete").await.unwrap_err();
@@ -292,7 +296,7 @@ db_test! {
         let page = member.get(server.url("/resources/prod-db?tab=code")).send().await.unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
-        assert!(html.contains("providers.tf") && html.contains("module &quot;prod-db&quot;") || html.contains("module \"prod-db\""), "{html}");
+        assert!(html.contains("variables.tf") && html.contains("module &quot;prod-db&quot;") || html.contains("module \"prod-db\""), "{html}");
         assert!(!html.contains("correct-horse"));
     }
 }

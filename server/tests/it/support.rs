@@ -613,6 +613,26 @@ pub async fn open_pull_head(
         .to_string()
 }
 
+/// Waits (up to two minutes) until the resource's last job has ended: a pull request's plan is
+/// shown (or failed) before a reviewer can approve it.
+pub async fn plan_shown(client: &reqwest::Client, server: &impl Endpoint, slug: &str) {
+    for _ in 0..1200 {
+        let (status, body) = call(
+            client,
+            server,
+            "get_resource_workspace",
+            &[("slug", slug), ("after", "0")],
+        )
+        .await;
+        let view: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if status != 200 || view.is_null() || view["done"] == true {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the last job of {slug} did not end within two minutes");
+}
+
 /// Approves (merges) or rejects (closes) the resource's open pull request as its page does:
 /// approving names the head commit the page showed.
 pub async fn review(
@@ -621,6 +641,9 @@ pub async fn review(
     slug: &str,
     approve: bool,
 ) -> (u16, String) {
+    if approve {
+        plan_shown(client, server, slug).await;
+    }
     let head = open_pull_head(client, server, slug).await;
     call(
         client,

@@ -91,7 +91,13 @@ fn OutputsCard(detail: ResourceDetail) -> AnyView {
             } else {
                 view! {
                     <dl class="facts">
-                        {detail.outputs.iter().map(|(k, v)| view! { <dt><code>{k.clone()}</code></dt><dd><code>{to_form(v)}</code></dd> }).collect_view()}
+                        {detail.outputs.iter().map(|o| view! {
+                            <dt><code>{o.name.clone()}</code></dt>
+                            <dd>{match &o.value {
+                                Some(value) => view! { <code class="pre">{value.clone()}</code> }.into_any(),
+                                None => view! { <span class="badge sensitive">"sensitive"</span><span class="muted">"sealed; given to its children's runs only"</span> }.into_any(),
+                            }}</dd>
+                        }).collect_view()}
                     </dl>
                 }
                 .into_any()
@@ -221,11 +227,13 @@ pub fn ResourcePage() -> AnyView {
                                 {tab_link("overview", "Overview".into())}
                                 {tab_link("code", format!("Code ({} files)", detail.files.len()))}
                                 {tab_link("revisions", format!("Revisions ({})", detail.revisions.len()))}
+                                {tab_link("runs", "Plans and state".into())}
                             </nav>
                         };
                         let body = match current.as_str() {
                             "code" => view! { <CodeTab detail=detail.clone() /> }.into_any(),
                             "revisions" => view! { <RevisionsTab detail=detail.clone() /> }.into_any(),
+                            "runs" => view! { <RunsTab slug=detail.slug.clone() /> }.into_any(),
                             _ => view! { <Overview detail=detail.clone() act refresh panel /> }.into_any(),
                         };
                         view! {

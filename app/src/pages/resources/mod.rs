@@ -25,10 +25,11 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 mod detail;
 mod form;
+mod runs;
 pub use detail::*;
 pub use form::*;
 #[allow(unused_imports)]
-use {detail::*, form::*};
+use {detail::*, form::*, runs::*};
 
 #[component]
 pub fn ResourcesPage() -> AnyView {

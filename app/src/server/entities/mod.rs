@@ -16,6 +16,7 @@ pub mod job_logs;
 pub mod jobs;
 pub mod local_pull_reviews;
 pub mod local_pulls;
+pub mod plans;
 pub mod pull_requests;
 pub mod registry_tags;
 pub mod release_items;
@@ -33,6 +34,8 @@ pub mod sessions;
 pub mod source_code_versions;
 pub mod source_codes;
 pub mod stage_runs;
+pub mod state_locks;
+pub mod state_versions;
 pub mod template_parents;
 pub mod templates;
 pub mod users;
@@ -108,6 +111,7 @@ text_state!(
     crate::domain::integrations::IntegrationKind,
     crate::domain::integrations::Provider,
     crate::domain::jobs::JobStatus,
+    crate::domain::plans::PlanStatus,
     crate::domain::executors::RunAction,
     crate::domain::executors::Runtime,
     crate::domain::releases::ReleaseState,

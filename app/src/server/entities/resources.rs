@@ -14,7 +14,10 @@ pub struct Model {
     pub status: crate::domain::resources::ResourceStatus,
     /// JSON object; sensitive values sealed.
     pub variables: String,
+    /// Non-sensitive output values (JSON object; sensitive ones masked).
     pub outputs: String,
+    /// Sealed `output -json` of the last apply, sensitive values included.
+    pub sealed_outputs: Option<String>,
     pub revision: i32,
     pub created_by: String,
     pub created_at: DateTimeUtc,

@@ -343,7 +343,7 @@ pub async fn detail(ctx: &AppCtx, slug: &str) -> AppResult<ResourceDetail> {
         children,
         integrations,
         variables,
-        outputs: serde_json::from_str(&model.outputs).map_err(AppError::internal)?,
+        outputs: crate::server::plans::output_rows(&model.outputs),
         revision: model.revision,
         revisions: history.iter().map(|(m, s)| revision_row(m, s)).collect(),
         files,

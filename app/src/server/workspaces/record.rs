@@ -67,6 +67,15 @@ enum Ending {
     Waiting { message: String },
     /// Recreate: the merge follows at once, as a chained review job.
     Chained { job: i64, message: String },
+    /// A pull request opened or updated: its plan runs before anyone may approve it.
+    Planning { job: i64, message: String },
+    /// The change is merged: the approved plan is applied next; the state settles when it is.
+    Applying {
+        commit: Option<String>,
+        revision: Option<i32>,
+        job: i64,
+        message: String,
+    },
     /// The review deleted the resource itself.
     Deleted,
 }
@@ -124,18 +133,37 @@ pub(crate) async fn record_done<C: ConnectionTrait>(
                 body,
             };
             let ending = opened
-                .record(db, actor, &resource, &workspace, merge)
+                .record(db, actor, &resource, &member, &workspace, merge)
                 .await?;
             (ending, "workspace.sync", after)
         }
         Done::Reviewed {
             pull_id,
             approve,
+            plan_id,
             pull,
             delete_resource,
         } => {
-            let after = serde_json::json!({ "pull_request": pull.number, "state": pull.state.as_str(), "merge_commit": pull.merge_commit, "resource_deleted": delete_resource });
-            let ending = reviewed(db, pull_id, approve, &pull, delete_resource).await?;
+            let after = serde_json::json!({ "pull_request": pull.number, "state": pull.state.as_str(), "merge_commit": pull.merge_commit, "resource_deleted": delete_resource, "plan": plan_id });
+            let mut ending = reviewed(db, pull_id, approve, &pull, delete_resource).await?;
+            if let (
+                Some(plan_id),
+                Ending::Settled {
+                    commit, revision, ..
+                },
+            ) = (plan_id, &ending)
+            {
+                let job = crate::server::plans::enqueue_apply(db, plan_id, &member).await?;
+                ending = Ending::Applying {
+                    commit: commit.clone(),
+                    revision: *revision,
+                    job: job.id,
+                    message: format!(
+                        "pull request #{} merged; applying plan #{plan_id}",
+                        pull.number
+                    ),
+                };
+            }
             let action = if approve {
                 "workspace.merge"
             } else {
@@ -145,6 +173,10 @@ pub(crate) async fn record_done<C: ConnectionTrait>(
         }
     };
     let chained = matches!(ending, Ending::Chained { .. });
+    let member = workspace_resources::Entity::find_by_id(member.resource_id)
+        .one(db)
+        .await?
+        .unwrap_or(member);
     end_resource(db, resource.clone(), member, ending).await?;
     if !chained {
         set_workspace_status(db, workspace.id, WorkspaceStatus::Done, None).await?;
@@ -207,15 +239,35 @@ impl OpenedPull<'_> {
         db: &C,
         actor: &Actor,
         resource: &resources::Model,
+        member: &workspace_resources::Model,
         workspace: &workspaces::Model,
         merge: bool,
     ) -> AppResult<Ending> {
         let number = self.pull.number;
         let commit = self.commit.to_string();
+        let kind = self.kind;
         let row = self.upsert(db, actor, resource, workspace).await?;
         if !merge {
-            return Ok(Ending::Waiting {
-                message: format!("pull request #{number} awaits approval"),
+            // A destroy plans the folder as it was last merged: the delete branch has none.
+            let code_commit = match kind {
+                SyncKind::Update => commit.clone(),
+                SyncKind::Delete => member.merged_commit.clone().unwrap_or(commit.clone()),
+            };
+            let order = crate::server::plans::PlanOrder {
+                resource,
+                member,
+                pull_id: Some(row.id),
+                mode: kind,
+                commit,
+                code_commit,
+            };
+            let plan = crate::server::plans::enqueue_plan(db, order, actor).await?;
+            return Ok(Ending::Planning {
+                job: plan.job_id,
+                message: format!(
+                    "pull request #{number} opened; planning it (plan #{})",
+                    plan.id
+                ),
             });
         }
         let order = ReviewOrder {
@@ -223,6 +275,7 @@ impl OpenedPull<'_> {
             workspace_id: workspace.id,
             pull_id: row.id,
             merge: Some(commit),
+            plan_id: None,
             delete_resource: false,
         };
         let job = enqueue_review(db, order, actor).await?;
@@ -340,6 +393,28 @@ async fn end_resource<C: ConnectionTrait>(
             member_active.status = Set(WorkspaceStatus::InProgress);
             member_active.last_job_id = Set(Some(job));
             member_active.status_message = Set(Some(message));
+        }
+        Ending::Planning { job, message } => {
+            // In progress until the plan is shown: nobody approves what is not planned yet.
+            resource_active.status = Set(ResourceStatus::InProgress);
+            resource_active.update(db).await?;
+            member_active.status = Set(WorkspaceStatus::InProgress);
+            member_active.last_job_id = Set(Some(job));
+            member_active.status_message = Set(Some(message));
+        }
+        Ending::Applying {
+            commit,
+            revision,
+            job,
+            message,
+        } => {
+            resource_active.status = Set(ResourceStatus::InProgress);
+            resource_active.update(db).await?;
+            member_active.status = Set(WorkspaceStatus::InProgress);
+            member_active.last_job_id = Set(Some(job));
+            member_active.status_message = Set(Some(message));
+            member_active.merged_commit = Set(commit);
+            member_active.merged_revision = Set(revision);
         }
     }
     member_active.update(db).await?;

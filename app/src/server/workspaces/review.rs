@@ -75,6 +75,9 @@ pub(crate) struct ReviewPayload {
     /// queued before approvals bound to commits: such a merge is refused.)
     #[serde(default)]
     pub(crate) commit: Option<String>,
+    /// Approving: the plan approved with the commit, applied after the merge.
+    #[serde(default)]
+    pub(crate) plan_id: Option<i64>,
     /// Delete the resource once its pull request is closed (a never-provisioned resource
     /// deleted while its code awaited review).
     #[serde(default)]
@@ -179,6 +182,8 @@ pub(crate) struct ReviewOrder {
     pub(crate) pull_id: i64,
     /// `Some(head)`: merge exactly the commit approved; `None`: close it unmerged.
     pub(crate) merge: Option<String>,
+    /// The plan approved with the head: applied once merged.
+    pub(crate) plan_id: Option<i64>,
     /// Delete the resource itself once the pull request is closed (its creation was never
     /// merged).
     pub(crate) delete_resource: bool,
@@ -195,6 +200,7 @@ pub(crate) async fn enqueue_review<C: ConnectionTrait>(
         pull_id: order.pull_id,
         approve: order.merge.is_some(),
         commit: order.merge,
+        plan_id: order.plan_id,
         delete_resource: order.delete_resource,
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
@@ -304,6 +310,16 @@ pub async fn retry(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResul
                 "the last job of {resource_slug} did not fail: there is nothing to retry"
             ))
         })?;
+        if failed.kind == crate::server::plans::PLAN_JOB
+            || failed.kind == crate::server::plans::APPLY_JOB
+        {
+            let job = crate::server::plans::requeue(txn, &failed).await?;
+            mark_in_progress(txn, &resource, &member, job.id).await?;
+            let change = Change::new("workspace.job_retried", "resource", resource.id).after(
+                &serde_json::json!({ "failed_job": failed.id, "job": job.id, "kind": failed.kind }),
+            );
+            return Ok((job.id, Some(change)));
+        }
         let mut payload: serde_json::Value =
             serde_json::from_str(&failed.payload).map_err(AppError::internal)?;
         if failed.kind == SYNC_JOB {
@@ -365,16 +381,22 @@ pub async fn review(
                     if approve { "approve" } else { "reject" }
                 ))
             })?;
-        let approved = if approve {
-            Some(approvable(&pull, actor, commit)?)
+        let (approved, plan_id) = if approve {
+            let head = approvable(&pull, actor, commit)?;
+            // The plan shown for that head, ready: the approval covers it, and it is what the
+            // merge applies.
+            let plan = crate::server::plans::approvable_plan(txn, &pull, &head).await?;
+            crate::server::plans::mark_approved(txn, &plan, actor).await?;
+            (Some(head), Some(plan.id))
         } else {
-            None
+            (None, None)
         };
         let order = ReviewOrder {
             resource_id: resource.id,
             workspace_id: member.workspace_id,
             pull_id: pull.id,
             merge: approved,
+            plan_id,
             delete_resource: false,
         };
         let job = enqueue_review(txn, order, actor).await?;
@@ -388,7 +410,7 @@ pub async fn review(
             "resource",
             resource.id,
         )
-        .after(&serde_json::json!({ "pull_request": pull.number, "branch": pull.head_branch, "commit": pull.head_commit }));
+        .after(&serde_json::json!({ "pull_request": pull.number, "branch": pull.head_branch, "commit": pull.head_commit, "plan": plan_id }));
         Ok(((), Some(change)))
     })
     .await?;
@@ -486,6 +508,7 @@ pub async fn close_then_delete<C: ConnectionTrait>(
         workspace_id: member.workspace_id,
         pull_id: pull.id,
         merge: None,
+        plan_id: None,
         delete_resource: true,
     };
     let job = enqueue_review(db, order, actor).await?;

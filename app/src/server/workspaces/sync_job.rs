@@ -20,6 +20,8 @@ pub(crate) enum Done {
     Reviewed {
         pull_id: i64,
         approve: bool,
+        /// The plan the approval covered: applied now that the change is merged.
+        plan_id: Option<i64>,
         pull: ForgePull,
         delete_resource: bool,
     },
@@ -263,6 +265,7 @@ pub(crate) async fn review_job(
         Done::Reviewed {
             pull_id: pull.id,
             approve: payload.approve,
+            plan_id: payload.plan_id,
             pull: result,
             delete_resource: payload.delete_resource,
         },

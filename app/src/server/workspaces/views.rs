@@ -274,7 +274,9 @@ pub async fn resource_workspace(
         None => Vec::new(),
     };
     let done = job.as_ref().is_none_or(|j| j.status.is_done());
+    let plan = crate::server::plans::latest_plan(db, resource.id).await?;
     Ok(Some(ResourceWorkspace {
+        plan,
         workspace: workspace.slug,
         repository: workspace.repository,
         url: config.url,
@@ -310,6 +312,8 @@ pub(crate) fn job_title(job: &job_rows::Model) -> String {
         REVIEW_JOB if payload["approve"] == true => "Approve (merge)".into(),
         REVIEW_JOB if payload["delete_resource"] == true => "Delete (close, then delete)".into(),
         REVIEW_JOB => "Reject (close)".into(),
+        crate::server::plans::PLAN_JOB => format!("Plan #{}", payload["plan_id"]),
+        crate::server::plans::APPLY_JOB => format!("Apply plan #{}", payload["plan_id"]),
         other => other.to_string(),
     }
 }

@@ -10,7 +10,12 @@ pub(super) fn read_blocking(
     folder: &str,
 ) -> Result<Vec<(String, String)>, ExternalError> {
     let git = fetch(mirror, url, repo)?;
-    let Some(head) = remote_head(&git, branch) else {
+    // A commit id names exactly that commit (a plan reads the head it was made for).
+    let pinned = (branch.len() == 40 && branch.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| git2::Oid::from_str(branch).ok())
+        .flatten()
+        .filter(|oid| git.find_commit(*oid).is_ok());
+    let Some(head) = pinned.or_else(|| remote_head(&git, branch)) else {
         return Ok(Vec::new());
     };
     let tree = git

@@ -1,0 +1,152 @@
+//! A plan as a person reads it: what it will create, change, replace or destroy, each
+//! attribute before and after (sensitive values hidden, unknown ones named), the output
+//! changes, the counts, and a failed plan's error lines. The resource page and its workspace
+//! panel show it; an approval covers exactly the plan shown.
+
+use crate::domain::plans::{AttributeChange, ChangeAction, PlanStatus, PlanSummary, Shown};
+use crate::domain::workspaces::SyncKind;
+use crate::wire::plans::PlanView;
+use leptos::prelude::*;
+
+fn action_class(action: ChangeAction) -> &'static str {
+    match action {
+        ChangeAction::Create => "change-added",
+        ChangeAction::Delete => "change-removed",
+        ChangeAction::Update | ChangeAction::Replace => "change-changed",
+        ChangeAction::Read | ChangeAction::NoOp => "",
+    }
+}
+
+/// A plan's status, in the colour a reader expects: waiting and running neutral, ready and
+/// applied green, failed red.
+pub fn plan_badge(status: PlanStatus) -> AnyView {
+    view! { <span class=format!("plan-status plan-{}", status.as_str())>{status.label()}</span> }
+        .into_any()
+}
+
+fn shown(value: &Shown) -> AnyView {
+    match value {
+        Shown::Value(text) => view! { <code>{text.clone()}</code> }.into_any(),
+        Shown::Sensitive => view! { <span class="badge sensitive">"sensitive"</span> }.into_any(),
+        Shown::Unknown => view! { <span class="muted">"known after apply"</span> }.into_any(),
+        Shown::Absent => view! { <span class="muted">"—"</span> }.into_any(),
+    }
+}
+
+fn attribute_row(attribute: AttributeChange) -> AnyView {
+    view! {
+        <tr>
+            <th scope="row"><code>{attribute.path.clone()}</code>
+                {attribute.forces_replacement.then(|| view! { " "<span class="badge change-removed">"forces replacement"</span> })}
+            </th>
+            <td class="before">{shown(&attribute.before)}</td>
+            <td class="after">{shown(&attribute.after)}</td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// The changes of one planned summary: resources, then outputs.
+#[component]
+pub fn PlanChanges(summary: PlanSummary) -> AnyView {
+    if summary.is_empty() {
+        return view! { <p class="plan-empty">"No changes: the infrastructure already matches this code."</p> }
+            .into_any();
+    }
+    let outputs = summary.outputs.clone();
+    view! {
+        <ul class="plan-changes">
+            {summary.changes.into_iter().map(|change| {
+                let more = change.more_attributes;
+                view! {
+                    <li class="plan-change">
+                        <p class="plan-address">
+                            <span class=format!("badge {}", action_class(change.action))>{format!("{} {}", change.action.symbol(), change.action.label())}</span>
+                            " "<code>{change.address.clone()}</code>
+                        </p>
+                        {(!change.attributes.is_empty()).then(|| view! {
+                            <table class="plan-attributes">
+                                <thead><tr><th scope="col">"Attribute"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                                <tbody>{change.attributes.into_iter().map(attribute_row).collect_view()}</tbody>
+                            </table>
+                        })}
+                        {(more > 0).then(|| view! { <p class="muted">{format!("and {more} more attributes")}</p> })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {(!outputs.is_empty()).then(|| view! {
+            <h4>"Outputs"</h4>
+            <table class="plan-attributes plan-outputs">
+                <thead><tr><th scope="col">"Output"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                <tbody>
+                    {outputs.into_iter().map(|o| view! {
+                        <tr>
+                            <th scope="row"><span class=format!("badge {}", action_class(o.action))>{o.action.symbol()}</span>" "<code>{o.name.clone()}</code></th>
+                            <td class="before">{shown(&o.before)}</td>
+                            <td class="after">{shown(&o.after)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        })}
+    }
+    .into_any()
+}
+
+/// One plan: its heading (number, kind, status, counts), what it was made for, and its
+/// changes or its error.
+#[component]
+pub fn PlanCard(plan: PlanView) -> AnyView {
+    let kind = match plan.mode {
+        SyncKind::Update => "plan",
+        SyncKind::Delete => "destroy plan",
+    };
+    let made_for = match plan.pull_number {
+        Some(number) => format!("pull request #{number} at "),
+        None => "the merged code at ".to_string(),
+    };
+    let commit: String = plan.commit.chars().take(10).collect();
+    let runtime = format!(
+        "{}{}",
+        plan.runtime.label(),
+        plan.runtime_version
+            .as_deref()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default()
+    );
+    let status = plan.status;
+    view! {
+        <section class="plan-card" data-plan=plan.id data-status=status.as_str()>
+            <header class="run-head">
+                <h3>{format!("Plan #{} · {kind}", plan.id)}</h3>
+                {plan_badge(status)}
+                {plan.counts.clone().map(|c| view! { <code class="plan-counts">{c}</code> })}
+                {status.is_running().then(|| view! { <span class="spinner small" aria-label="running"></span> })}
+            </header>
+            <p class="muted">
+                {made_for}<code>{commit}</code>
+                {(status != PlanStatus::Queued).then(|| format!(" · {runtime}"))}
+                {plan.approved_by.clone().map(|who| format!(" · approved by {who}"))}
+                {plan.applied_at.clone().map(|at| format!(" · applied {at}"))}
+            </p>
+            {match status {
+                PlanStatus::Queued | PlanStatus::Planning => view! {
+                    <p class="hint">"Planning this commit's folder. Approval waits for the plan: what is approved is what it shows."</p>
+                }.into_any(),
+                PlanStatus::Failed | PlanStatus::ApplyFailed => view! {
+                    <div class="plan-error" role="alert">
+                        <p><strong>{if status == PlanStatus::Failed { "The plan failed." } else { "The apply failed." }}</strong></p>
+                        <pre>{plan.error.join("\n")}</pre>
+                    </div>
+                    {plan.summary.clone().map(|summary| view! { <PlanChanges summary /> })}
+                }.into_any(),
+                _ => match plan.summary.clone() {
+                    Some(summary) => view! { <PlanChanges summary /> }.into_any(),
+                    None => view! { <p class="muted">"This plan kept no summary."</p> }.into_any(),
+                },
+            }}
+        </section>
+    }
+    .into_any()
+}

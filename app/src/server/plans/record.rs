@@ -1,0 +1,333 @@
+//! Recording how a plan or an apply ended: the plan row, the resource, its folder, its
+//! outputs and the audit event, in one transaction with the job's end.
+
+use super::*;
+
+/// How an attempt ended, as the worker saw it.
+#[derive(Default)]
+pub struct RunEnd {
+    pub outcome: Option<Outcome>,
+    pub runtime: Option<Runtime>,
+    pub runtime_version: Option<String>,
+    /// A plan: `show -json` of the saved plan, and the plan file.
+    pub show_json: Option<String>,
+    pub plan_file: Option<Vec<u8>>,
+    /// An apply: `output -json` after it.
+    pub outputs_json: Option<String>,
+    /// What the runtime wrote to its standard error (the last lines).
+    pub stderr: Vec<String>,
+}
+
+/// One output as the `outputs` column keeps it: a sensitive one without its value (that is in
+/// `sealed_outputs`).
+#[derive(Serialize, Deserialize)]
+struct StoredOutput {
+    #[serde(default)]
+    sensitive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value: Option<serde_json::Value>,
+}
+
+/// The resource's outputs as its page shows them.
+pub(crate) fn output_rows(outputs: &str) -> Vec<OutputRow> {
+    let stored: BTreeMap<String, StoredOutput> = serde_json::from_str(outputs).unwrap_or_default();
+    stored
+        .into_iter()
+        .map(|(name, output)| OutputRow {
+            name,
+            value: if output.sensitive {
+                None
+            } else {
+                output.value.map(|v| v.to_string())
+            },
+            sensitive: output.sensitive,
+        })
+        .collect()
+}
+
+/// `output -json` split: what anyone may read, and the whole (to seal).
+fn split_outputs(json: &str) -> AppResult<String> {
+    let parsed: BTreeMap<String, serde_json::Value> = serde_json::from_str(json)
+        .map_err(|e| AppError::internal(format!("output -json does not read: {e}")))?;
+    let public: BTreeMap<String, StoredOutput> = parsed
+        .into_iter()
+        .map(|(name, output)| {
+            let sensitive = output["sensitive"].as_bool() == Some(true);
+            let value = (!sensitive).then(|| output["value"].clone());
+            (name, StoredOutput { sensitive, value })
+        })
+        .collect();
+    serde_json::to_string(&public).map_err(AppError::internal)
+}
+
+/// An attempt that ran nothing (see [`Start::Skip`]): its job ends.
+pub async fn record_skip(ctx: &AppCtx, worker: &str, job_id: i64) -> AppResult<()> {
+    let txn = crate::server::begin_write(&ctx.db).await?;
+    jobs::finish(&txn, job_id, worker, &Outcome::Succeeded).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An attempt that could not start (its plan unreadable, the resource gone): its job ends as
+/// the error says, and a plan's row with it.
+pub async fn record_unstarted(
+    ctx: &AppCtx,
+    worker: &str,
+    job: &job_rows::Model,
+    error: &AppError,
+) -> AppResult<()> {
+    let outcome = Outcome::of_error(&error.clone().into());
+    record_end(
+        ctx,
+        worker,
+        job,
+        RunEnd {
+            outcome: Some(outcome),
+            stderr: vec![error.to_string()],
+            ..RunEnd::default()
+        },
+    )
+    .await
+}
+
+/// Records the end of a plan or apply attempt.
+pub async fn record_end(
+    ctx: &AppCtx,
+    worker: &str,
+    job: &job_rows::Model,
+    end: RunEnd,
+) -> AppResult<()> {
+    let outcome = end.outcome.clone().unwrap_or(Outcome::Succeeded);
+    let apply = job.kind == APPLY_JOB;
+    let actor = Actor::system(&format!("worker:{worker}"));
+    audit::audited(&ctx.db, &actor, async |txn| {
+        let status = jobs::finish(txn, job.id, worker, &outcome).await?;
+        let payload: RunPayload = serde_json::from_str(&job.payload).map_err(AppError::internal)?;
+        let Some(plan) = plans::Entity::find_by_id(payload.plan_id).one(txn).await? else {
+            return Ok(((), None));
+        };
+        let change = match (status, apply) {
+            (JobStatus::Queued | JobStatus::Running, _) => None,
+            (_, false) => Some(planned(ctx, txn, plan, status, &outcome, &end).await?),
+            (_, true) => Some(applied(ctx, txn, plan, status, &outcome, &end).await?),
+        };
+        Ok(((), change))
+    })
+    .await
+}
+
+fn error_text(outcome: &Outcome, end: &RunEnd) -> String {
+    let lines = crate::domain::plans::error_lines(&end.stderr.join("\n"));
+    let mut text = outcome.error().unwrap_or_default().to_string();
+    for line in lines {
+        if !text.contains(&line) {
+            text.push('\n');
+            text.push_str(&line);
+        }
+    }
+    text
+}
+
+/// A plan's end: ready with its summary and sealed plan file, or failed with its error lines.
+async fn planned<C: ConnectionTrait>(
+    ctx: &AppCtx,
+    db: &C,
+    plan: plans::Model,
+    status: JobStatus,
+    outcome: &Outcome,
+    end: &RunEnd,
+) -> AppResult<Change<'static>> {
+    let now = chrono::Utc::now();
+    let superseded = plan.status == PlanStatus::Superseded;
+    let mut active: plans::ActiveModel = plan.clone().into();
+    active.finished_at = Set(Some(now));
+    if let Some(runtime) = end.runtime {
+        active.runtime = Set(runtime);
+    }
+    active.runtime_version = Set(end.runtime_version.clone());
+    let summary = match (status, &end.show_json) {
+        (JobStatus::Succeeded, Some(json)) => crate::domain::plans::summarize(json)
+            .map_err(|e| format!("the plan's JSON does not read: {e}")),
+        (JobStatus::Succeeded, None) => Err("the plan left no JSON to read".to_string()),
+        _ => Err(error_text(outcome, end)),
+    };
+    let (next, message) = match &summary {
+        Ok(summary) => {
+            active.summary = Set(Some(
+                serde_json::to_string(summary).map_err(AppError::internal)?,
+            ));
+            active.adds = Set(summary.counts.add as i32);
+            active.changes = Set(summary.counts.change as i32);
+            active.destroys = Set(summary.counts.destroy as i32);
+            if let (Some(file), Some(json)) = (&end.plan_file, &end.show_json) {
+                use base64::Engine;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(file);
+                active.plan_file = Set(Some(
+                    ctx.secrets.seal(&plan_file_purpose(plan.id), &encoded),
+                ));
+                active.plan_json = Set(Some(ctx.secrets.seal(&plan_json_purpose(plan.id), json)));
+            }
+            (
+                PlanStatus::Ready,
+                format!(
+                    "plan #{} ready ({}): awaits approval",
+                    plan.id,
+                    summary.counts.label()
+                ),
+            )
+        }
+        Err(error) => {
+            active.error = Set(Some(error.clone()));
+            (
+                PlanStatus::Failed,
+                format!(
+                    "plan #{} failed: {}",
+                    plan.id,
+                    error.lines().next().unwrap_or_default()
+                ),
+            )
+        }
+    };
+    if !superseded {
+        active.status = Set(next);
+        settle_member(db, plan.resource_id, next == PlanStatus::Failed, &message).await?;
+    }
+    active.update(db).await?;
+    let after = match &summary {
+        Ok(s) => {
+            serde_json::json!({ "plan": plan.id, "commit": plan.commit, "counts": s.counts.label(), "superseded": superseded })
+        }
+        Err(e) => {
+            serde_json::json!({ "plan": plan.id, "commit": plan.commit, "error": e, "superseded": superseded })
+        }
+    };
+    Ok(Change::new(
+        if summary.is_ok() {
+            "resource.planned"
+        } else {
+            "resource.plan_failed"
+        },
+        "resource",
+        plan.resource_id,
+    )
+    .after(&after))
+}
+
+/// The folder's status after a run, and the resource's (an error makes Retry possible).
+async fn settle_member<C: ConnectionTrait>(
+    db: &C,
+    resource_id: i64,
+    failed: bool,
+    message: &str,
+) -> AppResult<()> {
+    if let Some(member) = workspace_resources::Entity::find_by_id(resource_id)
+        .one(db)
+        .await?
+    {
+        let mut active: workspace_resources::ActiveModel = member.into();
+        active.status = Set(if failed {
+            WorkspaceStatus::Error
+        } else {
+            WorkspaceStatus::Done
+        });
+        active.status_message = Set(Some(message.to_string()));
+        active.update(db).await?;
+    }
+    if let Some(resource) = resources::Entity::find_by_id(resource_id).one(db).await? {
+        let mut active: resources::ActiveModel = resource.into();
+        active.status = Set(if failed {
+            ResourceStatus::Error
+        } else {
+            ResourceStatus::Ready
+        });
+        active.updated_at = Set(chrono::Utc::now());
+        active.update(db).await?;
+    }
+    Ok(())
+}
+
+/// An apply's end: the resource provisioned (or destroyed) with its outputs, or in error with
+/// the apply's error lines.
+async fn applied<C: ConnectionTrait>(
+    ctx: &AppCtx,
+    db: &C,
+    plan: plans::Model,
+    status: JobStatus,
+    outcome: &Outcome,
+    end: &RunEnd,
+) -> AppResult<Change<'static>> {
+    let now = chrono::Utc::now();
+    let resource = resources::Entity::find_by_id(plan.resource_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("The plan's resource"))?;
+    let mut active: plans::ActiveModel = plan.clone().into();
+    if status != JobStatus::Succeeded {
+        let error = error_text(outcome, end);
+        active.status = Set(PlanStatus::ApplyFailed);
+        active.error = Set(Some(error.clone()));
+        active.update(db).await?;
+        let first = error.lines().next().unwrap_or_default().to_string();
+        settle_member(
+            db,
+            resource.id,
+            true,
+            &format!("applying plan #{} failed: {first}", plan.id),
+        )
+        .await?;
+        return Ok(
+            Change::new("resource.apply_failed", "resource", resource.id)
+                .after(&serde_json::json!({ "plan": plan.id, "error": error })),
+        );
+    }
+    active.status = Set(PlanStatus::Applied);
+    active.applied_at = Set(Some(now));
+    active.update(db).await?;
+    let destroyed = plan.mode == SyncKind::Delete;
+    let mut resource_active: resources::ActiveModel = resource.clone().into();
+    resource_active.status = Set(ResourceStatus::Done);
+    resource_active.updated_at = Set(now);
+    if destroyed {
+        resource_active.state = Set(ResourceState::Destroyed);
+        resource_active.outputs = Set("{}".into());
+        resource_active.sealed_outputs = Set(None);
+    } else {
+        resource_active.state = Set(ResourceState::Provisioned);
+        if let Some(json) = &end.outputs_json {
+            resource_active.outputs = Set(split_outputs(json)?);
+            resource_active.sealed_outputs =
+                Set(Some(ctx.secrets.seal(&outputs_purpose(resource.id), json)));
+        }
+    }
+    resource_active.update(db).await?;
+    let message = format!(
+        "plan #{} applied ({})",
+        plan.id,
+        crate::domain::plans::Counts {
+            add: plan.adds as u32,
+            change: plan.changes as u32,
+            destroy: plan.destroys as u32
+        }
+        .label()
+    );
+    if destroyed {
+        // The folder is gone from the default branch and the resource from the world: its
+        // name is free again.
+        workspace_resources::Entity::delete_by_id(resource.id)
+            .exec(db)
+            .await?;
+    } else {
+        settle_member(db, resource.id, false, &message).await?;
+        resources::Entity::update_many()
+            .col_expr(
+                resources::Column::Status,
+                sea_orm::sea_query::Expr::value(ResourceStatus::Done),
+            )
+            .filter(resources::Column::Id.eq(resource.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(Change::new("resource.applied", "resource", resource.id).after(
+        &serde_json::json!({ "plan": plan.id, "commit": plan.commit, "state": if destroyed { "destroyed" } else { "provisioned" } }),
+    ))
+}

@@ -440,7 +440,7 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     ),
     (
         "compare_state_versions",
-        Needs::ReadTemplates,
+        Needs::ReadCreatedLater,
         &[("slug", "prod-vpc"), ("from", "1"), ("to", "2")],
     ),
     (

@@ -393,7 +393,11 @@ test('a developer registers a local workspace and takes a resource through pull 
   await page.waitForURL(`${env.base}/resources/audit-logs`);
   const panel = page.locator('.workspace-panel');
   await page.locator('.workspace-panel[data-done="true"]').waitFor({ timeout: 60_000 });
-  await panel.getByText('opened pull request #1').waitFor();
+  // The sync opened pull request #1, and its head was planned: the plan is what a reviewer
+  // approves.
+  await panel.getByText(/pull request #1 opened; planning it|plan #\d+ ready/).waitFor();
+  await panel.locator('.plan-card[data-status="ready"]').waitFor({ timeout: 60_000 });
+  await panel.locator('.plan-card').getByText('bucket_arn').waitFor();
   // The header catches up with the job's end: awaiting review.
   await page.locator('.page-header .status-ready').waitFor();
   assert.match(await panel.innerText(), /s3-bucket\/audit_logs\//);
@@ -412,10 +416,13 @@ test('a developer registers a local workspace and takes a resource through pull 
   await ada.goto(`${env.base}/resources/audit-logs`);
   await ada.locator('.workspace-panel[data-done="true"]').waitFor();
   await hydrated(ada);
-  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve (merge)' }).click();
+  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve plan (merge, then apply)' }).click();
   await ada.locator('.page-header .state-provisioned').waitFor({ timeout: 60_000 });
   await ada.locator('.workspace-panel[data-done="true"]').waitFor();
-  assert.match(await ada.locator('.workspace-panel').innerText(), /pull request #1 merged/);
+  // Merged, then the plan approved was applied: its log, and the outputs it recorded.
+  assert.match(await ada.locator('.workspace-panel').innerText(), /plan #\d+ applied/);
+  await ada.locator('.plan-card[data-status="applied"]').waitFor();
+  await ada.locator('section.card', { has: ada.getByRole('heading', { name: 'Outputs', level: 2 }) }).getByText('bucket_arn').waitFor();
   await shot(ada, '25-resource-merged');
   await page.goto(`${env.base}/resources/audit-logs`);
   await page.locator('.page-header .state-provisioned').waitFor();
@@ -453,15 +460,16 @@ test('a developer registers a local workspace and takes a resource through pull 
     await page.reload();
     await destroying.waitFor();
   }
-  await page.locator('.workspace-panel[data-done="true"]').getByText('opened pull request #2').waitFor({ timeout: 60_000 });
+  await page.locator('.workspace-panel[data-done="true"] .plan-card[data-status="ready"]').waitFor({ timeout: 60_000 });
+  await page.locator('.workspace-panel').getByText('destroy plan').waitFor();
   // The change is Devon's: the page says someone else approves it, and offers only Reject.
   await page.locator('.workspace-panel').getByText('holds your change: someone else approves it').waitFor();
-  assert.equal(await page.locator('.workspace-panel').getByRole('button', { name: 'Approve (merge)' }).count(), 0);
+  assert.equal(await page.locator('.workspace-panel').getByRole('button', { name: /^Approve/ }).count(), 0);
   await shot(page, '26b-own-change-awaits-review');
   await ada.goto(`${env.base}/resources/audit-logs`);
   await ada.locator('.workspace-panel[data-done="true"]').waitFor();
   await hydrated(ada);
-  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve (merge)' }).click();
+  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve plan (merge, then apply)' }).click();
   await ada.locator('.page-header .state-destroyed').waitFor({ timeout: 60_000 });
   await page.reload();
   await page.locator('.page-header .state-destroyed').waitFor({ timeout: 60_000 });

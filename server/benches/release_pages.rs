@@ -82,11 +82,10 @@ fn main() {
                 version: Set(version),
                 image: Set(format!("registry.example.com/acme/app@sha256:{build:064x}")),
                 kind: Set(if n % 4 == 3 && build % 10 == 9 {
-                    "hotfix"
+                    app::domain::releases::DeploymentKind::Hotfix
                 } else {
-                    "release"
-                }
-                .into()),
+                    app::domain::releases::DeploymentKind::Release
+                }),
                 build_id: Set(None),
                 release_id: Set(None),
                 config_commit: Set(format!("{n:040x}")),

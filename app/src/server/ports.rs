@@ -265,6 +265,21 @@ pub trait Forge: Send + Sync {
             "this forge does not take rulesets from Slipway yet",
         ))
     }
+    /// Posts `body` on pull request `number` as Slipway's one comment of its kind: the comment
+    /// that holds `marker` (a hidden line in `body`) is edited in place, or, when there is
+    /// none, added. Never a second one.
+    async fn upsert_comment(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        marker: &str,
+        body: &str,
+    ) -> Result<(), ExternalError> {
+        let _ = (repo, number, marker, body);
+        Err(ExternalError::permanent(
+            "this forge does not take pull request comments from Slipway yet",
+        ))
+    }
     /// Makes sure the repository delivers `hook.events` to `hook.url`, signed with
     /// `hook.secret`: creates the webhook, or corrects one with that URL. True when it wrote.
     async fn ensure_webhook(

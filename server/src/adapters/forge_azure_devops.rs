@@ -302,4 +302,60 @@ impl Forge for AzureDevOpsForge {
             .map_err(|r| r.error)?;
         pull_of(&value)
     }
+
+    /// Pull request threads: the thread whose comment holds `marker` has that comment
+    /// updated, or a new active thread is started with it.
+    async fn upsert_comment(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        marker: &str,
+        body: &str,
+    ) -> Result<(), ExternalError> {
+        let listed = self
+            .call(
+                repo,
+                Method::GET,
+                &format!("/pullRequests/{number}/threads"),
+                "",
+                None,
+            )
+            .await
+            .map_err(|r| r.error)?;
+        let threads = listed["value"].as_array().cloned().unwrap_or_default();
+        let found = threads.iter().find_map(|thread| {
+            let comment = thread["comments"]
+                .as_array()?
+                .iter()
+                .find(|c| c["content"].as_str().is_some_and(|b| b.contains(marker)))?;
+            Some((thread["id"].as_i64()?, comment["id"].as_i64()?))
+        });
+        match found {
+            Some((thread, comment)) => self
+                .call(
+                    repo,
+                    Method::PATCH,
+                    &format!("/pullRequests/{number}/threads/{thread}/comments/{comment}"),
+                    "",
+                    Some(json!({ "content": body })),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|r| r.error),
+            None => self
+                .call(
+                    repo,
+                    Method::POST,
+                    &format!("/pullRequests/{number}/threads"),
+                    "",
+                    Some(json!({
+                        "comments": [{ "parentCommentId": 0, "content": body, "commentType": 1 }],
+                        "status": 1,
+                    })),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|r| r.error),
+        }
+    }
 }

@@ -286,4 +286,59 @@ impl Forge for BitbucketForge {
             .map_err(|r| r.error)?;
         pull_of(&value)
     }
+
+    /// Pull request comments (`content.raw` is Markdown): listed a page of 100 at a time, the
+    /// one holding `marker` updated, or one added.
+    async fn upsert_comment(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        marker: &str,
+        body: &str,
+    ) -> Result<(), ExternalError> {
+        let content = json!({ "content": { "raw": body } });
+        for page in 1..=50 {
+            let (_, listed) = self
+                .call(
+                    repo,
+                    Method::GET,
+                    &format!("/pullrequests/{number}/comments?pagelen=100&page={page}"),
+                    None,
+                )
+                .await
+                .map_err(|r| r.error)?;
+            let comments = listed["values"].as_array().cloned().unwrap_or_default();
+            if let Some(id) = comments
+                .iter()
+                .find(|c| {
+                    c.pointer("/content/raw")
+                        .and_then(Value::as_str)
+                        .is_some_and(|b| b.contains(marker))
+                })
+                .and_then(|c| c["id"].as_i64())
+            {
+                self.call(
+                    repo,
+                    Method::PUT,
+                    &format!("/pullrequests/{number}/comments/{id}"),
+                    Some(content),
+                )
+                .await
+                .map_err(|r| r.error)?;
+                return Ok(());
+            }
+            if listed["next"].is_null() {
+                break;
+            }
+        }
+        self.call(
+            repo,
+            Method::POST,
+            &format!("/pullrequests/{number}/comments"),
+            Some(content),
+        )
+        .await
+        .map_err(|r| r.error)?;
+        Ok(())
+    }
 }

@@ -483,4 +483,54 @@ impl Forge for GitHubForge {
         .map_err(|r| r.error)?;
         Ok(true)
     }
+
+    /// Issue comments (a pull request is an issue): listed a page of 100 at a time, the one
+    /// holding `marker` edited, or one added.
+    async fn upsert_comment(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        marker: &str,
+        body: &str,
+    ) -> Result<(), ExternalError> {
+        for page in 1..=50 {
+            let listed = self
+                .call(
+                    repo,
+                    Method::GET,
+                    &format!("/issues/{number}/comments?per_page=100&page={page}"),
+                    None,
+                )
+                .await
+                .map_err(|r| r.error)?;
+            let comments = listed.as_array().cloned().unwrap_or_default();
+            if let Some(id) = comments
+                .iter()
+                .find(|c| c["body"].as_str().is_some_and(|b| b.contains(marker)))
+                .and_then(|c| c["id"].as_i64())
+            {
+                self.call(
+                    repo,
+                    Method::PATCH,
+                    &format!("/issues/comments/{id}"),
+                    Some(json!({ "body": body })),
+                )
+                .await
+                .map_err(|r| r.error)?;
+                return Ok(());
+            }
+            if comments.len() < 100 {
+                break;
+            }
+        }
+        self.call(
+            repo,
+            Method::POST,
+            &format!("/issues/{number}/comments"),
+            Some(json!({ "body": body })),
+        )
+        .await
+        .map_err(|r| r.error)?;
+        Ok(())
+    }
 }

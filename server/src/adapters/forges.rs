@@ -131,4 +131,16 @@ impl Forge for Forges {
     ) -> Result<bool, ExternalError> {
         self.pick(repo)?.ensure_webhook(repo, hook).await
     }
+
+    async fn upsert_comment(
+        &self,
+        repo: &ForgeRepo,
+        number: i64,
+        marker: &str,
+        body: &str,
+    ) -> Result<(), ExternalError> {
+        self.pick(repo)?
+            .upsert_comment(repo, number, marker, body)
+            .await
+    }
 }

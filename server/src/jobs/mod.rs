@@ -135,6 +135,10 @@ impl Worker {
             app::server::plans::PLAN_JOB | app::server::plans::APPLY_JOB => {
                 self.resource_run(&job, log).await
             }
+            app::server::plans::COMMENT_JOB => {
+                self.plain::<app::server::plans::CommentJob>(&job, log)
+                    .await
+            }
             governance::MERGE_AUTHORIZED_JOB => {
                 self.plain::<governance::MergeAuthorized>(&job, log).await
             }

@@ -50,6 +50,8 @@ struct FakeState {
     stall: Option<(String, Arc<tokio::sync::Notify>)>,
     /// The repository's SSH clone URL in its metadata, when a test serves it over SSH.
     ssh_url: Option<String>,
+    /// Pull request comments (Azure DevOps: one thread each): (pull, id, body).
+    comments: Vec<(i64, i64, String)>,
 }
 
 #[derive(Clone)]
@@ -143,6 +145,17 @@ impl Fake {
             .pulls
             .iter()
             .map(|p| (p.head.clone(), p.state))
+            .collect()
+    }
+
+    /// (pull request, body) of every comment on the fake, in creation order.
+    pub(crate) fn comments(&self) -> Vec<(i64, String)> {
+        self.state
+            .lock()
+            .unwrap()
+            .comments
+            .iter()
+            .map(|(pull, _, body)| (*pull, body.clone()))
             .collect()
     }
 
@@ -437,6 +450,9 @@ async fn answer(fake: Fake, request: Request) -> Response {
         .strip_prefix(pulls)
         .and_then(|r| r.trim_start_matches('/').split('/').next()?.parse().ok());
     let action = rest.rsplit('/').next().unwrap_or("");
+    if let Some(response) = comment_endpoint(&fake, &method, rest, &body, &violation) {
+        return response;
+    }
 
     match (method.as_str(), rest, number) {
         ("GET", "", None) => axum::Json(fake.repository_json()).into_response(),
@@ -616,6 +632,132 @@ async fn answer(fake: Fake, request: Request) -> Response {
     }
 }
 
+/// The comment endpoints of each provider's reference: GitHub's issue comments (list with
+/// per_page/page, create, update by id), Bitbucket's pull request comments (`content.raw`), and
+/// Azure DevOps' pull request threads (a thread per comment; comments updated in their thread).
+fn comment_endpoint(
+    fake: &Fake,
+    method: &str,
+    rest: &str,
+    body: &Value,
+    violation: &dyn Fn(String),
+) -> Option<Response> {
+    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    let text = match fake.kind {
+        Provider::Github => body["body"].as_str(),
+        Provider::Bitbucket => body.pointer("/content/raw").and_then(Value::as_str),
+        _ => body["content"]
+            .as_str()
+            .or_else(|| body.pointer("/comments/0/content").and_then(Value::as_str)),
+    }
+    .map(str::to_string);
+    let mut state = fake.state.lock().unwrap();
+    let listed = |state: &FakeState, pull: i64| -> Vec<Value> {
+        state
+            .comments
+            .iter()
+            .filter(|(p, ..)| *p == pull)
+            .map(|(_, id, body)| match fake.kind {
+                Provider::Github => json!({ "id": id, "body": body, "user": { "login": "slipway-bot" } }),
+                Provider::Bitbucket => json!({ "type": "pullrequest_comment", "id": id, "content": { "raw": body, "markup": "markdown" } }),
+                _ => json!({ "id": id, "status": "active", "comments": [{ "id": 1, "parentCommentId": 0, "content": body, "commentType": "text" }] }),
+            })
+            .collect()
+    };
+    let next_id = state.comments.len() as i64 + 1;
+    let shape = |kind: Provider, parts: &[&str]| -> Option<(&'static str, i64, Option<i64>)> {
+        match (kind, parts) {
+            (Provider::Github, ["issues", "comments", id]) => Some(("one", 0, id.parse().ok())),
+            (Provider::Github, ["issues", n, "comments"]) => Some(("all", n.parse().ok()?, None)),
+            (Provider::Bitbucket, ["pullrequests", n, "comments"]) => {
+                Some(("all", n.parse().ok()?, None))
+            }
+            (Provider::Bitbucket, ["pullrequests", n, "comments", id]) => {
+                Some(("one", n.parse().ok()?, id.parse().ok()))
+            }
+            (Provider::AzureDevops, ["pullRequests", n, "threads"]) => {
+                Some(("all", n.parse().ok()?, None))
+            }
+            (Provider::AzureDevops, ["pullRequests", n, "threads", id, "comments", "1"]) => {
+                Some(("one", n.parse().ok()?, id.parse().ok()))
+            }
+            _ => None,
+        }
+    };
+    let (which, pull, id) = shape(fake.kind, &parts)?;
+    let update = match fake.kind {
+        Provider::Github => "PATCH",
+        Provider::Bitbucket => "PUT",
+        _ => "PATCH",
+    };
+    Some(match (which, method) {
+        ("all", "GET") => {
+            let all = listed(&state, pull);
+            match fake.kind {
+                Provider::Github => axum::Json(json!(all)).into_response(),
+                Provider::Bitbucket => axum::Json(
+                    json!({ "values": all, "pagelen": 100, "size": all.len(), "page": 1 }),
+                )
+                .into_response(),
+                _ => axum::Json(json!({ "value": all, "count": all.len() })).into_response(),
+            }
+        }
+        ("all", "POST") => {
+            let Some(text) = text else {
+                violation(format!("comment body {body}"));
+                return Some(fake.error(400, "Invalid request body"));
+            };
+            if fake.kind == Provider::AzureDevops
+                && (body.pointer("/comments/0/commentType") != Some(&json!(1))
+                    || body["status"] != json!(1))
+            {
+                violation(format!("thread body {body}"));
+            }
+            if !state.pulls.iter().any(|p| p.id == pull) {
+                return Some(fake.error(404, "Not Found"));
+            }
+            state.comments.push((pull, next_id, text.clone()));
+            drop(state);
+            (StatusCode::CREATED, axum::Json(json!({ "id": next_id }))).into_response()
+        }
+        ("one", m) if m == update => {
+            let Some(text) = text else {
+                violation(format!("comment body {body}"));
+                return Some(fake.error(400, "Invalid request body"));
+            };
+            let Some(comment) = state
+                .comments
+                .iter_mut()
+                .find(|(p, i, _)| Some(*i) == id && (pull == 0 || *p == pull))
+            else {
+                return Some(fake.error(404, "Not Found"));
+            };
+            comment.2 = text;
+            axum::Json(json!({ "id": id })).into_response()
+        }
+        _ => {
+            violation("unknown comment endpoint".into());
+            fake.error(405, "Method Not Allowed")
+        }
+    })
+}
+
+/// The fake's comments once `done` holds of them (waits up to 30 s: the comment is a job of its
+/// own, queued when the plan ends).
+async fn comments_settled(
+    fake: &Fake,
+    done: impl Fn(&[(i64, String)]) -> bool,
+) -> Vec<(i64, String)> {
+    for _ in 0..300 {
+        let comments = fake.comments();
+        if done(&comments) {
+            return comments;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the plan comment did not arrive: {:?}", fake.comments());
+}
+
 async fn flow(db: crate::support::TestDb, kind: Provider) {
     let server = TestServer::start(
         &db,
@@ -721,6 +863,15 @@ async fn flow(db: crate::support::TestDb, kind: Provider) {
     )
     .contains("acme-audit-logs"));
     assert_eq!(fake.state.lock().unwrap().pulls.len(), 1);
+    // Its plan is posted on the pull request as one comment.
+    let first = comments_settled(&fake, |c| c.len() == 1).await;
+    assert_eq!(first[0].0, 1);
+    assert!(
+        first[0].1.contains("Slipway plan #")
+            && first[0].1.contains("`logs`")
+            && first[0].1.contains(app::server::plans::COMMENT_MARKER),
+        "{first:?}"
+    );
 
     // Edit after a "lost" pull request: the list answers empty once, creating answers "already
     // exists", and the existing pull request is reused rather than duplicated.
@@ -747,6 +898,12 @@ async fn flow(db: crate::support::TestDb, kind: Provider) {
         fake.state.lock().unwrap().pulls.len(),
         1,
         "no duplicate pull request"
+    );
+    // Planned again: the same comment, edited in place with the new plan.
+    let edited = comments_settled(&fake, |c| c.len() == 1 && c[0].1 != first[0].1).await;
+    assert!(
+        edited[0].1.contains("acme-audit-logs-eu") || edited[0].1.contains("Slipway plan #"),
+        "{edited:?}"
     );
 
     // Approve, through one 502: retried, then merged on the forge; the code is on main.

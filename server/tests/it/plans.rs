@@ -5,22 +5,15 @@
 //! whose state moved is planned again and approved again; a destroy applies its delete plan.
 
 use crate::db_test;
+use crate::resources::demo_version;
 use crate::support::{call, client, demo_sign_in, review, ServerOptions, TestServer};
-use crate::workspaces::settled;
+use crate::workspaces::{job_log, settled};
 use app::domain::plans::PlanStatus;
 use app::server::entities::{
-    audit_events, job_logs, plans, resources as resource_rows, state_versions, workspace_resources,
+    audit_events, plans, resources as resource_rows, state_versions, workspace_resources,
 };
 use app::server::Actor;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-
-/// The id of the demo version of `template` at `tag` (seeded in MODULES × TAGS order).
-fn demo_version(template: &str, tag: &str) -> String {
-    use server::demo_modules::{MODULES, TAGS};
-    let t = MODULES.iter().position(|(_, k)| *k == template).unwrap();
-    let v = TAGS.iter().position(|x| *x == tag).unwrap();
-    (t * TAGS.len() + v + 1).to_string()
-}
 
 const PASSWORD: &str = "correct-horse-battery-staple-42";
 
@@ -56,17 +49,6 @@ async fn newest_plan(server: &TestServer, slug: &str) -> plans::Model {
         .unwrap()
 }
 
-async fn all_logs(server: &TestServer) -> String {
-    job_logs::Entity::find()
-        .all(&server.ctx.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| l.line)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 db_test! {
     async fn pull_requests_are_planned_approved_on_their_plan_and_applied(db: TestDb) {
         let server = TestServer::start(&db, ServerOptions { worker: true, ..ServerOptions::default() }).await;
@@ -89,7 +71,7 @@ db_test! {
         let (status, body) = call(&dev, &server, "create_resource", &form).await;
         assert_eq!(status, 200, "{body}");
         let got = settled(&server, "net").await;
-        assert_eq!(got, ("provision".into(), "ready".into()), "{}", all_logs(&server).await);
+        assert_eq!(got, ("provision".into(), "ready".into()), "{}", job_log(&server).await);
         let view = workspace_view(&dev, &server, "net").await;
         let head = view["open_pull"]["head_commit"].as_str().unwrap().to_string();
         let plan = &view["plan"];
@@ -100,7 +82,7 @@ db_test! {
         assert_eq!(plan["summary"]["outputs"][0]["action"], "create", "{plan}");
         let outputs = plan["summary"]["outputs"].to_string();
         assert!(outputs.contains("vpc_id") && outputs.contains("10.0.0.0/24"), "{outputs}");
-        assert!(all_logs(&server).await.contains("fetching the module git::file://"));
+        assert!(job_log(&server).await.contains("fetching the module git::file://"));
 
         // The gate: the author may not approve; a head nobody reviewed, a plan still running,
         // a failed plan and a plan of another commit are each refused with the reason.
@@ -132,7 +114,7 @@ db_test! {
         assert_eq!(settled(&server, "net").await, ("provisioned".into(), "done".into()));
         let applied = newest_plan(&server, "net").await;
         assert_eq!((applied.id, applied.status, applied.approved_by.as_deref()), (row.id, PlanStatus::Applied, Some("ada")));
-        let log = all_logs(&server).await;
+        let log = job_log(&server).await;
         assert!(log.contains("$ terraform apply -input=false -no-color -lock-timeout=120s tfplan"), "{log}");
         let (status, body) = call(&dev, &server, "get_resource", &[("slug", "net")]).await;
         assert_eq!(status, 200, "{body}");
@@ -170,7 +152,7 @@ db_test! {
         let orders = resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq("orders")).one(&server.ctx.db).await.unwrap().unwrap();
         assert!(orders.sealed_outputs.as_deref().is_some_and(|s| !s.contains(PASSWORD)));
         assert!(!orders.outputs.contains(PASSWORD));
-        assert!(!all_logs(&server).await.contains(PASSWORD));
+        assert!(!job_log(&server).await.contains(PASSWORD));
         for plan in plans::Entity::find().all(&server.ctx.db).await.unwrap() {
             for text in [plan.summary.unwrap_or_default(), plan.plan_json.unwrap_or_default(), plan.plan_file.unwrap_or_default()] {
                 assert!(!text.contains(PASSWORD));
@@ -208,7 +190,7 @@ db_test! {
         assert_eq!(stale.status, PlanStatus::Stale);
         let again = newest_plan(&server, "net").await;
         assert_eq!((again.status, again.pull_request_id, again.requested_by.as_str()), (PlanStatus::Ready, None, "dev"));
-        assert!(all_logs(&server).await.contains(&format!("nothing applied; planned again as plan #{}", again.id)));
+        assert!(job_log(&server).await.contains(&format!("nothing applied; planned again as plan #{}", again.id)));
         let plan_id = again.id.to_string();
         let (status, body) = call(&dev, &server, "approve_plan", &[("slug", "net"), ("plan", plan_id.as_str())]).await;
         assert_eq!((status, body.contains("someone else must approve")), (403, true), "{body}");
@@ -224,6 +206,10 @@ db_test! {
         let (status, body) = call(&dev, &server, "compare_state_versions", &[("slug", "orders"), ("from", &newest.to_string()), ("to", &newest.to_string())]).await;
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("output endpoint = ") && body.contains("output connection_string = (sensitive)") && !body.contains(PASSWORD), "{body}");
+
+        // A parent is not destroyed under a provisioned child.
+        let (status, body) = call(&dev, &server, "resource_action", &[("slug", "net"), ("action", "destroy")]).await;
+        assert_eq!((status, body.contains("net has provisioned children (orders): destroy them first")), (409, true), "{body}");
 
         // Destroy: the delete branch is planned with -destroy; approved and applied, the
         // resource is destroyed and its folder's name free again.

@@ -22,7 +22,7 @@ fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// The id of the demo version of `template` at `tag` (seeded in MODULES × TAGS order).
-fn demo_version(template: &str, tag: &str) -> String {
+pub(crate) fn demo_version(template: &str, tag: &str) -> String {
     use server::demo_modules::{MODULES, TAGS};
     let t = MODULES.iter().position(|(_, k)| *k == template).unwrap();
     let v = TAGS.iter().position(|x| *x == tag).unwrap();

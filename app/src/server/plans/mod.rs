@@ -29,11 +29,13 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod comment;
 mod queue;
 mod record;
 mod state;
 mod views;
 mod work;
+pub use comment::*;
 pub use queue::*;
 #[allow(unused_imports)]
 pub(crate) use queue::*;

@@ -192,7 +192,10 @@ async fn planned<C: ConnectionTrait>(
         active.status = Set(next);
         settle_member(db, plan.resource_id, next == PlanStatus::Failed, &message).await?;
     }
-    active.update(db).await?;
+    let plan = active.update(db).await?;
+    if !superseded {
+        enqueue_comment(db, &plan).await?;
+    }
     let after = match &summary {
         Ok(s) => {
             serde_json::json!({ "plan": plan.id, "commit": plan.commit, "counts": s.counts.label(), "superseded": superseded })

@@ -239,6 +239,9 @@ pub async fn act(
                 .before(&before)
                 .after(&serde_json::json!({ "slug": model.slug, "closing_pull_request": closing }))
         } else {
+            if action == ResourceAction::Destroy {
+                refuse_with_live_children(txn, &model).await?;
+            }
             let mut active: resources::ActiveModel = model.clone().into();
             active.state = Set(next_state);
             active.status = Set(next_status);
@@ -261,4 +264,38 @@ pub async fn act(
         Ok(((), Some(change)))
     })
     .await
+}
+
+/// A parent is not destroyed while children built on its outputs still exist: they are named,
+/// to be destroyed first.
+async fn refuse_with_live_children<C: ConnectionTrait>(
+    db: &C,
+    parent: &resources::Model,
+) -> AppResult<()> {
+    let children: Vec<i64> = resource_parents::Entity::find()
+        .filter(resource_parents::Column::ParentId.eq(parent.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.resource_id)
+        .collect();
+    let live: Vec<i64> = resources::Entity::find()
+        .filter(resources::Column::Id.is_in(children))
+        .filter(
+            resources::Column::State.is_in([ResourceState::Provisioned, ResourceState::Destroy]),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    if live.is_empty() {
+        return Ok(());
+    }
+    let names = slugs_of(db, live).await?;
+    Err(AppError::Conflict(format!(
+        "{} has provisioned children ({}): destroy them first",
+        parent.slug,
+        names.join(", ")
+    )))
 }

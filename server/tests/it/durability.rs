@@ -163,6 +163,101 @@ db_test! {
     }
 }
 
+/// A `terraform` that, once armed (a file beside it), marks the run folder after a real
+/// `apply` has finished and then hangs: the process is killed after the state was written and
+/// before the apply's end is recorded.
+fn hanging_terraform(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let real = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|p| p.join("terraform"))
+        .find(|p| p.is_file())
+        .expect("terraform on PATH");
+    let real = std::fs::canonicalize(real).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+    let arm = dir.join("armed");
+    let wrapper = dir.join("terraform");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = apply ] && [ -f {arm} ]; then\n  {real} \"$@\" || exit $?\n  touch ../applied\n  exec sleep 600\nfi\nexec {real} \"$@\"\n",
+            arm = arm.display(),
+            real = real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (wrapper, arm)
+}
+
+db_test! {
+    async fn a_process_killed_after_an_apply_wrote_state_applies_nothing_twice(db: TestDb) {
+        use app::domain::plans::PlanStatus;
+        use app::server::entities::{plans, state_versions};
+        let scratch = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hang-{}", rand::random::<u32>()));
+        let (wrapper, arm) = hanging_terraform(&scratch);
+        let mut server = ServerProcess::start(&db, &[("SLIPWAY_JOB_LEASE_SECONDS", LEASE), ("SLIPWAY_TERRAFORM_BIN", wrapper.to_str().unwrap()), ("SLIPWAY_TOFU_BIN", "/nonexistent/tofu")]).await;
+        let seeded = seeded(&db.conn).await;
+        let started = std::time::SystemTime::now();
+        let admin = client();
+        demo_sign_in(&admin, &server, "ada").await;
+        let member = client();
+        demo_sign_in(&member, &server, "dev").await;
+        ok(&admin, &server, "create_local_repository", &[("repository", "acme/live")]).await;
+        ok(&member, &server, "register_workspace", &[("input[integration]", "local-git"), ("input[repository]", "acme/live")]).await;
+        ok(&member, &server, "create_resource", &bucket_form("logs", "Audit Logs", "acme-audit-logs")).await;
+        assert_eq!(settled_in(&db.conn, "logs").await, ("provision".into(), "ready".into()), "{}", server.output());
+
+        // Approved: merged, applied (the state written), and the process dies before the
+        // apply's end is recorded.
+        std::fs::write(&arm, "").unwrap();
+        let (status, body) = crate::support::review(&admin, &server, "logs", true).await;
+        assert_eq!(status, 200, "{body}");
+        let applied = async {
+            for _ in 0..1200 {
+                let found = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("slipway-runs-"))
+                    .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
+                    .map(|run| run.path().join("applied"))
+                    .any(|marker| marker.metadata().and_then(|m| m.modified()).is_ok_and(|t| t >= started));
+                if found {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("the apply did not run:\n{}", server.output());
+        };
+        applied.await;
+        server.kill().await;
+        std::fs::remove_file(&arm).unwrap();
+        let apply_jobs = jobs_of_kind(&db.conn, seeded, "resource.apply").await;
+        assert_eq!((apply_jobs.len(), apply_jobs[0].status.as_str()), (1, "running"));
+        let first = plans::Entity::find().filter(plans::Column::ApplyJobId.eq(apply_jobs[0].id)).one(&db.conn).await.unwrap().unwrap();
+        let written = state_versions::Entity::find().filter(state_versions::Column::PlanId.eq(first.id)).count(&db.conn).await.unwrap();
+        assert!(written >= 1, "the apply wrote the state before the kill");
+
+        // Taken over: the state moved since the plan (this apply wrote it), so nothing is
+        // applied again; the merged code is planned again and waits for an approval.
+        server.restart().await;
+        assert_eq!(settled_in(&db.conn, "logs").await, ("provision".into(), "ready".into()), "{}", server.output());
+        let apply = job_rows::Entity::find_by_id(apply_jobs[0].id).one(&db.conn).await.unwrap().unwrap();
+        assert_eq!((apply.status.as_str(), apply.attempts), ("succeeded", 2));
+        let first = plans::Entity::find_by_id(first.id).one(&db.conn).await.unwrap().unwrap();
+        assert_eq!(first.status, PlanStatus::Stale);
+        assert_eq!(state_versions::Entity::find().filter(state_versions::Column::PlanId.eq(first.id)).count(&db.conn).await.unwrap(), written, "applied once");
+        assert_eq!(events(&db.conn, seeded, "resource.applied").await, 0);
+        let again = plans::Entity::find().filter(plans::Column::Id.gt(first.id)).filter(plans::Column::ResourceId.eq(first.resource_id)).one(&db.conn).await.unwrap().unwrap();
+        assert_eq!((again.status, again.pull_request_id), (PlanStatus::Ready, None));
+        // The new plan shows what nobody saw applied: here, nothing left to change.
+        assert!(again.summary.as_deref().is_some_and(|s| !s.contains("\"action\":\"create\"")), "{:?}", again.summary);
+        let plan_id = again.id.to_string();
+        ok(&admin, &server, "approve_plan", &[("slug", "logs"), ("plan", plan_id.as_str())]).await;
+        assert_eq!(settled_in(&db.conn, "logs").await, ("provisioned".into(), "done".into()), "{}", server.output());
+        assert_eq!(events(&db.conn, seeded, "resource.applied").await, 1);
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+}
+
 db_test! {
     async fn two_replicas_share_one_queue_each_job_once_each_workspace_in_order(db: TestDb) {
         const WORKSPACES: usize = 4;

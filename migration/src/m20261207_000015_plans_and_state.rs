@@ -16,6 +16,9 @@ enum Resources {
     /// Sealed `output -json` of the last apply (sensitive values included); `outputs` keeps
     /// the values anyone may read, sensitive ones masked.
     SealedOutputs,
+    /// Set when a parent whose output this resource takes applied new outputs: why it should
+    /// be planned again (cleared by its next apply).
+    ParentChanged,
 }
 
 #[derive(DeriveIden)]
@@ -65,6 +68,9 @@ enum Plans {
     RuntimeVersion,
     /// The error lines of a failed plan or apply.
     Error,
+    /// JSON: the variables taken from parents' outputs, as resolved for this plan (a sensitive
+    /// output's value left out).
+    Inputs,
     ApprovedBy,
     ApprovedAt,
     RequestedBy,
@@ -105,14 +111,19 @@ enum StateLocks {
 impl MigrationTrait for Migration {
     // Long: three tables and their keys, one statement each
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Resources::Table)
-                    .add_column(&mut text_null(Resources::SealedOutputs))
-                    .to_owned(),
-            )
-            .await?;
+        for mut column in [
+            text_null(Resources::SealedOutputs),
+            text_null(Resources::ParentChanged),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Resources::Table)
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()
@@ -137,6 +148,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Plans::Runtime, 16))
                     .col(string_len_null(Plans::RuntimeVersion, 40))
                     .col(text_null(Plans::Error))
+                    .col(text_null(Plans::Inputs))
                     .col(string_len_null(Plans::ApprovedBy, 200))
                     .col(timestamp_with_time_zone_null(Plans::ApprovedAt))
                     .col(string_len(Plans::RequestedBy, 200))
@@ -253,13 +265,16 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Resources::Table)
-                    .drop_column(Resources::SealedOutputs)
-                    .to_owned(),
-            )
-            .await
+        for column in [Resources::ParentChanged, Resources::SealedOutputs] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Resources::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }

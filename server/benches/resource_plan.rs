@@ -108,6 +108,7 @@ fn main() {
                 ]
                 .into(),
                 workspace: workspace.clone(),
+                bindings: Default::default(),
                 base_revision: None,
             };
             let started = Instant::now();

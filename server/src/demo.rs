@@ -370,6 +370,7 @@ async fn seed_catalog(ctx: &AppCtx, data_dir: &Path, estate: Estate) -> AppResul
         integrations: Default::default(),
         values: fields(values),
         workspace: workspace.to_string(),
+        bindings: Default::default(),
         base_revision: None,
     };
     for input in [

@@ -65,3 +65,20 @@ pub async fn approve_plan(slug: String, plan: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Plans a provisioned resource's merged code again (after a parent's outputs changed): the
+/// plan then waits for someone else's approval.
+#[server(endpoint = "replan_resource")]
+pub async fn replan_resource(slug: String) -> Result<i64, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Update, resource(&slug)).await?;
+            let ctx = ctx()?;
+            let owner = workspaces::workspace_of_resource(&ctx.db, slug.trim()).await?;
+            require(Action::Update, workspace(&owner)).await?;
+            plans::replan(&ctx, &caller.actor(), slug.trim()).await
+        }
+        .await,
+    )
+}

@@ -130,6 +130,13 @@ pub fn PlanCard(plan: PlanView) -> AnyView {
                 {plan.approved_by.clone().map(|who| format!(" · approved by {who}"))}
                 {plan.applied_at.clone().map(|at| format!(" · applied {at}"))}
             </p>
+            {(!plan.inputs.is_empty()).then(|| view! {
+                <p class="plan-inputs">"From parents: "
+                    {plan.inputs.iter().map(|i| view! {
+                        <span class="badge">{format!("{} ← {} = {}", i.variable, i.from.replace('.', " → "), i.value.clone().unwrap_or_else(|| "(sensitive)".into()))}</span>
+                    }).collect_view()}
+                </p>
+            })}
             {match status {
                 PlanStatus::Queued | PlanStatus::Planning => view! {
                     <p class="hint">"Planning this commit's folder. Approval waits for the plan: what is approved is what it shows."</p>

@@ -161,11 +161,24 @@ pub fn module_source(source: &ModuleSource) -> Result<String, CodeError> {
     Ok(out)
 }
 
+/// Variables whose value a parent's output supplies at run time: variable → (parent resource,
+/// output).
+pub type Bindings = BTreeMap<String, (String, String)>;
+
 /// Checks the resource's values against the module's variables: no unknown names, the right
 /// types, every required variable set (sensitive ones may be supplied at run time), bounded size.
 pub fn check_values(
     variables: &[ModuleVariable],
     values: &BTreeMap<String, Value>,
+) -> Result<(), CodeError> {
+    check_bound_values(variables, values, &Bindings::new())
+}
+
+/// [`check_values`], with the variables `bound` to parents' outputs supplied at run time.
+fn check_bound_values(
+    variables: &[ModuleVariable],
+    values: &BTreeMap<String, Value>,
+    bound: &Bindings,
 ) -> Result<(), CodeError> {
     for name in values.keys() {
         if !variables.iter().any(|v| &v.name == name) {
@@ -192,7 +205,10 @@ pub fn check_values(
                     .check(value, &variable.name)
                     .map_err(|m| error(variable.name.clone(), m))?;
             }
-            None if variable.default.is_none() && !variable.sensitive => {
+            None if variable.default.is_none()
+                && !variable.sensitive
+                && !bound.contains_key(&variable.name) =>
+            {
                 return Err(error(variable.name.clone(), "is required"));
             }
             None => {}
@@ -211,6 +227,27 @@ pub fn generate(
     values: &BTreeMap<String, Value>,
     cloud: &CloudBlocks,
 ) -> Result<Vec<GeneratedFile>, CodeError> {
+    generate_bound(
+        resource_slug,
+        source,
+        interface,
+        values,
+        &Bindings::new(),
+        cloud,
+    )
+}
+
+/// [`generate`], with variables `bound` to parents' outputs: they get no default (the value is
+/// resolved when the resource is planned and given as `TF_VAR_<name>`), and their description
+/// says where the value comes from.
+pub fn generate_bound(
+    resource_slug: &str,
+    source: &ModuleSource,
+    interface: &ModuleInterface,
+    values: &BTreeMap<String, Value>,
+    bound: &Bindings,
+    cloud: &CloudBlocks,
+) -> Result<Vec<GeneratedFile>, CodeError> {
     validate_slug(resource_slug).map_err(|m| error("name", m))?;
     // An interface read before names were checked may still hold one that would end a line.
     for name in interface
@@ -222,7 +259,7 @@ pub fn generate(
         crate::domain::names::validate_identifier(name)
             .map_err(|m| error("template", format!("the module declares a bad name: {m}")))?;
     }
-    check_values(&interface.variables, values)?;
+    check_bound_values(&interface.variables, values, bound)?;
     let source_text = module_source(source)?;
     let mut variables: Vec<&ModuleVariable> = interface.variables.iter().collect();
     variables.sort_by(|a, b| a.name.cmp(&b.name));
@@ -244,7 +281,7 @@ pub fn generate(
         module_body,
     )]);
 
-    let variable_blocks = variable_blocks(&variables, values);
+    let variable_blocks = variable_blocks(&variables, values, bound);
     let output_blocks = output_blocks(resource_slug, &outputs);
     let mut files = vec![
         GeneratedFile {
@@ -277,7 +314,11 @@ pub fn generate(
 
 /// `variables.tf`: each variable with its type and description, and its value as the default
 /// (a sensitive one gets none: its value is set where the run is, never written).
-fn variable_blocks(variables: &[&ModuleVariable], values: &BTreeMap<String, Value>) -> Vec<Item> {
+fn variable_blocks(
+    variables: &[&ModuleVariable],
+    values: &BTreeMap<String, Value>,
+    bound: &Bindings,
+) -> Vec<Item> {
     variables
         .iter()
         .map(|variable| {
@@ -285,10 +326,20 @@ fn variable_blocks(variables: &[&ModuleVariable], values: &BTreeMap<String, Valu
             if let Some(type_expr) = &variable.type_expr {
                 body.push(Item::Attribute("type".into(), type_expr.clone()));
             }
-            if let Some(description) = &variable.description {
+            let from = bound
+                .get(&variable.name)
+                .map(|(parent, output)| format!("Set by Slipway from {parent}'s output {output}."));
+            let description = match (&variable.description, from.as_ref()) {
+                (Some(d), Some(from)) => Some(format!("{d} {from}")),
+                (Some(d), None) => Some(d.clone()),
+                (None, from) => from.cloned(),
+            };
+            if let Some(description) = &description {
                 body.push(Item::Attribute("description".into(), quote(description)));
             }
-            if variable.sensitive {
+            if bound.contains_key(&variable.name) {
+                // Resolved when planned; no default to fall back to.
+            } else if variable.sensitive {
                 body.push(Item::Attribute("sensitive".into(), "true".into()));
             } else if let Some(value) = values.get(&variable.name).or(variable.default.as_ref()) {
                 body.push(Item::Attribute(

@@ -21,6 +21,8 @@ pub struct PlanView {
     pub counts: Option<String>,
     /// The error lines of a failed plan or apply.
     pub error: Vec<String>,
+    /// The variables taken from parents' outputs, as this plan resolved them.
+    pub inputs: Vec<PlanInput>,
     pub runtime: Runtime,
     pub runtime_version: Option<String>,
     /// The job whose log is the plan's (or, once applying, the apply's).
@@ -31,6 +33,16 @@ pub struct PlanView {
     pub created_at: String,
     pub finished_at: Option<String>,
     pub applied_at: Option<String>,
+}
+
+/// A variable taken from a parent's output, as a plan resolved it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInput {
+    pub variable: String,
+    /// `parent.output`.
+    pub from: String,
+    /// Compact JSON; `None` when the output is sensitive.
+    pub value: Option<String>,
 }
 
 /// One output of the resource's last apply; a sensitive one's value is never sent.

@@ -52,6 +52,9 @@ pub struct VariableValue {
     pub sensitive: bool,
     /// A sensitive value is stored (sealed).
     pub sensitive_set: bool,
+    /// Taken from a parent's output when planned: `parent.output`.
+    #[serde(default)]
+    pub bound_from: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +81,9 @@ pub struct ResourceDetail {
     pub version: VersionRow,
     pub state: ResourceState,
     pub status: ResourceStatus,
+    /// A parent whose output this resource takes applied new outputs: plan it again.
+    #[serde(default)]
+    pub parent_changed: Option<String>,
     pub parents: Vec<ParentRef>,
     pub children: Vec<ParentRef>,
     pub integrations: Vec<IntegrationChoice>,
@@ -102,6 +108,9 @@ pub struct ResourceForm {
     pub template_name: String,
     pub versions: Vec<VersionRow>,
     pub parent_candidates: Vec<ParentRef>,
+    /// Each candidate parent's outputs, `(parent slug, output name)`: what a variable may be
+    /// bound to.
+    pub parent_outputs: Vec<(String, String)>,
     /// Whether a parent resource is required (some parent template is concrete).
     pub parent_required: bool,
     pub cloud_integrations: Vec<IntegrationChoice>,
@@ -128,6 +137,10 @@ pub struct ResourceInput {
     pub integrations: BTreeMap<String, String>,
     #[serde(default)]
     pub values: BTreeMap<String, String>,
+    /// Variables taken from a parent's output when planned, `variable → "parent.output"`
+    /// (blank: typed in `values`).
+    #[serde(default)]
+    pub bindings: BTreeMap<String, String>,
     /// The workspace the resource's code goes to (its slug); empty for none. Fixed at creation.
     #[serde(default)]
     pub workspace: String,

@@ -125,6 +125,16 @@ impl Worker {
             secrets.push(value.clone());
             env.push((name.clone(), value.clone()));
         }
+        for (name, value, sensitive) in &work.bound {
+            if *sensitive {
+                secrets.push(value.clone());
+            }
+            log.say(format!(
+                "{} from a parent's output",
+                name.trim_start_matches("TF_VAR_")
+            ));
+            env.push((name.clone(), value.clone()));
+        }
         // The backend lives until this function returns (dropped with it).
         let _backend = if own_backend {
             log.say("the code names its own state backend; Slipway's is not used".into());

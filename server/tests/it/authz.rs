@@ -449,6 +449,11 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         &[("slug", "prod-vpc"), ("plan", "1")],
     ),
     (
+        "replan_resource",
+        Needs::WriteTemplates,
+        &[("slug", "prod-vpc")],
+    ),
+    (
         "delete_workspace",
         Needs::AdministerWorkspaces,
         &[("slug", "acme-live")],
@@ -495,6 +500,7 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
         "State version #1 of prod-vpc was not found",
     ),
     ("approve_plan", 409, "is not in a workspace"),
+    ("replan_resource", 409, "is not in a workspace"),
     (
         "get_pull_request",
         404,

@@ -199,6 +199,65 @@ db_test! {
         assert_eq!(settled(&server, "net").await, ("provisioned".into(), "done".into()));
         assert_eq!(newest_plan(&server, "net").await.status, PlanStatus::Applied);
 
+        // A child takes its parent's output: bound in the form (an output the parent does not
+        // have is refused), resolved when planned, recorded with the plan.
+        let eks_version = demo_version("eks-cluster", "v1.2.0");
+        let child = |binding: &'static str| vec![
+            ("input[slug]", "k8s"), ("input[name]", "Cluster"), ("input[template]", "eks-cluster"),
+            ("input[version_id]", eks_version.as_str()), ("input[values][cluster_name]", "production"),
+            ("input[parents][net]", "on"), ("input[bindings][vpc_id]", binding), ("input[workspace]", "acme-live"),
+        ];
+        let (status, body) = call(&dev, &server, "create_resource", &child("net.vpc_idx")).await;
+        assert_eq!((status, body.contains("net has no output vpc_idx")), (422, true), "{body}");
+        let (status, body) = call(&dev, &server, "create_resource", &child("net.vpc_id")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "k8s").await, ("provision".into(), "ready".into()), "{}", job_log(&server).await);
+        let (_, body) = call(&dev, &server, "get_resource", &[("slug", "k8s")]).await;
+        let k8s: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let variables = k8s["files"].as_array().unwrap().iter().find(|f| f["name"] == "variables.tf").unwrap()["contents"].as_str().unwrap().to_string();
+        assert!(variables.contains("Set by Slipway from net's output vpc_id."), "{variables}");
+        let (_, body) = call(&dev, &server, "get_resource", &[("slug", "net")]).await;
+        let net_detail: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let net_vpc = net_detail["outputs"].as_array().unwrap().iter().find(|o| o["name"] == "vpc_id").unwrap()["value"].as_str().unwrap().to_string();
+        let view = workspace_view(&dev, &server, "k8s").await;
+        assert_eq!(view["plan"]["inputs"], serde_json::json!([{ "variable": "vpc_id", "from": "net.vpc_id", "value": net_vpc }]), "{view}");
+        let (status, body) = review(&ada, &server, "k8s", true).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "k8s").await, ("provisioned".into(), "done".into()));
+
+        // The parent's outputs change: the child is told, and plans again on a click; its new
+        // plan takes the new value and is approved by someone else.
+        let form = [
+            ("input[slug]", "net"), ("input[name]", "Network"), ("input[template]", "vpc"),
+            ("input[version_id]", vpc_version.as_str()), ("input[values][name]", "staging"),
+            ("input[values][cidr_block]", "10.1.0.0/16"), ("input[workspace]", "acme-live"),
+        ];
+        let (status, body) = call(&dev, &server, "update_resource", &form).await;
+        assert_eq!(status, 200, "{body}");
+        settled(&server, "net").await;
+        let (status, body) = review(&ada, &server, "net", true).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "net").await, ("provisioned".into(), "done".into()));
+        let k8s_row = resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq("k8s")).one(&server.ctx.db).await.unwrap().unwrap();
+        assert!(k8s_row.parent_changed.as_deref().is_some_and(|m| m.contains("net's outputs changed") && m.contains("vpc_id ← vpc_id")), "{:?}", k8s_row.parent_changed);
+        let orders_row = resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq("orders")).one(&server.ctx.db).await.unwrap().unwrap();
+        assert_eq!(orders_row.parent_changed, None, "a child that takes no output is not told");
+        let viewer = client();
+        demo_sign_in(&viewer, &server, "pat").await;
+        assert_eq!(call(&viewer, &server, "replan_resource", &[("slug", "k8s")]).await.0, 403);
+        let (status, body) = call(&dev, &server, "replan_resource", &[("slug", "k8s")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(settled(&server, "k8s").await, ("provisioned".into(), "ready".into()));
+        let replanned = newest_plan(&server, "k8s").await;
+        assert!(replanned.inputs.as_deref().is_some_and(|i| !i.contains(&net_vpc) && i.contains("vpc-")), "{replanned:?}");
+        let plan_id = replanned.id.to_string();
+        let (status, body) = call(&dev, &server, "approve_plan", &[("slug", "k8s"), ("plan", plan_id.as_str())]).await;
+        assert_eq!((status, body.contains("someone else must approve")), (403, true), "{body}");
+        assert_eq!(call(&ada, &server, "approve_plan", &[("slug", "k8s"), ("plan", plan_id.as_str())]).await.0, 200);
+        assert_eq!(settled(&server, "k8s").await, ("provisioned".into(), "done".into()));
+        let k8s_row = resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq("k8s")).one(&server.ctx.db).await.unwrap().unwrap();
+        assert_eq!(k8s_row.parent_changed, None);
+
         // Two state versions compared: addresses and ids, never a value marked sensitive.
         let (_, body) = call(&dev, &server, "get_resource_runs", &[("slug", "orders")]).await;
         let runs: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -209,7 +268,7 @@ db_test! {
 
         // A parent is not destroyed under a provisioned child.
         let (status, body) = call(&dev, &server, "resource_action", &[("slug", "net"), ("action", "destroy")]).await;
-        assert_eq!((status, body.contains("net has provisioned children (orders): destroy them first")), (409, true), "{body}");
+        assert_eq!((status, body.contains("net has provisioned children (k8s, orders): destroy them first")), (409, true), "{body}");
 
         // Destroy: the delete branch is planned with -destroy; approved and applied, the
         // resource is destroyed and its folder's name free again.

@@ -39,6 +39,7 @@ fn bucket(slug: &str, values: &[(&str, &str)]) -> ResourceInput {
         integrations: BTreeMap::new(),
         values: map(values),
         workspace: String::new(),
+        bindings: Default::default(),
         base_revision: None,
     }
 }

@@ -42,7 +42,31 @@ pub(super) fn Overview(
         detail.state,
         ResourceState::Provision | ResourceState::Destroyed
     );
+    let replan = ServerAction::<crate::api::plans::ReplanResource>::new();
+    Effect::new(move |_| {
+        if replan.value().get().is_some_and(|r| r.is_ok()) {
+            refresh.run(());
+        }
+    });
+    let parent_changed = detail.parent_changed.clone().map(|why| {
+        let slug = detail.slug.clone();
+        let can = detail.can_edit && detail.status != ResourceStatus::InProgress;
+        view! {
+            <section class="card callout warning" role="status">
+                <h2>"A parent changed"</h2>
+                <p>{why}</p>
+                {can.then(|| view! {
+                    <ActionForm action=replan>
+                        <input type="hidden" name="slug" value=slug />
+                        <button type="submit" class="button primary">"Plan again"</button>
+                    </ActionForm>
+                })}
+                <FormError result=replan.value().into() />
+            </section>
+        }
+    });
     view! {
+        {parent_changed}
         <div class="grid two">
             <section class="card">
                 <h2>"Resource"</h2>
@@ -120,7 +144,9 @@ fn VariablesTable(detail: ResourceDetail) -> AnyView {
                     <tbody>
                         {detail.version.interface.variables.iter().map(|v| {
                             let stored = detail.variables.iter().find(|x| x.name == v.name).cloned();
+                            let bound = stored.as_ref().and_then(|s| s.bound_from.clone());
                             let shown = match (&stored, v.sensitive) {
+                                _ if bound.is_some() => view! { <span class="badge">{format!("from {}", bound.clone().unwrap_or_default().replace('.', " → "))}</span> }.into_any(),
                                 (Some(s), true) if s.sensitive_set => view! { <span class="badge sensitive">"•••••• set"</span> }.into_any(),
                                 (_, true) => view! { <span class="muted">"not set"</span> }.into_any(),
                                 (Some(s), false) if s.value.is_some() => view! { <code class="pre">{s.value.clone()}</code> }.into_any(),

@@ -16,11 +16,19 @@ pub(super) fn field_error(
 
 /// One variable's field, chosen by its type: text, number, true/false, JSON for the rest;
 /// sensitive values as password fields that are never filled back in.
+/// What a variable may take from a parent: the outputs offered, and the one it takes now.
+#[derive(Clone, Default)]
+pub struct Binding {
+    pub choices: Vec<String>,
+    pub bound: Option<String>,
+}
+
 #[component]
 pub(super) fn VariableField(
     variable: ModuleVariable,
     current: Option<String>,
     sensitive_set: bool,
+    #[prop(optional)] binding: Binding,
     result: Signal<Option<Result<ResourceListRow, AppError>>>,
 ) -> AnyView {
     let constraint =
@@ -41,7 +49,25 @@ pub(super) fn VariableField(
         (Some(_), _, _) => "Default: empty".to_string(),
         (None, _, _) => String::new(),
     };
-    let required = variable.is_required() && !(variable.sensitive && sensitive_set);
+    // A variable that may take a parent's output is not required as typed: the form cannot
+    // know before it is sent which of the two is given (the server checks that one is).
+    let required = variable.is_required()
+        && !(variable.sensitive && sensitive_set)
+        && binding.choices.is_empty();
+    let bind_name = format!("input[bindings][{}]", variable.name);
+    let bind_id = format!("bind-{}", variable.name);
+    let bind_choice = (!binding.choices.is_empty()).then(|| {
+        let bound = binding.bound.clone().unwrap_or_default();
+        view! {
+            <label class="bind-choice" for=bind_id.clone()>
+                <span class="hint">"or take it from a parent's output (resolved when planned)"</span>
+                <select id=bind_id.clone() name=bind_name.clone()>
+                    <option value="" selected=bound.is_empty()>"— the value typed above —"</option>
+                    {binding.choices.iter().map(|c| view! { <option value=c.clone() selected=*c == bound>{c.replace('.', " → ")}</option> }).collect_view()}
+                </select>
+            </label>
+        }
+    });
     let described = format!("{id}-error");
     let error_id = described.clone();
     let value = current.unwrap_or_default();
@@ -87,6 +113,7 @@ pub(super) fn VariableField(
             </label>
             {variable.description.clone().map(|d| view! { <p class="hint">{d}</p> })}
             {control}
+            {bind_choice}
             {variable.validations.iter().map(|v| crate::components::badges::rule_view("Must hold: ", v)).collect_view()}
             {move || error().map(|message| view! { <p class="field-error" id=error_id.clone() role="alert">{message}</p> })}
         </div>
@@ -110,6 +137,7 @@ pub(super) fn ResourceFields(
         .unwrap_or_default();
     let version = RwSignal::new(initial_version);
     let versions = StoredValue::new(form.versions.clone());
+    let offered = StoredValue::new(form.parent_outputs.clone());
     let current_values = StoredValue::new(
         current
             .as_ref()
@@ -166,7 +194,7 @@ pub(super) fn ResourceFields(
             </label>
         })}
         <h3>"Variables"</h3>
-        <div class="variables"><VersionVariables version versions current_values result /></div>
+        <div class="variables"><VersionVariables version versions current_values offered result /></div>
     }
     .into_any()
 }
@@ -177,6 +205,8 @@ fn VersionVariables(
     version: RwSignal<i64>,
     versions: StoredValue<Vec<VersionRow>>,
     current_values: StoredValue<Vec<crate::api::resources::VariableValue>>,
+    /// The candidate parents' outputs a variable may take, `(parent, output)`.
+    offered: StoredValue<Vec<(String, String)>>,
     result: Signal<Option<Result<ResourceListRow, AppError>>>,
 ) -> AnyView {
     (move || {
@@ -196,10 +226,15 @@ fn VersionVariables(
             .map(|variable| {
                 let stored = current_values
                     .with_value(|values| values.iter().find(|v| v.name == variable.name).cloned());
-                let (value, sensitive_set) = stored
-                    .map(|s| (s.value, s.sensitive_set))
-                    .unwrap_or((None, false));
-                view! { <VariableField variable current=value sensitive_set result /> }
+                let (value, sensitive_set, bound) = stored
+                    .map(|s| (s.value, s.sensitive_set, s.bound_from))
+                    .unwrap_or((None, false, None));
+                // Outputs named like the variable first: they are the likely fit.
+                let mut choices: Vec<String> =
+                    offered.with_value(|o| o.iter().map(|(p, out)| format!("{p}.{out}")).collect());
+                choices.sort_by_key(|c| !c.ends_with(&format!(".{}", variable.name)));
+                let binding = Binding { choices, bound };
+                view! { <VariableField variable current=value sensitive_set binding result /> }
             })
             .collect_view()
             .into_any()

@@ -29,6 +29,8 @@ pub struct Model {
     pub runtime: crate::domain::executors::Runtime,
     pub runtime_version: Option<String>,
     pub error: Option<String>,
+    /// JSON `[ {variable, from, value} ]`: the variables taken from parents' outputs.
+    pub inputs: Option<String>,
     pub approved_by: Option<String>,
     pub approved_at: Option<DateTimeUtc>,
     pub requested_by: String,

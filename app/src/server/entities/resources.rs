@@ -18,6 +18,8 @@ pub struct Model {
     pub outputs: String,
     /// Sealed `output -json` of the last apply, sensitive values included.
     pub sealed_outputs: Option<String>,
+    /// Why the resource should be planned again: a parent it takes an output from changed.
+    pub parent_changed: Option<String>,
     pub revision: i32,
     pub created_by: String,
     pub created_at: DateTimeUtc,

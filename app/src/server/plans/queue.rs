@@ -319,3 +319,44 @@ pub(crate) async fn requeue<C: ConnectionTrait>(
     active.update(db).await?;
     Ok(job)
 }
+
+/// Plans a provisioned resource's merged code again (a parent's outputs changed, say): the
+/// plan waits for an approval by someone other than who asked for it, then is applied.
+pub async fn replan(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<i64> {
+    let plan_id = audit::audited(&ctx.db, actor, async |txn| {
+        let resource = crate::server::workspaces::idle_resource(txn, resource_slug).await?;
+        let member = workspace_resources::Entity::find_by_id(resource.id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(format!("resource {resource_slug} is not in a workspace"))
+            })?;
+        let merged = match (resource.state, member.merged_commit.clone()) {
+            (ResourceState::Provisioned, Some(merged)) => merged,
+            _ => {
+                return Err(AppError::Conflict(format!(
+                    "only a provisioned resource is planned again; {resource_slug} is {}",
+                    resource.state
+                )))
+            }
+        };
+        let order = PlanOrder {
+            resource: &resource,
+            member: &member,
+            pull_id: None,
+            mode: SyncKind::Update,
+            commit: merged.clone(),
+            code_commit: merged,
+        };
+        let plan = enqueue_plan(txn, order, actor).await?;
+        let mut active: resources::ActiveModel = resource.clone().into();
+        active.status = Set(ResourceStatus::InProgress);
+        active.update(txn).await?;
+        let change = Change::new("resource.replan", "resource", resource.id)
+            .after(&serde_json::json!({ "plan": plan.id, "commit": plan.commit }));
+        Ok((plan.id, change))
+    })
+    .await?;
+    ctx.jobs_wake.notify_one();
+    Ok(plan_id)
+}

@@ -296,10 +296,14 @@ async fn applied<C: ConnectionTrait>(
         resource_active.sealed_outputs = Set(None);
     } else {
         resource_active.state = Set(ResourceState::Provisioned);
+        resource_active.parent_changed = Set(None);
         if let Some(json) = &end.outputs_json {
             resource_active.outputs = Set(split_outputs(json)?);
             resource_active.sealed_outputs =
                 Set(Some(ctx.secrets.seal(&outputs_purpose(resource.id), json)));
+            if outputs_changed(ctx, &resource, json) {
+                mark_children(db, &resource, plan.id).await?;
+            }
         }
     }
     resource_active.update(db).await?;
@@ -333,4 +337,63 @@ async fn applied<C: ConnectionTrait>(
     Ok(Change::new("resource.applied", "resource", resource.id).after(
         &serde_json::json!({ "plan": plan.id, "commit": plan.commit, "state": if destroyed { "destroyed" } else { "provisioned" } }),
     ))
+}
+
+/// Whether `json` (a new `output -json`) holds other values than the resource's last apply.
+fn outputs_changed(ctx: &AppCtx, resource: &resources::Model, json: &str) -> bool {
+    let values = |text: &str| -> BTreeMap<String, serde_json::Value> {
+        serde_json::from_str::<BTreeMap<String, serde_json::Value>>(text)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, output)| (name, output["value"].clone()))
+            .collect()
+    };
+    let before = resource
+        .sealed_outputs
+        .as_deref()
+        .and_then(|sealed| ctx.secrets.open(&outputs_purpose(resource.id), sealed).ok())
+        .map(|text| values(&text))
+        .unwrap_or_default();
+    before != values(json)
+}
+
+/// The children that take one of `parent`'s outputs are told to plan again.
+async fn mark_children<C: ConnectionTrait>(
+    db: &C,
+    parent: &resources::Model,
+    plan_id: i64,
+) -> AppResult<()> {
+    use crate::server::entities::resource_parents;
+    let ids: Vec<i64> = resource_parents::Entity::find()
+        .filter(resource_parents::Column::ParentId.eq(parent.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.resource_id)
+        .collect();
+    for child in resources::Entity::find()
+        .filter(resources::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+    {
+        let stored: crate::server::resources::StoredValues =
+            serde_json::from_str(&child.variables).unwrap_or_default();
+        let taken: Vec<String> = stored
+            .bound
+            .iter()
+            .filter(|(_, (p, _))| p == &parent.slug)
+            .map(|(variable, (_, output))| format!("{variable} ← {output}"))
+            .collect();
+        if taken.is_empty() {
+            continue;
+        }
+        let mut active: resources::ActiveModel = child.into();
+        active.parent_changed = Set(Some(format!(
+            "{}'s outputs changed when plan #{plan_id} was applied ({}): plan this resource again to take them",
+            parent.slug,
+            taken.join(", ")
+        )));
+        active.update(db).await?;
+    }
+    Ok(())
 }

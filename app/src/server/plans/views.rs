@@ -20,6 +20,11 @@ pub(crate) fn plan_view(plan: &plans::Model, pull_number: Option<i64>) -> PlanVi
             .as_deref()
             .map(|e| e.lines().map(str::to_string).collect())
             .unwrap_or_default(),
+        inputs: plan
+            .inputs
+            .as_deref()
+            .and_then(|i| serde_json::from_str(i).ok())
+            .unwrap_or_default(),
         runtime: plan.runtime,
         runtime_version: plan.runtime_version.clone(),
         job_id: plan.job_id,

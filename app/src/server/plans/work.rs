@@ -29,6 +29,9 @@ pub struct RunWork {
     pub module: Option<ModuleFetch>,
     /// `TF_VAR_<name>` for each sensitive variable (never written to the code).
     pub variables: Vec<(String, String)>,
+    /// `TF_VAR_<name>` for each variable taken from a parent's output, and whether that output
+    /// is sensitive (then masked in the log). A plan's only: a saved plan holds its values.
+    pub bound: Vec<(String, String, bool)>,
     pub integration_ids: Vec<i64>,
     /// The saved plan to apply (opened).
     pub plan_file: Option<Vec<u8>>,
@@ -81,9 +84,14 @@ pub async fn start_run(ctx: &AppCtx, job: &job_rows::Model) -> AppResult<Start> 
             return Ok(Start::Skip(replanned));
         }
     }
-    let work = gather(ctx, plan, resource, apply, holder).await?;
+    let mut work = gather(ctx, plan, resource, apply, holder).await?;
     let mut active: plans::ActiveModel = work.plan.clone().into();
     if !apply {
+        let (bound, inputs) = resolve_bindings(ctx, &work.resource).await?;
+        work.bound = bound;
+        active.inputs = Set(Some(
+            serde_json::to_string(&inputs).map_err(AppError::internal)?,
+        ));
         active.status = Set(PlanStatus::Planning);
         active.base_state_version_id = Set(latest_state_id(db, work.resource.id).await?);
     }
@@ -187,6 +195,7 @@ async fn gather(
     };
     Ok(RunWork {
         variables: sensitive_variables(ctx, &resource)?,
+        bound: Vec::new(),
         plan,
         resource,
         apply,
@@ -264,4 +273,59 @@ fn sensitive_variables(
         out.push((format!("TF_VAR_{name}"), text));
     }
     Ok(out)
+}
+
+/// The values of the variables the resource takes from its parents' outputs, as its parents'
+/// last applies recorded them: `TF_VAR_<name>` (with whether it is sensitive) and what the plan
+/// records of them. A parent not applied yet, or without that output, fails the plan saying so.
+async fn resolve_bindings(
+    ctx: &AppCtx,
+    resource: &resources::Model,
+) -> AppResult<(
+    Vec<(String, String, bool)>,
+    Vec<crate::wire::plans::PlanInput>,
+)> {
+    let stored: crate::server::resources::StoredValues =
+        serde_json::from_str(&resource.variables).map_err(AppError::internal)?;
+    let mut env = Vec::new();
+    let mut inputs = Vec::new();
+    for (variable, (parent, output)) in &stored.bound {
+        let takes = format!("{variable} takes its output {output}");
+        let row = resources::Entity::find()
+            .filter(resources::Column::Slug.eq(parent.as_str()))
+            .one(&ctx.db)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(format!("the parent {parent} no longer exists ({takes})"))
+            })?;
+        let Some(sealed) = &row.sealed_outputs else {
+            return Err(AppError::Conflict(format!(
+                "the parent {parent} has no outputs yet: apply it first ({takes})"
+            )));
+        };
+        let opened = ctx
+            .secrets
+            .open(&outputs_purpose(row.id), sealed)
+            .map_err(|e| AppError::internal(format!("outputs of {parent}: {e}")))?;
+        let outputs: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(&opened).map_err(AppError::internal)?;
+        let Some(entry) = outputs.get(output) else {
+            return Err(AppError::Conflict(format!(
+                "the parent {parent} has no output {output} since its last apply ({variable} takes it)"
+            )));
+        };
+        let sensitive = entry["sensitive"].as_bool() == Some(true);
+        let value = &entry["value"];
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        env.push((format!("TF_VAR_{variable}"), text, sensitive));
+        inputs.push(crate::wire::plans::PlanInput {
+            variable: variable.clone(),
+            from: format!("{parent}.{output}"),
+            value: (!sensitive).then(|| value.to_string()),
+        });
+    }
+    Ok((env, inputs))
 }

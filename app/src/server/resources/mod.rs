@@ -28,7 +28,7 @@ use crate::domain::modules::{ModuleInterface, ModuleVariable};
 use crate::domain::names::{validate_slug, validate_text};
 
 use crate::domain::resource_code::{
-    generate, BackendBlock, CloudBlocks, ModuleSource, ProviderBlock, MAX_VALUE_BYTES,
+    generate_bound, BackendBlock, CloudBlocks, ModuleSource, ProviderBlock, MAX_VALUE_BYTES,
 };
 
 use crate::domain::resources::{
@@ -59,6 +59,9 @@ pub(crate) struct StoredValues {
     pub(crate) plain: BTreeMap<String, Value>,
     pub(crate) sealed: BTreeMap<String, String>,
     pub(crate) sensitive_set_in: BTreeMap<String, i32>,
+    /// Variables taken from a parent's output when planned: variable → (parent, output).
+    #[serde(default)]
+    pub(crate) bound: crate::domain::resource_code::Bindings,
 }
 
 /// What a revision keeps: everything the revision page shows and diffs.

@@ -70,11 +70,15 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
             );
         }
     }
+    let offered = super::output_names(db, &parents).await?;
     let values = Values::read(
         ctx,
         slug,
-        input,
-        &interface,
+        Form {
+            input,
+            interface: &interface,
+            offered: &offered,
+        },
         existing,
         revision,
         &mut problems,
@@ -91,7 +95,15 @@ pub(crate) async fn prepare<C: ConnectionTrait>(
         module_path: version.module_path.clone(),
         git_ref: version.git_ref.clone(),
     };
-    let files = generate(slug, &module, &interface, &values.stored.plain, &cloud).map_err(|e| {
+    let files = generate_bound(
+        slug,
+        &module,
+        &interface,
+        &values.stored.plain,
+        &values.stored.bound,
+        &cloud,
+    )
+    .map_err(|e| {
         let field = if interface.variables.iter().any(|v| v.name == e.field) {
             format!("values.{}", e.field)
         } else {
@@ -253,21 +265,41 @@ struct Values {
     known: serde_json::Map<String, Value>,
 }
 
+/// What a submission gives the variables: typed values, bindings to the chosen parents'
+/// outputs (`offered`), checked against the module's interface.
+struct Form<'a> {
+    input: &'a ResourceInput,
+    interface: &'a ModuleInterface,
+    offered: &'a [(String, String)],
+}
+
 impl Values {
     fn read(
         ctx: &AppCtx,
         slug: &str,
-        input: &ResourceInput,
-        interface: &ModuleInterface,
+        form: Form<'_>,
         existing: Option<&StoredValues>,
         revision: i32,
         problems: &mut Problems,
     ) -> AppResult<Values> {
+        let Form {
+            input,
+            interface,
+            offered,
+        } = form;
         let mut values = Values {
             stored: StoredValues::default(),
             shown: BTreeMap::new(),
             known: serde_json::Map::new(),
         };
+        for name in input.bindings.keys() {
+            if !interface.variables.iter().any(|v| &v.name == name) {
+                problems.add(
+                    format!("values.{name}"),
+                    format!("{name} is not a variable of this module"),
+                );
+            }
+        }
         for variable in &interface.variables {
             let field = format!("values.{}", variable.name);
             let text = input
@@ -275,6 +307,15 @@ impl Values {
                 .get(&variable.name)
                 .map(String::as_str)
                 .unwrap_or("");
+            let binding = input
+                .bindings
+                .get(&variable.name)
+                .map(|b| b.trim())
+                .filter(|b| !b.is_empty());
+            if let Some(binding) = binding {
+                values.bind(variable, binding, text, offered, &field, problems);
+                continue;
+            }
             let value = match typed_value(variable, text) {
                 Ok(value) => value,
                 Err(m) => {
@@ -299,6 +340,51 @@ impl Values {
             }
         }
         Ok(values)
+    }
+
+    /// A variable taken from a chosen parent's output (`parent.output`), resolved when the
+    /// resource is planned.
+    fn bind(
+        &mut self,
+        variable: &ModuleVariable,
+        binding: &str,
+        text: &str,
+        offered: &[(String, String)],
+        field: &str,
+        problems: &mut Problems,
+    ) {
+        let Some((parent, output)) = binding.split_once('.') else {
+            problems.add(
+                field,
+                format!("{binding:?} names no output: choose one as parent.output"),
+            );
+            return;
+        };
+        if !text.trim().is_empty() {
+            problems.add(field, "give a value or a parent's output, not both");
+            return;
+        }
+        if !offered.iter().any(|(p, _)| p == parent) {
+            problems.add(
+                field,
+                format!(
+                    "{parent} is not a parent of this resource: tick it among the parents first"
+                ),
+            );
+            return;
+        }
+        if !offered.iter().any(|(p, o)| p == parent && o == output) {
+            problems.add(field, format!("{parent} has no output {output}"));
+            return;
+        }
+        self.stored.bound.insert(
+            variable.name.clone(),
+            (parent.to_string(), output.to_string()),
+        );
+        self.shown.insert(
+            variable.name.clone(),
+            format!("(from {parent}'s output {output})"),
+        );
     }
 
     /// A sensitive value: sealed when given, else the one sealed before kept; false when there

@@ -323,6 +323,10 @@ pub async fn detail(ctx: &AppCtx, slug: &str) -> AppResult<ResourceDetail> {
             value: stored.plain.get(&v.name).map(to_form),
             sensitive: v.sensitive,
             sensitive_set: stored.sealed.contains_key(&v.name),
+            bound_from: stored
+                .bound
+                .get(&v.name)
+                .map(|(parent, output)| format!("{parent}.{output}")),
         })
         .collect();
     let history = snapshots(db, model.id).await?;
@@ -339,6 +343,7 @@ pub async fn detail(ctx: &AppCtx, slug: &str) -> AppResult<ResourceDetail> {
         version,
         state,
         status,
+        parent_changed: model.parent_changed.clone(),
         parents,
         children,
         integrations,
@@ -393,6 +398,7 @@ pub async fn form(ctx: &AppCtx, template: &str, resource: Option<&str>) -> AppRe
                 template_name: String::new(),
                 versions: vec![],
                 parent_candidates: vec![],
+                parent_outputs: vec![],
                 parent_required: false,
                 cloud_integrations: vec![],
                 current,
@@ -410,14 +416,13 @@ pub async fn form(ctx: &AppCtx, template: &str, resource: Option<&str>) -> AppRe
         .filter(|(_, k)| parent_templates.iter().any(|(p, _)| p == *k))
         .map(|(id, _)| *id)
         .collect();
-    let parent_candidates = resources::Entity::find()
+    let parent_rows = resources::Entity::find()
         .filter(resources::Column::TemplateId.is_in(parent_template_ids))
         .order_by_asc(resources::Column::Slug)
         .all(db)
-        .await?
-        .iter()
-        .map(|r| parent_ref(r, &keys))
-        .collect();
+        .await?;
+    let parent_candidates = parent_rows.iter().map(|r| parent_ref(r, &keys)).collect();
+    let parent_outputs = output_names(db, &parent_rows).await?;
     let cloud_integrations =
         crate::server::integrations::choices(db, integrations::Column::Kind.eq("cloud")).await?;
     Ok(ResourceForm {
@@ -425,12 +430,44 @@ pub async fn form(ctx: &AppCtx, template: &str, resource: Option<&str>) -> AppRe
         template_name: chosen.name.clone(),
         versions: crate::server::sources::versions_of(db, &chosen.key).await?,
         parent_candidates,
+        parent_outputs,
         parent_required: parent_templates.iter().any(|(_, is_abstract)| !is_abstract),
         cloud_integrations,
         current,
         templates: choices,
         workspaces: crate::server::workspaces::choices(db).await?,
     })
+}
+
+/// `(resource slug, output name)` of each output the resources' versions declare: what a
+/// child's variable may be bound to.
+pub(crate) async fn output_names<C: ConnectionTrait>(
+    db: &C,
+    rows: &[resources::Model],
+) -> AppResult<Vec<(String, String)>> {
+    let versions: BTreeMap<i64, ModuleInterface> = source_code_versions::Entity::find()
+        .filter(
+            source_code_versions::Column::Id.is_in(
+                rows.iter()
+                    .map(|r| r.source_code_version_id)
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|v| Some((v.id, serde_json::from_str(&v.interface).ok()?)))
+        .collect();
+    Ok(rows
+        .iter()
+        .flat_map(|r| {
+            versions
+                .get(&r.source_code_version_id)
+                .into_iter()
+                .flat_map(|i| i.outputs.iter())
+                .map(|o| (r.slug.clone(), o.name.clone()))
+        })
+        .collect())
 }
 
 pub async fn diff<C: ConnectionTrait>(

@@ -424,6 +424,13 @@ test('a developer registers a local workspace and takes a resource through pull 
   await ada.locator('.plan-card[data-status="applied"]').waitFor();
   await ada.locator('section.card', { has: ada.getByRole('heading', { name: 'Outputs', level: 2 }) }).getByText('bucket_arn').waitFor();
   await shot(ada, '25-resource-merged');
+  // Its plans and state: the plan applied, and the state version that apply wrote.
+  await ada.goto(`${env.base}/resources/audit-logs?tab=runs`);
+  await ada.getByRole('heading', { name: 'Latest plan' }).waitFor();
+  await ada.locator('.plan-card[data-status="applied"]').waitFor();
+  await ada.getByText('Not locked: no run holds the state now.').waitFor();
+  assert.ok(await ada.locator('section.card', { has: ada.getByRole('heading', { name: 'State', level: 2 }) }).locator('tbody tr').count() >= 1);
+  await shot(ada, '25a-plans-and-state');
   await page.goto(`${env.base}/resources/audit-logs`);
   await page.locator('.page-header .state-provisioned').waitFor();
 

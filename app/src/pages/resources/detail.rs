@@ -85,7 +85,7 @@ pub(super) fn Overview(
                     {(detail.can_edit && matches!(detail.state, ResourceState::Provision | ResourceState::Provisioned)).then(|| view! {
                         <a class="button primary" href=format!("/resources/{}/edit", detail.slug)>"Edit"</a>
                     })}
-                    {detail.can_delete.then(|| lifecycle)}
+                    {detail.can_delete.then_some(lifecycle)}
                     {(detail.can_delete && deletable).then(|| action_button("delete", "Delete", "button ghost danger"))}
                 </div>
                 <FormError result=act.value().into() />

@@ -92,7 +92,7 @@ pub fn ResourcesPage() -> AnyView {
                             </div>
                             <nav class="pager" aria-label="Pages">
                                 {(current > 1).then(|| view! { <a class="button ghost" href=link(current - 1)>"← Previous"</a> })}
-                                <span>{format!("Page {current} of {pages} · {}", crate::domain::names::counted(page.total as u64, "resource", "resources"))}</span>
+                                <span>{format!("Page {current} of {pages} · {}", crate::domain::names::counted(page.total, "resource", "resources"))}</span>
                                 {(current < pages).then(|| view! { <a class="button ghost" href=link(current + 1)>"Next →"</a> })}
                             </nav>
                         }

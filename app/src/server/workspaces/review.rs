@@ -219,7 +219,7 @@ pub(crate) async fn enqueue_review<C: ConnectionTrait>(
 /// flow (a sync job whose end queues the merge). For code changed or lost on the default
 /// branch outside Slipway.
 pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppResult<()> {
-    let value = audit::audited(&ctx.db, actor, async |txn| {
+    audit::audited(&ctx.db, actor, async |txn| {
         let resource = idle_resource(txn, resource_slug).await?;
         if resource.state != ResourceState::Provisioned {
             return Err(AppError::Conflict(format!(
@@ -255,7 +255,7 @@ pub async fn recreate(ctx: &AppCtx, actor: &Actor, resource_slug: &str) -> AppRe
     })
     .await?;
     ctx.jobs_wake.notify_one();
-    Ok(value)
+    Ok(())
 }
 
 /// The resource's last job, when it failed: what a Retry would run again.
@@ -361,7 +361,7 @@ pub async fn review(
     approve: bool,
     commit: &str,
 ) -> AppResult<()> {
-    let value = audit::audited(&ctx.db, actor, async |txn| {
+    audit::audited(&ctx.db, actor, async |txn| {
         let resource = idle_resource(txn, resource_slug).await?;
         let member = workspace_resources::Entity::find_by_id(resource.id)
             .one(txn)
@@ -415,7 +415,7 @@ pub async fn review(
     })
     .await?;
     ctx.jobs_wake.notify_one();
-    Ok(value)
+    Ok(())
 }
 
 /// The commit `actor` may approve in `pull`: the head they reviewed, if it is still the head and

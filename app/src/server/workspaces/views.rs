@@ -83,12 +83,12 @@ pub(crate) fn with_author(mut authors: Vec<String>, label: &str) -> String {
 pub(crate) fn pull_row(pull: &pull_requests::Model, resource: Option<String>) -> PullRow {
     PullRow {
         number: pull.number,
-        kind: pull.kind.clone(),
+        kind: pull.kind,
         resource,
         title: pull.title.clone(),
         head_branch: pull.head_branch.clone(),
         base_branch: pull.base_branch.clone(),
-        state: pull.state.clone(),
+        state: pull.state,
         url: pull.url.clone(),
         created_by: pull.created_by.clone(),
         authors: pull_authors(pull),

@@ -213,11 +213,11 @@ db_test! {
         std::fs::write(&arm, "").unwrap();
         let (status, body) = crate::support::review(&admin, &server, "logs", true).await;
         assert_eq!(status, 200, "{body}");
+        let runs = server::sandbox::Sandbox::new(&db.dir).runs_dir;
         let applied = async {
             for _ in 0..1200 {
-                let found = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten()
-                    .filter(|e| e.file_name().to_string_lossy().starts_with("slipway-runs-"))
-                    .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
+                // This server's run folders only (the other database's variant runs beside it).
+                let found = std::fs::read_dir(&runs).into_iter().flatten().flatten()
                     .map(|run| run.path().join("applied"))
                     .any(|marker| marker.metadata().and_then(|m| m.modified()).is_ok_and(|t| t >= started));
                 if found {

@@ -25,9 +25,6 @@ pub struct PlanView {
     pub inputs: Vec<PlanInput>,
     pub runtime: Runtime,
     pub runtime_version: Option<String>,
-    /// The job whose log is the plan's (or, once applying, the apply's).
-    pub job_id: i64,
-    pub apply_job_id: Option<i64>,
     pub approved_by: Option<String>,
     pub requested_by: String,
     pub created_at: String,
@@ -67,13 +64,12 @@ pub struct StateVersionRow {
     pub created_at: String,
 }
 
-/// What a resource's runs left: its latest plan, the outputs, the state's versions and who
-/// holds its lock.
+/// What a resource's runs left: its latest plan, its plans, the state's versions and who holds
+/// its lock (the outputs are on the resource itself).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResourceRuns {
     pub latest: Option<PlanView>,
     pub plans: Vec<PlanView>,
-    pub outputs: Vec<OutputRow>,
     pub states: Vec<StateVersionRow>,
     /// Who holds the state lock now, and since when ("run of job #12 (plan) since …").
     pub lock: Option<String>,

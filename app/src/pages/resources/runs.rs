@@ -64,7 +64,6 @@ fn RunsView(slug: String, runs: ResourceRuns) -> AnyView {
         plans,
         states,
         lock,
-        ..
     } = runs;
     let base = format!("/resources/{slug}?tab=runs");
     view! {

@@ -74,9 +74,9 @@ pub(crate) fn comment_body(plan: &plans::Model, resource_slug: &str) -> String {
         plan.id,
         crate::server::workspaces::short(&plan.commit)
     );
-    let mut body = match (&view.summary, plan.status) {
-        (Some(summary), _) => summary.markdown(&title),
-        (None, _) => {
+    let mut body = match &view.summary {
+        Some(summary) => summary.markdown(&title),
+        None => {
             let mut text = format!("### {title}\n\n**The plan failed.**\n\n```\n");
             for line in view.error.iter().take(40) {
                 text.push_str(line);
@@ -105,11 +105,10 @@ async fn post(
         .filter(plans::Column::ResourceId.eq(plan.resource_id))
         .filter(plans::Column::Id.gt(plan.id))
         .filter(plans::Column::PullRequestId.eq(plan.pull_request_id))
-        .limit(1)
-        .all(db)
+        .one(db)
         .await
         .map_err(AppError::from)?;
-    if let Some(newer) = newer.first() {
+    if let Some(newer) = newer {
         say(format!(
             "plan #{} is newer; its comment replaces this one's",
             newer.id

@@ -107,10 +107,7 @@ pub(crate) async fn latest_state_id<C: ConnectionTrait>(
     Ok(state_versions::Entity::find()
         .filter(state_versions::Column::ResourceId.eq(resource_id))
         .order_by_desc(state_versions::Column::Id)
-        .limit(1)
-        .all(db)
+        .one(db)
         .await?
-        .into_iter()
-        .next()
         .map(|v| v.id))
 }

@@ -127,11 +127,8 @@ pub(crate) async fn approvable_plan<C: ConnectionTrait>(
     let plan = plans::Entity::find()
         .filter(plans::Column::PullRequestId.eq(pull.id))
         .order_by_desc(plans::Column::Id)
-        .limit(1)
-        .all(db)
+        .one(db)
         .await?
-        .into_iter()
-        .next()
         .ok_or_else(|| {
             AppError::Conflict(format!(
                 "Pull request #{} has no plan yet: approve it once its plan is shown.",
@@ -243,10 +240,9 @@ pub async fn approve_apply(
         let newest = plans::Entity::find()
             .filter(plans::Column::ResourceId.eq(resource.id))
             .order_by_desc(plans::Column::Id)
-            .limit(1)
-            .all(txn)
+            .one(txn)
             .await?;
-        if newest.first().map(|p| p.id) != Some(plan_id) {
+        if newest.map(|p| p.id) != Some(plan_id) {
             return Err(AppError::Conflict(format!(
                 "Plan #{plan_id} is not the newest plan of {resource_slug}: review the newest."
             )));

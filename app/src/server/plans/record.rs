@@ -190,7 +190,12 @@ async fn planned<C: ConnectionTrait>(
     };
     if !superseded {
         active.status = Set(next);
-        settle_member(db, plan.resource_id, next == PlanStatus::Failed, &message).await?;
+        let status = if next == PlanStatus::Failed {
+            ResourceStatus::Error
+        } else {
+            ResourceStatus::Ready
+        };
+        settle_member(db, plan.resource_id, status, &message).await?;
     }
     let plan = active.update(db).await?;
     if !superseded {
@@ -216,13 +221,15 @@ async fn planned<C: ConnectionTrait>(
     .after(&after))
 }
 
-/// The folder's status after a run, and the resource's (an error makes Retry possible).
+/// The folder's status after a run, and the resource's `status` (an error makes Retry
+/// possible).
 async fn settle_member<C: ConnectionTrait>(
     db: &C,
     resource_id: i64,
-    failed: bool,
+    status: ResourceStatus,
     message: &str,
 ) -> AppResult<()> {
+    let failed = status == ResourceStatus::Error;
     if let Some(member) = workspace_resources::Entity::find_by_id(resource_id)
         .one(db)
         .await?
@@ -238,11 +245,7 @@ async fn settle_member<C: ConnectionTrait>(
     }
     if let Some(resource) = resources::Entity::find_by_id(resource_id).one(db).await? {
         let mut active: resources::ActiveModel = resource.into();
-        active.status = Set(if failed {
-            ResourceStatus::Error
-        } else {
-            ResourceStatus::Ready
-        });
+        active.status = Set(status);
         active.updated_at = Set(chrono::Utc::now());
         active.update(db).await?;
     }
@@ -274,7 +277,7 @@ async fn applied<C: ConnectionTrait>(
         settle_member(
             db,
             resource.id,
-            true,
+            ResourceStatus::Error,
             &format!("applying plan #{} failed: {first}", plan.id),
         )
         .await?;
@@ -324,15 +327,7 @@ async fn applied<C: ConnectionTrait>(
             .exec(db)
             .await?;
     } else {
-        settle_member(db, resource.id, false, &message).await?;
-        resources::Entity::update_many()
-            .col_expr(
-                resources::Column::Status,
-                sea_orm::sea_query::Expr::value(ResourceStatus::Done),
-            )
-            .filter(resources::Column::Id.eq(resource.id))
-            .exec(db)
-            .await?;
+        settle_member(db, resource.id, ResourceStatus::Done, &message).await?;
     }
     Ok(Change::new("resource.applied", "resource", resource.id).after(
         &serde_json::json!({ "plan": plan.id, "commit": plan.commit, "state": if destroyed { "destroyed" } else { "provisioned" } }),
@@ -363,14 +358,7 @@ async fn mark_children<C: ConnectionTrait>(
     parent: &resources::Model,
     plan_id: i64,
 ) -> AppResult<()> {
-    use crate::server::entities::resource_parents;
-    let ids: Vec<i64> = resource_parents::Entity::find()
-        .filter(resource_parents::Column::ParentId.eq(parent.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.resource_id)
-        .collect();
+    let ids = crate::server::resources::children_of(db, parent.id).await?;
     for child in resources::Entity::find()
         .filter(resources::Column::Id.is_in(ids))
         .all(db)

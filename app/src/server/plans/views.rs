@@ -27,8 +27,6 @@ pub(crate) fn plan_view(plan: &plans::Model, pull_number: Option<i64>) -> PlanVi
             .unwrap_or_default(),
         runtime: plan.runtime,
         runtime_version: plan.runtime_version.clone(),
-        job_id: plan.job_id,
-        apply_job_id: plan.apply_job_id,
         approved_by: plan.approved_by.clone(),
         requested_by: plan.requested_by.clone(),
         created_at: when(&plan.created_at),
@@ -45,11 +43,8 @@ pub(crate) async fn latest_plan<C: ConnectionTrait>(
     let Some(plan) = plans::Entity::find()
         .filter(plans::Column::ResourceId.eq(resource_id))
         .order_by_desc(plans::Column::Id)
-        .limit(1)
-        .all(db)
+        .one(db)
         .await?
-        .into_iter()
-        .next()
     else {
         return Ok(None);
     };
@@ -117,7 +112,6 @@ pub async fn resource_runs(db: &DatabaseConnection, slug: &str) -> AppResult<Res
     Ok(ResourceRuns {
         latest: views.first().cloned(),
         plans: views,
-        outputs: output_rows(&resource.outputs),
         states,
         lock,
     })

@@ -106,6 +106,17 @@ pub(crate) async fn slugs_of<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> AppRe
         .collect())
 }
 
+/// The ids of the resources `parent_id` is a parent of.
+pub(crate) async fn children_of<C: ConnectionTrait>(db: &C, parent_id: i64) -> AppResult<Vec<i64>> {
+    Ok(resource_parents::Entity::find()
+        .filter(resource_parents::Column::ParentId.eq(parent_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.resource_id)
+        .collect())
+}
+
 pub(crate) async fn resource_by_slug<C: ConnectionTrait>(
     db: &C,
     slug: &str,

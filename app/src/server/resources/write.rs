@@ -216,13 +216,7 @@ pub async fn act(
         let before =
             serde_json::json!({ "state": state, "status": status, "revision": model.revision });
         let change = if action == ResourceAction::Delete {
-            let children: Vec<i64> = resource_parents::Entity::find()
-                .filter(resource_parents::Column::ParentId.eq(model.id))
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|l| l.resource_id)
-                .collect();
+            let children = children_of(txn, model.id).await?;
             if !children.is_empty() {
                 let names = slugs_of(txn, children).await?;
                 return Err(AppError::Conflict(format!(
@@ -272,13 +266,7 @@ async fn refuse_with_live_children<C: ConnectionTrait>(
     db: &C,
     parent: &resources::Model,
 ) -> AppResult<()> {
-    let children: Vec<i64> = resource_parents::Entity::find()
-        .filter(resource_parents::Column::ParentId.eq(parent.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.resource_id)
-        .collect();
+    let children = children_of(db, parent.id).await?;
     let live: Vec<i64> = resources::Entity::find()
         .filter(resources::Column::Id.is_in(children))
         .filter(

@@ -18,6 +18,7 @@ mod m20261124_000012_deployment_indexes;
 mod m20261206_000013_reviews_bind_commits;
 mod m20261206_000014_merge_record;
 mod m20261207_000015_plans_and_state;
+mod m20261208_000016_drift;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_reviews_bind_commits::Migration),
             Box::new(m20261206_000014_merge_record::Migration),
             Box::new(m20261207_000015_plans_and_state::Migration),
+            Box::new(m20261208_000016_drift::Migration),
         ]
     }
 }

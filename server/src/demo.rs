@@ -250,9 +250,17 @@ pub async fn seed(ctx: &AppCtx, config: &Config, estate: Estate) -> AppResult<()
     }
     seed_catalog(ctx, data_dir, estate).await?;
     if estate == Estate::Both {
-        let worker = crate::jobs::Worker::new(ctx.clone(), config);
-        crate::demo_estate::resources(ctx, &worker).await?;
-        crate::demo_estate::releases(ctx, &worker).await?;
+        let (cloud, serving) = crate::demo_cloud::listen(&config.data_dir)
+            .await
+            .map_err(|e| AppError::internal(format!("the demo cloud cannot listen: {e}")))?;
+        let worker = crate::jobs::Worker::new(ctx.clone(), config).with_demo_cloud(cloud);
+        let seeded = async {
+            crate::demo_estate::resources(ctx, &worker).await?;
+            crate::demo_estate::releases(ctx, &worker).await
+        }
+        .await;
+        serving.abort();
+        seeded?;
     }
     if directory::find_demo_user(db, DEMO_USERS[0].login)
         .await?

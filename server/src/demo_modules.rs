@@ -1,7 +1,9 @@
 //! The demo catalog's source code: a local repository of small OpenTofu modules (VPC, EKS
 //! cluster, RDS database, load balancer, S3 bucket) with realistic variables, validations and
 //! outputs, tagged v1.0.0, v1.1.0 and v1.2.0 as the modules evolve. The modules compute their
-//! outputs from their inputs (no provider resources), so they plan and apply anywhere, offline.
+//! outputs from their inputs, so they plan and apply anywhere, offline; the VPC's network is an
+//! object of the demo cloud (`crate::demo_cloud`, through the provider scripts/setup installs),
+//! so that it really exists somewhere and can drift.
 
 use git2::{Oid, Repository, Signature, Time};
 use std::path::Path;
@@ -20,7 +22,15 @@ pub const TAGS: [&str; 3] = ["v1.0.0", "v1.1.0", "v1.2.0"];
 // Long: a module's files as text
 fn vpc(v: usize) -> String {
     let mut s = String::from(
-        r#"variable "name" {
+        r#"terraform {
+  required_providers {
+    cloud = {
+      source = "slipway.dev/demo/cloud"
+    }
+  }
+}
+
+variable "name" {
   type        = string
   description = "Name of the VPC; its subnets are named after it."
 "#,
@@ -80,8 +90,19 @@ locals {
   private_subnets = [for index, zone in var.availability_zones : cidrsubnet(var.cidr_block, 8, index + 100)]
 }
 
+# The network itself, in the demo cloud (`slipway serve --demo` serves it; a change made there
+# by hand is drift).
+resource "cloud_object" "network" {
+  kind = "vpc"
+  name = var.name
+  properties = merge(var.tags, {
+    cidr_block = var.cidr_block
+    zones      = join(",", var.availability_zones)
+  })
+}
+
 output "vpc_id" {
-  value       = "vpc-${substr(sha1(var.name), 0, 17)}"
+  value       = cloud_object.network.id
   description = "The VPC's id."
 }
 

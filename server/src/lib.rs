@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod demo_cloud;
 pub mod demo_estate;
 pub mod demo_modules;
 pub mod git_http;

@@ -241,6 +241,13 @@ pub fn router(state: ServerState) -> Router {
                 ),
             );
     }
+    if state.ctx.portal.demo {
+        if let Some(data_dir) = state.git_root.parent() {
+            router = router.merge(crate::demo_cloud::routes(
+                crate::demo_cloud::DemoCloud::new(data_dir),
+            ));
+        }
+    }
     let leptos = state.leptos.clone();
     let public_origin: Arc<str> = {
         let url = &state.ctx.portal.public_url;

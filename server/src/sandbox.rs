@@ -6,7 +6,8 @@
 //! [setpriv --reuid nobody …]  prlimit --nproc … --as … --fsize … --nofile … --core 0 --
 //!     bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try
 //!           --die-with-parent --new-session --ro-bind / / --tmpfs /tmp --proc /proc --dev /dev
-//!           --tmpfs <data dir> --tmpfs <server's home> --bind <run folder> <run folder> --
+//!           --tmpfs <data dir> --tmpfs <server's home> [--ro-bind <provider mirror> …]
+//!           --bind <run folder> <run folder> --
 //!     <program> <arguments>
 //! ```
 //!
@@ -36,6 +37,8 @@ const MAX_FILE: u64 = 1 << 30;
 pub struct Sandbox {
     /// Folders the sandbox must not see (the data dir, the server's home).
     hidden: Vec<PathBuf>,
+    /// Folders shown read-only even inside a hidden one (the provider mirror).
+    exposed: Vec<PathBuf>,
     /// Where run folders are made: outside the data dir, traversable by `nobody`.
     pub runs_dir: PathBuf,
 }
@@ -68,8 +71,16 @@ impl Sandbox {
         };
         Sandbox {
             hidden,
+            exposed: Vec::new(),
             runs_dir: std::env::temp_dir().join(format!("slipway-runs-{tag}")),
         }
+    }
+
+    /// Shows `folder` to runs read-only, even where it lies in a hidden folder (the server's
+    /// home).
+    pub fn expose(mut self, folder: &Path) -> Sandbox {
+        self.exposed.push(folder.to_path_buf());
+        self
     }
 
     /// Makes the folder for one run (empty), writable by the sandbox's user.
@@ -169,6 +180,13 @@ impl Sandbox {
             if hidden.is_dir() {
                 chain.extend(["--tmpfs".into(), hidden.clone().into_os_string()]);
             }
+        }
+        for exposed in &self.exposed {
+            chain.extend([
+                "--ro-bind".into(),
+                exposed.clone().into_os_string(),
+                exposed.clone().into_os_string(),
+            ]);
         }
         chain.extend([
             "--bind".into(),

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod catalog;
+pub mod drift;
 pub mod executors;
 pub mod integrations;
 pub mod plans;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod branching;
 pub mod conventional;
+pub mod drift;
 pub mod executors;
 pub mod hcl;
 pub mod integrations;

@@ -247,6 +247,46 @@ pub fn branch_name(kind: SyncKind, slug: &str) -> String {
     format!("{}_{slug}", kind.as_str())
 }
 
+/// The branch a drift's reconcile is reviewed on.
+pub fn reconcile_branch(slug: &str) -> String {
+    format!("reconcile_{slug}")
+}
+
+/// A reconcile's commit: it changes no file; it brings the code as it is to review and apply
+/// again, undoing what changed outside it.
+pub fn reconcile_commit_message(
+    template_key: &str,
+    slug: &str,
+    revision: i32,
+    initiator: &Initiator,
+) -> String {
+    format!(
+        "fix({template_key}): reconcile drift of {slug}\n\n\
+         Changes no file: applies {template_key}/{slug}/ (revision {revision}) again, undoing what \
+         changed outside its code.\n\n\
+         Slipway-Resource: {slug}\nSlipway-Revision: {revision}\nSlipway-Reconcile: drift\n\
+         Slipway-Initiator: {} <{}>\n",
+        initiator.login, initiator.email
+    )
+}
+
+/// A reconcile's pull request title and body.
+pub fn reconcile_pull_request_text(
+    template_key: &str,
+    slug: &str,
+    initiator: &Initiator,
+) -> (String, String) {
+    (
+        format!("Reconcile drift of {template_key}/{slug}"),
+        format!(
+            "Opened by Slipway for {} (@{}): `{template_key}/{slug}/` drifted from its code. This \
+             pull request changes no file; its plan shows what applying the code again undoes. \
+             Approve it in Slipway to apply that plan, or reject it to leave the drift open.",
+            initiator.name, initiator.login
+        ),
+    )
+}
+
 /// Who asked for a change, for the commit message and the pull request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Initiator {

@@ -374,6 +374,9 @@ pub enum TreeEdit {
     },
     /// Writes these files (relative paths) and keeps every other file as it is.
     Files(Vec<(String, String)>),
+    /// Changes no file: an empty commit, so that the code as it is goes through review and
+    /// apply again (a drift's reconcile).
+    Nothing,
 }
 
 /// One file a commit changed: its contents before and after (`None`: absent on that side).

@@ -13,6 +13,8 @@ pub struct PlanView {
     pub status: PlanStatus,
     /// Update: `plan`; Delete: `plan -destroy`.
     pub mode: SyncKind,
+    /// A change, or a drift check (refresh-only).
+    pub purpose: crate::domain::drift::PlanPurpose,
     /// The pull request head the plan was made for (an approval covers exactly it).
     pub commit: String,
     pub pull_number: Option<i64>,

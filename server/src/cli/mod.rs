@@ -345,7 +345,16 @@ async fn serve(
             .await
             .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
     }
-    crate::jobs::Worker::new(state.ctx.clone(), config).spawn();
+    let mut worker = crate::jobs::Worker::new(state.ctx.clone(), config);
+    if demo {
+        let ip = match addr.ip() {
+            ip if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        let reach = std::net::SocketAddr::new(ip, addr.port());
+        worker = worker.with_demo_cloud(format!("http://{reach}/demo-cloud"));
+    }
+    worker.spawn();
     let app = router::router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -22,6 +22,10 @@ pub struct Config {
     /// looked up on PATH when a run starts).
     pub tofu_bin: Option<PathBuf>,
     pub terraform_bin: Option<PathBuf>,
+    /// A Terraform provider filesystem mirror (`SLIPWAY_PROVIDER_MIRROR`): runs install the
+    /// providers it holds from it (shown read-only in the sandbox), and every other provider as
+    /// usual. scripts/setup makes one holding the demo cloud's provider.
+    pub provider_mirror: Option<PathBuf>,
     /// How long a worker's claim on a job lasts without a heartbeat: after a replica stops
     /// (crash, kill, lost host), its running jobs are resumed elsewhere once this has passed.
     pub job_lease: std::time::Duration,
@@ -267,6 +271,24 @@ fn program(sources: &Sources, key: &str) -> Result<Option<PathBuf>, ConfigError>
     }
 }
 
+fn provider_mirror(sources: &Sources) -> Result<Option<PathBuf>, ConfigError> {
+    let key = "SLIPWAY_PROVIDER_MIRROR";
+    let Some(value) = sources.get(key).filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let path = absolute(key, value)?;
+    if !path.is_dir() {
+        return Err(problem(
+            key,
+            format!(
+                "{} is not a folder (run scripts/setup to make the demo's)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(Some(path))
+}
+
 /// A whole number of `unit` within `range`, or `default` when the setting is not given.
 fn number(
     sources: &Sources,
@@ -374,6 +396,7 @@ impl Config {
             )?),
             tofu_bin: program(sources, "SLIPWAY_TOFU_BIN")?,
             terraform_bin: program(sources, "SLIPWAY_TERRAFORM_BIN")?,
+            provider_mirror: provider_mirror(sources)?,
             github: github_settings(sources)?,
             microsoft: microsoft_settings(sources)?,
             oidc: oidc_settings(sources)?,

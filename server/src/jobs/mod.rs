@@ -29,6 +29,8 @@ pub use commands::*;
 use commands::*;
 
 const POLL: Duration = Duration::from_millis(500);
+/// How often the drift schedule looks for workspaces whose checks are due.
+const SCHEDULE_TICK: Duration = Duration::from_secs(60);
 /// The longest a single OpenTofu command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -40,6 +42,9 @@ pub struct Worker {
     tofu: Option<PathBuf>,
     terraform: Option<PathBuf>,
     lease: Duration,
+    provider_mirror: Option<PathBuf>,
+    /// The demo cloud's API (`SLIPWAY_DEMO_CLOUD` in runs): the demo's world.
+    demo_cloud: Option<String>,
 }
 
 impl Worker {
@@ -52,15 +57,37 @@ impl Worker {
                 std::process::id(),
                 rand::random::<u16>()
             ),
-            sandbox: crate::sandbox::Sandbox::new(&config.data_dir),
+            sandbox: match &config.provider_mirror {
+                Some(mirror) => crate::sandbox::Sandbox::new(&config.data_dir).expose(mirror),
+                None => crate::sandbox::Sandbox::new(&config.data_dir),
+            },
             tofu: config.tofu_bin.clone(),
             terraform: config.terraform_bin.clone(),
             lease: config.job_lease,
+            provider_mirror: config.provider_mirror.clone(),
+            demo_cloud: None,
         }
     }
 
+    /// Gives runs the demo cloud's address (under `--demo`: `http://<address>/demo-cloud`).
+    pub fn with_demo_cloud(mut self, url: String) -> Worker {
+        self.demo_cloud = Some(url);
+        self
+    }
+
     /// Runs until the task is dropped: claim, perform, repeat; sleep when there is nothing.
+    /// Beside it, once a minute, the drift schedule queues the checks that are due.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        let ctx = self.ctx.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SCHEDULE_TICK);
+            loop {
+                every.tick().await;
+                if let Err(error) = app::server::plans::enqueue_due(&ctx).await {
+                    tracing::warn!("queueing the drift checks that are due failed: {error}");
+                }
+            }
+        });
         tokio::spawn(async move {
             loop {
                 match jobs::claim(&self.ctx.db, &self.name, self.lease).await {

@@ -5,6 +5,7 @@
 //! -out` (with `-destroy` for a delete), or `apply` of the saved plan, in the sandbox.
 
 use super::*;
+use app::domain::drift::PlanPurpose;
 use app::domain::executors::Runtime;
 use app::domain::workspaces::SyncKind;
 use app::server::plans::{self, ModuleFetch, RunEnd, RunWork, Start};
@@ -76,7 +77,11 @@ impl Worker {
         end.runtime = Some(runtime);
         let name = format!(
             "{}-{}-{}",
-            if work.apply { "apply" } else { "plan" },
+            match (work.apply, work.plan.purpose) {
+                (true, _) => "apply",
+                (false, PlanPurpose::Drift) => "check",
+                (false, PlanPurpose::Change) => "plan",
+            },
             work.plan.id,
             job.attempts
         );
@@ -121,6 +126,10 @@ impl Worker {
             Ok(found) => found,
             Err(outcome) => return outcome,
         };
+        match self.run_settings(dir) {
+            Ok(settings) => env.extend(settings),
+            Err(e) => return Outcome::Retry(e),
+        }
         for (name, value) in &work.variables {
             secrets.push(value.clone());
             env.push((name.clone(), value.clone()));
@@ -290,6 +299,58 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// What every resource run is given besides its integrations: the provider mirror (as a
+    /// CLI configuration file written into the run folder) and the demo cloud's address.
+    fn run_settings(&self, dir: &Path) -> Result<Vec<(String, String)>, String> {
+        let mut env = Vec::new();
+        if let Some(url) = &self.demo_cloud {
+            env.push(("SLIPWAY_DEMO_CLOUD".to_string(), url.clone()));
+        }
+        if let Some(mirror) = &self.provider_mirror {
+            let file = dir.join(".home").join("terraform.rc");
+            std::fs::write(&file, mirror_configuration(mirror))
+                .map_err(|e| format!("cannot write the CLI configuration: {e}"))?;
+            env.push(("TF_CLI_CONFIG_FILE".into(), file.display().to_string()));
+        }
+        Ok(env)
+    }
+}
+
+/// A CLI configuration taking the providers the mirror holds from it and every other one from
+/// its registry (`host/namespace/type` folders; hidden folders are the mirror's own).
+fn mirror_configuration(mirror: &Path) -> String {
+    let folders = |path: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|n| !n.starts_with('.') && !n.contains('"'))
+            .collect();
+        names.sort();
+        names
+    };
+    let mut held = Vec::new();
+    for host in folders(mirror) {
+        for namespace in folders(&mirror.join(&host)) {
+            for kind in folders(&mirror.join(&host).join(&namespace)) {
+                held.push(format!("\"{host}/{namespace}/{kind}\""));
+            }
+        }
+    }
+    let held = held.join(", ");
+    let path = mirror
+        .display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
+    format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{path}\"\n    include = [{held}]\n  }}\n  direct {{\n    exclude = [{held}]\n  }}\n}}\n"
+    )
+}
+
 /// Whether a file's text declares a `backend` block.
 fn names_backend(contents: &str) -> bool {
     contents
@@ -342,10 +403,23 @@ async fn steps(
     ]
     .map(String::from)
     .to_vec();
-    if work.plan.mode == SyncKind::Delete {
+    let check = work.plan.purpose == PlanPurpose::Drift;
+    if check {
+        // What changed outside the code: 0 nothing, 2 something (then the saved plan, applied,
+        // records it in the state).
+        plan.extend(["-refresh-only".into(), "-detailed-exitcode".into()]);
+    } else if work.plan.mode == SyncKind::Delete {
         plan.push("-destroy".into());
     }
     match execute(run, &plan, log, name).await {
+        Ok(0) if check => {
+            log.say("no drift: the world is as the state records it".into());
+            end.drifted = Some(false);
+        }
+        Ok(2) if check => {
+            log.say("drift: the world changed outside the code".into());
+            end.drifted = Some(true);
+        }
         Ok(0) => {}
         Ok(code) => return Outcome::Fail(format!("{name} plan exited with status {code}")),
         Err(e) => return Outcome::Fail(e),

@@ -184,6 +184,10 @@ impl TestServer {
             "SLIPWAY_ALLOWED_HOSTS".into(),
             "127.0.0.1, localhost".into(),
         );
+        // The demo cloud's provider, as scripts/env.sh points the tests at it.
+        if let Ok(mirror) = std::env::var("SLIPWAY_PROVIDER_MIRROR") {
+            values.insert("SLIPWAY_PROVIDER_MIRROR".into(), mirror);
+        }
         for (key, value) in options.settings {
             values.insert(key.into(), value);
         }
@@ -210,7 +214,12 @@ impl TestServer {
         }
         let ctx = state.ctx.clone();
         if options.worker {
-            server::jobs::Worker::new(ctx.clone(), &config).spawn();
+            let worker = server::jobs::Worker::new(ctx.clone(), &config);
+            match options.demo {
+                true => worker.with_demo_cloud(format!("{base}/demo-cloud")),
+                false => worker,
+            }
+            .spawn();
         }
         let app = server::router::router(state);
         tokio::spawn(async move {

@@ -52,7 +52,8 @@ fn present(value: &Value) -> Option<&Value> {
 
 pub(super) fn secrets_of(plan: &RawPlan) -> HashSet<&str> {
     let mut secrets = HashSet::new();
-    for raw in plan.resource_changes.iter().flatten() {
+    let drift = plan.resource_drift.iter().flatten();
+    for raw in plan.resource_changes.iter().flatten().chain(drift) {
         collect_marked(
             &raw.change.before,
             Mark::of(&raw.change.before_sensitive),

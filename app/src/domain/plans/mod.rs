@@ -193,6 +193,10 @@ pub struct PlanSummary {
     /// By name; no-op entries left out.
     pub outputs: Vec<OutputChange>,
     pub counts: Counts,
+    /// What changed outside the code since the last run (`resource_drift`): the whole finding
+    /// of a drift check, and what a change's plan will also undo.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<ResourceChange>,
     /// `terraform_version` of the plan (OpenTofu writes its own version there).
     pub runtime_version: String,
 }
@@ -224,24 +228,11 @@ pub fn summarize(show_json: &str) -> Result<PlanSummary, String> {
     }
     let secrets = secrets_of(&plan);
     let mut counts = Counts::default();
-    let mut changes = Vec::new();
-    for raw in plan.resource_changes.iter().flatten() {
-        let Some(action) = ChangeAction::from_actions(raw.change.actions.as_deref().unwrap_or(&[]))
-        else {
-            continue;
-        };
-        if action == ChangeAction::NoOp {
-            continue;
-        }
-        counts.count(action);
-        let (attributes, more_attributes) = attribute_changes(&raw.change, &secrets);
-        changes.push(ResourceChange {
-            address: raw.address.clone(),
-            action,
-            attributes,
-            more_attributes,
-        });
+    let changes = resource_changes(plan.resource_changes.as_deref(), &secrets);
+    for change in &changes {
+        counts.count(change.action);
     }
+    let drift = resource_changes(plan.resource_drift.as_deref(), &secrets);
     let outputs = plan
         .output_changes
         .iter()
@@ -264,8 +255,35 @@ pub fn summarize(show_json: &str) -> Result<PlanSummary, String> {
         changes,
         outputs,
         counts,
+        drift,
         runtime_version: plan.terraform_version.unwrap_or_default(),
     })
+}
+
+/// The entries of `resource_changes` or `resource_drift` that do something, as a person reads
+/// them.
+fn resource_changes(
+    raw: Option<&[RawResourceChange]>,
+    secrets: &std::collections::HashSet<&str>,
+) -> Vec<ResourceChange> {
+    let mut changes = Vec::new();
+    for raw in raw.into_iter().flatten() {
+        let Some(action) = ChangeAction::from_actions(raw.change.actions.as_deref().unwrap_or(&[]))
+        else {
+            continue;
+        };
+        if action == ChangeAction::NoOp {
+            continue;
+        }
+        let (attributes, more_attributes) = attribute_changes(&raw.change, secrets);
+        changes.push(ResourceChange {
+            address: raw.address.clone(),
+            action,
+            attributes,
+            more_attributes,
+        });
+    }
+    changes
 }
 
 /// serde_json's message may quote a value from the input; say only where and what kind.
@@ -290,6 +308,7 @@ struct RawPlan {
     format_version: Option<String>,
     terraform_version: Option<String>,
     resource_changes: Option<Vec<RawResourceChange>>,
+    resource_drift: Option<Vec<RawResourceChange>>,
     output_changes: Option<BTreeMap<String, RawChange>>,
     variables: Option<BTreeMap<String, RawVariable>>,
     configuration: Option<RawConfiguration>,

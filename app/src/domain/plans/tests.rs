@@ -491,6 +491,7 @@ fn large_summary(resources: usize, attributes: usize) -> PlanSummary {
             change: resources as u32,
             destroy: 0,
         },
+        drift: Vec::new(),
         runtime_version: "1.11.4".into(),
     }
 }
@@ -855,4 +856,33 @@ fn a_summary_survives_its_round_trip_through_json() {
         serde_json::from_str::<PlanSummary>(&stored).unwrap(),
         summary
     );
+}
+
+#[test]
+fn a_refresh_only_plan_reads_as_drift() {
+    let json = r#"{"format_version":"0.2","terraform_version":"1.0.3","resource_drift":[
+        {"address":"module.net.cloud_object.network","change":{"actions":["update"],
+         "before":{"id":"vpc-1","properties":{"cidr_block":"10.0.0.0/16","token":"hunter2-secret"}},
+         "after":{"id":"vpc-1","properties":{"cidr_block":"10.9.0.0/16","token":"hunter2-secret"}},
+         "before_sensitive":{"properties":{"token":true}},"after_sensitive":{"properties":{"token":true}}}},
+        {"address":"module.net.cloud_object.gone","change":{"actions":["delete"],
+         "before":{"id":"vpc-2"},"after":null}}]}"#;
+    let summary = summary(json);
+    assert!(summary.changes.is_empty());
+    assert_eq!(summary.counts.label(), "+0 ~0 -0");
+    let addresses: Vec<_> = summary
+        .drift
+        .iter()
+        .map(|d| (d.address.as_str(), d.action))
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            ("module.net.cloud_object.network", ChangeAction::Update),
+            ("module.net.cloud_object.gone", ChangeAction::Delete)
+        ]
+    );
+    let text = format!("{:?}", summary.drift);
+    assert!(text.contains("10.9.0.0/16"), "{text}");
+    assert!(!text.contains("hunter2-secret"), "{text}");
 }

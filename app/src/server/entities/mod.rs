@@ -5,6 +5,7 @@ pub mod audit_events;
 pub mod audit_head;
 pub mod builds;
 pub mod deployments;
+pub mod drifts;
 pub mod executor_integrations;
 pub mod executor_runs;
 pub mod executors;
@@ -112,6 +113,9 @@ text_state!(
     crate::domain::integrations::Provider,
     crate::domain::jobs::JobStatus,
     crate::domain::plans::PlanStatus,
+    crate::domain::drift::PlanPurpose,
+    crate::domain::drift::DriftStatus,
+    crate::domain::drift::Resolution,
     crate::domain::executors::RunAction,
     crate::domain::executors::Runtime,
     crate::domain::releases::ReleaseState,

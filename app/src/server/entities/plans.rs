@@ -37,6 +37,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
     pub applied_at: Option<DateTimeUtc>,
+    /// A change, or a drift check (refresh-only; applied, it accepts the drift).
+    pub purpose: crate::domain::drift::PlanPurpose,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

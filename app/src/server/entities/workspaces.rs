@@ -19,6 +19,9 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Minutes between scheduled drift checks of its resources; 0: none on a schedule.
+    pub drift_interval_minutes: i32,
+    pub drift_next_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@
 //! Who may do what: planning is Slipway's own (queued by a sync); approving a plan is a review
 //! (`resource:review`, never by an author of the change); applying follows an approval only.
 
+use crate::domain::drift::PlanPurpose;
 use crate::domain::executors::Runtime;
 use crate::domain::jobs::JobStatus;
 use crate::domain::plans::{PlanStatus, PlanSummary};
@@ -30,12 +31,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod comment;
+mod drift;
 mod queue;
 mod record;
 mod state;
 mod views;
 mod work;
 pub use comment::*;
+pub use drift::*;
 pub use queue::*;
 #[allow(unused_imports)]
 pub(crate) use queue::*;

@@ -22,14 +22,35 @@ pub(crate) async fn enqueue_plan<C: ConnectionTrait>(
     order: PlanOrder<'_>,
     actor: &Actor,
 ) -> AppResult<plans::Model> {
-    supersede(db, order.resource.id).await?;
+    supersede(
+        db,
+        order.resource.id,
+        &[PlanPurpose::Change, PlanPurpose::Drift],
+    )
+    .await?;
+    let plan = new_plan(&order, actor, PlanPurpose::Change);
+    let plan = insert_with_job::<PlanJob, C>(db, plan, order.resource.id).await?;
+    let mut member: workspace_resources::ActiveModel = order.member.clone().into();
+    member.last_job_id = Set(Some(plan.job_id));
+    member.status = Set(WorkspaceStatus::InProgress);
+    member.status_message = Set(Some(format!("planning (plan #{})", plan.id)));
+    member.update(db).await?;
+    Ok(plan)
+}
+
+/// A plan's row as queued.
+pub(crate) fn new_plan(
+    order: &PlanOrder<'_>,
+    actor: &Actor,
+    purpose: PlanPurpose,
+) -> plans::ActiveModel {
     let now = chrono::Utc::now();
-    let plan = plans::ActiveModel {
+    plans::ActiveModel {
         resource_id: Set(order.resource.id),
         pull_request_id: Set(order.pull_id),
         mode: Set(order.mode),
-        commit: Set(order.commit),
-        code_commit: Set(order.code_commit),
+        commit: Set(order.commit.clone()),
+        code_commit: Set(order.code_commit.clone()),
         folder: Set(order.member.folder.clone()),
         status: Set(PlanStatus::Queued),
         // Set by `insert_with_job`.
@@ -51,18 +72,12 @@ pub(crate) async fn enqueue_plan<C: ConnectionTrait>(
         created_at: Set(now),
         finished_at: Set(None),
         applied_at: Set(None),
+        purpose: Set(purpose),
         ..Default::default()
-    };
-    let plan = insert_with_job::<PlanJob, C>(db, plan, order.resource.id).await?;
-    let mut member: workspace_resources::ActiveModel = order.member.clone().into();
-    member.last_job_id = Set(Some(plan.job_id));
-    member.status = Set(WorkspaceStatus::InProgress);
-    member.status_message = Set(Some(format!("planning (plan #{})", plan.id)));
-    member.update(db).await?;
-    Ok(plan)
+    }
 }
 
-async fn insert_with_job<J: JobKind<Payload = RunPayload>, C: ConnectionTrait>(
+pub(crate) async fn insert_with_job<J: JobKind<Payload = RunPayload>, C: ConnectionTrait>(
     db: &C,
     plan: plans::ActiveModel,
     resource_id: i64,
@@ -96,15 +111,22 @@ async fn set_payload<C: ConnectionTrait>(db: &C, job_id: i64, plan_id: i64) -> A
     Ok(())
 }
 
-/// Every plan of the resource that is waiting, running, ready or failed is superseded: only the
-/// newest plan can be approved or applied. (A stale plan stays stale: that says why it ended.)
-pub(crate) async fn supersede<C: ConnectionTrait>(db: &C, resource_id: i64) -> AppResult<()> {
+/// Every plan of the resource for one of `purposes` that is waiting, running, ready or failed
+/// is superseded: only the newest plan can be approved or applied. (A stale plan stays stale:
+/// that says why it ended.) A change supersedes drift checks too (their acceptance would undo
+/// it); a drift check supersedes only older checks.
+pub(crate) async fn supersede<C: ConnectionTrait>(
+    db: &C,
+    resource_id: i64,
+    purposes: &[PlanPurpose],
+) -> AppResult<()> {
     plans::Entity::update_many()
         .col_expr(
             plans::Column::Status,
             sea_orm::sea_query::Expr::value(PlanStatus::Superseded),
         )
         .filter(plans::Column::ResourceId.eq(resource_id))
+        .filter(plans::Column::Purpose.is_in(purposes.iter().copied()))
         .filter(plans::Column::Status.is_in([
             PlanStatus::Queued,
             PlanStatus::Planning,
@@ -232,6 +254,11 @@ pub async fn approve_apply(
             .ok_or_else(|| {
                 AppError::Conflict(format!("resource {resource_slug} is not in a workspace"))
             })?;
+        if plan.purpose != PlanPurpose::Change {
+            return Err(AppError::Conflict(format!(
+                "Plan #{plan_id} is a drift check: accept the drift instead."
+            )));
+        }
         if member.merged_commit.as_deref() != Some(plan.commit.as_str()) {
             return Err(AppError::Conflict(format!(
                 "Plan #{plan_id} is not of the code merged for {resource_slug}: approve its pull request instead."
@@ -239,6 +266,7 @@ pub async fn approve_apply(
         }
         let newest = plans::Entity::find()
             .filter(plans::Column::ResourceId.eq(resource.id))
+            .filter(plans::Column::Purpose.eq(PlanPurpose::Change))
             .order_by_desc(plans::Column::Id)
             .one(txn)
             .await?;

@@ -14,6 +14,9 @@ pub struct RunEnd {
     pub plan_file: Option<Vec<u8>>,
     /// An apply: `output -json` after it.
     pub outputs_json: Option<String>,
+    /// A drift check: whether the refresh-only plan found the world changed (its detailed
+    /// exit code 2) or not (0).
+    pub drifted: Option<bool>,
     /// What the runtime wrote to its standard error (the last lines).
     pub stderr: Vec<String>,
 }
@@ -108,6 +111,9 @@ pub async fn record_end(
         };
         let change = match (status, apply) {
             (JobStatus::Queued | JobStatus::Running, _) => None,
+            (_, false) if plan.purpose == PlanPurpose::Drift => {
+                Some(super::drift::checked(ctx, txn, plan, status, &outcome, &end).await?)
+            }
             (_, false) => Some(planned(ctx, txn, plan, status, &outcome, &end).await?),
             (_, true) => Some(applied(ctx, txn, plan, status, &outcome, &end).await?),
         };
@@ -116,7 +122,7 @@ pub async fn record_end(
     .await
 }
 
-fn error_text(outcome: &Outcome, end: &RunEnd) -> String {
+pub(super) fn error_text(outcome: &Outcome, end: &RunEnd) -> String {
     let lines = crate::domain::plans::error_lines(&end.stderr.join("\n"));
     let mut text = outcome.error().unwrap_or_default().to_string();
     for line in lines {
@@ -160,12 +166,7 @@ async fn planned<C: ConnectionTrait>(
             active.changes = Set(summary.counts.change as i32);
             active.destroys = Set(summary.counts.destroy as i32);
             if let (Some(file), Some(json)) = (&end.plan_file, &end.show_json) {
-                use base64::Engine;
-                let encoded = base64::engine::general_purpose::STANDARD.encode(file);
-                active.plan_file = Set(Some(
-                    ctx.secrets.seal(&plan_file_purpose(plan.id), &encoded),
-                ));
-                active.plan_json = Set(Some(ctx.secrets.seal(&plan_json_purpose(plan.id), json)));
+                seal_plan(ctx, &mut active, plan.id, file, json);
             }
             (
                 PlanStatus::Ready,
@@ -221,9 +222,25 @@ async fn planned<C: ConnectionTrait>(
     .after(&after))
 }
 
+/// Keeps the saved plan and its JSON, sealed.
+pub(super) fn seal_plan(
+    ctx: &AppCtx,
+    active: &mut plans::ActiveModel,
+    plan_id: i64,
+    file: &[u8],
+    json: &str,
+) {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(file);
+    active.plan_file = Set(Some(
+        ctx.secrets.seal(&plan_file_purpose(plan_id), &encoded),
+    ));
+    active.plan_json = Set(Some(ctx.secrets.seal(&plan_json_purpose(plan_id), json)));
+}
+
 /// The folder's status after a run, and the resource's `status` (an error makes Retry
 /// possible).
-async fn settle_member<C: ConnectionTrait>(
+pub(super) async fn settle_member<C: ConnectionTrait>(
     db: &C,
     resource_id: i64,
     status: ResourceStatus,
@@ -310,8 +327,14 @@ async fn applied<C: ConnectionTrait>(
         }
     }
     resource_active.update(db).await?;
+    let resolved = super::drift::resolve_by_apply(db, &plan).await?;
     let message = format!(
-        "plan #{} applied ({})",
+        "{} #{} applied ({})",
+        if plan.purpose == PlanPurpose::Drift {
+            "drift accepted: check"
+        } else {
+            "plan"
+        },
         plan.id,
         crate::domain::plans::Counts {
             add: plan.adds as u32,
@@ -330,7 +353,7 @@ async fn applied<C: ConnectionTrait>(
         settle_member(db, resource.id, ResourceStatus::Done, &message).await?;
     }
     Ok(Change::new("resource.applied", "resource", resource.id).after(
-        &serde_json::json!({ "plan": plan.id, "commit": plan.commit, "state": if destroyed { "destroyed" } else { "provisioned" } }),
+        &serde_json::json!({ "plan": plan.id, "commit": plan.commit, "state": if destroyed { "destroyed" } else { "provisioned" }, "purpose": plan.purpose.as_str(), "drift_resolved": resolved }),
     ))
 }
 

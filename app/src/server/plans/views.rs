@@ -11,6 +11,7 @@ pub(crate) fn plan_view(plan: &plans::Model, pull_number: Option<i64>) -> PlanVi
         id: plan.id,
         status: plan.status,
         mode: plan.mode,
+        purpose: plan.purpose,
         commit: plan.commit.clone(),
         pull_number,
         counts: summary.as_ref().map(|s| s.counts.label()),
@@ -35,13 +36,14 @@ pub(crate) fn plan_view(plan: &plans::Model, pull_number: Option<i64>) -> PlanVi
     }
 }
 
-/// The resource's newest plan, with its pull request's number.
+/// The resource's newest plan of a change (not a drift check), with its pull request's number.
 pub(crate) async fn latest_plan<C: ConnectionTrait>(
     db: &C,
     resource_id: i64,
 ) -> AppResult<Option<PlanView>> {
     let Some(plan) = plans::Entity::find()
         .filter(plans::Column::ResourceId.eq(resource_id))
+        .filter(plans::Column::Purpose.eq(PlanPurpose::Change))
         .order_by_desc(plans::Column::Id)
         .one(db)
         .await?
@@ -110,7 +112,10 @@ pub async fn resource_runs(db: &DatabaseConnection, slug: &str) -> AppResult<Res
         .await?
         .map(|l| format!("{} since {}", l.holder, when(&l.locked_at)));
     Ok(ResourceRuns {
-        latest: views.first().cloned(),
+        latest: views
+            .iter()
+            .find(|p| p.purpose == PlanPurpose::Change)
+            .cloned(),
         plans: views,
         states,
         lock,

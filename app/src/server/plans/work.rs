@@ -119,6 +119,31 @@ async fn stale(
         let mut active: plans::ActiveModel = plan.clone().into();
         active.status = Set(PlanStatus::Stale);
         active.update(txn).await?;
+        if plan.purpose == PlanPurpose::Drift {
+            // Accepting a finding the state has moved past would record a world nobody saw:
+            // the resource is checked again instead, and its finding accepted anew if wanted.
+            let mut requested = actor.clone();
+            requested.label = plan.requested_by.clone();
+            let new = super::drift::enqueue_check(txn, resource, &member, &requested).await?;
+            settle_member(
+                txn,
+                resource.id,
+                ResourceStatus::Done,
+                &format!("drift check #{} went stale; checking again (#{})", plan.id, new.id),
+            )
+            .await?;
+            let line = format!(
+                "the state changed since drift check #{} (state version {} then, {} now): nothing accepted; checking again as #{}",
+                plan.id,
+                plan.base_state_version_id.map_or("none".to_string(), |v| format!("#{v}")),
+                latest.map_or("none".to_string(), |v| format!("#{v}")),
+                new.id
+            );
+            let change = Change::new("resource.plan_stale", "resource", resource.id).after(
+                &serde_json::json!({ "plan": plan.id, "new_check": new.id, "state_version": latest }),
+            );
+            return Ok((line, change));
+        }
         // The code is merged now: the new plan is of the merged commit.
         let merged = member
             .merged_commit

@@ -64,6 +64,10 @@ pub(crate) struct SyncPayload {
     pub(crate) revision: i32,
     pub(crate) initiator_id: Option<i64>,
     pub(crate) initiator: String,
+    /// A drift's reconcile: an empty commit on its own branch, so the code as merged is planned,
+    /// reviewed and applied again.
+    #[serde(default)]
+    pub(crate) reconcile: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -144,16 +148,46 @@ pub(crate) async fn enqueue_sync_job<C: ConnectionTrait>(
         revision: resource.revision,
         initiator_id: actor.user_id,
         initiator: actor.label.clone(),
+        reconcile: false,
     };
+    enqueue_payload(db, resource, &member, &payload).await
+}
+
+/// Queues a drift's reconcile of a resource in a workspace: its code as merged, through a pull
+/// request of its own (see [`SyncPayload::reconcile`]).
+pub(crate) async fn enqueue_reconcile<C: ConnectionTrait>(
+    db: &C,
+    resource: &resources::Model,
+    member: &workspace_resources::Model,
+    actor: &Actor,
+) -> AppResult<bool> {
+    let payload = SyncPayload {
+        resource_id: resource.id,
+        kind: SyncKind::Update,
+        merge: false,
+        revision: resource.revision,
+        initiator_id: actor.user_id,
+        initiator: actor.label.clone(),
+        reconcile: true,
+    };
+    enqueue_payload(db, resource, member, &payload).await
+}
+
+async fn enqueue_payload<C: ConnectionTrait>(
+    db: &C,
+    resource: &resources::Model,
+    member: &workspace_resources::Model,
+    payload: &SyncPayload,
+) -> AppResult<bool> {
     let job = jobs::enqueue_job::<SyncJob, _>(
         db,
-        &payload,
+        payload,
         None,
         Some(&serial_key(member.workspace_id)),
         ATTEMPTS,
     )
     .await?;
-    mark_in_progress(db, resource, &member, job.id).await?;
+    mark_in_progress(db, resource, member, job.id).await?;
     Ok(true)
 }
 

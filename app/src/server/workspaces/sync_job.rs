@@ -115,13 +115,18 @@ pub(crate) async fn sync(
         ),
         SyncKind::Delete => None,
     };
-    let branch = branch_name(payload.kind, &job.member.folder_slug);
+    let slug = &job.member.folder_slug;
+    let branch = match payload.reconcile {
+        true => crate::domain::workspaces::reconcile_branch(slug),
+        false => branch_name(payload.kind, slug),
+    };
     let revision = job.resource.revision;
     say(format!(
         "{} {}/ in {} on branch {branch}, cut from {}",
-        match payload.kind {
-            SyncKind::Update => "writing",
-            SyncKind::Delete => "removing",
+        match (payload.kind, payload.reconcile) {
+            (_, true) => "reconciling (an empty commit: the code as it is, applied again)",
+            (SyncKind::Update, false) => "writing",
+            (SyncKind::Delete, false) => "removing",
         },
         job.member.folder,
         job.workspace.repository,
@@ -130,17 +135,22 @@ pub(crate) async fn sync(
     let change = BranchChange {
         base: job.config.default_branch.clone(),
         branch: branch.clone(),
-        edit: TreeEdit::Folder {
-            folder: job.member.folder.clone(),
-            files,
+        edit: match payload.reconcile {
+            true => TreeEdit::Nothing,
+            false => TreeEdit::Folder {
+                folder: job.member.folder.clone(),
+                files,
+            },
         },
-        message: commit_message(
-            payload.kind,
-            &job.template_key,
-            &job.member.folder_slug,
-            revision,
-            &who,
-        ),
+        message: match payload.reconcile {
+            true => crate::domain::workspaces::reconcile_commit_message(
+                &job.template_key,
+                slug,
+                revision,
+                &who,
+            ),
+            false => commit_message(payload.kind, &job.template_key, slug, revision, &who),
+        },
         author_name: who.name.clone(),
         author_email: who.email.clone(),
     };
@@ -148,13 +158,20 @@ pub(crate) async fn sync(
         .workspace_git
         .push_change(&job.repo, &job.config, &change)
         .await?;
-    let (title, body) = pull_request_text(
-        payload.kind,
-        &job.template_key,
-        &job.member.folder_slug,
-        revision,
-        &who,
-    );
+    let (title, body) = match payload.reconcile {
+        true => crate::domain::workspaces::reconcile_pull_request_text(
+            &job.template_key,
+            &job.member.folder_slug,
+            &who,
+        ),
+        false => pull_request_text(
+            payload.kind,
+            &job.template_key,
+            &job.member.folder_slug,
+            revision,
+            &who,
+        ),
+    };
     let pull = if pushed.differs {
         let short = &pushed.commit[..12.min(pushed.commit.len())];
         say(if pushed.pushed {

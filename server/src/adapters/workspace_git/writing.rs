@@ -93,6 +93,7 @@ pub(super) fn edited_tree(
             }
             update.create_updated(git, base_tree).map_err(git_error)
         }
+        TreeEdit::Nothing => Ok(base_tree.id()),
     }
 }
 
@@ -170,7 +171,7 @@ pub(super) fn push_blocking(
     let base = git.find_commit(base_id).map_err(git_error)?;
     let base_tree = base.tree().map_err(git_error)?;
     let new_tree_id = edited_tree(&git, &base_tree, &change.edit)?;
-    if new_tree_id == base_tree.id() {
+    if new_tree_id == base_tree.id() && !matches!(change.edit, TreeEdit::Nothing) {
         return Ok(Pushed {
             commit: base_id.to_string(),
             pushed: false,

@@ -62,6 +62,11 @@ enum Drifts {
     /// A reconcile asked for: by whom (its pull request is the resource's open one).
     ReconcileBy,
     ReconcileAt,
+    /// Accepting the world as it is, proposed: by whom, when, and the check whose plan would
+    /// be applied (someone else approves it).
+    AcceptBy,
+    AcceptAt,
+    AcceptPlanId,
 }
 
 #[async_trait::async_trait]
@@ -112,6 +117,9 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(Drifts::ResolutionPlanId))
                     .col(string_len_null(Drifts::ReconcileBy, 200))
                     .col(timestamp_with_time_zone_null(Drifts::ReconcileAt))
+                    .col(string_len_null(Drifts::AcceptBy, 200))
+                    .col(timestamp_with_time_zone_null(Drifts::AcceptAt))
+                    .col(big_integer_null(Drifts::AcceptPlanId))
                     .foreign_key(
                         ForeignKey::create()
                             .from(Drifts::Table, Drifts::ResourceId)

@@ -126,7 +126,21 @@ pub async fn reconcile_drift(slug: String) -> Result<(), AppError> {
     )
 }
 
-/// Accepts the world as the newest check found it: applies that check's refresh-only plan.
+/// Proposes accepting the world as the newest check found it (someone else approves).
+#[server(endpoint = "propose_accept_drift")]
+pub async fn propose_accept_drift(slug: String, plan: i64) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = on_both(Action::Update, &slug).await?;
+            plans::propose_accept(&ctx()?.db, &caller.actor(), slug.trim(), plan).await
+        }
+        .await,
+    )
+}
+
+/// Approves accepting the world as the newest check found it: applies that check's
+/// refresh-only plan.
 #[server(endpoint = "accept_drift")]
 pub async fn accept_drift(slug: String, plan: i64) -> Result<(), AppError> {
     use guard::*;

@@ -27,6 +27,8 @@ pub struct DriftRow {
     pub resolved_at: Option<String>,
     /// A reconcile was asked for (by whom): its pull request is the resource's open one.
     pub reconcile_by: Option<String>,
+    /// Accepting the world as it is was proposed (by whom); someone else approves.
+    pub accept_by: Option<String>,
 }
 
 /// The Drift page: what is drifted now (oldest first), what was resolved lately, and the
@@ -47,6 +49,8 @@ pub struct ResourceDrift {
     pub summary: Option<PlanSummary>,
     /// The check whose refresh-only plan accepting the drift would apply (ready and newest).
     pub acceptable_plan: Option<i64>,
+    /// That plan, when accepting it was proposed (and by whom): it awaits an approval.
+    pub proposed_plan: Option<i64>,
     /// The newest check: its plan id, state ("ready for review", "plan failed", …), when.
     pub last_check: Option<DriftCheck>,
     /// "daily", "every 6 hours", "off".

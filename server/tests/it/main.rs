@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod demo_estate;
 mod deployments;
+mod drift;
 mod durability;
 mod executors;
 mod forges;

@@ -77,8 +77,8 @@ db_test! {
         let plan = &view["plan"];
         assert_eq!(plan["status"], "ready", "{view}");
         assert_eq!(plan["commit"], head.as_str());
-        // The demo's modules create nothing but their outputs (no provider to download).
-        assert_eq!(plan["counts"], "+0 ~0 -0", "{plan}");
+        // The VPC's network is created in the demo cloud (its provider from the mirror).
+        assert_eq!(plan["counts"], "+1 ~0 -0", "{plan}");
         assert_eq!(plan["summary"]["outputs"][0]["action"], "create", "{plan}");
         let outputs = plan["summary"]["outputs"].to_string();
         assert!(outputs.contains("vpc_id") && outputs.contains("10.0.0.0/24"), "{outputs}");

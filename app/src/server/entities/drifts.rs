@@ -26,6 +26,11 @@ pub struct Model {
     pub resolution_plan_id: Option<i64>,
     pub reconcile_by: Option<String>,
     pub reconcile_at: Option<DateTimeUtc>,
+    /// Accepting the world as it is, proposed (someone else approves): by whom, when, and the
+    /// check whose refresh-only plan would be applied.
+    pub accept_by: Option<String>,
+    pub accept_at: Option<DateTimeUtc>,
+    pub accept_plan_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

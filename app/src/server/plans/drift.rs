@@ -5,10 +5,11 @@
 //! refresh-only plan applied, approved by a reviewer: the state records the world as it is),
 //! or cleared (a later check found nothing).
 //!
-//! Who may do what: checking, acknowledging and asking for a reconcile are changes to the
-//! resource (`resource:update`, and `workspace:update` for its workspace); accepting is an
-//! approval (`resource:approve` and `workspace:approve`) — it writes the state without a
-//! change anyone wrote. A scheduled check is Slipway's own.
+//! Who may do what: checking, acknowledging, asking for a reconcile and proposing to accept are
+//! changes to the resource (`resource:update`, and `workspace:update` for its workspace);
+//! accepting is an approval (`resource:approve` and `workspace:approve`) by someone other than
+//! who proposed it — it writes the state without a change anyone wrote. A scheduled check is
+//! Slipway's own.
 
 use super::*;
 use crate::domain::drift::{DriftStatus, Resolution};
@@ -201,7 +202,7 @@ pub async fn set_schedule(
     minutes: &str,
 ) -> AppResult<()> {
     let minutes = crate::domain::drift::parse_interval(minutes)
-        .map_err(|e| AppError::invalid("drift_interval", e))?;
+        .map_err(|e| AppError::invalid("minutes", e))?;
     audit::audited(db, actor, async |txn| {
         let row = crate::server::workspaces::by_slug(txn, workspace).await?;
         let before = row.drift_interval_minutes;
@@ -303,31 +304,79 @@ pub async fn reconcile(ctx: &AppCtx, actor: &Actor, slug: &str) -> AppResult<()>
     Ok(())
 }
 
-/// Accepts the world as it is: applies the newest check's own refresh-only plan, exactly as
-/// shown (`plan_id`), so the state records what the check found. The apply is refused later,
-/// and the resource checked again, when the state moved since the check.
+/// The drift and the check whose finding `plan_id` is, when that check is the newest finding
+/// and ready to apply.
+async fn finding<C: ConnectionTrait>(
+    db: &C,
+    slug: &str,
+    plan_id: i64,
+) -> AppResult<(
+    resources::Model,
+    workspace_resources::Model,
+    drifts::Model,
+    plans::Model,
+)> {
+    let (resource, member) = member_of(db, slug).await?;
+    if resource.status == ResourceStatus::InProgress {
+        return Err(AppError::Conflict(
+            "work on this resource is in progress; wait for it to finish".into(),
+        ));
+    }
+    let drift = current_drift(db, resource.id)
+        .await?
+        .ok_or_else(|| no_drift(slug))?;
+    let plan = plan_by_id(db, plan_id).await?;
+    if plan.resource_id != resource.id || plan.purpose != PlanPurpose::Drift {
+        return Err(AppError::not_found(format_args!(
+            "Drift check #{plan_id} of {slug}"
+        )));
+    }
+    if drift.plan_id != Some(plan_id) || plan.status != PlanStatus::Ready {
+        return Err(AppError::Conflict(format!(
+            "Drift check #{plan_id} is not the newest finding of {slug} ({}): accept what the newest check shows.",
+            plan.status.label()
+        )));
+    }
+    Ok((resource, member, drift, plan))
+}
+
+/// Proposes accepting the world as the newest check found it; someone else approves.
+pub async fn propose_accept(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    slug: &str,
+    plan_id: i64,
+) -> AppResult<()> {
+    audit::audited(db, actor, async |txn| {
+        let (resource, _, drift, _) = finding(txn, slug, plan_id).await?;
+        let mut active: drifts::ActiveModel = drift.clone().into();
+        active.accept_by = Set(Some(actor.label.clone()));
+        active.accept_at = Set(Some(chrono::Utc::now()));
+        active.accept_plan_id = Set(Some(plan_id));
+        active.update(txn).await?;
+        let change = Change::new("resource.drift_accept_proposed", "resource", resource.id)
+            .after(&serde_json::json!({ "drift": drift.id, "plan": plan_id }));
+        Ok(((), change))
+    })
+    .await
+}
+
+/// Approves accepting the world as it is: applies the proposed check's own refresh-only plan,
+/// exactly as shown (`plan_id`), so the state records what the check found. Never by whoever
+/// proposed it. The apply is refused later, and the resource checked again, when the state
+/// moved since the check.
 pub async fn accept(ctx: &AppCtx, actor: &Actor, slug: &str, plan_id: i64) -> AppResult<()> {
     audit::audited(&ctx.db, actor, async |txn| {
-        let (resource, member) = member_of(txn, slug).await?;
-        if resource.status == ResourceStatus::InProgress {
-            return Err(AppError::Conflict(
-                "work on this resource is in progress; wait for it to finish".into(),
-            ));
-        }
-        let drift = current_drift(txn, resource.id)
-            .await?
-            .ok_or_else(|| no_drift(slug))?;
-        let plan = plan_by_id(txn, plan_id).await?;
-        if plan.resource_id != resource.id || plan.purpose != PlanPurpose::Drift {
-            return Err(AppError::not_found(format_args!(
-                "Drift check #{plan_id} of {slug}"
-            )));
-        }
-        if drift.plan_id != Some(plan_id) || plan.status != PlanStatus::Ready {
+        let (resource, member, drift, plan) = finding(txn, slug, plan_id).await?;
+        if drift.accept_plan_id != Some(plan_id) {
             return Err(AppError::Conflict(format!(
-                "Drift check #{plan_id} is not the newest finding of {slug} ({}): accept what the newest check shows.",
-                plan.status.label()
+                "Accepting drift check #{plan_id} was not proposed: propose it first; someone else approves."
             )));
+        }
+        if drift.accept_by.as_deref() == Some(actor.label.as_str()) {
+            return Err(AppError::Forbidden(
+                "You proposed accepting this drift: someone else must approve it.".into(),
+            ));
         }
         mark_approved(txn, &plan, actor).await?;
         let job = enqueue_apply(txn, plan_id, &member).await?;
@@ -466,9 +515,10 @@ async fn resolve<C: ConnectionTrait>(
     Ok(())
 }
 
-/// After an apply succeeded: a drift found before the applied plan was made is resolved by it —
-/// accepted when the plan was that drift's check, reconciled when it was a change (a plan
-/// always converges the world to the code, undoing the drift). Answers the drift resolved.
+/// After an apply succeeded: the drift is resolved by it — accepted when the plan was that
+/// drift's check; reconciled when it was a change queued after the drift was found (its plan
+/// refreshed after the world moved, and a plan converges the world to the code). Answers the
+/// drift resolved.
 pub(crate) async fn resolve_by_apply<C: ConnectionTrait>(
     db: &C,
     plan: &plans::Model,
@@ -476,12 +526,10 @@ pub(crate) async fn resolve_by_apply<C: ConnectionTrait>(
     let Some(drift) = current_drift(db, plan.resource_id).await? else {
         return Ok(None);
     };
-    if drift.detected_at > plan.created_at {
-        return Ok(None);
-    }
     let resolution = match plan.purpose {
-        PlanPurpose::Drift => Resolution::Accepted,
-        PlanPurpose::Change => Resolution::Reconciled,
+        PlanPurpose::Drift if drift.accept_plan_id == Some(plan.id) => Resolution::Accepted,
+        PlanPurpose::Change if drift.detected_at <= plan.created_at => Resolution::Reconciled,
+        _ => return Ok(None),
     };
     let by = plan
         .approved_by
@@ -542,6 +590,7 @@ async fn rows<C: ConnectionTrait>(db: &C, drifts: Vec<drifts::Model>) -> AppResu
                 resolved_by: d.resolved_by,
                 resolved_at: d.resolved_at.as_ref().map(when),
                 reconcile_by: d.reconcile_by,
+                accept_by: d.accept_by,
             }
         })
         .collect())
@@ -630,6 +679,10 @@ pub async fn resource_drift(db: &DatabaseConnection, slug: &str) -> AppResult<Re
         requested_by: plan.requested_by.clone(),
         at: when(plan.finished_at.as_ref().unwrap_or(&plan.created_at)),
     });
+    let proposed_plan = current
+        .as_ref()
+        .and_then(|d| d.accept_plan_id)
+        .filter(|id| Some(*id) == acceptable_plan);
     let checkable = member
         .as_ref()
         .is_some_and(|m| checkable(&resource, m).is_ok());
@@ -641,6 +694,7 @@ pub async fn resource_drift(db: &DatabaseConnection, slug: &str) -> AppResult<Re
         current,
         summary,
         acceptable_plan,
+        proposed_plan,
         last_check,
         schedule: workspace
             .as_ref()

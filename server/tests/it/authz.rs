@@ -453,6 +453,43 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         Needs::WriteTemplates,
         &[("slug", "prod-vpc")],
     ),
+    ("get_drifts", Needs::SignedIn, &[]),
+    (
+        "get_resource_drift",
+        Needs::ReadTemplates,
+        &[("slug", "prod-vpc")],
+    ),
+    ("check_drift", Needs::WriteTemplates, &[("slug", "prod-vpc")]),
+    (
+        "check_workspace_drift",
+        Needs::WriteTemplates,
+        &[("slug", "acme-live")],
+    ),
+    (
+        "set_drift_schedule",
+        Needs::WriteTemplates,
+        &[("slug", "acme-live"), ("minutes", "60")],
+    ),
+    (
+        "acknowledge_drift",
+        Needs::WriteTemplates,
+        &[("slug", "prod-vpc"), ("reason", "known")],
+    ),
+    (
+        "reconcile_drift",
+        Needs::WriteTemplates,
+        &[("slug", "prod-vpc")],
+    ),
+    (
+        "propose_accept_drift",
+        Needs::WriteTemplates,
+        &[("slug", "prod-vpc"), ("plan", "1")],
+    ),
+    (
+        "accept_drift",
+        Needs::WriteTemplates,
+        &[("slug", "prod-vpc"), ("plan", "1")],
+    ),
     (
         "delete_workspace",
         Needs::AdministerWorkspaces,
@@ -501,6 +538,11 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ),
     ("approve_plan", 409, "is not in a workspace"),
     ("replan_resource", 409, "is not in a workspace"),
+    ("check_drift", 409, "is not in a workspace"),
+    ("acknowledge_drift", 409, "is not in a workspace"),
+    ("reconcile_drift", 409, "is not in a workspace"),
+    ("propose_accept_drift", 409, "is not in a workspace"),
+    ("accept_drift", 409, "is not in a workspace"),
     (
         "get_pull_request",
         404,

@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/resources") view=pages::ResourcesPage ssr=SsrMode::Async />
                     <Route path=path!("/resources/new") view={Lazy::<NewResourceRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/resources/:slug") view={Lazy::<ResourceRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/drift") view={Lazy::<DriftRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/resources/:slug/edit") view={Lazy::<EditResourceRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/resources/:slug/diff") view={Lazy::<RevisionDiffRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/executors") view={Lazy::<ExecutorsRoute>::new()} ssr=SsrMode::Async />

@@ -82,6 +82,7 @@ areas! {
         ResourceRoute => ResourcePage,
         EditResourceRoute => EditResourcePage,
         RevisionDiffRoute => RevisionDiffPage,
+        DriftRoute => DriftPage,
     }
     /// The catalog: templates, source code and versions.
     Catalog in catalog_area, loaded by __preload_catalog_area {

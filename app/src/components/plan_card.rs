@@ -3,7 +3,10 @@
 //! changes, the counts, and a failed plan's error lines. The resource page and its workspace
 //! panel show it; an approval covers exactly the plan shown.
 
-use crate::domain::plans::{AttributeChange, ChangeAction, PlanStatus, PlanSummary, Shown};
+use crate::domain::drift::PlanPurpose;
+use crate::domain::plans::{
+    AttributeChange, ChangeAction, PlanStatus, PlanSummary, ResourceChange, Shown,
+};
 use crate::domain::workspaces::SyncKind;
 use crate::wire::plans::PlanView;
 use leptos::prelude::*;
@@ -46,17 +49,13 @@ fn attribute_row(attribute: AttributeChange) -> AnyView {
     .into_any()
 }
 
-/// The changes of one planned summary: resources, then outputs.
+/// Resources changed (by a plan, or outside the code): each address with its action and its
+/// attributes before and after.
 #[component]
-pub fn PlanChanges(summary: PlanSummary) -> AnyView {
-    if summary.is_empty() {
-        return view! { <p class="plan-empty">"No changes: the infrastructure already matches this code."</p> }
-            .into_any();
-    }
-    let outputs = summary.outputs.clone();
+pub fn ResourceChanges(changes: Vec<ResourceChange>) -> AnyView {
     view! {
         <ul class="plan-changes">
-            {summary.changes.into_iter().map(|change| {
+            {changes.into_iter().map(|change| {
                 let more = change.more_attributes;
                 view! {
                     <li class="plan-change">
@@ -75,6 +74,39 @@ pub fn PlanChanges(summary: PlanSummary) -> AnyView {
                 }
             }).collect_view()}
         </ul>
+    }
+    .into_any()
+}
+
+/// What changed outside the code, as a plan or a drift check found it.
+#[component]
+pub fn DriftFound(changes: Vec<ResourceChange>) -> AnyView {
+    view! {
+        <div class="plan-drift">
+            <h4>"Changed outside the code"</h4>
+            <p class="muted">"What the real world holds now that the state did not record (someone changed it directly)."</p>
+            <ResourceChanges changes />
+        </div>
+    }
+    .into_any()
+}
+
+/// The changes of one planned summary: what drifted, resources, then outputs.
+#[component]
+pub fn PlanChanges(summary: PlanSummary) -> AnyView {
+    let drift = summary.drift.clone();
+    let drift = (!drift.is_empty()).then(|| view! { <DriftFound changes=drift /> });
+    if summary.is_empty() {
+        return view! {
+            {drift}
+            <p class="plan-empty">"No changes: the infrastructure already matches this code."</p>
+        }
+        .into_any();
+    }
+    let outputs = summary.outputs.clone();
+    view! {
+        {drift}
+        <ResourceChanges changes=summary.changes />
         {(!outputs.is_empty()).then(|| view! {
             <h4>"Outputs"</h4>
             <table class="plan-attributes plan-outputs">
@@ -98,9 +130,10 @@ pub fn PlanChanges(summary: PlanSummary) -> AnyView {
 /// changes or its error.
 #[component]
 pub fn PlanCard(plan: PlanView) -> AnyView {
-    let kind = match plan.mode {
-        SyncKind::Update => "plan",
-        SyncKind::Delete => "destroy plan",
+    let kind = match (plan.purpose, plan.mode) {
+        (PlanPurpose::Drift, _) => "drift check (refresh-only)",
+        (PlanPurpose::Change, SyncKind::Update) => "plan",
+        (PlanPurpose::Change, SyncKind::Delete) => "destroy plan",
     };
     let made_for = match plan.pull_number {
         Some(number) => format!("pull request #{number} at "),

@@ -72,6 +72,7 @@ fn MainNav(user: CurrentUser) -> AnyView {
         <nav class="main-nav" aria-label="Main">
             <A href="/workspaces">"Workspaces"</A>
             <A href="/resources">"Resources"</A>
+            <A href="/drift">"Drift"</A>
             <A href="/catalog">"Catalog"</A>
             <A href="/executors">"Executors"</A>
             <A href="/integrations">"Integrations"</A>

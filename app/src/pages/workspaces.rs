@@ -113,8 +113,9 @@ pub fn WorkspacePage() -> AnyView {
     let slug = move || params.read().get("slug").unwrap_or_default();
     let update = ServerAction::<UpdateWorkspace>::new();
     let delete = ServerAction::<DeleteWorkspace>::new();
+    let schedule = ServerAction::<crate::api::drift::SetDriftSchedule>::new();
     let detail = Resource::new(
-        move || (slug(), update.version().get()),
+        move || (slug(), update.version().get() + schedule.version().get()),
         |(s, _)| get_workspace(s),
     );
     view! {
@@ -143,6 +144,7 @@ pub fn WorkspacePage() -> AnyView {
                                 <WorkspaceFacts w=w.clone() />
                                 <WorkspaceAbout detail=detail.clone() update delete />
                             </div>
+                            <WorkspaceDrift w=w.clone() can_edit=detail.can_edit schedule />
                             <WorkspaceResources rows=detail.resources.clone() />
                             <WorkspacePulls rows=detail.pulls.clone() />
                         }
@@ -223,6 +225,61 @@ fn WorkspaceAbout(
                     }.into_any(),
                 }}
                 <FormError result=delete.value().into() />
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+/// How often the workspace's resources are checked for drift, and a check of all of them now.
+#[component]
+fn WorkspaceDrift(
+    w: WorkspaceRow,
+    can_edit: bool,
+    schedule: ServerAction<crate::api::drift::SetDriftSchedule>,
+) -> AnyView {
+    use crate::api::drift::CheckWorkspaceDrift;
+    use crate::domain::drift::interval_label;
+    let check = ServerAction::<CheckWorkspaceDrift>::new();
+    let minutes = w.drift_interval_minutes;
+    let current = interval_label(minutes);
+    let next = w
+        .drift_next_at
+        .clone()
+        .filter(|_| minutes > 0)
+        .map(|at| format!(" The next check is due {at}."));
+    let choices = [0, 30, 60, 360, 720, 1440, 10_080];
+    let (slug, check_slug) = (w.slug.clone(), w.slug.clone());
+    view! {
+        <section class="card workspace-drift">
+            <h2>"Drift checks"</h2>
+            <p class="muted">
+                {format!("Every provisioned resource here is checked {}: a refresh-only plan of its merged code finds what changed outside it.", if minutes > 0 { current.clone() } else { "only when asked".into() })}
+                {next}" "<a href="/drift">"See all drift"</a>
+            </p>
+            {can_edit.then(move || view! {
+                <div class="drift-schedule">
+                    <ActionForm action=schedule attr:class="inline-form">
+                        <input type="hidden" name="slug" value=slug />
+                        <label><span>"Schedule"</span>
+                            <select name="minutes">
+                                {choices.into_iter().chain((!choices.contains(&minutes)).then_some(minutes)).map(|m| view! {
+                                    <option value=m selected=m == minutes>{interval_label(m)}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <button type="submit" class="button ghost">"Save schedule"</button>
+                    </ActionForm>
+                    <ActionForm action=check attr:class="inline-form">
+                        <input type="hidden" name="slug" value=check_slug />
+                        <button type="submit" class="button" disabled=move || check.pending().get()>"Check all now"</button>
+                    </ActionForm>
+                </div>
+                {move || check.value().get().and_then(|r| r.ok()).map(|n| view! {
+                    <p class="hint" role="status">{format!("{n} checks queued: findings appear on the Drift page as they finish.")}</p>
+                })}
+                <FormError result=schedule.value().into() />
+                <FormError result=check.value().into() />
             })}
         </section>
     }

@@ -25,6 +25,9 @@ pub struct WorkspaceRow {
     pub open_pulls: u64,
     pub created_by: String,
     pub created_at: String,
+    /// Minutes between scheduled drift checks (0: none), and when the next is due.
+    pub drift_interval_minutes: i32,
+    pub drift_next_at: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -254,12 +254,14 @@ pub fn ResourcePage() -> AnyView {
                                 {tab_link("code", format!("Code ({} files)", detail.files.len()))}
                                 {tab_link("revisions", format!("Revisions ({})", detail.revisions.len()))}
                                 {tab_link("runs", "Plans and state".into())}
+                                {tab_link("drift", "Drift".into())}
                             </nav>
                         };
                         let body = match current.as_str() {
                             "code" => view! { <CodeTab detail=detail.clone() /> }.into_any(),
                             "revisions" => view! { <RevisionsTab detail=detail.clone() /> }.into_any(),
                             "runs" => view! { <RunsTab slug=detail.slug.clone() /> }.into_any(),
+                            "drift" => view! { <crate::components::drift::DriftTab slug=detail.slug.clone() can_edit=detail.can_edit /> }.into_any(),
                             _ => view! { <Overview detail=detail.clone() act refresh panel /> }.into_any(),
                         };
                         view! {

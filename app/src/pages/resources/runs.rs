@@ -86,7 +86,7 @@ fn RunsView(slug: String, runs: ResourceRuns) -> AnyView {
                             <tbody>
                                 {plans.into_iter().map(|p| view! {
                                     <tr>
-                                        <td>{format!("#{}", p.id)}{(p.mode == crate::domain::workspaces::SyncKind::Delete).then_some(" (destroy)")}</td>
+                                        <td>{format!("#{}", p.id)}{(p.mode == crate::domain::workspaces::SyncKind::Delete).then_some(" (destroy)")}{(p.purpose == crate::domain::drift::PlanPurpose::Drift).then_some(" (drift check)")}</td>
                                         <td>{plan_badge(p.status)}</td>
                                         <td><code>{p.counts.clone().unwrap_or_else(|| "—".into())}</code></td>
                                         <td>{p.pull_number.map(|n| format!("#{n} at ")).unwrap_or_else(|| "merged code at ".into())}<code>{p.commit.chars().take(10).collect::<String>()}</code></td>

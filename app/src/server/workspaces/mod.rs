@@ -138,6 +138,8 @@ pub(crate) async fn row<C: ConnectionTrait>(
         open_pulls,
         created_by: model.created_by.clone(),
         created_at: when(&model.created_at),
+        drift_interval_minutes: model.drift_interval_minutes,
+        drift_next_at: model.drift_next_at.as_ref().map(when),
     })
 }
 

@@ -510,6 +510,77 @@ test('a developer registers a local workspace and takes a resource through pull 
   assert.throws(() => execFileSync('git', ['clone', '-q', url, 'again'], { cwd: work, stdio: 'pipe', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }));
 });
 
+test('drift on the seeded VPC is found, acknowledged, and reconciled through a pull request another person approves', async () => {
+  const dev = await env.page();
+  await demoSignIn(dev, 'Devon Developer');
+  await dev.goto(`${env.base}/resources/prod-vpc?tab=drift`);
+  await dev.getByRole('heading', { name: 'Drift', level: 2 }).waitFor();
+  await hydrated(dev);
+  // A check with nothing changed: the world is as the state says.
+  await dev.getByRole('button', { name: 'Check now' }).click();
+  await dev.locator('.drift-last[data-state="no drift"]').waitFor({ timeout: 60_000 });
+  await dev.getByText('No drift: the last check found the world as the code and state say.').waitFor();
+
+  // Someone changes the network in the demo cloud's console, behind Slipway's back.
+  const cloud = `${env.base}/demo-cloud/v1/vpc`;
+  const [network] = await (await fetch(cloud)).json();
+  assert.ok(network, 'the seeded VPC exists in the demo cloud');
+  const patched = await fetch(`${cloud}/${network.id}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cidr_block: '10.99.0.0/16', changed_by: 'console' }),
+  });
+  assert.equal(patched.status, 200);
+  await dev.getByRole('button', { name: 'Check now' }).click();
+  const found = dev.locator('.drift-current.drift-open');
+  await found.waitFor({ timeout: 60_000 });
+  await found.getByText('properties.cidr_block').waitFor();
+  await found.getByText('"10.99.0.0/16"').waitFor();
+  await shot(dev, '29-drift-found');
+
+  // Acknowledged, with the reason; the Drift page lists it with its owner and what is done.
+  await dev.getByLabel('Acknowledge: why is it left as it is for now?').fill('console change during the incident; reconcile after review');
+  await dev.getByRole('button', { name: 'Acknowledge' }).click();
+  await dev.locator('.drift-current.drift-acknowledged').getByText('console change during the incident').waitFor();
+  await dev.goto(`${env.base}/drift`);
+  const row = dev.locator('.drift-table tbody tr', { hasText: 'prod-vpc' });
+  await row.getByText('acknowledged by dev').waitFor();
+  await shot(dev, '29a-drift-page');
+
+  // Reconcile: a pull request that changes no file; its plan shows what it undoes.
+  await row.getByRole('link').first().click();
+  await dev.waitForURL(`${env.base}/resources/prod-vpc?tab=drift`);
+  await dev.locator('.drift-current').waitFor();
+  await hydrated(dev);
+  await dev.getByRole('button', { name: 'Reconcile through a pull request' }).click();
+  const question = dev.getByRole('alertdialog');
+  await question.getByText(/^Open a pull request for prod-vpc that changes no file\?/).waitFor();
+  await question.getByRole('button', { name: 'Reconcile through a pull request' }).click();
+  await dev.getByText(/dev asked for a reconcile/).waitFor();
+  await dev.goto(`${env.base}/resources/prod-vpc`);
+  const panel = dev.locator('.workspace-panel');
+  await dev.locator('.workspace-panel[data-done="true"] .plan-card[data-status="ready"]').waitFor({ timeout: 60_000 });
+  await panel.getByText('Changed outside the code').waitFor();
+  await panel.locator('.plan-counts', { hasText: '+0 ~1 -0' }).waitFor();
+  await panel.getByRole('link', { name: /Reconcile drift of vpc\// }).waitFor();
+  await shot(dev, '29b-reconcile-pull-request');
+
+  // Ada approves it: merged, applied, the network back as the code says, the drift resolved.
+  const ada = await env.page();
+  await demoSignIn(ada, 'Ada Admin');
+  await ada.goto(`${env.base}/resources/prod-vpc`);
+  await ada.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(ada);
+  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve plan (merge, then apply)' }).click();
+  await ada.locator('.workspace-panel[data-done="true"] .plan-card[data-status="applied"]').waitFor({ timeout: 60_000 });
+  const back = await (await fetch(`${cloud}/${network.id}`)).json();
+  assert.equal(back.properties.cidr_block, network.properties.cidr_block);
+  assert.equal(back.properties.changed_by, undefined);
+  await ada.goto(`${env.base}/drift`);
+  await ada.locator('section.card', { hasText: 'Resolved lately' }).locator('tr', { hasText: 'reconciled' }).waitFor();
+  await shot(ada, '29c-drift-resolved');
+});
+
 test('a developer reads a repository\'s version tags and previews a pull request title\'s versions', async () => {
   const page = await env.page();
   await demoSignIn(page, 'Devon Developer');

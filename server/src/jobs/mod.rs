@@ -306,10 +306,14 @@ impl Worker {
         if let Err(refused) = app::domain::executors::check_arguments(&plan.arguments) {
             return Outcome::Fail(format!("command: {refused}"));
         }
-        let (env, secrets) = match self.environment(&plan.integration_ids, dir, log).await {
+        let (mut env, secrets) = match self.environment(&plan.integration_ids, dir, log).await {
             Ok(found) => found,
             Err(outcome) => return outcome,
         };
+        match self.run_settings(dir) {
+            Ok(settings) => env.extend(settings),
+            Err(e) => return Outcome::Retry(e),
+        }
         if let Err(e) = self.sandbox.hand_over(dir) {
             return Outcome::Retry(e);
         }

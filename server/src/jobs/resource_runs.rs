@@ -300,9 +300,10 @@ impl Worker {
 }
 
 impl Worker {
-    /// What every resource run is given besides its integrations: the provider mirror (as a
-    /// CLI configuration file written into the run folder) and the demo cloud's address.
-    fn run_settings(&self, dir: &Path) -> Result<Vec<(String, String)>, String> {
+    /// What every run (a resource's, an executor's) is given besides its integrations: the
+    /// provider mirror (as a CLI configuration file written into the run folder) and the demo
+    /// cloud's address.
+    pub(super) fn run_settings(&self, dir: &Path) -> Result<Vec<(String, String)>, String> {
         let mut env = Vec::new();
         if let Some(url) = &self.demo_cloud {
             env.push(("SLIPWAY_DEMO_CLOUD".to_string(), url.clone()));

@@ -1,7 +1,8 @@
 //! Drift: each workspace checks its provisioned resources on a schedule (a refresh-only plan of
 //! the code as merged); what a check finds is a drift record with a life (open, acknowledged,
 //! resolved by a reconcile or by accepting the real world). A plan now says what it is for: a
-//! change (`change`) or a drift check (`drift`, refresh-only; applied, it accepts the drift).
+//! change (`change`) or a drift check (`drift`, refresh-only; applied, it accepts the drift),
+//! and keeps what the policies said of it.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -24,6 +25,9 @@ enum Plans {
     Id,
     /// change | drift
     Purpose,
+    /// JSON of `[domain::policies::PolicyResult]`: what each policy said of the plan, and who
+    /// overrode a denial.
+    Policy,
 }
 
 #[derive(DeriveIden)]
@@ -96,6 +100,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table(Plans::Table)
+                    .add_column(text_null(Plans::Policy))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table(Drifts::Table)
@@ -164,6 +176,7 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Plans::Table)
                     .drop_column(Plans::Purpose)
+                    .drop_column(Plans::Policy)
                     .to_owned(),
             )
             .await?;

@@ -82,3 +82,31 @@ pub async fn replan_resource(slug: String) -> Result<i64, AppError> {
         .await,
     )
 }
+
+/// Overrides a policy's denial of a plan: a member of the policy's override group, who wrote
+/// none of the change, with a reason (the group is the policy's permission; reading the
+/// resource is the portal's).
+#[server(endpoint = "override_policy")]
+pub async fn override_policy(
+    slug: String,
+    plan: i64,
+    policy: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, resource(&slug)).await?;
+            crate::server::policies::override_denial(
+                &ctx()?,
+                &caller.actor(),
+                slug.trim(),
+                plan,
+                policy.trim(),
+                &reason,
+            )
+            .await
+        }
+        .await,
+    )
+}

@@ -3,10 +3,12 @@
 //! changes, the counts, and a failed plan's error lines. The resource page and its workspace
 //! panel show it; an approval covers exactly the plan shown.
 
+use crate::components::common::FormError;
 use crate::domain::drift::PlanPurpose;
 use crate::domain::plans::{
     AttributeChange, ChangeAction, PlanStatus, PlanSummary, ResourceChange, Shown,
 };
+use crate::domain::policies::PolicyResult;
 use crate::domain::workspaces::SyncKind;
 use crate::wire::plans::PlanView;
 use leptos::prelude::*;
@@ -126,10 +128,76 @@ pub fn PlanChanges(summary: PlanSummary) -> AnyView {
     .into_any()
 }
 
+/// What the policies said of a plan: each denial with its message, who may override it and
+/// who did; the override form for the members of a policy's group (`slug`: the resource).
+#[component]
+pub fn PolicyResults(
+    plan_id: i64,
+    results: Vec<PolicyResult>,
+    #[prop(optional_no_strip)] slug: Option<String>,
+    #[prop(optional)] open: bool,
+) -> AnyView {
+    let passed: Vec<String> = results
+        .iter()
+        .filter(|r| r.denials.is_empty())
+        .map(|r| r.policy.clone())
+        .collect();
+    let denied: Vec<PolicyResult> = results
+        .into_iter()
+        .filter(|r| !r.denials.is_empty())
+        .collect();
+    let action = ServerAction::<crate::api::plans::OverridePolicy>::new();
+    view! {
+        <div class="plan-policies">
+            {denied.into_iter().map(|r| {
+                let blocks = r.blocks();
+                let form = match (&slug, &r.override_group) {
+                    (Some(slug), Some(group)) if blocks && open => {
+                        let (slug, policy, group) = (slug.clone(), r.policy.clone(), group.clone());
+                        Some(view! {
+                            <ActionForm action attr:class="policy-override">
+                                <input type="hidden" name="slug" value=slug />
+                                <input type="hidden" name="plan" value=plan_id />
+                                <input type="hidden" name="policy" value=policy.clone() />
+                                <label for=format!("override-{policy}")>{format!("Members of {group}: why may this plan pass?")}</label>
+                                <textarea id=format!("override-{policy}") name="reason" rows="2" maxlength="1000" required></textarea>
+                                <button type="submit" class="button ghost">{format!("Override {policy}")}</button>
+                            </ActionForm>
+                        })
+                    }
+                    _ => None,
+                };
+                view! {
+                    <div class=if blocks { "policy-denied" } else { "policy-overridden" } role=blocks.then_some("alert") data-policy=r.policy.clone()>
+                        <p><strong>{if blocks { format!("Denied by policy {}", r.policy) } else { format!("Policy {} overridden", r.policy) }}</strong>
+                            <span class="muted">{format!(" · revision {} · owned by {}", r.revision, r.owner)}</span></p>
+                        <ul>{r.denials.iter().map(|d| view! { <li>{d.clone()}</li> }).collect_view()}</ul>
+                        <p class="muted">{match &r.override_group {
+                            Some(group) => format!("{} of {} members of {group} must override it (never the change's author); {} did.", r.overrides.len().min(r.approvals as usize), r.approvals, r.overrides.len()),
+                            None => "It cannot be overridden: change the plan, or ask its owners to change the policy.".into(),
+                        }}</p>
+                        {(!r.overrides.is_empty()).then(|| view! {
+                            <ul class="policy-overrides">{r.overrides.iter().map(|o| view! {
+                                <li>{format!("{} overrode it ({}): {}", o.by, o.at, o.reason)}</li>
+                            }).collect_view()}</ul>
+                        })}
+                        {form}
+                    </div>
+                }
+            }).collect_view()}
+            {(!passed.is_empty()).then(|| view! {
+                <p class="policy-passed">{format!("Passes {}", passed.join(", "))}</p>
+            })}
+            <FormError result=action.value().into() />
+        </div>
+    }
+    .into_any()
+}
+
 /// One plan: its heading (number, kind, status, counts), what it was made for, and its
 /// changes or its error.
 #[component]
-pub fn PlanCard(plan: PlanView) -> AnyView {
+pub fn PlanCard(plan: PlanView, #[prop(optional)] slug: Option<String>) -> AnyView {
     let kind = match (plan.purpose, plan.mode) {
         (PlanPurpose::Drift, _) => "drift check (refresh-only)",
         (PlanPurpose::Change, SyncKind::Update) => "plan",
@@ -169,6 +237,9 @@ pub fn PlanCard(plan: PlanView) -> AnyView {
                         <span class="badge">{format!("{} ← {} = {}", i.variable, i.from.replace('.', " → "), i.value.clone().unwrap_or_else(|| "(sensitive)".into()))}</span>
                     }).collect_view()}
                 </p>
+            })}
+            {(!plan.policies.is_empty()).then(|| view! {
+                <PolicyResults plan_id=plan.id results=plan.policies.clone() slug=slug.clone() open=status == PlanStatus::Ready />
             })}
             {match status {
                 PlanStatus::Queued | PlanStatus::Planning => view! {

@@ -132,7 +132,10 @@ pub fn LivePanel(
                     <dd><a href=p.url.clone()>{format!("#{} {}", p.number, p.title)}</a>" "<code>{p.head_branch.clone()}</code></dd>
                 })}
             </dl>
-            {move || state.get().plan.map(|plan| view! { <PlanCard plan /> })}
+            {
+                let slug = slug.clone();
+                move || state.get().plan.map(|plan| view! { <PlanCard plan slug=slug.clone() /> })
+            }
             <WorkspaceActions slug state done actions />
             {move || state.get().job.map(|job| view! {
                 <h3>{format!("{} · job #{}", job.title, job.id)}" "{run_badge(job.status)}</h3>

@@ -13,6 +13,7 @@ pub mod manifests;
 pub mod modules;
 pub mod names;
 pub mod plans;
+pub mod policies;
 pub mod pushes;
 pub mod rbac;
 pub mod release_manifests;

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod live;
 pub mod modules;
 pub mod plans;
+pub mod policies;
 pub mod ports;
 pub mod registry;
 pub mod release_manifests;

@@ -56,6 +56,18 @@ fn summary(manifest: &Manifest) -> String {
             }
             parts.join(" · ")
         }
+        Manifest::Policy(policy) => {
+            let scope = if policy.templates.is_empty() {
+                "every template".to_string()
+            } else {
+                policy.templates.join(", ")
+            };
+            let overridden = match &policy.override_group {
+                Some(group) => format!("{} of {group} may override", policy.approvals),
+                None => "no override".to_string(),
+            };
+            format!("{} · {scope} · {overridden}", policy.description)
+        }
         _ => String::new(),
     }
 }
@@ -165,6 +177,12 @@ pub async fn save(
         let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         AppError::invalid("source", lines.join("\n"))
     })?;
+    if let Manifest::Policy(policy) = &manifest {
+        let errors = super::policies::rego_errors(policy);
+        if !errors.is_empty() {
+            return Err(AppError::invalid("source", errors.join("\n")));
+        }
+    }
     audit::audited(db, &editor.actor, async |txn| {
         let known: Vec<(String, String)> = manifests::Entity::find()
             .all(txn)

@@ -15,6 +15,8 @@ pub struct PlanView {
     pub mode: SyncKind,
     /// A change, or a drift check (refresh-only).
     pub purpose: crate::domain::drift::PlanPurpose,
+    /// What each policy said of it (a denial blocks approval until overridden).
+    pub policies: Vec<crate::domain::policies::PolicyResult>,
     /// The pull request head the plan was made for (an approval covers exactly it).
     pub commit: String,
     pub pull_number: Option<i64>,

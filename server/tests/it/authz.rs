@@ -453,6 +453,16 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         Needs::WriteTemplates,
         &[("slug", "prod-vpc")],
     ),
+    (
+        "override_policy",
+        Needs::ReadCreatedLater,
+        &[
+            ("slug", "prod-vpc"),
+            ("plan", "1"),
+            ("policy", "network-size"),
+            ("reason", "needed"),
+        ],
+    ),
     ("get_drifts", Needs::SignedIn, &[]),
     (
         "get_resource_drift",

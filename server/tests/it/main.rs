@@ -28,6 +28,7 @@ mod manifests;
 mod oci_registry;
 mod oidc_tokens;
 mod plans;
+mod policies;
 mod release_manifests;
 mod releases;
 mod replicas;

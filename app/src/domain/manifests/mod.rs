@@ -87,6 +87,7 @@ pub enum Manifest {
     ApplicationSet(ApplicationSet),
     ReleaseTrack(ReleaseTrack),
     DeploymentConfig(DeploymentConfig),
+    Policy(super::policies::Policy),
 }
 
 impl Manifest {
@@ -98,6 +99,7 @@ impl Manifest {
             Manifest::ApplicationSet(_) => "ApplicationSet",
             Manifest::ReleaseTrack(_) => "ReleaseTrack",
             Manifest::DeploymentConfig(_) => "DeploymentConfig",
+            Manifest::Policy(_) => "Policy",
         }
     }
 
@@ -109,17 +111,19 @@ impl Manifest {
             Manifest::ApplicationSet(m) => &m.metadata,
             Manifest::ReleaseTrack(m) => &m.metadata,
             Manifest::DeploymentConfig(m) => &m.metadata,
+            Manifest::Policy(m) => &m.metadata,
         }
     }
 }
 
-pub(crate) const KINDS: [&str; 6] = [
+pub(crate) const KINDS: [&str; 7] = [
     "GithubRepository",
     "BuildDefinition",
     "Application",
     "ApplicationSet",
     "ReleaseTrack",
     "DeploymentConfig",
+    "Policy",
 ];
 
 /// Every manifest of one file (documents separated by `---`), or every error in it.
@@ -176,6 +180,7 @@ pub fn load(file: &str, source: &str) -> Result<Vec<Manifest>, Vec<ManifestError
                 application_set(meta, spec, &mut errors).map(Manifest::ApplicationSet)
             }
             "ReleaseTrack" => release_track(meta, spec, &mut errors).map(Manifest::ReleaseTrack),
+            "Policy" => super::policies::policy(meta, spec, &mut errors).map(Manifest::Policy),
             _ => deployment_config(meta, spec, &mut errors).map(Manifest::DeploymentConfig),
         };
         manifests.extend(manifest);

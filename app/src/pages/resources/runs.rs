@@ -70,7 +70,7 @@ fn RunsView(slug: String, runs: ResourceRuns) -> AnyView {
         <section class="card">
             <h2>"Latest plan"</h2>
             {match latest {
-                Some(plan) => view! { <PlanCard plan /> }.into_any(),
+                Some(plan) => view! { <PlanCard plan slug=slug.clone() /> }.into_any(),
                 None => view! { <p class="muted">"Nothing planned yet: the first plan runs when this resource's pull request opens."</p> }.into_any(),
             }}
         </section>

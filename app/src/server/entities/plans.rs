@@ -39,6 +39,8 @@ pub struct Model {
     pub applied_at: Option<DateTimeUtc>,
     /// A change, or a drift check (refresh-only; applied, it accepts the drift).
     pub purpose: crate::domain::drift::PlanPurpose,
+    /// JSON of `[domain::policies::PolicyResult]`.
+    pub policy: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

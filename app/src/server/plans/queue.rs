@@ -173,7 +173,13 @@ pub(crate) fn gate(plan: &plans::Model, number: i64, head: &str) -> AppResult<()
         )));
     }
     match plan.status {
-        PlanStatus::Ready => Ok(()),
+        PlanStatus::Ready => match crate::server::policies::blocked(plan) {
+            None => Ok(()),
+            Some(why) => Err(AppError::Conflict(format!(
+                "Plan #{} of pull request #{number} is denied by policy: {why}.",
+                plan.id
+            ))),
+        },
         PlanStatus::Queued | PlanStatus::Planning => Err(AppError::Conflict(format!(
             "Plan #{} of pull request #{number} is still {}: approve it once it is shown.",
             plan.id,
@@ -275,12 +281,17 @@ pub async fn approve_apply(
                 "Plan #{plan_id} is not the newest plan of {resource_slug}: review the newest."
             )));
         }
-        gate(&plan, 0, &plan.commit).map_err(|_| {
-            AppError::Conflict(format!(
+        if plan.status != PlanStatus::Ready {
+            return Err(AppError::Conflict(format!(
                 "Plan #{plan_id} is {}: only a plan ready for review can be approved.",
                 plan.status.label()
-            ))
-        })?;
+            )));
+        }
+        if let Some(why) = crate::server::policies::blocked(&plan) {
+            return Err(AppError::Conflict(format!(
+                "Plan #{plan_id} is denied by policy: {why}."
+            )));
+        }
         let authors = plan_authors(txn, &plan).await?;
         if authors.contains(&actor.label) {
             return Err(AppError::Forbidden(format!(
@@ -303,7 +314,10 @@ pub async fn approve_apply(
 
 /// Everyone whose change the plan carries: the authors of its pull request, and whoever
 /// asked for the plan.
-async fn plan_authors<C: ConnectionTrait>(db: &C, plan: &plans::Model) -> AppResult<Vec<String>> {
+pub(crate) async fn plan_authors<C: ConnectionTrait>(
+    db: &C,
+    plan: &plans::Model,
+) -> AppResult<Vec<String>> {
     let mut authors = vec![plan.requested_by.clone()];
     if let Some(pull_id) = plan.pull_request_id {
         if let Some(pull) = pull_requests::Entity::find_by_id(pull_id).one(db).await? {

@@ -165,16 +165,37 @@ async fn planned<C: ConnectionTrait>(
             active.adds = Set(summary.counts.add as i32);
             active.changes = Set(summary.counts.change as i32);
             active.destroys = Set(summary.counts.destroy as i32);
+            let mut denied = Vec::new();
             if let (Some(file), Some(json)) = (&end.plan_file, &end.show_json) {
                 seal_plan(ctx, &mut active, plan.id, file, json);
+                let results = policies_of(db, &plan, json).await?;
+                denied = results
+                    .iter()
+                    .filter(|r| !r.denials.is_empty())
+                    .map(|r| r.policy.clone())
+                    .collect();
+                if !results.is_empty() {
+                    active.policy = Set(Some(
+                        serde_json::to_string(&results).map_err(AppError::internal)?,
+                    ));
+                }
             }
             (
                 PlanStatus::Ready,
-                format!(
-                    "plan #{} ready ({}): awaits approval",
-                    plan.id,
-                    summary.counts.label()
-                ),
+                if denied.is_empty() {
+                    format!(
+                        "plan #{} ready ({}): awaits approval",
+                        plan.id,
+                        summary.counts.label()
+                    )
+                } else {
+                    format!(
+                        "plan #{} ready ({}): denied by policy {}",
+                        plan.id,
+                        summary.counts.label(),
+                        denied.join(", ")
+                    )
+                },
             )
         }
         Err(error) => {
@@ -220,6 +241,34 @@ async fn planned<C: ConnectionTrait>(
         plan.resource_id,
     )
     .after(&after))
+}
+
+/// What the policies say of a plan of a change.
+async fn policies_of<C: ConnectionTrait>(
+    db: &C,
+    plan: &plans::Model,
+    show_json: &str,
+) -> AppResult<Vec<crate::domain::policies::PolicyResult>> {
+    let Some(resource) = resources::Entity::find_by_id(plan.resource_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let workspace = match workspace_resources::Entity::find_by_id(resource.id)
+        .one(db)
+        .await?
+    {
+        Some(member) => {
+            crate::server::entities::workspaces::Entity::find_by_id(member.workspace_id)
+                .one(db)
+                .await?
+                .map(|w| w.slug)
+                .unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    crate::server::policies::evaluate(db, &resource, &workspace, show_json).await
 }
 
 /// Keeps the saved plan and its JSON, sealed.

@@ -12,6 +12,7 @@ pub(crate) fn plan_view(plan: &plans::Model, pull_number: Option<i64>) -> PlanVi
         status: plan.status,
         mode: plan.mode,
         purpose: plan.purpose,
+        policies: crate::server::policies::results_of(plan),
         commit: plan.commit.clone(),
         pull_number,
         counts: summary.as_ref().map(|s| s.counts.label()),

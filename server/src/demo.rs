@@ -148,10 +148,11 @@ fn group_plan(group: &str) -> (&'static str, Vec<(Role, Scope)>) {
             vec![(Role::Viewer, everything)],
         ),
         "security" => (
-            "Sign off production releases; read the audit log",
+            "Sign off production releases; read the audit log; write the policies plans must pass",
             vec![
                 (Role::Viewer, everything),
                 (Role::Viewer, on(EntityType::Audit)),
+                (Role::Member, on(EntityType::Release)),
             ],
         ),
         "sre" => (

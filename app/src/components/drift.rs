@@ -154,7 +154,7 @@ fn DriftView(slug: String, drift: ResourceDrift, can_edit: bool, actions: DriftA
                         <input type="hidden" name="slug" value=slug />
                         <label for="drift-reason">"Acknowledge: why is it left as it is for now?"</label>
                         <textarea id="drift-reason" name="reason" rows="2" maxlength="1000" required placeholder="e.g. the network team's hotfix; reconcile after the incident review"></textarea>
-                        <button type="submit" class="button ghost">"Acknowledge"</button>
+                        <button type="submit" class="button">"Acknowledge"</button>
                     </ActionForm>
                 })
             };
@@ -195,7 +195,7 @@ fn DriftView(slug: String, drift: ResourceDrift, can_edit: bool, actions: DriftA
                             <input type="hidden" name="plan" value=plan />
                             <ConfirmSubmit
                                 label="Propose accepting the drift"
-                                class="button ghost"
+                                class="button"
                                 question=format!("Propose accepting what drift check #{plan} found for {slug}? Once someone else approves, its refresh-only plan is applied: the state records the world as it is, and the code is left as it is.")
                             />
                         </ActionForm>
@@ -220,7 +220,7 @@ fn DriftView(slug: String, drift: ResourceDrift, can_edit: bool, actions: DriftA
                     {if changes.is_empty() {
                         view! { <p class="muted">"Only outputs moved: see the check's plan on the Plans and state tab."</p> }.into_any()
                     } else {
-                        view! { <ResourceChanges changes /> }.into_any()
+                        view! { <ResourceChanges changes before="In the state" after="In the world" /> }.into_any()
                     }}
                     <div class="drift-actions">
                         {reconcile_form}

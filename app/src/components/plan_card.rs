@@ -54,7 +54,13 @@ fn attribute_row(attribute: AttributeChange) -> AnyView {
 /// Resources changed (by a plan, or outside the code): each address with its action and its
 /// attributes before and after.
 #[component]
-pub fn ResourceChanges(changes: Vec<ResourceChange>) -> AnyView {
+pub fn ResourceChanges(
+    changes: Vec<ResourceChange>,
+    /// The columns' headings (a drift's are "In the state" and "In the world").
+    #[prop(default = "Before")]
+    before: &'static str,
+    #[prop(default = "After")] after: &'static str,
+) -> AnyView {
     view! {
         <ul class="plan-changes">
             {changes.into_iter().map(|change| {
@@ -67,7 +73,7 @@ pub fn ResourceChanges(changes: Vec<ResourceChange>) -> AnyView {
                         </p>
                         {(!change.attributes.is_empty()).then(|| view! {
                             <table class="plan-attributes">
-                                <thead><tr><th scope="col">"Attribute"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                                <thead><tr><th scope="col">"Attribute"</th><th scope="col">{before}</th><th scope="col">{after}</th></tr></thead>
                                 <tbody>{change.attributes.into_iter().map(attribute_row).collect_view()}</tbody>
                             </table>
                         })}
@@ -86,8 +92,8 @@ pub fn DriftFound(changes: Vec<ResourceChange>) -> AnyView {
     view! {
         <div class="plan-drift">
             <h4>"Changed outside the code"</h4>
-            <p class="muted">"What the real world holds now that the state did not record (someone changed it directly)."</p>
-            <ResourceChanges changes />
+            <p class="muted">"What the real world holds now that the state did not record (someone changed it directly). The plan below undoes it."</p>
+            <ResourceChanges changes before="In the state" after="In the world" />
         </div>
     }
     .into_any()

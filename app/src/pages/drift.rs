@@ -57,11 +57,22 @@ fn DriftLists(list: DriftList) -> AnyView {
         .iter()
         .filter(|d| d.acknowledged_by.is_none())
         .count();
+    let summary = match (current.len(), open) {
+        (0, _) => None,
+        (1, 0) => Some("1 resource drifted, acknowledged".to_string()),
+        (1, _) => Some("1 resource drifted, not acknowledged yet".to_string()),
+        (n, 0) => Some(format!("{n} resources drifted, all acknowledged")),
+        (n, open) => Some(format!(
+            "{n} resources drifted, {open} not acknowledged yet"
+        )),
+    };
+    let running = (checks_running > 0).then(|| format!("{checks_running} checks running"));
+    let line = match (summary, running) {
+        (Some(s), Some(r)) => Some(format!("{s} · {r}")),
+        (s, r) => s.or(r),
+    };
     view! {
-        <p class="muted drift-summary">
-            {format!("{} drifted ({open} not acknowledged)", current.len())}
-            {(checks_running > 0).then(|| format!(" · {checks_running} checks running"))}
-        </p>
+        {line.map(|line| view! { <p class="muted drift-summary">{line}</p> })}
         {if current.is_empty() {
             view! {
                 <EmptyState title="No drift">

@@ -549,6 +549,7 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ("approve_plan", 409, "is not in a workspace"),
     ("replan_resource", 409, "is not in a workspace"),
     ("check_drift", 409, "is not in a workspace"),
+    ("override_policy", 404, "Plan #1 was not found"),
     ("acknowledge_drift", 409, "is not in a workspace"),
     ("reconcile_drift", 409, "is not in a workspace"),
     ("propose_accept_drift", 409, "is not in a workspace"),

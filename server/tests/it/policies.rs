@@ -77,6 +77,10 @@ db_test! {
         let save = |source: &'static str| [("kind", ""), ("name", ""), ("revision", "0"), ("source", source)];
         let (status, body) = call(&dev, &server, "save_release_manifest", &save(POLICY)).await;
         assert_eq!((status, body.contains("edited by the group security")), (403, true), "{body}");
+        let pat = client();
+        demo_sign_in(&pat, &server, "pat").await;
+        let (status, body) = call(&pat, &server, "save_release_manifest", &save(POLICY)).await;
+        assert_eq!((status, body.contains("member role on releases")), (403, true), "{body}");
         let broken: &'static str = Box::leak(POLICY.replace("< 16", "<").into_boxed_str());
         let (status, body) = call(&sam, &server, "save_release_manifest", &save(broken)).await;
         assert_eq!(status, 422, "{body}");

@@ -541,9 +541,12 @@ pub(crate) async fn resolve_by_apply<C: ConnectionTrait>(
 
 // ---- What the pages show.
 
-/// How long ago, in the largest whole unit.
+/// How long ago, in the largest whole unit ("moments" under a minute).
 fn age(since: &chrono::DateTime<chrono::Utc>) -> String {
     let minutes = (chrono::Utc::now() - *since).num_minutes().max(0);
+    if minutes == 0 {
+        return "moments".into();
+    }
     let (n, unit) = match minutes {
         m if m < 60 => (m, "minute"),
         m if m < 60 * 48 => (m / 60, "hour"),

@@ -191,9 +191,13 @@ db_test! {
         cloud(&server, reqwest::Method::PATCH, &format!("/vpc/{id}"), Some(serde_json::json!({ "cidr_block": "10.5.0.0/16" }))).await;
         json(&dev, &server, "check_drift", &[("slug", "net")]).await;
         assert_eq!(checked(&dev, &server, "net").await["current"]["status"], "open");
-        cloud(&server, reqwest::Method::PATCH, &format!("/vpc/{id}"), Some(serde_json::json!({ "cidr_block": "10.0.0.0/16" }))).await;
-        json(&dev, &server, "check_drift", &[("slug", "net")]).await;
-        assert_eq!(checked(&dev, &server, "net").await["current"], Value::Null);
+        let (status, _) = cloud(&server, reqwest::Method::PATCH, &format!("/vpc/{id}"), Some(serde_json::json!({ "cidr_block": "10.0.0.0/16" }))).await;
+        assert_eq!(status, 200);
+        let asked = json(&dev, &server, "check_drift", &[("slug", "net")]).await;
+        let drift = checked(&dev, &server, "net").await;
+        assert_eq!(drift["last_check"]["plan_id"], asked, "{drift}");
+        assert_eq!(drift["last_check"]["state"], "no drift", "{drift}\n{}", job_log(&server).await);
+        assert_eq!(drift["current"], Value::Null, "{drift}");
         let record = drifts::Entity::find().order_by_desc(drifts::Column::Id).one(&server.ctx.db).await.unwrap().unwrap();
         assert_eq!(record.resolution, Some(Resolution::Cleared));
 

@@ -234,6 +234,7 @@ db_test! {
         let (status, body) = call(&dev, &server, "set_drift_schedule", &[("slug", "acme-live"), ("minutes", "3")]).await;
         assert_eq!((status, body.contains("\"field\":\"minutes\"")), (422, true), "{body}");
         assert_eq!(call(&pat, &server, "set_drift_schedule", &[("slug", "acme-live"), ("minutes", "60")]).await.0, 403);
+        assert_eq!(call(&pat, &server, "check_workspace_drift", &[("slug", "acme-live")]).await.0, 403);
         json(&dev, &server, "set_drift_schedule", &[("slug", "acme-live"), ("minutes", "60")]).await;
         let drift = json(&dev, &server, "get_resource_drift", &[("slug", "net")]).await;
         assert_eq!(drift["schedule"], "hourly", "{drift}");

@@ -404,12 +404,7 @@ pub(crate) async fn checked<C: ConnectionTrait>(
 ) -> AppResult<Change<'static>> {
     let now = chrono::Utc::now();
     let superseded = plan.status == PlanStatus::Superseded;
-    let mut active: plans::ActiveModel = plan.clone().into();
-    active.finished_at = Set(Some(now));
-    if let Some(runtime) = end.runtime {
-        active.runtime = Set(runtime);
-    }
-    active.runtime_version = Set(end.runtime_version.clone());
+    let mut active = record::ended(&plan, end, now);
     let summary = match (status, &end.show_json, end.drifted) {
         (JobStatus::Succeeded, Some(json), Some(_)) => crate::domain::plans::summarize(json)
             .map_err(|e| format!("the check's JSON does not read: {e}")),

@@ -134,6 +134,21 @@ pub(super) fn error_text(outcome: &Outcome, end: &RunEnd) -> String {
     text
 }
 
+/// A plan or check row as its run ended: when, and with which runtime.
+pub(super) fn ended(
+    plan: &plans::Model,
+    end: &RunEnd,
+    now: chrono::DateTime<chrono::Utc>,
+) -> plans::ActiveModel {
+    let mut active: plans::ActiveModel = plan.clone().into();
+    active.finished_at = Set(Some(now));
+    if let Some(runtime) = end.runtime {
+        active.runtime = Set(runtime);
+    }
+    active.runtime_version = Set(end.runtime_version.clone());
+    active
+}
+
 /// A plan's end: ready with its summary and sealed plan file, or failed with its error lines.
 async fn planned<C: ConnectionTrait>(
     ctx: &AppCtx,
@@ -145,12 +160,7 @@ async fn planned<C: ConnectionTrait>(
 ) -> AppResult<Change<'static>> {
     let now = chrono::Utc::now();
     let superseded = plan.status == PlanStatus::Superseded;
-    let mut active: plans::ActiveModel = plan.clone().into();
-    active.finished_at = Set(Some(now));
-    if let Some(runtime) = end.runtime {
-        active.runtime = Set(runtime);
-    }
-    active.runtime_version = Set(end.runtime_version.clone());
+    let mut active = ended(&plan, end, now);
     let summary = match (status, &end.show_json) {
         (JobStatus::Succeeded, Some(json)) => crate::domain::plans::summarize(json)
             .map_err(|e| format!("the plan's JSON does not read: {e}")),

@@ -581,6 +581,165 @@ test('drift on the seeded VPC is found, acknowledged, and reconciled through a p
   await shot(ada, '29c-drift-resolved');
 });
 
+test('a VPC and an EKS cluster on its output: planned, a policy overridden by two security members, applied, drifted and reconciled, destroyed', async () => {
+  // Ada makes Quinn a second member of security: an override takes two of its members.
+  const ada = await env.page();
+  await demoSignIn(ada, 'Ada Admin');
+  await ada.goto(`${env.base}/admin/groups/security`);
+  await hydrated(ada);
+  await ada.getByLabel('Add a member').fill('quinn');
+  await ada.getByRole('button', { name: 'Add', exact: true }).click();
+  await ada.getByRole('button', { name: 'Remove quinn' }).waitFor();
+
+  // Sam (security) writes the policy the new-manifest page offers: EKS node groups stay
+  // within 10 nodes, two members of security may override it.
+  const sam = await env.page();
+  await demoSignIn(sam, 'Sam Security');
+  await sam.goto(`${env.base}/releases/manifests/new?kind=Policy`);
+  await hydrated(sam);
+  await sam.locator('.editor-check .check-ok').waitFor();
+  await sam.getByRole('button', { name: 'Create' }).click();
+  await sam.waitForURL(`${env.base}/releases/manifests/Policy/eks-node-limits`);
+  await sam.getByText('EKS node groups stay within 10 nodes.').first().waitFor();
+
+  // Devon creates a VPC in the seeded workspace; its pull request is planned.
+  const dev = await env.page();
+  await demoSignIn(dev, 'Devon Developer');
+  await dev.goto(`${env.base}/resources/new?template=vpc`);
+  await dev.locator('[data-variable="cidr_block"]').waitFor();
+  await hydrated(dev);
+  await dev.getByLabel('Name', { exact: true }).fill('Core Network');
+  await dev.getByLabel('Slug (folder and module name)').fill('core-net');
+  await dev.getByLabel(/^name/).fill('core');
+  await dev.getByLabel(/^cidr_block/).fill('10.20.0.0/16');
+  await dev.locator('select[name="input[workspace]"]').selectOption('acme-infra-live');
+  await dev.getByRole('button', { name: 'Create resource' }).click();
+  await dev.waitForURL(`${env.base}/resources/core-net`);
+  const devPanel = dev.locator('.workspace-panel');
+  await dev.locator('.workspace-panel[data-done="true"] .plan-card[data-status="ready"]').waitFor({ timeout: 60_000 });
+  await devPanel.locator('.plan-counts', { hasText: '+1 ~0 -0' }).waitFor();
+  await devPanel.getByText('cloud_object.network').first().waitFor();
+  await shot(dev, '29d-vpc-plan');
+
+  // Ada approves the plan she read: merged, then applied, its log followed on the page; the
+  // outputs appear, the network's id the demo cloud's.
+  await ada.goto(`${env.base}/resources/core-net`);
+  await ada.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(ada);
+  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve plan (merge, then apply)' }).click();
+  await ada.locator('.workspace-panel .run-log', { hasText: 'Apply complete!' }).waitFor({ timeout: 60_000 });
+  await ada.locator('.page-header .state-provisioned').waitFor({ timeout: 60_000 });
+  const outputs = ada.locator('section.card', { has: ada.getByRole('heading', { name: 'Outputs', level: 2 }) });
+  await outputs.getByText(/vpc-[0-9a-f]{8}/).first().waitFor();
+  const vpcId = (await outputs.innerText()).match(/vpc-[0-9a-f]{8}/)[0];
+  await shot(ada, '29e-vpc-applied');
+
+  // The cluster: a child of the VPC whose vpc_id is the VPC's output, with a node group too
+  // large for the policy.
+  await dev.goto(`${env.base}/resources/new?template=eks-cluster`);
+  await dev.locator('[data-variable="vpc_id"]').waitFor();
+  await hydrated(dev);
+  await dev.getByLabel('Name', { exact: true }).fill('Core Cluster');
+  await dev.getByLabel('Slug (folder and module name)').fill('core-eks');
+  await dev.getByLabel(/^cluster_name/).fill('core');
+  await dev.locator('label.checkbox', { hasText: 'core-net' }).locator('input').check();
+  await dev.locator('#bind-vpc_id').selectOption('core-net.vpc_id');
+  await dev.getByLabel(/^node_groups/).fill('{"general": {"instance_type": "m6i.large", "min_size": 2, "max_size": 40}}');
+  await dev.locator('select[name="input[workspace]"]').selectOption('acme-infra-live');
+  await shot(dev, '29f-eks-form-bound');
+  await dev.getByRole('button', { name: 'Create resource' }).click();
+  await dev.waitForURL(`${env.base}/resources/core-eks`);
+  await dev.locator('.workspace-panel[data-done="true"] .plan-card[data-status="ready"]').waitFor({ timeout: 60_000 });
+  // The plan took vpc_id from the VPC's recorded output, and the policy denies it.
+  await devPanel.locator('.plan-inputs', { hasText: `vpc_id ← core-net → vpc_id = ${vpcId}` }).waitFor();
+  const denial = devPanel.locator('.policy-denied[data-policy="eks-node-limits"]');
+  await denial.getByText('node group general may grow to 40 nodes; the limit is 10').waitFor();
+
+  // Nobody may approve it yet: the page says what it waits for and offers no Approve.
+  await ada.goto(`${env.base}/resources/core-eks`);
+  await ada.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(ada);
+  await ada.locator('.workspace-panel').getByText(/Approval waits for plan #\d+ to pass eks-node-limits/).waitFor();
+  assert.equal(await ada.locator('.workspace-panel').getByRole('button', { name: /^Approve/ }).count(), 0);
+  await shot(ada, '29g-eks-plan-denied');
+
+  // Two members of security override it, each with a reason; the page updates as they do.
+  await sam.goto(`${env.base}/resources/core-eks`);
+  await sam.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(sam);
+  await sam.getByLabel('Members of security: why may this plan pass?').fill('the batch cluster needs 40 nodes at month end; capacity approved in CAP-212');
+  await sam.getByRole('button', { name: 'Override eks-node-limits' }).click();
+  await sam.locator('.policy-overrides li', { hasText: 'sam overrode it' }).waitFor();
+  await sam.locator('.policy-denied').getByText('2 members of security must override it, never the change\'s author: 1 of 2 so far.').waitFor();
+  const quinn = await env.page();
+  await demoSignIn(quinn, 'Quinn QA');
+  await quinn.goto(`${env.base}/resources/core-eks`);
+  await quinn.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(quinn);
+  await quinn.getByLabel('Members of security: why may this plan pass?').fill('agreed: CAP-212');
+  await quinn.getByRole('button', { name: 'Override eks-node-limits' }).click();
+  await quinn.locator('.policy-overridden[data-policy="eks-node-limits"]').waitFor();
+  assert.equal(await quinn.locator('.policy-overrides li').count(), 2);
+  await shot(quinn, '29h-policy-overridden');
+
+  // Ada approves; the cluster is applied.
+  await ada.reload();
+  await ada.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(ada);
+  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve plan (merge, then apply)' }).click();
+  await ada.locator('.page-header .state-provisioned').waitFor({ timeout: 60_000 });
+  await ada.locator('section.card', { has: ada.getByRole('heading', { name: 'Outputs', level: 2 }) }).getByText('cluster_endpoint').waitFor();
+
+  // Someone widens the network in the console; Devon's check finds it, and reconciles it.
+  const cloud = `${env.base}/demo-cloud/v1/vpc/${vpcId}`;
+  const patched = await fetch(cloud, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cidr_block: '10.20.0.0/15' }) });
+  assert.equal(patched.status, 200);
+  await dev.goto(`${env.base}/resources/core-net?tab=drift`);
+  await dev.getByRole('heading', { name: 'Drift', level: 2 }).waitFor();
+  await hydrated(dev);
+  await dev.getByRole('button', { name: 'Check now' }).click();
+  await dev.locator('.drift-current.drift-open').getByText('"10.20.0.0/15"').waitFor({ timeout: 60_000 });
+  await dev.getByRole('button', { name: 'Reconcile through a pull request' }).click();
+  await dev.getByRole('alertdialog').getByRole('button', { name: 'Reconcile through a pull request' }).click();
+  await dev.getByText(/dev asked for a reconcile/).waitFor();
+  await ada.goto(`${env.base}/resources/core-net`);
+  await ada.locator('.workspace-panel[data-done="true"] .plan-card[data-status="ready"]').waitFor({ timeout: 60_000 });
+  await hydrated(ada);
+  await ada.locator('.workspace-panel').getByText('Changed outside the code').waitFor();
+  await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve plan (merge, then apply)' }).click();
+  await ada.locator('.workspace-panel[data-done="true"] .plan-card[data-status="applied"]').waitFor({ timeout: 60_000 });
+  assert.equal((await (await fetch(cloud)).json()).properties.cidr_block, '10.20.0.0/16');
+
+  // Destroy: the VPC is refused while the cluster on it lives, naming it; the cluster goes
+  // first through its delete plan, approved by Ada; then the VPC, gone from the cloud.
+  await dev.goto(`${env.base}/resources/core-net`);
+  await dev.locator('.workspace-panel[data-done="true"]').waitFor();
+  await hydrated(dev);
+  await dev.getByRole('button', { name: 'Destroy' }).click();
+  await dev.getByRole('alertdialog').getByRole('button', { name: 'Destroy' }).click();
+  await dev.getByText('core-net has provisioned children (core-eks): destroy them first').waitFor();
+  await shot(dev, '29i-parent-destroy-refused');
+  for (const slug of ['core-eks', 'core-net']) {
+    await dev.goto(`${env.base}/resources/${slug}`);
+    await dev.locator('.workspace-panel[data-done="true"]').waitFor();
+    await hydrated(dev);
+    await dev.getByRole('button', { name: 'Destroy' }).click();
+    await dev.getByRole('alertdialog').getByRole('button', { name: 'Destroy' }).click();
+    await dev.locator('.workspace-panel[data-done="true"] .plan-card[data-status="ready"]').getByText('destroy plan').waitFor({ timeout: 60_000 });
+    if (slug === 'core-net') {
+      await devPanel.locator('.plan-counts', { hasText: '+0 ~0 -1' }).waitFor();
+      await shot(dev, '29j-vpc-destroy-plan');
+    }
+    await ada.goto(`${env.base}/resources/${slug}`);
+    await ada.locator('.workspace-panel[data-done="true"]').waitFor();
+    await hydrated(ada);
+    await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve plan (merge, then apply)' }).click();
+    await ada.locator('.page-header .state-destroyed').waitFor({ timeout: 60_000 });
+  }
+  assert.equal((await fetch(cloud)).status, 404);
+  await shot(ada, '29k-vpc-destroyed');
+});
+
 test('a developer reads a repository\'s version tags and previews a pull request title\'s versions', async () => {
   const page = await env.page();
   await demoSignIn(page, 'Devon Developer');

@@ -17,6 +17,10 @@ mod guard {
         ResourceRef::entity(EntityType::Resource, slug.trim().to_string())
     }
 
+    pub fn all() -> ResourceRef {
+        ResourceRef::of_type(EntityType::Resource)
+    }
+
     pub fn workspace(slug: &str) -> ResourceRef {
         ResourceRef::entity(EntityType::Workspace, slug.trim().to_string())
     }
@@ -40,7 +44,10 @@ pub async fn get_drifts() -> Result<DriftList, AppError> {
     respond(
         async {
             let caller = crate::server::request::require_signed_in().await?;
-            let mut list = plans::drift_list(&ctx()?.db).await?;
+            // Who may not read every resource sees the drift of those granted to them by name.
+            let only =
+                (!caller.may(Action::Read, &all())).then(|| caller.granted(EntityType::Resource));
+            let mut list = plans::drift_list(&ctx()?.db, only.as_deref()).await?;
             list.current
                 .retain(|d| caller.may(Action::Read, &resource(&d.resource)));
             list.resolved

@@ -142,6 +142,9 @@ pub fn PolicyResults(
     results: Vec<PolicyResult>,
     #[prop(optional_no_strip)] slug: Option<String>,
     #[prop(optional)] open: bool,
+    /// Runs after an override was recorded, so what shows the plan reads it again.
+    #[prop(optional_no_strip)]
+    on_changed: Option<Callback<()>>,
 ) -> AnyView {
     let passed: Vec<String> = results
         .iter()
@@ -153,6 +156,13 @@ pub fn PolicyResults(
         .filter(|r| !r.denials.is_empty())
         .collect();
     let action = ServerAction::<crate::api::plans::OverridePolicy>::new();
+    Effect::new(move |_| {
+        if action.value().get().is_some_and(|r| r.is_ok()) {
+            if let Some(changed) = on_changed {
+                changed.run(());
+            }
+        }
+    });
     view! {
         <div class="plan-policies">
             {denied.into_iter().map(|r| {
@@ -179,7 +189,7 @@ pub fn PolicyResults(
                             <span class="muted">{format!(" · revision {} · owned by {}", r.revision, r.owner)}</span></p>
                         <ul>{r.denials.iter().map(|d| view! { <li>{d.clone()}</li> }).collect_view()}</ul>
                         <p class="muted">{match &r.override_group {
-                            Some(group) => format!("{} of {} members of {group} must override it (never the change's author); {} did.", r.overrides.len().min(r.approvals as usize), r.approvals, r.overrides.len()),
+                            Some(group) => format!("{} of {group} must override it, never the change's author: {} of {} so far.", crate::domain::names::counted(r.approvals as u64, "member", "members"), r.overrides.len().min(r.approvals as usize), r.approvals),
                             None => "It cannot be overridden: change the plan, or ask its owners to change the policy.".into(),
                         }}</p>
                         {(!r.overrides.is_empty()).then(|| view! {
@@ -203,7 +213,13 @@ pub fn PolicyResults(
 /// One plan: its heading (number, kind, status, counts), what it was made for, and its
 /// changes or its error.
 #[component]
-pub fn PlanCard(plan: PlanView, #[prop(optional)] slug: Option<String>) -> AnyView {
+pub fn PlanCard(
+    plan: PlanView,
+    #[prop(optional)] slug: Option<String>,
+    /// Runs when something on the card changed the plan (an override of a policy's denial).
+    #[prop(optional)]
+    on_changed: Option<Callback<()>>,
+) -> AnyView {
     let kind = match (plan.purpose, plan.mode) {
         (PlanPurpose::Drift, _) => "drift check (refresh-only)",
         (PlanPurpose::Change, SyncKind::Update) => "plan",
@@ -245,7 +261,7 @@ pub fn PlanCard(plan: PlanView, #[prop(optional)] slug: Option<String>) -> AnyVi
                 </p>
             })}
             {(!plan.policies.is_empty()).then(|| view! {
-                <PolicyResults plan_id=plan.id results=plan.policies.clone() slug=slug.clone() open=status == PlanStatus::Ready />
+                <PolicyResults plan_id=plan.id results=plan.policies.clone() slug=slug.clone() open=status == PlanStatus::Ready on_changed />
             })}
             {match status {
                 PlanStatus::Queued | PlanStatus::Planning => view! {

@@ -134,7 +134,7 @@ pub fn LivePanel(
             </dl>
             {
                 let slug = slug.clone();
-                move || state.get().plan.map(|plan| view! { <PlanCard plan slug=slug.clone() /> })
+                move || state.get().plan.map(|plan| view! { <PlanCard plan slug=slug.clone() on_changed=on_settled /> })
             }
             <WorkspaceActions slug state done actions />
             {move || state.get().job.map(|job| view! {
@@ -246,12 +246,16 @@ fn WorkspaceActions(
                     let head = pull.head_commit.clone().unwrap_or_default();
                     let plan = view.plan.clone().filter(|p| p.commit == head);
                     let ready = plan.as_ref().is_some_and(|p| p.status == PlanStatus::Ready);
+                    // A plan a policy denies waits for its overrides, as the server would say.
+                    let denied_by: Vec<String> = plan.iter().flat_map(|p| p.policies.iter()).filter(|r| r.blocks()).map(|r| r.policy.clone()).collect();
                     let waiting = match &plan {
                         None => Some("Approval waits for the plan of this head commit.".to_string()),
                         Some(p) if p.status == PlanStatus::Failed => Some(format!("Plan #{} failed: a change that does not plan cannot be approved. Fix it, or retry the plan.", p.id)),
                         Some(p) if !ready => Some(format!("Approval waits for plan #{} ({}).", p.id, p.status.label())),
+                        Some(p) if !denied_by.is_empty() => Some(format!("Approval waits for plan #{} to pass {}: see the denial above, and its overrides.", p.id, denied_by.join(", "))),
                         _ => None,
                     };
+                    let ready = ready && denied_by.is_empty();
                     view! {
                         {ready.then(|| view! { <p class="muted">"Approving merges commit "<code>{head.chars().take(10).collect::<String>()}</code>" exactly, then applies the plan shown above; a later commit needs a new plan and a new review."</p> })}
                         {waiting.map(|w| view! { <p class="hint">{w}</p> })}

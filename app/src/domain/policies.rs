@@ -196,8 +196,7 @@ spec:
     package slipway.eks_node_limits
 
     deny contains msg if {
-      some change in input.plan.resource_changes
-      some group, settings in change.change.after.node_groups
+      some group, settings in input.plan.variables.node_groups.value
       settings.max_size > 10
       msg := sprintf("node group %s may grow to %d nodes; the limit is 10", [group, settings.max_size])
     }

@@ -318,7 +318,7 @@ mod tests {
 
     fn input(max_size: i64) -> regorus::Value {
         let json = serde_json::json!({
-            "plan": { "resource_changes": [ { "address": "module.k8s.x", "change": { "actions": ["update"], "after": { "node_groups": { "general": { "max_size": max_size } } } } } ] },
+            "plan": { "variables": { "cluster_name": { "value": "k8s" }, "node_groups": { "value": { "general": { "instance_type": "m6i.large", "min_size": 2, "max_size": max_size } } } } },
             "resource": { "slug": "k8s", "template": "eks-cluster", "workspace": "live" },
         });
         regorus::Value::from_json_str(&json.to_string()).unwrap()

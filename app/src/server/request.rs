@@ -52,6 +52,23 @@ impl Caller {
         authorize(&self.subject, action, resource).is_allowed()
     }
 
+    /// The entities of one type granted to the caller by name (any role), for lists that
+    /// a caller without a right on the whole type sees a part of.
+    pub fn granted(&self, entity_type: crate::domain::rbac::EntityType) -> Vec<String> {
+        use crate::domain::rbac::Scope;
+        self.subject
+            .grants
+            .iter()
+            .filter_map(|grant| match &grant.scope {
+                Scope::Entity {
+                    entity_type: t,
+                    entity_id,
+                } if *t == entity_type => Some(entity_id.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Attaching integrations to something, or running with them: `action` (use; administer
     /// for an apply) on each of them.
     pub fn check_integrations<'a>(

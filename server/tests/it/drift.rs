@@ -11,7 +11,9 @@ use crate::support::{call, client, demo_sign_in, review, ServerOptions, TestServ
 use crate::workspaces::{job_log, settled};
 use app::domain::drift::{DriftStatus, PlanPurpose, Resolution};
 use app::domain::plans::PlanStatus;
-use app::server::entities::{audit_events, drifts, plans, workspaces as workspace_rows};
+use app::server::entities::{
+    audit_events, drifts, plans, resources as resource_rows, workspaces as workspace_rows,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
@@ -244,7 +246,7 @@ db_test! {
         assert_eq!(app::server::plans::enqueue_due(&server.ctx).await.unwrap(), 0);
         assert_eq!(checks().await, 0);
         let workspace = workspace_rows::Entity::find().filter(workspace_rows::Column::Slug.eq("acme-live")).one(&server.ctx.db).await.unwrap().unwrap();
-        let mut due: workspace_rows::ActiveModel = workspace.into();
+        let mut due: workspace_rows::ActiveModel = workspace.clone().into();
         due.drift_next_at = Set(Some(chrono::Utc::now() - chrono::Duration::minutes(1)));
         due.update(&server.ctx.db).await.unwrap();
         let ticks = futures_util::future::join_all((0..4).map(|_| app::server::plans::enqueue_due(&server.ctx))).await;
@@ -257,6 +259,40 @@ db_test! {
         assert_eq!(drift["last_check"]["state"], "no drift", "{drift}");
         let next = workspace_rows::Entity::find().filter(workspace_rows::Column::Slug.eq("acme-live")).one(&server.ctx.db).await.unwrap().unwrap().drift_next_at.unwrap();
         assert!(next > chrono::Utc::now() + chrono::Duration::minutes(50), "{next}");
+
+        // The Drift page lists to each person what they may read, limited in the query: Quinn,
+        // out of qa and granted only `net`, sees its drift and not another's, however many
+        // there are.
+        let form = [
+            ("input[slug]", "other"), ("input[name]", "Other"), ("input[template]", "vpc"),
+            ("input[version_id]", vpc_version.as_str()), ("input[values][name]", "other"),
+            ("input[workspace]", "acme-live"),
+        ];
+        assert_eq!(call(&dev, &server, "create_resource", &form).await.0, 200);
+        let id_of = async |slug: &str| resource_rows::Entity::find().filter(resource_rows::Column::Slug.eq(slug)).one(&server.ctx.db).await.unwrap().unwrap().id;
+        let (net, other) = (id_of("net").await, id_of("other").await);
+        let now = chrono::Utc::now();
+        // More of others' than the page lists (500), all older than net's.
+        let rows = std::iter::repeat_n(other, 600).chain([net]).zip(0..).map(|(resource_id, n)| drifts::ActiveModel {
+            resource_id: Set(resource_id), workspace_id: Set(workspace.id), status: Set(DriftStatus::Open),
+            detected_at: Set(now - chrono::Duration::minutes(1000 - n)), last_seen_at: Set(now),
+            summary: Set("{}".into()), objects: Set(1), ..Default::default()
+        });
+        drifts::Entity::insert_many(rows).exec(&server.ctx.db).await.unwrap();
+        let quinn = client();
+        demo_sign_in(&quinn, &server, "quinn").await;
+        assert_eq!(call(&ada, &server, "remove_group_member", &[("group", "qa"), ("user", "quinn")]).await.0, 200);
+        let (status, body) = call(&ada, &server, "create_role_binding", &[
+            ("binding[subject_kind]", "user"), ("binding[subject]", "quinn"), ("binding[role]", "viewer"),
+            ("binding[scope_kind]", "entity"), ("binding[entity_type]", "resource"), ("binding[entity_id]", "net"),
+        ]).await;
+        assert_eq!(status, 200, "{body}");
+        let seen = json(&quinn, &server, "get_drifts", &[]).await;
+        let listed: Vec<&str> = seen["current"].as_array().unwrap().iter().map(|d| d["resource"].as_str().unwrap()).collect();
+        assert_eq!(listed, ["net"], "{seen}");
+        assert_eq!(json(&pat, &server, "get_drifts", &[]).await["current"].as_array().unwrap().len(), 500);
+        assert_eq!(call(&quinn, &server, "get_resource_drift", &[("slug", "other")]).await.0, 403);
+        assert_eq!(call(&quinn, &server, "get_resource_drift", &[("slug", "net")]).await.0, 200);
 
         // Off: never on a schedule, however long ago the last check was.
         json(&dev, &server, "set_drift_schedule", &[("slug", "acme-live"), ("minutes", "0")]).await;

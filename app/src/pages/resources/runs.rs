@@ -10,6 +10,7 @@ pub(super) fn RunsTab(slug: String) -> AnyView {
     let query = use_query_map();
     let runs_slug = slug.clone();
     let runs = Resource::new(move || runs_slug.clone(), get_resource_runs);
+    let runs_again = runs;
     let pair = move || {
         let q = query.read();
         let from = q.get("from").and_then(|v| v.parse::<i64>().ok())?;
@@ -32,7 +33,7 @@ pub(super) fn RunsTab(slug: String) -> AnyView {
                 let slug = slug.clone();
                 Suspend::new(async move {
                     match runs.await {
-                        Ok(runs) => view! { <RunsView slug runs /> }.into_any(),
+                        Ok(runs) => view! { <RunsView slug runs on_changed=Callback::new(move |_| runs_again.refetch()) /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })
@@ -58,7 +59,7 @@ pub(super) fn RunsTab(slug: String) -> AnyView {
 }
 
 #[component]
-fn RunsView(slug: String, runs: ResourceRuns) -> AnyView {
+fn RunsView(slug: String, runs: ResourceRuns, on_changed: Callback<()>) -> AnyView {
     let ResourceRuns {
         latest,
         plans,
@@ -70,7 +71,7 @@ fn RunsView(slug: String, runs: ResourceRuns) -> AnyView {
         <section class="card">
             <h2>"Latest plan"</h2>
             {match latest {
-                Some(plan) => view! { <PlanCard plan slug=slug.clone() /> }.into_any(),
+                Some(plan) => view! { <PlanCard plan slug=slug.clone() on_changed /> }.into_any(),
                 None => view! { <p class="muted">"Nothing planned yet: the first plan runs when this resource's pull request opens."</p> }.into_any(),
             }}
         </section>

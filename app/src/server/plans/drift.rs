@@ -595,14 +595,31 @@ async fn rows<C: ConnectionTrait>(db: &C, drifts: Vec<drifts::Model>) -> AppResu
 }
 
 /// The Drift page: current drifts (oldest first), the latest resolved, and checks under way.
-pub async fn drift_list(db: &DatabaseConnection) -> AppResult<DriftList> {
+/// `only`: the resources (slugs) a caller without a right on every resource may read — the
+/// lists are limited in the query, so such a caller's drifts are never cut off by others'.
+pub async fn drift_list(db: &DatabaseConnection, only: Option<&[String]>) -> AppResult<DriftList> {
+    let scope = match only {
+        None => sea_orm::Condition::all(),
+        Some(slugs) => {
+            let ids: Vec<i64> = resources::Entity::find()
+                .filter(resources::Column::Slug.is_in(slugs.iter().cloned()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            sea_orm::Condition::all().add(drifts::Column::ResourceId.is_in(ids))
+        }
+    };
     let current = drifts::Entity::find()
+        .filter(scope.clone())
         .filter(drifts::Column::Status.ne(DriftStatus::Resolved))
         .order_by_asc(drifts::Column::DetectedAt)
         .limit(CURRENT_LISTED)
         .all(db)
         .await?;
     let resolved = drifts::Entity::find()
+        .filter(scope)
         .filter(drifts::Column::Status.eq(DriftStatus::Resolved))
         .order_by_desc(drifts::Column::ResolvedAt)
         .limit(RESOLVED_LISTED)

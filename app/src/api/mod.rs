@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod drift;
 pub mod executors;
 pub mod integrations;
+pub mod needs;
 pub mod plans;
 pub mod releases;
 pub mod repositories;

@@ -19,16 +19,7 @@ mod guard {
         ResourceRef::entity(EntityType::Repository, name.trim().to_string())
     }
 
-    /// Who reviews (approves, merges) a pull request: approve on the repository; in the
-    /// managed-workflows repository, whose workflows every governed repository's CI runs,
-    /// administer on repositories (platform admins).
-    pub fn reviewer_needs(name: &str, managed: bool) -> (Action, ResourceRef) {
-        if managed {
-            (Action::Administer, all())
-        } else {
-            (Action::Approve, one(name))
-        }
-    }
+    pub use crate::server::governance::reviewer_needs;
 
     /// A governed pull request as `caller` sees it: whether they may review it, and whether
     /// they opened it (and so may not approve it).

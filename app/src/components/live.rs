@@ -14,7 +14,11 @@ pub fn follow(topics: impl Fn() -> Vec<String> + 'static, changed: impl Fn() + '
         use leptos::wasm_bindgen::{closure::Closure, JsCast};
         let changed = std::rc::Rc::new(changed);
         Effect::new(move |_| {
-            let query: String = topics()
+            let topics = topics();
+            if topics.is_empty() {
+                return;
+            }
+            let query: String = topics
                 .join(",")
                 .bytes()
                 .map(|b| match b {

@@ -1,6 +1,7 @@
 //! The frame around every page: brand, main navigation, user menu, and the current user shared
 //! with pages through context.
 
+use crate::api::needs::{get_needs, NeedsView};
 use crate::api::session::{get_current_user, CurrentUser};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -16,10 +17,41 @@ pub fn use_user() -> UserResource {
     expect_context::<UserContext>().0
 }
 
+/// What waits for the signed-in user ("Needs you"), read again whenever the server says
+/// something it is made of changed; `None` for a visitor. Shared by the shell's count and the
+/// home page's list, so both show the same.
+#[derive(Clone, Copy)]
+pub struct NeedsContext(pub Resource<Result<Option<NeedsView>, AppError>>);
+
+pub fn use_needs() -> Resource<Result<Option<NeedsView>, AppError>> {
+    expect_context::<NeedsContext>().0
+}
+
 #[component]
 pub fn Shell(children: Children) -> AnyView {
     let user = Resource::new(|| (), |_| get_current_user());
     provide_context(UserContext(user));
+    let changes = RwSignal::new(0usize);
+    let needs = Resource::new(
+        move || changes.get(),
+        move |_| async move {
+            match user.await {
+                Ok(Some(_)) => get_needs().await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
+    provide_context(NeedsContext(needs));
+    // Live: the topics the list is made of, as the server named those this user may follow.
+    let topics = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(Some(view))) = needs.get() {
+            if topics.with_untracked(|t| *t != view.topics) {
+                topics.set(view.topics);
+            }
+        }
+    });
+    crate::components::live::follow(move || topics.get(), move || changes.update(|n| *n += 1));
     view! {
         <div class="app">
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -33,6 +65,7 @@ pub fn Shell(children: Children) -> AnyView {
                         match user.await {
                             Ok(Some(current)) => view! {
                                 <MainNav user=current.clone() />
+                                <NeedsLink needs />
                                 <UserMenu user=current />
                             }
                             .into_any(),
@@ -132,6 +165,34 @@ fn UserMenu(user: CurrentUser) -> AnyView {
                 </form>
             </div>
         </div>
+    }
+    .into_any()
+}
+
+/// The count of what waits for the user, linking to the list on the home page.
+#[component]
+fn NeedsLink(needs: Resource<Result<Option<NeedsView>, AppError>>) -> AnyView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let count = match needs.await {
+                    Ok(Some(view)) => view.items.len(),
+                    _ => 0,
+                };
+                let waiting = count != 0;
+                let label = match count {
+                    0 => "Nothing needs you now".to_string(),
+                    1 => "1 thing needs you".to_string(),
+                    n => format!("{n} things need you"),
+                };
+                view! {
+                    <a href="/#needs" class="needs-link" class:waiting=waiting aria-label=label.clone() title=label data-count=count>
+                        <span>"Needs you"</span>
+                        <span class="needs-count" aria-hidden="true">{count}</span>
+                    </a>
+                }
+            })}
+        </Transition>
     }
     .into_any()
 }

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod manifests;
 pub mod modules;
 pub mod names;
+pub mod needs;
 pub mod plans;
 pub mod policies;
 pub mod pushes;

@@ -1,7 +1,9 @@
-//! The home page: the signed-in user's access at a glance, or the way in for everyone else.
+//! The home page: what needs the signed-in user now and the latest on what they own, then
+//! their access at a glance; or the way in for everyone else.
 
+use crate::api::needs::{get_my_activity, Need};
 use crate::components::common::{ErrorPanel, Loading, PageHeader};
-use crate::components::shell::use_user;
+use crate::components::shell::{use_needs, use_user};
 use crate::components::sign_in::{sign_in_options, SignInChoices, SignInOptionsResource};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,7 +21,9 @@ pub fn HomePage() -> AnyView {
                         let grants = user.grants.clone();
                         let groups = user.groups.clone();
                         view! {
-                            <PageHeader title="Welcome back" subtitle="Your access in Slipway, and where to go next." />
+                            <PageHeader title="Welcome back" subtitle="What needs you, the latest on what you own, and your access." />
+                            <NeedsSection />
+                            <ActivitySection />
                             <div class="grid two">
                                 <section class="card">
                                     <h2>"Signed in as"</h2>
@@ -69,6 +73,87 @@ pub fn HomePage() -> AnyView {
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// Everything waiting for the user, oldest first, each saying why it is theirs; live (the
+/// shell follows the changes that can alter it).
+#[component]
+fn NeedsSection() -> AnyView {
+    let needs = use_needs();
+    view! {
+        <section class="card needs" id="needs" aria-labelledby="needs-heading">
+            <h2 id="needs-heading">"Needs you"</h2>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match needs.await {
+                        Ok(Some(view)) if view.items.is_empty() => view! {
+                            <p class="muted needs-empty">"Nothing waits for you now: no sign-off, review, override or drift of yours. New ones appear here, and as a count beside the menu, as they arrive."</p>
+                        }.into_any(),
+                        Ok(Some(view)) => view! {
+                            <ul class="needs-list">
+                                {view.items.into_iter().map(|need| view! { <NeedItem need /> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn NeedItem(need: Need) -> AnyView {
+    view! {
+        <li class=format!("need need-{}", need.kind.as_str()) data-kind=need.kind.as_str()>
+            <span class="badge">{need.kind.label()}</span>
+            <div class="need-body">
+                <a href=need.href.clone()>{need.title.clone()}</a>
+                <p class="muted">{need.why.clone()}</p>
+            </div>
+            <span class="muted need-since">{format!("since {}", need.since)}</span>
+        </li>
+    }
+    .into_any()
+}
+
+/// The latest changes to the resources the user created and the releases they started.
+#[component]
+fn ActivitySection() -> AnyView {
+    let activity = Resource::new(|| (), |_| get_my_activity());
+    view! {
+        <section class="card">
+            <h2>"Recent activity on what you own"</h2>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match activity.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <p class="muted">"Nothing yet: the resources you create and the releases you start show their changes here."</p>
+                        }.into_any(),
+                        Ok(rows) => view! {
+                            <table class="activity">
+                                <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Change"</th><th scope="col">"By"</th></tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|row| view! {
+                                        <tr>
+                                            <td class="muted">{row.at}</td>
+                                            <td><a href=row.href>{row.what}</a></td>
+                                            <td><code>{row.action}</code></td>
+                                            <td>{row.actor}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
     .into_any()
 }

@@ -100,6 +100,8 @@ pub struct ReadCache {
     pub callers: Versioned<String, SessionCaller>,
     /// Page number → the resources list page as every reader sees it.
     pub resource_pages: Versioned<u64, ResourcePage>,
+    /// User id → what waits for them ("Needs you"): the shell asks on every page.
+    pub needs: Versioned<i64, Vec<crate::wire::needs::Need>>,
     /// Refused unauthenticated requests (webhooks) this minute: only the first of each minute
     /// is written to the audit log; the rest are counted and logged.
     pub refusals: std::sync::Mutex<RefusalWindow>,

@@ -16,6 +16,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod live;
 pub mod modules;
+pub mod needs;
 pub mod plans;
 pub mod policies;
 pub mod ports;

@@ -464,6 +464,8 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
         ],
     ),
     ("get_drifts", Needs::SignedIn, &[]),
+    ("get_needs", Needs::SignedIn, &[]),
+    ("get_my_activity", Needs::SignedIn, &[]),
     (
         "get_resource_drift",
         Needs::ReadTemplates,

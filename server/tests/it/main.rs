@@ -25,6 +25,7 @@ mod integrations;
 mod live;
 mod local_forge;
 mod manifests;
+mod needs;
 mod oci_registry;
 mod oidc_tokens;
 mod plans;

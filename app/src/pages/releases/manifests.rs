@@ -112,7 +112,7 @@ pub(crate) fn ReleaseManifestEditor(
         section: ("/releases", "Releases"),
         title: if creating { "New release manifest".to_string() } else { format!("Edit {kind} {name}") },
         subtitle: if creating {
-            "An Application, an ApplicationSet or a ReleaseTrack, in the reference format. Each is edited by the group that owns it.".to_string()
+            "An Application, an ApplicationSet, a ReleaseTrack or a Policy, in the reference format. Each is edited by the group that owns it.".to_string()
         } else {
             format!("Saving makes revision {}.", revision + 1)
         },
@@ -157,6 +157,7 @@ pub fn NewReleaseManifestPage() -> AnyView {
     let starter = match query.read_untracked().get("kind").as_deref() {
         Some("Application") => "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: checkout-api\nspec:\n  team: developers\n  image: registry.example.com/acme/checkout-api\n".to_string(),
         Some("ApplicationSet") => "apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: my-product\nspec:\n  applications: [checkout-api]\n  releaseTrack: my-product-releasetrack\n".to_string(),
+        Some("Policy") => crate::domain::policies::EXAMPLE_POLICY.to_string(),
         _ => crate::domain::release_manifests::EXAMPLE_TRACK.to_string(),
     };
     view! {

@@ -134,7 +134,10 @@ pub fn ReleasesPage() -> AnyView {
                         let (apps, sets) = (of("Application"), of("ApplicationSet"));
                         view! {
                             <PageHeader title="Releases" subtitle="Version-locked bundles of applications, promoted through a release track's environments with stakeholder sign-off.">
-                                {data.can_write.then(|| view! { <a class="button primary" href="/releases/manifests/new">"New manifest"</a> })}
+                                {data.can_write.then(|| view! {
+                                    <a class="button" href="/releases/manifests/new?kind=Policy" title="A Rego policy every plan of a change must pass">"New policy"</a>
+                                    <a class="button primary" href="/releases/manifests/new">"New manifest"</a>
+                                })}
                             </PageHeader>
                             {if data.manifests.is_empty() {
                                 view! {

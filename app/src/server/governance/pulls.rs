@@ -442,3 +442,71 @@ pub async fn merge(
     })
     .await
 }
+
+/// Who reviews (approves, merges) a governed pull request: approve on the repository; in the
+/// managed-workflows repository, whose workflows every governed repository's CI runs,
+/// administer on repositories (platform admins).
+pub fn reviewer_needs(
+    name: &str,
+    managed: bool,
+) -> (
+    crate::domain::rbac::Action,
+    crate::domain::rbac::ResourceRef,
+) {
+    use crate::domain::rbac::{Action, EntityType, ResourceRef};
+    if managed {
+        (
+            Action::Administer,
+            ResourceRef::of_type(EntityType::Repository),
+        )
+    } else {
+        (
+            Action::Approve,
+            ResourceRef::entity(EntityType::Repository, name.trim().to_string()),
+        )
+    }
+}
+
+/// The open pull requests of the governed repositories on the local forge, each with its
+/// repository's name and whether it is in the managed-workflows repository (from that
+/// repository's provisioning branch), oldest first.
+pub async fn open_local_pulls<C: ConnectionTrait>(
+    db: &C,
+) -> AppResult<Vec<(String, bool, local_pulls::Model)>> {
+    let mut open = Vec::new();
+    for model in repositories::Entity::find()
+        .order_by_asc(repositories::Column::Name)
+        .all(db)
+        .await?
+    {
+        let t = match target(db, &model.name).await {
+            Ok(t) => t,
+            // A repository whose stored manifests no longer load has no pulls to offer.
+            Err(AppError::Internal(_)) => continue,
+            Err(other) => return Err(other),
+        };
+        if t.github.is_some() {
+            continue;
+        }
+        let managed_branch = format!("{PROVISION_BRANCH}-{}", t.model.name);
+        let rows = local_pulls::Entity::find()
+            .filter(local_pulls::Column::State.eq(PullState::Open))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(local_pulls::Column::Repository.eq(t.forge.clone()))
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(local_pulls::Column::Repository.eq(t.managed.clone()))
+                            .add(local_pulls::Column::HeadBranch.eq(managed_branch)),
+                    ),
+            )
+            .order_by_asc(local_pulls::Column::Id)
+            .all(db)
+            .await?;
+        for row in rows {
+            let managed = row.repository == t.managed;
+            open.push((t.model.name.clone(), managed, row));
+        }
+    }
+    Ok(open)
+}

@@ -42,7 +42,7 @@ struct SignOffRow {
     approvals: u32,
 }
 
-fn sign_off_of(stage: &stage_runs::Model) -> Vec<SignOff> {
+pub(crate) fn sign_off_of(stage: &stage_runs::Model) -> Vec<SignOff> {
     serde_json::from_str::<Vec<SignOffRow>>(&stage.sign_off)
         .unwrap_or_default()
         .into_iter()

@@ -602,6 +602,11 @@ test('a VPC and an EKS cluster on its output: planned, a policy overridden by tw
   await sam.waitForURL(`${env.base}/releases/manifests/Policy/eks-node-limits`);
   await sam.getByText('EKS node groups stay within 10 nodes.').first().waitFor();
 
+  // Ada keeps her home page open: what needs her arrives there without a reload.
+  await ada.goto(`${env.base}/`);
+  await ada.locator('#needs').waitFor();
+  await hydrated(ada);
+
   // Devon creates a VPC in the seeded workspace; its pull request is planned.
   const dev = await env.page();
   await demoSignIn(dev, 'Devon Developer');
@@ -621,9 +626,18 @@ test('a VPC and an EKS cluster on its output: planned, a policy overridden by tw
   await devPanel.getByText('cloud_object.network').first().waitFor();
   await shot(dev, '29d-vpc-plan');
 
+  // The review is Ada's now: her list and the count beside her menu show it, live, saying
+  // why; she follows it to the resource.
+  const review = ada.locator('.needs-list li[data-kind="review"]', { hasText: 'core-net' });
+  await review.waitFor({ timeout: 30_000 });
+  await review.getByText(/You may approve changes to core-net in acme-infra-live; plan #\d+ \(\+1 ~0 -0\) is ready and dev made the change/).waitFor();
+  assert.ok(Number(await ada.locator('.needs-link').getAttribute('data-count')) >= 1);
+  await shot(ada, '29d2-needs-you');
+  await review.getByRole('link').click();
+  await ada.waitForURL(`${env.base}/resources/core-net`);
+
   // Ada approves the plan she read: merged, then applied, its log followed on the page; the
   // outputs appear, the network's id the demo cloud's.
-  await ada.goto(`${env.base}/resources/core-net`);
   await ada.locator('.workspace-panel[data-done="true"]').waitFor();
   await hydrated(ada);
   await ada.locator('.workspace-panel').getByRole('button', { name: 'Approve plan (merge, then apply)' }).click();
@@ -633,6 +647,11 @@ test('a VPC and an EKS cluster on its output: planned, a policy overridden by tw
   await outputs.getByText(/vpc-[0-9a-f]{8}/).first().waitFor();
   const vpcId = (await outputs.innerText()).match(/vpc-[0-9a-f]{8}/)[0];
   await shot(ada, '29e-vpc-applied');
+
+  // Sam waits on the home page too.
+  await sam.goto(`${env.base}/`);
+  await sam.locator('#needs').waitFor();
+  await hydrated(sam);
 
   // The cluster: a child of the VPC whose vpc_id is the VPC's output, with a node group too
   // large for the policy.
@@ -651,7 +670,7 @@ test('a VPC and an EKS cluster on its output: planned, a policy overridden by tw
   await dev.waitForURL(`${env.base}/resources/core-eks`);
   await dev.locator('.workspace-panel[data-done="true"] .plan-card[data-status="ready"]').waitFor({ timeout: 60_000 });
   // The plan took vpc_id from the VPC's recorded output, and the policy denies it.
-  await devPanel.locator('.plan-inputs', { hasText: `vpc_id ← core-net → vpc_id = ${vpcId}` }).waitFor();
+  await devPanel.locator('.plan-inputs', { hasText: new RegExp(`vpc_id ← core-net → vpc_id = "?${vpcId}`) }).waitFor();
   const denial = devPanel.locator('.policy-denied[data-policy="eks-node-limits"]');
   await denial.getByText('node group general may grow to 40 nodes; the limit is 10').waitFor();
 
@@ -664,7 +683,12 @@ test('a VPC and an EKS cluster on its output: planned, a policy overridden by tw
   await shot(ada, '29g-eks-plan-denied');
 
   // Two members of security override it, each with a reason; the page updates as they do.
-  await sam.goto(`${env.base}/resources/core-eks`);
+  // Sam hears of it on the page left open, and follows it there.
+  const override = sam.locator('.needs-list li[data-kind="policy_override"]', { hasText: 'core-eks' });
+  await override.waitFor({ timeout: 30_000 });
+  await override.getByText('You are in security, which may override it (0 of 2 approvals so far)', { exact: false }).waitFor();
+  await override.getByRole('link').click();
+  await sam.waitForURL(`${env.base}/resources/core-eks`);
   await sam.locator('.workspace-panel[data-done="true"]').waitFor();
   await hydrated(sam);
   await sam.getByLabel('Members of security: why may this plan pass?').fill('the batch cluster needs 40 nodes at month end; capacity approved in CAP-212');

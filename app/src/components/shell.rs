@@ -63,17 +63,23 @@ pub fn Shell(children: Children) -> AnyView {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match user.await {
-                            Ok(Some(current)) => view! {
-                                <MainNav user=current.clone() />
-                                <NeedsLink needs />
-                                <UserMenu user=current />
-                            }
-                            .into_any(),
+                            Ok(Some(current)) => view! { <MainNav user=current /> }.into_any(),
                             _ => view! {
                                 <div class="nav-spacer"></div>
                                 <a class="button primary" href="/auth/signin">"Sign in"</a>
                             }
                             .into_any(),
+                        }
+                    })}
+                </Transition>
+                // Its own boundary beside the others, not inside them: a boundary nested in
+                // what a Suspend renders does not hydrate.
+                <NeedsLink needs />
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(current)) => view! { <UserMenu user=current /> }.into_any(),
+                            _ => ().into_any(),
                         }
                     })}
                 </Transition>
@@ -177,7 +183,8 @@ fn NeedsLink(needs: Resource<Result<Option<NeedsView>, AppError>>) -> AnyView {
             {move || Suspend::new(async move {
                 let count = match needs.await {
                     Ok(Some(view)) => view.items.len(),
-                    _ => 0,
+                    // A visitor: nothing to count.
+                    _ => return ().into_any(),
                 };
                 let waiting = count != 0;
                 let label = match count {
@@ -191,6 +198,7 @@ fn NeedsLink(needs: Resource<Result<Option<NeedsView>, AppError>>) -> AnyView {
                         <span class="needs-count" aria-hidden="true">{count}</span>
                     </a>
                 }
+                .into_any()
             })}
         </Transition>
     }

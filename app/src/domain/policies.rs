@@ -196,6 +196,7 @@ spec:
     package slipway.eks_node_limits
 
     deny contains msg if {
+      input.change != "destroy"
       some group, settings in input.plan.variables.node_groups.value
       settings.max_size > 10
       msg := sprintf("node group %s may grow to %d nodes; the limit is 10", [group, settings.max_size])

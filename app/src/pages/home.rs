@@ -12,6 +12,17 @@ use leptos_meta::Title;
 pub fn HomePage() -> AnyView {
     let user = use_user();
     let options = sign_in_options();
+    // Made here, not in what the Suspend below renders (see `WorkspacePanel`): a resource made
+    // there is made twice on the server, and the browser would hydrate against the wrong one.
+    let activity = Resource::new(
+        || (),
+        move |_| async move {
+            match user.await {
+                Ok(Some(_)) => get_my_activity().await,
+                _ => Ok(Vec::new()),
+            }
+        },
+    );
     view! {
         <Title text="" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -23,7 +34,7 @@ pub fn HomePage() -> AnyView {
                         view! {
                             <PageHeader title="Welcome back" subtitle="What needs you, the latest on what you own, and your access." />
                             <NeedsSection />
-                            <ActivitySection />
+                            <ActivitySection activity />
                             <div class="grid two">
                                 <section class="card">
                                     <h2>"Signed in as"</h2>
@@ -123,8 +134,9 @@ fn NeedItem(need: Need) -> AnyView {
 
 /// The latest changes to the resources the user created and the releases they started.
 #[component]
-fn ActivitySection() -> AnyView {
-    let activity = Resource::new(|| (), |_| get_my_activity());
+fn ActivitySection(
+    activity: Resource<Result<Vec<crate::api::needs::ActivityRow>, crate::error::AppError>>,
+) -> AnyView {
     view! {
         <section class="card">
             <h2>"Recent activity on what you own"</h2>

@@ -4,7 +4,8 @@
 //! activity on what they own. The rules are `domain::needs`; this reads their rows.
 
 use super::entities::{
-    audit_events, drifts, local_pull_reviews, releases, resources, stage_runs, votes,
+    audit_events, drifts, local_pull_reviews, pull_requests, releases, resources, stage_runs,
+    votes, workspaces as workspace_rows,
 };
 use super::{when, AppCtx};
 use crate::domain::drift::DriftStatus;
@@ -12,14 +13,14 @@ use crate::domain::needs::{overrides_wanted, sign_off_wanted, NeedKind};
 use crate::domain::plans::PlanStatus;
 use crate::domain::rbac::{Action, EntityType, ResourceRef};
 use crate::domain::releases::{ReleaseState, StageState, Vote};
-use crate::domain::resources::ResourceStatus;
+use crate::domain::workspaces::PullState;
 use crate::error::AppResult;
 use crate::wire::needs::{ActivityRow, Need};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::BTreeMap;
 
-/// The most resources awaiting review looked at (newest first): past that the list would be
+/// The most open resource pull requests looked at (newest first): past that the list would be
 /// a queue, not a to-do list, and the resources page filters it.
 const REVIEWS_LOOKED_AT: u64 = 200;
 /// The most drifts and activity rows listed.
@@ -164,72 +165,83 @@ fn capitalized(text: &str) -> String {
 }
 
 /// Resources whose pull request waits for review: approvals the person may give, and policy
-/// denials on their plans the person may override.
+/// denials on their plans the person may override. Read from the open pull requests (newest
+/// first, bounded) and each one's newest plan.
 async fn resource_reviews(
     ctx: &AppCtx,
     person: &Person<'_>,
     found: &mut Vec<(DateTime<Utc>, Need)>,
 ) -> AppResult<()> {
-    let waiting = resources::Entity::find()
-        .filter(resources::Column::Status.eq(ResourceStatus::Ready))
-        .order_by_desc(resources::Column::UpdatedAt)
+    let db = &ctx.db;
+    let open = pull_requests::Entity::find()
+        .filter(pull_requests::Column::State.eq(PullState::Open))
+        .filter(pull_requests::Column::ResourceId.is_not_null())
+        .order_by_desc(pull_requests::Column::Id)
         .limit(REVIEWS_LOOKED_AT)
-        .all(&ctx.db)
+        .all(db)
         .await?;
-    for resource in waiting {
+    if open.is_empty() {
+        return Ok(());
+    }
+    let owned: BTreeMap<i64, resources::Model> = resources::Entity::find()
+        .filter(resources::Column::Id.is_in(open.iter().filter_map(|p| p.resource_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let workspace_slugs: BTreeMap<i64, String> = workspace_rows::Entity::find()
+        .filter(workspace_rows::Column::Id.is_in(open.iter().map(|p| p.workspace_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.slug))
+        .collect();
+    for pull in open {
+        let Some(resource) = pull.resource_id.and_then(|id| owned.get(&id)) else {
+            continue;
+        };
+        let Some(workspace) = workspace_slugs.get(&pull.workspace_id) else {
+            continue;
+        };
         if !person.may_on(Action::Read, EntityType::Resource, &resource.slug) {
             continue;
         }
-        let Some(view) = super::workspaces::resource_workspace(&ctx.db, &resource.slug, 0).await?
-        else {
-            continue;
-        };
-        let Some(pull) = view.open_pull else {
-            continue;
-        };
-        let head = pull.head_commit.clone().unwrap_or_default();
-        let Some(plan) = view
-            .plan
+        let row = super::workspaces::pull_row(&pull, Some(resource.slug.clone()));
+        let head = row.head_commit.clone().unwrap_or_default();
+        let Some(plan) = super::plans::latest_plan(db, resource.id)
+            .await?
             .filter(|p| p.commit == head && p.status == PlanStatus::Ready)
         else {
             continue;
         };
-        let since = resource.updated_at;
+        let since = pull.updated_at;
         let href = format!("/resources/{}", resource.slug);
-        let author = pull.authors.iter().any(|a| a == person.login);
-        let blocked: Vec<&str> = plan
-            .policies
-            .iter()
-            .filter(|r| r.blocks())
-            .map(|r| r.policy.as_str())
-            .collect();
-        if blocked.is_empty()
+        let author = row.authors.iter().any(|a| a == person.login);
+        let blocked = plan.policies.iter().any(|r| r.blocks());
+        if !blocked
             && !author
             && person.may_on(Action::Approve, EntityType::Resource, &resource.slug)
-            && person.may_on(Action::Approve, EntityType::Workspace, &view.workspace)
+            && person.may_on(Action::Approve, EntityType::Workspace, workspace)
         {
             found.push(need(
                 NeedKind::Review,
-                format!("Review {} of {}", pull.title, resource.slug),
+                format!("Review {} of {}", row.title, resource.slug),
                 format!(
-                    "You may approve changes to {} in {}; plan #{} ({}) is ready and {} made the change",
+                    "You may approve changes to {} in {workspace}; plan #{} ({}) is ready and {} made the change",
                     resource.slug,
-                    view.workspace,
                     plan.id,
                     plan.counts.clone().unwrap_or_default(),
-                    pull.authors.join(" and ")
+                    row.authors.join(" and ")
                 ),
                 href.clone(),
                 since,
             ));
         }
-        for result in overrides_wanted(&plan.policies, person.login, person.groups, &pull.authors) {
+        for result in overrides_wanted(&plan.policies, person.login, person.groups, &row.authors) {
             found.push(need(
                 NeedKind::PolicyOverride,
-                format!(
-                    "Policy {} denies plan #{} of {}",
-                    result.policy, plan.id, resource.slug
-                ),
+                format!("Policy {} denies plan #{} of {}", result.policy, plan.id, resource.slug),
                 format!(
                     "You are in {}, which may override it ({} of {} so far): {}",
                     result.override_group.clone().unwrap_or_default(),

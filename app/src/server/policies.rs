@@ -120,6 +120,7 @@ pub(crate) async fn evaluate<C: ConnectionTrait>(
     db: &C,
     resource: &resources::Model,
     workspace: &str,
+    destroy: bool,
     show_json: &str,
 ) -> AppResult<Vec<PolicyResult>> {
     let template = templates::Entity::find_by_id(resource.template_id)
@@ -139,6 +140,10 @@ pub(crate) async fn evaluate<C: ConnectionTrait>(
             .as_object_mut()
             .map_err(|e| AppError::internal(e.to_string()))?;
         map.insert(regorus::Value::from("plan"), plan);
+        map.insert(
+            regorus::Value::from("change"),
+            regorus::Value::from(if destroy { "destroy" } else { "update" }),
+        );
         let about = serde_json::json!({ "slug": resource.slug, "template": template, "workspace": workspace });
         map.insert(
             regorus::Value::from("resource"),
@@ -317,9 +322,14 @@ mod tests {
     }
 
     fn input(max_size: i64) -> regorus::Value {
+        input_for(max_size, "update")
+    }
+
+    fn input_for(max_size: i64, change: &str) -> regorus::Value {
         let json = serde_json::json!({
             "plan": { "variables": { "cluster_name": { "value": "k8s" }, "node_groups": { "value": { "general": { "instance_type": "m6i.large", "min_size": 2, "max_size": max_size } } } } },
             "resource": { "slug": "k8s", "template": "eks-cluster", "workspace": "live" },
+            "change": change,
         });
         regorus::Value::from_json_str(&json.to_string()).unwrap()
     }
@@ -337,6 +347,8 @@ mod tests {
             ["node group general may grow to 40 nodes; the limit is 10"]
         );
         assert!(denials(&policy, &input(6)).is_empty());
+        // Destroying the oversized cluster is not growing it.
+        assert!(denials(&policy, &input_for(40, "destroy")).is_empty());
     }
 
     #[test]

@@ -278,7 +278,8 @@ async fn policies_of<C: ConnectionTrait>(
         }
         None => String::new(),
     };
-    crate::server::policies::evaluate(db, &resource, &workspace, show_json).await
+    let destroy = plan.mode == crate::domain::workspaces::SyncKind::Delete;
+    crate::server::policies::evaluate(db, &resource, &workspace, destroy, show_json).await
 }
 
 /// Keeps the saved plan and its JSON, sealed.

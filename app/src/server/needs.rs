@@ -13,6 +13,7 @@ use crate::domain::needs::{overrides_wanted, sign_off_wanted, NeedKind};
 use crate::domain::plans::PlanStatus;
 use crate::domain::rbac::{Action, EntityType, ResourceRef};
 use crate::domain::releases::{ReleaseState, StageState, Vote};
+use crate::domain::resources::ResourceStatus;
 use crate::domain::workspaces::PullState;
 use crate::error::AppResult;
 use crate::wire::needs::{ActivityRow, Need};
@@ -204,7 +205,11 @@ async fn resource_reviews(
         let Some(workspace) = workspace_slugs.get(&pull.workspace_id) else {
             continue;
         };
-        if !person.may_on(Action::Read, EntityType::Resource, &resource.slug) {
+        // A change whose last job failed (its merge conflicts, say) waits for its author to
+        // fix it, not for a reviewer; and what the person may not read is not theirs.
+        if resource.status == ResourceStatus::Error
+            || !person.may_on(Action::Read, EntityType::Resource, &resource.slug)
+        {
             continue;
         }
         let row = super::workspaces::pull_row(&pull, Some(resource.slug.clone()));
@@ -241,7 +246,10 @@ async fn resource_reviews(
         for result in overrides_wanted(&plan.policies, person.login, person.groups, &row.authors) {
             found.push(need(
                 NeedKind::PolicyOverride,
-                format!("Policy {} denies plan #{} of {}", result.policy, plan.id, resource.slug),
+                format!(
+                    "Policy {} denies plan #{} of {}",
+                    result.policy, plan.id, resource.slug
+                ),
                 format!(
                     "You are in {}, which may override it ({} of {} so far): {}",
                     result.override_group.clone().unwrap_or_default(),

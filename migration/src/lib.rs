@@ -19,6 +19,7 @@ mod m20261206_000013_reviews_bind_commits;
 mod m20261206_000014_merge_record;
 mod m20261207_000015_plans_and_state;
 mod m20261208_000016_drift;
+mod m20261209_000017_freezes;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_merge_record::Migration),
             Box::new(m20261207_000015_plans_and_state::Migration),
             Box::new(m20261208_000016_drift::Migration),
+            Box::new(m20261209_000017_freezes::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod drift;
 pub mod executors;
+pub mod freezes;
 pub mod integrations;
 pub mod needs;
 pub mod plans;

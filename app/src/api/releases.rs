@@ -6,7 +6,7 @@ pub use crate::wire::releases::*;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod guard {
+pub(crate) mod guard {
     pub use crate::domain::rbac::{Action, EntityType, ResourceRef};
     pub use crate::server::release_manifests;
     pub use crate::server::request::{ctx, require, respond};
@@ -185,10 +185,8 @@ pub async fn get_release(id: i64) -> Result<ReleaseView, AppError> {
     respond(
         async {
             let caller = require(Action::Read, all()).await?;
-            let mut view = crate::server::releases::detail(&ctx()?.db, id).await?;
-            view.me = caller.actor().label;
-            view.my_groups = editor(&caller).await?.groups;
-            Ok(view)
+            let (me, groups) = (caller.actor().label, editor(&caller).await?.groups);
+            crate::server::releases::detail(&ctx()?.db, id, (&me, &groups)).await
         }
         .await,
     )

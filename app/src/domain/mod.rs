@@ -6,6 +6,7 @@ pub mod branching;
 pub mod conventional;
 pub mod drift;
 pub mod executors;
+pub mod freezes;
 pub mod hcl;
 pub mod integrations;
 pub mod jobs;

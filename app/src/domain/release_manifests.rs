@@ -513,7 +513,13 @@ pub const RELEASE_TRACK_OWNERS: &str = "sre";
 
 /// The kinds the portal keeps (DeploymentConfigs are Slipway's to write, into the environment
 /// configuration repository).
-pub const PORTAL_KINDS: [&str; 4] = ["Application", "ApplicationSet", "ReleaseTrack", "Policy"];
+pub const PORTAL_KINDS: [&str; 5] = [
+    "Application",
+    "ApplicationSet",
+    "ReleaseTrack",
+    "Policy",
+    "FreezeWindow",
+];
 
 /// The file name a release manifest is reported under in the portal.
 pub const RELEASE_SOURCE_FILE: &str = "manifest.yaml";
@@ -525,6 +531,7 @@ pub fn owner(manifest: &Manifest) -> Option<&str> {
         Manifest::ApplicationSet(_) => Some(APPLICATION_SET_OWNERS),
         Manifest::ReleaseTrack(_) => Some(RELEASE_TRACK_OWNERS),
         Manifest::Policy(policy) => Some(&policy.owner),
+        Manifest::FreezeWindow(_) => Some(super::freezes::FREEZE_OWNERS),
         _ => None,
     }
 }
@@ -550,7 +557,7 @@ pub fn parse_release_source(text: &str) -> Result<Manifest, Vec<ManifestError>> 
     match manifests.len() {
         0 => Err(vec![at(
             Pos { line: 1, column: 1 },
-            "no manifest: start with `kind: Application`, `ApplicationSet`, `ReleaseTrack` or `Policy`".into(),
+            "no manifest: start with `kind: Application`, `ApplicationSet`, `ReleaseTrack`, `Policy` or `FreezeWindow`".into(),
         )]),
         1 => {
             let manifest = manifests.remove(0);

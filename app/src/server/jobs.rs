@@ -105,6 +105,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         updated_at: Set(now),
         finished_at: Set(None),
         serial_key: Set(serial_key.map(str::to_string)),
+        waiting_on: Set(None),
         ..Default::default()
     }
     .insert(db)
@@ -171,6 +172,7 @@ pub async fn claim(
         }
         active.status = Set(JobStatus::Running);
         active.attempts = Set(job.attempts + 1);
+        active.waiting_on = Set(None);
         active.locked_by = Set(Some(worker.to_string()));
         active.locked_until = Set(Some(now + lease_of(lease)));
         active.updated_at = Set(now);
@@ -214,12 +216,18 @@ pub enum Outcome {
     RetryAfter(String, u64),
     /// Another attempt would fail the same way (bad input, a missing program).
     Fail(String),
+    /// Not now: a freeze holds what it would change. Queued again for `until` (sooner if the
+    /// freeze is lifted or edited, or an exception is granted), without using an attempt.
+    Wait(String, chrono::DateTime<Utc>),
 }
 
 impl Outcome {
     /// How an attempt that failed with `error` ends: retried (after the wait the far side
     /// asked for, if it did) or failed for good.
     pub fn of_error(error: &super::ports::ExternalError) -> Outcome {
+        if let Some(until) = error.waiting_until {
+            return Outcome::Wait(error.message.clone(), until);
+        }
         match (error.retryable, error.retry_after) {
             (true, Some(seconds)) => Outcome::RetryAfter(error.message.clone(), seconds),
             (true, None) => Outcome::Retry(error.message.clone()),
@@ -232,6 +240,7 @@ impl Outcome {
         match self {
             Outcome::Succeeded => None,
             Outcome::Retry(e) | Outcome::RetryAfter(e, _) | Outcome::Fail(e) => Some(e),
+            Outcome::Wait(..) => None,
         }
     }
 }
@@ -264,6 +273,14 @@ pub async fn finish<C: ConnectionTrait>(
             active.finished_at = Set(Some(now));
             JobStatus::Succeeded
         }
+        Outcome::Wait(why, until) => {
+            // Checked again at least hourly, whatever the freeze says: an edit could shorten it.
+            active.attempts = Set((job.attempts - 1).max(0));
+            active.last_error = Set(Some(why.clone()));
+            active.run_at = Set((*until).min(now + Duration::hours(1)).max(now));
+            active.waiting_on = Set(Some(WAITING_ON_FREEZE.to_string()));
+            JobStatus::Queued
+        }
         Outcome::Retry(error) | Outcome::RetryAfter(error, _)
             if job.attempts < job.max_attempts =>
         {
@@ -284,6 +301,21 @@ pub async fn finish<C: ConnectionTrait>(
     active.status = Set(status);
     active.update(db).await?;
     Ok(status)
+}
+
+/// What a job waiting for a freeze notes in `jobs.waiting_on`.
+pub const WAITING_ON_FREEZE: &str = "freeze";
+
+/// Makes every job that waits for a freeze due now, to look again (a freeze was lifted or
+/// edited, or an exception granted); within the caller's transaction.
+pub async fn wake_frozen<C: ConnectionTrait>(db: &C) -> AppResult<u64> {
+    let result = jobs::Entity::update_many()
+        .col_expr(jobs::Column::RunAt, Expr::value(Utc::now()))
+        .filter(jobs::Column::Status.eq(JobStatus::Queued))
+        .filter(jobs::Column::WaitingOn.eq(WAITING_ON_FREEZE))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// The next sequence number for a job's log.

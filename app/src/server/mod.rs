@@ -11,6 +11,7 @@ pub mod directory;
 pub mod entities;
 pub mod executors;
 pub mod forge_access;
+pub mod freezes;
 pub mod governance;
 pub mod integrations;
 pub mod jobs;

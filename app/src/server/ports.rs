@@ -76,6 +76,8 @@ pub struct ExternalError {
     pub retryable: bool,
     /// Seconds the forge asked us to wait (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// Not a failure: a freeze holds it until then (see `jobs::Outcome::Wait`).
+    pub waiting_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ExternalError {
@@ -84,6 +86,7 @@ impl ExternalError {
             message: message.into(),
             retryable: false,
             retry_after: None,
+            waiting_until: None,
         }
     }
 
@@ -92,6 +95,20 @@ impl ExternalError {
             message: message.into(),
             retryable: true,
             retry_after: None,
+            waiting_until: None,
+        }
+    }
+
+    /// Not now: a freeze holds it until `until` ("frozen until … because …").
+    pub fn waiting(
+        message: impl Into<String>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> ExternalError {
+        ExternalError {
+            message: message.into(),
+            retryable: true,
+            retry_after: None,
+            waiting_until: Some(until),
         }
     }
 }

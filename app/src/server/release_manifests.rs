@@ -68,6 +68,12 @@ fn summary(manifest: &Manifest) -> String {
             };
             format!("{} · {scope} · {overridden}", policy.description)
         }
+        Manifest::FreezeWindow(freeze) => format!(
+            "{} · {} · {}",
+            freeze.reason,
+            freeze.scope.describe(),
+            freeze.describe_when()
+        ),
         _ => String::new(),
     }
 }
@@ -183,6 +189,16 @@ pub async fn save(
             return Err(AppError::invalid("source", errors.join("\n")));
         }
     }
+    if let Manifest::FreezeWindow(freeze) = &manifest {
+        let file = crate::domain::release_manifests::RELEASE_SOURCE_FILE;
+        let errors: Vec<String> = super::freezes::schedule::schedule_errors(freeze)
+            .into_iter()
+            .map(|(pos, message)| format!("{file}:{pos}: {message}"))
+            .collect();
+        if !errors.is_empty() {
+            return Err(AppError::invalid("source", errors.join("\n")));
+        }
+    }
     audit::audited(db, &editor.actor, async |txn| {
         let known: Vec<(String, String)> = manifests::Entity::find()
             .all(txn)
@@ -217,6 +233,10 @@ pub async fn save(
             Some(before) => Change::new("release_manifest.update", "release", &entity).before(&before),
         };
         let change = change.after(&after);
+        if matches!(manifest, Manifest::FreezeWindow(_)) {
+            // A freeze edited may hold less now: what waits for it looks again.
+            super::jobs::wake_frozen(txn).await?;
+        }
         Ok((row(&model, &manifest), Some(change)))
     })
     .await

@@ -77,6 +77,7 @@ pub struct ReleaseRow {
 /// One stage of a release: where it deploys, who signs it off, its state and the votes cast.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageView {
+    pub id: i64,
     pub position: i32,
     pub environments: Vec<String>,
     pub sign_off: Vec<(String, u32)>,
@@ -84,6 +85,8 @@ pub struct StageView {
     /// The gate in a sentence ("Waiting for security 0/1").
     pub gate: String,
     pub votes: Vec<VoteRow>,
+    /// The freeze that holds its deployment now, if one does.
+    pub frozen: Option<crate::wire::freezes::FrozenNote>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

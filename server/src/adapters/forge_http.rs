@@ -110,6 +110,7 @@ pub async fn send(
             message: format!("{provider} is rate-limiting Slipway ({}){said}", status.as_u16()),
             retryable: true,
             retry_after: wait,
+            waiting_until: None,
         },
         403 => ExternalError::permanent(format!(
             "{provider} does not allow this to the integration's token (403){said}"
@@ -121,6 +122,7 @@ pub async fn send(
             message: format!("{provider} failed ({}){said}", status.as_u16()),
             retryable: true,
             retry_after: wait,
+            waiting_until: None,
         },
         code => ExternalError::permanent(format!("{provider} refused the request ({code}){said}")),
     };

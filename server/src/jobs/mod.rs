@@ -202,6 +202,10 @@ impl Worker {
             Err(unreadable) => Outcome::Fail(unreadable),
             Ok(payload) => match J::run(&self.ctx, payload, &say).await {
                 Ok(()) => Outcome::Succeeded,
+                Err(e) if e.waiting_until.is_some() => {
+                    say(e.message.clone());
+                    Outcome::of_error(&e)
+                }
                 Err(e) => {
                     say(format!("failed: {}", e.message));
                     Outcome::of_error(&e)

@@ -34,6 +34,12 @@ impl Worker {
                 log.finish().await;
                 plans::record_skip(&self.ctx, &self.name, job.id).await
             }
+            Ok(Start::Wait(wait)) => {
+                log.say(wait.message.clone());
+                log.finish().await;
+                plans::record_outcome(&self.ctx, &self.name, job.id, &Outcome::of_error(&wait))
+                    .await
+            }
             Ok(Start::Work(work)) => {
                 let end = self.run_resource(&work, job, &log).await;
                 if let Some(e) = end.outcome.as_ref().and_then(|o| o.error()) {

@@ -88,6 +88,7 @@ pub enum Manifest {
     ReleaseTrack(ReleaseTrack),
     DeploymentConfig(DeploymentConfig),
     Policy(super::policies::Policy),
+    FreezeWindow(super::freezes::FreezeWindow),
 }
 
 impl Manifest {
@@ -100,6 +101,7 @@ impl Manifest {
             Manifest::ReleaseTrack(_) => "ReleaseTrack",
             Manifest::DeploymentConfig(_) => "DeploymentConfig",
             Manifest::Policy(_) => "Policy",
+            Manifest::FreezeWindow(_) => "FreezeWindow",
         }
     }
 
@@ -112,11 +114,12 @@ impl Manifest {
             Manifest::ReleaseTrack(m) => &m.metadata,
             Manifest::DeploymentConfig(m) => &m.metadata,
             Manifest::Policy(m) => &m.metadata,
+            Manifest::FreezeWindow(m) => &m.metadata,
         }
     }
 }
 
-pub(crate) const KINDS: [&str; 7] = [
+pub(crate) const KINDS: [&str; 8] = [
     "GithubRepository",
     "BuildDefinition",
     "Application",
@@ -124,6 +127,7 @@ pub(crate) const KINDS: [&str; 7] = [
     "ReleaseTrack",
     "DeploymentConfig",
     "Policy",
+    "FreezeWindow",
 ];
 
 /// Every manifest of one file (documents separated by `---`), or every error in it.
@@ -181,6 +185,9 @@ pub fn load(file: &str, source: &str) -> Result<Vec<Manifest>, Vec<ManifestError
             }
             "ReleaseTrack" => release_track(meta, spec, &mut errors).map(Manifest::ReleaseTrack),
             "Policy" => super::policies::policy(meta, spec, &mut errors).map(Manifest::Policy),
+            "FreezeWindow" => {
+                super::freezes::freeze_window(meta, spec, &mut errors).map(Manifest::FreezeWindow)
+            }
             _ => deployment_config(meta, spec, &mut errors).map(Manifest::DeploymentConfig),
         };
         manifests.extend(manifest);

@@ -44,7 +44,7 @@ pub(super) async fn application<C: ConnectionTrait>(
 }
 
 /// The pre-release environments of `application`: those of the tracks of every set it is in.
-pub(super) async fn prerelease_environments<C: ConnectionTrait>(
+pub(crate) async fn prerelease_environments<C: ConnectionTrait>(
     db: &C,
     application: &str,
 ) -> AppResult<Vec<String>> {
@@ -109,7 +109,21 @@ pub async fn deploy_prerelease(
         ));
         return Ok(());
     }
+    // An environment a freeze holds waits; the others deploy now, and the job comes back for
+    // the frozen ones when their freeze ends.
+    let mut frozen = None;
     for environment in environments {
+        if let Err(wait) = crate::server::freezes::hold(
+            &ctx.db,
+            &[crate::domain::freezes::Target::Environment(&environment)],
+            &format!("build:{}", build.id),
+        )
+        .await
+        {
+            say(format!("{environment}: {}", wait.message));
+            frozen.get_or_insert(wait);
+            continue;
+        }
         let done = deployments::Entity::find()
             .filter(deployments::Column::BuildId.eq(build.id))
             .filter(deployments::Column::Environment.eq(&environment))
@@ -166,5 +180,8 @@ pub async fn deploy_prerelease(
             &commit[..commit.len().min(7)]
         ));
     }
-    Ok(())
+    match frozen {
+        Some(wait) => Err(wait),
+        None => Ok(()),
+    }
 }

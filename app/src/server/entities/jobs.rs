@@ -20,6 +20,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
     pub serial_key: Option<String>,
+    /// `freeze` while it waits for a freeze to end.
+    pub waiting_on: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

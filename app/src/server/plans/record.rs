@@ -65,8 +65,18 @@ fn split_outputs(json: &str) -> AppResult<String> {
 
 /// An attempt that ran nothing (see [`Start::Skip`]): its job ends.
 pub async fn record_skip(ctx: &AppCtx, worker: &str, job_id: i64) -> AppResult<()> {
+    record_outcome(ctx, worker, job_id, &Outcome::Succeeded).await
+}
+
+/// An attempt that ran nothing and ends as `outcome` (succeeded, or waiting for a freeze).
+pub async fn record_outcome(
+    ctx: &AppCtx,
+    worker: &str,
+    job_id: i64,
+    outcome: &Outcome,
+) -> AppResult<()> {
     let txn = crate::server::begin_write(&ctx.db).await?;
-    jobs::finish(&txn, job_id, worker, &Outcome::Succeeded).await?;
+    jobs::finish(&txn, job_id, worker, outcome).await?;
     txn.commit().await?;
     Ok(())
 }

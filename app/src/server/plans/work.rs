@@ -45,6 +45,9 @@ pub enum Start {
     /// Nothing to run; the job ends with this line (a plan superseded before it ran, an apply
     /// whose plan went stale and was planned again).
     Skip(String),
+    /// Not now: a freeze holds the resource's workspace ("frozen until … because …"); the job
+    /// waits without using an attempt and carries on when the freeze ends.
+    Wait(crate::server::ports::ExternalError),
 }
 
 /// Reads the run's plan and everything it needs, and marks it planning or applying. An apply
@@ -79,6 +82,15 @@ pub async fn start_run(ctx: &AppCtx, job: &job_rows::Model) -> AppResult<Start> 
                 "plan #{} was never approved: Slipway applies approved plans only",
                 plan.id
             )));
+        }
+        let workspace = crate::server::freezes::workspace_slug(db, resource.id).await?;
+        if let Some(slug) = &workspace {
+            let target = [crate::domain::freezes::Target::Workspace(slug)];
+            if let Err(wait) =
+                crate::server::freezes::hold(db, &target, &format!("plan:{}", plan.id)).await
+            {
+                return Ok(Start::Wait(wait));
+            }
         }
         if let Some(replanned) = stale(ctx, &plan, &resource).await? {
             return Ok(Start::Skip(replanned));

@@ -3,6 +3,7 @@
 //! and complete.
 
 use super::{active_votes, enqueue_deploy, environments_of, sign_off_of};
+use crate::domain::freezes::Target;
 use crate::domain::releases::{
     deployment_config, deployment_path, next_step, opened, production_tag, ReleaseState,
     StageState, Step,
@@ -35,6 +36,12 @@ pub async fn deploy_stage(ctx: &AppCtx, stage_id: i64, say: Say<'_>) -> Result<(
         ));
         return Ok(());
     }
+    let environments = environments_of(&stage);
+    let targets: Vec<Target<'_>> = environments
+        .iter()
+        .map(|e| Target::Environment(e))
+        .collect();
+    crate::server::freezes::hold(&ctx.db, &targets, &format!("stage:{}", stage.id)).await?;
     let release = releases::Entity::find_by_id(stage.release_id)
         .one(&ctx.db)
         .await?
@@ -56,8 +63,8 @@ pub async fn deploy_stage(ctx: &AppCtx, stage_id: i64, say: Say<'_>) -> Result<(
         items: &items,
         approvers: &approvers,
     };
-    for environment in environments_of(&stage) {
-        run.deploy_to(ctx, &environment, say).await?;
+    for environment in &environments {
+        run.deploy_to(ctx, environment, say).await?;
     }
     let stages = stage_runs::Entity::find()
         .filter(stage_runs::Column::ReleaseId.eq(release.id))

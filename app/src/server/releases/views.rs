@@ -1,6 +1,7 @@
 //! A release as the pages show it: the list, and one release with its stages, votes and timeline.
 
 use super::{as_votes, environments_of, sign_off_of};
+use crate::domain::freezes::Target;
 use crate::domain::releases::{gate, ReleaseState, StageState};
 use crate::error::{AppError, AppResult};
 use crate::server::entities::{release_items, releases, stage_runs, votes};
@@ -35,6 +36,7 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> AppResult<Vec<crate::wire::rele
 pub async fn detail<C: ConnectionTrait>(
     db: &C,
     id: i64,
+    viewer: (&str, &[String]),
 ) -> AppResult<crate::wire::releases::ReleaseView> {
     use crate::wire::releases::ReleaseView;
     let release = releases::Entity::find_by_id(id)
@@ -66,7 +68,26 @@ pub async fn detail<C: ConnectionTrait>(
             .all(db)
             .await?;
         events.extend(vote_events(&stage, &all_votes));
-        stages.push(stage_view(&stage, &all_votes));
+        let mut view = stage_view(&stage, &all_votes);
+        // A stage that would deploy now, or once signed off, says what freeze holds it.
+        if matches!(
+            stage.state,
+            StageState::AwaitingSignOff | StageState::Approved
+        ) {
+            let targets: Vec<Target<'_>> = view
+                .environments
+                .iter()
+                .map(|e| Target::Environment(e))
+                .collect();
+            view.frozen = crate::server::freezes::note_for(
+                db,
+                &targets,
+                &format!("stage:{}", stage.id),
+                viewer,
+            )
+            .await?;
+        }
+        stages.push(view);
     }
     if let Some(at) = release.completed_at {
         events.push((
@@ -88,8 +109,8 @@ pub async fn detail<C: ConnectionTrait>(
             .into_iter()
             .map(|(at, what)| (crate::server::when(&at), what))
             .collect(),
-        me: String::new(),
-        my_groups: Vec::new(),
+        me: viewer.0.to_string(),
+        my_groups: viewer.1.to_vec(),
     })
 }
 
@@ -107,6 +128,8 @@ fn stage_view(
         .collect();
     let sign_off = sign_off_of(stage);
     StageView {
+        id: stage.id,
+        frozen: None,
         position: stage.position,
         environments: environments_of(stage),
         sign_off: sign_off

@@ -121,6 +121,7 @@ fn refusal(
             message: format!("the registry {host} failed to {what} ({code}){said}"),
             retryable: true,
             retry_after,
+            waiting_until: None,
         },
         _ => ExternalError::permanent(format!(
             "the registry {host} refused to {what} ({code}){said}"

@@ -91,6 +91,7 @@ fn git_error(error: git2::Error) -> ExternalError {
         message: describe_git_error(&error),
         retryable,
         retry_after: None,
+        waiting_until: None,
     }
 }
 

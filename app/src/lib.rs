@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/repositories/:name/edit") view={Lazy::<EditRepositoryRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/repositories/:name/pulls/:number") view={Lazy::<GovernedPullRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/releases") view={Lazy::<ReleasesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/freezes") view={Lazy::<FreezesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/releases/manifests/new") view={Lazy::<NewReleaseManifestRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/releases/:id") view={Lazy::<ReleaseRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/releases/manifests/:kind/:name") view={Lazy::<ReleaseManifestRoute>::new()} ssr=SsrMode::Async />

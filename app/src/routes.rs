@@ -115,6 +115,7 @@ areas! {
         ReleaseRoute => ReleasePage,
         ReleaseManifestRoute => ReleaseManifestPage,
         EditReleaseManifestRoute => EditReleaseManifestPage,
+        FreezesRoute => FreezesPage,
     }
     /// The audit log.
     Audit in audit_area, loaded by __preload_audit_area {

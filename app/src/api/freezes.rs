@@ -68,7 +68,7 @@ pub async fn lift_freeze(name: String, reason: String) -> Result<(), AppError> {
 #[server(endpoint = "emergency_freeze")]
 pub async fn emergency_freeze(
     reason: String,
-    environments: Vec<String>,
+    #[server(default)] environments: Vec<String>,
 ) -> Result<String, AppError> {
     use guard::*;
     respond(
@@ -90,11 +90,9 @@ pub async fn request_freeze_exception(subject: String, reason: String) -> Result
     respond(
         async {
             let subject = subject.trim();
-            let caller = if subject.starts_with("plan:") {
-                require(Action::Read, ResourceRef::of_type(EntityType::Resource)).await?
-            } else {
-                require(Action::Read, releases()).await?
-            };
+            crate::server::request::require_signed_in().await?;
+            let access = crate::server::freezes::subject_access(&ctx()?.db, subject).await?;
+            let caller = require(Action::Read, access).await?;
             crate::server::freezes::request_exception(&ctx()?, &caller.actor(), subject, &reason)
                 .await
         }

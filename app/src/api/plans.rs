@@ -26,8 +26,11 @@ pub async fn get_resource_runs(slug: String) -> Result<ResourceRuns, AppError> {
     use guard::*;
     respond(
         async {
-            require(Action::Read, resource(&slug)).await?;
-            plans::resource_runs(&ctx()?.db, slug.trim()).await
+            let caller = require(Action::Read, resource(&slug)).await?;
+            let db = &ctx()?.db;
+            let groups = crate::server::directory::groups_of(db, caller.user.id).await?;
+            let me = caller.actor().label;
+            plans::resource_runs(db, slug.trim(), (&me, &groups)).await
         }
         .await,
     )

@@ -4,6 +4,7 @@
 pub mod badges;
 pub mod common;
 pub mod drift;
+pub mod freeze;
 pub mod live;
 pub mod manifest_editor;
 pub mod plan_card;

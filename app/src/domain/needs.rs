@@ -20,6 +20,8 @@ pub enum NeedKind {
     PolicyOverride,
     /// Drift found on a resource the person owns, or accepting it proposed for them to approve.
     Drift,
+    /// An exception to a freeze asked of a group the person is in.
+    FreezeException,
 }
 
 impl NeedKind {
@@ -30,6 +32,7 @@ impl NeedKind {
             NeedKind::RepositoryReview => "repository_review",
             NeedKind::PolicyOverride => "policy_override",
             NeedKind::Drift => "drift",
+            NeedKind::FreezeException => "freeze_exception",
         }
     }
 
@@ -40,6 +43,7 @@ impl NeedKind {
             NeedKind::RepositoryReview => "Repository review",
             NeedKind::PolicyOverride => "Policy override",
             NeedKind::Drift => "Drift",
+            NeedKind::FreezeException => "Freeze exception",
         }
     }
 }

@@ -27,7 +27,8 @@ pub use home::HomePage;
 pub use integrations::{IntegrationPage, IntegrationsPage};
 pub use not_found::NotFoundPage;
 pub use releases::{
-    EditReleaseManifestPage, NewReleaseManifestPage, ReleaseManifestPage, ReleasePage, ReleasesPage,
+    EditReleaseManifestPage, FreezesPage, NewReleaseManifestPage, ReleaseManifestPage, ReleasePage,
+    ReleasesPage,
 };
 pub use repositories::{
     EditRepositoryPage, GovernedPullPage, NewRepositoryPage, RepositoriesPage, RepositoryPage,

@@ -52,6 +52,28 @@ pub async fn needs_of(ctx: &AppCtx, person: &Person<'_>) -> AppResult<Vec<Need>>
     resource_reviews(ctx, person, &mut found).await?;
     repository_reviews(&ctx.db, person, &mut found).await?;
     owned_drift(&ctx.db, person, &mut found).await?;
+    for (since, e) in
+        crate::server::freezes::exceptions_awaiting(&ctx.db, person.login, person.groups).await?
+    {
+        found.push(need(
+            NeedKind::FreezeException,
+            format!("Let {} through {}", e.label, e.freeze),
+            format!(
+                "You are in {}, which approves exceptions to it: {} of {} so far; {} asked: “{}”",
+                e.group,
+                e.approved_by.len(),
+                approvals(e.approvals),
+                e.requested_by,
+                e.reason
+            ),
+            if e.href.is_empty() {
+                "/freezes".to_string()
+            } else {
+                e.href.clone()
+            },
+            since,
+        ));
+    }
     found.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.title.cmp(&b.1.title)));
     Ok(found.into_iter().map(|(_, need)| need).collect())
 }

@@ -77,6 +77,8 @@ pub struct ResourceRuns {
     pub states: Vec<StateVersionRow>,
     /// Who holds the state lock now, and since when ("run of job #12 (plan) since …").
     pub lock: Option<String>,
+    /// The freeze that holds the approved change's apply now, if one does.
+    pub frozen: Option<crate::wire::freezes::FrozenNote>,
 }
 
 /// Two state versions compared: the lines of the (sensitive-free) resource listing that differ.

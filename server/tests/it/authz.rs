@@ -465,6 +465,27 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     ),
     ("get_drifts", Needs::SignedIn, &[]),
     ("get_needs", Needs::SignedIn, &[]),
+    ("get_freezes", Needs::ReadTemplates, &[]),
+    (
+        "lift_freeze",
+        Needs::WriteTemplates,
+        &[("name", "nothing"), ("reason", "over")],
+    ),
+    (
+        "emergency_freeze",
+        Needs::WriteTemplates,
+        &[("reason", "Incident 1")],
+    ),
+    (
+        "request_freeze_exception",
+        Needs::ReadCreatedLater,
+        &[("subject", "stage:1"), ("reason", "urgent")],
+    ),
+    (
+        "approve_freeze_exception",
+        Needs::ReadCreatedLater,
+        &[("id", "1"), ("comment", "")],
+    ),
     ("get_my_activity", Needs::SignedIn, &[]),
     (
         "get_resource_drift",
@@ -552,6 +573,9 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ("replan_resource", 409, "is not in a workspace"),
     ("check_drift", 409, "is not in a workspace"),
     ("override_policy", 404, "Plan #1 was not found"),
+    ("lift_freeze", 404, "FreezeWindow nothing was not found"),
+    ("request_freeze_exception", 404, "Stage 1 was not found"),
+    ("approve_freeze_exception", 404, "Exception 1 was not found"),
     ("acknowledge_drift", 409, "is not in a workspace"),
     ("reconcile_drift", 409, "is not in a workspace"),
     ("propose_accept_drift", 409, "is not in a workspace"),

@@ -15,6 +15,7 @@ mod durability;
 mod executors;
 mod forges;
 mod forms;
+mod freezes;
 mod gates;
 mod generated_code;
 mod git_http;

@@ -158,6 +158,7 @@ pub fn NewReleaseManifestPage() -> AnyView {
         Some("Application") => "apiVersion: lowops.manifests.v1\nkind: Application\nmetadata:\n  name: checkout-api\nspec:\n  team: developers\n  image: registry.example.com/acme/checkout-api\n".to_string(),
         Some("ApplicationSet") => "apiVersion: lowops.manifests.v1\nkind: ApplicationSet\nmetadata:\n  name: my-product\nspec:\n  applications: [checkout-api]\n  releaseTrack: my-product-releasetrack\n".to_string(),
         Some("Policy") => crate::domain::policies::EXAMPLE_POLICY.to_string(),
+        Some("FreezeWindow") => crate::domain::freezes::EXAMPLE_FREEZE.to_string(),
         _ => crate::domain::release_manifests::EXAMPLE_TRACK.to_string(),
     };
     view! {

@@ -28,11 +28,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 mod delivery;
+mod freezes;
 mod manifests;
 mod release;
 pub use delivery::*;
 #[allow(unused_imports)]
 pub(crate) use delivery::*;
+pub use freezes::*;
 pub use manifests::*;
 #[allow(unused_imports)]
 pub(crate) use manifests::*;
@@ -134,6 +136,7 @@ pub fn ReleasesPage() -> AnyView {
                         let (apps, sets) = (of("Application"), of("ApplicationSet"));
                         view! {
                             <PageHeader title="Releases" subtitle="Version-locked bundles of applications, promoted through a release track's environments with stakeholder sign-off.">
+                                <a class="button" href="/freezes">"Freezes"</a>
                                 {data.can_write.then(|| view! {
                                     <a class="button" href="/releases/manifests/new?kind=Policy" title="A Rego policy every plan of a change must pass">"New policy"</a>
                                     <a class="button primary" href="/releases/manifests/new">"New manifest"</a>

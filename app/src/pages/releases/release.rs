@@ -295,7 +295,15 @@ pub(crate) fn StageCard(
     withdraw: ServerAction<WithdrawVote>,
     drafts: VoteDrafts,
 ) -> AnyView {
-    let class = format!("stage stage-{}", stage.state.as_str());
+    let class = format!(
+        "stage stage-{}{}",
+        stage.state.as_str(),
+        if stage.frozen.is_some() {
+            " frozen"
+        } else {
+            ""
+        }
+    );
     let open =
         stage.state == StageState::AwaitingSignOff && release.row.state == ReleaseState::Running;
     let my_groups: Vec<String> = stage
@@ -314,11 +322,12 @@ pub(crate) fn StageCard(
     view! {
         <li class=class>
             <div class="stage-envs">{stage.environments.iter().map(|e| view! { <span class="env">{e.clone()}</span> }).collect_view()}</div>
-            <p class="stage-state"><strong>{stage.state.label()}</strong></p>
+            <p class="stage-state"><strong>{if stage.frozen.is_some() && stage.state == StageState::Approved { "Approved · frozen" } else { stage.state.label() }}</strong></p>
             <p class="muted">{stage.gate.clone()}</p>
             <div class="stage-signoff">
                 {stage.sign_off.iter().map(|(g, n)| view! { <span class="badge signoff">{format!("{g} ×{n}")}</span> }).collect_view()}
             </div>
+            {stage.frozen.clone().map(|note| view! { <crate::components::freeze::FrozenPanel note /> })}
             <ul class="votes">
                 {stage.votes.iter().filter(|v| v.withdrawn_at.is_none()).map(|v| view! {
                     <li class=if v.approve { "vote approve" } else { "vote reject" }>

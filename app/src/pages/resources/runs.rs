@@ -65,11 +65,13 @@ fn RunsView(slug: String, runs: ResourceRuns, on_changed: Callback<()>) -> AnyVi
         plans,
         states,
         lock,
+        frozen,
     } = runs;
     let base = format!("/resources/{slug}?tab=runs");
     view! {
         <section class="card">
             <h2>"Latest plan"</h2>
+            {frozen.map(|note| view! { <crate::components::freeze::FrozenPanel note /> })}
             {match latest {
                 Some(plan) => view! { <PlanCard plan slug=slug.clone() on_changed /> }.into_any(),
                 None => view! { <p class="muted">"Nothing planned yet: the first plan runs when this resource's pull request opens."</p> }.into_any(),

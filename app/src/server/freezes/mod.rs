@@ -389,6 +389,23 @@ async fn subject_of<C: ConnectionTrait>(db: &C, subject: &str) -> AppResult<Subj
     }
 }
 
+/// What reading `subject` takes: a release stage or a build is the releases'; a plan is its
+/// resource's.
+pub async fn subject_access<C: ConnectionTrait>(
+    db: &C,
+    subject: &str,
+) -> AppResult<crate::domain::rbac::ResourceRef> {
+    use crate::domain::rbac::{EntityType, ResourceRef};
+    let found = subject_of(db, subject).await?;
+    Ok(match found.entity {
+        ("resource", _) => ResourceRef::entity(
+            EntityType::Resource,
+            found.href.trim_start_matches("/resources/").to_string(),
+        ),
+        _ => ResourceRef::of_type(EntityType::Release),
+    })
+}
+
 /// The slug of the workspace a resource is in, if it is in one.
 pub async fn workspace_slug<C: ConnectionTrait>(
     db: &C,
@@ -695,12 +712,13 @@ pub async fn overview<C: ConnectionTrait>(
     Ok((rows, views))
 }
 
-/// How many exceptions wait for a member of any of `groups` who is not `me` (for "Needs you").
+/// The exceptions that wait for `me`, a member of `groups` (for "Needs you"), with when each was
+/// asked for.
 pub async fn exceptions_awaiting<C: ConnectionTrait>(
     db: &C,
     me: &str,
     groups: &[String],
-) -> AppResult<Vec<ExceptionView>> {
+) -> AppResult<Vec<(DateTime<Utc>, ExceptionView)>> {
     if groups.is_empty() {
         return Ok(Vec::new());
     }
@@ -714,7 +732,7 @@ pub async fn exceptions_awaiting<C: ConnectionTrait>(
     for row in &open {
         let view = exception_view(db, row, Some((me, groups))).await?;
         if view.can_approve {
-            views.push(view);
+            views.push((row.created_at, view));
         }
     }
     Ok(views)

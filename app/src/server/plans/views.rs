@@ -65,7 +65,11 @@ pub(crate) async fn latest_plan<C: ConnectionTrait>(
 const LISTED: u64 = 20;
 
 /// The resource's plans (newest first), outputs, state versions and lock.
-pub async fn resource_runs(db: &DatabaseConnection, slug: &str) -> AppResult<ResourceRuns> {
+pub async fn resource_runs(
+    db: &DatabaseConnection,
+    slug: &str,
+    viewer: (&str, &[String]),
+) -> AppResult<ResourceRuns> {
     let resource = crate::server::resources::resource_by_slug(db, slug).await?;
     let plans = plans::Entity::find()
         .filter(plans::Column::ResourceId.eq(resource.id))
@@ -112,14 +116,33 @@ pub async fn resource_runs(db: &DatabaseConnection, slug: &str) -> AppResult<Res
         .one(db)
         .await?
         .map(|l| format!("{} since {}", l.holder, when(&l.locked_at)));
+    let latest = views
+        .iter()
+        .find(|p| p.purpose == PlanPurpose::Change)
+        .cloned();
+    // An approved change not applied yet says what freeze holds its apply.
+    let waiting = latest.as_ref().filter(|p| {
+        p.approved_by.is_some()
+            && p.applied_at.is_none()
+            && matches!(p.status, PlanStatus::Ready | PlanStatus::Applying)
+    });
+    let frozen = match (
+        waiting,
+        crate::server::freezes::workspace_slug(db, resource.id).await?,
+    ) {
+        (Some(plan), Some(workspace)) => {
+            let target = [crate::domain::freezes::Target::Workspace(&workspace)];
+            crate::server::freezes::note_for(db, &target, &format!("plan:{}", plan.id), viewer)
+                .await?
+        }
+        _ => None,
+    };
     Ok(ResourceRuns {
-        latest: views
-            .iter()
-            .find(|p| p.purpose == PlanPurpose::Change)
-            .cloned(),
+        latest,
         plans: views,
         states,
         lock,
+        frozen,
     })
 }
 

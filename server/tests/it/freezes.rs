@@ -1,0 +1,228 @@
+//! Freeze windows on the demo's estate, on both databases: while a freeze holds an environment or
+//! a workspace, what would change it waits — a pre-release deployment, a release stage signed
+//! off, an approved resource's apply — with "frozen until … because …" where it waits, without
+//! using its job's attempts, and goes on by itself once the freeze is lifted or an exception is
+//! granted by N distinct members of the freeze's group (never the one who asked). Only platform /
+//! SRE edit, lift and press the emergency button; every step is audited.
+
+use crate::db_test;
+use crate::support::*;
+use app::domain::jobs::JobStatus;
+use app::domain::releases::StageState;
+use app::server::entities::{audit_events, deployments, jobs, plans};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::Value;
+
+async fn json(
+    client: &reqwest::Client,
+    server: &TestServer,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> Value {
+    let (status, body) = call(client, server, endpoint, form).await;
+    assert_eq!(status, 200, "{endpoint}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn freeze(name: &str, scope: &str, when: &str, exceptions: &str) -> String {
+    format!(
+        "apiVersion: lowops.manifests.v1\nkind: FreezeWindow\nmetadata:\n  name: {name}\nspec:\n  reason: Year-end trading\n  scope:{scope}\n{when}{exceptions}"
+    )
+}
+
+async fn save(client: &reqwest::Client, server: &TestServer, source: &str) -> (u16, String) {
+    call(
+        client,
+        server,
+        "save_release_manifest",
+        &[
+            ("kind", ""),
+            ("name", ""),
+            ("revision", "0"),
+            ("source", source),
+        ],
+    )
+    .await
+}
+
+/// The newest job of `kind`.
+async fn last_job(db: &TestDb, kind: &str) -> jobs::Model {
+    jobs::Entity::find()
+        .filter(jobs::Column::Kind.eq(kind))
+        .order_by_desc(jobs::Column::Id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {kind} job"))
+}
+
+/// Waits until the newest job of `kind` waits for a freeze, and returns it.
+async fn held(db: &TestDb, kind: &str) -> jobs::Model {
+    for _ in 0..400 {
+        if let Some(job) = jobs::Entity::find()
+            .filter(jobs::Column::Kind.eq(kind))
+            .order_by_desc(jobs::Column::Id)
+            .one(&db.conn)
+            .await
+            .unwrap()
+        {
+            if job.waiting_on.as_deref() == Some("freeze") {
+                return job;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no {kind} job came to wait for a freeze");
+}
+
+async fn audited(db: &TestDb, action: &str) -> u64 {
+    audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq(action))
+        .count(&db.conn)
+        .await
+        .unwrap()
+}
+
+db_test! {
+    async fn what_a_freeze_holds_waits_and_goes_on_when_it_is_lifted_or_excepted(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions { estate: true, worker: true, ..ServerOptions::default() }).await;
+        let [ada, dev, pat, sam, remy, riley] = ["ada", "dev", "pat", "sam", "remy", "riley"].map(|_| client());
+        for (who, login) in [(&ada, "ada"), (&dev, "dev"), (&pat, "pat"), (&sam, "sam"), (&remy, "remy"), (&riley, "riley")] {
+            demo_sign_in(who, &server, login).await;
+        }
+        let start = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+
+        // Only platform / SRE keep freezes; a bad schedule is refused at its place.
+        let development = freeze("dev-pause", "\n    environments: [development]", &format!("  period:\n    start: \"{start}\"\n"), "");
+        let (status, body) = save(&dev, &server, &development).await;
+        assert_eq!(status, 403, "{body}");
+        let bad = freeze("weekly", " everything", "  schedule:\n    cron: \"0 25 * * FRI\"\n    duration: 62h\n    timeZone: Europe/Amsterdamm\n", "");
+        let (status, body) = save(&riley, &server, &bad).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains("manifest.yaml:9:11: spec.schedule.cron \\\"0 25 * * FRI\\\" is not a cron expression"), "{body}");
+        assert!(body.contains("manifest.yaml:11:15: spec.schedule.timeZone"), "{body}");
+        let (status, body) = save(&riley, &server, &development).await;
+        assert_eq!(status, 200, "{body}");
+
+        // A pre-release deployment into a frozen environment waits, using no attempt; lifting
+        // the freeze lets it go on by itself.
+        let built = json(&dev, &server, "simulate_build", &[("application", "storefront")]).await;
+        let version = built.as_str().unwrap().to_string();
+        let job = held(&db, "release.prerelease_deploy").await;
+        assert_eq!((job.status, job.attempts), (JobStatus::Queued, 0));
+        assert!(job.last_error.as_deref().unwrap().starts_with("Frozen until lifted because Year-end trading (FreezeWindow dev-pause)"), "{job:?}");
+        let storefront = || deployments::Entity::find()
+            .filter(deployments::Column::Environment.eq("development"))
+            .filter(deployments::Column::Application.eq("storefront"))
+            .filter(deployments::Column::Version.eq(version.clone()));
+        assert_eq!(storefront().count(&db.conn).await.unwrap(), 0);
+        let lift = [("name", "dev-pause"), ("reason", "Trading closed early")];
+        assert_eq!(call(&dev, &server, "lift_freeze", &lift).await.0, 403);
+        assert_eq!(call(&riley, &server, "lift_freeze", &[("name", "dev-pause"), ("reason", " ")]).await.0, 422);
+        assert_eq!(call(&riley, &server, "lift_freeze", &lift).await.0, 200);
+        let (status, body) = call(&riley, &server, "lift_freeze", &lift).await;
+        assert_eq!(status, 409, "lifted once: {body}");
+        for _ in 0..200 {
+            if storefront().count(&db.conn).await.unwrap() == 1 { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(storefront().count(&db.conn).await.unwrap(), 1, "{version} reaches development once lifted");
+        let job = jobs::Entity::find_by_id(job.id).one(&db.conn).await.unwrap().unwrap();
+        assert_eq!((job.status, job.attempts), (JobStatus::Succeeded, 1), "waiting used no attempt");
+
+        // Production frozen until an exception is approved by two incident commanders.
+        let until = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+        let production = freeze(
+            "year-end",
+            "\n    environments: [production]",
+            &format!("  period:\n    start: \"{start}\"\n    end: \"{until}\"\n"),
+            "  exceptions:\n    group: incident-commanders\n    approvals: 2\n",
+        );
+        assert_eq!(save(&riley, &server, &production).await.0, 200);
+        for member in ["sam", "remy"] {
+            assert_eq!(call(&ada, &server, "add_group_member", &[("group", "incident-commanders"), ("user", member)]).await.0, 200);
+        }
+        let needs = json(&pat, &server, "get_needs", &[]).await;
+        let sign_off = needs["items"].as_array().unwrap().iter().find(|i| i["kind"] == "sign_off").unwrap().clone();
+        let release: i64 = sign_off["href"].as_str().unwrap().trim_start_matches("/releases/").parse().unwrap();
+        assert_eq!(crate::releases::vote(&pat, &server, release, 1, "product", true, "").await.0, 200);
+        let (status, body) = crate::releases::vote(&sam, &server, release, 1, "security", true, "").await;
+        assert_eq!((status, body.as_str()), (200, "\"Approved\""), "the sign-off is accepted under a freeze");
+        held(&db, "release.stage_deploy").await;
+        let view = json(&riley, &server, "get_release", &[("id", &release.to_string())]).await;
+        let stage = &view["stages"][1];
+        assert_eq!(stage["state"], "Approved");
+        let note = &stage["frozen"];
+        assert!(note["message"].as_str().unwrap().starts_with("Frozen until 20"), "{note}");
+        assert!(note["message"].as_str().unwrap().ends_with("because Year-end trading (FreezeWindow year-end)"), "{note}");
+        let subject = note["subject"].as_str().unwrap().to_string();
+        assert!(subject.starts_with("stage:"), "{subject}");
+
+        // The exception: asked with a reason, approved by two distinct members, never the one who asked.
+        let ask = [("subject", subject.as_str()), ("reason", "Payment fix for the year-end sale")];
+        assert_eq!(call(&riley, &server, "request_freeze_exception", &[("subject", subject.as_str()), ("reason", "")]).await.0, 422);
+        assert_eq!(call(&riley, &server, "request_freeze_exception", &[("subject", "stage:999999"), ("reason", "x")]).await.0, 404);
+        let exception: i64 = json(&riley, &server, "request_freeze_exception", &ask).await.as_i64().unwrap();
+        let (status, body) = call(&riley, &server, "request_freeze_exception", &ask).await;
+        assert_eq!(status, 409, "one request per stage and freeze: {body}");
+        let id = exception.to_string();
+        let send = async |who: &reqwest::Client, comment: &str| {
+            call(who, &server, "approve_freeze_exception", &[("id", id.as_str()), ("comment", comment)]).await
+        };
+        let (status, body) = send(&riley, "").await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("you asked for the exception"), "{body}");
+        let (status, body) = send(&dev, "").await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("approved by members of incident-commanders"), "{body}");
+        let remys = json(&remy, &server, "get_needs", &[]).await;
+        assert!(remys["items"].as_array().unwrap().iter().any(|i| i["kind"] == "freeze_exception"), "{remys}");
+        assert_eq!(send(&sam, "ok").await, (200, "false".to_string()));
+        let (status, body) = send(&sam, "again").await;
+        assert_eq!(status, 409, "once each: {body}");
+        let view = json(&riley, &server, "get_release", &[("id", &release.to_string())]).await;
+        assert_eq!(view["stages"][1]["frozen"]["exception"]["approved_by"], serde_json::json!(["sam"]));
+        assert_eq!(view["stages"][1]["state"], "Approved", "one of two approvals lets nothing through");
+        assert_eq!(send(&remy, "Agreed in the incident call").await, (200, "true".to_string()));
+        crate::releases::stage_becomes(&riley, &server, release, 1, StageState::Deployed).await;
+        let stage_job = last_job(&db, "release.stage_deploy").await;
+        assert_eq!((stage_job.status, stage_job.attempts), (JobStatus::Succeeded, 1));
+
+        // The emergency button (SRE only) freezes every workspace too: an approved apply waits.
+        assert_eq!(call(&dev, &server, "emergency_freeze", &[("reason", "Incident 42")]).await.0, 403);
+        let name = json(&riley, &server, "emergency_freeze", &[("reason", "Incident 42: database failover")]).await;
+        let name = name.as_str().unwrap().to_string();
+        assert!(name.starts_with("emergency-"), "{name}");
+        let (status, body) = review(&ada, &server, "prod-eks", true).await;
+        assert_eq!(status, 200, "{body}");
+        let apply = held(&db, "resource.apply").await;
+        assert_eq!(apply.attempts, 0);
+        let runs = json(&ada, &server, "get_resource_runs", &[("slug", "prod-eks")]).await;
+        let note = &runs["frozen"];
+        assert_eq!(note["message"], format!("Frozen until lifted because Incident 42: database failover (FreezeWindow {name})"), "{runs}");
+        let frozen_plan = plans::Entity::find().filter(plans::Column::AppliedAt.is_not_null()).count(&db.conn).await.unwrap();
+        assert_eq!(call(&riley, &server, "lift_freeze", &[("name", name.as_str()), ("reason", "Failover done")]).await.0, 200);
+        for _ in 0..600 {
+            let job = jobs::Entity::find_by_id(apply.id).one(&db.conn).await.unwrap().unwrap();
+            if job.waiting_on.is_none() && job.attempts >= 1 && job.status != JobStatus::Running { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let job = jobs::Entity::find_by_id(apply.id).one(&db.conn).await.unwrap().unwrap();
+        assert!(job.waiting_on.is_none() && job.attempts >= 1, "the apply ran once lifted: {job:?}");
+        let applied = plans::Entity::find().filter(plans::Column::AppliedAt.is_not_null()).count(&db.conn).await.unwrap();
+        assert_eq!(applied, frozen_plan + 1, "the approved plan is applied: {job:?}");
+
+        // Everything audited.
+        for (action, count) in [("freeze.lift", 2), ("freeze.exception_request", 1), ("freeze.exception_approve", 2)] {
+            assert_eq!(audited(&db, action).await, count, "{action}");
+        }
+        let freezes = json(&pat, &server, "get_freezes", &[]).await;
+        let rows = freezes["freezes"].as_array().unwrap();
+        assert_eq!(rows.len(), 3, "{freezes}");
+        assert_eq!(freezes["can_edit"], false, "a product manager reads freezes, and keeps none");
+        let year_end = rows.iter().find(|r| r["name"] == "year-end").unwrap();
+        assert_eq!(year_end["state"], "Active");
+        assert!(rows.iter().any(|r| r["name"] == name && r["state"] == "Lifted"), "{freezes}");
+        assert_eq!(freezes["exceptions"][0]["granted"], true);
+    }
+}

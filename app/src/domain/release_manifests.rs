@@ -49,6 +49,9 @@ pub struct TrackStage {
     pub environments: Vec<String>,
     /// Empty for pre-release stages (they deploy automatically).
     pub sign_off: Vec<SignOff>,
+    /// `soakTime`: how long the previous stage's deployment must have run before this stage's
+    /// gate opens, in minutes (0: no wait).
+    pub soak_minutes: i64,
     pub pos: Pos,
 }
 
@@ -332,7 +335,7 @@ fn stages(node: &Node, kind: TrackKind, errors: &mut Errors) -> Vec<TrackStage> 
         let Some(stage) = Fields::of(item, &format!("a stage of {key}"), errors) else {
             continue;
         };
-        stage.only(&["environments", "signOff"], errors);
+        stage.only(&["environments", "signOff", "soakTime"], errors);
         let environments = stage
             .required("environments", &format!("a stage of {key}"), errors)
             .map(|n| {
@@ -351,9 +354,36 @@ fn stages(node: &Node, kind: TrackKind, errors: &mut Errors) -> Vec<TrackStage> 
             (_, Some(n)) => sign_off(n, errors),
             (_, None) => default_sign_off(kind, index + 1 == items.len()),
         };
+        let soak_minutes = match stage.get("soakTime") {
+            None => 0,
+            Some(n) if kind == TrackKind::PreRelease => {
+                errors.at(n.pos, "pre-release stages deploy automatically: soakTime belongs to release and hotfix stages".into());
+                0
+            }
+            Some(n) if index == 0 => {
+                errors.at(
+                    n.pos,
+                    format!(
+                        "soakTime waits for the stage before: the first stage of {key} has none"
+                    ),
+                );
+                0
+            }
+            Some(n) => {
+                match text(n, "soakTime", errors).map(|t| super::freezes::parse_duration(&t)) {
+                    Some(Ok(minutes)) => minutes,
+                    Some(Err(why)) => {
+                        errors.at(n.pos, format!("soakTime {why}"));
+                        0
+                    }
+                    None => 0,
+                }
+            }
+        };
         found.push(TrackStage {
             environments,
             sign_off,
+            soak_minutes,
             pos: item.pos,
         });
     }
@@ -680,6 +710,32 @@ mod tests {
                     approvals: 1
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn a_stage_may_soak_after_the_one_before() {
+        let text = TRACK.replace(
+            "  - environments:\n    - production\n  hotfixStages:",
+            "  - environments:\n    - production\n    soakTime: 1d12h\n  hotfixStages:",
+        );
+        let Manifest::ReleaseTrack(track) = one(&text) else {
+            panic!()
+        };
+        assert_eq!(
+            (track.release[0].soak_minutes, track.release[1].soak_minutes),
+            (0, 36 * 60)
+        );
+        let first = TRACK.replace(
+            "  releaseStages:\n  - environments:\n    - staging\n",
+            "  releaseStages:\n  - environments:\n    - staging\n    soakTime: 24h\n",
+        );
+        assert_eq!(errors(&first), ["m.yaml:12:15: soakTime waits for the stage before: the first stage of releaseStages has none"]);
+        let bad = text.replace("1d12h", "a day");
+        assert!(
+            errors(&bad)[0].contains("soakTime \"a day\" is not a duration"),
+            "{:?}",
+            errors(&bad)
         );
     }
 

@@ -87,6 +87,8 @@ pub struct StageView {
     pub votes: Vec<VoteRow>,
     /// The freeze that holds its deployment now, if one does.
     pub frozen: Option<crate::wire::freezes::FrozenNote>,
+    /// "Soak time 24h: opens at …", while the stage before has not run its soak time yet.
+    pub soak: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 //! off, an approved resource's apply — with "frozen until … because …" where it waits, without
 //! using its job's attempts, and goes on by itself once the freeze is lifted or an exception is
 //! granted by N distinct members of the freeze's group (never the one who asked). Only platform /
-//! SRE edit, lift and press the emergency button; every step is audited.
+//! SRE edit, lift and press the emergency button; every step is audited. A stage with a soak
+//! time takes no vote until the stage before it has been deployed that long.
 
 use crate::db_test;
 use crate::support::*;
@@ -224,5 +225,59 @@ db_test! {
         assert_eq!(year_end["state"], "Active");
         assert!(rows.iter().any(|r| r["name"] == name && r["state"] == "Lifted"), "{freezes}");
         assert_eq!(freezes["exceptions"][0]["granted"], true);
+    }
+}
+
+db_test! {
+    async fn a_stage_with_a_soak_time_opens_only_once_the_stage_before_has_run_that_long(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions { estate: true, worker: true, ..ServerOptions::default() }).await;
+        let [pat, sam, remy, riley, quinn] = ["pat", "sam", "remy", "riley", "quinn"].map(|_| client());
+        for (who, login) in [(&pat, "pat"), (&sam, "sam"), (&remy, "remy"), (&riley, "riley"), (&quinn, "quinn")] {
+            demo_sign_in(who, &server, login).await;
+        }
+        // Platform / SRE make production soak for a day after staging.
+        let track = json(&riley, &server, "get_release_manifest", &[("kind", "ReleaseTrack"), ("name", "web")]).await;
+        let source = track["source"].as_str().unwrap().replace(
+            "  - environments: [production]\n  hotfixStages",
+            "  - environments: [production]\n    soakTime: 24h\n  hotfixStages",
+        );
+        let revision = track["row"]["revision"].to_string();
+        let (status, body) = call(&riley, &server, "save_release_manifest", &[("kind", "ReleaseTrack"), ("name", "web"), ("revision", &revision), ("source", &source)]).await;
+        assert_eq!(status, 200, "{body}");
+
+        // The seeded release started before: it keeps the track it started with (no soak).
+        let needs = json(&pat, &server, "get_needs", &[]).await;
+        let seeded: i64 = needs["items"].as_array().unwrap().iter().find(|i| i["kind"] == "sign_off").unwrap()["href"]
+            .as_str().unwrap().trim_start_matches("/releases/").parse().unwrap();
+        let view = json(&pat, &server, "get_release", &[("id", &seeded.to_string())]).await;
+        assert_eq!(view["stages"][1]["soak"], Value::Null);
+        assert_eq!(crate::releases::vote(&pat, &server, seeded, 1, "product", false, "Superseded by a soaked release").await.0, 200);
+
+        // A release started now soaks: production takes no vote until staging has run a day.
+        let (status, body) = call(&remy, &server, "start_release", &[("app_set", "webshop"), ("bundle", "2026.12"), ("same_build", "true")]).await;
+        assert_eq!(status, 200, "{body}");
+        let release: i64 = serde_json::from_str(&body).unwrap();
+        assert_eq!(crate::releases::vote(&quinn, &server, release, 0, "qa", true, "").await.0, 200);
+        let view = crate::releases::stage_becomes(&pat, &server, release, 1, StageState::AwaitingSignOff).await;
+        let soak = view.stages[1].soak.clone().expect("production soaks");
+        assert!(soak.starts_with("Soak time 1d: opens at 20"), "{soak}");
+        assert_eq!(view.stages[1].gate, soak, "the gate says when it opens");
+        let (status, body) = crate::releases::vote(&pat, &server, release, 1, "product", true, "").await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("takes no votes yet. Soak time 1d: opens at"), "{body}");
+
+        // A day later (staging's deployment moved back 25 hours), the gate opens as usual.
+        deployments::Entity::update_many()
+            .col_expr(deployments::Column::DeployedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::hours(25)))
+            .filter(deployments::Column::ReleaseId.eq(release))
+            .filter(deployments::Column::Environment.eq("staging"))
+            .exec(&db.conn)
+            .await
+            .unwrap();
+        let view = json(&pat, &server, "get_release", &[("id", &release.to_string())]).await;
+        assert_eq!(view["stages"][1]["soak"], Value::Null, "{view}");
+        assert_eq!(crate::releases::vote(&pat, &server, release, 1, "product", true, "").await.0, 200);
+        assert_eq!(crate::releases::vote(&sam, &server, release, 1, "security", true, "").await.1, "\"Approved\"");
+        crate::releases::stage_becomes(&pat, &server, release, 1, StageState::Deployed).await;
     }
 }

@@ -304,8 +304,10 @@ pub(crate) fn StageCard(
             ""
         }
     );
-    let open =
-        stage.state == StageState::AwaitingSignOff && release.row.state == ReleaseState::Running;
+    // A stage still soaking takes no votes: its gate says when it opens.
+    let open = stage.state == StageState::AwaitingSignOff
+        && release.row.state == ReleaseState::Running
+        && stage.soak.is_none();
     let my_groups: Vec<String> = stage
         .sign_off
         .iter()
@@ -323,7 +325,7 @@ pub(crate) fn StageCard(
         <li class=class>
             <div class="stage-envs">{stage.environments.iter().map(|e| view! { <span class="env">{e.clone()}</span> }).collect_view()}</div>
             <p class="stage-state"><strong>{if stage.frozen.is_some() && stage.state == StageState::Approved { "Approved · frozen" } else { stage.state.label() }}</strong></p>
-            <p class="muted">{stage.gate.clone()}</p>
+            <p class=if stage.soak.is_some() { "muted soak-note" } else { "muted" }>{stage.gate.clone()}</p>
             <div class="stage-signoff">
                 {stage.sign_off.iter().map(|(g, n)| view! { <span class="badge signoff">{format!("{g} ×{n}")}</span> }).collect_view()}
             </div>

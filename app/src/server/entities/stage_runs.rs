@@ -11,6 +11,8 @@ pub struct Model {
     pub sign_off: String,
     pub state: crate::domain::releases::StageState,
     pub updated_at: DateTimeUtc,
+    /// Minutes the stage before must have been deployed before this one's gate opens.
+    pub soak_minutes: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

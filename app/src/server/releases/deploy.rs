@@ -36,6 +36,9 @@ pub async fn deploy_stage(ctx: &AppCtx, stage_id: i64, say: Say<'_>) -> Result<(
         ));
         return Ok(());
     }
+    if let Some((end, soak)) = super::soaking(&ctx.db, &stage, chrono::Utc::now()).await? {
+        return Err(ExternalError::waiting(soak, end));
+    }
     let environments = environments_of(&stage);
     let targets: Vec<Target<'_>> = environments
         .iter()

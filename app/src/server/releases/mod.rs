@@ -53,6 +53,55 @@ pub(crate) fn sign_off_of(stage: &stage_runs::Model) -> Vec<SignOff> {
         .collect()
 }
 
+/// When a stage with a soak time may open: its soak after the latest deployment of the stage
+/// before it (in this release). None when it has none, or the stage before has not deployed.
+pub(crate) async fn soak_ends<C: ConnectionTrait>(
+    db: &C,
+    stage: &stage_runs::Model,
+) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
+    use super::entities::deployments;
+    if stage.soak_minutes <= 0 || stage.position == 0 {
+        return Ok(None);
+    }
+    let Some(previous) = stage_runs::Entity::find()
+        .filter(stage_runs::Column::ReleaseId.eq(stage.release_id))
+        .filter(stage_runs::Column::Position.eq(stage.position - 1))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let last = deployments::Entity::find()
+        .filter(deployments::Column::ReleaseId.eq(stage.release_id))
+        .filter(deployments::Column::Environment.is_in(environments_of(&previous)))
+        .order_by_desc(deployments::Column::DeployedAt)
+        .one(db)
+        .await?;
+    Ok(last.map(|d| d.deployed_at + chrono::Duration::minutes(stage.soak_minutes as i64)))
+}
+
+/// "stage 2 soaks until …: 24h after stage 1 deployed", when it still soaks at `now`.
+pub(crate) async fn soaking<C: ConnectionTrait>(
+    db: &C,
+    stage: &stage_runs::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Option<(chrono::DateTime<chrono::Utc>, String)>> {
+    Ok(soak_ends(db, stage)
+        .await?
+        .filter(|end| now < *end)
+        .map(|end| {
+            (
+                end,
+                format!(
+                    "Soak time {}: opens at {} (after stage {} has run that long)",
+                    crate::domain::freezes::format_duration(stage.soak_minutes as i64),
+                    super::when(&end),
+                    stage.position
+                ),
+            )
+        }))
+}
+
 fn environments_of(stage: &stage_runs::Model) -> Vec<String> {
     serde_json::from_str(&stage.environments).unwrap_or_default()
 }

@@ -40,6 +40,13 @@ pub async fn vote(
                 stage.state.label()
             )));
         }
+        if let Some((_, soak)) = super::soaking(txn, &stage, chrono::Utc::now()).await? {
+            return Err(AppError::Conflict(format!(
+                "stage {} of {} takes no votes yet. {soak}",
+                position + 1,
+                release.rc_tag
+            )));
+        }
         let sign_off = sign_off_of(&stage);
         let cast = active_votes(txn, stage.id).await?;
         may_vote(

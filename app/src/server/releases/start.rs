@@ -180,6 +180,7 @@ async fn insert_stages<C: ConnectionTrait>(
                 serde_json::to_string(&stage.environments).map_err(AppError::internal)?
             ),
             sign_off: Set(serde_json::to_string(&sign_off).map_err(AppError::internal)?),
+            soak_minutes: Set(stage.soak_minutes.min(i32::MAX as i64) as i32),
             state: Set(state),
             updated_at: Set(release.created_at),
             ..Default::default()

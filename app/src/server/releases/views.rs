@@ -69,11 +69,16 @@ pub async fn detail<C: ConnectionTrait>(
             .await?;
         events.extend(vote_events(&stage, &all_votes));
         let mut view = stage_view(&stage, &all_votes);
-        // A stage that would deploy now, or once signed off, says what freeze holds it.
+        // A stage that would deploy now, or once signed off, says what holds it: its soak
+        // time, a freeze.
         if matches!(
             stage.state,
             StageState::AwaitingSignOff | StageState::Approved
         ) {
+            if let Some((_, soak)) = super::soaking(db, &stage, chrono::Utc::now()).await? {
+                view.gate = soak.clone();
+                view.soak = Some(soak);
+            }
             let targets: Vec<Target<'_>> = view
                 .environments
                 .iter()
@@ -130,6 +135,7 @@ fn stage_view(
     StageView {
         id: stage.id,
         frozen: None,
+        soak: None,
         position: stage.position,
         environments: environments_of(stage),
         sign_off: sign_off

@@ -1215,3 +1215,78 @@ test('from the seeded release estate: a simulated build deploys, and production 
   await pat.locator('.page-header code', { hasText: 'webshop-2026.12' }).waitFor();
   await shot(pat, '51b-followed-live');
 });
+
+test('an SRE freezes staging in an emergency: a signed-off stage waits, frozen, and deploys once lifted; production soaks before it opens', async () => {
+  // Riley (SRE) makes production soak a day after staging, in the web track's editor.
+  const riley = await env.page();
+  await demoSignIn(riley, 'Riley SRE');
+  await riley.goto(`${env.base}/releases/manifests/ReleaseTrack/web/edit`);
+  await hydrated(riley);
+  const editor = riley.locator('textarea.manifest-editor');
+  await editor.fill((await editor.inputValue()).replace('  - environments: [production]\n  hotfixStages', '  - environments: [production]\n    soakTime: 24h\n  hotfixStages'));
+  await riley.locator('.editor-check .check-ok').waitFor();
+  await riley.getByRole('button', { name: 'Save revision' }).click();
+  await riley.waitForURL(`${env.base}/releases/manifests/ReleaseTrack/web`);
+
+  // Remy starts the next bundle; staging awaits QA.
+  const remy = await env.page();
+  await demoSignIn(remy, 'Remy Release');
+  await remy.goto(`${env.base}/releases`);
+  await hydrated(remy);
+  await remy.locator('select[name="app_set"]').selectOption('webshop');
+  await remy.getByLabel('Bundle', { exact: true }).fill('2027.01');
+  await remy.getByRole('button', { name: 'Start release' }).click();
+  await remy.waitForURL(/\/releases\/\d+$/);
+  const release = remy.url();
+  await remy.locator('.stage-awaiting_sign_off', { hasText: 'staging' }).waitFor();
+
+  // An incident: Riley presses the emergency freeze for staging, from the Freezes page.
+  await riley.goto(`${env.base}/releases`);
+  await riley.getByRole('link', { name: 'Freezes' }).click();
+  await riley.waitForURL(`${env.base}/freezes`);
+  await riley.getByText('Nothing is frozen now.').waitFor();
+  await hydrated(riley);
+  await riley.getByText('Emergency freeze…').click();
+  await riley.getByLabel('Why', { exact: true }).fill('Incident 7: staging database failover');
+  await riley.locator('.emergency').getByLabel('staging').check();
+  await shot(riley, '52-emergency-freeze-form');
+  await riley.getByRole('button', { name: 'Freeze now' }).click();
+  await riley.locator('.freeze-banner.frozen', { hasText: '1 freeze window is holding now' }).waitFor();
+  const row = riley.locator('tr.freeze-frozen', { hasText: 'emergency-' });
+  await row.getByText('Incident 7: staging database failover').waitFor();
+  await row.getByText('until lifted').waitFor();
+  await shot(riley, '53-freezes-page-frozen');
+
+  // Quinn signs staging off: accepted, but the stage waits, frozen, and says why.
+  const quinn = await env.page();
+  await demoSignIn(quinn, 'Quinn QA');
+  await quinn.goto(release);
+  await hydrated(quinn);
+  await quinn.locator('.stage-awaiting_sign_off').getByLabel('Comment').fill('Regression suite green');
+  await quinn.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).click();
+  const frozen = quinn.locator('.stage.frozen', { hasText: 'staging' });
+  await frozen.getByText('Approved · frozen').waitFor({ timeout: 30_000 });
+  await frozen.getByText(/Frozen until lifted because Incident 7: staging database failover \(FreezeWindow emergency-/).waitFor();
+  await frozen.getByText('Ask for an exception…').waitFor();
+  await shot(quinn, '54-stage-signed-off-but-frozen');
+
+  // The incident is over: Riley lifts the freeze; staging deploys by itself, on Quinn's open page.
+  await row.getByText('Lift…').click();
+  await row.getByLabel('Why it ends early').fill('Failover complete, error rate normal');
+  await row.getByRole('button', { name: /Lift emergency-.* now/ }).click();
+  await riley.locator('tr.freeze-lifted', { hasText: 'Failover complete' }).waitFor();
+  await riley.getByText('Nothing is frozen now.').waitFor();
+  await shot(riley, '55-freeze-lifted');
+  await quinn.locator('.stage-deployed', { hasText: 'staging' }).waitFor({ timeout: 30_000 });
+
+  // Production now soaks: no sign-off form, and the gate says when it opens.
+  const production = quinn.locator('.stage-awaiting_sign_off', { hasText: 'production' });
+  await production.getByText(/Soak time 1d: opens at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/).waitFor({ timeout: 30_000 });
+  const pat = await env.page();
+  await demoSignIn(pat, 'Pat Product');
+  await pat.goto(release);
+  await hydrated(pat);
+  await pat.locator('.stage-awaiting_sign_off', { hasText: 'production' }).getByText(/Soak time 1d/).waitFor();
+  assert.equal(await pat.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).count(), 0, 'a soaking stage takes no vote');
+  await shot(pat, '56-production-soaks');
+});

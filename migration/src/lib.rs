@@ -20,7 +20,7 @@ mod m20261206_000014_merge_record;
 mod m20261207_000015_plans_and_state;
 mod m20261208_000016_drift;
 mod m20261209_000017_freezes;
-mod m20261209_000018_soak_time;
+mod m20261209_000018_stage_gates;
 
 pub struct Migrator;
 
@@ -45,7 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_plans_and_state::Migration),
             Box::new(m20261208_000016_drift::Migration),
             Box::new(m20261209_000017_freezes::Migration),
-            Box::new(m20261209_000018_soak_time::Migration),
+            Box::new(m20261209_000018_stage_gates::Migration),
         ]
     }
 }

@@ -222,6 +222,10 @@ pub fn router(state: ServerState) -> Router {
         .route(
             "/hooks/build-completed",
             post(crate::routes::hooks::build_completed),
+        )
+        .route(
+            "/hooks/stage-verified",
+            post(crate::routes::hooks::stage_verified),
         );
     for id in state.providers.keys().copied() {
         router = router

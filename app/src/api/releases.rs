@@ -179,6 +179,22 @@ pub async fn get_releases() -> Result<ReleasesView, AppError> {
     )
 }
 
+/// Makes (or replaces) a ReleaseTrack's verification secret: platform / SRE, who keep tracks.
+/// Shown once.
+#[server(endpoint = "rotate_verification_secret")]
+pub async fn rotate_verification_secret(track: String) -> Result<String, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Update, all()).await?;
+            let editor = editor(&caller).await?;
+            crate::server::releases::rotate_verification_secret(&ctx()?, &editor, track.trim())
+                .await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "get_release")]
 pub async fn get_release(id: i64) -> Result<ReleaseView, AppError> {
     use guard::*;

@@ -52,6 +52,9 @@ pub struct TrackStage {
     /// `soakTime`: how long the previous stage's deployment must have run before this stage's
     /// gate opens, in minutes (0: no wait).
     pub soak_minutes: i64,
+    /// `verify: true`: after it deploys, the next stage opens only once the environment's tests
+    /// or monitoring post a signed "passed" (a "failed" stops the release).
+    pub verify: bool,
     pub pos: Pos,
 }
 
@@ -335,7 +338,7 @@ fn stages(node: &Node, kind: TrackKind, errors: &mut Errors) -> Vec<TrackStage> 
         let Some(stage) = Fields::of(item, &format!("a stage of {key}"), errors) else {
             continue;
         };
-        stage.only(&["environments", "signOff", "soakTime"], errors);
+        stage.only(&["environments", "signOff", "soakTime", "verify"], errors);
         let environments = stage
             .required("environments", &format!("a stage of {key}"), errors)
             .map(|n| {
@@ -380,10 +383,33 @@ fn stages(node: &Node, kind: TrackKind, errors: &mut Errors) -> Vec<TrackStage> 
                 }
             }
         };
+        let verify = match stage.get("verify") {
+            None => false,
+            Some(n) => match n.as_str() {
+                Some("true") if kind == TrackKind::PreRelease => {
+                    errors.at(n.pos, "pre-release stages deploy automatically: verify belongs to release and hotfix stages".into());
+                    false
+                }
+                Some("true") if index + 1 == items.len() => {
+                    errors.at(n.pos, format!("verify holds the stage after it: the last stage of {key} has none (verify production with monitoring after the release)"));
+                    false
+                }
+                Some("true") => true,
+                Some("false") => false,
+                _ => {
+                    errors.at(
+                        n.pos,
+                        format!("verify must be true or false, not {}", n.kind()),
+                    );
+                    false
+                }
+            },
+        };
         found.push(TrackStage {
             environments,
             sign_off,
             soak_minutes,
+            verify,
             pos: item.pos,
         });
     }
@@ -731,6 +757,25 @@ mod tests {
             "  releaseStages:\n  - environments:\n    - staging\n    soakTime: 24h\n",
         );
         assert_eq!(errors(&first), ["m.yaml:12:15: soakTime waits for the stage before: the first stage of releaseStages has none"]);
+        let verified = TRACK.replace(
+            "  releaseStages:\n  - environments:\n    - staging\n",
+            "  releaseStages:\n  - environments:\n    - staging\n    verify: true\n",
+        );
+        let Manifest::ReleaseTrack(track) = one(&verified) else {
+            panic!()
+        };
+        assert!(track.release[0].verify && !track.release[1].verify);
+        let last = TRACK.replace(
+            "    - production\n  hotfixStages:",
+            "    - production\n    verify: true\n  hotfixStages:",
+        );
+        assert!(
+            errors(&last)[0].contains(
+                "verify holds the stage after it: the last stage of releaseStages has none"
+            ),
+            "{:?}",
+            errors(&last)
+        );
         let bad = text.replace("1d12h", "a day");
         assert!(
             errors(&bad)[0].contains("soakTime \"a day\" is not a duration"),

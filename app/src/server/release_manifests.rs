@@ -165,6 +165,7 @@ pub async fn detail(
         revisions,
         can_edit: false,
         deployments,
+        has_verify_secret: model.verify_secret.is_some(),
     })
 }
 

@@ -57,6 +57,8 @@ pub struct ReleaseManifestDetail {
     pub can_edit: bool,
     /// An Application's deployments, newest first (empty for the other kinds).
     pub deployments: Vec<DeployedRow>,
+    /// A ReleaseTrack has a verification secret (stage verification callbacks are signed with it).
+    pub has_verify_secret: bool,
 }
 
 /// A release, as the list shows it.
@@ -89,6 +91,8 @@ pub struct StageView {
     pub frozen: Option<crate::wire::freezes::FrozenNote>,
     /// "Soak time 24h: opens at …", while the stage before has not run its soak time yet.
     pub soak: Option<String>,
+    /// For a stage that asks for verification: waiting for it, or what it said.
+    pub verification: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

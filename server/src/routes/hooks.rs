@@ -246,3 +246,38 @@ pub async fn build_completed(
         Err(error) => error.into_response(),
     }
 }
+
+/// `POST /hooks/stage-verified`: the environment's tests or monitoring report on a release
+/// stage that asks for verification (`{release, stage, result: passed|failed, details, url}`),
+/// signed as the build hook is, with the track's verification secret. 200 when recorded;
+/// 400, 401, 404 or 409 (a stage verified already, or not deployed) otherwise.
+pub async fn stage_verified(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use app::server::releases::{receive_verification, Verified};
+    let now = chrono::Utc::now().timestamp();
+    match receive_verification(
+        &state.ctx,
+        &header(&headers, "x-slipway-timestamp"),
+        &header(&headers, "x-slipway-signature"),
+        &body,
+        now,
+    )
+    .await
+    {
+        Ok(Verified::Recorded { .. }) => answer(
+            StatusCode::OK,
+            Answer {
+                ok: Some("recorded"),
+                ..Answer::default()
+            },
+        ),
+        Ok(Verified::Refused { status, reason }) => refused(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            reason,
+        ),
+        Err(error) => error.into_response(),
+    }
+}

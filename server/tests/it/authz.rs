@@ -467,6 +467,11 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     ("get_needs", Needs::SignedIn, &[]),
     ("get_freezes", Needs::ReadTemplates, &[]),
     (
+        "rotate_verification_secret",
+        Needs::WriteTemplates,
+        &[("track", "nothing")],
+    ),
+    (
         "lift_freeze",
         Needs::WriteTemplates,
         &[("name", "nothing"), ("reason", "over")],
@@ -574,6 +579,11 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ("check_drift", 409, "is not in a workspace"),
     ("override_policy", 404, "Plan #1 was not found"),
     ("lift_freeze", 404, "FreezeWindow nothing was not found"),
+    (
+        "rotate_verification_secret",
+        404,
+        "ReleaseTrack nothing was not found",
+    ),
     ("request_freeze_exception", 404, "Stage 1 was not found"),
     ("approve_freeze_exception", 404, "Exception 1 was not found"),
     ("acknowledge_drift", 409, "is not in a workspace"),

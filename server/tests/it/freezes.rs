@@ -4,7 +4,8 @@
 //! using its job's attempts, and goes on by itself once the freeze is lifted or an exception is
 //! granted by N distinct members of the freeze's group (never the one who asked). Only platform /
 //! SRE edit, lift and press the emergency button; every step is audited. A stage with a soak
-//! time takes no vote until the stage before it has been deployed that long.
+//! time takes no vote until the stage before it has been deployed that long; a stage that asks
+//! for verification opens the next one only on a signed "passed", and a "failed" stops it.
 
 use crate::db_test;
 use crate::support::*;
@@ -279,5 +280,108 @@ db_test! {
         assert_eq!(crate::releases::vote(&pat, &server, release, 1, "product", true, "").await.0, 200);
         assert_eq!(crate::releases::vote(&sam, &server, release, 1, "security", true, "").await.1, "\"Approved\"");
         crate::releases::stage_becomes(&pat, &server, release, 1, StageState::Deployed).await;
+    }
+}
+
+/// Posts a stage verification report, signed with `secret` (unsigned when empty).
+async fn report(server: &TestServer, secret: &str, body: &Value) -> (u16, Value) {
+    let body = serde_json::to_vec(body).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let signature = if secret.is_empty() {
+        String::new()
+    } else {
+        crate::deployments::sign(secret, now, &body)
+    };
+    let response = reqwest::Client::new()
+        .post(server.url("/hooks/stage-verified"))
+        .header("Content-Type", "application/json")
+        .header("X-Slipway-Timestamp", now.to_string())
+        .header("X-Slipway-Signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+db_test! {
+    async fn a_verified_stage_opens_the_next_only_on_a_signed_pass_and_a_failure_stops_the_release(db: TestDb) {
+        let server = TestServer::start(&db, ServerOptions { estate: true, worker: true, ..ServerOptions::default() }).await;
+        let [pat, remy, riley, quinn, dev] = ["pat", "remy", "riley", "quinn", "dev"].map(|_| client());
+        for (who, login) in [(&pat, "pat"), (&remy, "remy"), (&riley, "riley"), (&quinn, "quinn"), (&dev, "dev")] {
+            demo_sign_in(who, &server, login).await;
+        }
+        // Staging is verified by its tests before production opens.
+        let track = json(&riley, &server, "get_release_manifest", &[("kind", "ReleaseTrack"), ("name", "web")]).await;
+        let source = track["source"].as_str().unwrap().replace(
+            "  - environments: [staging]\n  - environments: [production]",
+            "  - environments: [staging]\n    verify: true\n  - environments: [production]",
+        );
+        let revision = track["row"]["revision"].to_string();
+        let (status, body) = call(&riley, &server, "save_release_manifest", &[("kind", "ReleaseTrack"), ("name", "web"), ("revision", &revision), ("source", &source)]).await;
+        assert_eq!(status, 200, "{body}");
+        let needs = json(&pat, &server, "get_needs", &[]).await;
+        let seeded: i64 = needs["items"].as_array().unwrap().iter().find(|i| i["kind"] == "sign_off").unwrap()["href"]
+            .as_str().unwrap().trim_start_matches("/releases/").parse().unwrap();
+        assert_eq!(crate::releases::vote(&pat, &server, seeded, 1, "product", false, "Superseded").await.0, 200);
+
+        let start = async || {
+            let (status, body) = call(&remy, &server, "start_release", &[("app_set", "webshop"), ("bundle", "2026.12"), ("same_build", "true")]).await;
+            assert_eq!(status, 200, "{body}");
+            let release: i64 = serde_json::from_str(&body).unwrap();
+            assert_eq!(crate::releases::vote(&quinn, &server, release, 0, "qa", true, "").await.0, 200);
+            crate::releases::stage_becomes(&pat, &server, release, 0, StageState::Deployed).await;
+            release
+        };
+        let release = start().await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let view = json(&pat, &server, "get_release", &[("id", &release.to_string())]).await;
+        let tag = view["row"]["rc_tag"].as_str().unwrap().to_string();
+        assert_eq!(view["stages"][1]["state"], "Waiting", "production waits for staging's verification");
+        assert!(view["stages"][0]["verification"].as_str().unwrap().starts_with("Waits for its verification"), "{view}");
+        let passed = serde_json::json!({ "release": tag, "stage": 1, "result": "passed", "details": "412 checks green", "url": "https://ci.example.com/runs/7" });
+
+        // No secret yet: refused. Only the track's keepers make one.
+        assert_eq!(report(&server, "whatever", &passed).await.0, 401);
+        assert_eq!(call(&dev, &server, "rotate_verification_secret", &[("track", "web")]).await.0, 403);
+        let secret: String = json(&riley, &server, "rotate_verification_secret", &[("track", "web")]).await.as_str().unwrap().to_string();
+        let (status, body) = report(&server, "", &passed).await;
+        assert_eq!(status, 401, "unsigned: {body}");
+        let (status, body) = report(&server, "slv_not-the-secret", &passed).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("does not match the verification secret of web"), "{body}");
+        let mut production = passed.clone();
+        production["stage"] = 2.into();
+        let (status, body) = report(&server, &secret, &production).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("asks for no verification"), "{body}");
+        let mut odd = passed.clone();
+        odd["result"] = "maybe".into();
+        assert_eq!(report(&server, &secret, &odd).await.0, 400);
+
+        // Passed: production opens. Once only.
+        assert_eq!(report(&server, &secret, &passed).await.0, 200);
+        let view = crate::releases::stage_becomes(&pat, &server, release, 1, StageState::AwaitingSignOff).await;
+        assert!(view.stages[0].verification.as_deref().unwrap().starts_with("Verified: passed at 20"), "{:?}", view.stages[0].verification);
+        assert!(view.stages[0].verification.as_deref().unwrap().ends_with(": 412 checks green (https://ci.example.com/runs/7)"));
+        let (status, body) = report(&server, &secret, &passed).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("was verified already"), "{body}");
+
+        // Failed: the next release stops like a rejection.
+        assert_eq!(crate::releases::vote(&pat, &server, release, 1, "product", false, "Next bundle").await.0, 200);
+        let failing = start().await;
+        let view = json(&pat, &server, "get_release", &[("id", &failing.to_string())]).await;
+        let tag = view["row"]["rc_tag"].as_str().unwrap().to_string();
+        let failed = serde_json::json!({ "release": tag, "stage": 1, "result": "failed", "details": "checkout p99 1.8 s" });
+        assert_eq!(report(&server, &secret, &failed).await.0, 200);
+        let view = json(&pat, &server, "get_release", &[("id", &failing.to_string())]).await;
+        assert_eq!(view["row"]["state"], "Rejected", "{view}");
+        assert_eq!(view["stages"][1]["state"], "Waiting");
+        assert!(view["stages"][0]["verification"].as_str().unwrap().starts_with("Verification failed at"), "{view}");
+        for (action, count) in [("release.verified", 1), ("release.verification_failed", 1), ("release_manifest.verify_secret", 1)] {
+            assert_eq!(audited(&db, action).await, count, "{action}");
+        }
     }
 }

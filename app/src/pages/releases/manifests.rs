@@ -80,6 +80,9 @@ pub(crate) fn ManifestView(detail: ReleaseManifestDetail) -> AnyView {
                 {detail.can_edit.then(|| view! { <a class="button" href=format!("{}/edit", manifest_href(&row.kind, &row.name))>"Edit"</a> })}
             </div>
         </div>
+        {track.clone().filter(|t| t.release.iter().chain(&t.hotfix).any(|s| s.verify)).map(|_| view! {
+            <VerificationSecret name=row.name.clone() has_secret=detail.has_verify_secret can_edit=detail.can_edit />
+        })}
         {track.map(|track| view! { <section class="card"><h2>"Pipeline"</h2><TrackPipeline track /></section> })}
         {(row.kind == "Application").then(|| view! { <DeploymentHistory rows=detail.deployments.clone() /> })}
         <section class="card">
@@ -87,6 +90,44 @@ pub(crate) fn ManifestView(detail: ReleaseManifestDetail) -> AnyView {
             <pre class="code-block"><code>{detail.source.clone()}</code></pre>
         </section>
         <RevisionList revisions=detail.revisions.clone() />
+    }
+    .into_any()
+}
+
+/// How an environment's tests or monitoring report on a stage that asks for verification: a
+/// secret they sign with, shown once when made.
+#[component]
+fn VerificationSecret(name: String, has_secret: bool, can_edit: bool) -> AnyView {
+    let rotate = ServerAction::<crate::api::releases::RotateVerificationSecret>::new();
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <div>
+                    <h2>"Stage verification"</h2>
+                    <p class="muted">"A stage with "<code>"verify: true"</code>" waits, once deployed, for the environment's tests or monitoring to post "<code>"/hooks/stage-verified"</code>" (passed or failed), signed with this track's verification secret, before the next stage opens."</p>
+                </div>
+                {can_edit.then(|| view! {
+                    <ActionForm action=rotate>
+                        <input type="hidden" name="track" value=name.clone() />
+                        <button type="submit" class="button" disabled=move || rotate.pending().get()>
+                            {if has_secret { "Replace the verification secret" } else { "Make a verification secret" }}
+                        </button>
+                    </ActionForm>
+                })}
+            </div>
+            {move || match rotate.value().get() {
+                Some(Ok(secret)) => view! {
+                    <div class="notice" role="status">
+                        <p><strong>"Copy it now: it is not shown again."</strong>" Reports signed with an earlier secret are refused from now on."</p>
+                        <pre class="code-block"><code>{secret}</code></pre>
+                    </div>
+                }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                None => view! {
+                    <p>{if has_secret { "A verification secret is set." } else { "No verification secret yet: reports are refused, and a stage that asks for verification waits." }}</p>
+                }.into_any(),
+            }}
+        </section>
     }
     .into_any()
 }

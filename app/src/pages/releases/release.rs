@@ -329,6 +329,7 @@ pub(crate) fn StageCard(
             <div class="stage-signoff">
                 {stage.sign_off.iter().map(|(g, n)| view! { <span class="badge signoff">{format!("{g} ×{n}")}</span> }).collect_view()}
             </div>
+            {stage.verification.clone().map(|v| view! { <p class="verification">{v}</p> })}
             {stage.frozen.clone().map(|note| view! { <crate::components::freeze::FrozenPanel note /> })}
             <ul class="votes">
                 {stage.votes.iter().filter(|v| v.withdrawn_at.is_none()).map(|v| view! {

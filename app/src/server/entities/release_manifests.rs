@@ -14,6 +14,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,
+    /// A ReleaseTrack's verification secret, sealed (stage verification callbacks are signed
+    /// with it).
+    pub verify_secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Minutes the stage before must have been deployed before this one's gate opens.
     pub soak_minutes: i32,
+    /// After it deploys, the next stage waits for a signed verification callback.
+    pub verify: bool,
+    /// JSON of the callback received: `{result, details, url, at}`.
+    pub verification: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ use crate::domain::releases::{
     deployment_config, deployment_path, next_step, opened, production_tag, ReleaseState,
     StageState, Step,
 };
+use crate::error::AppResult;
 use crate::server::audit::{self, Change};
 use crate::server::entities::{deployments, release_items, releases, stage_runs};
 use crate::server::ports::ExternalError;
@@ -90,6 +91,29 @@ pub async fn deploy_stage(ctx: &AppCtx, stage_id: i64, say: Say<'_>) -> Result<(
         _ => None,
     };
     run.record(ctx, &stages, step, production, say).await
+}
+
+/// Opens the stage `next` once the stage before it is through: awaiting its sign-off, or
+/// approved with its deployment queued when it names none. Returns the line saying which.
+pub(super) async fn open_stage<C: ConnectionTrait>(
+    txn: &C,
+    next: &stage_runs::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<String> {
+    let state = opened(&sign_off_of(next));
+    let mut active: stage_runs::ActiveModel = next.clone().into();
+    active.state = Set(state);
+    active.updated_at = Set(now);
+    active.update(txn).await?;
+    Ok(if state == StageState::Approved {
+        enqueue_deploy(txn, next.id, next.release_id).await?;
+        format!(
+            "stage {} names no sign-off: it deploys next",
+            next.position + 1
+        )
+    } else {
+        format!("stage {} awaits sign-off", next.position + 1)
+    })
 }
 
 /// One stage of one release being deployed.
@@ -248,23 +272,13 @@ impl StageRun<'_> {
             return Ok(());
         }
         match (step, production) {
-            (Step::Open(next), _) => {
-                let next = &stages[next];
-                let state = opened(&sign_off_of(next));
-                let mut active: stage_runs::ActiveModel = next.clone().into();
-                active.state = Set(state);
-                active.updated_at = Set(now);
-                active.update(&txn).await?;
-                if state == StageState::Approved {
-                    enqueue_deploy(&txn, next.id, self.release.id).await?;
-                    say(format!(
-                        "stage {} names no sign-off: it deploys next",
-                        next.position + 1
-                    ));
-                } else {
-                    say(format!("stage {} awaits sign-off", next.position + 1));
-                }
+            (Step::Open(_), _) if self.stage.verify => {
+                say(format!(
+                    "stage {} waits for its verification: the next stage opens when the environment's tests or monitoring report it passed",
+                    self.stage.position + 1
+                ));
             }
+            (Step::Open(next), _) => say(open_stage(&txn, &stages[next], now).await?),
             (Step::Complete, Some(tag)) => {
                 self.complete(&txn, &tag, now).await?;
                 say(format!("complete: tagged {tag}"));

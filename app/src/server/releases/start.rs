@@ -181,6 +181,8 @@ async fn insert_stages<C: ConnectionTrait>(
             ),
             sign_off: Set(serde_json::to_string(&sign_off).map_err(AppError::internal)?),
             soak_minutes: Set(stage.soak_minutes.min(i32::MAX as i64) as i32),
+            verify: Set(stage.verify),
+            verification: Set(None),
             state: Set(state),
             updated_at: Set(release.created_at),
             ..Default::default()

@@ -136,6 +136,17 @@ fn stage_view(
         id: stage.id,
         frozen: None,
         soak: None,
+        verification: stage.verify.then(|| match super::verify::kept(stage) {
+            Some(k) => format!(
+                "{} at {}{}{}",
+                if k.passed { "Verified: passed" } else { "Verification failed" },
+                k.at,
+                if k.details.is_empty() { String::new() } else { format!(": {}", k.details) },
+                if k.url.is_empty() { String::new() } else { format!(" ({})", k.url) },
+            ),
+            None if stage.state == StageState::Deployed => "Waits for its verification: the next stage opens when the environment's tests or monitoring report it passed".to_string(),
+            None => "Verified after it deploys, before the next stage opens".to_string(),
+        }),
         position: stage.position,
         environments: environments_of(stage),
         sign_off: sign_off

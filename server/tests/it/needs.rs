@@ -119,5 +119,13 @@ db_test! {
         let rows: Vec<Value> = serde_json::from_str(&body).unwrap();
         assert!(rows.iter().any(|r| r["what"] == "prod-vpc" && r["action"] == "resource.applied"), "{body}");
         assert!(!body.contains("resource.state_saved"), "{body}");
+        // Devon's role taken away (out of developers): what Devon may no longer read is no longer
+        // listed, though Devon made it.
+        let (status, body) = call(&ada, &server, "remove_group_member", &[("group", "developers"), ("user", "dev")]).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = call(&dev, &server, "get_my_activity", &[]).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(!body.contains("prod-vpc"), "{body}");
+        assert_eq!(titles(&needs(&dev, &server).await), Vec::<String>::new());
     }
 }

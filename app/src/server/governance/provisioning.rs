@@ -214,6 +214,22 @@ async fn planned_files(
 /// The provisioning pull requests: on the local forge the repository's own and, in the
 /// managed-workflows repository every governed repository shares, only those from this
 /// repository's branch; on GitHub, which keeps them, the open ones, linked there.
+/// A governed repository's pull requests on the local forge: its own, and in the
+/// managed-workflows repository (which every governed repository shares) only those from its
+/// branch there.
+pub(crate) fn local_pulls_of(t: &Target) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(local_pulls::Column::Repository.eq(t.forge.clone()))
+        .add(
+            sea_orm::Condition::all()
+                .add(local_pulls::Column::Repository.eq(t.managed.clone()))
+                .add(
+                    local_pulls::Column::HeadBranch
+                        .eq(format!("{PROVISION_BRANCH}-{}", t.model.name)),
+                ),
+        )
+}
+
 async fn provisioning_pulls(
     ctx: &AppCtx,
     t: &Target,
@@ -223,18 +239,7 @@ async fn provisioning_pulls(
         // The repository's own pull requests, and in the managed-workflows repository (which
         // every governed repository shares) only those from this repository's branch.
         None => local_pulls::Entity::find()
-            .filter(
-                sea_orm::Condition::any()
-                    .add(local_pulls::Column::Repository.eq(t.forge.clone()))
-                    .add(
-                        sea_orm::Condition::all()
-                            .add(local_pulls::Column::Repository.eq(t.managed.clone()))
-                            .add(
-                                local_pulls::Column::HeadBranch
-                                    .eq(sides.iter().find(|s| s.managed).map(|s| s.branch.clone())),
-                            ),
-                    ),
-            )
+            .filter(local_pulls_of(t))
             .order_by_desc(local_pulls::Column::CreatedAt)
             .order_by_desc(local_pulls::Column::Id)
             .all(&ctx.db)

@@ -488,18 +488,9 @@ pub async fn open_local_pulls<C: ConnectionTrait>(
         if t.github.is_some() {
             continue;
         }
-        let managed_branch = format!("{PROVISION_BRANCH}-{}", t.model.name);
         let rows = local_pulls::Entity::find()
             .filter(local_pulls::Column::State.eq(PullState::Open))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(local_pulls::Column::Repository.eq(t.forge.clone()))
-                    .add(
-                        sea_orm::Condition::all()
-                            .add(local_pulls::Column::Repository.eq(t.managed.clone()))
-                            .add(local_pulls::Column::HeadBranch.eq(managed_branch)),
-                    ),
-            )
+            .filter(super::provisioning::local_pulls_of(&t))
             .order_by_asc(local_pulls::Column::Id)
             .all(db)
             .await?;

@@ -21,6 +21,7 @@ mod m20261207_000015_plans_and_state;
 mod m20261208_000016_drift;
 mod m20261209_000017_freezes;
 mod m20261209_000018_stage_gates;
+mod m20261209_000019_rollbacks;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000016_drift::Migration),
             Box::new(m20261209_000017_freezes::Migration),
             Box::new(m20261209_000018_stage_gates::Migration),
+            Box::new(m20261209_000019_rollbacks::Migration),
         ]
     }
 }

@@ -39,17 +39,27 @@ pub async fn get_release_manifests() -> Result<ReleaseManifestsView, AppError> {
             let editor = editor(&caller).await?;
             let db = &ctx()?.db;
             let stored = release_manifests::all(db).await?;
+            let current = crate::server::deployments::current(db).await?;
+            let previous = crate::server::deployments::previous_versions(db, &current).await?;
+            let me = caller.actor().label;
+            let (rollbacks, holds) =
+                crate::server::deployments::rollbacks_and_holds(db, (&me, &editor.groups)).await?;
             Ok(ReleaseManifestsView {
+                rollbacks,
+                holds,
                 tracks: stored
                     .iter()
                     .filter(|(m, _)| m.kind == "ReleaseTrack")
                     .map(|(m, _)| (m.name.clone(), m.source.clone()))
                     .collect(),
                 manifests: release_manifests::list(db).await?,
-                deployed: crate::server::deployments::current(db)
-                    .await?
+                deployed: current
                     .into_iter()
-                    .map(crate::server::deployments::deployed_row)
+                    .zip(previous)
+                    .map(|(d, previous)| DeployedRow {
+                        previous,
+                        ..crate::server::deployments::deployed_row(d)
+                    })
                     .collect(),
                 groups: editor.groups,
                 can_write: caller.may(Action::Update, &all()),
@@ -174,6 +184,74 @@ pub async fn get_releases() -> Result<ReleasesView, AppError> {
                     .collect(),
                 can_start: caller.may(Action::Administer, &all()),
             })
+        }
+        .await,
+    )
+}
+
+/// Asks for `application` in `environment` to go back to its previous version (anyone who reads
+/// releases; its sign-off decides). Returns the rollback's id.
+#[server(endpoint = "request_rollback")]
+pub async fn request_rollback(
+    environment: String,
+    application: String,
+    reason: String,
+) -> Result<i64, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            crate::server::deployments::request_rollback(
+                &ctx()?,
+                &caller.actor(),
+                environment.trim(),
+                application.trim(),
+                &reason,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// A vote on a rollback awaiting sign-off; returns its state.
+#[server(endpoint = "vote_rollback")]
+pub async fn vote_rollback(
+    id: i64,
+    group: String,
+    approve: bool,
+    comment: String,
+) -> Result<String, AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Read, all()).await?;
+            let voter = crate::server::releases::Voter {
+                actor: caller.actor(),
+                groups: editor(&caller).await?.groups,
+            };
+            crate::server::deployments::vote_rollback(
+                &ctx()?,
+                &voter,
+                id,
+                &group,
+                approve,
+                &comment,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Lifts a promotion hold (those who may change releases).
+#[server(endpoint = "lift_promotion_hold")]
+pub async fn lift_promotion_hold(id: i64) -> Result<(), AppError> {
+    use guard::*;
+    respond(
+        async {
+            let caller = require(Action::Update, all()).await?;
+            crate::server::deployments::lift_hold(&ctx()?, &caller.actor(), id).await
         }
         .await,
     )

@@ -22,6 +22,8 @@ pub enum NeedKind {
     Drift,
     /// An exception to a freeze asked of a group the person is in.
     FreezeException,
+    /// A rollback one of the person's groups must sign off.
+    Rollback,
 }
 
 impl NeedKind {
@@ -33,6 +35,7 @@ impl NeedKind {
             NeedKind::PolicyOverride => "policy_override",
             NeedKind::Drift => "drift",
             NeedKind::FreezeException => "freeze_exception",
+            NeedKind::Rollback => "rollback",
         }
     }
 
@@ -44,6 +47,7 @@ impl NeedKind {
             NeedKind::PolicyOverride => "Policy override",
             NeedKind::Drift => "Drift",
             NeedKind::FreezeException => "Freeze exception",
+            NeedKind::Rollback => "Rollback",
         }
     }
 }

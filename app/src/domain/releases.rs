@@ -11,7 +11,7 @@
 //!   of the stage's groups: multi-party sign-off means different people.
 //! * The person who started a release may reject it (stopping their own release), never approve.
 //! * A production deployment failed when the next production deployment of that application is a
-//!   hotfix; the time to restore is the time until that hotfix deployment.
+//!   hotfix or a rollback; the time to restore is the time until that deployment.
 
 use super::release_manifests::SignOff;
 use super::semver::{Identifier, Version};
@@ -265,14 +265,16 @@ pub fn opened(sign_off: &[SignOff]) -> StageState {
     gate(sign_off, &[]).stage_state()
 }
 
-/// What put a version into an environment: a build's pre-release deployment, or a release (a
-/// hotfix is a release of the bundle already in production with fixes).
+/// What put a version into an environment: a build's pre-release deployment, a release (a
+/// hotfix is a release of the bundle already in production with fixes), or a rollback to the
+/// version before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentKind {
     Prerelease,
     Release,
     Hotfix,
+    Rollback,
 }
 
 impl DeploymentKind {
@@ -281,6 +283,7 @@ impl DeploymentKind {
             "prerelease" => Some(DeploymentKind::Prerelease),
             "release" => Some(DeploymentKind::Release),
             "hotfix" => Some(DeploymentKind::Hotfix),
+            "rollback" => Some(DeploymentKind::Rollback),
             _ => None,
         }
     }
@@ -290,6 +293,7 @@ impl DeploymentKind {
             DeploymentKind::Prerelease => "prerelease",
             DeploymentKind::Release => "release",
             DeploymentKind::Hotfix => "hotfix",
+            DeploymentKind::Rollback => "rollback",
         }
     }
 }
@@ -369,7 +373,8 @@ pub struct DeploymentFact {
     pub environment: String,
     /// Seconds since the epoch.
     pub at: i64,
-    pub hotfix: bool,
+    /// A hotfix or a rollback: it restores what the deployment before it broke.
+    pub restores: bool,
     /// When the build of the deployed version completed (the build-completed notification).
     pub built_at: Option<i64>,
 }
@@ -388,7 +393,8 @@ pub struct Dora {
     /// Failed production deployments over all of them (0 to 1).
     pub change_failure_rate: Option<f64>,
     pub failures: u32,
-    /// Median seconds from a failed production deployment to the hotfix that restored it.
+    /// Median seconds from a failed production deployment to the hotfix or rollback that
+    /// restored it.
     pub time_to_restore: Option<i64>,
 }
 
@@ -450,7 +456,7 @@ pub fn dora(history: &[DeploymentFact], production: &[String], now: i64, days: u
         if !(d.at > from && d.at <= now) {
             continue;
         }
-        if let Some(next) = successor[i].map(|j| prod[j]).filter(|n| n.hotfix) {
+        if let Some(next) = successor[i].map(|j| prod[j]).filter(|n| n.restores) {
             failures += 1;
             restores.push(next.at - d.at);
         }
@@ -853,13 +859,14 @@ mod tests {
     fn dora_figures_come_from_the_production_history() {
         const DAY: i64 = 86_400;
         let now = 100 * DAY;
-        let d = |app: &str, env: &str, day: i64, hotfix: bool, built: Option<i64>| DeploymentFact {
-            application: app.into(),
-            environment: env.into(),
-            at: now - day * DAY,
-            hotfix,
-            built_at: built.map(|h| now - day * DAY - h * 3600),
-        };
+        let d =
+            |app: &str, env: &str, day: i64, restores: bool, built: Option<i64>| DeploymentFact {
+                application: app.into(),
+                environment: env.into(),
+                at: now - day * DAY,
+                restores,
+                built_at: built.map(|h| now - day * DAY - h * 3600),
+            };
         let history = vec![
             d("api", "production", 20, false, Some(48)),
             d("api", "production", 10, false, Some(24)),

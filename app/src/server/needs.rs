@@ -52,6 +52,47 @@ pub async fn needs_of(ctx: &AppCtx, person: &Person<'_>) -> AppResult<Vec<Need>>
     resource_reviews(ctx, person, &mut found).await?;
     repository_reviews(&ctx.db, person, &mut found).await?;
     owned_drift(&ctx.db, person, &mut found).await?;
+    if (person.may)(Action::Read, &ResourceRef::of_type(EntityType::Release)) {
+        for (rollback, sign_off, votes) in
+            crate::server::deployments::awaiting_sign_off(&ctx.db).await?
+        {
+            let wanted = sign_off_wanted(
+                &sign_off,
+                &votes,
+                &rollback.requested_by,
+                person.login,
+                person.groups,
+            );
+            if wanted.is_empty() {
+                continue;
+            }
+            let why = wanted
+                .iter()
+                .map(|(group, have, needed)| {
+                    format!(
+                        "you are in {group}, which must sign it off ({have} of {})",
+                        approvals(*needed)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            found.push(need(
+                NeedKind::Rollback,
+                format!(
+                    "Roll {} back to {} in {}",
+                    rollback.application, rollback.to_version, rollback.environment
+                ),
+                format!(
+                    "{}: {} asked: “{}”",
+                    capitalized(&why),
+                    rollback.requested_by,
+                    rollback.reason
+                ),
+                "/releases#rollbacks".to_string(),
+                rollback.created_at,
+            ));
+        }
+    }
     for (since, e) in
         crate::server::freezes::exceptions_awaiting(&ctx.db, person.login, person.groups).await?
     {

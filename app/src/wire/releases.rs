@@ -30,6 +30,8 @@ pub struct ReleaseManifestsView {
     pub administers: bool,
     /// What each environment runs now, by environment then application.
     pub deployed: Vec<DeployedRow>,
+    pub rollbacks: Vec<RollbackView>,
+    pub holds: Vec<HoldView>,
     /// The demo (`--demo`) offers "Simulate a build" to those who may change repositories.
     pub can_simulate: bool,
 }
@@ -37,6 +39,8 @@ pub struct ReleaseManifestsView {
 /// An application's current deployment in one environment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployedRow {
+    /// The version a rollback would go back to (filled where the page offers one).
+    pub previous: Option<String>,
     pub environment: String,
     pub application: String,
     pub version: String,
@@ -125,4 +129,42 @@ pub struct ReleasesView {
     /// The application sets a release can be started for.
     pub app_sets: Vec<String>,
     pub can_start: bool,
+}
+
+/// A rollback as the releases page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackView {
+    pub id: i64,
+    pub environment: String,
+    pub application: String,
+    pub from_version: String,
+    pub to_version: String,
+    pub requested_by: String,
+    pub reason: String,
+    /// awaiting_sign_off | approved | deployed | rejected
+    pub state: String,
+    /// The gate in a sentence, or the state.
+    pub gate: String,
+    pub sign_off: Vec<(String, u32)>,
+    /// "✓ pat (product)" per vote.
+    pub votes: Vec<String>,
+    /// The freeze whose exception group signs it off, when one held the environment.
+    pub freeze: Option<String>,
+    /// The viewer's groups among its sign-off, while it awaits their vote.
+    pub my_groups: Vec<String>,
+    /// The viewer asked for it (may reject, never approve).
+    pub asked_it: bool,
+    pub commit: Option<String>,
+    pub created_at: String,
+}
+
+/// A promotion hold in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldView {
+    pub id: i64,
+    pub environment: String,
+    pub application: String,
+    pub reason: String,
+    pub set_by: String,
+    pub set_at: String,
 }

@@ -173,6 +173,10 @@ impl Worker {
                 self.plain::<app::server::deployments::PrereleaseDeploy>(&job, log)
                     .await
             }
+            app::server::deployments::ROLLBACK_JOB => {
+                self.plain::<app::server::deployments::RollbackDeploy>(&job, log)
+                    .await
+            }
             app::server::releases::STAGE_JOB => {
                 self.plain::<app::server::releases::StageDeploy>(&job, log)
                     .await

@@ -467,6 +467,26 @@ const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     ("get_needs", Needs::SignedIn, &[]),
     ("get_freezes", Needs::ReadTemplates, &[]),
     (
+        "request_rollback",
+        Needs::ReadCreatedLater,
+        &[
+            ("environment", "production"),
+            ("application", "nothing"),
+            ("reason", "broken"),
+        ],
+    ),
+    (
+        "vote_rollback",
+        Needs::ReadCreatedLater,
+        &[
+            ("id", "1"),
+            ("group", "qa"),
+            ("approve", "true"),
+            ("comment", ""),
+        ],
+    ),
+    ("lift_promotion_hold", Needs::WriteTemplates, &[("id", "1")]),
+    (
         "rotate_verification_secret",
         Needs::WriteTemplates,
         &[("track", "nothing")],
@@ -579,6 +599,13 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ("check_drift", 409, "is not in a workspace"),
     ("override_policy", 404, "Plan #1 was not found"),
     ("lift_freeze", 404, "FreezeWindow nothing was not found"),
+    (
+        "request_rollback",
+        404,
+        "A deployment of nothing to production was not found",
+    ),
+    ("vote_rollback", 404, "Rollback 1 was not found"),
+    ("lift_promotion_hold", 404, "Promotion hold 1 was not found"),
     (
         "rotate_verification_secret",
         404,

@@ -36,6 +36,7 @@ mod releases;
 mod replicas;
 mod repositories;
 mod resources;
+mod rollbacks;
 mod sandbox;
 mod sessions;
 mod ssh;

@@ -145,8 +145,41 @@ pub(crate) fn DeploymentHistory(rows: Vec<DeployedRow>) -> AnyView {
 }
 
 /// What each environment runs now.
+/// The actions of the Environments card, made at the page's top (the card is drawn again on
+/// every live change, and an action's answer must outlive that).
+#[derive(Clone, Copy)]
+pub(crate) struct RollbackActions {
+    pub(crate) request: ServerAction<crate::api::releases::RequestRollback>,
+    pub(crate) vote: ServerAction<crate::api::releases::VoteRollback>,
+    pub(crate) lift: ServerAction<crate::api::releases::LiftPromotionHold>,
+}
+
+impl RollbackActions {
+    pub(crate) fn new() -> RollbackActions {
+        RollbackActions {
+            request: ServerAction::new(),
+            vote: ServerAction::new(),
+            lift: ServerAction::new(),
+        }
+    }
+}
+
+/// What each environment runs, with "Roll back to <previous version>" where there is one, the
+/// rollbacks asked for (signed off here), and the promotion holds in force.
 #[component]
-pub(crate) fn Environments(rows: Vec<DeployedRow>) -> AnyView {
+pub(crate) fn Environments(
+    rows: Vec<DeployedRow>,
+    rollbacks: Vec<crate::api::releases::RollbackView>,
+    holds: Vec<crate::api::releases::HoldView>,
+    actions: RollbackActions,
+    can_write: bool,
+) -> AnyView {
+    let held = |env: &str, app: &str| {
+        holds
+            .iter()
+            .find(|h| h.environment == env && h.application == app)
+            .cloned()
+    };
     view! {
         <section class="card">
             <h2>"Environments"</h2>
@@ -155,28 +188,122 @@ pub(crate) fn Environments(rows: Vec<DeployedRow>) -> AnyView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table class="table">
-                            <thead><tr><th>"Environment"</th><th>"Application"</th><th>"Version"</th><th>"Image digest"</th><th>"Since"</th><th>"By"</th></tr></thead>
+                        <table class="table environments">
+                            <thead><tr><th>"Environment"</th><th>"Application"</th><th>"Version"</th><th>"Image digest"</th><th>"Since"</th><th>"By"</th><th></th></tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|d| {
-
+                                    let hold = held(&d.environment, &d.application);
+                                    let (env, app) = (d.environment.clone(), d.application.clone());
                                     view! {
                                         <tr>
                                             <td><span class="env">{d.environment.clone()}</span></td>
                                             <td><a href=manifest_href("Application", &d.application)>{d.application.clone()}</a></td>
-                                            <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.as_str()}</span></td>
+                                            <td><span class="badge">{d.version.clone()}</span>" "<span class="muted">{d.kind.as_str()}</span>
+                                                {hold.clone().map(|h| view! { " "<span class="badge warning" title=h.reason.clone()>"held"</span> })}
+                                            </td>
                                             <td><code title=d.image.clone()>{if d.image.is_empty() { "no image".to_string() } else { short_image(&d.image).rsplit('/').next().unwrap_or_default().to_string() }}</code></td>
                                             <td class="muted">{d.since.clone()}</td>
                                             <td class="muted" title=format!("commit {}", d.commit)>{d.by.clone()}</td>
+                                            <td>{d.previous.clone().map(|previous| view! {
+                                                <details class="rollback">
+                                                    <summary>{format!("Roll back to {previous}…")}</summary>
+                                                    <ActionForm action=actions.request attr:class="stacked-form">
+                                                        <input type="hidden" name="environment" value=env.clone() />
+                                                        <input type="hidden" name="application" value=app.clone() />
+                                                        <label><span>"Why"</span><textarea name="reason" rows="2" required maxlength="2000"></textarea></label>
+                                                        <p class="hint">{format!("Writes {previous} back as a revert commit once signed off, and holds automatic deployments of {app} to {env}.")}</p>
+                                                        <button type="submit" class="button danger">{format!("Ask to roll back to {previous}")}</button>
+                                                    </ActionForm>
+                                                </details>
+                                            })}</td>
                                         </tr>
                                     }
                                 }).collect_view()}
                             </tbody>
                         </table>
                     </div>
+                    <FormError result=actions.request.value().into() />
                 }.into_any()
             }}
+            {(!holds.is_empty()).then(|| view! {
+                <h3>"Promotion holds"</h3>
+                <ul class="holds">
+                    {holds.iter().cloned().map(|h| view! {
+                        <li>
+                            <span class="env">{h.environment.clone()}</span>" "<strong>{h.application.clone()}</strong>
+                            {format!(" — {} (since {}, by {})", h.reason, h.set_at, h.set_by)}
+                            {can_write.then(|| view! {
+                                <ActionForm action=actions.lift attr:class="inline-form">
+                                    <input type="hidden" name="id" value=h.id />
+                                    <button type="submit" class="button">"Lift hold"</button>
+                                </ActionForm>
+                            })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <FormError result=actions.lift.value().into() />
+            })}
+            {(!rollbacks.is_empty()).then(|| view! {
+                <h3 id="rollbacks">"Rollbacks"</h3>
+                <ul class="rollbacks">
+                    {rollbacks.iter().cloned().map(|r| view! { <RollbackLine rollback=r vote=actions.vote /> }).collect_view()}
+                </ul>
+                <FormError result=actions.vote.value().into() />
+            })}
         </section>
+    }
+    .into_any()
+}
+
+/// One rollback: what goes back where, who asked and why, its sign-off, and the vote for
+/// someone in one of its groups.
+#[component]
+fn RollbackLine(
+    rollback: crate::api::releases::RollbackView,
+    vote: ServerAction<crate::api::releases::VoteRollback>,
+) -> AnyView {
+    let r = rollback;
+    let class = format!("rollback rollback-{}", r.state);
+    let badge = match r.state.as_str() {
+        "deployed" => "badge success",
+        "rejected" => "badge danger",
+        _ => "badge warning",
+    };
+    view! {
+        <li class=class>
+            <p><span class="env">{r.environment.clone()}</span>" "<strong>{format!("{} {} → {}", r.application, r.from_version, r.to_version)}</strong>
+                {format!(" — asked by {} at {}: “{}”", r.requested_by, r.created_at, r.reason)}</p>
+            <p><span class=badge>{r.gate.clone()}</span>
+                {r.freeze.clone().map(|f| format!(" · signed off by the exception group of {f}"))}
+                {(!r.votes.is_empty()).then(|| format!(" · {}", r.votes.join(", ")))}
+                {r.commit.clone().map(|c| view! { " · revert commit "<code>{c.chars().take(10).collect::<String>()}</code> })}
+            </p>
+            {(!r.my_groups.is_empty()).then(|| {
+                let group = r.my_groups[0].clone();
+                let label = format!("Approve as {group}");
+                let (approve_group, reject_group) = (group.clone(), group);
+                view! {
+                    <ActionForm action=vote attr:class="stacked-form inline-fields">
+                        <input type="hidden" name="id" value=r.id />
+                        <input type="hidden" name="group" value=approve_group />
+                        <input type="hidden" name="approve" value="true" />
+                        <label><span>"Comment"</span><input type="text" name="comment" maxlength="2000" /></label>
+                        {r.asked_it.then(|| view! { <p class="hint">"You asked for it: someone else in these groups approves it."</p> })}
+                        <button type="submit" class="button primary" disabled=r.asked_it>{label}</button>
+                    </ActionForm>
+                    <details class="reject">
+                        <summary>"Reject…"</summary>
+                        <ActionForm action=vote attr:class="stacked-form">
+                            <input type="hidden" name="id" value=r.id />
+                            <input type="hidden" name="group" value=reject_group />
+                            <input type="hidden" name="approve" value="false" />
+                            <label><span>"Why"</span><textarea name="comment" rows="2" required></textarea></label>
+                            <button type="submit" class="button danger">"Reject rollback"</button>
+                        </ActionForm>
+                    </details>
+                }
+            })}
+        </li>
     }
     .into_any()
 }

@@ -97,9 +97,17 @@ pub(crate) fn TrackPipeline(track: ReleaseTrack) -> AnyView {
 #[component]
 pub fn ReleasesPage() -> AnyView {
     let simulate = ServerAction::<SimulateBuild>::new();
+    let rollback = RollbackActions::new();
     // A simulated build deploys a moment later: the page hears of it (`follow` below).
     let listed = Resource::new(
-        move || simulate.version().get(),
+        move || {
+            (
+                simulate.version().get(),
+                rollback.request.version().get(),
+                rollback.vote.version().get(),
+                rollback.lift.version().get(),
+            )
+        },
         |_| get_release_manifests(),
     );
     let query = use_query_map();
@@ -152,7 +160,7 @@ pub fn ReleasesPage() -> AnyView {
                                 view! {
                                     <ReleaseList start listed=releases form=start_fields />
                                     <ReleaseTracks sources=data.tracks.clone() />
-                                    <Environments rows=data.deployed.clone() />
+                                    <Environments rows=data.deployed.clone() rollbacks=data.rollbacks.clone() holds=data.holds.clone() actions=rollback can_write=data.can_write />
                                     {data.can_simulate.then(|| view! {
                                         <section class="card">
                                             <h2>"Simulate a build"</h2>

@@ -6,6 +6,7 @@ use super::*;
 /// A deployment as the pages show it.
 pub fn deployed_row(d: deployments::Model) -> crate::wire::releases::DeployedRow {
     crate::wire::releases::DeployedRow {
+        previous: None,
         environment: d.environment,
         application: d.application,
         version: d.version,
@@ -142,7 +143,11 @@ pub async fn dora<C: ConnectionTrait>(
                 application,
                 environment,
                 at: at.timestamp(),
-                hotfix: kind == crate::domain::releases::DeploymentKind::Hotfix,
+                restores: matches!(
+                    kind,
+                    crate::domain::releases::DeploymentKind::Hotfix
+                        | crate::domain::releases::DeploymentKind::Rollback
+                ),
             },
         )
         .collect();

@@ -20,11 +20,13 @@ use sea_orm::{
 mod history;
 mod notifications;
 mod prerelease;
+mod rollback;
 pub use history::*;
 pub use notifications::*;
 pub use prerelease::*;
+pub use rollback::*;
 #[allow(unused_imports)]
-use {history::*, notifications::*, prerelease::*};
+use {history::*, notifications::*, prerelease::*, rollback::*};
 
 /// The local forge repository that holds the environments' DeploymentConfigs
 /// (`<environment>/<application>.yaml` on `main`) unless `SLIPWAY_ENVIRONMENTS_WORKSPACE`

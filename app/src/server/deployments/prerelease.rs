@@ -113,6 +113,17 @@ pub async fn deploy_prerelease(
     // the frozen ones when their freeze ends.
     let mut frozen = None;
     for environment in environments {
+        if let Some(hold) = hold_on(&ctx.db, &environment, &build.application)
+            .await
+            .map_err(internal)?
+        {
+            say(format!(
+                "{environment}: held since {} ({}); lift the hold to deploy there again",
+                crate::server::when(&hold.set_at),
+                hold.reason
+            ));
+            continue;
+        }
         if let Err(wait) = crate::server::freezes::hold(
             &ctx.db,
             &[crate::domain::freezes::Target::Environment(&environment)],

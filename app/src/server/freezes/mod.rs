@@ -65,7 +65,7 @@ pub async fn frozen<C: ConnectionTrait>(
     subject: Option<&str>,
     at: DateTime<Utc>,
 ) -> AppResult<Option<FrozenNote>> {
-    Ok(holding(db, targets, subject, at)
+    Ok(holding(db, targets, subject, None, at)
         .await?
         .map(|(note, _)| note))
 }
@@ -75,11 +75,13 @@ async fn holding<C: ConnectionTrait>(
     db: &C,
     targets: &[Target<'_>],
     subject: Option<&str>,
+    except: Option<&str>,
     at: DateTime<Utc>,
 ) -> AppResult<Option<(FrozenNote, Option<DateTime<Utc>>)>> {
     let holding: Vec<(FreezeWindow, i32, Window)> = windows(db)
         .await?
         .into_iter()
+        .filter(|(f, _)| Some(f.metadata.name.as_str()) != except)
         .filter(|(f, _)| targets.iter().any(|t| f.scope.covers(*t)))
         .filter_map(|(f, revision)| schedule::window_at(&f, at).map(|w| (f, revision, w)))
         .collect();
@@ -162,8 +164,19 @@ pub async fn hold<C: ConnectionTrait>(
     targets: &[Target<'_>],
     subject: &str,
 ) -> Result<(), super::ports::ExternalError> {
+    hold_unless(db, targets, subject, None).await
+}
+
+/// [`hold`], but for the freeze `except` names: a change signed off by that freeze's exception
+/// group (a rollback asked for under it) goes through it.
+pub async fn hold_unless<C: ConnectionTrait>(
+    db: &C,
+    targets: &[Target<'_>],
+    subject: &str,
+    except: Option<&str>,
+) -> Result<(), super::ports::ExternalError> {
     let now = Utc::now();
-    match holding(db, targets, Some(subject), now).await? {
+    match holding(db, targets, Some(subject), except, now).await? {
         None => Ok(()),
         Some((note, end)) => Err(super::ports::ExternalError::waiting(
             note.message,

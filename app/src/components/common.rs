@@ -245,3 +245,28 @@ where
         });
     });
 }
+
+/// A secret's state under the button that makes it: the new secret once, with where it goes
+/// (`after`), the failure, or whether one is set.
+#[component]
+pub fn SecretShownOnce(
+    result: Signal<Option<Result<String, AppError>>>,
+    /// What to do with it, after "Copy it now: it is not shown again."
+    after: &'static str,
+    has_secret: bool,
+    set: &'static str,
+    unset: &'static str,
+) -> AnyView {
+    (move || match result.get() {
+        Some(Ok(secret)) => view! {
+            <div class="notice" role="status">
+                <p><strong>"Copy it now: it is not shown again."</strong>" "{after}</p>
+                <pre class="code-block"><code>{secret}</code></pre>
+            </div>
+        }
+        .into_any(),
+        Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+        None => view! { <p>{if has_secret { set } else { unset }}</p> }.into_any(),
+    })
+    .into_any()
+}

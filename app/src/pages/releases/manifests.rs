@@ -115,18 +115,13 @@ fn VerificationSecret(name: String, has_secret: bool, can_edit: bool) -> AnyView
                     </ActionForm>
                 })}
             </div>
-            {move || match rotate.value().get() {
-                Some(Ok(secret)) => view! {
-                    <div class="notice" role="status">
-                        <p><strong>"Copy it now: it is not shown again."</strong>" Reports signed with an earlier secret are refused from now on."</p>
-                        <pre class="code-block"><code>{secret}</code></pre>
-                    </div>
-                }.into_any(),
-                Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                None => view! {
-                    <p>{if has_secret { "A verification secret is set." } else { "No verification secret yet: reports are refused, and a stage that asks for verification waits." }}</p>
-                }.into_any(),
-            }}
+            <crate::components::common::SecretShownOnce
+                result=rotate.value().into()
+                after="Reports signed with an earlier secret are refused from now on."
+                has_secret
+                set="A verification secret is set."
+                unset="No verification secret yet: reports are refused, and a stage that asks for verification waits."
+            />
         </section>
     }
     .into_any()

@@ -191,18 +191,13 @@ pub(crate) fn BuildNotifications(name: String, has_secret: bool, can_edit: bool)
                     </ActionForm>
                 })}
             </div>
-            {move || match rotate.value().get() {
-                Some(Ok(secret)) => view! {
-                    <div class="notice" role="status">
-                        <p><strong>"Copy it now: it is not shown again."</strong>" Store it as the repository's Actions secret "<code>"SLIPWAY_WEBHOOK_SECRET"</code>"; notifications signed with an earlier secret are refused from now on."</p>
-                        <pre class="code-block"><code>{secret}</code></pre>
-                    </div>
-                }.into_any(),
-                Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
-                None => view! {
-                    <p>{if has_secret { "A build secret is set." } else { "No build secret yet: notifications from this repository are refused." }}</p>
-                }.into_any(),
-            }}
+            <crate::components::common::SecretShownOnce
+                result=rotate.value().into()
+                after="Store it as the repository's Actions secret SLIPWAY_WEBHOOK_SECRET; notifications signed with an earlier secret are refused from now on."
+                has_secret
+                set="A build secret is set."
+                unset="No build secret yet: notifications from this repository are refused."
+            />
         </section>
     }
     .into_any()

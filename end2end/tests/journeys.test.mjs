@@ -1290,3 +1290,43 @@ test('an SRE freezes staging in an emergency: a signed-off stage waits, frozen, 
   assert.equal(await pat.locator('.stage-awaiting_sign_off').getByRole('button', { name: 'Approve' }).count(), 0, 'a soaking stage takes no vote');
   await shot(pat, '56-production-soaks');
 });
+
+test('production goes back to the version before: product and security sign the rollback off, a revert is written and automatic deployments are held', async () => {
+  // Devon asks from the Environments table; the seeded release shipped production earlier.
+  const dev = await env.page();
+  await demoSignIn(dev, 'Devon Developer');
+  await dev.goto(`${env.base}/releases`);
+  await hydrated(dev);
+  const row = dev.locator('table.environments tbody tr', { hasText: 'production' }).filter({ hasText: 'storefront' });
+  const summary = row.locator('details.rollback summary');
+  const previous = (await summary.innerText()).match(/Roll back to (\S+)…/)[1];
+  await summary.click();
+  await row.getByLabel('Why').fill('Checkout errors since the last release');
+  await shot(dev, '57-rollback-asked');
+  await row.getByRole('button', { name: `Ask to roll back to ${previous}` }).click();
+  const asked = dev.locator('ul.rollbacks li.rollback-awaiting_sign_off', { hasText: `→ ${previous}` });
+  await asked.getByText('Waiting for product 0/1, security 0/1').waitFor();
+
+  // Pat sees it in Needs you and signs off as product; Sam as security.
+  const pat = await env.page();
+  await demoSignIn(pat, 'Pat Product');
+  await pat.locator('#needs li[data-kind="rollback"]', { hasText: `Roll storefront back to ${previous} in production` }).waitFor();
+  await pat.goto(`${env.base}/releases#rollbacks`);
+  await hydrated(pat);
+  await pat.locator('ul.rollbacks li.rollback-awaiting_sign_off').getByRole('button', { name: 'Approve as product' }).click();
+  await pat.locator('ul.rollbacks li.rollback-awaiting_sign_off', { hasText: 'Waiting for security 0/1' }).waitFor();
+  const sam = await env.page();
+  await demoSignIn(sam, 'Sam Security');
+  await sam.goto(`${env.base}/releases#rollbacks`);
+  await hydrated(sam);
+  await sam.locator('ul.rollbacks li.rollback-awaiting_sign_off').getByRole('button', { name: 'Approve as security' }).click();
+
+  // Devon's page, open all along, follows: production runs the version before, held.
+  await dev.locator('ul.rollbacks li.rollback-deployed', { hasText: 'revert commit' }).waitFor({ timeout: 30_000 });
+  const now = dev.locator('table.environments tbody tr', { hasText: 'production' }).filter({ hasText: 'storefront' });
+  await now.getByText(previous, { exact: true }).waitFor();
+  await now.getByText('rollback').waitFor();
+  await now.locator('.badge.warning', { hasText: 'held' }).waitFor();
+  await dev.locator('ul.holds li', { hasText: 'storefront' }).getByRole('button', { name: 'Lift hold' }).waitFor();
+  await shot(dev, '58-rolled-back-and-held');
+});

@@ -1146,7 +1146,7 @@ test('a build deploys to development, a release is signed off stage by stage by 
   await remy.getByRole('heading', { name: 'shop-2026.12-rc.1' }).waitFor();
   await remy.goto(`${env.base}/releases`);
   // DORA: two more production deployments, one of them followed by the hotfix.
-  const expected = (days) => `(${before[days].failures + 1} of ${before[days].production_deployments + 2} needed a hotfix)`;
+  const expected = (days) => `(${before[days].failures + 1} of ${before[days].production_deployments + 2} needed a hotfix or a rollback)`;
   await remy.locator('.dora .figure', { hasText: expected(28) }).waitFor();
   await shot(remy, '47-releases-list');
   // Another window: the figures are read again for it; the page keeps its place.
@@ -1254,7 +1254,7 @@ test('an SRE freezes staging in an emergency: a signed-off stage waits, frozen, 
   await riley.locator('.freeze-banner.frozen', { hasText: '1 freeze window is holding now' }).waitFor();
   const row = riley.locator('tr.freeze-frozen', { hasText: 'emergency-' });
   await row.getByText('Incident 7: staging database failover').waitFor();
-  await row.getByText('until lifted').waitFor();
+  await row.getByText(/^since .* until lifted$/).waitFor();
   await shot(riley, '53-freezes-page-frozen');
 
   // Quinn signs staging off: accepted, but the stage waits, frozen, and says why.
@@ -1325,7 +1325,7 @@ test('production goes back to the version before: product and security sign the 
   await dev.locator('ul.rollbacks li.rollback-deployed', { hasText: 'revert commit' }).waitFor({ timeout: 30_000 });
   const now = dev.locator('table.environments tbody tr', { hasText: 'production' }).filter({ hasText: 'storefront' });
   await now.getByText(previous, { exact: true }).waitFor();
-  await now.getByText('rollback').waitFor();
+  await now.getByText('rollback', { exact: true }).waitFor();
   await now.locator('.badge.warning', { hasText: 'held' }).waitFor();
   await dev.locator('ul.holds li', { hasText: 'storefront' }).getByRole('button', { name: 'Lift hold' }).waitFor();
   await shot(dev, '58-rolled-back-and-held');

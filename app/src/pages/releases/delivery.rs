@@ -83,7 +83,7 @@ pub(crate) fn DoraCard(dora: crate::domain::releases::Dora) -> AnyView {
                 };
                 view! { <div class="figure"><span class="figure-value">{value}</span><span class="figure-label">{label}</span></div> }}
                 <div class="figure"><span class="figure-value">{dora.lead_time.map_or("—".to_string(), duration)}</span><span class="figure-label">"lead time, build to production (median)"</span></div>
-                <div class="figure"><span class="figure-value">{dora.change_failure_rate.map_or("—".to_string(), |r| format!("{:.0} %", r * 100.0))}</span><span class="figure-label">{format!("change failure rate ({} of {} needed a hotfix)", dora.failures, dora.production_deployments)}</span></div>
+                <div class="figure"><span class="figure-value">{dora.change_failure_rate.map_or("—".to_string(), |r| format!("{:.0} %", r * 100.0))}</span><span class="figure-label">{format!("change failure rate ({} of {} needed a hotfix or a rollback)", dora.failures, dora.production_deployments)}</span></div>
                 <div class="figure"><span class="figure-value">{dora.time_to_restore.map_or("—".to_string(), duration)}</span><span class="figure-label">"time to restore (median)"</span></div>
             </div>
             <svg class="dora-chart" class:wide=wide viewBox=format!("-28 -16 {} {}", chart + 56.0, height + 36.0) role="img"
@@ -180,6 +180,25 @@ pub(crate) fn Environments(
             .find(|h| h.environment == env && h.application == app)
             .cloned()
     };
+    // One rollback per application and environment at a time: while one is open, the row says
+    // so instead of offering another.
+    let open = |env: &str, app: &str| {
+        rollbacks
+            .iter()
+            .find(|r| {
+                r.environment == env
+                    && r.application == app
+                    && (r.state == "awaiting_sign_off" || r.state == "approved")
+            })
+            .map(|r| {
+                let state = if r.state == "approved" {
+                    "approved"
+                } else {
+                    "awaiting sign-off"
+                };
+                format!("rollback to {} {state}", r.to_version)
+            })
+    };
     view! {
         <section class="card">
             <h2>"Environments"</h2>
@@ -193,6 +212,7 @@ pub(crate) fn Environments(
                             <tbody>
                                 {rows.into_iter().map(|d| {
                                     let hold = held(&d.environment, &d.application);
+                                    let pending = open(&d.environment, &d.application);
                                     let (env, app) = (d.environment.clone(), d.application.clone());
                                     view! {
                                         <tr>
@@ -204,7 +224,8 @@ pub(crate) fn Environments(
                                             <td><code title=d.image.clone()>{if d.image.is_empty() { "no image".to_string() } else { short_image(&d.image).rsplit('/').next().unwrap_or_default().to_string() }}</code></td>
                                             <td class="muted">{d.since.clone()}</td>
                                             <td class="muted" title=format!("commit {}", d.commit)>{d.by.clone()}</td>
-                                            <td>{d.previous.clone().map(|previous| view! {
+                                            <td>{pending.map(|p| view! { <a class="badge warning" href="#rollbacks">{p}</a> })}
+                                                {d.previous.clone().filter(|_| open(&env, &app).is_none()).map(|previous| view! {
                                                 <details class="rollback">
                                                     <summary>{format!("Roll back to {previous}…")}</summary>
                                                     <ActionForm action=actions.request attr:class="stacked-form">

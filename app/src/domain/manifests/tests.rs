@@ -196,7 +196,7 @@ fn bad_manifests_are_refused_with_every_error_where_it_is() {
         );
     assert_eq!(errors("kind: Nope\n"), [
             "m.yaml:1:1: a manifest needs `apiVersion`",
-            "m.yaml:1:7: unknown kind `Nope`; expected one of `GithubRepository`, `BuildDefinition`, `Application`, `ApplicationSet`, `ReleaseTrack`, `DeploymentConfig`, `Policy`",
+            "m.yaml:1:7: unknown kind `Nope`; expected one of `GithubRepository`, `BuildDefinition`, `Application`, `ApplicationSet`, `ReleaseTrack`, `DeploymentConfig`, `Policy`, `FreezeWindow`",
             "m.yaml:1:1: a manifest needs `metadata`",
             "m.yaml:1:1: a manifest needs `spec`",
         ]);

@@ -202,6 +202,14 @@ db_test! {
         let runs = json(&ada, &server, "get_resource_runs", &[("slug", "prod-eks")]).await;
         let note = &runs["frozen"];
         assert_eq!(note["message"], format!("Frozen until lifted because Incident 42: database failover (FreezeWindow {name})"), "{runs}");
+        // Someone who may not read the resource may not ask for its plan to go through.
+        let plan_subject = note["subject"].as_str().unwrap().to_string();
+        assert!(plan_subject.starts_with("plan:"), "{plan_subject}");
+        assert_eq!(call(&ada, &server, "remove_group_member", &[("group", "qa"), ("user", "quinn")]).await.0, 200);
+        let quinn = client();
+        demo_sign_in(&quinn, &server, "quinn").await;
+        let (status, body) = call(&quinn, &server, "request_freeze_exception", &[("subject", plan_subject.as_str()), ("reason", "mine")]).await;
+        assert_eq!(status, 403, "{body}");
         let frozen_plan = plans::Entity::find().filter(plans::Column::AppliedAt.is_not_null()).count(&db.conn).await.unwrap();
         assert_eq!(call(&riley, &server, "lift_freeze", &[("name", name.as_str()), ("reason", "Failover done")]).await.0, 200);
         for _ in 0..600 {

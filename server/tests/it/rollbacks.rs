@@ -187,16 +187,23 @@ db_test! {
         assert_eq!(current(&db, "development", "storefront").await.version, next, "lifted: the next build deploys");
 
         // Under a freeze, an incident commander signs a rollback off, and it goes through that freeze.
+        // Riley, an incident commander, asks: Riley's own approval is refused, Sam's (made one) counts.
         let frozen = json(&riley, &server, "emergency_freeze", &[("reason", "Incident 9")]).await;
-        let (status, body) = ask(&dev, &server, "production", "payments-api").await;
+        let ada = client();
+        demo_sign_in(&ada, &server, "ada").await;
+        assert_eq!(call(&ada, &server, "add_group_member", &[("group", "incident-commanders"), ("user", "sam")]).await.0, 200);
+        let (status, body) = ask(&riley, &server, "production", "payments-api").await;
         assert_eq!(status, 200, "{body}");
         let id: i64 = body.parse().unwrap();
+        let (status, body) = vote(&riley, &server, id, "incident-commanders").await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("you asked for this rollback: someone else must approve it"), "{body}");
         let view = json(&riley, &server, "get_release_manifests", &[]).await;
         let listed = view["rollbacks"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
         assert_eq!(listed["sign_off"], serde_json::json!([["incident-commanders", 1]]));
         assert_eq!(listed["freeze"], frozen);
         assert_eq!(vote(&pat, &server, id, "product").await.0, 403);
-        assert_eq!(vote(&riley, &server, id, "incident-commanders").await, (200, "\"approved\"".to_string()));
+        assert_eq!(vote(&sam, &server, id, "incident-commanders").await, (200, "\"approved\"".to_string()));
         deployed(&db, id).await;
         assert_eq!(current(&db, "production", "payments-api").await.kind, DeploymentKind::Rollback);
         let audited = app::server::entities::audit_events::Entity::find()

@@ -16,9 +16,7 @@ mod views;
 pub use deploy::deploy_stage;
 pub use sign_off::{vote, withdraw};
 pub use start::start;
-pub use verify::{
-    has_verification_secret, receive_verification, rotate_verification_secret, Verified,
-};
+pub use verify::{receive_verification, rotate_verification_secret, Verified};
 pub use views::{detail, list};
 
 use super::entities::{stage_runs, votes};

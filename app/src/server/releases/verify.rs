@@ -95,16 +95,6 @@ pub async fn rotate_verification_secret(
     .await
 }
 
-/// Whether the track has a verification secret.
-pub async fn has_verification_secret(ctx: &AppCtx, track: &str) -> AppResult<bool> {
-    Ok(manifests::Entity::find()
-        .filter(manifests::Column::Kind.eq("ReleaseTrack"))
-        .filter(manifests::Column::Name.eq(track))
-        .one(&ctx.db)
-        .await?
-        .is_some_and(|m| m.verify_secret.is_some()))
-}
-
 /// How a report ended: the stage's verification recorded (and whether it passed), or refused
 /// with the status to answer and why.
 #[derive(Debug, PartialEq, Eq)]

@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/groups") view={Lazy::<AdminGroupsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/groups/:name") view={Lazy::<AdminGroupRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/access") view={Lazy::<AdminAccessRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/notifications") view={Lazy::<AdminNotificationsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </Shell>
         </Router>

@@ -127,5 +127,6 @@ areas! {
         AdminGroupsRoute => AdminGroupsPage,
         AdminGroupRoute => AdminGroupPage,
         AdminAccessRoute => AdminAccessPage,
+        AdminNotificationsRoute => AdminNotificationsPage,
     }
 }

@@ -1,9 +1,9 @@
-// Starts what the journeys need, all on 127.0.0.1: oidc-provider-mock, the real `slipway`
-// binary (the release build that scripts/run serves, started with the README's defaults: a
-// relative ./data in a fresh working directory, --demo, OIDC pointed at the mock), and headless
-// Chromium.
+// Starts what the journeys need, all on 127.0.0.1: oidc-provider-mock, an SMTP server (aiosmtpd,
+// keeping what it receives in a Maildir), the real `slipway` binary (the release build that
+// scripts/run serves, started with the README's defaults: a relative ./data in a fresh working
+// directory, --demo, OIDC pointed at the mock, e-mail at the SMTP server), and headless Chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +23,40 @@ export function freePort() {
     });
     server.on('error', fail);
   });
+}
+
+async function listening(port, what, timeoutMs = 20000) {
+  const { connect } = await import('node:net');
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const open = await new Promise((ok) => {
+      const socket = connect(port, '127.0.0.1', () => { socket.end(); ok(true); });
+      socket.on('error', () => ok(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not listen on ${port} within ${timeoutMs / 1000} s`);
+}
+
+/// The messages in a Maildir: {to, subject, body}.
+function mailbox(maildir) {
+  const mails = [];
+  for (const folder of ['new', 'cur']) {
+    let names = [];
+    try { names = readdirSync(join(maildir, folder)); } catch { continue; }
+    for (const name of names) {
+      const text = readFileSync(join(maildir, folder, name), 'utf8');
+      const split = text.indexOf('\n\n');
+      const head = text.slice(0, split);
+      const header = (key) => (head.split('\n').find((l) => l.startsWith(`${key}: `)) ?? '').slice(key.length + 2).trim();
+      // The SMTP server's Maildir writer may re-encode what it received.
+      const raw = text.slice(split + 2);
+      const body = header('Content-Transfer-Encoding') === 'base64' ? Buffer.from(raw.replace(/\s+/g, ''), 'base64').toString('utf8') : raw;
+      mails.push({ to: header('To'), subject: header('Subject'), body });
+    }
+  }
+  return mails;
 }
 
 async function waitFor(url, what, timeoutMs = 60000) {
@@ -53,6 +87,13 @@ export async function start() {
     body: JSON.stringify({ email: 'grace@example.com', email_verified: true, name: 'Grace Hopper', preferred_username: 'grace' }),
   });
 
+  const smtpPort = await freePort();
+  const maildir = join(dir, 'maildir');
+  const python = process.env.SLIPWAY_PYTHON ?? join(root, '.venv', 'bin', 'python');
+  const smtp = spawn(python, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], { stdio: 'ignore' });
+  children.push(smtp);
+  await listening(smtpPort, 'aiosmtpd');
+
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const bin = process.env.SLIPWAY_BIN ?? join(root, 'target', 'release', 'slipway');
@@ -72,6 +113,7 @@ export async function start() {
       SLIPWAY_OIDC_LABEL: 'Keycloak',
       // The test sign-in provider listens on 127.0.0.1, which outbound requests refuse unless listed.
       SLIPWAY_ALLOWED_HOSTS: '127.0.0.1',
+      SLIPWAY_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       RUST_LOG: 'warn',
     },
   });
@@ -91,6 +133,10 @@ export async function start() {
     /// The server's data dir (the local forge's repositories are under `git/`).
     dataDir: join(dir, 'data'),
     browser,
+    /// The e-mail the SMTP server received so far.
+    mails() {
+      return mailbox(maildir);
+    },
     async page() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
       return context.newPage();

@@ -1050,6 +1050,25 @@ test('a build deploys to development, a release is signed off stage by stage by 
   const release = remy.url();
   await remy.getByRole('heading', { name: 'shop-2026.11-rc.0' }).waitFor();
   await remy.locator('.stage-awaiting_sign_off', { hasText: 'staging' }).waitFor();
+  const started = await remy.locator('h1').first().textContent();
+
+  // Quinn's count goes to 1 without a reload, and an e-mail reaches her, once.
+  await needsLink.and(quinn.locator('[data-count="1"]')).waitFor({ timeout: 30_000 });
+  await quinn.locator('.needs-list .need-sign_off', { hasText: 'Sign off staging of webshop-2027.01-rc.0' }).waitFor();
+  let mail = [];
+  for (let i = 0; i < 100 && mail.length === 0; i++) {
+    mail = env.mails().filter((m) => m.to.includes('quinn@demo.slipway.test') && m.subject.includes('Sign off staging of webshop-2027.01'));
+    if (mail.length === 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(mail.length, 1, `one e-mail to Quinn (${started}): ${JSON.stringify(env.mails().map((m) => [m.to, m.subject]))}`);
+  assert.match(mail[0].body, /You are in qa, which must sign off/);
+  assert.match(mail[0].body, new RegExp(`Open it: ${env.base}/releases/\\d+`));
+  await shot(quinn, '59-needs-you-goes-to-one-live');
+  // Her account page says where Slipway tells her, and what she may turn off.
+  await quinn.goto(`${env.base}/account#notifications`);
+  await hydrated(quinn);
+  await quinn.getByText('to quinn@demo.slipway.test').waitFor();
+  await shot(quinn, '60-notification-choices');
   await shot(remy, '42-release-started');
 
   // QA signs off staging; it deploys and production opens.
@@ -1228,6 +1247,13 @@ test('an SRE freezes staging in an emergency: a signed-off stage waits, frozen, 
   await riley.getByRole('button', { name: 'Save revision' }).click();
   await riley.waitForURL(`${env.base}/releases/manifests/ReleaseTrack/web`);
 
+  // Quinn (QA) is on her home page: nothing waits for her.
+  const quinn = await env.page();
+  await demoSignIn(quinn, 'Quinn QA');
+  await hydrated(quinn);
+  const needsLink = quinn.locator('a.needs-link');
+  await needsLink.and(quinn.locator('[data-count="0"]')).waitFor();
+
   // Remy starts the next bundle; staging awaits QA.
   const remy = await env.page();
   await demoSignIn(remy, 'Remy Release');
@@ -1258,8 +1284,6 @@ test('an SRE freezes staging in an emergency: a signed-off stage waits, frozen, 
   await shot(riley, '53-freezes-page-frozen');
 
   // Quinn signs staging off: accepted, but the stage waits, frozen, and says why.
-  const quinn = await env.page();
-  await demoSignIn(quinn, 'Quinn QA');
   await quinn.goto(release);
   await hydrated(quinn);
   await quinn.locator('.stage-awaiting_sign_off').getByLabel('Comment').fill('Regression suite green');

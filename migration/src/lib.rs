@@ -22,6 +22,7 @@ mod m20261208_000016_drift;
 mod m20261209_000017_freezes;
 mod m20261209_000018_stage_gates;
 mod m20261209_000019_rollbacks;
+mod m20261210_000020_notifications;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000017_freezes::Migration),
             Box::new(m20261209_000018_stage_gates::Migration),
             Box::new(m20261209_000019_rollbacks::Migration),
+            Box::new(m20261210_000020_notifications::Migration),
         ]
     }
 }

@@ -182,6 +182,10 @@ pub fn state(
                 )),
                 None => Arc::new(app::server::registry::DbRegistry { db: db.clone() }),
             },
+            messenger: Arc::new(crate::adapters::messenger::Mailer::new(
+                config.smtp.as_ref(),
+                &config.egress,
+            )?),
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
             cache: Arc::default(),
             live: Arc::default(),

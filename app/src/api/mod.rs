@@ -9,6 +9,7 @@ pub mod executors;
 pub mod freezes;
 pub mod integrations;
 pub mod needs;
+pub mod notifications;
 pub mod plans;
 pub mod releases;
 pub mod repositories;

@@ -7,6 +7,7 @@ pub mod drift;
 pub mod freeze;
 pub mod live;
 pub mod manifest_editor;
+pub mod notify;
 pub mod plan_card;
 pub mod shell;
 pub mod sign_in;

@@ -14,6 +14,7 @@ pub mod manifests;
 pub mod modules;
 pub mod names;
 pub mod needs;
+pub mod notifications;
 pub mod plans;
 pub mod policies;
 pub mod pushes;

@@ -7,7 +7,7 @@ use super::releases::{gate, may_vote, Gate, Vote};
 use serde::{Deserialize, Serialize};
 
 /// What kind of thing waits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NeedKind {
     /// A release stage one of the person's groups must sign off.

@@ -1,10 +1,15 @@
-//! The signed-in person's own page: who they are, and their personal access tokens for the
-//! local forge's git server (made here, shown once, revoked here).
+//! The signed-in person's own page: who they are, their personal access tokens for the local
+//! forge's git server (made here, shown once, revoked here), and what Slipway tells them on
+//! which channel.
 
+use crate::api::notifications::{
+    get_notification_settings, SaveNotificationChoices, SetNotificationUrl,
+};
 use crate::api::tokens::{get_account, AccessTokenRow, CreateAccessToken, RevokeAccessToken};
 use crate::components::common::{
     ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
 };
+use crate::components::notify::{UrlTarget, UrlTargetResult, UrlTargets};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -56,6 +61,89 @@ pub fn AccountPage() -> AnyView {
                 }
             })}
         </Transition>
+        <NotificationsCard />
+    }
+    .into_any()
+}
+
+/// What tells the person of what: a box per topic and channel (all ticked until they clear
+/// one), what each channel reaches now, and their own Slack and webhook URLs.
+#[component]
+fn NotificationsCard() -> AnyView {
+    let save = ServerAction::<SaveNotificationChoices>::new();
+    let set_url = ServerAction::<SetNotificationUrl>::new();
+    let settings = Resource::new(
+        move || (save.version().get(), set_url.version().get()),
+        |_| get_notification_settings(),
+    );
+    view! {
+        <section class="card" id="notifications" aria-labelledby="notifications-heading">
+            <h2 id="notifications-heading">"Notifications"</h2>
+            <p class="muted">"Slipway tells you once when something starts waiting for you, and how what you asked for ended. Clear a box to stop a channel telling you of that topic."</p>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(settings) => {
+                            let channels = settings.channels.clone();
+                            let url_channels: Vec<UrlTarget> = channels
+                                .iter()
+                                .filter(|c| c.takes_url)
+                                .map(|c| UrlTarget { channel: c.channel.clone(), label: c.label.clone(), host: c.host.clone() })
+                                .collect();
+                            let mut boxes = 0usize;
+                            view! {
+                                <ActionForm action=save attr:class="choices-form">
+                                    <table class="table choices">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"When"</th>
+                                                {channels.iter().map(|c| view! {
+                                                    <th scope="col" class:unreachable=!c.reachable>
+                                                        {c.label.clone()}
+                                                        <span class="muted channel-note">{c.note.clone()}</span>
+                                                    </th>
+                                                }).collect_view()}
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {settings.rows.iter().map(|row| view! {
+                                                <tr>
+                                                    <th scope="row">{row.label.clone()}<span class="muted channel-note">{row.explained.clone()}</span></th>
+                                                    {row.on.iter().zip(channels.iter()).map(|(on, c)| {
+                                                        boxes += 1;
+                                                        view! {
+                                                            <td>
+                                                                <input
+                                                                    type="checkbox"
+                                                                    name=format!("on[{}]", boxes - 1)
+                                                                    value=format!("{}:{}", row.topic, c.channel)
+                                                                    checked=*on
+                                                                    aria-label=format!("{} by {}", row.label, c.label)
+                                                                />
+                                                            </td>
+                                                        }
+                                                    }).collect_view()}
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    <button type="submit" class="button primary">"Save choices"</button>
+                                </ActionForm>
+                                <FormError result=save.value().into() />
+                                {move || save.value().get().and_then(|r| r.ok()).map(|_| view! {
+                                    <p class="notice" role="status">"Saved: what starts waiting from now on goes where you chose."</p>
+                                })}
+                                <h3>"Your Slack and webhook"</h3>
+                                <p class="muted">"A Slack incoming webhook posts to the channel or direct message it was made for. A webhook receives a JSON POST signed like Slipway's build hook (X-Slipway-Signature: sha256= HMAC of timestamp.body) with the secret shown once when you set it."</p>
+                                <UrlTargets targets=url_channels group=None whose="your".to_string() set_url />
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <UrlTargetResult set_url />
+        </section>
     }
     .into_any()
 }

@@ -2,9 +2,13 @@
 //! read and change; these pages only show what it answers.
 
 use crate::api::admin::*;
+use crate::api::notifications::{
+    get_deliveries, get_group_notification_targets, RetryDelivery, SetNotificationUrl,
+};
 use crate::components::common::{
     ConfirmSubmit, EmptyState, ErrorPanel, FormError, Loading, PageHeader,
 };
+use crate::components::notify::{UrlTarget, UrlTargetResult, UrlTargets};
 use crate::domain::rbac::{EntityType, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,6 +43,7 @@ fn AdminTabs() -> AnyView {
             <A href="/admin" exact=true>"Users"</A>
             <A href="/admin/groups">"Groups"</A>
             <A href="/admin/access">"Role bindings"</A>
+            <A href="/admin/notifications">"Notifications"</A>
         </nav>
     }
     .into_any()
@@ -173,6 +178,11 @@ pub fn AdminGroupPage() -> AnyView {
         move || (name(), add.version().get(), remove.version().get()),
         |(name, _, _)| get_group_detail(name),
     );
+    let set_url = ServerAction::<SetNotificationUrl>::new();
+    let targets = Resource::new(
+        move || (name(), set_url.version().get()),
+        |(name, _)| get_group_notification_targets(name),
+    );
     view! {
         <Title text="Group" />
         <PageHeader title="Administration" />
@@ -238,6 +248,115 @@ pub fn AdminGroupPage() -> AnyView {
                         }
                         .into_any()
                     }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <GroupChannels group=Signal::derive(name) targets set_url />
+    }
+    .into_any()
+}
+
+/// A group's Slack and webhook: what waits for the group (its sign-offs, exceptions,
+/// rollbacks, overrides) is posted there once, besides telling each member.
+#[component]
+fn GroupChannels(
+    group: Signal<String>,
+    targets: Resource<Result<Vec<crate::api::notifications::TargetView>, crate::error::AppError>>,
+    set_url: ServerAction<SetNotificationUrl>,
+) -> AnyView {
+    view! {
+        <section class="card" id="group-notifications">
+            <h2>"Notifications for this group"</h2>
+            <p class="muted">"What waits for this group — a stage it signs off, an exception or rollback it approves, a policy it may override — is posted once to its Slack channel and webhook, besides each member's own channels."</p>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match targets.await {
+                        Ok(targets) => {
+                            let rows = [("slack", "Slack"), ("webhook", "Webhook")]
+                                .map(|(channel, label)| UrlTarget {
+                                    channel: channel.to_string(),
+                                    label: label.to_string(),
+                                    host: targets.iter().find(|t| t.channel == channel).map(|t| format!("{} (set by {}, {})", t.host, t.set_by, t.updated_at)),
+                                })
+                                .to_vec();
+                            let name = group.get_untracked();
+                            view! { <UrlTargets targets=rows group=Some(name.clone()) whose=format!("{name}'s") set_url /> }.into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <UrlTargetResult set_url />
+        </section>
+    }
+    .into_any()
+}
+
+/// Every notification delivery, newest first: where it went, how it stands, why it failed,
+/// and Retry for a failed one.
+#[component]
+pub fn AdminNotificationsPage() -> AnyView {
+    let retry = ServerAction::<RetryDelivery>::new();
+    let view_data = Resource::new(move || retry.version().get(), |_| get_deliveries());
+    view! {
+        <Title text="Notifications" />
+        <PageHeader title="Administration" subtitle="Notifications go out once per person (or group) and thing, on the channels each chose; each delivery is a durable job, retried with backoff." />
+        <AdminTabs />
+        <FormError result=retry.value().into() />
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(data) => view! {
+                        <section class="card">
+                            <h2>"Deliveries"</h2>
+                            <p class="facts-line">
+                                <span class="status status-done">{format!("{} sent", data.sent)}</span>" "
+                                <span class="status status-queued">{format!("{} pending", data.pending)}</span>" "
+                                <span class="status status-error">{format!("{} failed", data.failed)}</span>
+                                {(!data.email_configured).then(|| view! { <span class="muted">" · E-mail is off on this server: SLIPWAY_SMTP_URL is not set."</span> })}
+                            </p>
+                            {if data.rows.is_empty() {
+                                view! { <EmptyState title="Nothing sent yet"><p>"Deliveries appear here when something starts waiting for someone who chose e-mail, Slack or a webhook."</p></EmptyState> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="table deliveries">
+                                        <thead><tr><th>"When"</th><th>"To"</th><th>"Channel"</th><th>"What"</th><th>"State"</th><th>"Attempts"</th><th></th></tr></thead>
+                                        <tbody>
+                                            {data.rows.into_iter().map(|d| {
+                                                let failed = d.state == "failed";
+                                                let class = match d.state.as_str() {
+                                                    "sent" => "status status-done",
+                                                    "failed" => "status status-error",
+                                                    _ => "status status-queued",
+                                                };
+                                                view! {
+                                                    <tr>
+                                                        <td class="muted">{d.created_at.clone()}</td>
+                                                        <td>{d.recipient.clone()}<span class="muted channel-note">{d.target.clone()}</span></td>
+                                                        <td>{d.channel.clone()}</td>
+                                                        <td>{d.title.clone()}</td>
+                                                        <td>
+                                                            <span class=class>{d.state.clone()}</span>
+                                                            {d.sent_at.clone().map(|at| view! { <span class="muted channel-note">{at}</span> })}
+                                                            {d.last_error.clone().filter(|_| d.sent_at.is_none()).map(|e| view! { <span class="channel-note error-text">{e}</span> })}
+                                                        </td>
+                                                        <td>{d.attempts}</td>
+                                                        <td>{failed.then(|| view! {
+                                                            <ActionForm action=retry>
+                                                                <input type="hidden" name="id" value=d.id />
+                                                                <button type="submit" class="button small">"Retry"</button>
+                                                            </ActionForm>
+                                                        })}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        </section>
+                    }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}

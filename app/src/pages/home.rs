@@ -2,6 +2,7 @@
 //! their access at a glance; or the way in for everyone else.
 
 use crate::api::needs::{get_my_activity, Need};
+use crate::api::notifications::{get_notifications, MarkNotificationsRead};
 use crate::components::common::{ErrorPanel, Loading, PageHeader};
 use crate::components::shell::{use_needs, use_user};
 use crate::components::sign_in::{sign_in_options, SignInChoices, SignInOptionsResource};
@@ -23,6 +24,16 @@ pub fn HomePage() -> AnyView {
             }
         },
     );
+    let mark = ServerAction::<MarkNotificationsRead>::new();
+    let inbox = Resource::new(
+        move || mark.version().get(),
+        move |_| async move {
+            match user.await {
+                Ok(Some(_)) => get_notifications().await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
     view! {
         <Title text="" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -34,6 +45,7 @@ pub fn HomePage() -> AnyView {
                         view! {
                             <PageHeader title="Welcome back" subtitle="What needs you, the latest on what you own, and your access." />
                             <NeedsSection />
+                            <InboxSection inbox mark />
                             <ActivitySection activity />
                             <div class="grid two">
                                 <section class="card">
@@ -128,6 +140,63 @@ fn NeedItem(need: Need) -> AnyView {
             </div>
             <span class="muted need-since">{format!("since {}", need.since)}</span>
         </li>
+    }
+    .into_any()
+}
+
+type InboxResource =
+    Resource<Result<Option<crate::api::notifications::Inbox>, crate::error::AppError>>;
+
+/// What Slipway told the user in the app (their choices on the account page say which topics
+/// come here): newest first, unread ones marked, read with one button.
+#[component]
+fn InboxSection(inbox: InboxResource, mark: ServerAction<MarkNotificationsRead>) -> AnyView {
+    view! {
+        <section class="card inbox" id="notifications" aria-labelledby="inbox-heading">
+            <Transition fallback=|| view! { <h2 id="inbox-heading">"Notifications"</h2><Loading /> }>
+                {move || Suspend::new(async move {
+                    match inbox.await {
+                        Ok(Some(inbox)) => {
+                            let unread = inbox.unread;
+                            view! {
+                                <div class="card-head">
+                                    <h2 id="inbox-heading">
+                                        "Notifications"
+                                        {(unread > 0).then(|| view! { <span class="count" aria-label=format!("{unread} unread")>{unread}</span> })}
+                                    </h2>
+                                    {(unread > 0).then(|| view! {
+                                        <ActionForm action=mark>
+                                            <button type="submit" class="button small">"Mark all read"</button>
+                                        </ActionForm>
+                                    })}
+                                    <a class="muted" href="/account#notifications">"Choose what tells you"</a>
+                                </div>
+                                {if inbox.items.is_empty() {
+                                    view! { <p class="muted">"Nothing yet: when something starts waiting for you, or what you asked for is decided, Slipway tells you here (and by e-mail, Slack or webhook, as you choose)."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="inbox-list">
+                                            {inbox.items.into_iter().map(|item| view! {
+                                                <li class:unread=!item.read>
+                                                    <span class="badge">{item.topic.clone()}</span>
+                                                    <div class="need-body">
+                                                        <a href=item.href.clone()>{item.title.clone()}</a>
+                                                        <p class="muted">{item.why.clone()}</p>
+                                                    </div>
+                                                    <span class="muted need-since">{item.at.clone()}</span>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
     .into_any()
 }

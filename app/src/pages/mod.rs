@@ -18,7 +18,9 @@ mod versioning;
 mod workspaces;
 
 pub use account::AccountPage;
-pub use admin::{AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminUsersPage};
+pub use admin::{
+    AdminAccessPage, AdminGroupPage, AdminGroupsPage, AdminNotificationsPage, AdminUsersPage,
+};
 pub use audit::AuditPage;
 pub use catalog::{CatalogPage, TemplatePage};
 pub use drift::DriftPage;

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod live;
 pub mod modules;
 pub mod needs;
+pub mod notifications;
 pub mod plans;
 pub mod policies;
 pub mod ports;
@@ -54,6 +55,8 @@ pub struct AppCtx {
     pub local_git: Arc<dyn ports::LocalGit>,
     /// Where release tags go (the embedded registry records them in the database).
     pub registry: Arc<dyn ports::Registry>,
+    /// How notifications leave the server: SMTP, Slack and webhooks.
+    pub messenger: Arc<dyn ports::Messenger>,
     /// Wakes this replica's job worker when a job is queued (others find it on their next poll).
     pub jobs_wake: Arc<tokio::sync::Notify>,
     /// This replica's read caches, kept exact by the audit head (`cache`).

@@ -78,6 +78,8 @@ pub async fn needs_of(ctx: &AppCtx, person: &Person<'_>) -> AppResult<Vec<Need>>
                 .join("; ");
             found.push(need(
                 NeedKind::Rollback,
+                format!("rollback:{}", rollback.id),
+                wanted.iter().map(|(g, _, _)| g.clone()).collect(),
                 format!(
                     "Roll {} back to {} in {}",
                     rollback.application, rollback.to_version, rollback.environment
@@ -98,6 +100,8 @@ pub async fn needs_of(ctx: &AppCtx, person: &Person<'_>) -> AppResult<Vec<Need>>
     {
         found.push(need(
             NeedKind::FreezeException,
+            format!("freeze_exception:{}", e.id),
+            vec![e.group.clone()],
             format!("Let {} through {}", e.label, e.freeze),
             format!(
                 "You are in {}, which approves exceptions to it: {} of {} so far; {} asked: “{}”",
@@ -121,6 +125,8 @@ pub async fn needs_of(ctx: &AppCtx, person: &Person<'_>) -> AppResult<Vec<Need>>
 
 fn need(
     kind: NeedKind,
+    key: String,
+    groups: Vec<String>,
     title: String,
     why: String,
     href: String,
@@ -130,6 +136,8 @@ fn need(
         since,
         Need {
             kind,
+            key,
+            groups,
             title,
             why,
             href,
@@ -207,6 +215,8 @@ async fn sign_offs<C: ConnectionTrait>(
             .join("; ");
         found.push(need(
             NeedKind::SignOff,
+            format!("sign_off:stage:{}", stage.id),
+            wanted.iter().map(|(g, _, _)| g.clone()).collect(),
             format!(
                 "Sign off {} of {}",
                 environments.join(" and "),
@@ -294,6 +304,8 @@ async fn resource_reviews(
         {
             found.push(need(
                 NeedKind::Review,
+                format!("review:pull:{}", pull.id),
+                Vec::new(),
                 format!("Review {} of {}", row.title, resource.slug),
                 format!(
                     "You may approve changes to {} in {workspace}; plan #{} ({}) is ready and {} made the change",
@@ -309,6 +321,8 @@ async fn resource_reviews(
         for result in overrides_wanted(&plan.policies, person.login, person.groups, &row.authors) {
             found.push(need(
                 NeedKind::PolicyOverride,
+                format!("policy_override:pull:{}:{}", pull.id, result.policy),
+                result.override_group.iter().cloned().collect(),
                 format!(
                     "Policy {} denies plan #{} of {}",
                     result.policy, plan.id, resource.slug
@@ -352,6 +366,8 @@ async fn repository_reviews<C: ConnectionTrait>(
         }
         found.push(need(
             NeedKind::RepositoryReview,
+            format!("repository_review:{}#{}", pull.repository, pull.number),
+            Vec::new(),
             format!("Review #{} {} in {}", pull.number, pull.title, pull.repository),
             if managed {
                 format!("You administer repositories: the managed workflows every governed repository runs change here; {} opened it", pull.author)
@@ -410,6 +426,8 @@ async fn owned_drift<C: ConnectionTrait>(
             {
                 found.push(need(
                     NeedKind::Drift,
+                    format!("drift_accept:{}", drift.id),
+                    Vec::new(),
                     format!("Accept the drift of {} as it is", resource.slug),
                     format!("{proposer} proposed keeping what changed outside the code ({objects}); you may approve changes to {}", resource.slug),
                     href,
@@ -420,6 +438,8 @@ async fn owned_drift<C: ConnectionTrait>(
             None if drift.status == DriftStatus::Open && resource.created_by == person.login => {
                 found.push(need(
                     NeedKind::Drift,
+                    format!("drift:{}", drift.id),
+                    Vec::new(),
                     format!("Drift on {}: {objects} changed outside the code", resource.slug),
                     format!("You own {} (you created it): reconcile it, accept it, or acknowledge why it stays", resource.slug),
                     href,

@@ -588,3 +588,32 @@ pub trait Registry: Send + Sync {
     /// The tags of `image`.
     async fn tags(&self, image: &str) -> Result<Vec<String>, ExternalError>;
 }
+
+/// One e-mail: plain text, to one address. `message_id` is the same on every attempt, so a
+/// mail client shows a message sent twice (a crash between sending and recording) once.
+pub struct Email<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub message_id: &'a str,
+}
+
+/// How notifications leave the server: e-mail over SMTP (`SLIPWAY_SMTP_URL`), and JSON posts
+/// to Slack's incoming webhooks and people's own webhooks (through the egress policy, no
+/// redirects followed).
+#[async_trait::async_trait]
+pub trait Messenger: Send + Sync {
+    /// Whether e-mail can go out at all (SMTP is configured).
+    fn email_configured(&self) -> bool;
+    async fn send_email(&self, email: Email<'_>) -> Result<(), ExternalError>;
+    /// `POST`s `body` (JSON) with `headers`; a 2xx answer is delivered.
+    async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &str,
+    ) -> Result<(), ExternalError>;
+    /// Why a URL may not be used (not http(s), or an address the egress policy refuses), or
+    /// `Ok` — checked when someone sets it, and again by every delivery.
+    async fn check_url(&self, url: &str) -> Result<(), String>;
+}

@@ -108,6 +108,18 @@ impl SecretBox {
     }
 }
 
+/// The `sha256=<hex>` HMAC-SHA256 under `secret` of `parts`, one after the other: how Slipway
+/// signs what it sends (notification webhooks), as [`signed_sha256`] checks what it receives.
+pub fn sign_sha256(secret: &[u8], parts: &[&[u8]]) -> String {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+        .expect("HMAC takes a key of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 /// Whether `signature` (`sha256=<hex>`, as GitHub and Slipway's build notifications send it) is
 /// the HMAC-SHA256 under `secret` of `parts`, one after the other; compared in constant time. The
 /// one signature check of every webhook.

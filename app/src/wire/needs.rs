@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Need {
     pub kind: NeedKind,
+    /// What waits, the same each time it is found (`sign_off:stage:4`): a person is told of
+    /// each key once.
+    pub key: String,
+    /// The groups through which it is the person's (a stage's sign-off groups), if any: a
+    /// group's Slack or webhook is told once for all its members.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     /// What it is ("Sign off production of webshop-2026.12-rc.0").
     pub title: String,
     /// Why it is theirs ("You are in security, which must sign off: 0 of 1 approvals").

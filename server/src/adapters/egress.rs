@@ -87,6 +87,18 @@ impl Egress {
             || !REFUSED.iter().any(|net| net.contains(&ip))
     }
 
+    /// Whether an admin listed `host` (a name, or an address in a listed range).
+    pub fn listed(&self, host: &str) -> bool {
+        let host = host
+            .trim_matches(['[', ']'])
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        self.hosts.contains(&host)
+            || host
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| self.nets.iter().any(|net| net.contains(&canonical(ip))))
+    }
+
     fn refusal(&self, host: &str, ip: IpAddr) -> String {
         format!(
             "{host} is at {ip}, a loopback, private or link-local address: the server connects there only if an admin lists the host in SLIPWAY_ALLOWED_HOSTS"

@@ -11,6 +11,7 @@ pub mod git_sources;
 pub mod github;
 pub mod identity;
 pub mod local_forge;
+pub mod messenger;
 pub mod oci_registry;
 pub mod oidc;
 pub mod version_tags;

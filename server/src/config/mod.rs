@@ -45,6 +45,18 @@ pub struct Config {
     /// Limits on the local forge's smart HTTP: bytes in one push, how long one request may
     /// take, how many run at once on this replica.
     pub git_limits: GitLimits,
+    /// Where e-mail notifications go out (`SLIPWAY_SMTP_URL`, `SLIPWAY_SMTP_FROM`); `None`:
+    /// no e-mail, the other channels still work.
+    pub smtp: Option<SmtpSettings>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    /// `smtp://host:port` (STARTTLS when the server offers it), `smtps://host:465` (TLS), with
+    /// `user:password@` when it asks for them. Kept as a secret: it may hold a password.
+    pub url: SecretKey,
+    /// The sender, `Name <address>`.
+    pub from: String,
 }
 
 #[derive(Clone, Debug)]
@@ -346,6 +358,52 @@ fn environments_workspace(sources: &Sources) -> Result<Option<String>, ConfigErr
     }
 }
 
+/// `SLIPWAY_SMTP_URL` and `SLIPWAY_SMTP_FROM`, each checked as the mailer will read it.
+fn smtp_settings(sources: &Sources, public_url: &Url) -> Result<Option<SmtpSettings>, ConfigError> {
+    let Some(url) = sources
+        .get("SLIPWAY_SMTP_URL")
+        .filter(|u| !u.trim().is_empty())
+    else {
+        if sources.get("SLIPWAY_SMTP_FROM").is_some() {
+            return Err(problem(
+                "SLIPWAY_SMTP_FROM",
+                "is set but SLIPWAY_SMTP_URL is not: e-mail needs both",
+            ));
+        }
+        return Ok(None);
+    };
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url.trim()).map_err(|e| {
+        problem(
+            "SLIPWAY_SMTP_URL",
+            format!("{e} (expected smtp://host:port or smtps://user:password@host:465)"),
+        )
+    })?;
+    let from = match sources.get("SLIPWAY_SMTP_FROM") {
+        Some(from) => from.trim().to_string(),
+        None => {
+            // An address's domain is a name: a portal reached by IP sends as localhost.
+            let host = public_url
+                .host()
+                .and_then(|h| match h {
+                    url::Host::Domain(name) => Some(name.to_string()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "localhost".into());
+            format!("Slipway <slipway@{host}>")
+        }
+    };
+    from.parse::<lettre::message::Mailbox>().map_err(|e| {
+        problem(
+            "SLIPWAY_SMTP_FROM",
+            format!("{from:?} is not an address ({e}); e.g. \"Slipway <slipway@example.com>\""),
+        )
+    })?;
+    Ok(Some(SmtpSettings {
+        url: SecretKey(url.trim().to_string()),
+        from,
+    }))
+}
+
 impl Config {
     pub fn from_sources(sources: &Sources) -> Result<Config, ConfigError> {
         // Made absolute once, here: every path derived from it (the SQLite file, the local
@@ -385,6 +443,7 @@ impl Config {
         )
         .map_err(|why| problem("SLIPWAY_ALLOWED_HOSTS", why))?;
         Ok(Config {
+            smtp: smtp_settings(sources, &public_url)?,
             egress: std::sync::Arc::new(egress),
             git_limits: git_limits(sources)?,
             job_lease: std::time::Duration::from_secs(number(

@@ -31,6 +31,8 @@ use commands::*;
 const POLL: Duration = Duration::from_millis(500);
 /// How often the drift schedule looks for workspaces whose checks are due.
 const SCHEDULE_TICK: Duration = Duration::from_secs(60);
+/// How often the notifier looks whether the audit log moved.
+const NOTIFY_TICK: Duration = Duration::from_secs(2);
 /// The longest a single OpenTofu command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -85,6 +87,25 @@ impl Worker {
                 every.tick().await;
                 if let Err(error) = app::server::plans::enqueue_due(&ctx).await {
                     tracing::warn!("queueing the drift checks that are due failed: {error}");
+                }
+            }
+        });
+        let notifier = self.ctx.clone();
+        tokio::spawn(async move {
+            // Notifications: a sweep whenever the audit log moved (something was decided, or
+            // started waiting), and once a minute for what time alone opens (a soak ending).
+            let mut every = tokio::time::interval(NOTIFY_TICK);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let (mut seen, mut swept_at) = (None, std::time::Instant::now());
+            loop {
+                every.tick().await;
+                let head = app::server::cache::version(&notifier.db).await.ok();
+                if head == seen && swept_at.elapsed() < SCHEDULE_TICK {
+                    continue;
+                }
+                match app::server::notifications::sweep(&notifier).await {
+                    Ok(_) => (seen, swept_at) = (head, std::time::Instant::now()),
+                    Err(error) => tracing::warn!("the notification sweep failed: {error}"),
                 }
             }
         });
@@ -175,6 +196,10 @@ impl Worker {
             }
             app::server::deployments::ROLLBACK_JOB => {
                 self.plain::<app::server::deployments::RollbackDeploy>(&job, log)
+                    .await
+            }
+            app::server::notifications::DELIVER_JOB => {
+                self.plain::<app::server::notifications::Deliver>(&job, log)
                     .await
             }
             app::server::releases::STAGE_JOB => {

@@ -36,6 +36,29 @@ enum Needs {
 const SERVER_FUNCTIONS: &[(&str, Needs, &[(&str, &str)])] = &[
     ("current_user", Needs::Public, &[]),
     ("get_account", Needs::SignedIn, &[]),
+    ("get_notification_settings", Needs::SignedIn, &[]),
+    (
+        "save_notification_choices",
+        Needs::SignedIn,
+        &[("on[0]", "sign_off:in_app")],
+    ),
+    (
+        "set_notification_url",
+        Needs::SignedIn,
+        &[
+            ("channel", "slack"),
+            ("url", "https://hooks.slack.com/services/T0/B0/x"),
+        ],
+    ),
+    ("get_notifications", Needs::SignedIn, &[]),
+    ("mark_notifications_read", Needs::SignedIn, &[]),
+    (
+        "get_group_notification_targets",
+        Needs::ReadAccess,
+        &[("group", "qa")],
+    ),
+    ("get_deliveries", Needs::AdministerAccess, &[]),
+    ("retry_delivery", Needs::AdministerAccess, &[("id", "1")]),
     (
         "create_access_token",
         Needs::SignedIn,
@@ -606,6 +629,7 @@ const ADMIN_REFUSED_FOR_STATE: &[(&str, u16, &str)] = &[
     ),
     ("vote_rollback", 404, "Rollback 1 was not found"),
     ("lift_promotion_hold", 404, "Promotion hold 1 was not found"),
+    ("retry_delivery", 404, "Delivery #1 was not found"),
     (
         "rotate_verification_secret",
         404,

@@ -27,6 +27,7 @@ mod live;
 mod local_forge;
 mod manifests;
 mod needs;
+mod notifications;
 mod oci_registry;
 mod oidc_tokens;
 mod plans;

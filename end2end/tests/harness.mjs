@@ -139,7 +139,16 @@ export async function start() {
     },
     async page() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-      return context.newPage();
+      const page = await context.newPage();
+      // What the page said went wrong (a panic while hydrating, a chunk that did not load):
+      // a journey that times out waiting for hydration prints it.
+      page.problems = [];
+      page.on('pageerror', (error) => page.problems.push(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') page.problems.push(`console: ${message.text()}`);
+      });
+      page.on('requestfailed', (request) => page.problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+      return page;
     },
     async stop() {
       await browser.close();
@@ -151,7 +160,12 @@ export async function start() {
 
 /// Waits until the wasm bundle has hydrated the page.
 export async function hydrated(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30000 });
+  try {
+    await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30000 });
+  } catch (error) {
+    error.message += `\n${page.url()} did not hydrate; the page said:\n${(page.problems ?? []).join('\n') || '(nothing)'}`;
+    throw error;
+  }
 }
 
 export async function shot(page, name) {

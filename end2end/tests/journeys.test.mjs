@@ -1050,25 +1050,6 @@ test('a build deploys to development, a release is signed off stage by stage by 
   const release = remy.url();
   await remy.getByRole('heading', { name: 'shop-2026.11-rc.0' }).waitFor();
   await remy.locator('.stage-awaiting_sign_off', { hasText: 'staging' }).waitFor();
-  const started = await remy.locator('h1').first().textContent();
-
-  // Quinn's count goes to 1 without a reload, and an e-mail reaches her, once.
-  await needsLink.and(quinn.locator('[data-count="1"]')).waitFor({ timeout: 30_000 });
-  await quinn.locator('.needs-list .need-sign_off', { hasText: 'Sign off staging of webshop-2027.01-rc.0' }).waitFor();
-  let mail = [];
-  for (let i = 0; i < 100 && mail.length === 0; i++) {
-    mail = env.mails().filter((m) => m.to.includes('quinn@demo.slipway.test') && m.subject.includes('Sign off staging of webshop-2027.01'));
-    if (mail.length === 0) await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.equal(mail.length, 1, `one e-mail to Quinn (${started}): ${JSON.stringify(env.mails().map((m) => [m.to, m.subject]))}`);
-  assert.match(mail[0].body, /You are in qa, which must sign off/);
-  assert.match(mail[0].body, new RegExp(`Open it: ${env.base}/releases/\\d+`));
-  await shot(quinn, '59-needs-you-goes-to-one-live');
-  // Her account page says where Slipway tells her, and what she may turn off.
-  await quinn.goto(`${env.base}/account#notifications`);
-  await hydrated(quinn);
-  await quinn.getByText('to quinn@demo.slipway.test').waitFor();
-  await shot(quinn, '60-notification-choices');
   await shot(remy, '42-release-started');
 
   // QA signs off staging; it deploys and production opens.
@@ -1265,6 +1246,24 @@ test('an SRE freezes staging in an emergency: a signed-off stage waits, frozen, 
   await remy.waitForURL(/\/releases\/\d+$/);
   const release = remy.url();
   await remy.locator('.stage-awaiting_sign_off', { hasText: 'staging' }).waitFor();
+
+  // Quinn's count goes to 1 without a reload, and an e-mail reaches her, once.
+  await needsLink.and(quinn.locator('[data-count="1"]')).waitFor({ timeout: 30_000 });
+  await quinn.locator('.needs-list .need-sign_off', { hasText: 'Sign off staging of webshop-2027.01-rc.0' }).waitFor();
+  let mail = [];
+  for (let i = 0; i < 100 && mail.length === 0; i++) {
+    mail = env.mails().filter((m) => m.to.includes('quinn@demo.slipway.test') && m.subject.includes('Sign off staging of webshop-2027.01'));
+    if (mail.length === 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(mail.length, 1, `one e-mail to Quinn: ${JSON.stringify(env.mails().map((m) => [m.to, m.subject]))}`);
+  assert.match(mail[0].body, /You are in qa, which must sign off/);
+  assert.match(mail[0].body, new RegExp(`Open it: ${env.base}/releases/\\d+`));
+  await shot(quinn, '59-needs-you-goes-to-one-live');
+  // Her account page says where Slipway tells her, and what she may turn off.
+  await quinn.goto(`${env.base}/account#notifications`);
+  await hydrated(quinn);
+  await quinn.getByText('to quinn@demo.slipway.test').waitFor();
+  await shot(quinn, '60-notification-choices');
 
   // An incident: Riley presses the emergency freeze for staging, from the Freezes page.
   await riley.goto(`${env.base}/releases`);

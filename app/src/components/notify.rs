@@ -3,7 +3,7 @@
 //! once.
 
 use crate::api::notifications::SetNotificationUrl;
-use crate::components::common::{ConfirmSubmit, FormError};
+use crate::components::common::{ConfirmSubmit, SecretShownOnce};
 use leptos::prelude::*;
 
 /// One URL channel as the forms show it: `slack` or `webhook`, its label, the host it sends to.
@@ -74,14 +74,19 @@ pub fn UrlTargets(
 /// What setting a URL answered: its error, or a webhook's new secret, shown once.
 #[component]
 pub fn UrlTargetResult(set_url: ServerAction<SetNotificationUrl>) -> AnyView {
+    let result = Signal::derive(move || match set_url.value().get() {
+        Some(Ok(Some(secret))) => Some(Ok(secret)),
+        Some(Err(error)) => Some(Err(error)),
+        _ => None,
+    });
     view! {
-        <FormError result=set_url.value().into() />
-        {move || set_url.value().get().and_then(|r| r.ok()).flatten().map(|secret| view! {
-            <div class="notice token-once" role="status">
-                <p><strong>"Webhook set."</strong>" Its signing secret — copy it now, it is not shown again:"</p>
-                <input class="token-value" type="text" readonly value=secret aria-label="The webhook's signing secret" />
-            </div>
-        })}
+        <SecretShownOnce
+            result
+            after="It is the webhook's signing secret: receivers check X-Slipway-Signature (sha256= HMAC of timestamp.body) with it."
+            has_secret=false
+            set=""
+            unset=""
+        />
     }
     .into_any()
 }

@@ -115,7 +115,7 @@ impl Topic {
             }
             Topic::Need(NeedKind::Rollback) => "A rollback waits for a group you are in",
             Topic::Outcome => {
-                "Your release is signed off or rejected, your change approved, rejected or applied, your rollback or exception decided"
+                "Your release is signed off or rejected, your change or pull request approved, rejected, merged or applied, your rollback or exception decided"
             }
         }
     }
@@ -299,6 +299,21 @@ pub fn outcome(
             format!("Applying your change to {what} failed"),
             format!("{} — its page has the log and a Retry.", text("error")),
         ),
+        "pull_request.approve" => (
+            format!("{actor} approved your pull request {what}"),
+            format!(
+                "At {}; it merges once Merge Authorized passes.",
+                short(text("commit"))
+            ),
+        ),
+        "pull_request.merge" => (
+            format!("{actor} merged your pull request {what}"),
+            format!(
+                "Merged ({}) as {}.",
+                text("method"),
+                short(text("merge_commit"))
+            ),
+        ),
         "rollback.approve" => (
             format!("{actor} approved your rollback of {what}"),
             format!("For {}{comment}. {}", text("group"), text("gate")),
@@ -339,8 +354,12 @@ pub fn outcome(
     })
 }
 
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
 /// The actions [`outcome`] turns into a message (the notifier reads only these).
-pub const OUTCOME_ACTIONS: [&str; 10] = [
+pub const OUTCOME_ACTIONS: [&str; 12] = [
     "release.approve",
     "release.reject",
     "release.complete",
@@ -348,6 +367,8 @@ pub const OUTCOME_ACTIONS: [&str; 10] = [
     "resource.reject",
     "resource.applied",
     "resource.apply_failed",
+    "pull_request.approve",
+    "pull_request.merge",
     "rollback.approve",
     "rollback.reject",
     "freeze.exception_approve",

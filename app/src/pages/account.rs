@@ -92,8 +92,8 @@ fn NotificationsCard() -> AnyView {
                                 .collect();
                             let mut boxes = 0usize;
                             view! {
-                                <ActionForm action=save attr:class="choices-form">
-                                    <table class="table choices">
+                                <ActionForm action=save attr:class="notify-choices-form">
+                                    <table class="table notify-choices">
                                         <thead>
                                             <tr>
                                                 <th scope="col">"When"</th>

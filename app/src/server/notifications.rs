@@ -126,8 +126,9 @@ pub async fn sweep(ctx: &AppCtx) -> AppResult<Swept> {
             )
             .await?;
             for group in need.groups.iter().filter(|g| group_targets.contains(*g)) {
+                // Said to the group, not to one member ("you are in …").
                 let message = Message {
-                    why: format!("{group} must act: {}", need.why),
+                    why: format!("Waiting for {group}: one of you acts on it in Slipway."),
                     ..message.clone()
                 };
                 notify(
@@ -245,15 +246,28 @@ async fn asked_by<C: ConnectionTrait>(
             let Some(resource) = resources::Entity::find_by_id(id).one(db).await? else {
                 return Ok(None);
             };
-            let mut pulls = pull_requests::Entity::find()
-                .filter(pull_requests::Column::ResourceId.eq(id))
-                .order_by_desc(pull_requests::Column::Id);
-            if let Some(number) = id_in("pull_request") {
-                pulls = pulls.filter(pull_requests::Column::Number.eq(number));
-            }
-            let requester = match pulls.one(db).await? {
-                Some(pull) => pull.created_by,
-                None => resource.created_by.clone(),
+            // The pull request decided (approve, reject), or the one whose plan was applied;
+            // a plan no pull request asked for (accepting drift) is nobody's outcome.
+            let pull = match (id_in("pull_request"), id_in("plan")) {
+                (Some(number), _) => {
+                    pull_requests::Entity::find()
+                        .filter(pull_requests::Column::ResourceId.eq(id))
+                        .filter(pull_requests::Column::Number.eq(number))
+                        .one(db)
+                        .await?
+                }
+                (None, Some(plan)) => match super::entities::plans::Entity::find_by_id(plan)
+                    .one(db)
+                    .await?
+                    .and_then(|p| p.pull_request_id)
+                {
+                    Some(pull) => pull_requests::Entity::find_by_id(pull).one(db).await?,
+                    None => None,
+                },
+                (None, None) => None,
+            };
+            let Some(requester) = pull.map(|p| p.created_by) else {
+                return Ok(None);
             };
             Some((
                 requester,
@@ -261,6 +275,27 @@ async fn asked_by<C: ConnectionTrait>(
                 format!("/resources/{}", resource.slug),
             ))
         }
+        "pull_request" => match id_in("number") {
+            Some(number) => {
+                let repository = after
+                    .get("repository")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                super::entities::local_pulls::Entity::find()
+                    .filter(super::entities::local_pulls::Column::Repository.eq(repository))
+                    .filter(super::entities::local_pulls::Column::Number.eq(number))
+                    .one(db)
+                    .await?
+                    .map(|p| {
+                        (
+                            p.author,
+                            format!("#{number} in {repository}"),
+                            format!("/repositories/{}/pulls/{number}", event.entity_id),
+                        )
+                    })
+            }
+            None => None,
+        },
         "rollback" => match id_in("rollback") {
             Some(id) => rollbacks::Entity::find_by_id(id).one(db).await?.map(|r| {
                 (

@@ -48,14 +48,23 @@ async fn save(client: &reqwest::Client, server: &TestServer, source: &str) -> (u
 }
 
 /// The newest job of `kind`.
+/// The newest job of `kind` once its worker has recorded how it ended (waits up to 30 s): what
+/// a job changes commits before the job's own end does, so seeing the change is not enough.
 async fn last_job(db: &TestDb, kind: &str) -> jobs::Model {
-    jobs::Entity::find()
-        .filter(jobs::Column::Kind.eq(kind))
-        .order_by_desc(jobs::Column::Id)
-        .one(&db.conn)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no {kind} job"))
+    for _ in 0..300 {
+        let job = jobs::Entity::find()
+            .filter(jobs::Column::Kind.eq(kind))
+            .order_by_desc(jobs::Column::Id)
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {kind} job"));
+        if !matches!(job.status, JobStatus::Queued | JobStatus::Running) {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the newest {kind} job did not end in 30 s")
 }
 
 /// Waits until the newest job of `kind` waits for a freeze, and returns it.

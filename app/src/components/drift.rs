@@ -19,57 +19,77 @@ pub fn drift_badge(status: DriftStatus) -> AnyView {
         .into_any()
 }
 
-/// The resource page's Drift tab.
-#[component]
-pub fn DriftTab(slug: String, can_edit: bool) -> AnyView {
-    let check = ServerAction::<CheckDrift>::new();
-    let acknowledge = ServerAction::<AcknowledgeDrift>::new();
-    let reconcile = ServerAction::<ReconcileDrift>::new();
-    let propose = ServerAction::<ProposeAcceptDrift>::new();
-    let accept = ServerAction::<AcceptDrift>::new();
+/// The Drift tab's data and actions. The resource page makes them at its top, not inside what
+/// its Suspend renders (a resource made there is made again on the server, and the browser then
+/// hydrates against the wrong one: a journey saw the page panic while hydrating). Read only
+/// while the tab is `shown`.
+#[derive(Clone, Copy)]
+pub struct DriftData {
+    drift: Resource<Result<Option<ResourceDrift>, crate::error::AppError>>,
+    actions: DriftActions,
+}
+
+pub fn drift_data(
+    slug: impl Fn() -> String + Send + Sync + Copy + 'static,
+    shown: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> DriftData {
+    let actions = DriftActions {
+        check: ServerAction::<CheckDrift>::new(),
+        acknowledge: ServerAction::<AcknowledgeDrift>::new(),
+        reconcile: ServerAction::<ReconcileDrift>::new(),
+        propose: ServerAction::<ProposeAcceptDrift>::new(),
+        accept: ServerAction::<AcceptDrift>::new(),
+    };
     let versions = move || {
-        check.version().get()
-            + acknowledge.version().get()
-            + reconcile.version().get()
-            + propose.version().get()
-            + accept.version().get()
+        actions.check.version().get()
+            + actions.acknowledge.version().get()
+            + actions.reconcile.version().get()
+            + actions.propose.version().get()
+            + actions.accept.version().get()
     };
     let changed = RwSignal::new(0usize);
-    let key = slug.clone();
     let drift = Resource::new(
-        move || (key.clone(), versions(), changed.get()),
-        |(slug, _, _)| get_resource_drift(slug),
+        move || (slug(), shown(), versions(), changed.get()),
+        |(slug, shown, _, _)| async move {
+            match shown {
+                true => get_resource_drift(slug).await.map(Some),
+                false => Ok(None),
+            }
+        },
     );
     // Checks end, others acknowledge or accept: the tab follows the resource.
-    let topic = slug.clone();
     crate::components::live::follow(
-        move || vec![format!("resource:{topic}")],
+        move || match shown() {
+            true => vec![format!("resource:{}", slug())],
+            false => Vec::new(),
+        },
         move || changed.update(|n| *n += 1),
     );
-    let actions = DriftActions {
-        check,
-        acknowledge,
-        reconcile,
-        propose,
-        accept,
-    };
+    DriftData { drift, actions }
+}
+
+/// The resource page's Drift tab.
+#[component]
+pub fn DriftTab(slug: String, can_edit: bool, data: DriftData) -> AnyView {
+    let DriftData { drift, actions } = data;
     view! {
         <Transition fallback=|| view! { <Loading /> }>
             {move || {
                 let slug = slug.clone();
                 Suspend::new(async move {
                     match drift.await {
-                        Ok(drift) => view! { <DriftView slug drift can_edit actions /> }.into_any(),
+                        Ok(Some(drift)) => view! { <DriftView slug drift can_edit actions /> }.into_any(),
+                        Ok(None) => view! { <Loading /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })
             }}
         </Transition>
-        <FormError result=check.value().into() />
-        <FormError result=acknowledge.value().into() />
-        <FormError result=reconcile.value().into() />
-        <FormError result=propose.value().into() />
-        <FormError result=accept.value().into() />
+        <FormError result=actions.check.value().into() />
+        <FormError result=actions.acknowledge.value().into() />
+        <FormError result=actions.reconcile.value().into() />
+        <FormError result=actions.propose.value().into() />
+        <FormError result=actions.accept.value().into() />
     }
     .into_any()
 }

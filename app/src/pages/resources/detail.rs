@@ -235,6 +235,7 @@ pub fn ResourcePage() -> AnyView {
         move || vec![format!("resource:{}", slug())],
         move || refresh.run(()),
     );
+    let drift = crate::components::drift::drift_data(slug, move || tab() == "drift");
     view! {
         <Title text="Resource" />
         <Transition fallback=|| view! { <Loading /> }>
@@ -261,7 +262,7 @@ pub fn ResourcePage() -> AnyView {
                             "code" => view! { <CodeTab detail=detail.clone() /> }.into_any(),
                             "revisions" => view! { <RevisionsTab detail=detail.clone() /> }.into_any(),
                             "runs" => view! { <RunsTab slug=detail.slug.clone() /> }.into_any(),
-                            "drift" => view! { <crate::components::drift::DriftTab slug=detail.slug.clone() can_edit=detail.can_edit /> }.into_any(),
+                            "drift" => view! { <crate::components::drift::DriftTab slug=detail.slug.clone() can_edit=detail.can_edit data=drift /> }.into_any(),
                             _ => view! { <Overview detail=detail.clone() act refresh panel /> }.into_any(),
                         };
                         view! {

@@ -22,7 +22,7 @@ async function demoSignIn(page, name) {
 
 // Each area's main page, and the two detail pages where a dead page was seen.
 const PAGES = ['/', '/workspaces', '/resources', '/catalog', '/catalog/eks-cluster', '/executors',
-  '/integrations', '/repositories', '/repositories/payments-api', '/releases', '/freezes', '/audit', '/admin'];
+  '/integrations', '/repositories', '/repositories/payments-api', '/releases', '/freezes', '/audit', '/admin', '/admin/notifications', '/account'];
 const RELOADS = Number(process.env.SLIPWAY_RELOADS ?? 30);
 
 test(`each main page hydrates on every one of ${RELOADS} loads, with no error in the console`, async () => {

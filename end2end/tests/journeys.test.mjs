@@ -1252,7 +1252,7 @@ test('an SRE freezes staging in an emergency: a signed-off stage waits, frozen, 
   await quinn.locator(`a.needs-link[data-count="${waiting + 1}"]`).waitFor({ timeout: 30_000 });
   await quinn.locator('.needs-list .need-sign_off', { hasText: 'Sign off staging of webshop-2027.01-rc.0' }).waitFor();
   let mail = [];
-  for (let i = 0; i < 100 && mail.length === 0; i++) {
+  for (let i = 0; i < 300 && mail.length === 0; i++) {
     mail = env.mails().filter((m) => m.to.includes('quinn@demo.slipway.test') && m.subject.includes('Sign off staging of webshop-2027.01'));
     if (mail.length === 0) await new Promise((r) => setTimeout(r, 200));
   }

@@ -31,8 +31,10 @@ use commands::*;
 const POLL: Duration = Duration::from_millis(500);
 /// How often the drift schedule looks for workspaces whose checks are due.
 const SCHEDULE_TICK: Duration = Duration::from_secs(60);
-/// How often the notifier looks whether the audit log moved.
+/// How often the notifier looks whether the audit log moved, and the least time between two
+/// of its sweeps.
 const NOTIFY_TICK: Duration = Duration::from_secs(2);
+const NOTIFY_GAP: Duration = Duration::from_secs(10);
 /// The longest a single OpenTofu command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -99,8 +101,11 @@ impl Worker {
             let (mut seen, mut swept_at) = (None, std::time::Instant::now());
             loop {
                 every.tick().await;
+                // At most one sweep per NOTIFY_GAP while things change (a sweep reads every
+                // person's needs: under a burst of changes it must not crowd out the jobs).
                 let head = app::server::cache::version(&notifier.db).await.ok();
-                if head == seen && swept_at.elapsed() < SCHEDULE_TICK {
+                let since = swept_at.elapsed();
+                if (head == seen || since < NOTIFY_GAP) && since < SCHEDULE_TICK {
                     continue;
                 }
                 match app::server::notifications::sweep(&notifier).await {

@@ -362,12 +362,12 @@ db_test! {
         let env: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let mut a = ServerProcess::start(&db, &env).await;
         let b = ServerProcess::start(&db, &env).await;
-        // Both replicas sweep every 2 s: the production sign-off reaches Pat and Sam once each.
-        let wait_for = |address: &'static str| {
+        // Both replicas sweep: the production sign-off reaches Pat and Sam once each.
+        let wait_for = |address: &'static str, subject: &'static str| {
             let smtp = &smtp;
             async move {
                 for _ in 0..300 {
-                    if !smtp.to(address).is_empty() {
+                    if smtp.to(address).iter().any(|m| m.subject.contains(subject)) {
                         return;
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -375,8 +375,8 @@ db_test! {
                 panic!("nothing reached {address}: {:?}", smtp.mails());
             }
         };
-        wait_for("pat@demo.slipway.test").await;
-        wait_for("sam@demo.slipway.test").await;
+        wait_for("pat@demo.slipway.test", "Sign off production").await;
+        wait_for("sam@demo.slipway.test", "Sign off production").await;
         // One replica killed mid-life and started again; Pat signs off through the other.
         a.kill().await;
         let pat = client();
@@ -384,9 +384,9 @@ db_test! {
         let release = the_release(&db).await.to_string();
         ok(&pat, &b, "vote_release", &[("id", &release), ("stage", "1"), ("group", "product"), ("approve", "true"), ("comment", "")]).await;
         a.restart().await;
-        wait_for("remy@demo.slipway.test").await;
-        // Several more sweeps on both.
-        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        wait_for("remy@demo.slipway.test", "pat signed off").await;
+        // More sweeps on both (one per 10 s at most while things change, every minute else).
+        tokio::time::sleep(std::time::Duration::from_secs(12)).await;
         for address in ["pat@demo.slipway.test", "sam@demo.slipway.test"] {
             let mails = smtp.to(address);
             let sign_offs = mails.iter().filter(|m| m.subject.contains("Sign off production")).count();

@@ -615,7 +615,7 @@ async fn send(
 /// The sealing purpose of notification URLs and secrets.
 pub const TARGET_PURPOSE: &str = "notification-target";
 
-/// The pairs turned off, for a form: every (topic, channel) not in `on`.
+/// Saves a person's choices: the (topic, channel) pairs they turned off replace the ones before.
 pub async fn save_choices(
     ctx: &AppCtx,
     actor: &super::Actor,

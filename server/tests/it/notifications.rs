@@ -334,6 +334,10 @@ db_test! {
         assert!(inbox["items"].as_array().unwrap().iter().any(|i| i["title"].as_str().unwrap().starts_with("pat signed off stage ")), "{inbox}");
         // Pat decided it: Pat is told nothing of it; and Pat reading their list changes only theirs.
         assert!(!smtp.to("pat@demo.slipway.test").iter().any(|m| m.subject.contains("signed off")));
+        // Someone else's notification, named by id, is not theirs to mark read.
+        let remys = notifications::Entity::find().filter(notifications::Column::Recipient.eq("remy")).filter(notifications::Column::ReadAt.is_null()).one(&db.conn).await.unwrap().expect("an unread notification of Remy's");
+        assert_eq!(ok(&pat, &server, "mark_notifications_read", &[("id", &remys.id.to_string())]).await, "0");
+        assert_eq!(notifications::Entity::find_by_id(remys.id).one(&db.conn).await.unwrap().unwrap().read_at, None);
         ok(&remy, &server, "mark_notifications_read", &[]).await;
         let inbox: Value = serde_json::from_str(&ok(&remy, &server, "get_notifications", &[]).await).unwrap();
         assert_eq!(inbox["unread"], 0, "{inbox}");
